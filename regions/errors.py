@@ -1,0 +1,67 @@
+"""The one exception tree of harvestmatch.
+
+It lives at the bottom of the dependency graph (``regions`` is imported by ``matcher``, which is imported
+by the CLI and the API), so every package raises from the same base::
+
+    HarvestError                      base of everything harvestmatch raises on purpose
+    ├── InputError(ValueError)        the input is wrong; carries one Problem per defect
+    │   └── SchemaError               a table misses a column or a column has the wrong type
+    ├── ParameterError(ValueError)    an option or a parameter file is out of range
+    └── SolverError(RuntimeError)     the solver did not reach a proven optimum
+
+The CLI prints ``InputError.problems`` one line each and exits 2; the API turns them into problem details.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One defect in the input: where it is and what is wrong.
+
+    ``row`` is the 1-based data row (the header is not counted; in a CSV file, row ``n`` is on line
+    ``n + 1``), or ``None`` when the problem concerns the whole table or column.
+    """
+
+    source: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [self.source]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        return f"{': '.join(where)}: {self.message}"
+
+
+class HarvestError(Exception):
+    """Base of every error harvestmatch raises on purpose."""
+
+
+class InputError(HarvestError, ValueError):
+    """The input is wrong. ``problems`` lists every defect found, in a stable order."""
+
+    def __init__(self, problems: list[Problem] | Problem) -> None:
+        if isinstance(problems, Problem):
+            problems = [problems]
+        if not problems:
+            raise ValueError("InputError needs at least one Problem")
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class SchemaError(InputError):
+    """A table misses a required column, or a column cannot be read as its type."""
+
+
+class ParameterError(HarvestError, ValueError):
+    """A parameter is out of range or of the wrong type."""
+
+
+class SolverError(HarvestError, RuntimeError):
+    """The solver ended without a proven optimum (infeasible, overflow, bad result)."""

@@ -1,0 +1,288 @@
+"""Feasible lanes between offers and regional demand rows, built in bulk from numpy columns.
+
+A lane joins offer ``i`` to demand row ``j`` of the same product. It is feasible when the offer's grade
+is at least the row's minimum grade and the goods arrive in time::
+
+    distance_km  = circuity * haversine(offer, hub(region(j)))      (or a given road distance)
+    transit_days = ceil(distance_km / km_per_day)
+    cost_per_kg  = freight_per_kg_km * distance_km + handling_per_kg (or a given freight rate)
+    feasible    <=> grade_i >= min_grade_j  and  transit_days <= expiry_i - T  and  transit_days <= due_j - T
+    margin_ij    = bid_j - ask_i - cost_per_kg
+
+Only lanes with a positive margin can carry flow in an optimum. Lanes are produced from (offer, region)
+pairs: a pair is priced once (distance, transit, cost) and then expanded to every demand row of the
+region, so a region with two price tiers costs one distance, not two.
+
+The functions here are pure: numpy arrays in, numpy arrays out. Pair generators:
+
+- :func:`nearest_pairs`: each offer with its ``k`` nearest hubs (a KD-tree on unit vectors);
+- :func:`all_pairs`: every offer of a subset with every region of a subset, in bounded chunks;
+- :func:`pairs_within`: every (offer, region) pair whose distance is below a per-offer radius, the
+  bound that lets the pricing loop skip lanes it can prove useless without computing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from numpy.typing import NDArray
+
+from regions.geodesy import EARTH_RADIUS_KM, chord_for_km, haversine_km, nearest, unit_vectors
+
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+
+#: how many (offer, region) cells one dense block may hold: 4 million cells is about 100 MB of temporaries
+BLOCK_CELLS = 4_000_000
+
+
+@dataclass(frozen=True)
+class LaneCosts:
+    """How distance turns into days and money (see DESIGN.md section 1)."""
+
+    circuity: float = 1.3
+    km_per_day: float = 600.0
+    freight_per_kg_km: float = 0.0005
+    handling_per_kg: float = 0.10
+
+
+@dataclass(frozen=True)
+class Supply:
+    """The open offers of one product, as columns. ``expiry_days`` counts days from the cycle date."""
+
+    lat: F64
+    lon: F64
+    ask: F64
+    grade: NDArray[np.int8]
+    expiry_days: I64
+
+    @property
+    def size(self) -> int:
+        return len(self.ask)
+
+    @cached_property
+    def xyz(self) -> F64:
+        return _unit(self.lat, self.lon)
+
+
+@dataclass(frozen=True)
+class Demand:
+    """The demand rows of one product, sorted by region; ``due_days`` counts days from the cycle date."""
+
+    region: I64
+    bid: F64
+    min_grade: NDArray[np.int8]
+    due_days: I64
+
+    @property
+    def size(self) -> int:
+        return len(self.bid)
+
+    def __post_init__(self) -> None:
+        if len(self.region) > 1 and np.any(np.diff(self.region) < 0):
+            raise ValueError("Demand rows must be sorted by region")
+
+
+@dataclass(frozen=True)
+class Hubs:
+    """Every region's hub, indexed by region number."""
+
+    lat: F64
+    lon: F64
+
+    @property
+    def size(self) -> int:
+        return len(self.lat)
+
+
+@dataclass(frozen=True)
+class Lanes:
+    """Lanes as parallel columns. ``margin`` is per kg, before any integer scaling."""
+
+    offer: I64
+    demand: I64
+    distance_km: F64
+    transit_days: I64
+    cost_per_kg: F64
+    margin: F64
+
+    @property
+    def size(self) -> int:
+        return len(self.offer)
+
+    def take(self, index: NDArray[np.int64] | NDArray[np.bool_]) -> Lanes:
+        return Lanes(
+            self.offer[index],
+            self.demand[index],
+            self.distance_km[index],
+            self.transit_days[index],
+            self.cost_per_kg[index],
+            self.margin[index],
+        )
+
+    @staticmethod
+    def concat(parts: list[Lanes]) -> Lanes:
+        if not parts:
+            return empty_lanes()
+        return Lanes(*(np.concatenate([getattr(p, f) for p in parts]) for f in _LANE_FIELDS))
+
+
+_LANE_FIELDS = ("offer", "demand", "distance_km", "transit_days", "cost_per_kg", "margin")
+
+
+def empty_lanes() -> Lanes:
+    return Lanes(
+        np.empty(0, np.int64),
+        np.empty(0, np.int64),
+        np.empty(0, np.float64),
+        np.empty(0, np.int64),
+        np.empty(0, np.float64),
+        np.empty(0, np.float64),
+    )
+
+
+def lanes_for_pairs(
+    offer: I64,
+    region: I64,
+    supply: Supply,
+    demand: Demand,
+    hubs: Hubs,
+    costs: LaneCosts,
+    *,
+    distance_km: F64 | None = None,
+    transit_days: I64 | None = None,
+    cost_per_kg: F64 | None = None,
+) -> Lanes:
+    """Expand (offer, region) pairs to the feasible lanes to every demand row of each region.
+
+    Parameters
+    ----------
+    offer, region
+        Parallel arrays: offer index into ``supply``, region index into ``hubs``.
+    supply, demand, hubs, costs
+        One product's offers and demand rows, all hubs, and the cost parameters.
+    distance_km, transit_days, cost_per_kg
+        Given values per pair (a road router's distances, negotiated rates) that replace the computed
+        ones; ``transit_days`` and ``cost_per_kg`` are derived from ``distance_km`` when absent.
+
+    Returns
+    -------
+    Lanes
+        Every feasible lane, whatever its margin, in pair order and then row order.
+    """
+    if distance_km is None:
+        distance_km = costs.circuity * haversine_km(
+            supply.lat[offer], supply.lon[offer], hubs.lat[region], hubs.lon[region]
+        )
+    if transit_days is None:
+        transit_days = transit_days_for(distance_km, costs.km_per_day)
+    if cost_per_kg is None:
+        cost_per_kg = costs.freight_per_kg_km * distance_km + costs.handling_per_kg
+    # a pair that cannot arrive before the offer expires has no feasible row at all
+    alive = transit_days <= supply.expiry_days[offer]
+    offer, region = offer[alive], region[alive]
+    distance_km, transit_days, cost_per_kg = distance_km[alive], transit_days[alive], cost_per_kg[alive]
+
+    pair, row = _expand(region, _region_ptr(demand, hubs.size))
+    off = offer[pair]
+    ok = (supply.grade[off] >= demand.min_grade[row]) & (transit_days[pair] <= demand.due_days[row])
+    pair, row, off = pair[ok], row[ok], off[ok]
+    cost = cost_per_kg[pair]
+    return Lanes(
+        off,
+        row,
+        distance_km[pair],
+        transit_days[pair],
+        cost,
+        demand.bid[row] - supply.ask[off] - cost,
+    )
+
+
+def transit_days_for(distance_km: F64, km_per_day: float) -> I64:
+    """``ceil(distance_km / km_per_day)`` as integers."""
+    return np.ceil(np.asarray(distance_km) / km_per_day).astype(np.int64)
+
+
+def demand_regions(demand: Demand) -> I64:
+    """The distinct regions that hold at least one demand row, ascending."""
+    return np.unique(demand.region)
+
+
+def nearest_pairs(supply: Supply, hubs: Hubs, regions: I64, k: int) -> tuple[I64, I64]:
+    """Each offer with the ``k`` hubs nearest to it among ``regions``, as (offer, region) pairs."""
+    if supply.size == 0 or len(regions) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    index, _ = nearest(supply.xyz, _unit(hubs.lat[regions], hubs.lon[regions]), k)
+    offer = np.repeat(np.arange(supply.size, dtype=np.int64), index.shape[1])
+    return offer, regions[index.ravel()]
+
+
+def all_pairs(offers: I64, regions: I64) -> Iterator[tuple[I64, I64]]:
+    """Every (offer, region) pair of two index sets, in blocks of at most :data:`BLOCK_CELLS` pairs."""
+    if len(offers) == 0 or len(regions) == 0:
+        return
+    step = max(1, BLOCK_CELLS // len(regions))
+    for start in range(0, len(offers), step):
+        block = offers[start : start + step]
+        yield np.repeat(block, len(regions)), np.tile(regions, len(block))
+
+
+def pairs_within(
+    supply: Supply, offers: I64, hubs: Hubs, regions: I64, radius_km: F64
+) -> Iterator[tuple[I64, I64]]:
+    """Every (offer, region) pair whose great-circle distance is at most the offer's radius.
+
+    The test runs on chords of the unit sphere (a matrix product, no trigonometry per cell), with a
+    small outward margin so that rounding never drops a pair that the exact haversine would keep.
+
+    Parameters
+    ----------
+    offers, radius_km
+        Offer indices and one radius per offer (great-circle km; ``inf`` keeps every region).
+    regions
+        Region indices to test against.
+    """
+    if len(offers) == 0 or len(regions) == 0:
+        return
+    hub_xyz = _unit(hubs.lat[regions], hubs.lon[regions])
+    xyz = supply.xyz
+    limit = chord_for_km(np.minimum(radius_km, np.pi * EARTH_RADIUS_KM)) * (1 + 1e-9) + 1e-9
+    limit2 = limit * limit
+    step = max(1, BLOCK_CELLS // len(regions))
+    for start in range(0, len(offers), step):
+        block = offers[start : start + step]
+        # |a - b|^2 = 2 - 2 a.b for unit vectors
+        chord2 = 2.0 - 2.0 * (xyz[block] @ hub_xyz.T)
+        hit_o, hit_r = np.nonzero(chord2 <= limit2[start : start + step, None])
+        yield block[hit_o], regions[hit_r]
+
+
+def top_per_group(group: I64, score: F64, k: int) -> I64:
+    """Indices of the ``k`` highest scores within each group (ties by position), in group order."""
+    if len(group) == 0:
+        return np.empty(0, np.int64)
+    order = np.lexsort((np.arange(len(group)), -score, group))
+    g = group[order]
+    first = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
+    rank = np.arange(len(g)) - np.repeat(first, np.diff(np.r_[first, len(g)]))
+    return np.sort(order[rank < k])
+
+
+def _region_ptr(demand: Demand, n_regions: int) -> I64:
+    return np.searchsorted(demand.region, np.arange(n_regions + 1), side="left").astype(np.int64)
+
+
+def _expand(region: I64, ptr: I64) -> tuple[I64, I64]:
+    """For pairs pointing at regions, (pair index, demand row) for every row of each pair's region."""
+    count = ptr[region + 1] - ptr[region]
+    total = int(count.sum())
+    pair = np.repeat(np.arange(len(region), dtype=np.int64), count)
+    offset = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    return pair, ptr[region][pair] + offset
+
+
+def _unit(lat: F64, lon: F64) -> F64:
+    return unit_vectors(lat, lon)
