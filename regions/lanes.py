@@ -166,7 +166,8 @@ def lanes_for_pairs(
         One product's offers and demand rows, all hubs, and the cost parameters.
     distance_km, transit_days, cost_per_kg
         Given values per pair (a road router's distances, negotiated rates) that replace the computed
-        ones; ``transit_days`` and ``cost_per_kg`` are derived from ``distance_km`` when absent.
+        ones; ``transit_days`` and ``cost_per_kg`` are derived from ``distance_km`` when absent, and
+        so is a single cell marked empty (a negative day count, a NaN cost).
 
     Returns
     -------
@@ -177,10 +178,11 @@ def lanes_for_pairs(
         distance_km = costs.circuity * haversine_km(
             supply.lat[offer], supply.lon[offer], hubs.lat[region], hubs.lon[region]
         )
-    if transit_days is None:
-        transit_days = transit_days_for(distance_km, costs.km_per_day)
-    if cost_per_kg is None:
-        cost_per_kg = costs.freight_per_kg_km * distance_km + costs.handling_per_kg
+    # given values win; a negative day count or a NaN cost marks a cell left empty
+    computed_days = transit_days_for(distance_km, costs.km_per_day)
+    transit_days = computed_days if transit_days is None else np.where(transit_days < 0, computed_days, transit_days)
+    computed_cost = costs.freight_per_kg_km * distance_km + costs.handling_per_kg
+    cost_per_kg = computed_cost if cost_per_kg is None else np.where(np.isnan(cost_per_kg), computed_cost, cost_per_kg)
     # a pair that cannot arrive before the offer expires has no feasible row at all
     alive = transit_days <= supply.expiry_days[offer]
     offer, region = offer[alive], region[alive]

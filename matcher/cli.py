@@ -1,0 +1,162 @@
+"""The ``harvest`` command: the batch contract of DESIGN.md section 3.
+
+``harvest match`` reads the day's tables, validates all of them (every problem in every file, one line
+each), runs :func:`matcher.cycle.match`, and writes the outputs all at once. Exit 0 on success, 2 on bad
+input or options (nothing written), 1 when the solver fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from matcher.params import MatchParams
+from regions.errors import HarvestError, InputError, ParameterError, Problem, SolverError
+
+EXIT_OK, EXIT_SOLVER, EXIT_INPUT = 0, 1, 2
+
+_PARAM_OPTIONS = {
+    "circuity": (float, "road km per great-circle km (default 1.3)"),
+    "km_per_day": (float, "km a truck covers per day; transit_days = ceil(km / km_per_day) (default 600)"),
+    "freight_per_kg_km": (float, "freight cost per kg per km (default 0.0005)"),
+    "handling_per_kg": (float, "fixed cost per kg shipped (default 0.10)"),
+    "k_nearest": (int, "lanes each offer starts with, nearest hubs first; any value gives the same optimum (default 16)"),
+    "max_rounds": (int, "pricing rounds before giving up with an error (default 100)"),
+    "workers": (int, "processes solving products in parallel (default: the cores available)"),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_INPUT
+    try:
+        return int(args.run(args))
+    except (InputError, ParameterError) as exc:
+        for line in _lines(exc):
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_INPUT
+    except SolverError as exc:
+        print(f"solver error: {exc}", file=sys.stderr)
+        return EXIT_SOLVER
+    except HarvestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_SOLVER
+
+
+def _lines(exc: HarvestError) -> list[str]:
+    if isinstance(exc, InputError):
+        return [str(p) for p in exc.problems]
+    return [str(exc)]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harvest", description="harvestmatch: match harvest supply to pooled regional demand.")
+    sub = parser.add_subparsers(dest="command")
+
+    m = sub.add_parser("match", help="run one matching cycle on files", description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    m.add_argument("--offers", required=True, type=Path, help="offers table (.csv or .parquet)")
+    m.add_argument("--demand", required=True, type=Path, help="pooled demand table (.csv or .parquet)")
+    m.add_argument("--regions", required=True, type=Path, help="region polygons (any vector format GDAL reads)")
+    m.add_argument("--lanes", type=Path, help="the complete lane list: offer_id, region_id, distance_km [, transit_days, cost_per_kg]")
+    m.add_argument("--date", required=True, type=_date, help="the cycle date, YYYY-MM-DD")
+    m.add_argument("--out", required=True, type=Path, help="output folder (created; files in it replaced)")
+    m.add_argument("--config", type=Path, help="TOML file of parameters (top level or a [match] table); options override it")
+    for name, (kind, text) in _PARAM_OPTIONS.items():
+        m.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
+    m.add_argument("--price-rule", dest="price_rule", choices=("farmer", "buyer", "midpoint"),
+                   help="which optimal prices to publish (default farmer: the highest farm-gate prices)")
+    m.add_argument("--quiet", action="store_true", help="print nothing on success")
+    m.set_defaults(run=_run_match)
+
+    d = sub.add_parser("demo", help="generate a small instance and run one cycle on it")
+    d.add_argument("--out", type=Path, default=Path("demo-out"), help="folder for the instance and the results")
+    d.add_argument("--seed", type=int, default=7)
+    d.set_defaults(run=_run_demo)
+    return parser
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def params_from_args(args: argparse.Namespace) -> MatchParams:
+    base = MatchParams.from_toml(args.config) if args.config else MatchParams()
+    given = {name: getattr(args, name) for name in (*_PARAM_OPTIONS, "price_rule") if getattr(args, name) is not None}
+    return MatchParams.from_mapping({**_as_dict(base), **given})
+
+
+def _as_dict(params: MatchParams) -> dict[str, object]:
+    from dataclasses import asdict
+
+    return asdict(params)
+
+
+def _run_match(args: argparse.Namespace) -> int:
+    from matcher.batch import run_batch
+
+    summary = run_batch(
+        offers=args.offers,
+        demand=args.demand,
+        regions=args.regions,
+        lanes=args.lanes,
+        date=args.date,
+        out=args.out,
+        params=params_from_args(args),
+    )
+    for warning in summary.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
+    if not args.quiet:
+        print(format_summary(summary))
+    return EXIT_OK
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from matcher.batch import run_batch
+    from matcher.synthetic import write_demo_instance
+
+    started = time.perf_counter()
+    paths = write_demo_instance(args.out / "input", seed=args.seed)
+    print(f"demo instance written to {args.out / 'input'} in {time.perf_counter() - started:.1f} s")
+    summary = run_batch(out=args.out / "result", params=MatchParams(), **paths)
+    print(format_summary(summary))
+    print(f"results in {args.out / 'result'}")
+    return EXIT_OK
+
+
+def format_summary(summary: dict) -> str:
+    """A short human-readable table of the cycle."""
+    s = summary
+    seconds = s.get("seconds", {})
+    rows = [
+        ("date", s.get("date")),
+        ("status", s.get("status")),
+        ("offers (open)", f"{s['offers']:,}  ({s['offers_not_open']:,} not open)"),
+        ("demand rows", f"{s['demand_rows']:,}"),
+        ("products", f"{s['products']:,}"),
+        ("supply kg", f"{s['supply_kg']:,}"),
+        ("demand kg", f"{s['demand_kg']:,}"),
+        ("allocated kg", f"{s['allocated_kg']:,}"),
+        ("welfare", f"{s['welfare']:,.2f}"),
+        ("regions served", f"{s['regions_served']:,}"),
+        ("lanes solved / considered", f"{s['lanes']:,} / {s['lanes_considered']:,}  (pricing rounds: max {s['rounds']})"),
+        ("seconds", "  ".join(f"{k} {v:.2f}" for k, v in seconds.items())),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+__all__ = ["main", "format_summary", "params_from_args", "Problem"]
+
+if __name__ == "__main__":
+    sys.exit(main())

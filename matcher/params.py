@@ -1,0 +1,99 @@
+"""Parameters of a matching cycle: a frozen dataclass that validates itself, loadable from TOML."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, get_args
+
+from matcher.potentials import PriceRule
+from regions.errors import ParameterError
+from regions.lanes import LaneCosts
+
+
+@dataclass(frozen=True)
+class MatchParams:
+    """Every knob of one cycle, with its default.
+
+    Attributes
+    ----------
+    circuity
+        Road km per great-circle km (at least 1), used when no lane table gives distances.
+    km_per_day
+        Distance a truck covers per day; ``transit_days = ceil(distance_km / km_per_day)``.
+    freight_per_kg_km, handling_per_kg
+        ``cost_per_kg = freight_per_kg_km * distance_km + handling_per_kg``, in the price currency.
+    k_nearest
+        Lanes each offer starts with (its nearest hubs) and most lanes added per offer in a pricing
+        round. Any value gives the same optimum; it only trades rounds against network size.
+    max_rounds
+        Pricing rounds before the solve gives up with an error (it never returns a non-optimum).
+    price_rule
+        Which optimal prices to publish: ``farmer`` (highest farm-gate prices the optimum supports),
+        ``buyer`` (lowest clearing prices) or ``midpoint``.
+    workers
+        Processes solving products in parallel; ``None``: the cores available.
+    """
+
+    circuity: float = 1.3
+    km_per_day: float = 600.0
+    freight_per_kg_km: float = 0.0005
+    handling_per_kg: float = 0.10
+    k_nearest: int = 16
+    max_rounds: int = 100
+    price_rule: PriceRule = "farmer"
+    workers: int | None = None
+
+    def __post_init__(self) -> None:
+        _finite(self, "circuity", low=1.0)
+        _finite(self, "km_per_day", low=0.0, strict=True)
+        _finite(self, "freight_per_kg_km", low=0.0)
+        _finite(self, "handling_per_kg", low=0.0)
+        _whole(self, "k_nearest", low=1)
+        _whole(self, "max_rounds", low=1)
+        if self.workers is not None:
+            _whole(self, "workers", low=1)
+        if self.price_rule not in get_args(PriceRule):
+            raise ParameterError(
+                f"price_rule must be one of {', '.join(get_args(PriceRule))}, got {self.price_rule!r}"
+            )
+
+    @property
+    def costs(self) -> LaneCosts:
+        return LaneCosts(self.circuity, self.km_per_day, self.freight_per_kg_km, self.handling_per_kg)
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> MatchParams:
+        """Parameters from a mapping; unknown keys are an error naming them."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ParameterError(f"unknown parameter(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        return cls(**values)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> MatchParams:
+        """Parameters from a TOML file: top-level keys, or a ``[match]`` table."""
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ParameterError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ParameterError(f"{path}: not valid TOML: {exc}") from exc
+        return cls.from_mapping(data.get("match", data))
+
+
+def _finite(params: MatchParams, name: str, *, low: float, strict: bool = False) -> None:
+    value = getattr(params, name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ParameterError(f"{name} must be a finite number, got {value!r}")
+    if value < low or (strict and value == low):
+        raise ParameterError(f"{name} must be {'>' if strict else '>='} {low}, got {value!r}")
+
+
+def _whole(params: MatchParams, name: str, *, low: int) -> None:
+    value = getattr(params, name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ParameterError(f"{name} must be a whole number >= {low}, got {value!r}")

@@ -1,0 +1,141 @@
+"""From per-product solutions to the cycle's tables: allocations, offers, demand rows, summary.
+
+Reasons for what did not sell (DESIGN.md section 3), per offer and per demand row:
+
+- ``sold`` / ``filled``, ``partly_sold`` / ``partly_filled``: some or all of it cleared;
+- ``no_feasible_lane``: no lane exists (product, grade, or the goods cannot arrive in time);
+- ``not_profitable``: lanes exist, but on every one the bid does not cover ask plus freight;
+- ``outbid``: a profitable lane exists, but the optimum used the counterpart elsewhere at a better margin;
+- ``not_ready`` / ``expired`` (offers only): not open on the cycle date, so not in the cycle.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from matcher.product import NO_LANE, PROFITABLE, UNPROFITABLE, ProductSolution
+
+if TYPE_CHECKING:
+    from matcher.cycle import MatchResult, _Day
+
+OFFER_REASONS = ("sold", "partly_sold", "no_feasible_lane", "not_profitable", "outbid", "not_ready", "expired")
+DEMAND_REASONS = ("filled", "partly_filled", "no_feasible_lane", "not_profitable", "outbid")
+
+ALLOCATION_COLUMNS = (
+    "offer_id", "cooperative_id", "demand_id", "region_id", "product", "quantity_kg", "distance_km",
+    "transit_days", "cost_per_kg", "ask_per_kg", "price_per_kg", "farm_gate_price", "clearing_price",
+)
+OFFER_COLUMNS = ("offer_id", "cooperative_id", "sold_kg", "unsold_kg", "farm_gate_price", "reason")
+DEMAND_COLUMNS = ("demand_id", "region_id", "product", "filled_kg", "unmet_kg", "clearing_price", "reason")
+
+
+def assemble(day: _Day, solutions: list[ProductSolution], *, scale: int) -> MatchResult:
+    """Build the result frames and the summary's counts from the per-product solutions."""
+    from matcher.cycle import MatchResult
+
+    n_open, n_rows = day.open_offers.height, day.demand.height
+    supply_kg = day.open_offers["quantity_kg"].to_numpy().astype(np.int64)
+    demand_kg = day.demand["quantity_kg"].to_numpy().astype(np.int64)
+    unsold, unmet = supply_kg.copy(), demand_kg.copy()
+    u, w = np.zeros(n_open), np.zeros(n_rows)
+    offer_reach = np.full(n_open, NO_LANE, np.int8)
+    row_reach = np.full(n_rows, NO_LANE, np.int8)
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("offer", "demand", "kg", "km", "days", "cost", "margin")}
+    for sol, oa, da in zip(solutions, day.offer_start, day.demand_start, strict=True):
+        n, m = len(sol.unsold), len(sol.unmet)
+        unsold[oa : oa + n], unmet[da : da + m] = sol.unsold, sol.unmet
+        u[oa : oa + n], w[da : da + m] = sol.u, sol.w
+        offer_reach[oa : oa + n], row_reach[da : da + m] = sol.offer_reach, sol.row_reach
+        lanes = sol.lanes
+        for key, values in (
+            ("offer", lanes.offer + oa), ("demand", lanes.demand + da), ("kg", sol.shipped),
+            ("km", lanes.distance_km), ("days", lanes.transit_days), ("cost", lanes.cost_per_kg),
+            ("margin", lanes.margin),
+        ):
+            parts[key].append(values)
+    cols = {k: np.concatenate(v) if v else np.empty(0) for k, v in parts.items()}
+    offer_ix, row_ix = cols["offer"].astype(np.int64), cols["demand"].astype(np.int64)
+    kg = cols["kg"].astype(np.int64)
+
+    ask = day.open_offers["ask_per_kg"].to_numpy()
+    bid = day.demand["price_per_kg"].to_numpy()
+    farm_gate, clearing = ask + u, bid - w
+
+    allocations = pl.DataFrame(
+        {
+            "offer_id": day.open_offers["offer_id"].gather(offer_ix),
+            "cooperative_id": day.open_offers["cooperative_id"].gather(offer_ix),
+            "demand_id": day.demand["demand_id"].gather(row_ix),
+            "region_id": day.demand["region_id"].gather(row_ix),
+            "product": day.open_offers["product"].gather(offer_ix),
+            "quantity_kg": kg,
+            "distance_km": cols["km"].astype(np.float64),
+            "transit_days": cols["days"].astype(np.int64),
+            "cost_per_kg": cols["cost"].astype(np.float64),
+            "ask_per_kg": ask[offer_ix],
+            "price_per_kg": bid[row_ix],
+            "farm_gate_price": farm_gate[offer_ix],
+            "clearing_price": clearing[row_ix],
+        }
+    ).sort("offer_id", "demand_id")
+
+    sold = supply_kg - unsold
+    offer_reason = _reason(sold, unsold, offer_reach, ("sold", "partly_sold"))
+    open_out = day.open_offers.select("offer_id", "cooperative_id").with_columns(
+        sold_kg=pl.Series(sold), unsold_kg=pl.Series(unsold), farm_gate_price=pl.Series(farm_gate),
+        reason=pl.Series(offer_reason),
+    )
+    closed = day.offers.filter(~pl.col("_open")).select(
+        "offer_id",
+        "cooperative_id",
+        sold_kg=pl.lit(0, pl.Int64),
+        unsold_kg=pl.col("quantity_kg"),
+        farm_gate_price=pl.lit(None, pl.Float64),
+        reason=pl.when("_not_ready").then(pl.lit("not_ready")).otherwise(pl.lit("expired")),
+    )
+    offers_out = pl.concat([open_out, closed]).sort("offer_id")
+
+    filled = demand_kg - unmet
+    row_reason = _reason(filled, unmet, row_reach, ("filled", "partly_filled"))
+    demand_out = day.demand.select("demand_id", "region_id", "product").with_columns(
+        filled_kg=pl.Series(filled), unmet_kg=pl.Series(unmet), clearing_price=pl.Series(clearing),
+        reason=pl.Series(row_reason),
+    ).sort("demand_id")
+
+    welfare = float(np.dot(kg.astype(np.float64), cols["margin"].astype(np.float64)))
+    summary: dict[str, Any] = {
+        "status": "optimal",
+        "welfare": welfare,
+        "welfare_scaled": sum(s.objective for s in solutions) / scale,
+        "allocated_kg": int(kg.sum()),
+        "supply_kg": int(supply_kg.sum()),
+        "demand_kg": int(demand_kg.sum()),
+        "offers": n_open,
+        "offers_not_open": day.offers.height - n_open,
+        "demand_rows": n_rows,
+        "products": len(solutions),
+        "lanes": int(sum(s.lanes_solved for s in solutions)),
+        "lanes_considered": int(sum(s.lanes_considered for s in solutions)),
+        "lanes_shipped": allocations.height,
+        "rounds": max((s.rounds for s in solutions), default=0),
+        "rounds_total": int(sum(s.rounds for s in solutions)),
+        "regions_served": allocations["region_id"].n_unique(),
+        "offer_reasons": _counts(offers_out["reason"]),
+        "demand_reasons": _counts(demand_out["reason"]),
+    }
+    return MatchResult(allocations, offers_out, demand_out, summary)
+
+
+def _reason(done: np.ndarray, left: np.ndarray, reach: np.ndarray, cleared: tuple[str, str]) -> np.ndarray:
+    return np.select(
+        [left == 0, done > 0, reach == NO_LANE, reach == UNPROFITABLE, reach == PROFITABLE],
+        [cleared[0], cleared[1], "no_feasible_lane", "not_profitable", "outbid"],
+        default="outbid",
+    )
+
+
+def _counts(series: pl.Series) -> dict[str, int]:
+    return {str(k): int(v) for k, v in series.value_counts(sort=True).sort("count", "reason", descending=[True, False]).iter_rows()}

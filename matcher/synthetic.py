@@ -1,0 +1,112 @@
+"""A synthetic day of offers and pooled demand, for the demo, tests and benchmarks.
+
+Products have a base price, a shelf life and a grade mix; cooperatives cluster around farm towns;
+regional demand follows a skewed population weight, in two price tiers. Everything comes from one seed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+SHELF_LIVES = np.array([3, 5, 7, 14, 30, 60, 120])
+
+
+def synthetic_day(
+    *,
+    n_offers: int,
+    n_products: int,
+    region_ids: list[str],
+    region_lat: np.ndarray,
+    region_lon: np.ndarray,
+    date: dt.date,
+    tiers: int = 2,
+    demand_ratio: float = 1.0,
+    seed: int = 0,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Offers and pooled demand rows (every region wants every product, in ``tiers`` price tiers).
+
+    Returns
+    -------
+    (offers, demand)
+        Frames in the batch contract's columns (DESIGN.md section 3).
+    """
+    rng = np.random.default_rng(seed)
+    n_regions = len(region_ids)
+    width = len(str(max(n_products - 1, 1)))
+    products = np.array([f"P{k:0{width}d}" for k in range(n_products)])
+    base = rng.uniform(1.0, 12.0, n_products)
+    shelf = rng.choice(SHELF_LIVES, n_products)
+
+    # cooperatives sit around farm towns near some regions' hubs
+    towns = rng.integers(0, n_regions, max(1, n_offers // 40))
+    town = towns[rng.integers(0, len(towns), n_offers)]
+    lat = np.clip(region_lat[town] + rng.normal(0, 0.6, n_offers), -89.9, 89.9)
+    lon = np.clip(region_lon[town] + rng.normal(0, 0.6, n_offers), -179.9, 179.9)
+    product = rng.integers(0, n_products, n_offers)
+    kg = np.rint(rng.lognormal(np.log(4000), 0.8, n_offers)).astype(np.int64) + 100
+    grade = rng.choice(np.array(["A", "B", "C"]), n_offers, p=[0.3, 0.5, 0.2])
+    grade_discount = np.select([grade == "A", grade == "B"], [1.0, 0.9], 0.8)
+    ask = np.round(base[product] * grade_discount * rng.uniform(0.45, 0.8, n_offers), 2)
+    ready = rng.integers(-4, 2, n_offers)
+    offers = pl.DataFrame(
+        {
+            "offer_id": [f"O{k:07d}" for k in range(n_offers)],
+            "cooperative_id": [f"C{k:05d}" for k in rng.integers(0, max(1, n_offers // 5), n_offers)],
+            "product": products[product],
+            "grade": grade,
+            "quantity_kg": kg,
+            "lat": np.round(lat, 5),
+            "lon": np.round(lon, 5),
+            "ready_date": [date + dt.timedelta(days=int(d)) for d in ready],
+            "shelf_life_days": shelf[product] + rng.integers(0, 3, n_offers),
+            "ask_per_kg": ask,
+        }
+    )
+
+    # demand: every (region, product, tier); quantity follows population weight and product share
+    weight = rng.pareto(1.5, n_regions) + 0.2
+    share = np.bincount(product, weights=kg, minlength=n_products).astype(np.float64)
+    r, p, t = (a.ravel() for a in np.meshgrid(np.arange(n_regions), np.arange(n_products), np.arange(tiers), indexing="ij"))
+    raw = weight[r] * rng.uniform(0.5, 1.5, len(r)) / (tiers * weight.sum()) * share[p] * demand_ratio
+    qty = np.maximum(np.rint(raw), 1).astype(np.int64)
+    premium = 1.25 - 0.2 * t + rng.uniform(-0.1, 0.1, len(r))
+    demand = pl.DataFrame(
+        {
+            "demand_id": [f"D{k:08d}" for k in range(len(r))],
+            "region_id": np.asarray(region_ids)[r],
+            "product": products[p],
+            "min_grade": rng.choice(np.array(["A", "B", "C"]), len(r), p=[0.2, 0.4, 0.4]),
+            "quantity_kg": qty,
+            "price_per_kg": np.round(base[p] * premium, 2),
+            "due_date": [date + dt.timedelta(days=int(d)) for d in rng.integers(1, 8, len(r))],
+        }
+    )
+    return offers, demand
+
+
+def write_demo_instance(folder: Path, *, seed: int = 7, n_regions: int = 60, n_offers: int = 600, n_products: int = 6) -> dict:
+    """Write a small day (offers.csv, demand.csv, regions.geojson) and return the run_batch arguments."""
+    from regions.synthetic import grid_regions
+
+    folder.mkdir(parents=True, exist_ok=True)
+    date = dt.date(2026, 11, 23)
+    regions = grid_regions(n_regions, seed=seed)
+    pts = regions.geometry.representative_point()
+    offers, demand = synthetic_day(
+        n_offers=n_offers,
+        n_products=n_products,
+        region_ids=list(regions["region_id"]),
+        region_lat=np.where(regions["hub_lat"].isna(), pts.y, regions["hub_lat"]),
+        region_lon=np.where(regions["hub_lon"].isna(), pts.x, regions["hub_lon"]),
+        date=date,
+        seed=seed,
+    )
+    paths = {"offers": folder / "offers.csv", "demand": folder / "demand.csv", "regions": folder / "regions.geojson"}
+    offers.write_csv(paths["offers"])
+    demand.write_csv(paths["demand"])
+    regions.to_file(paths["regions"], driver="GeoJSON")
+    return {**paths, "date": date}

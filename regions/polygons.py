@@ -1,0 +1,167 @@
+"""Region polygons and their hubs: read any vector format GDAL reads, validate, mend, reproject.
+
+:func:`read_regions` opens a file and delegates to :func:`parse_regions`, which is pure. What leaves
+this module for the rest of the system is :class:`Regions`: the validated GeoDataFrame (kept inside
+``regions/`` for spatial joins) and a plain polars frame of hubs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from regions.errors import InputError, Problem, SchemaError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+WGS84 = "EPSG:4326"
+MAX_LISTED = 10
+
+
+@dataclass(frozen=True)
+class Regions:
+    """Validated regions.
+
+    Attributes
+    ----------
+    shapes
+        GeoDataFrame in WGS84 with ``region_id`` (string) and a valid polygonal geometry, sorted by id.
+    hubs
+        polars frame ``region_id, hub_lat, hub_lon, hub_derived`` in the same order; ``hub_derived``
+        marks hubs taken as a point inside the polygon because the file gave none.
+    warnings
+        Things accepted but worth saying (no CRS in the file, geometries mended, hubs derived).
+    """
+
+    shapes: gpd.GeoDataFrame
+    hubs: pl.DataFrame
+    warnings: tuple[str, ...]
+
+
+def read_regions(path: str | Path, *, layer: str | int | None = None) -> Regions:
+    """Read and validate a region file (GeoJSON, GeoPackage, Shapefile, ...)."""
+    import geopandas as gpd
+
+    source = Path(path).name
+    try:
+        frame = gpd.read_file(path, layer=layer)
+    except Exception as exc:  # pyogrio raises several types; all mean the same to the user
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(Problem(source, None, None, f"cannot read regions: {reason}")) from exc
+    return parse_regions(frame, source=source)
+
+
+def parse_regions(frame: gpd.GeoDataFrame, *, source: str) -> Regions:
+    """Validate region polygons and settle their hubs.
+
+    Rules: ``region_id`` present, non-empty and unique (numbers become strings); geometries present,
+    non-empty and polygonal, mended with ``make_valid`` when invalid (what cannot be mended is an
+    error); coordinates reprojected to WGS84 (a frame without CRS is taken as WGS84, with a warning);
+    ``hub_lat``/``hub_lon`` optional, both or neither, in range; a missing hub becomes a point inside
+    the polygon (``representative_point``), with a warning.
+
+    Raises
+    ------
+    SchemaError
+        ``region_id`` missing, or only one of ``hub_lat``/``hub_lon``.
+    InputError
+        One problem per bad row.
+    """
+    import shapely
+
+    if "region_id" not in frame.columns:
+        raise SchemaError(Problem(source, None, "region_id", f"required column is missing (has: {', '.join(map(str, frame.columns))})"))
+    has_lat, has_lon = "hub_lat" in frame.columns, "hub_lon" in frame.columns
+    if has_lat != has_lon:
+        missing = "hub_lon" if has_lat else "hub_lat"
+        raise SchemaError(Problem(source, None, missing, "hub_lat and hub_lon come together; only one is present"))
+
+    warnings: list[str] = []
+    frame = frame.copy()
+    if frame.crs is None:
+        warnings.append(f"{source}: no CRS in the file; coordinates taken as WGS84 (EPSG:4326)")
+        frame = frame.set_crs(WGS84)
+    elif not frame.crs.equals(WGS84):
+        frame = frame.to_crs(WGS84)
+
+    problems: list[Problem] = []
+    ids = _text(frame["region_id"])
+    bad_id = ids.is_null() | (ids == "")
+    problems += _rows(source, "region_id", np.flatnonzero(bad_id.to_numpy()), "expected a non-empty identifier, got nothing")
+    indexed = pl.DataFrame({"region_id": ids}).with_row_index("_row", offset=1).filter(~bad_id)
+    dups = indexed.with_columns(pl.col("_row").min().over("region_id").alias("_first")).filter(
+        pl.col("_row") != pl.col("_first")
+    )
+    for r in dups.head(MAX_LISTED).iter_rows(named=True):
+        problems.append(Problem(source, r["_row"], "region_id", f"duplicate region_id {r['region_id']!r} (first at row {r['_first']})"))
+
+    geoms = frame.geometry.values
+    missing = np.asarray(shapely.is_missing(geoms) | shapely.is_empty(geoms), dtype=bool)
+    problems += _rows(source, "geometry", np.flatnonzero(missing), "empty or missing geometry")
+    invalid = ~missing & ~np.asarray(shapely.is_valid(geoms), dtype=bool)
+    if invalid.any():
+        mended = shapely.make_valid(geoms[invalid])
+        geoms = geoms.copy()
+        geoms[invalid] = _polygonal(mended)
+        warnings.append(f"{source}: {int(invalid.sum())} invalid geometries mended with make_valid")
+    polygonal = np.isin(shapely.get_type_id(geoms), [3, 6])  # Polygon, MultiPolygon
+    unusable = ~missing & ~(polygonal & ~np.asarray(shapely.is_empty(geoms), dtype=bool))
+    problems += _rows(source, "geometry", np.flatnonzero(unusable), "not a polygon (or nothing polygonal left after make_valid)")
+
+    hub_lat = np.full(len(frame), np.nan)
+    hub_lon = np.full(len(frame), np.nan)
+    if has_lat:
+        for name, target, limit in (("hub_lat", hub_lat, 90.0), ("hub_lon", hub_lon, 180.0)):
+            raw = _text(frame[name])
+            number = raw.cast(pl.Float64, strict=False)
+            bad = (raw.is_not_null() & (raw != "")) & ~(number.is_finite() & (number.abs() <= limit)).fill_null(False)
+            problems += _rows(source, name, np.flatnonzero(bad.to_numpy()), f"expected degrees from -{limit:g} to {limit:g}")
+            target[:] = number.fill_null(np.nan).to_numpy()
+        half = np.isnan(hub_lat) != np.isnan(hub_lon)
+        problems += _rows(source, "hub_lat", np.flatnonzero(half), "hub_lat and hub_lon must both be given or both be empty")
+    if problems:
+        raise InputError(sorted(problems, key=lambda p: (p.row or 0, p.column or "")))
+
+    derived = np.isnan(hub_lat) | np.isnan(hub_lon)
+    if derived.any():
+        points = shapely.point_on_surface(geoms[derived])
+        hub_lon[derived] = shapely.get_x(points)
+        hub_lat[derived] = shapely.get_y(points)
+        warnings.append(f"{source}: {int(derived.sum())} regions have no hub; a point inside each polygon is used")
+
+    shapes = frame.assign(region_id=ids.to_numpy()).set_geometry(geoms)
+    shapes = shapes[["region_id", shapes.geometry.name]]
+    hubs = pl.DataFrame(
+        {"region_id": ids, "hub_lat": hub_lat, "hub_lon": hub_lon, "hub_derived": derived}
+    )
+    order = np.argsort(ids.to_numpy(), kind="stable")
+    return Regions(shapes.iloc[order].reset_index(drop=True), hubs[order], tuple(warnings))
+
+
+def _text(column: object) -> pl.Series:
+    """A pandas column of anything as a polars string column, stripped, missing values as null."""
+    return pl.from_pandas(column.astype("string")).str.strip_chars()  # type: ignore[attr-defined]
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Keep only the polygonal parts of (possibly mixed) geometries."""
+    import shapely
+
+    out = geoms.copy()
+    mixed = shapely.get_type_id(geoms) == 7  # GeometryCollection
+    for k in np.flatnonzero(mixed):  # rare: only mended geometries that came out mixed
+        parts = [g for g in shapely.get_parts(geoms[k]) if shapely.get_type_id(g) in (3, 6)]
+        out[k] = shapely.union_all(parts) if parts else shapely.Polygon()
+    return out
+
+
+def _rows(source: str, column: str, rows: np.ndarray, message: str) -> list[Problem]:
+    listed = [Problem(source, int(r) + 1, column, message) for r in rows[:MAX_LISTED]]
+    if len(rows) > MAX_LISTED:
+        listed.append(Problem(source, None, column, f"... and {len(rows) - MAX_LISTED} more rows: {message}"))
+    return listed
