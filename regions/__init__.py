@@ -1,0 +1,25 @@
+"""Geography: region polygons and hubs, great-circle distances, feasible lanes.
+
+``geopandas`` is imported only by the modules that read or build polygons, so that importing this
+package (as the solver's worker processes do) stays cheap.
+"""
+
+from regions.errors import HarvestError, InputError, ParameterError, Problem, SchemaError, SolverError
+from regions.geodesy import EARTH_RADIUS_KM, haversine_km
+from regions.lanes import LaneCosts
+from regions.polygons import Regions, parse_regions, read_regions
+
+__all__ = [
+    "EARTH_RADIUS_KM",
+    "HarvestError",
+    "InputError",
+    "LaneCosts",
+    "ParameterError",
+    "Problem",
+    "Regions",
+    "SchemaError",
+    "SolverError",
+    "haversine_km",
+    "parse_regions",
+    "read_regions",
+]
