@@ -1,0 +1,215 @@
+"""The batch contract through ``harvest match``: outputs, exit codes, and one line per bad input."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import polars as pl
+import pytest
+import shapely
+
+from conftest import DATE, demand_frame, offers_frame
+from matcher.cli import main
+from matcher.results import ALLOCATION_COLUMNS, DEMAND_COLUMNS, OFFER_COLUMNS
+
+
+@pytest.fixture
+def day(tmp_path: Path) -> dict[str, Path]:
+    """A valid small day on disk: two regions, three offers, three demand rows."""
+    offers = offers_frame(
+        [{"lat": 30.1, "lon": 110.1}, {"lat": 31.0, "lon": 111.0, "grade": "B"}, {"product": "kale", "quantity_kg": 40}]
+    )
+    demand = demand_frame(
+        [{"region_id": "r0"}, {"region_id": "r1", "quantity_kg": 250}, {"region_id": "r1", "product": "kale"}]
+    )
+    regions = gpd.GeoDataFrame(
+        {"region_id": ["r0", "r1"], "hub_lat": [30.0, None], "hub_lon": [110.0, None]},
+        geometry=[shapely.box(109, 29, 111, 31), shapely.box(111, 30, 113, 32)],
+        crs="EPSG:4326",
+    )
+    paths = {"offers": tmp_path / "offers.csv", "demand": tmp_path / "demand.csv", "regions": tmp_path / "regions.geojson"}
+    offers.write_csv(paths["offers"])
+    demand.write_csv(paths["demand"])
+    regions.to_file(paths["regions"], driver="GeoJSON")
+    paths["out"] = tmp_path / "out"
+    return paths
+
+
+def args(day: dict[str, Path], *extra: str) -> list[str]:
+    return [
+        "match", "--offers", str(day["offers"]), "--demand", str(day["demand"]), "--regions", str(day["regions"]),
+        "--date", DATE.isoformat(), "--out", str(day["out"]), "--workers", "1", *extra,
+    ]
+
+
+def test_outputs_follow_the_contract(day: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(args(day)) == 0
+    out = day["out"]
+    assert tuple(pl.read_csv(out / "allocations.csv").columns) == ALLOCATION_COLUMNS
+    assert tuple(pl.read_csv(out / "offers_out.csv").columns) == OFFER_COLUMNS
+    assert tuple(pl.read_csv(out / "demand_out.csv").columns) == DEMAND_COLUMNS
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ("welfare", "allocated_kg", "supply_kg", "demand_kg", "offers", "demand_rows", "lanes", "solver", "seconds", "status"):
+        assert key in summary
+    assert summary["status"] == "optimal" and summary["offers"] == 3 and summary["demand_rows"] == 3
+    assert summary["hubs_derived"] == 1
+    assert "welfare" in capsys.readouterr().out
+
+
+def test_same_input_same_bytes(day: dict[str, Path]) -> None:
+    assert main(args(day, "--quiet")) == 0
+    first = {p.name: p.read_bytes() for p in day["out"].glob("*.csv")}
+    assert main(args(day, "--quiet")) == 0
+    assert first == {p.name: p.read_bytes() for p in day["out"].glob("*.csv")}
+
+
+def test_parameters_from_a_toml_file(day: dict[str, Path], tmp_path: Path) -> None:
+    config = tmp_path / "params.toml"
+    config.write_text("[match]\nhandling_per_kg = 0.3\nk_nearest = 2\n")
+    assert main(args(day, "--config", str(config), "--quiet")) == 0
+    params = json.loads((day["out"] / "summary.json").read_text())["params"]
+    assert (params["handling_per_kg"], params["k_nearest"]) == (0.3, 2)
+    alloc = pl.read_csv(day["out"] / "allocations.csv")
+    assert (alloc["cost_per_kg"] >= 0.3).all()
+
+
+def _edit_csv(name: str, change: Callable[[pl.DataFrame], pl.DataFrame]) -> Callable[[dict[str, Path]], None]:
+    def edit(day: dict[str, Path]) -> None:
+        path = day[name]
+        change(pl.read_csv(path, infer_schema=False)).write_csv(path)
+
+    return edit
+
+
+def _set(name: str, column: str, value: str | None, row: int = 0):
+    def change(frame: pl.DataFrame) -> pl.DataFrame:
+        values = frame[column].to_list()
+        values[row] = value
+        return frame.with_columns(pl.Series(column, values, dtype=pl.String))
+
+    return _edit_csv(name, change)
+
+
+def _regions(change: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame]):
+    def edit(day: dict[str, Path]) -> None:
+        frame = gpd.read_file(day["regions"])
+        change(frame).to_file(day["regions"], driver="GeoJSON")
+
+    return edit
+
+
+def _write(name: str, text: str):
+    def edit(day: dict[str, Path]) -> None:
+        day[name].write_text(text)
+
+    return edit
+
+
+def _with_lanes(text: str):
+    def edit(day: dict[str, Path]) -> None:
+        day["lanes"] = day["offers"].parent / "lanes.csv"
+        day["lanes"].write_text(text)
+
+    return edit
+
+
+BAD_INPUTS = [
+    ("missing-column", _edit_csv("offers", lambda f: f.drop("ask_per_kg")),
+     "offers.csv: column 'ask_per_kg': required column is missing"),
+    ("negative-kg", _set("offers", "quantity_kg", "-5"),
+     "offers.csv: row 1: column 'quantity_kg': expected a whole number of kg greater than 0, got '-5'"),
+    ("fractional-kg", _set("demand", "quantity_kg", "2.5", row=1),
+     "demand.csv: row 2: column 'quantity_kg': expected a whole number of kg greater than 0, got '2.5'"),
+    ("unknown-grade", _set("offers", "grade", "D", row=2),
+     "offers.csv: row 3: column 'grade': expected one of A, B, C, got 'D'"),
+    ("bad-date", _set("offers", "ready_date", "2026-02-30"),
+     "offers.csv: row 1: column 'ready_date': expected a date as YYYY-MM-DD, got '2026-02-30'"),
+    ("empty-date", _set("demand", "due_date", None),
+     "demand.csv: row 1: column 'due_date': expected a date as YYYY-MM-DD, got nothing"),
+    ("duplicate-id", _set("offers", "offer_id", "o0", row=1),
+     "offers.csv: row 2: column 'offer_id': duplicate offer_id 'o0' (first at row 1)"),
+    ("unknown-region", _set("demand", "region_id", "nowhere"),
+     "demand.csv: row 1: column 'region_id': 'nowhere' is not a region in regions.geojson"),
+    ("latitude-out-of-range", _set("offers", "lat", "91"),
+     "offers.csv: row 1: column 'lat': expected a latitude in degrees from -90 to 90, got '91'"),
+    ("longitude-not-a-number", _set("offers", "lon", "east"),
+     "offers.csv: row 1: column 'lon': expected a longitude in degrees from -180 to 180, got 'east'"),
+    ("price-not-finite", _set("demand", "price_per_kg", "inf"),
+     "demand.csv: row 1: column 'price_per_kg': expected a finite amount of 0 or more, got 'inf'"),
+    ("negative-shelf-life", _set("offers", "shelf_life_days", "-1"),
+     "offers.csv: row 1: column 'shelf_life_days': expected a whole number of 0 or more, got '-1'"),
+    ("empty-table-file", _write("demand", ""),
+     "demand.csv: cannot read as csv"),
+    ("duplicate-region", _regions(lambda f: f.assign(region_id=["r0", "r0"])),
+     "regions.geojson: row 2: column 'region_id': duplicate region_id 'r0' (first at row 1)"),
+    ("region-without-id-column", _regions(lambda f: f.rename(columns={"region_id": "name"})),
+     "regions.geojson: column 'region_id': required column is missing"),
+    ("region-is-a-point", _regions(lambda f: f.set_geometry([shapely.box(109, 29, 111, 31), shapely.Point(112, 31)], crs=f.crs)),
+     "regions.geojson: row 2: column 'geometry': not a polygon"),
+    ("hub-out-of-range", _regions(lambda f: f.assign(hub_lat=[95.0, None])),
+     "regions.geojson: row 1: column 'hub_lat': expected degrees from -90 to 90"),
+    ("regions-not-vector-data", _write("regions", "this is not GeoJSON"),
+     "regions.geojson: cannot read regions"),
+    ("lane-unknown-offer", _with_lanes("offer_id,region_id,distance_km\nghost,r0,10\n"),
+     "lanes.csv: row 1: column 'offer_id': 'ghost' is not an offer in offers.csv"),
+    ("lane-negative-distance", _with_lanes("offer_id,region_id,distance_km\no0,r0,-10\n"),
+     "lanes.csv: row 1: column 'distance_km': expected a finite distance of 0 or more, got '-10'"),
+    ("lane-duplicate", _with_lanes("offer_id,region_id,distance_km\no0,r0,10\no0,r0,12\n"),
+     "lanes.csv: row 2: column 'offer_id + region_id': duplicate offer_id + region_id 'o0', 'r0' (first at row 1)"),
+]
+
+
+@pytest.mark.parametrize(("edit", "message"), [pytest.param(e, m, id=name) for name, e, m in BAD_INPUTS])
+def test_bad_input_exits_2_and_writes_nothing(day: dict[str, Path], edit, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(day)
+    extra = ("--lanes", str(day["lanes"])) if "lanes" in day else ()
+    assert main(args(day, *extra)) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+    assert not day["out"].exists()
+
+
+def test_every_problem_of_every_file_is_listed(day: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    _set("offers", "quantity_kg", "0")(day)
+    _set("offers", "grade", "Z", row=1)(day)
+    _set("demand", "due_date", "tomorrow", row=2)(day)
+    assert main(args(day)) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert len(lines) == 3, lines
+    assert not day["out"].exists()
+
+
+def test_missing_file_and_unknown_format(day: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    day["offers"] = day["offers"].with_name("nope.csv")
+    day["demand"] = day["demand"].with_suffix(".xlsx")
+    assert main(args(day)) == 2
+    err = capsys.readouterr().err
+    assert "nope.csv: no such file" in err
+    assert "demand.xlsx: unknown table format '.xlsx'" in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--circuity", "0.5"), "circuity must be >= 1.0, got 0.5"),
+        (("--km-per-day", "0"), "km_per_day must be > 0.0, got 0.0"),
+        (("--k-nearest", "0"), "k_nearest must be a whole number >= 1, got 0"),
+    ],
+)
+def test_bad_parameters_exit_2(day: dict[str, Path], extra: tuple[str, ...], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(args(day, *extra)) == 2
+    assert message in capsys.readouterr().err
+    assert not day["out"].exists()
+
+
+def test_bad_date_option_exits_2(day: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    bad = args(day)
+    bad[bad.index("--date") + 1] = "23/11/2026"
+    with pytest.raises(SystemExit) as exit_info:
+        main(bad)
+    assert exit_info.value.code == 2
+    assert "expected a date as YYYY-MM-DD" in capsys.readouterr().err

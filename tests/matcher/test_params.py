@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from matcher import MatchParams, ParameterError
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"circuity": 0.9}, "circuity must be >= 1.0"),
+        ({"km_per_day": 0}, "km_per_day must be > 0.0"),
+        ({"freight_per_kg_km": float("nan")}, "freight_per_kg_km must be a finite number"),
+        ({"handling_per_kg": -0.1}, "handling_per_kg must be >= 0.0"),
+        ({"k_nearest": 2.5}, "k_nearest must be a whole number >= 1"),
+        ({"max_rounds": True}, "max_rounds must be a whole number >= 1"),
+        ({"workers": 0}, "workers must be a whole number >= 1"),
+        ({"price_rule": "seller"}, "price_rule must be one of farmer, buyer, midpoint"),
+        ({"speed": 3}, "unknown parameter"),
+    ],
+)
+def test_bad_parameters_are_named(values: dict, message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        MatchParams.from_mapping(values)
+
+
+def test_toml_top_level_and_table(tmp_path: Path) -> None:
+    flat = tmp_path / "flat.toml"
+    flat.write_text("circuity = 1.5\n")
+    table = tmp_path / "table.toml"
+    table.write_text("[match]\nprice_rule = 'buyer'\n")
+    assert MatchParams.from_toml(flat).circuity == 1.5
+    assert MatchParams.from_toml(table).price_rule == "buyer"
+
+
+def test_toml_errors_name_the_file(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("circuity = \n")
+    with pytest.raises(ParameterError, match="broken.toml: not valid TOML"):
+        MatchParams.from_toml(broken)
+    with pytest.raises(ParameterError, match="cannot read"):
+        MatchParams.from_toml(tmp_path / "absent.toml")

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from regions.geodesy import haversine_km
+from regions.lanes import Demand, Hubs, LaneCosts, Supply, lanes_for_pairs, pairs_within, top_per_group
+
+
+def supply_at(lat: np.ndarray, lon: np.ndarray) -> Supply:
+    n = len(lat)
+    return Supply(lat, lon, np.ones(n), np.full(n, 3, np.int8), np.full(n, 100, np.int64))
+
+
+@given(st.integers(0, 2**32 - 1), st.floats(0, 3000))
+def test_pairs_within_keeps_every_pair_inside_the_radius(seed: int, radius: float) -> None:
+    rng = np.random.default_rng(seed)
+    supply = supply_at(rng.uniform(20, 45, 25), rng.uniform(95, 125, 25))
+    hubs = Hubs(rng.uniform(20, 45, 15), rng.uniform(95, 125, 15))
+    radii = rng.uniform(0, radius, 25)
+    offers, regions = np.arange(25), np.arange(15)
+    got = set()
+    for o, r in pairs_within(supply, offers, hubs, regions, radii):
+        got |= set(zip(o.tolist(), r.tolist()))
+    dist = haversine_km(supply.lat[:, None], supply.lon[:, None], hubs.lat[None, :], hubs.lon[None, :])
+    inside = {(int(i), int(j)) for i, j in zip(*np.nonzero(dist <= radii[:, None]))}
+    near = {(int(i), int(j)) for i, j in zip(*np.nonzero(dist <= radii[:, None] * (1 + 1e-6) + 1e-3))}
+    assert inside <= got <= near
+
+
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(-5, 5)), max_size=40), st.integers(1, 4))
+def test_top_per_group(items: list[tuple[int, int]], k: int) -> None:
+    group = np.array([g for g, _ in items], dtype=np.int64)
+    score = np.array([s for _, s in items], dtype=np.float64)
+    got = top_per_group(group, score, k)
+    want = []
+    for g in sorted(set(group.tolist())):
+        members = sorted((-score[i], i) for i in range(len(items)) if group[i] == g)
+        want += [i for _, i in members[:k]]
+    assert sorted(got.tolist()) == sorted(want)
+
+
+def test_given_values_win_and_empty_cells_fall_back() -> None:
+    supply = supply_at(np.array([30.0, 30.0]), np.array([110.0, 110.0]))
+    demand = Demand(np.array([0, 1]), np.array([5.0, 5.0]), np.array([1, 1], np.int8), np.array([10, 10]))
+    hubs = Hubs(np.array([30.0, 30.0]), np.array([110.0, 110.0]))
+    costs = LaneCosts(freight_per_kg_km=0.001, handling_per_kg=0.1, km_per_day=100.0)
+    lanes = lanes_for_pairs(
+        np.array([0, 1]), np.array([0, 1]), supply, demand, hubs, costs,
+        distance_km=np.array([250.0, 250.0]), transit_days=np.array([7, -1]), cost_per_kg=np.array([np.nan, 0.9]),
+    )
+    assert lanes.transit_days.tolist() == [7, 3]
+    np.testing.assert_allclose(lanes.cost_per_kg, [0.35, 0.9])
+    np.testing.assert_allclose(lanes.margin, [5.0 - 1.0 - 0.35, 5.0 - 1.0 - 0.9])
+
+
+def test_grade_and_time_decide_feasibility() -> None:
+    supply = Supply(np.array([30.0]), np.array([110.0]), np.array([1.0]), np.array([2], np.int8), np.array([1]))
+    # rows: wants A (offer is B), due today (transit 1), fine
+    demand = Demand(np.zeros(3, np.int64), np.full(3, 5.0), np.array([3, 1, 1], np.int8), np.array([5, 0, 5]))
+    hubs = Hubs(np.array([31.0]), np.array([110.0]))
+    lanes = lanes_for_pairs(np.array([0]), np.array([0]), supply, demand, hubs, LaneCosts())
+    assert lanes.demand.tolist() == [2]
+    assert lanes.transit_days.tolist() == [1]
