@@ -24,7 +24,7 @@ _PARAM_OPTIONS = {
     "km_per_day": (float, "km a truck covers per day; transit_days = ceil(km / km_per_day) (default 600)"),
     "freight_per_kg_km": (float, "freight cost per kg per km (default 0.0005)"),
     "handling_per_kg": (float, "fixed cost per kg shipped (default 0.10)"),
-    "k_nearest": (int, "lanes each offer starts with, nearest hubs first; any value gives the same optimum (default 16)"),
+    "k_nearest": (int, "offers nearest to each region whose lanes start the solve; any value gives the same optimum (default 12)"),
     "max_rounds": (int, "pricing rounds before giving up with an error (default 100)"),
     "workers": (int, "processes solving products in parallel (default: the cores available)"),
 }

@@ -26,8 +26,8 @@ class MatchParams:
     freight_per_kg_km, handling_per_kg
         ``cost_per_kg = freight_per_kg_km * distance_km + handling_per_kg``, in the price currency.
     k_nearest
-        Lanes each offer starts with (its nearest hubs) and most lanes added per offer in a pricing
-        round. Any value gives the same optimum; it only trades rounds against network size.
+        Offers nearest to each region's hub whose lanes start the solve. Any value gives the same
+        optimum (pricing adds what is missing); it trades pricing rounds against network size.
     max_rounds
         Pricing rounds before the solve gives up with an error (it never returns a non-optimum).
     price_rule
@@ -41,7 +41,7 @@ class MatchParams:
     km_per_day: float = 600.0
     freight_per_kg_km: float = 0.0005
     handling_per_kg: float = 0.10
-    k_nearest: int = 16
+    k_nearest: int = 12
     max_rounds: int = 100
     price_rule: PriceRule = "farmer"
     workers: int | None = None

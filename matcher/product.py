@@ -3,15 +3,17 @@
 Considering every feasible lane nationally means billions of pairs, so the solve starts from a small
 lane set and proves optimality by pricing (column generation on a network):
 
-1. start: each offer's lanes to its ``k`` nearest hubs; an offer or a demand row left without any
-   profitable lane is searched exhaustively (so its reason, and its best lanes, are exact);
+1. start: each region's lanes to its ``k`` nearest offers (demand is mostly served from nearby) and
+   each offer's lanes to the few regions where its margin bound is highest;
 2. solve the min-cost flow on the current lanes and read the duals ``u, w`` (:mod:`matcher.potentials`);
 3. price every feasible lane left out: its reduced cost is ``M_ij - u_i - w_j``, positive exactly when
-   ``p_j > f_i + c_ij``. As ``p_j <= max_p`` and ``c_ij`` grows with distance, an offer can only gain
-   from hubs within ``(max_p - handling - f_i) / (freight * circuity)`` great-circle km: those pairs
-   are found with one matrix product per block and priced exactly; all others are proven useless;
-4. add the lanes with positive reduced cost (the ``k`` best per offer) and go to 2; when none is
-   left, the flow is optimal over all feasible lanes and ``u, w`` are its duals.
+   ``p_j > f_i + c_ij``. As ``p_j`` is at most its region's best clearing price ``P_r``, only pairs
+   with ``f_i + c_ir < P_r`` can hold one: those are found with one matrix product per block and
+   priced exactly; all others are proven useless without being built;
+4. add the lanes with positive reduced cost (the best few per offer and per demand row) and go to 2;
+   when none is left, the flow is optimal over all feasible lanes and ``u, w`` are its duals;
+5. an offer or demand row that ends with nothing sold and no profitable lane in the set is searched
+   exhaustively, so that its reason (no feasible lane, not profitable, outbid) is exact.
 
 A given lane table (road distances, negotiated rates) is the complete lane list: it is solved once.
 """
@@ -24,9 +26,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from matcher.flow import solve_flow
+from matcher.flow import Flow, solve_flow
 from matcher.potentials import PriceRule, check_certificate, potentials
 from regions.errors import SolverError
+from regions.geodesy import haversine_km
 from regions.lanes import (
     Demand,
     Hubs,
@@ -34,10 +37,11 @@ from regions.lanes import (
     Lanes,
     Supply,
     all_pairs,
+    best_pairs,
     demand_regions,
+    nearest_offer_pairs,
     lanes_for_pairs,
-    nearest_pairs,
-    pairs_within,
+    pairs_below,
     top_per_group,
 )
 
@@ -74,11 +78,19 @@ class ProductProblem:
 
 @dataclass(frozen=True)
 class SolveOptions:
-    """How to solve: lane costs, integer scale, initial neighbours, price rule, round limit."""
+    """How to solve: lane costs, integer scale, starting lanes, lanes added per round, price rule.
+
+    ``k_nearest`` offers per region and ``k_best`` regions per offer start the lane set; a pricing
+    round adds at most ``lanes_per_round`` lanes per offer and ``lanes_per_row`` per demand row. None
+    of them changes the optimum, only how fast it is reached.
+    """
 
     costs: LaneCosts
     scale: int
-    k_nearest: int = 16
+    k_nearest: int = 12
+    k_best: int = 4
+    lanes_per_round: int = 8
+    lanes_per_row: int = 4
     price_rule: PriceRule = "farmer"
     max_rounds: int = 100
 
@@ -113,12 +125,11 @@ def solve_product(problem: ProductProblem, options: SolveOptions) -> ProductSolu
     """
     clock = _Clock()
     supply, demand = problem.supply, problem.demand
-    if problem.given is not None:
-        lanes, considered, offer_reach, row_reach = _given_lanes(problem, options)
-        priced = False
+    priced = problem.given is None
+    if priced:
+        lanes, considered = _initial_lanes(problem, options)
     else:
-        lanes, considered, offer_reach, row_reach = _initial_lanes(problem, options)
-        priced = True
+        lanes, considered = _given_lanes(problem, options)
     clock.lap("lanes")
 
     rounds = 0
@@ -146,6 +157,9 @@ def solve_product(problem: ProductProblem, options: SolveOptions) -> ProductSolu
             )
         lanes = Lanes.concat([lanes, extra])
 
+    offer_reach, row_reach, evaluated = _reach(problem, options, lanes, flow)
+    considered += evaluated
+    clock.lap("reasons")
     ships = flow.shipped > 0
     return ProductSolution(
         product=problem.product,
@@ -173,7 +187,7 @@ def _profitable(lanes: Lanes, scale: int) -> Lanes:
     return lanes.take(_scaled(lanes.margin, scale) > 0)
 
 
-def _given_lanes(problem: ProductProblem, options: SolveOptions) -> tuple[Lanes, int, NDArray[np.int8], NDArray[np.int8]]:
+def _given_lanes(problem: ProductProblem, options: SolveOptions) -> tuple[Lanes, int]:
     g = problem.given
     assert g is not None
     lanes = lanes_for_pairs(
@@ -187,87 +201,108 @@ def _given_lanes(problem: ProductProblem, options: SolveOptions) -> tuple[Lanes,
         transit_days=g.transit_days,
         cost_per_kg=g.cost_per_kg,
     )
-    offer_reach = _reach(problem.supply.size, lanes.offer, lanes, options.scale)
-    row_reach = _reach(problem.demand.size, lanes.demand, lanes, options.scale)
-    return _profitable(lanes, options.scale), lanes.size, offer_reach, row_reach
+    return _profitable(lanes, options.scale), lanes.size
 
 
-def _reach(n: int, index: I64, lanes: Lanes, scale: int) -> NDArray[np.int8]:
-    """Per element of ``index``'s side: NO_LANE, UNPROFITABLE or PROFITABLE, from the lanes it appears in."""
-    reach = np.full(n, NO_LANE, np.int8)
-    reach[index] = UNPROFITABLE
-    reach[index[_scaled(lanes.margin, scale) > 0]] = PROFITABLE
-    return reach
+def _initial_lanes(problem: ProductProblem, options: SolveOptions) -> tuple[Lanes, int]:
+    """The starting lanes: each region with its ``k_nearest`` nearest offers (regions are mostly served
+    from nearby), and each offer with the ``k_best`` regions where its margin bound is highest."""
+    supply, demand, hubs, costs = problem.supply, problem.demand, problem.hubs, options.costs
+    regions, first = np.unique(demand.region, return_index=True)
+    region_bid = np.full(hubs.size, -np.inf)
+    region_bid[regions] = np.maximum.reduceat(demand.bid, first)
+    region_due = np.full(hubs.size, -1, np.int64)
+    region_due[regions] = np.maximum.reduceat(demand.due_days, first)
+    pairs = [nearest_offer_pairs(supply, hubs, regions, options.k_nearest)]
+    pairs += best_pairs(supply, hubs, regions, region_bid, region_due, costs, options.k_best)
+    offer = np.concatenate([o for o, _ in pairs])
+    region = np.concatenate([r for _, r in pairs])
+    # one lane per (offer, region) however many generators proposed it
+    key = np.unique(offer * hubs.size + region)
+    lanes = _profitable(lanes_for_pairs(key // hubs.size, key % hubs.size, supply, demand, hubs, costs), options.scale)
+    return lanes, lanes.size
 
 
-def _initial_lanes(problem: ProductProblem, options: SolveOptions) -> tuple[Lanes, int, NDArray[np.int8], NDArray[np.int8]]:
-    supply, demand, hubs, costs, k = problem.supply, problem.demand, problem.hubs, options.costs, options.k_nearest
-    regions = demand_regions(demand)
-    offer, region = nearest_pairs(supply, hubs, regions, k)
-    lanes = _profitable(lanes_for_pairs(offer, region, supply, demand, hubs, costs), options.scale)
-    considered = lanes.size
+def _reach(problem: ProductProblem, options: SolveOptions, lanes: Lanes, flow: Flow) -> tuple[NDArray[np.int8], NDArray[np.int8], int]:
+    """How far each offer and demand row got: NO_LANE, UNPROFITABLE or PROFITABLE.
+
+    Anything with a profitable lane in the final lane set is PROFITABLE. What has none and sold (or got)
+    nothing is searched exhaustively, so its reason is exact: every region for such an offer, every
+    offer for such a row. With a given lane table, the table is the search space.
+    """
+    supply, demand, hubs, costs = problem.supply, problem.demand, problem.hubs, options.costs
     offer_reach = np.full(supply.size, NO_LANE, np.int8)
-    offer_reach[lanes.offer] = PROFITABLE
-
-    # offers with no profitable lane nearby: search every region, keep their k best lanes
-    lonely = np.flatnonzero(offer_reach != PROFITABLE)
-    found = []
-    for o, r in all_pairs(lonely, regions):
-        block = lanes_for_pairs(o, r, supply, demand, hubs, costs)
-        considered += block.size
-        found.append(_note_reach(block, block.offer, offer_reach, options.scale))
-    extra = Lanes.concat(found)
-    extra = extra.take(top_per_group(extra.offer, extra.margin, k))
-    lanes = Lanes.concat([lanes, extra])
-
-    # demand rows no lane reaches yet: search every offer, keep their k best lanes
     row_reach = np.full(demand.size, NO_LANE, np.int8)
+    offer_reach[lanes.offer] = PROFITABLE
     row_reach[lanes.demand] = PROFITABLE
-    lonely_rows = row_reach != PROFITABLE
-    found = []
-    for o, r in all_pairs(np.arange(supply.size, dtype=np.int64), np.unique(demand.region[lonely_rows])):
+    lonely_offers = np.flatnonzero((offer_reach != PROFITABLE) & (flow.unsold == problem.supply_kg))
+    lonely_rows = (row_reach != PROFITABLE) & (flow.unmet == problem.demand_kg)
+    evaluated = 0
+    if problem.given is not None:
+        g = problem.given
+        everything = lanes_for_pairs(
+            g.offer, g.region, supply, demand, hubs, costs,
+            distance_km=g.distance_km, transit_days=g.transit_days, cost_per_kg=g.cost_per_kg,
+        )
+        _note_reach(everything, everything.offer, offer_reach, options.scale)
+        _note_reach(everything, everything.demand, row_reach, options.scale)
+        return offer_reach, row_reach, 0
+    regions = demand_regions(demand)
+    for o, r in all_pairs(lonely_offers, regions):
+        block = lanes_for_pairs(o, r, supply, demand, hubs, costs)
+        evaluated += block.size
+        _note_reach(block, block.offer, offer_reach, options.scale)
+    everyone = np.arange(supply.size, dtype=np.int64)
+    for o, r in all_pairs(everyone, np.unique(demand.region[lonely_rows])):
         block = lanes_for_pairs(o, r, supply, demand, hubs, costs)
         block = block.take(lonely_rows[block.demand])
-        considered += block.size
-        found.append(_note_reach(block, block.demand, row_reach, options.scale))
-    extra = Lanes.concat(found)
-    extra = extra.take(top_per_group(extra.demand, extra.margin, k))
-    return Lanes.concat([lanes, extra]), considered, offer_reach, row_reach
+        evaluated += block.size
+        _note_reach(block, block.demand, row_reach, options.scale)
+    return offer_reach, row_reach, evaluated
 
 
-def _note_reach(block: Lanes, index: I64, reach: NDArray[np.int8], scale: int) -> Lanes:
-    """Raise ``reach`` for the elements ``block`` touches; return the block's profitable lanes."""
-    profitable = _scaled(block.margin, scale) > 0
+def _note_reach(block: Lanes, index: I64, reach: NDArray[np.int8], scale: int) -> None:
+    """Raise ``reach`` for the elements ``block`` touches, by whether their lanes are profitable."""
     np.maximum.at(reach, index, np.int8(UNPROFITABLE))
-    reach[index[profitable]] = PROFITABLE
-    return block.take(profitable)
+    reach[index[_scaled(block.margin, scale) > 0]] = PROFITABLE
 
 
 def _improving_lanes(problem: ProductProblem, options: SolveOptions, u: F64, w: F64) -> tuple[Lanes, int]:
-    """Every feasible lane with positive reduced cost (the k best per offer), and how many were priced."""
+    """Every feasible lane with positive reduced cost (the best few per offer and per row), and how
+    many lanes were priced.
+
+    A lane ``(i, j)`` improves when ``p_j > f_i + c_ij``; as ``p_j`` is at most its region's best
+    clearing price ``P_r``, only (offer, region) pairs with ``f_i + c_ir < P_r`` can hold one. Those
+    pairs are found in bulk (:func:`~regions.lanes.pairs_below`), then priced exactly row by row.
+    """
     supply, demand, hubs, costs, scale = problem.supply, problem.demand, problem.hubs, options.costs, options.scale
-    regions = demand_regions(demand)
-    if supply.size == 0 or regions.size == 0:
+    if supply.size == 0 or demand.size == 0:
         return Lanes.concat([]), 0
     farm_gate = supply.ask + u / scale
     clearing = demand.bid - w / scale
+    regions, first = np.unique(demand.region, return_index=True)
+    ceiling = np.full(hubs.size, -np.inf)
+    ceiling[regions] = np.maximum.reduceat(clearing, first)
+    due = np.full(hubs.size, -1, np.int64)
+    due[regions] = np.maximum.reduceat(demand.due_days, first)
     # a hair of slack so float rounding never hides a lane the integer test would take
     tol = 4.0 / scale + 1e-9 * max(1.0, float(np.abs(clearing).max()))
-    headroom = float(clearing.max()) - costs.handling_per_kg - farm_gate + tol
-    per_km = costs.freight_per_kg_km * costs.circuity
-    with np.errstate(divide="ignore"):
-        radius = np.where(headroom > 0, headroom / per_km if per_km > 0 else np.inf, -1.0)
-    candidates = np.flatnonzero(radius >= 0)
+    offers = np.arange(supply.size, dtype=np.int64)
     found, evaluated = [], 0
-    for o, r in pairs_within(supply, candidates, hubs, regions, radius[candidates]):
-        block = lanes_for_pairs(o, r, supply, demand, hubs, costs)
+    for o, r in pairs_below(supply, offers, hubs, regions, farm_gate, ceiling, due, costs, tol=tol):
+        km = costs.circuity * haversine_km(supply.lat[o], supply.lon[o], hubs.lat[r], hubs.lon[r])
+        block = lanes_for_pairs(o, r, supply, demand, hubs, costs, distance_km=km)
         evaluated += block.size
         reduced = _scaled(block.margin, scale) - u[block.offer] - w[block.demand]
         found.append(block.take(reduced > 0))
     extra = Lanes.concat(found)
     if extra.size:
         reduced = _scaled(extra.margin, scale) - u[extra.offer] - w[extra.demand]
-        extra = extra.take(top_per_group(extra.offer, reduced, options.k_nearest))
+        keep = np.union1d(
+            top_per_group(extra.offer, reduced, options.lanes_per_round),
+            top_per_group(extra.demand, reduced, options.lanes_per_row),
+        )
+        extra = extra.take(keep)
     return extra, evaluated
 
 

@@ -42,12 +42,6 @@ def unit_vectors(lat: ArrayLike, lon: ArrayLike) -> NDArray[np.float64]:
     return np.column_stack((cos_phi * np.cos(lmb), cos_phi * np.sin(lmb), np.sin(phi)))
 
 
-def chord_for_km(km: ArrayLike) -> NDArray[np.float64]:
-    """The straight-line (chord) length on the unit sphere that matches a great-circle distance in km."""
-    angle = np.clip(np.asarray(km, dtype=np.float64) / EARTH_RADIUS_KM, 0.0, np.pi)
-    return 2.0 * np.sin(angle * 0.5)
-
-
 def nearest(
     points: NDArray[np.float64], targets: NDArray[np.float64], k: int
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:

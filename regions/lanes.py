@@ -15,10 +15,12 @@ region, so a region with two price tiers costs one distance, not two.
 
 The functions here are pure: numpy arrays in, numpy arrays out. Pair generators:
 
-- :func:`nearest_pairs`: each offer with its ``k`` nearest hubs (a KD-tree on unit vectors);
+- :func:`nearest_offer_pairs`: each region with its ``k`` nearest offers (a KD-tree on unit vectors);
+- :func:`best_pairs`: each offer with the ``k`` regions where its margin bound is highest;
 - :func:`all_pairs`: every offer of a subset with every region of a subset, in bounded chunks;
-- :func:`pairs_within`: every (offer, region) pair whose distance is below a per-offer radius, the
-  bound that lets the pricing loop skip lanes it can prove useless without computing them.
+- :func:`pairs_below`: every (offer, region) pair where the farm-gate price plus freight stays below
+  the region's best clearing price, the bound that lets the pricing loop skip lanes it can prove
+  useless without computing them.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import NDArray
 
-from regions.geodesy import EARTH_RADIUS_KM, chord_for_km, haversine_km, nearest, unit_vectors
+from regions.geodesy import EARTH_RADIUS_KM, haversine_km, nearest, unit_vectors
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
@@ -213,13 +215,54 @@ def demand_regions(demand: Demand) -> I64:
     return np.unique(demand.region)
 
 
-def nearest_pairs(supply: Supply, hubs: Hubs, regions: I64, k: int) -> tuple[I64, I64]:
-    """Each offer with the ``k`` hubs nearest to it among ``regions``, as (offer, region) pairs."""
+def nearest_offer_pairs(supply: Supply, hubs: Hubs, regions: I64, k: int) -> tuple[I64, I64]:
+    """Each region with the ``k`` offers nearest to its hub, as (offer, region) pairs."""
     if supply.size == 0 or len(regions) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    index, _ = nearest(supply.xyz, _unit(hubs.lat[regions], hubs.lon[regions]), k)
-    offer = np.repeat(np.arange(supply.size, dtype=np.int64), index.shape[1])
-    return offer, regions[index.ravel()]
+    index, _ = nearest(_unit(hubs.lat[regions], hubs.lon[regions]), supply.xyz, k)
+    return index.ravel(), np.repeat(regions, index.shape[1])
+
+
+def best_pairs(
+    supply: Supply,
+    hubs: Hubs,
+    regions: I64,
+    region_bid: F64,
+    region_due: I64,
+    costs: LaneCosts,
+    k: int,
+) -> Iterator[tuple[I64, I64]]:
+    """Each offer with the ``k`` regions where its margin bound is highest, as (offer, region) pairs.
+
+    The bound is the region's best bid minus the ask and the freight; a region the goods cannot reach
+    before the offer expires or before the region's latest due date is skipped, and so is a pair whose
+    bound is not positive. Distances come from chords (one matrix product per block); they only rank.
+
+    Parameters
+    ----------
+    regions
+        Candidate region indices; ``region_bid`` and ``region_due`` are indexed by region number.
+    """
+    if supply.size == 0 or len(regions) == 0:
+        return
+    hub_xyz = _unit(hubs.lat[regions], hubs.lon[regions])
+    bid, due = region_bid[regions][None, :], region_due[regions][None, :]
+    xyz = supply.xyz
+    k = min(k, len(regions))
+    step = max(1, BLOCK_CELLS // len(regions))
+    for start in range(0, supply.size, step):
+        block = np.arange(start, min(start + step, supply.size), dtype=np.int64)
+        chord = np.sqrt(np.maximum(2.0 - 2.0 * (xyz[block] @ hub_xyz.T), 0.0))
+        km = costs.circuity * 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(chord * 0.5, 1.0))
+        days = np.ceil(km / costs.km_per_day)
+        score = bid - supply.ask[block, None] - (costs.freight_per_kg_km * km + costs.handling_per_kg)
+        ok = (days <= supply.expiry_days[block, None]) & (days <= due) & (score > 0)
+        score = np.where(ok, score, -np.inf)
+        top = np.argpartition(-score, k - 1, axis=1)[:, :k] if k < len(regions) else np.broadcast_to(
+            np.arange(len(regions)), score.shape
+        )
+        keep = np.take_along_axis(score, top, axis=1) > -np.inf
+        yield np.broadcast_to(block[:, None], top.shape)[keep], regions[top[keep]]
 
 
 def all_pairs(offers: I64, regions: I64) -> Iterator[tuple[I64, I64]]:
@@ -232,33 +275,46 @@ def all_pairs(offers: I64, regions: I64) -> Iterator[tuple[I64, I64]]:
         yield np.repeat(block, len(regions)), np.tile(regions, len(block))
 
 
-def pairs_within(
-    supply: Supply, offers: I64, hubs: Hubs, regions: I64, radius_km: F64
+def pairs_below(
+    supply: Supply,
+    offers: I64,
+    hubs: Hubs,
+    regions: I64,
+    offer_floor: F64,
+    region_ceiling: F64,
+    region_due: I64,
+    costs: LaneCosts,
+    *,
+    tol: float,
 ) -> Iterator[tuple[I64, I64]]:
-    """Every (offer, region) pair whose great-circle distance is at most the offer's radius.
+    """Every (offer, region) pair where ``floor_i + cost_ir < ceiling_r + tol`` and the goods can arrive.
 
-    The test runs on chords of the unit sphere (a matrix product, no trigonometry per cell), with a
-    small outward margin so that rounding never drops a pair that the exact haversine would keep.
+    The pricing loop's search: with ``floor`` the farm-gate prices and ``ceiling`` each region's best
+    clearing price, only these pairs can hold a lane with positive reduced cost. Distances come from
+    chords (one matrix product per block, no gathering); callers recompute the exact haversine for the
+    pairs that pass, and ``tol`` absorbs the difference.
 
     Parameters
     ----------
-    offers, radius_km
-        Offer indices and one radius per offer (great-circle km; ``inf`` keeps every region).
+    offers
+        Offer indices to search from; ``offer_floor`` has one value per offer of ``supply``.
     regions
-        Region indices to test against.
+        Region indices to search; ``region_ceiling`` and ``region_due`` are indexed by region number.
     """
     if len(offers) == 0 or len(regions) == 0:
         return
     hub_xyz = _unit(hubs.lat[regions], hubs.lon[regions])
+    ceiling = region_ceiling[regions][None, :] - costs.handling_per_kg + tol
+    reach_km = costs.km_per_day * np.minimum(supply.expiry_days, region_due[regions].max())
     xyz = supply.xyz
-    limit = chord_for_km(np.minimum(radius_km, np.pi * EARTH_RADIUS_KM)) * (1 + 1e-9) + 1e-9
-    limit2 = limit * limit
     step = max(1, BLOCK_CELLS // len(regions))
+    per_km = costs.freight_per_kg_km
     for start in range(0, len(offers), step):
         block = offers[start : start + step]
-        # |a - b|^2 = 2 - 2 a.b for unit vectors
-        chord2 = 2.0 - 2.0 * (xyz[block] @ hub_xyz.T)
-        hit_o, hit_r = np.nonzero(chord2 <= limit2[start : start + step, None])
+        chord = np.sqrt(np.clip(2.0 - 2.0 * (xyz[block] @ hub_xyz.T), 0.0, 4.0))
+        km = (costs.circuity * 2.0 * EARTH_RADIUS_KM) * np.arcsin(np.minimum(chord * 0.5, 1.0))
+        ok = (per_km * km < ceiling - offer_floor[block, None]) & (km <= reach_km[block, None] * (1 + 1e-9) + 1e-6)
+        hit_o, hit_r = np.nonzero(ok)
         yield block[hit_o], regions[hit_r]
 
 

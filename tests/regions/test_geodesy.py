@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reference import haversine
-from regions.geodesy import chord_for_km, haversine_km, nearest, unit_vectors
+from regions.geodesy import haversine_km, nearest, unit_vectors
 
 lat = st.floats(-89.9, 89.9)
 lon = st.floats(-180, 180)
@@ -22,13 +22,6 @@ def test_haversine_agrees_with_the_scalar_formula(points: list[tuple[float, floa
     got = haversine_km(a[:, 0], a[:, 1], a[:, 2], a[:, 3])
     want = [haversine(*p) for p in points]
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-6)
-
-
-@given(lat, lon, lat, lon)
-def test_chord_matches_the_great_circle(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> None:
-    a, b = unit_vectors([a_lat], [a_lon]), unit_vectors([b_lat], [b_lon])
-    km = haversine_km(a_lat, a_lon, b_lat, b_lon)
-    assert np.linalg.norm(a - b) == pytest.approx(float(chord_for_km(km)), abs=1e-9)
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(1, 5))
