@@ -93,6 +93,7 @@ class SolveOptions:
     lanes_per_row: int = 4
     price_rule: PriceRule = "farmer"
     max_rounds: int = 100
+    keep_network: bool = False  # return the final lane set (benchmarks re-solve it)
 
 
 @dataclass
@@ -113,6 +114,7 @@ class ProductSolution:
     lanes_considered: int
     lanes_solved: int
     seconds: dict[str, float] = field(default_factory=dict)
+    network: Lanes | None = None  # the final lane set, when SolveOptions.keep_network
 
 
 def solve_product(problem: ProductProblem, options: SolveOptions) -> ProductSolution:
@@ -176,6 +178,7 @@ def solve_product(problem: ProductProblem, options: SolveOptions) -> ProductSolu
         lanes_considered=considered,
         lanes_solved=lanes.size,
         seconds=clock.seconds,
+        network=lanes if options.keep_network else None,
     )
 
 

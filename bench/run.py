@@ -1,0 +1,246 @@
+"""harvestmatch benchmarks, run by hand (``make bench`` or ``python bench/run.py NAME``).
+
+- ``lp``: one product, about a million lanes given as a lane table; ``harvest match`` against HiGHS
+  (dual simplex and IPM) and PuLP + CBC on the same lanes: wall time, peak RSS, welfare agreement.
+- ``national``: a national day (200,000 offers, 3,000 regions x 2 price tiers, 300 products), exact
+  over all feasible lanes, end to end through the CLI; then the final lane sets re-solved alone.
+
+Each benchmark prints a Markdown section and, with ``--write FILE``, replaces its section in FILE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+
+from measure import run_measured  # noqa: E402
+
+DATE = dt.date(2026, 11, 23)
+HARVEST = [sys.executable, "-m", "matcher.cli"]
+
+
+def machine() -> str:
+    import psutil
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {psutil.virtual_memory().total / 2**30:.0f} GiB RAM, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
+
+
+def write_instance(folder: Path, *, n_offers: int, n_regions: int, n_products: int, seed: int,
+                   towns: tuple[int, int] = (30, 300)) -> dict[str, Path]:
+    from matcher.synthetic import synthetic_day
+    from regions.synthetic import grid_regions
+
+    folder.mkdir(parents=True, exist_ok=True)
+    regions = grid_regions(n_regions, seed=seed)
+    pts = regions.geometry.representative_point()
+    lat = np.where(regions["hub_lat"].isna(), pts.y, regions["hub_lat"])
+    lon = np.where(regions["hub_lon"].isna(), pts.x, regions["hub_lon"])
+    offers, demand = synthetic_day(n_offers=n_offers, n_products=n_products, region_ids=list(regions["region_id"]),
+                                   region_lat=lat, region_lon=lon, date=DATE, seed=seed, towns=towns, freight_hint=0.0005)
+    paths = {"offers": folder / "offers.parquet", "demand": folder / "demand.parquet", "regions": folder / "regions.gpkg"}
+    offers.write_parquet(paths["offers"])
+    demand.write_parquet(paths["demand"])
+    regions.to_file(paths["regions"], driver="GPKG")
+    return paths
+
+
+def harvest_cmd(paths: dict[str, Path], out: Path, *extra: str) -> list[str]:
+    cmd = [*HARVEST, "match", "--offers", str(paths["offers"]), "--demand", str(paths["demand"]),
+           "--regions", str(paths["regions"]), "--date", DATE.isoformat(), "--out", str(out), "--quiet", *extra]
+    if "lanes" in paths:
+        cmd += ["--lanes", str(paths["lanes"])]
+    return cmd
+
+
+# --------------------------------------------------------------------------------------------- lp
+def bench_lp(args: argparse.Namespace) -> str:
+    from matcher.cycle import _Day
+    from matcher.params import MatchParams
+    from regions.lanes import lanes_for_pairs, nearest_offer_pairs
+
+    folder = HERE / "data" / "lp"
+    paths = write_instance(folder, n_offers=args.offers, n_regions=3000, n_products=1, seed=11)
+    offers = pl.read_parquet(paths["offers"])
+    demand = pl.read_parquet(paths["demand"])
+    from regions.polygons import read_regions
+
+    hubs = read_regions(paths["regions"]).hubs
+    day = _Day.build(offers, demand, hubs, None, DATE)
+    problem = day.problems[0]
+    params = MatchParams()
+    # the lane set: every region with its nearest offers, enough pairs for about a million lanes
+    k = max(1, round(args.lanes / 2 / 3000))
+    o, r = nearest_offer_pairs(problem.supply, problem.hubs, np.unique(problem.demand.region), k)
+    lanes = lanes_for_pairs(o, r, problem.supply, problem.demand, problem.hubs, params.costs)
+    good = lanes.margin > 0
+    table = pl.DataFrame({
+        "offer_id": day.open_offers["offer_id"].gather(o), "region_id": day.hubs["region_id"].gather(r),
+        "distance_km": params.costs.circuity * _hav(problem, o, r),
+    })
+    paths["lanes"] = folder / "lanes.parquet"
+    table.write_parquet(paths["lanes"])
+    lp_file = folder / "lp.npz"
+    np.savez(lp_file, lane_offer=lanes.offer[good], lane_demand=lanes.demand[good], margin=lanes.margin[good],
+             supply_kg=problem.supply_kg, demand_kg=problem.demand_kg)
+    n_lanes = int(good.sum())
+
+    rows = []
+    run = run_measured(harvest_cmd(paths, folder / "out", "--workers", "1"))
+    if run.returncode != 0:
+        raise SystemExit(run.stderr)
+    summary = json.loads((folder / "out" / "summary.json").read_text())
+    ours = summary["welfare"]
+    solver_s = summary["solver_seconds"]
+    rows.append(("harvest match (end to end, CLI)", run.seconds, run.peak_rss_mb, ours, "optimal"))
+    rows.append(("  of which min-cost flow + duals", solver_s["solve"] + solver_s["prices"], None, ours, ""))
+    results = {}
+    for solver in ("highs-simplex", "highs-ipm", "pulp-cbc"):
+        m = run_measured([sys.executable, str(HERE / "lp_worker.py"), str(lp_file), solver, str(args.limit)],
+                         timeout=args.limit + 600)
+        r = json.loads(m.stdout) if m.returncode == 0 and m.stdout.strip() else {"status": "killed", "objective": float("nan"), "optimal": False}
+        results[solver] = (m, r)
+        rows.append((solver, m.seconds, m.peak_rss_mb, r["objective"], r["status"] + ("" if r["optimal"] else " (not optimal)")))
+
+    lines = [f"Instance: 1 product, {offers.height:,} offers, {demand.height:,} demand rows (3,000 regions x 2 tiers), "
+             f"{n_lanes:,} profitable lanes given as a lane table (each region's {k} nearest offers). "
+             f"Time limit for the LP solvers: {args.limit:.0f} s.", "",
+             "| solver | wall s | peak RSS MB | welfare | relative gap to harvest | status |", "|---|---|---|---|---|---|"]
+    for name, sec, rss, welfare, status in rows:
+        gap = abs(welfare - ours) / max(1.0, abs(ours)) if welfare == welfare else float("nan")
+        lines.append(f"| {name} | {sec:.2f} | {'' if rss is None else f'{rss:,.0f}'} | {welfare:,.2f} | {gap:.1e} | {status} |")
+    hs = results["highs-simplex"][0].seconds
+    hi = results["highs-ipm"][0].seconds
+    lines += ["", f"Speed-up of `harvest match` end to end: {hs / run.seconds:.0f}x over HiGHS simplex, "
+              f"{hi / run.seconds:.0f}x over HiGHS IPM (each capped by its time limit when it did not finish)."]
+    return section("lp", f"harvest match vs HiGHS and PuLP+CBC at {n_lanes / 1e6:.1f} million lanes", args, lines)
+
+
+def _hav(problem, o, r):
+    from regions.geodesy import haversine_km
+
+    return haversine_km(problem.supply.lat[o], problem.supply.lon[o], problem.hubs.lat[r], problem.hubs.lon[r])
+
+
+# --------------------------------------------------------------------------------------- national
+def bench_national(args: argparse.Namespace) -> str:
+    folder = HERE / "data" / "national"
+    t = time.perf_counter()
+    paths = write_instance(folder, n_offers=args.offers, n_regions=args.regions, n_products=args.products, seed=5)
+    generated = time.perf_counter() - t
+    run = run_measured(harvest_cmd(paths, folder / "out", *(["--workers", str(args.workers)] if args.workers else [])))
+    if run.returncode != 0:
+        raise SystemExit(run.stderr)
+    s = json.loads((folder / "out" / "summary.json").read_text())
+    resolve = _resolve_final_networks(paths, s["params"])
+    lines = [
+        f"Instance: {s['offers']:,} open offers ({s['offers_not_open']:,} more not open), {s['demand_rows']:,} demand rows "
+        f"({args.regions:,} regions x {args.products} products x 2 tiers), generated in {generated:.0f} s "
+        "(`matcher.synthetic`: each product grown around 30 to 300 farm towns, regional bids rising with distance "
+        "from them, 1% noise).", "",
+        "| measure | value |", "|---|---|",
+        f"| end to end wall time (`harvest match`, {s['workers']} workers) | {run.seconds:.1f} s |",
+        f"| peak RSS, whole process tree | {run.peak_rss_mb:,.0f} MB |",
+        f"| status | {s['status']} (exact over all feasible lanes: pricing found no improving lane) |",
+        f"| welfare | {s['welfare']:,.2f} |",
+        f"| allocated / supply / demand kg | {s['allocated_kg']:,} / {s['supply_kg']:,} / {s['demand_kg']:,} |",
+        f"| lanes solved (final networks) | {s['lanes']:,} |",
+        f"| lanes priced individually | {s['lanes_considered']:,} |",
+        f"| pricing rounds (max per product / total) | {s['rounds']} / {s['rounds_total']} |",
+        f"| pure min-cost-flow solve of the final lane sets, one process | {resolve:.1f} s |",
+        f"| end to end / pure solve | {run.seconds / resolve:.2f} |",
+        "", "Stages (wall): " + ", ".join(f"{k} {v:.1f} s" for k, v in s["seconds"].items()),
+        "", "Solver stages summed over products (CPU in the workers): "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in s["solver_seconds"].items()),
+    ]
+    return section("national", "a national day end to end", args, lines)
+
+
+def _resolve_final_networks(paths: dict[str, Path], params: dict) -> float:
+    """Solve every product's final lane set once more, alone, timing only the min-cost flow."""
+    from matcher.cycle import _Day, cost_scale
+    from matcher.fanout import solve_products
+    from matcher.flow import solve_flow
+    from matcher.params import MatchParams
+    from matcher.product import SolveOptions
+    from regions.polygons import read_regions
+
+    p = MatchParams.from_mapping(params)
+    day = _Day.build(pl.read_parquet(paths["offers"]), pl.read_parquet(paths["demand"]), read_regions(paths["regions"]).hubs, None, DATE)
+    scale = cost_scale(day.max_margin, day.max_nodes, day.max_flow)
+    options = SolveOptions(costs=p.costs, scale=scale, k_nearest=p.k_nearest, keep_network=True)
+    solutions, _ = solve_products(day.problems, options, workers=p.workers)
+    total = 0.0
+    for problem, sol in zip(day.problems, solutions):
+        net = sol.network
+        margin = np.rint(net.margin * scale).astype(np.int64)
+        t = time.perf_counter()
+        solve_flow(problem.supply_kg, problem.demand_kg, net.offer, net.demand, margin)
+        total += time.perf_counter() - t
+    return total
+
+
+# ---------------------------------------------------------------------------------------- output
+def section(key: str, title: str, args: argparse.Namespace, lines: list[str]) -> str:
+    command = "python bench/run.py " + " ".join(sys.argv[1:])
+    head = [f"<!-- bench:{key} -->", f"## {title}", "",
+            f"Measured {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {machine()}.", f"Command: `{command}`", ""]
+    return "\n".join(head + lines + [f"<!-- /bench:{key} -->"]) + "\n"
+
+
+def write_section(path: Path, key: str, text: str) -> None:
+    old = path.read_text() if path.exists() else "# Benchmark results\n\nWritten by `bench/run.py`; each section says its machine and command.\n\n"
+    pattern = re.compile(rf"<!-- bench:{key} -->.*?<!-- /bench:{key} -->\n", re.S)
+    new = pattern.sub(lambda _: text, old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
+    path.write_text(new)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", default=["lp", "national"], choices=["lp", "national"])
+    parser.add_argument("--write", type=Path, help="replace each benchmark's section in this Markdown file")
+    parser.add_argument("--offers", type=int, default=None)
+    parser.add_argument("--regions", type=int, default=3000)
+    parser.add_argument("--products", type=int, default=300)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--lanes", type=int, default=1_000_000, help="lp: about how many lanes")
+    parser.add_argument("--limit", type=float, default=600.0, help="lp: time limit per LP solver, seconds")
+    args = parser.parse_args()
+    for name in args.names:
+        a = argparse.Namespace(**vars(args))
+        if a.offers is None:
+            a.offers = 20_000 if name == "lp" else 200_000
+        text = {"lp": bench_lp, "national": bench_national}[name](a)
+        print(text)
+        if args.write:
+            write_section(args.write, name, text)
+
+
+if __name__ == "__main__":
+    main()
