@@ -4,27 +4,49 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import polars as pl
 
 from matcher.cycle import Sources, match
 from matcher.io import read_raw_table, write_outputs
 from matcher.params import MatchParams
-from matcher.schemas import DEMAND, LANES, OFFERS, parse_table
-from regions.errors import InputError, Problem
+from matcher.schemas import DEMAND, LANES, OFFERS, ORDERS, PRODUCTS, parse_table
+from regions.errors import InputError, ParameterError, Problem
+
+
+@dataclass(frozen=True)
+class Pooling:
+    """How orders become demand rows: the snapping distance and the width of a price tier."""
+
+    max_snap_km: float = 25.0
+    price_step: float = 0.05
+
+    def __post_init__(self) -> None:
+        if not (self.max_snap_km >= 0 and self.max_snap_km < float("inf")):
+            raise ParameterError(f"max_snap_km must be a finite number >= 0, got {self.max_snap_km!r}")
+        if not (self.price_step > 0 and self.price_step < float("inf")):
+            raise ParameterError(f"price_step must be a finite number > 0, got {self.price_step!r}")
 
 
 def run_batch(
     *,
     offers: Path,
-    demand: Path,
     regions: Path,
     date: dt.date,
     out: Path,
     params: MatchParams,
+    demand: Path | None = None,
+    orders: Path | None = None,
     lanes: Path | None = None,
+    products: Path | None = None,
+    pooling: Pooling | None = None,
 ) -> dict[str, Any]:
-    """Read, validate everything, match, write. Returns the summary that was written.
+    """Read, validate everything, (pool orders,) match, write. Returns the summary that was written.
+
+    Exactly one of ``demand`` (pooled rows) and ``orders`` (pooled here) is given.
 
     Raises
     ------
@@ -33,13 +55,18 @@ def run_batch(
     """
     from regions.polygons import read_regions
 
+    if (demand is None) == (orders is None):
+        raise ParameterError("give exactly one of demand (pooled rows) and orders")
+    pooling = pooling or Pooling()
     clock = time.perf_counter()
     problems: list[Problem] = []
-    tables = {}
+    tables: dict[str, pl.DataFrame] = {}
     for key, path, schema, id_column in (
         ("offers", offers, OFFERS, "offer_id"),
         ("demand", demand, DEMAND, "demand_id"),
+        ("orders", orders, ORDERS, "order_id"),
         ("lanes", lanes, LANES, None),
+        ("products", products, PRODUCTS, "product"),
     ):
         if path is None:
             continue
@@ -47,6 +74,8 @@ def run_batch(
             tables[key] = parse_table(read_raw_table(path), schema, source=Path(path).name, key=id_column)
         except InputError as exc:
             problems += exc.problems
+    if "products" in tables:
+        problems += _unknown_products(tables, {"offers": offers, "orders": orders, "demand": demand}, products)
     read_done = time.perf_counter()
     try:
         region_set = read_regions(regions)
@@ -56,28 +85,75 @@ def run_batch(
         raise InputError(problems)
     regions_done = time.perf_counter()
 
-    sources = Sources(offers.name, demand.name, regions.name, lanes.name if lanes else "lanes")
+    extra_outputs: dict[str, pl.DataFrame] = {}
+    pooled: dict[str, Any] = {}
+    if orders is not None:
+        from regions.pooling import pool
+
+        demand_rows, placed = pool(tables["orders"], region_set.shapes, max_snap_km=pooling.max_snap_km, price_step=pooling.price_step)
+        tables["demand"] = demand_rows
+        pooled = {
+            "orders": placed.height,
+            "orders_rejected": int(placed["region_id"].is_null().sum()),
+            "orders_snapped": int((placed["snapped_km"] > 0).sum()),
+            "pooled_demand_rows": demand_rows.height,
+            "max_snap_km": pooling.max_snap_km,
+            "price_step": pooling.price_step,
+        }
+    pooled_done = time.perf_counter()
+
+    demand_name = (demand or orders).name  # type: ignore[union-attr]
+    sources = Sources(offers.name, demand_name, regions.name, lanes.name if lanes else "lanes")
     result = match(
         tables["offers"], tables["demand"], region_set.hubs, date=date, params=params, lanes=tables.get("lanes"), sources=sources
     )
-    matched = time.perf_counter()
+    if orders is not None:
+        from regions.pooling import fill_orders
+
+        arrival = "created_at" if "created_at" in placed.columns else None
+        extra_outputs["demand.csv"] = tables["demand"].drop("orders")
+        extra_outputs["orders_out.csv"] = fill_orders(placed, result.demand, arrival=arrival)
+        statuses = extra_outputs["orders_out.csv"]["status"].value_counts()
+        pooled["order_status"] = {str(k): int(v) for k, v in statuses.sort("status").iter_rows()}
+
     summary = dict(result.summary)
+    summary.update(pooled)
     summary["hubs_derived"] = int(region_set.hubs["hub_derived"].sum())
     summary["regions"] = region_set.hubs.height
     summary["warnings"] = list(region_set.warnings)
-    summary["inputs"] = {k: str(v) for k, v in (("offers", offers), ("demand", demand), ("regions", regions), ("lanes", lanes)) if v}
+    given = (("offers", offers), ("demand", demand), ("orders", orders), ("regions", regions), ("lanes", lanes), ("products", products))
+    summary["inputs"] = {k: str(v) for k, v in given if v}
     seconds = summary.pop("seconds")
-    summary["seconds"] = {"read": read_done - clock, "regions": regions_done - read_done, **seconds}
+    summary["seconds"] = {"read": read_done - clock, "regions": regions_done - read_done}
+    if orders is not None:
+        summary["seconds"]["pool"] = pooled_done - regions_done
+    summary["seconds"].update(seconds)
     outputs = {
         "allocations.csv": result.allocations,
         "offers_out.csv": result.offers,
         "demand_out.csv": result.demand,
+        **extra_outputs,
     }
     before_write = time.perf_counter()
-    summary["seconds"]["write"] = 0.0
     write_outputs(out, outputs, summary)
     summary["seconds"]["write"] = time.perf_counter() - before_write
     summary["seconds"]["total"] = time.perf_counter() - clock
-    # the summary on disk carries the write time too
-    write_outputs(out, {}, summary)
+    write_outputs(out, {}, summary)  # the summary on disk carries the write time too
     return summary
+
+
+def _unknown_products(tables: dict[str, pl.DataFrame], paths: dict[str, Path | None], catalogue: Path | None) -> list[Problem]:
+    from matcher.schemas import MAX_LISTED
+
+    known = tables["products"].select("product")
+    name = catalogue.name if catalogue else "products"
+    problems: list[Problem] = []
+    for key in ("offers", "orders", "demand"):
+        if key not in tables or paths[key] is None:
+            continue
+        bad = tables[key].select("product").with_row_index("_row", offset=1).join(known, on="product", how="anti")
+        source = paths[key].name  # type: ignore[union-attr]
+        problems += [Problem(source, int(r), "product", f"{p!r} is not a product in {name}") for r, p in bad.head(MAX_LISTED).iter_rows()]
+        if bad.height > MAX_LISTED:
+            problems.append(Problem(source, None, "product", f"... and {bad.height - MAX_LISTED} more rows with unknown products"))
+    return problems

@@ -63,7 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     m = sub.add_parser("match", help="run one matching cycle on files", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     m.add_argument("--offers", required=True, type=Path, help="offers table (.csv or .parquet)")
-    m.add_argument("--demand", required=True, type=Path, help="pooled demand table (.csv or .parquet)")
+    source = m.add_mutually_exclusive_group(required=True)
+    source.add_argument("--demand", type=Path, help="pooled demand table (.csv or .parquet)")
+    source.add_argument("--orders", type=Path, help="orders (.csv or .parquet), pooled into regional demand here")
+    m.add_argument("--products", type=Path, help="product catalogue (a 'product' column): offers and orders naming others are rejected")
+    m.add_argument("--max-snap-km", dest="max_snap_km", type=float, default=25.0,
+                   help="an order outside every region joins the nearest within this many km, else it is rejected (default 25)")
+    m.add_argument("--price-step", dest="price_step", type=float, default=0.05,
+                   help="width of a price tier: an order's max price is rounded down to it (default 0.05)")
     m.add_argument("--regions", required=True, type=Path, help="region polygons (any vector format GDAL reads)")
     m.add_argument("--lanes", type=Path, help="the complete lane list: offer_id, region_id, distance_km [, transit_days, cost_per_kg]")
     m.add_argument("--date", required=True, type=_date, help="the cycle date, YYYY-MM-DD")
@@ -105,14 +112,19 @@ def _as_dict(params: MatchParams) -> dict[str, object]:
 def _run_match(args: argparse.Namespace) -> int:
     from matcher.batch import run_batch
 
+    from matcher.batch import Pooling
+
     summary = run_batch(
         offers=args.offers,
         demand=args.demand,
+        orders=args.orders,
         regions=args.regions,
         lanes=args.lanes,
+        products=args.products,
         date=args.date,
         out=args.out,
         params=params_from_args(args),
+        pooling=Pooling(args.max_snap_km, args.price_step),
     )
     for warning in summary.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
@@ -152,6 +164,11 @@ def format_summary(summary: dict) -> str:
         ("lanes solved / considered", f"{s['lanes']:,} / {s['lanes_considered']:,}  (pricing rounds: max {s['rounds']})"),
         ("seconds", "  ".join(f"{k} {v:.2f}" for k, v in seconds.items())),
     ]
+    if "orders" in s:
+        status = ", ".join(f"{k} {v:,}" for k, v in s.get("order_status", {}).items())
+        rows[3:3] = [
+            ("orders", f"{s['orders']:,} pooled into {s['pooled_demand_rows']:,} rows  ({status})"),
+        ]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 

@@ -16,7 +16,7 @@ import polars as pl
 
 from regions.errors import InputError, Problem, SchemaError
 
-Kind = Literal["id", "text", "grade", "kg", "days", "money", "lat", "lon", "date", "km"]
+Kind = Literal["id", "text", "grade", "kg", "days", "money", "lat", "lon", "date", "km", "timestamp"]
 
 #: grade letters and their ranks: an offer serves a demand row when its rank is at least the row's
 GRADES: dict[str, int] = {"A": 3, "B": 2, "C": 1}
@@ -59,6 +59,20 @@ DEMAND: tuple[Column, ...] = (
     Column("due_date", "date"),
 )
 
+ORDERS: tuple[Column, ...] = (
+    Column("order_id", "id"),
+    Column("product", "text"),
+    Column("min_grade", "grade"),
+    Column("quantity_kg", "kg"),
+    Column("lat", "lat"),
+    Column("lon", "lon"),
+    Column("max_price_per_kg", "money"),
+    Column("due_date", "date"),
+    Column("created_at", "timestamp", required=False),
+)
+
+PRODUCTS: tuple[Column, ...] = (Column("product", "text"),)
+
 LANES: tuple[Column, ...] = (
     Column("offer_id", "id"),
     Column("region_id", "id"),
@@ -78,6 +92,7 @@ _DTYPES: dict[Kind, pl.DataType] = {
     "lon": pl.Float64(),
     "date": pl.Date(),
     "km": pl.Float64(),
+    "timestamp": pl.Datetime(),
 }
 
 _EXPECTED: dict[Kind, str] = {
@@ -91,6 +106,7 @@ _EXPECTED: dict[Kind, str] = {
     "lon": "a longitude in degrees from -180 to 180",
     "date": "a date as YYYY-MM-DD",
     "km": "a finite distance of 0 or more",
+    "timestamp": "a date and time as YYYY-MM-DDTHH:MM[:SS]",
 }
 
 
@@ -184,6 +200,9 @@ def _parse(series: pl.Series, column: Column) -> tuple[pl.Series, pl.Series]:
     elif kind == "date":
         value = text.str.to_date("%Y-%m-%d", strict=False)
         bad = value.is_null()
+    elif kind == "timestamp":
+        value = text.str.replace(" ", "T").str.to_datetime(strict=False, time_unit="us")
+        bad = value.is_null() & text.is_not_null()  # optional column: an empty cell is allowed
     else:
         number = text.cast(pl.Float64, strict=False)
         finite = number.is_not_null() & number.is_finite()

@@ -213,3 +213,80 @@ def test_bad_date_option_exits_2(day: dict[str, Path], capsys: pytest.CaptureFix
         main(bad)
     assert exit_info.value.code == 2
     assert "expected a date as YYYY-MM-DD" in capsys.readouterr().err
+
+
+@pytest.fixture
+def orders_day(day: dict[str, Path]) -> dict[str, Path]:
+    """The same day with orders instead of pooled demand: six orders in two regions, one far away."""
+    orders = pl.DataFrame(
+        {
+            "order_id": ["b1", "b2", "b3", "b4", "b5", "b6"],
+            "product": ["apple", "apple", "apple", "apple", "kale", "apple"],
+            "min_grade": ["C", "C", "C", "B", "C", "C"],
+            "quantity_kg": [30, 40, 500, 60, 20, 5],
+            "lat": [30.2, 30.4, 30.3, 31.5, 31.2, 10.0],
+            "lon": [110.1, 110.2, 110.3, 112.0, 112.2, 80.0],
+            "max_price_per_kg": [3.02, 3.04, 3.0, 2.5, 4.0, 3.0],
+            "due_date": [str(DATE.replace(day=28))] * 6,
+            "created_at": ["2026-11-22T08:00", "2026-11-22T07:00", "", "2026-11-22T09:30", "2026-11-22T10:00", "2026-11-22T10:00"],
+        }
+    )
+    day["orders"] = day["offers"].with_name("orders.csv")
+    orders.write_csv(day["orders"])
+    day["catalogue"] = day["offers"].with_name("products.csv")
+    day["catalogue"].write_text("product\napple\nkale\n")
+    return day
+
+
+def order_args(day: dict[str, Path], *extra: str) -> list[str]:
+    base = args(day)
+    k = base.index("--demand")
+    base[k : k + 2] = ["--orders", str(day["orders"])]
+    return [*base, *extra]
+
+
+def test_orders_are_pooled_matched_and_filled(orders_day: dict[str, Path]) -> None:
+    assert main(order_args(orders_day, "--products", str(orders_day["catalogue"]), "--quiet")) == 0
+    out = orders_day["out"]
+    demand = pl.read_csv(out / "demand.csv")
+    # b1, b2, b3 pool into one row of region r0 at tier 3.0 (b1 3.02 and b2 3.04 round down to it)
+    row = demand.filter(pl.col("region_id") == "r0")
+    assert row["quantity_kg"].to_list() == [570] and row["price_per_kg"].to_list() == [3.0]
+    orders_out = pl.read_csv(out / "orders_out.csv")
+    assert tuple(orders_out.columns) == ("order_id", "region_id", "demand_id", "filled_kg", "unfilled_kg", "clearing_price", "status", "reason")
+    assert (orders_out["filled_kg"] + orders_out["unfilled_kg"] == pl.Series([30, 40, 500, 60, 20, 5])).all()
+    b6 = orders_out.filter(pl.col("order_id") == "b6").row(0, named=True)
+    assert b6["status"] == "rejected" and "outside every region" in b6["reason"]
+    filled = dict(zip(orders_out["order_id"], orders_out["filled_kg"]))
+    demand_out = pl.read_csv(out / "demand_out.csv")
+    r0 = demand_out.filter(pl.col("demand_id") == row["demand_id"][0]).row(0, named=True)
+    assert filled["b1"] + filled["b2"] + filled["b3"] == r0["filled_kg"]
+    # 200 kg of apples cannot fill the 570 kg row: b2 (07:00) first, then b1 (08:00), b3 (no time) last
+    got = r0["filled_kg"]
+    assert 70 < got < 570
+    assert (filled["b2"], filled["b1"], filled["b3"]) == (40, 30, got - 70)
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["orders"], summary["orders_rejected"]) == (6, 1)
+
+
+BAD_ORDERS = [
+    ("bad-latitude", "lat", "-91", "orders.csv: row 1: column 'lat': expected a latitude in degrees from -90 to 90, got '-91'"),
+    ("zero-kg", "quantity_kg", "0", "orders.csv: row 1: column 'quantity_kg': expected a whole number of kg greater than 0, got '0'"),
+    ("unknown-product", "product", "durian", "orders.csv: row 1: column 'product': 'durian' is not a product in products.csv"),
+    ("bad-created-at", "created_at", "yesterday", "orders.csv: row 1: column 'created_at': expected a date and time"),
+]
+
+
+@pytest.mark.parametrize(("column", "value", "message"), [pytest.param(c, v, m, id=n) for n, c, v, m in BAD_ORDERS])
+def test_bad_orders_exit_2(orders_day: dict[str, Path], column: str, value: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    _set("orders", column, value)(orders_day)
+    assert main(order_args(orders_day, "--products", str(orders_day["catalogue"]))) == 2
+    assert message in capsys.readouterr().err
+    assert not orders_day["out"].exists()
+
+
+def test_orders_missing_a_column_exit_2(orders_day: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    _edit_csv("orders", lambda f: f.drop("max_price_per_kg"))(orders_day)
+    assert main(order_args(orders_day)) == 2
+    assert "orders.csv: column 'max_price_per_kg': required column is missing" in capsys.readouterr().err
+    assert not orders_day["out"].exists()

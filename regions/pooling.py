@@ -1,0 +1,215 @@
+"""Orders to regional demand: assign each order to its region, pool orders into demand rows, and hand
+each row's filled kilograms back to its orders.
+
+Pooling is the point of the platform: a thousand 3 kg orders become one 3 t lane. A demand row is
+``(region, product, min_grade, price tier, due date)``; the tier is the order's maximum price rounded
+*down* to a multiple of the price step, and the row bids the tier floor, so no buyer ever pays more
+than they offered.
+
+Everything here is vectorized: shapely's STRtree for the point-in-polygon join, polars for pooling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from regions.geodesy import haversine_km
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+KM_PER_DEGREE = 111.2
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where each point landed: a region index (``-1``: rejected) and how far it was snapped (km)."""
+
+    region: np.ndarray
+    snapped_km: np.ndarray  # 0 inside a polygon; the distance for a snapped point; NaN if rejected
+
+
+def assign_regions(lat: np.ndarray, lon: np.ndarray, shapes: gpd.GeoDataFrame, *, max_snap_km: float = 25.0) -> Assignment:
+    """The region containing each point.
+
+    A point on a border shared by several regions goes to the one with the smallest index (the shapes
+    are sorted by ``region_id``, so the smallest id): exactly one, and always the same. A point outside
+    every polygon snaps to the nearest region when that is within ``max_snap_km`` (great-circle km to
+    the nearest point of the polygon); beyond that it is rejected (``region == -1``).
+    """
+    import shapely
+
+    n = len(lat)
+    points = shapely.points(np.asarray(lon, np.float64), np.asarray(lat, np.float64))
+    geoms = np.asarray(shapes.geometry.values)
+    tree = shapely.STRtree(geoms)
+    region = np.full(n, -1, np.int64)
+    snapped = np.zeros(n, np.float64)
+    if n == 0 or len(geoms) == 0:
+        return Assignment(region, np.full(n, np.nan))
+    point_ix, geom_ix = tree.query(points, predicate="intersects")
+    _first_per_point(point_ix, geom_ix, np.zeros(len(point_ix)), region)
+
+    outside = np.flatnonzero(region < 0)
+    if len(outside) and max_snap_km > 0:
+        # candidates: polygons meeting a box around the point wide enough for max_snap_km
+        dlat = max_snap_km / KM_PER_DEGREE
+        dlon = dlat / np.maximum(np.cos(np.radians(np.asarray(lat)[outside])), 1e-6)
+        boxes = shapely.box(
+            np.asarray(lon)[outside] - dlon, np.asarray(lat)[outside] - dlat, np.asarray(lon)[outside] + dlon, np.asarray(lat)[outside] + dlat
+        )
+        box_ix, cand = tree.query(boxes, predicate="intersects")
+        if len(box_ix):
+            pts = points[outside[box_ix]]
+            near = shapely.get_coordinates(shapely.shortest_line(pts, geoms[cand]))[1::2]
+            km = haversine_km(shapely.get_y(pts), shapely.get_x(pts), near[:, 1], near[:, 0])
+            ok = km <= max_snap_km
+            best = np.full(len(outside), -1, np.int64)
+            best_km = np.full(len(outside), np.inf)
+            _first_per_point(box_ix[ok], cand[ok], km[ok], best, best_km)
+            hit = best >= 0
+            region[outside[hit]] = best[hit]
+            snapped[outside[hit]] = best_km[hit]
+    snapped[region < 0] = np.nan
+    return Assignment(region, snapped)
+
+
+def _first_per_point(point_ix: np.ndarray, geom_ix: np.ndarray, key: np.ndarray, out: np.ndarray, out_key: np.ndarray | None = None) -> None:
+    """For each point, the geometry with the smallest (key, index): write it into ``out``."""
+    if len(point_ix) == 0:
+        return
+    order = np.lexsort((geom_ix, key, point_ix))
+    p = point_ix[order]
+    first = np.r_[True, p[1:] != p[:-1]]
+    out[p[first]] = geom_ix[order][first]
+    if out_key is not None:
+        out_key[p[first]] = key[order][first]
+
+
+def tier_floor(max_price: pl.Expr, step: float) -> pl.Expr:
+    """The price tier of each order: its maximum price rounded down to a multiple of ``step``."""
+    decimals = max(2, -Decimal(str(step)).normalize().as_tuple().exponent)  # type: ignore[operator]
+    # the tiny nudge keeps 1.15 / 0.05 (22.999999...) in tier 23, as a person would count it
+    return ((max_price / step + 1e-9).floor() * step).round(decimals)
+
+
+def pool_orders(orders: pl.DataFrame, *, price_step: float = 0.05) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Pool assigned orders into demand rows.
+
+    Parameters
+    ----------
+    orders
+        Typed orders with a ``region_id`` (null for rejected orders, which are not pooled).
+    price_step
+        Width of a price tier.
+
+    Returns
+    -------
+    (demand, orders)
+        Demand rows in the contract's columns (``demand_id, region_id, product, min_grade,
+        quantity_kg, price_per_kg, due_date`` plus ``orders``, the count pooled), sorted by id; and
+        the orders with their ``demand_id`` and ``price_per_kg`` (the tier floor) added.
+    """
+    decimals = max(2, -Decimal(str(price_step)).normalize().as_tuple().exponent)  # type: ignore[operator]
+    tagged = orders.with_columns(price_per_kg=tier_floor(pl.col("max_price_per_kg"), price_step)).with_columns(
+        demand_id=pl.when(pl.col("region_id").is_not_null()).then(
+            pl.concat_str(
+                [
+                    pl.col("region_id"),
+                    pl.col("product"),
+                    pl.col("min_grade"),
+                    pl.col("price_per_kg").round(decimals).cast(pl.String),
+                    pl.col("due_date").cast(pl.String),
+                ],
+                separator="|",
+            )
+        )
+    )
+    demand = (
+        tagged.filter(pl.col("demand_id").is_not_null())
+        .group_by("demand_id")
+        .agg(
+            pl.col("region_id").first(),
+            pl.col("product").first(),
+            pl.col("min_grade").first(),
+            pl.col("quantity_kg").sum(),
+            pl.col("price_per_kg").first(),
+            pl.col("due_date").first(),
+            pl.len().alias("orders"),
+        )
+        .sort("demand_id")
+    )
+    return demand, tagged
+
+
+def fill_orders(orders: pl.DataFrame, demand_out: pl.DataFrame, *, arrival: str | None = None) -> pl.DataFrame:
+    """Hand each demand row's filled kg to its orders in order of arrival, in whole kg.
+
+    Parameters
+    ----------
+    orders
+        Orders from :func:`pool_orders` (with ``demand_id``; null for rejected ones) and ``_row`` (file
+        order).
+    demand_out
+        ``demand_id, filled_kg, clearing_price, reason`` per demand row.
+    arrival
+        Column that orders arrival (``created_at``), ties and absence falling back to file order.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``order_id, region_id, demand_id, filled_kg, unfilled_kg, clearing_price, status, reason``.
+    """
+    keys = [arrival, "_row"] if arrival else ["_row"]
+    joined = orders.join(demand_out.select("demand_id", "filled_kg", "clearing_price", pl.col("reason").alias("_row_reason")), on="demand_id", how="left")
+    joined = joined.sort(["demand_id", *keys], nulls_last=True)
+    before = pl.col("quantity_kg").cum_sum().over("demand_id") - pl.col("quantity_kg")
+    filled = pl.min_horizontal(pl.max_horizontal(pl.col("filled_kg") - before, pl.lit(0)), pl.col("quantity_kg"))
+    out = joined.with_columns(filled_kg=pl.when(pl.col("demand_id").is_null()).then(0).otherwise(filled).cast(pl.Int64))
+    out = out.with_columns(unfilled_kg=pl.col("quantity_kg") - pl.col("filled_kg"))
+    status = (
+        pl.when(pl.col("demand_id").is_null()).then(pl.lit("rejected"))
+        .when(pl.col("unfilled_kg") == 0).then(pl.lit("filled"))
+        .when(pl.col("filled_kg") > 0).then(pl.lit("partly_filled"))
+        .otherwise(pl.lit("unfilled"))
+    )
+    reason = (
+        pl.when(pl.col("demand_id").is_null()).then(pl.col("_reject"))
+        .when(pl.col("unfilled_kg") == 0).then(pl.lit(None, pl.String))
+        .when(pl.col("_row_reason") == "partly_filled").then(pl.lit("earlier_orders_filled_first"))
+        .otherwise(pl.col("_row_reason"))
+    )
+    return (
+        out.with_columns(status=status, reason=reason)
+        .sort("_row")
+        .select("order_id", "region_id", "demand_id", "filled_kg", "unfilled_kg", "clearing_price", "status", "reason")
+    )
+
+
+def pool(
+    orders: pl.DataFrame, shapes: gpd.GeoDataFrame, *, max_snap_km: float = 25.0, price_step: float = 0.05
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Assign typed orders to regions and pool them (see :func:`assign_regions`, :func:`pool_orders`).
+
+    Returns
+    -------
+    (demand, orders)
+        The pooled demand rows, and the orders with ``_row`` (file order), ``region_id`` (null when
+        rejected), ``snapped_km``, ``_reject`` (why, for rejected orders), ``demand_id`` and the tier.
+    """
+    where = assign_regions(orders["lat"].to_numpy(), orders["lon"].to_numpy(), shapes, max_snap_km=max_snap_km)
+    ids = shapes["region_id"].to_numpy()
+    region_id = np.where(where.region >= 0, ids[np.maximum(where.region, 0)], None)
+    placed = orders.with_row_index("_row").with_columns(
+        region_id=pl.Series(region_id, dtype=pl.String),
+        snapped_km=pl.Series(where.snapped_km),
+        _reject=pl.when(pl.Series(where.region) < 0)
+        .then(pl.lit(f"outside every region and more than {max_snap_km:g} km from the nearest"))
+        .otherwise(pl.lit(None, pl.String)),
+    )
+    return pool_orders(placed, price_step=price_step)
