@@ -83,9 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--quiet", action="store_true", help="print nothing on success")
     m.set_defaults(run=_run_match)
 
-    d = sub.add_parser("demo", help="generate a small instance and run one cycle on it")
-    d.add_argument("--out", type=Path, default=Path("demo-out"), help="folder for the instance and the results")
-    d.add_argument("--seed", type=int, default=7)
+    d = sub.add_parser("demo", help="build the demo day on real geography (cached) and run one cycle on it")
+    d.add_argument("--out", type=Path, default=Path("demo-out"), help="folder for the inputs, the results and the map")
+    d.add_argument("--size", choices=("small", "national"), default="small",
+                   help="small: 370 cities, a day of fresh produce (default); national: 2,875 counties, 200,000 offers, 300 products")
+    d.add_argument("--seed", type=int, default=None)
     d.set_defaults(run=_run_demo)
     return parser
 
@@ -134,15 +136,18 @@ def _run_match(args: argparse.Namespace) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from matcher.batch import run_batch
-    from matcher.synthetic import write_demo_instance
+    from matcher.demo import run_demo
 
-    started = time.perf_counter()
-    paths = write_demo_instance(args.out / "input", seed=args.seed)
-    print(f"demo instance written to {args.out / 'input'} in {time.perf_counter() - started:.1f} s")
-    summary = run_batch(out=args.out / "result", params=MatchParams(), **paths)
+    seed = args.seed if args.seed is not None else (5 if args.size == "national" else 7)
+    summary = run_demo(args.out, size=args.size, seed=seed)
+    demo = summary["demo"]
+    how = "reused from the cache" if demo["inputs_cached"] else "built"
+    print(f"inputs {how} in {demo['build_seconds']:.1f} s: {args.out / 'input'}")
     print(format_summary(summary))
-    print(f"results in {args.out / 'result'}")
+    print(f"results: {args.out / 'result'}")
+    if "map" in demo:
+        print(f"map: {demo['map']}")
+    print(f"data: {demo['credit']} Volumes and prices are synthetic.")
     return EXIT_OK
 
 
@@ -159,6 +164,7 @@ def format_summary(summary: dict) -> str:
         ("supply kg", f"{s['supply_kg']:,}"),
         ("demand kg", f"{s['demand_kg']:,}"),
         ("allocated kg", f"{s['allocated_kg']:,}"),
+        ("unmet demand kg", f"{s['demand_kg'] - s['allocated_kg']:,}"),
         ("welfare", f"{s['welfare']:,.2f}"),
         ("regions served", f"{s['regions_served']:,}"),
         ("lanes solved / considered", f"{s['lanes']:,} / {s['lanes_considered']:,}  (pricing rounds: max {s['rounds']})"),

@@ -104,27 +104,3 @@ def synthetic_day(
         }
     )
     return offers, demand
-
-
-def write_demo_instance(folder: Path, *, seed: int = 7, n_regions: int = 60, n_offers: int = 600, n_products: int = 6) -> dict:
-    """Write a small day (offers.csv, demand.csv, regions.geojson) and return the run_batch arguments."""
-    from regions.synthetic import grid_regions
-
-    folder.mkdir(parents=True, exist_ok=True)
-    date = dt.date(2026, 11, 23)
-    regions = grid_regions(n_regions, seed=seed)
-    pts = regions.geometry.representative_point()
-    offers, demand = synthetic_day(
-        n_offers=n_offers,
-        n_products=n_products,
-        region_ids=list(regions["region_id"]),
-        region_lat=np.where(regions["hub_lat"].isna(), pts.y, regions["hub_lat"]),
-        region_lon=np.where(regions["hub_lon"].isna(), pts.x, regions["hub_lon"]),
-        date=date,
-        seed=seed,
-    )
-    paths = {"offers": folder / "offers.csv", "demand": folder / "demand.csv", "regions": folder / "regions.geojson"}
-    offers.write_csv(paths["offers"])
-    demand.write_csv(paths["demand"])
-    regions.to_file(paths["regions"], driver="GeoJSON")
-    return {**paths, "date": date}

@@ -44,28 +44,28 @@ def assign_regions(lat: np.ndarray, lon: np.ndarray, shapes: gpd.GeoDataFrame, *
     """
     import shapely
 
+    lat = np.asarray(lat, np.float64)
+    lon = np.asarray(lon, np.float64)
     n = len(lat)
-    points = shapely.points(np.asarray(lon, np.float64), np.asarray(lat, np.float64))
     geoms = np.asarray(shapes.geometry.values)
-    tree = shapely.STRtree(geoms)
     region = np.full(n, -1, np.int64)
     snapped = np.zeros(n, np.float64)
     if n == 0 or len(geoms) == 0:
         return Assignment(region, np.full(n, np.nan))
-    point_ix, geom_ix = tree.query(points, predicate="intersects")
+    point_ix, geom_ix = _points_in_polygons(lat, lon, geoms)
     _first_per_point(point_ix, geom_ix, np.zeros(len(point_ix)), region)
-
     outside = np.flatnonzero(region < 0)
     if len(outside) and max_snap_km > 0:
+        tree = shapely.STRtree(geoms)
         # candidates: polygons meeting a box around the point wide enough for max_snap_km
         dlat = max_snap_km / KM_PER_DEGREE
-        dlon = dlat / np.maximum(np.cos(np.radians(np.asarray(lat)[outside])), 1e-6)
+        dlon = dlat / np.maximum(np.cos(np.radians(lat[outside])), 1e-6)
         boxes = shapely.box(
-            np.asarray(lon)[outside] - dlon, np.asarray(lat)[outside] - dlat, np.asarray(lon)[outside] + dlon, np.asarray(lat)[outside] + dlat
+            lon[outside] - dlon, lat[outside] - dlat, lon[outside] + dlon, lat[outside] + dlat
         )
         box_ix, cand = tree.query(boxes, predicate="intersects")
         if len(box_ix):
-            pts = points[outside[box_ix]]
+            pts = shapely.points(lon[outside[box_ix]], lat[outside[box_ix]])
             near = shapely.get_coordinates(shapely.shortest_line(pts, geoms[cand]))[1::2]
             km = haversine_km(shapely.get_y(pts), shapely.get_x(pts), near[:, 1], near[:, 0])
             ok = km <= max_snap_km
@@ -77,6 +77,35 @@ def assign_regions(lat: np.ndarray, lon: np.ndarray, shapes: gpd.GeoDataFrame, *
             snapped[outside[hit]] = best_km[hit]
     snapped[region < 0] = np.nan
     return Assignment(region, snapped)
+
+
+def _points_in_polygons(lat: np.ndarray, lon: np.ndarray, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (point, polygon) pair where the polygon holds the point, border included.
+
+    Points are sorted by longitude once; each polygon, prepared, tests only the points inside its
+    bounding box (a binary search on longitude, then a latitude mask). One loop step per polygon,
+    none per point: polygons with millions of vertices stay fast because the polygon is prepared,
+    which a point-first spatial index would not do.
+    """
+    import shapely
+
+    order = np.argsort(lon, kind="stable")
+    slon, slat = lon[order], lat[order]
+    bounds = shapely.bounds(geoms)
+    points, polygons = [], []
+    for k, polygon in enumerate(geoms):
+        x0, y0, x1, y1 = bounds[k]
+        lo, hi = np.searchsorted(slon, x0, side="left"), np.searchsorted(slon, x1, side="right")
+        band = np.arange(lo, hi)[(slat[lo:hi] >= y0) & (slat[lo:hi] <= y1)]
+        if len(band) == 0:
+            continue
+        shapely.prepare(polygon)
+        inside = band[shapely.intersects_xy(polygon, slon[band], slat[band])]
+        points.append(order[inside])
+        polygons.append(np.full(len(inside), k, np.int64))
+    if not points:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(points), np.concatenate(polygons)
 
 
 def _first_per_point(point_ix: np.ndarray, geom_ix: np.ndarray, key: np.ndarray, out: np.ndarray, out_key: np.ndarray | None = None) -> None:

@@ -1,0 +1,224 @@
+"""The demo: a day of China's fresh produce on real geography, built once and cached.
+
+Regions are the 370 prefecture-level cities; each city's hub is its largest town. Cooperatives sit in
+real towns of the provinces that grow each product; community pickup points order in proportion to
+town population. Volumes, prices and shelf lives are plausible magnitudes, not statistics: no package
+ships sub-national production or wholesale prices (../shared/DATA.md), so the day is synthetic on real
+geography, and says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from regions.geodesy import haversine_km
+
+DEMO_DATE = dt.date(2026, 11, 23)
+#: bump when the generated day changes, so cached inputs are rebuilt
+DEMO_VERSION = 6
+
+
+@dataclass(frozen=True)
+class Product:
+    name: str
+    shelf_life_days: int
+    ask: tuple[float, float]  # yuan per kg at the farm gate
+    bid: tuple[float, float]  # yuan per kg that pickup points pay
+    provinces: tuple[str, ...]  # where cooperatives grow it; empty: around every city
+    tonnes: float  # offered nationally on the demo day
+
+
+PRODUCTS = (
+    Product("spinach", 3, (2.0, 3.5), (5.0, 7.0), (), 60),
+    Product("lettuce", 4, (1.8, 3.0), (4.5, 6.5), (), 60),
+    Product("tomato", 10, (2.5, 4.0), (5.0, 8.0), ("山东省", "河北省", "新疆维吾尔自治区", "云南省"), 120),
+    Product("cucumber", 7, (2.0, 3.0), (4.0, 6.0), ("山东省", "河北省", "辽宁省"), 90),
+    Product("napa_cabbage", 20, (0.6, 1.0), (1.8, 2.8), ("河北省", "山东省", "河南省"), 200),
+    Product("apple", 60, (3.5, 6.0), (8.0, 12.0), ("陕西省", "山东省", "甘肃省", "山西省"), 150),
+    Product("mandarin", 30, (2.0, 4.0), (6.0, 9.0), ("广西壮族自治区", "湖南省", "湖北省", "江西省", "四川省"), 150),
+    Product("pear", 45, (2.0, 3.5), (5.0, 8.0), ("河北省", "安徽省", "新疆维吾尔自治区"), 80),
+    Product("grape", 14, (5.0, 9.0), (12.0, 18.0), ("新疆维吾尔自治区", "云南省", "河北省"), 40),
+    Product("potato", 120, (1.0, 1.8), (2.5, 4.0), ("甘肃省", "内蒙古自治区", "云南省", "贵州省"), 250),
+    Product("onion", 90, (1.0, 1.6), (2.5, 3.5), ("甘肃省", "山东省", "云南省"), 120),
+    Product("carrot", 60, (1.2, 2.0), (3.0, 4.5), ("山东省", "河北省", "福建省"), 100),
+)
+
+
+def build_demo_inputs(folder: Path, *, seed: int = 7) -> dict:
+    """Write the demo day into ``folder`` (offers.csv, orders.csv, products.csv, regions.gpkg), unless a
+    build of the same version and seed is already there; return the run_batch arguments."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = folder / "BUILD.json"
+    paths = {
+        "offers": folder / "offers.csv",
+        "orders": folder / "orders.csv",
+        "products": folder / "products.csv",
+        "regions": folder / "regions.gpkg",
+    }
+    wanted = {"version": DEMO_VERSION, "seed": seed, "date": DEMO_DATE.isoformat()}
+    if stamp.exists() and json.loads(stamp.read_text()) == wanted and all(p.exists() for p in paths.values()):
+        return {**paths, "date": DEMO_DATE, "cached": True}
+
+    from regions.china import load_regions, load_towns
+    from regions.pooling import assign_regions
+
+    regions = load_regions("city")
+    towns = load_towns("CN")
+    where = assign_regions(towns["lat"].to_numpy(), towns["lon"].to_numpy(), regions, max_snap_km=10)
+    towns = towns.with_columns(
+        region=pl.Series(where.region),
+        province=pl.Series(np.where(where.region >= 0, regions["province"].to_numpy()[np.maximum(where.region, 0)], None)),
+    ).filter(pl.col("region") >= 0)
+    # a city's hub is its largest town; cities without a listed town get a point inside the polygon
+    largest = towns.sort("population", descending=True).unique("region", keep="first")
+    hub_lat = np.full(len(regions), np.nan)
+    hub_lon = np.full(len(regions), np.nan)
+    hub_lat[largest["region"].to_numpy()] = largest["lat"].to_numpy()
+    hub_lon[largest["region"].to_numpy()] = largest["lon"].to_numpy()
+    regions = regions.assign(hub_lat=hub_lat, hub_lon=hub_lon)
+
+    offers, orders = demo_day(towns, seed=seed)
+    offers.write_csv(paths["offers"])
+    orders.write_csv(paths["orders"])
+    pl.DataFrame({"product": [p.name for p in PRODUCTS], "shelf_life_days": [p.shelf_life_days for p in PRODUCTS]}).write_csv(paths["products"])
+    regions.to_file(paths["regions"], driver="GPKG")
+    stamp.write_text(json.dumps(wanted))
+    return {**paths, "date": DEMO_DATE, "cached": False}
+
+
+def demo_day(towns: pl.DataFrame, *, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Offers from cooperatives in growing towns and orders from pickup points in every town."""
+    rng = np.random.default_rng(seed)
+    t_lat, t_lon = towns["lat"].to_numpy(), towns["lon"].to_numpy()
+    pop = towns["population"].to_numpy().astype(np.float64)
+    province = towns["province"].to_numpy()
+    offers, orders = [], []
+    for k, product in enumerate(PRODUCTS):
+        growers = np.flatnonzero(np.isin(province, product.provinces)) if product.provinces else np.arange(len(pop))
+        weight = np.sqrt(pop[growers])
+        kg_total = product.tonnes * 1000
+        n = max(20, int(kg_total / 2500))
+        at = growers[rng.choice(len(growers), n, p=weight / weight.sum())]
+        kg = rng.lognormal(np.log(kg_total / n), 0.6, n)
+        grade = rng.choice(np.array(["A", "B", "C"]), n, p=[0.3, 0.5, 0.2])
+        offers.append(
+            pl.DataFrame(
+                {
+                    "offer_id": [f"{product.name}-{j:04d}" for j in range(n)],
+                    "cooperative_id": [f"coop-{int(c):05d}" for c in at * 10 + rng.integers(0, 10, n)],
+                    "product": product.name,
+                    "grade": grade,
+                    "quantity_kg": np.maximum(np.rint(kg), 50).astype(np.int64),
+                    "lat": np.round(t_lat[at] + rng.normal(0, 0.15, n), 5),
+                    "lon": np.round(t_lon[at] + rng.normal(0, 0.15, n), 5),
+                    "ready_date": [DEMO_DATE - dt.timedelta(days=int(d)) for d in rng.integers(0, min(3, product.shelf_life_days), n)],
+                    "shelf_life_days": product.shelf_life_days,
+                    "ask_per_kg": np.round(rng.uniform(*product.ask, n) * np.where(grade == "A", 1.0, np.where(grade == "B", 0.9, 0.8)), 2),
+                }
+            )
+        )
+        # households order through pickup points where people live, 10 kg at a time on average. A city has one price level
+        # per product (higher far from the growers: buyers pay for the haul) and a premium tier;
+        # orders pool because they share city, tier, grade and delivery day
+        m = max(50, int(kg_total * 1.1 / 10))
+        remote = haversine_km(t_lat[:, None], t_lon[:, None], t_lat[growers][None, :], t_lon[growers][None, :]).min(axis=1)
+        city = towns["region"].to_numpy()
+        city_remote = np.bincount(city, weights=remote) / np.maximum(np.bincount(city), 1)
+        level = (rng.uniform(*product.bid, len(city_remote)) + 0.0004 * city_remote)[city]
+        town = rng.choice(len(pop), m, p=pop / pop.sum())
+        premium = rng.random(m) < 0.3
+        max_price = level[town] * np.where(premium, 1.08, 1.0) + rng.uniform(0, 0.04, m)
+        soon = 1 if product.shelf_life_days <= 7 else 2
+        due = soon + (rng.random(m) < 0.2)
+        orders.append(
+            pl.DataFrame(
+                {
+                    "order_id": [f"{product.name}-order-{j:05d}" for j in range(m)],
+                    "product": product.name,
+                    "min_grade": rng.choice(np.array(["A", "B", "C"]), m, p=[0.0, 0.3, 0.7]),
+                    "quantity_kg": np.maximum(np.rint(rng.lognormal(np.log(8), 0.7, m)), 1).astype(np.int64),
+                    "lat": np.round(t_lat[town] + rng.normal(0, 0.03, m), 5),
+                    "lon": np.round(t_lon[town] + rng.normal(0, 0.03, m), 5),
+                    "max_price_per_kg": np.round(max_price, 2),
+                    "due_date": [DEMO_DATE + dt.timedelta(days=int(d)) for d in due],
+                    "created_at": [dt.datetime(2026, 11, 22, 6) + dt.timedelta(seconds=int(s)) for s in rng.integers(0, 20 * 3600, m)],
+                }
+            )
+        )
+    return pl.concat(offers), pl.concat(orders).sort("created_at")
+
+
+def run_demo(out: Path, *, size: str = "small", seed: int = 7) -> dict:
+    """Build (or reuse) the demo day, run one cycle with orders, draw the map; return the summary."""
+    import time
+
+    from matcher.batch import run_batch
+    from matcher.params import MatchParams
+    from regions.china import ATTRIBUTION
+
+    started = time.perf_counter()
+    if size == "national":
+        paths = build_national_inputs(out / "input", seed=seed)
+    else:
+        paths = build_demo_inputs(out / "input", seed=seed)
+    cached = paths.pop("cached")
+    built = time.perf_counter() - started
+    summary = run_batch(out=out / "result", params=MatchParams(), **paths)
+    summary["demo"] = {"size": size, "inputs_cached": cached, "build_seconds": built, "credit": ATTRIBUTION}
+    if size != "national":
+        summary["demo"]["map"] = str(_draw(out, paths))
+    return summary
+
+
+def _draw(out: Path, paths: dict) -> Path:
+    from regions.china import ATTRIBUTION
+    from regions.maps import render_cycle_map
+    from regions.polygons import read_regions
+
+    regions = read_regions(paths["regions"])
+    result = out / "result"
+    ids = {c: pl.String for c in ("offer_id", "demand_id", "region_id", "cooperative_id")}
+    allocations = pl.read_csv(result / "allocations.csv", schema_overrides=ids)
+    return render_cycle_map(
+        regions.shapes,
+        allocations,
+        pl.read_csv(result / "demand_out.csv", schema_overrides=ids),
+        pl.read_csv(paths["offers"], schema_overrides=ids),
+        regions.hubs,
+        out / "map.png",
+        product="apple",
+        title=f"harvestmatch demo, {DEMO_DATE}: {allocations.height:,} shipped lanes, all products",
+        credit=ATTRIBUTION + " Volumes and prices are synthetic.",
+    )
+
+
+def build_national_inputs(folder: Path, *, seed: int = 5, n_offers: int = 200_000, n_products: int = 300) -> dict:
+    """The benchmark's national day on real geography: China's 2,875 counties, 200,000 offers,
+    300 products, every county bidding for every product in 2 price tiers (pooled demand rows)."""
+    from matcher.synthetic import synthetic_day
+    from regions.china import load_regions
+
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = folder / "BUILD.json"
+    paths = {"offers": folder / "offers.parquet", "demand": folder / "demand.parquet", "regions": folder / "regions.gpkg"}
+    wanted = {"version": DEMO_VERSION, "seed": seed, "offers": n_offers, "products": n_products}
+    if stamp.exists() and json.loads(stamp.read_text()) == wanted and all(p.exists() for p in paths.values()):
+        return {**paths, "date": DEMO_DATE, "cached": True}
+    regions = load_regions("county")
+    points = regions.geometry.representative_point()
+    offers, demand = synthetic_day(
+        n_offers=n_offers, n_products=n_products, region_ids=list(regions["region_id"]),
+        region_lat=points.y.to_numpy(), region_lon=points.x.to_numpy(), date=DEMO_DATE, seed=seed,
+        towns=(30, 300), freight_hint=0.0005,
+    )
+    offers.write_parquet(paths["offers"])
+    demand.write_parquet(paths["demand"])
+    regions.to_file(paths["regions"], driver="GPKG")
+    stamp.write_text(json.dumps(wanted))
+    return {**paths, "date": DEMO_DATE, "cached": False}
