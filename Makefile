@@ -1,9 +1,9 @@
-# harvestmatch: everything installs into .venv from the project's own files.
+# harvestmatch: everything installs into .venv from the project's own files. The venv holds the test
+# and demo extras (the tests run the demo too); the bench extra comes with `make bench`.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-test
-DEMO_STAMP  := $(VENV)/.installed-demo
 BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: venv demo test bench typecheck clean
@@ -12,20 +12,16 @@ venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	touch $@
-
-$(DEMO_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,demo]'
 	touch $@
 
-$(BENCH_STAMP): pyproject.toml $(DEMO_STAMP)
+$(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,demo,bench]'
 	touch $@
 
 # a day of China's fresh produce on real geography (built once, cached in demo-out/input), one cycle,
 # the results, a map (demo-out/map.png) and a summary table
-demo: $(DEMO_STAMP)
+demo: venv
 	$(BIN)/harvest demo --out demo-out
 
 # every test; pytest exits non-zero (5) when it collects none, and make fails with it

@@ -4,6 +4,7 @@
   (dual simplex and IPM) and PuLP + CBC on the same lanes: wall time, peak RSS, welfare agreement.
 - ``national``: a national day (200,000 offers, 3,000 regions x 2 price tiers, 300 products), exact
   over all feasible lanes, end to end through the CLI; then the final lane sets re-solved alone.
+- ``pool``: 10 million orders pooled into China's 370 cities and into its 2,875 counties.
 
 Each benchmark prints a Markdown section and, with ``--write FILE``, replaces its section in FILE.
 """
@@ -206,6 +207,51 @@ def _resolve_final_networks(paths: dict[str, Path], params: dict) -> float:
     return total
 
 
+# ------------------------------------------------------------------------------------------ pool
+def bench_pool(args: argparse.Namespace) -> str:
+    """Pool 10 million orders into China's 370 cities and into its 2,875 counties."""
+    from regions.china import load_regions, load_towns
+
+    folder = HERE / "data" / "pool"
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for level in ("city", "county"):
+        files[level] = folder / f"{level}.gpkg"
+        if not files[level].exists():
+            load_regions(level).to_file(files[level], driver="GPKG")
+    orders_file = folder / f"orders-{args.orders}.parquet"
+    if not orders_file.exists():
+        _orders_frame(load_towns("CN"), args.orders, np.random.default_rng(3)).write_parquet(orders_file)
+    lines = [f"Orders: {args.orders:,} (Parquet), placed around China's towns by population with a few km of spread; "
+             "300 products, 3 grades, prices from 1 to 20 yuan/kg, 3 due dates. Each run in its own process.", "",
+             "| regions | demand rows | rejected | snapped | read s | validate s | regions s | pool s | total s | wall s | peak RSS MB |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for level in ("city", "county"):
+        m = run_measured([sys.executable, str(HERE / "pool_worker.py"), str(orders_file), str(files[level])])
+        if m.returncode != 0:
+            raise SystemExit(m.stderr)
+        r = json.loads(m.stdout)
+        lines.append(f"| {r['regions']:,} ({level}) | {r['demand_rows']:,} | {r['rejected']:,} | {r['snapped']:,} | {r['read']:.1f} | "
+                     f"{r['validate']:.1f} | {r['regions_read']:.1f} | {r['pool']:.1f} | {r['total']:.1f} | {m.seconds:.1f} | {m.peak_rss_mb:,.0f} |")
+    return section("pool", f"pooling {args.orders / 1e6:g} million orders", args, lines)
+
+
+def _orders_frame(towns: pl.DataFrame, n: int, rng: np.random.Generator) -> pl.DataFrame:
+    pop = towns["population"].to_numpy().astype(np.float64)
+    at = rng.choice(len(pop), n, p=pop / pop.sum())
+    due = np.datetime64(DATE) + rng.integers(1, 4, n).astype("timedelta64[D]")
+    return pl.DataFrame({
+        "order_id": pl.int_range(0, n, eager=True).cast(pl.String).str.zfill(9),
+        "product": pl.Series(rng.integers(0, 300, n)).cast(pl.String).str.zfill(3),
+        "min_grade": rng.choice(np.array(["A", "B", "C"]), n, p=[0.1, 0.3, 0.6]),
+        "quantity_kg": np.maximum(np.rint(rng.lognormal(np.log(3), 0.8, n)), 1).astype(np.int64),
+        "lat": towns["lat"].to_numpy()[at] + rng.normal(0, 0.05, n),
+        "lon": towns["lon"].to_numpy()[at] + rng.normal(0, 0.05, n),
+        "max_price_per_kg": np.round(rng.uniform(1, 20, n), 2),
+        "due_date": pl.Series(due).cast(pl.Date),
+    })
+
+
 # ---------------------------------------------------------------------------------------- output
 def section(key: str, title: str, args: argparse.Namespace, lines: list[str]) -> str:
     command = "python bench/run.py " + " ".join(sys.argv[1:])
@@ -223,12 +269,13 @@ def write_section(path: Path, key: str, text: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("names", nargs="*", default=["lp", "national"], choices=["lp", "national"])
+    parser.add_argument("names", nargs="*", default=["lp", "national", "pool"], choices=["lp", "national", "pool"])
     parser.add_argument("--write", type=Path, help="replace each benchmark's section in this Markdown file")
     parser.add_argument("--offers", type=int, default=None)
     parser.add_argument("--regions", type=int, default=3000)
     parser.add_argument("--products", type=int, default=300)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--orders", type=int, default=10_000_000, help="pool: how many orders")
     parser.add_argument("--lanes", type=int, default=1_000_000, help="lp: about how many lanes")
     parser.add_argument("--limit", type=float, default=600.0, help="lp: time limit per LP solver, seconds")
     args = parser.parse_args()
@@ -236,7 +283,9 @@ def main() -> None:
         a = argparse.Namespace(**vars(args))
         if a.offers is None:
             a.offers = 20_000 if name == "lp" else 200_000
-        text = {"lp": bench_lp, "national": bench_national}[name](a)
+        if name == "pool":
+            a.orders = args.orders
+        text = {"lp": bench_lp, "national": bench_national, "pool": bench_pool}[name](a)
         print(text)
         if args.write:
             write_section(args.write, name, text)

