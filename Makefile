@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: venv demo test bench typecheck clean
+.PHONY: venv demo test bench clean
 
 venv: $(STAMP)
 
@@ -24,17 +24,14 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 demo: venv
 	$(BIN)/harvest demo --out demo-out
 
-# every test; pytest exits non-zero (5) when it collects none, and make fails with it
+# the type check, then every test; pytest exits non-zero (5) when it collects none, and make fails with it
 test: venv
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 
 # benchmarks are run by hand; results go to bench/RESULTS.md
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py --write bench/RESULTS.md
-
-typecheck: venv
-	$(BIN)/python -m pip install --quiet mypy
-	$(BIN)/python -m mypy
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .hypothesis *.egg-info

@@ -58,7 +58,7 @@ def render_cycle_map(
         )
         kg = lanes["quantity_kg"].to_numpy().astype(float)
         width = 0.2 + 2.5 * np.sqrt(kg / kg.max())
-        ax.add_collection(LineCollection(segments, linewidths=width, colors="#1f4e79", alpha=0.35))
+        ax.add_collection(LineCollection(list(segments), linewidths=width, colors="#1f4e79", alpha=0.35))
         ax.scatter(lanes["lon"], lanes["lat"], s=3, color="#2e7d32", zorder=3, label="cooperative")
         ax.legend(loc="lower left")
     ax.set_title(title)

@@ -101,16 +101,16 @@ def parse_regions(frame: gpd.GeoDataFrame, *, source: str) -> Regions:
         problems.append(Problem(source, r["_row"], "region_id", f"duplicate region_id {r['region_id']!r} (first at row {r['_first']})"))
 
     geoms = frame.geometry.values
-    missing = np.asarray(shapely.is_missing(geoms) | shapely.is_empty(geoms), dtype=bool)
-    problems += _rows(source, "geometry", np.flatnonzero(missing), "empty or missing geometry")
-    invalid = ~missing & ~np.asarray(shapely.is_valid(geoms), dtype=bool)
+    absent = np.asarray(shapely.is_missing(geoms) | shapely.is_empty(geoms), dtype=bool)
+    problems += _rows(source, "geometry", np.flatnonzero(absent), "empty or missing geometry")
+    invalid = ~absent & ~np.asarray(shapely.is_valid(geoms), dtype=bool)
     if invalid.any():
         mended = shapely.make_valid(geoms[invalid])
         geoms = geoms.copy()
         geoms[invalid] = _polygonal(mended)
         warnings.append(f"{source}: {int(invalid.sum())} invalid geometries mended with make_valid")
     polygonal = np.isin(shapely.get_type_id(geoms), [3, 6])  # Polygon, MultiPolygon
-    unusable = ~missing & ~(polygonal & ~np.asarray(shapely.is_empty(geoms), dtype=bool))
+    unusable = ~absent & ~(polygonal & ~np.asarray(shapely.is_empty(geoms), dtype=bool))
     problems += _rows(source, "geometry", np.flatnonzero(unusable), "not a polygon (or nothing polygonal left after make_valid)")
 
     hub_lat = np.full(len(frame), np.nan)
