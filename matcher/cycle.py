@@ -146,6 +146,13 @@ def check_references(
     from matcher.schemas import duplicate_problems
 
     problems: list[Problem] = []
+    if "min_lot_kg" in offers.columns:
+        # lots make the problem a MIP, which this solver does not do yet: refuse rather than ignore them
+        lots = offers.select("min_lot_kg").with_row_index("_row", offset=1).filter(pl.col("min_lot_kg") > 1)
+        why = "minimum lots are not supported yet (they need the MIP solver); leave it empty, 0 or 1"
+        problems += [Problem(sources.offers, int(r), "min_lot_kg", f"{v} kg: {why}") for r, v in lots.head(10).iter_rows()]
+        if lots.height > 10:
+            problems.append(Problem(sources.offers, None, "min_lot_kg", f"... and {lots.height - 10} more rows: {why}"))
     known = hubs.select("region_id")
     problems += _unknown(demand, "region_id", known, sources.demand, "region_id", f"not a region in {sources.regions}")
     if lanes is not None:

@@ -141,6 +141,8 @@ BAD_INPUTS = [
      "demand.csv: row 1: column 'price_per_kg': expected a finite amount of 0 or more, got 'inf'"),
     ("negative-shelf-life", _set("offers", "shelf_life_days", "-1"),
      "offers.csv: row 1: column 'shelf_life_days': expected a whole number of 0 or more, got '-1'"),
+    ("minimum-lot", _edit_csv("offers", lambda f: f.with_columns(min_lot_kg=pl.lit("500"))),
+     "offers.csv: row 1: column 'min_lot_kg': 500 kg: minimum lots are not supported yet"),
     ("empty-table-file", _write("demand", ""),
      "demand.csv: cannot read as csv"),
     ("duplicate-region", _regions(lambda f: f.assign(region_id=["r0", "r0"])),
