@@ -159,3 +159,34 @@ def test_fixed_seed_instances_match_highs(seed: int, oracle) -> None:
     params = {"freight_per_kg_km": 0.0008, "handling_per_kg": 0.1, "km_per_day": 500.0, "k_nearest": 1,
               "price_rule": "farmer"}
     solve_and_check({"hubs": hubs, "offers": offers, "demand": demand, "params": params}, oracle)
+
+
+@given(instance=instances(), data=st.data())
+def test_given_lane_tables_match_highs(instance: dict, data: st.DataObject, oracle) -> None:
+    """A lane table (road distances, some negotiated rates) is the complete lane list."""
+    import polars as pl
+
+    offers, demand = build(instance)
+    hubs = sorted(instance["hubs"])
+    pairs = data.draw(st.lists(st.tuples(st.integers(0, offers.height - 1), st.sampled_from(hubs)), unique=True, max_size=30))
+    km = data.draw(st.lists(st.floats(0, 3000), min_size=len(pairs), max_size=len(pairs)))
+    days = data.draw(st.lists(st.one_of(st.none(), st.integers(0, 6)), min_size=len(pairs), max_size=len(pairs)))
+    cost = data.draw(st.lists(st.one_of(st.none(), st.floats(0, 3)), min_size=len(pairs), max_size=len(pairs)))
+    lanes = pl.DataFrame(
+        {
+            "offer_id": [offers["offer_id"][i] for i, _ in pairs],
+            "region_id": [r for _, r in pairs],
+            "distance_km": km,
+            "transit_days": days,
+            "cost_per_kg": cost,
+        },
+        schema={"offer_id": pl.String, "region_id": pl.String, "distance_km": pl.Float64, "transit_days": pl.Int64, "cost_per_kg": pl.Float64},
+    )
+    p = instance["params"]
+    result = match(offers, demand, hubs_frame(instance["hubs"]), date=DATE, params=MatchParams(workers=1, **p), lanes=lanes)
+    given_lanes = {
+        (o, r): {"distance_km": d, "transit_days": t, "cost_per_kg": c}
+        for o, r, d, t, c in lanes.iter_rows()
+    }
+    lane_args = {k: p[k] for k in ("freight_per_kg_km", "handling_per_kg", "km_per_day")}
+    check_cycle(result, offers, demand, instance["hubs"], DATE, oracle, given=given_lanes, **lane_args)
