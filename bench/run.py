@@ -219,11 +219,12 @@ def bench_pool(args: argparse.Namespace) -> str:
         files[level] = folder / f"{level}.gpkg"
         if not files[level].exists():
             load_regions(level).to_file(files[level], driver="GPKG")
-    orders_file = folder / f"orders-{args.orders}.parquet"
+    orders_file = folder / f"orders-v2-{args.orders}.parquet"
     if not orders_file.exists():
         _orders_frame(load_towns("CN"), args.orders, np.random.default_rng(3)).write_parquet(orders_file)
     lines = [f"Orders: {args.orders:,} (Parquet), placed around China's towns by population with a few km of spread; "
-             "300 products, 3 grades, prices from 1 to 20 yuan/kg, 3 due dates. Each run in its own process.", "",
+             "300 products, a price level per town and product (1 to 20 yuan/kg) with a premium tier, 3 grades, "
+             "3 due dates (`bench/run.py: _orders_frame`). Each run in its own process; times in seconds.", "",
              "| regions | demand rows | rejected | snapped | read s | validate s | regions s | pool s | total s | wall s | peak RSS MB |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for level in ("city", "county"):
@@ -237,17 +238,23 @@ def bench_pool(args: argparse.Namespace) -> str:
 
 
 def _orders_frame(towns: pl.DataFrame, n: int, rng: np.random.Generator) -> pl.DataFrame:
+    """Household orders around towns by population: 300 products, a price level per town and product
+    with a premium tier, mostly grade C, 3 delivery days; a few km of spread puts some at sea or over
+    a border, so that snapping is exercised."""
     pop = towns["population"].to_numpy().astype(np.float64)
     at = rng.choice(len(pop), n, p=pop / pop.sum())
+    product = rng.integers(0, 300, n)
+    level = rng.uniform(1, 20, (len(pop), 300))
+    price = level[at, product] * np.where(rng.random(n) < 0.3, 1.08, 1.0) + rng.uniform(0, 0.04, n)
     due = np.datetime64(DATE) + rng.integers(1, 4, n).astype("timedelta64[D]")
     return pl.DataFrame({
         "order_id": pl.int_range(0, n, eager=True).cast(pl.String).str.zfill(9),
-        "product": pl.Series(rng.integers(0, 300, n)).cast(pl.String).str.zfill(3),
-        "min_grade": rng.choice(np.array(["A", "B", "C"]), n, p=[0.1, 0.3, 0.6]),
+        "product": pl.Series(product).cast(pl.String).str.zfill(3),
+        "min_grade": rng.choice(np.array(["A", "B", "C"]), n, p=[0.05, 0.25, 0.7]),
         "quantity_kg": np.maximum(np.rint(rng.lognormal(np.log(3), 0.8, n)), 1).astype(np.int64),
         "lat": towns["lat"].to_numpy()[at] + rng.normal(0, 0.05, n),
         "lon": towns["lon"].to_numpy()[at] + rng.normal(0, 0.05, n),
-        "max_price_per_kg": np.round(rng.uniform(1, 20, n), 2),
+        "max_price_per_kg": np.round(price, 2),
         "due_date": pl.Series(due).cast(pl.Date),
     })
 

@@ -160,7 +160,10 @@ def parse_table(raw: pl.DataFrame, schema: Sequence[Column], *, source: str, key
 def duplicate_problems(frame: pl.DataFrame, key: str | list[str], source: str) -> list[Problem]:
     """One problem per row whose key repeats an earlier row's."""
     keys = [key] if isinstance(key, str) else key
-    indexed = frame.select(keys).with_row_index("_row", offset=1).drop_nulls(keys)
+    repeated = frame.select(pl.struct(keys).is_duplicated().alias("_dup"))["_dup"]
+    if not repeated.any():  # the usual case, answered by one hash pass
+        return []
+    indexed = frame.select(keys).with_row_index("_row", offset=1).filter(repeated).drop_nulls(keys)
     first = pl.col("_row").min().over(keys)
     dup = indexed.with_columns(first.alias("_first")).filter(pl.col("_row") != pl.col("_first"))
     label = " + ".join(keys)
@@ -188,9 +191,20 @@ def _as_text(series: pl.Series) -> pl.Series:
 
 
 def _parse(series: pl.Series, column: Column) -> tuple[pl.Series, pl.Series]:
-    """(typed values, mask of bad cells) for one column."""
-    text = _as_text(series)
+    """(typed values, mask of bad cells) for one column.
+
+    Text is parsed; a column that is already typed (Parquet) is checked as it is, without a detour
+    through strings.
+    """
     kind = column.kind
+    numeric = kind in ("kg", "days", "money", "lat", "lon", "km")
+    if numeric and series.dtype.is_numeric():
+        return _check_number(series.cast(pl.Float64), column)
+    if kind == "date" and series.dtype == pl.Date:
+        return series.alias(column.name), series.is_null()
+    if kind == "timestamp" and isinstance(series.dtype, pl.Datetime):
+        return series.cast(pl.Datetime("us")).alias(column.name), pl.Series([False] * len(series))
+    text = _as_text(series)
     if kind in ("id", "text"):
         value = text
         bad = value.is_null()
@@ -204,20 +218,25 @@ def _parse(series: pl.Series, column: Column) -> tuple[pl.Series, pl.Series]:
         value = text.str.replace(" ", "T").str.to_datetime(strict=False, time_unit="us")
         bad = value.is_null() & text.is_not_null()  # optional column: an empty cell is allowed
     else:
-        number = text.cast(pl.Float64, strict=False)
-        finite = number.is_not_null() & number.is_finite()
-        if kind == "kg":
-            ok = finite & (number > 0) & (number == number.floor()) & (number < MAX_KG)
-        elif kind == "days":
-            ok = finite & (number >= 0) & (number == number.floor()) & (number < 10**6)
-        elif kind == "lat":
-            ok = finite & (number >= -90) & (number <= 90)
-        elif kind == "lon":
-            ok = finite & (number >= -180) & (number <= 180)
-        else:  # money, km
-            ok = finite & (number >= 0)
-        bad = ~ok.fill_null(False)
-        value = number if _DTYPES[kind] == pl.Float64() else number.cast(pl.Int64, strict=False)
+        return _check_number(text.cast(pl.Float64, strict=False), column)
+    return value.alias(column.name), bad.fill_null(True)
+
+
+def _check_number(number: pl.Series, column: Column) -> tuple[pl.Series, pl.Series]:
+    kind = column.kind
+    finite = number.is_not_null() & number.is_finite()
+    if kind == "kg":
+        ok = finite & (number > 0) & (number == number.floor()) & (number < MAX_KG)
+    elif kind == "days":
+        ok = finite & (number >= 0) & (number == number.floor()) & (number < 10**6)
+    elif kind == "lat":
+        ok = finite & (number >= -90) & (number <= 90)
+    elif kind == "lon":
+        ok = finite & (number >= -180) & (number <= 180)
+    else:  # money, km
+        ok = finite & (number >= 0)
+    bad = ~ok.fill_null(False)
+    value = number if _DTYPES[kind] == pl.Float64() else number.cast(pl.Int64, strict=False)
     return value.alias(column.name), bad.fill_null(True)
 
 

@@ -40,7 +40,8 @@ def assign_regions(lat: np.ndarray, lon: np.ndarray, shapes: gpd.GeoDataFrame, *
     A point on a border shared by several regions goes to the one with the smallest index (the shapes
     are sorted by ``region_id``, so the smallest id): exactly one, and always the same. A point outside
     every polygon snaps to the nearest region when that is within ``max_snap_km`` (great-circle km to
-    the nearest point of the polygon); beyond that it is rejected (``region == -1``).
+    the polygon's boundary, sampled about every kilometre); beyond that it is rejected
+    (``region == -1``).
     """
     import shapely
 
@@ -53,50 +54,89 @@ def assign_regions(lat: np.ndarray, lon: np.ndarray, shapes: gpd.GeoDataFrame, *
     if n == 0 or len(geoms) == 0:
         return Assignment(region, np.full(n, np.nan))
     point_ix, geom_ix = _points_in_polygons(lat, lon, geoms)
-    _first_per_point(point_ix, geom_ix, np.zeros(len(point_ix)), region)
+    _first_per_point(point_ix, geom_ix, region)
     outside = np.flatnonzero(region < 0)
     if len(outside) and max_snap_km > 0:
-        tree = shapely.STRtree(geoms)
-        # candidates: polygons meeting a box around the point wide enough for max_snap_km
-        dlat = max_snap_km / KM_PER_DEGREE
-        dlon = dlat / np.maximum(np.cos(np.radians(lat[outside])), 1e-6)
-        boxes = shapely.box(
-            lon[outside] - dlon, lat[outside] - dlat, lon[outside] + dlon, lat[outside] + dlat
-        )
-        box_ix, cand = tree.query(boxes, predicate="intersects")
-        if len(box_ix):
-            pts = shapely.points(lon[outside[box_ix]], lat[outside[box_ix]])
-            near = shapely.get_coordinates(shapely.shortest_line(pts, geoms[cand]))[1::2]
-            km = haversine_km(shapely.get_y(pts), shapely.get_x(pts), near[:, 1], near[:, 0])
-            ok = km <= max_snap_km
-            best = np.full(len(outside), -1, np.int64)
-            best_km = np.full(len(outside), np.inf)
-            _first_per_point(box_ix[ok], cand[ok], km[ok], best, best_km)
-            hit = best >= 0
-            region[outside[hit]] = best[hit]
-            snapped[outside[hit]] = best_km[hit]
+        hit, km = _snap(lat[outside], lon[outside], geoms, max_snap_km)
+        region[outside] = hit
+        snapped[outside] = km
     snapped[region < 0] = np.nan
     return Assignment(region, snapped)
+
+
+#: boundaries are sampled at least this often (degrees, about 1 km) to find the nearest region
+SNAP_STEP_DEG = 0.01
+
+
+def _snap(lat: np.ndarray, lon: np.ndarray, geoms: np.ndarray, max_snap_km: float) -> tuple[np.ndarray, np.ndarray]:
+    """The nearest region of each point within ``max_snap_km``, and how far (``-1`` and NaN when none).
+
+    Distances are great-circle km to the polygons' boundaries sampled every :data:`SNAP_STEP_DEG`
+    (so exact to about half a kilometre): a KD-tree on the samples' unit vectors answers all points at
+    once, instead of walking every vertex of every nearby polygon for every point.
+    """
+    import shapely
+    from scipy.spatial import cKDTree
+
+    from regions.geodesy import EARTH_RADIUS_KM, unit_vectors
+
+    region = np.full(len(lat), -1, np.int64)
+    km = np.full(len(lat), np.nan)
+    # only polygons that come near some point are sampled
+    dlat = max_snap_km / KM_PER_DEGREE
+    dlon = dlat / np.maximum(np.cos(np.radians(lat)), 1e-6)
+    boxes = shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat)
+    near = np.unique(shapely.STRtree(geoms).query(boxes)[1])  # bounding boxes suffice to choose what to sample
+    if len(near) == 0:
+        return region, km
+    samples = shapely.segmentize(shapely.boundary(geoms[near]), max_segment_length=SNAP_STEP_DEG)
+    coords, owner = shapely.get_coordinates(samples, return_index=True)
+    tree = cKDTree(unit_vectors(coords[:, 1], coords[:, 0]))
+    reach = 2.0 * np.sin(min(max_snap_km + 1.0, np.pi * EARTH_RADIUS_KM) / (2.0 * EARTH_RADIUS_KM))
+    _, index = tree.query(unit_vectors(lat, lon), k=1, distance_upper_bound=reach)
+    found = index < len(coords)
+    dist = np.full(len(lat), np.inf)
+    dist[found] = haversine_km(lat[found], lon[found], coords[index[found], 1], coords[index[found], 0])
+    ok = dist <= max_snap_km
+    region[ok] = near[owner[index[ok]]]
+    km[ok] = dist[ok]
+    return region, km
+
+
+#: side of the grid cells that bucket points for the point-in-polygon join (degrees)
+GRID_DEG = 0.25
 
 
 def _points_in_polygons(lat: np.ndarray, lon: np.ndarray, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every (point, polygon) pair where the polygon holds the point, border included.
 
-    Points are sorted by longitude once; each polygon, prepared, tests only the points inside its
-    bounding box (a binary search on longitude, then a latitude mask). One loop step per polygon,
-    none per point: polygons with millions of vertices stay fast because the polygon is prepared,
-    which a point-first spatial index would not do.
+    Points are bucketed once into a grid of :data:`GRID_DEG` cells (one sort); each polygon, prepared,
+    tests only the points of the cells under its bounding box, one contiguous slice per grid row. The
+    loop runs per polygon and grid row, never per point; polygons with millions of vertices stay fast
+    because the polygon is the prepared side, which a point-first spatial index would not give.
     """
     import shapely
 
-    order = np.argsort(lon, kind="stable")
+    x0, y0 = float(np.floor(lon.min())), float(np.floor(lat.min()))
+    nx = int((lon.max() - x0) // GRID_DEG) + 1
+    ny = int((lat.max() - y0) // GRID_DEG) + 1
+    cell = ((lat - y0) // GRID_DEG).astype(np.int64) * nx + ((lon - x0) // GRID_DEG).astype(np.int64)
+    order = np.argsort(cell, kind="stable")
+    start = np.searchsorted(cell[order], np.arange(nx * ny + 1))
     slon, slat = lon[order], lat[order]
     bounds = shapely.bounds(geoms)
     points, polygons = [], []
     for k, polygon in enumerate(geoms):
-        x0, y0, x1, y1 = bounds[k]
-        lo, hi = np.searchsorted(slon, x0, side="left"), np.searchsorted(slon, x1, side="right")
-        band = np.arange(lo, hi)[(slat[lo:hi] >= y0) & (slat[lo:hi] <= y1)]
+        bx0, by0, bx1, by1 = bounds[k]
+        if not (bx1 >= x0 and by1 >= y0) or np.isnan(bx0):
+            continue
+        cx0, cx1 = max(int((bx0 - x0) // GRID_DEG), 0), min(int((bx1 - x0) // GRID_DEG), nx - 1)
+        cy0, cy1 = max(int((by0 - y0) // GRID_DEG), 0), min(int((by1 - y0) // GRID_DEG), ny - 1)
+        if cx0 > cx1 or cy0 > cy1:
+            continue
+        rows = np.arange(cy0, cy1 + 1) * nx
+        slices = [np.arange(start[r + cx0], start[r + cx1 + 1]) for r in rows]
+        band = np.concatenate(slices)
         if len(band) == 0:
             continue
         shapely.prepare(polygon)
@@ -108,16 +148,14 @@ def _points_in_polygons(lat: np.ndarray, lon: np.ndarray, geoms: np.ndarray) -> 
     return np.concatenate(points), np.concatenate(polygons)
 
 
-def _first_per_point(point_ix: np.ndarray, geom_ix: np.ndarray, key: np.ndarray, out: np.ndarray, out_key: np.ndarray | None = None) -> None:
-    """For each point, the geometry with the smallest (key, index): write it into ``out``."""
+def _first_per_point(point_ix: np.ndarray, geom_ix: np.ndarray, out: np.ndarray) -> None:
+    """For each point, the smallest geometry index that holds it: write it into ``out``."""
     if len(point_ix) == 0:
         return
-    order = np.lexsort((geom_ix, key, point_ix))
+    order = np.lexsort((geom_ix, point_ix))
     p = point_ix[order]
     first = np.r_[True, p[1:] != p[:-1]]
     out[p[first]] = geom_ix[order][first]
-    if out_key is not None:
-        out_key[p[first]] = key[order][first]
 
 
 def tier_floor(max_price: pl.Expr, step: float) -> pl.Expr:
@@ -145,9 +183,18 @@ def pool_orders(orders: pl.DataFrame, *, price_step: float = 0.05) -> tuple[pl.D
         the orders with their ``demand_id`` and ``price_per_kg`` (the tier floor) added.
     """
     decimals = max(2, -Decimal(str(price_step)).normalize().as_tuple().exponent)  # type: ignore[operator]
-    tagged = orders.with_columns(price_per_kg=tier_floor(pl.col("max_price_per_kg"), price_step)).with_columns(
-        demand_id=pl.when(pl.col("region_id").is_not_null()).then(
-            pl.concat_str(
+    keys = ["region_id", "product", "min_grade", "price_per_kg", "due_date"]
+    if "_row" not in orders.columns:
+        orders = orders.with_row_index("_row")
+    tiered = orders.with_columns(price_per_kg=tier_floor(pl.col("max_price_per_kg"), price_step))
+    # group first and name the (far fewer) rows; each row keeps the positions of its orders, which
+    # then get their demand_id by a gather: no string built per order, no join on five keys
+    demand = (
+        tiered.filter(pl.col("region_id").is_not_null())
+        .group_by(keys)
+        .agg(pl.col("quantity_kg").sum(), pl.len().alias("orders"), pl.col("_row"))
+        .with_columns(
+            demand_id=pl.concat_str(
                 [
                     pl.col("region_id"),
                     pl.col("product"),
@@ -158,22 +205,16 @@ def pool_orders(orders: pl.DataFrame, *, price_step: float = 0.05) -> tuple[pl.D
                 separator="|",
             )
         )
-    )
-    demand = (
-        tagged.filter(pl.col("demand_id").is_not_null())
-        .group_by("demand_id")
-        .agg(
-            pl.col("region_id").first(),
-            pl.col("product").first(),
-            pl.col("min_grade").first(),
-            pl.col("quantity_kg").sum(),
-            pl.col("price_per_kg").first(),
-            pl.col("due_date").first(),
-            pl.len().alias("orders"),
-        )
         .sort("demand_id")
     )
-    return demand, tagged
+    members = demand.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("_d"), "_row").explode("_row")
+    position = tiered["_row"].to_numpy()
+    which = np.full(int(position.max()) + 1 if len(position) else 0, -1, np.int64)
+    which[members["_row"].to_numpy()] = members["_d"].to_numpy()
+    index = pl.Series(which[position]).replace(-1, None)
+    tagged = tiered.with_columns(demand_id=demand["demand_id"].gather(index))
+    columns = ["demand_id", "region_id", "product", "min_grade", "quantity_kg", "price_per_kg", "due_date", "orders"]
+    return demand.select(columns), tagged
 
 
 def fill_orders(orders: pl.DataFrame, demand_out: pl.DataFrame, *, arrival: str | None = None) -> pl.DataFrame:
