@@ -83,6 +83,20 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--quiet", action="store_true", help="print nothing on success")
     m.set_defaults(run=_run_match)
 
+    k = sub.add_parser("keys", help="manage API keys of the HTTP service")
+    ksub = k.add_subparsers(dest="keys_command", required=True)
+    kc = ksub.add_parser("create", help="create a key and print it (only its hash is stored)")
+    kc.add_argument("--role", required=True, choices=("cooperative", "buyer", "planner", "operator"))
+    kc.add_argument("--cooperative", help="the cooperative a cooperative key is bound to")
+    kc.add_argument("--label", help="a note to recognise the key by")
+    kc.set_defaults(run=_run_keys_create)
+
+    s = sub.add_parser("serve", help="run the HTTP service with a production WSGI server (waitress)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--threads", type=int, default=8)
+    s.set_defaults(run=_run_serve)
+
     d = sub.add_parser("demo", help="build the demo day on real geography (cached) and run one cycle on it")
     d.add_argument("--out", type=Path, default=Path("demo-out"), help="folder for the inputs, the results and the map")
     d.add_argument("--size", choices=("small", "national"), default="small",
@@ -132,6 +146,29 @@ def _run_match(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:
         print(format_summary(summary))
+    return EXIT_OK
+
+
+def _run_keys_create(args: argparse.Namespace) -> int:
+    from api import create_app
+    from api.db import create_key
+
+    app = create_app()
+    try:
+        key = create_key(app.extensions["harvest_db"], args.role, cooperative_id=args.cooperative, label=args.label)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    print(key)
+    return EXIT_OK
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    import waitress
+
+    from api import create_app
+
+    waitress.serve(create_app(), host=args.host, port=args.port, threads=args.threads)
     return EXIT_OK
 
 

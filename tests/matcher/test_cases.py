@@ -10,7 +10,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from checks import check_cycle
-from conftest import DATE, demand_frame, hubs_frame, offers_frame
+from frames import DATE, demand_frame, hubs_frame, offers_frame
 from matcher import MatchParams, match
 from matcher.synthetic import synthetic_day
 

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 import shapely
 
-from conftest import DATE, demand_frame, offers_frame
+from frames import DATE, demand_frame, offers_frame
 from matcher.cli import main
 from matcher.results import ALLOCATION_COLUMNS, DEMAND_COLUMNS, OFFER_COLUMNS
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from checks import check_cycle
-from conftest import DATE, demand_frame, hubs_frame, offers_frame
+from frames import DATE, demand_frame, hubs_frame, offers_frame
 from matcher import MatchParams, match
 
 PRODUCTS = ["apple", "kale"]

@@ -1,0 +1,65 @@
+"""The API suite runs twice: against SQLite and against a real PostgreSQL server.
+
+PostgreSQL comes from ``HARVEST_TEST_POSTGRES_URL`` (default: the local server on 127.0.0.1:5432 with
+trust auth, as ``.ci/run`` ensures); each test gets a fresh database, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from api import create_app
+from api.db import create_key
+
+ADMIN_URL = os.environ.get("HARVEST_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'harvest.db'}"
+        return
+    import psycopg
+
+    name = f"harvest_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True})
+    yield app
+    app.extensions["harvest_db"].engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def keys(app: Flask) -> dict[str, dict[str, str]]:
+    """Authorization headers: two cooperatives, a buyer, a planner, the operator."""
+    db = app.extensions["harvest_db"]
+    made = {
+        "coop_a": create_key(db, "cooperative", cooperative_id="coop-a"),
+        "coop_b": create_key(db, "cooperative", cooperative_id="coop-b"),
+        "buyer": create_key(db, "buyer"),
+        "planner": create_key(db, "planner"),
+        "operator": create_key(db, "operator"),
+    }
+    return {who: {"Authorization": f"Bearer {key}"} for who, key in made.items()}
