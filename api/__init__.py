@@ -33,9 +33,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.create_all()
     app.extensions["harvest_db"] = db
 
-    from api import health, offers
+    from api import cycles, health, offers, orders, regions_api
 
-    app.register_blueprint(health.bp)
-    app.register_blueprint(offers.bp)
+    for blueprint in (health.bp, offers.bp, orders.bp, regions_api.bp, cycles.bp):
+        app.register_blueprint(blueprint)
     errors.register(app)
     return app

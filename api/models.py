@@ -67,3 +67,110 @@ class IdempotentRequest(Base):
     status: Mapped[int] = mapped_column(Integer, nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, nullable=False)
+
+
+class Order(Base):
+    """A buyer's (or pickup point's) order; pooled into regional demand by the next cycle."""
+
+    __tablename__ = "orders"
+
+    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    buyer_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), nullable=False)
+    product: Mapped[str] = mapped_column(String(100), nullable=False)
+    min_grade: Mapped[str] = mapped_column(String(1), nullable=False)
+    quantity_kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    lat: Mapped[float] = mapped_column(Float, nullable=False)
+    lon: Mapped[float] = mapped_column(Float, nullable=False)
+    max_price_per_kg: Mapped[float] = mapped_column(Float, nullable=False)
+    due_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    filled_kg: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("cycles.id"))
+    region_id: Mapped[str | None] = mapped_column(String(64))
+    clearing_price: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, nullable=False)
+
+
+class Region(Base):
+    """A region polygon (GeoJSON geometry, WGS84) and its hub."""
+
+    __tablename__ = "regions"
+
+    region_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    geometry: Mapped[str] = mapped_column(Text, nullable=False)
+    hub_lat: Mapped[float] = mapped_column(Float, nullable=False)
+    hub_lon: Mapped[float] = mapped_column(Float, nullable=False)
+    hub_derived: Mapped[bool] = mapped_column(nullable=False, default=False)
+
+
+class Cycle(Base):
+    """One run of the daily matching. At most one ``done`` and current cycle per date; a re-run
+    supersedes the earlier one, which stays as history."""
+
+    __tablename__ = "cycles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="queued")
+    reason: Mapped[str | None] = mapped_column(Text)
+    superseded_by: Mapped[int | None] = mapped_column(Integer)
+    snapshot_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    summary: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, nullable=False)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Allocation(Base):
+    """One shipped lane of a cycle (allocations.csv of the batch contract)."""
+
+    __tablename__ = "allocations"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), nullable=False, index=True)
+    offer_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    cooperative_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    demand_id: Mapped[str] = mapped_column(String(300), nullable=False)
+    region_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    product: Mapped[str] = mapped_column(String(100), nullable=False)
+    quantity_kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    distance_km: Mapped[float] = mapped_column(Float, nullable=False)
+    transit_days: Mapped[int] = mapped_column(Integer, nullable=False)
+    cost_per_kg: Mapped[float] = mapped_column(Float, nullable=False)
+    ask_per_kg: Mapped[float] = mapped_column(Float, nullable=False)
+    price_per_kg: Mapped[float] = mapped_column(Float, nullable=False)
+    farm_gate_price: Mapped[float] = mapped_column(Float, nullable=False)
+    clearing_price: Mapped[float] = mapped_column(Float, nullable=False)
+
+    __table_args__ = (Index("ix_allocations_cycle_coop", "cycle_id", "cooperative_id"),)
+
+
+class DemandRow(Base):
+    """One pooled demand row of a cycle and how it cleared (demand_out.csv)."""
+
+    __tablename__ = "demand_rows"
+
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), primary_key=True)
+    demand_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    region_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    product: Mapped[str] = mapped_column(String(100), nullable=False)
+    quantity_kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    price_per_kg: Mapped[float] = mapped_column(Float, nullable=False)
+    filled_kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    unmet_kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    clearing_price: Mapped[float] = mapped_column(Float, nullable=False)
+    reason: Mapped[str] = mapped_column(String(32), nullable=False)
+
+
+class OfferResult(Base):
+    """How one offer fared in a cycle (offers_out.csv)."""
+
+    __tablename__ = "offer_results"
+
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), primary_key=True)
+    offer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cooperative_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    sold_kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    unsold_kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    farm_gate_price: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(String(32), nullable=False)

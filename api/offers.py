@@ -9,9 +9,7 @@ answer instead of creating the offers twice.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
-import json
 import uuid
 from typing import Any, Literal
 
@@ -19,13 +17,13 @@ import polars as pl
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api import idempotency
 from api.auth import Caller, requires
 from api.db import Database
 from api.errors import ApiError
-from api.models import IdempotentRequest, Offer
+from api.models import Base, Offer
 from matcher.schemas import OFFERS, Column, parse_table
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
@@ -59,38 +57,20 @@ _MANY = TypeAdapter(list[OfferIn])
 @requires("cooperative", "operator")
 def create() -> Response:
     caller: Caller = g.caller
-    key = request.headers.get("Idempotency-Key")
-    body = request.get_data(cache=True)
-    digest = hashlib.sha256((request.mimetype or "").encode() + b"\0" + body).hexdigest()
-    db: Database = current_app.extensions["harvest_db"]
-    if key is not None:
-        replay = _replay(db, caller, key, digest)
-        if replay is not None:
-            return replay
-    offers, single = _parse_body(caller)
-    status, payload = 201, (offers[0] if single else {"items": offers})
-    try:
-        with db.session() as session:
-            rows = [Offer(**o) for o in _records(offers)]
-            session.add_all(rows)
-            if key is not None:
-                session.add(IdempotentRequest(api_key_id=caller.key_id, key=key, request_hash=digest, status=status, body=json.dumps(payload)))
-    except IntegrityError:
-        # a concurrent retry with the same key stored its answer first: replay it
-        replay = _replay(db, caller, key, digest) if key is not None else None
-        if replay is None:
-            raise
-        return replay
-    response = jsonify(payload)
-    response.status_code = status
-    return response
+
+    def make() -> tuple[list[Base], Any]:
+        offers, single = _parse_body(caller)
+        rows: list[Base] = [Offer(**o) for o in _records(offers)]
+        return rows, (offers[0] if single else {"items": offers})
+
+    return idempotency.create(caller, make)
 
 
 @bp.get("")
 @requires("cooperative", "operator")
 def list_offers() -> Response:
     caller: Caller = g.caller
-    limit = _int_arg("limit", 100, 1, 1000)
+    limit = int_arg("limit", 100, 1, 1000)
     after = request.args.get("after")
     query = select(Offer).order_by(Offer.offer_id).limit(limit + 1)
     if caller.role == "cooperative":
@@ -212,21 +192,7 @@ def _iso(ts: dt.datetime) -> str:
     return (ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).isoformat()
 
 
-def _replay(db: Database, caller: Caller, key: str, digest: str) -> Response | None:
-    if len(key) > 200 or not key.strip():
-        raise ApiError(422, "Invalid header", "Idempotency-Key must be 1 to 200 characters")
-    with db.session() as session:
-        seen = session.get(IdempotentRequest, (caller.key_id, key))
-        if seen is None:
-            return None
-        if seen.request_hash != digest:
-            raise ApiError(422, "Idempotency-Key reused", "this Idempotency-Key was used with a different request")
-        response = Response(seen.body, status=seen.status, mimetype="application/json")
-        response.headers["Idempotent-Replayed"] = "true"
-        return response
-
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
+def int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default

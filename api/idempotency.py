@@ -1,0 +1,58 @@
+"""Creation that a client may retry: with an ``Idempotency-Key`` header, a POST stores its answer with
+its rows in one transaction, and a retry of the same request gets that answer back (a different
+request under the same key is refused)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, current_app, jsonify, request
+from sqlalchemy.exc import IntegrityError
+
+from api.auth import Caller
+from api.db import Database
+from api.errors import ApiError
+from api.models import Base, IdempotentRequest
+
+
+def create(caller: Caller, make: Callable[[], tuple[list[Base], Any]], *, status: int = 201) -> Response:
+    """Validate and build rows with ``make()`` (which raises on bad input), store them, answer."""
+    key = request.headers.get("Idempotency-Key")
+    digest = hashlib.sha256((request.mimetype or "").encode() + b"\0" + request.get_data(cache=True)).hexdigest()
+    db: Database = current_app.extensions["harvest_db"]
+    if key is not None:
+        replay = _replay(db, caller, key, digest)
+        if replay is not None:
+            return replay
+    rows, payload = make()
+    try:
+        with db.session() as session:
+            session.add_all(rows)
+            if key is not None:
+                session.add(IdempotentRequest(api_key_id=caller.key_id, key=key, request_hash=digest, status=status, body=json.dumps(payload)))
+    except IntegrityError:
+        # a concurrent retry with the same key stored its answer first: replay it
+        replay = _replay(db, caller, key, digest) if key is not None else None
+        if replay is None:
+            raise
+        return replay
+    response = jsonify(payload)
+    response.status_code = status
+    return response
+
+
+def _replay(db: Database, caller: Caller, key: str, digest: str) -> Response | None:
+    if len(key) > 200 or not key.strip():
+        raise ApiError(422, "Invalid header", "Idempotency-Key must be 1 to 200 characters")
+    with db.session() as session:
+        seen = session.get(IdempotentRequest, (caller.key_id, key))
+        if seen is None:
+            return None
+        if seen.request_hash != digest:
+            raise ApiError(422, "Idempotency-Key reused", "this Idempotency-Key was used with a different request")
+        response = Response(seen.body, status=seen.status, mimetype="application/json")
+        response.headers["Idempotent-Replayed"] = "true"
+        return response

@@ -1,0 +1,124 @@
+"""Orders: buyers (and pickup points) post them and follow their fill; the operator sees all.
+
+An order waits as ``pending`` until a cycle takes it; the cycle pools it with its region's orders,
+and afterwards the order shows its region, what it got, at what price, and why not more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Literal
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from sqlalchemy import select
+
+from api import idempotency
+from api.auth import Caller, requires
+from api.db import Database
+from api.errors import ApiError
+from api.models import Base, Order
+from api.offers import MAX_BATCH, int_arg
+
+bp = Blueprint("orders", __name__, url_prefix="/orders")
+
+
+class OrderIn(BaseModel):
+    """One order as posted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product: str = Field(min_length=1, max_length=100)
+    min_grade: Literal["A", "B", "C"]
+    quantity_kg: int = Field(gt=0, lt=10**12)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    max_price_per_kg: float = Field(ge=0, allow_inf_nan=False)
+    due_date: dt.date
+
+
+_MANY = TypeAdapter(list[OrderIn])
+
+
+@bp.post("")
+@requires("buyer", "operator")
+def create() -> Response:
+    caller: Caller = g.caller
+
+    def make() -> tuple[list[Base], Any]:
+        if request.mimetype != "application/json":
+            raise ApiError(415, "Unsupported Media Type", "send application/json")
+        data = request.get_json(silent=True)
+        if data is None:
+            raise ApiError(400, "Bad Request", "the body is not valid JSON")
+        single = isinstance(data, dict)
+        if not single and not isinstance(data, list):
+            raise ApiError(422, "Invalid request body", "expected an order object or an array of orders")
+        if not single and len(data) > MAX_BATCH:
+            raise ApiError(413, "Payload Too Large", f"at most {MAX_BATCH} orders per request")
+        items = [OrderIn.model_validate(data)] if single else _MANY.validate_python(data)
+        now = dt.datetime.now(dt.UTC)
+        rows = [
+            Order(order_id="ord_" + uuid.uuid4().hex, buyer_key_id=caller.key_id, status="pending", filled_kg=0, created_at=now, **o.model_dump())
+            for o in items
+        ]
+        out = [order_json(r) for r in rows]
+        return list(rows), (out[0] if single else {"items": out})
+
+    return idempotency.create(caller, make)
+
+
+@bp.get("")
+@requires("buyer", "operator")
+def list_orders() -> Response:
+    caller: Caller = g.caller
+    limit = int_arg("limit", 100, 1, 1000)
+    query = select(Order).order_by(Order.order_id).limit(limit + 1)
+    if caller.role == "buyer":
+        query = query.where(Order.buyer_key_id == caller.key_id)
+    for name in ("product", "status"):
+        if request.args.get(name):
+            query = query.where(getattr(Order, name) == request.args[name])
+    if request.args.get("after"):
+        query = query.where(Order.order_id > request.args["after"])
+    db: Database = current_app.extensions["harvest_db"]
+    with db.session() as session:
+        rows = list(session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return jsonify({"items": [order_json(r) for r in rows], "next": rows[-1].order_id if more else None})
+
+
+@bp.get("/<order_id>")
+@requires("buyer", "operator")
+def read(order_id: str) -> Response:
+    caller: Caller = g.caller
+    db: Database = current_app.extensions["harvest_db"]
+    with db.session() as session:
+        order = session.get(Order, order_id)
+        if order is None or (caller.role == "buyer" and order.buyer_key_id != caller.key_id):
+            raise ApiError(404, "Not Found", f"no order {order_id}")
+        return jsonify(order_json(order))
+
+
+def order_json(o: Order) -> dict[str, Any]:
+    created = o.created_at if o.created_at.tzinfo else o.created_at.replace(tzinfo=dt.UTC)
+    return {
+        "order_id": o.order_id,
+        "product": o.product,
+        "min_grade": o.min_grade,
+        "quantity_kg": o.quantity_kg,
+        "lat": o.lat,
+        "lon": o.lon,
+        "max_price_per_kg": o.max_price_per_kg,
+        "due_date": o.due_date.isoformat(),
+        "status": o.status,
+        "filled_kg": o.filled_kg,
+        "unfilled_kg": o.quantity_kg - o.filled_kg,
+        "region_id": o.region_id,
+        "clearing_price": o.clearing_price,
+        "reason": o.reason,
+        "cycle_id": o.cycle_id,
+        "created_at": created.astimezone(dt.UTC).isoformat(),
+    }
