@@ -33,9 +33,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.create_all()
     app.extensions["harvest_db"] = db
 
-    from api import cycles, health, offers, orders, regions_api
+    from api import cycles, health, offers, openapi, orders, regions_api
 
-    for blueprint in (health.bp, offers.bp, orders.bp, regions_api.bp, cycles.bp):
+    for blueprint in (health.bp, openapi.bp, offers.bp, orders.bp, regions_api.bp, cycles.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     return app

@@ -1,0 +1,64 @@
+"""The API against its own OpenAPI document: schemathesis generates requests, every answer must be
+documented and no answer may be a server error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from api import create_app
+from api.db import create_key
+
+# no server error, and every answer documented: its status, its content type and its body. (Accepting
+# every schema-valid body is not asked: who may post what depends on the key's role.)
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    folder: Path = tmp_path_factory.mktemp("openapi")
+    app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'harvest.db'}", "TESTING": True})
+    key = create_key(app.extensions["harvest_db"], "operator")
+    yield app, {"Authorization": f"Bearer {key}"}
+    app.extensions["harvest_db"].engine.dispose()
+
+
+def test_api_matches_its_document(served) -> None:  # type: ignore[no-untyped-def]
+    """Every operation, 25 generated requests each (the pytest plugin of schemathesis does not run on
+    this pytest, so the operations are driven with hypothesis directly)."""
+    from hypothesis import given
+
+    app, auth = served
+    api = schemathesis.openapi.from_wsgi("/openapi.json", app)
+    operations = [result.ok() for result in api.get_all_operations()]
+    assert len(operations) == 17
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        def check(case) -> None:  # type: ignore[no-untyped-def]
+            case.call_and_validate(headers=auth, checks=CHECKS)
+
+        check()
+
+
+def test_docs_are_served_without_a_network(served) -> None:  # type: ignore[no-untyped-def]
+    app, _ = served
+    client = app.test_client()
+    page = client.get("/docs")
+    assert page.status_code == 200 and b"/docs/assets/swagger-ui-bundle.js" in page.data
+    asset = client.get("/docs/assets/swagger-ui-bundle.js")
+    assert asset.status_code == 200 and len(asset.data) > 100_000
+    asset.close()
+    doc = client.get("/openapi.json").json
+    assert doc["openapi"].startswith("3.") and "/cycles/{cycle_id}/shipments" in doc["paths"]
