@@ -16,10 +16,11 @@ MAX_BODY_BYTES = 16 * 2**20
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: configuration, database (tables created when missing), blueprints, error handlers.
+    """Build the app: configuration, database, blueprints, error handlers.
 
     The database is ``HARVEST_DATABASE_URL`` when set (PostgreSQL in production), else a SQLite file in
-    the instance folder; ``test_config`` overrides both.
+    the instance folder; ``test_config`` overrides both. The schema is migrated to the newest revision
+    on start unless ``HARVEST_AUTO_MIGRATE=0`` (then run ``harvest db upgrade`` before starting).
     """
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -29,8 +30,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     if test_config:
         app.config.from_mapping(test_config)
+    app.config.setdefault("AUTO_MIGRATE", os.environ.get("HARVEST_AUTO_MIGRATE", "1") != "0")
     db = Database(app.config["DATABASE_URL"])
-    db.create_all()
+    if app.config["AUTO_MIGRATE"]:
+        from api.migrate import upgrade
+
+        upgrade(db)
     app.extensions["harvest_db"] = db
 
     from api import cycles, health, offers, openapi, orders, regions_api

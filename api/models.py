@@ -1,7 +1,7 @@
 """The service's tables (SQLAlchemy 2, typed). SQLite by default, PostgreSQL in production.
 
-The schema is created by :func:`api.db.Database.create_all` for now; migrations (Alembic) come with
-the cycle tables.
+The schema in a database is made by the Alembic migrations in ``api/migrations`` (``harvest db
+upgrade``); a change here needs a new revision there, and a test checks that they agree.
 """
 
 from __future__ import annotations

@@ -91,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     kc.add_argument("--label", help="a note to recognise the key by")
     kc.set_defaults(run=_run_keys_create)
 
+    b = sub.add_parser("db", help="the service's database")
+    bsub = b.add_subparsers(dest="db_command", required=True)
+    bu = bsub.add_parser("upgrade", help="migrate the database (HARVEST_DATABASE_URL, else the SQLite default) to the newest schema")
+    bu.set_defaults(run=_run_db_upgrade)
+
     s = sub.add_parser("serve", help="run the HTTP service with a production WSGI server (waitress)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8080)
@@ -160,6 +165,17 @@ def _run_keys_create(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     print(key)
+    return EXIT_OK
+
+
+def _run_db_upgrade(args: argparse.Namespace) -> int:
+    from api import create_app
+    from api.migrate import upgrade
+
+    app = create_app({"AUTO_MIGRATE": False})
+    db = app.extensions["harvest_db"]
+    upgrade(db)
+    print(f"database at the newest schema: {db.engine.url.render_as_string(hide_password=True)}")
     return EXIT_OK
 
 

@@ -145,3 +145,16 @@ def test_pages_follow_the_cursor(client: FlaskClient, keys: dict) -> None:
         after = page["next"]
     assert len(seen) == len(set(seen)) == 7
     assert client.get("/offers?limit=0", headers=keys["coop_a"]).status_code == 422
+
+
+def test_migrations_match_the_models(app) -> None:  # type: ignore[no-untyped-def]
+    """The database made by the Alembic revisions is the schema the models describe."""
+    from alembic import command
+
+    from api.migrate import config
+
+    db = app.extensions["harvest_db"]
+    cfg = config(db)
+    with db.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.check(cfg)  # raises when an autogenerate would find differences
