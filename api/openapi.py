@@ -31,7 +31,7 @@ SCHEMAS: dict[str, Any] = {
     "Offer": _obj({
         "offer_id": _S, "cooperative_id": _S, "product": _S, "grade": {"enum": ["A", "B", "C"]}, "quantity_kg": _I,
         "remaining_kg": _I, "lat": _N, "lon": _N, "ready_date": {"type": "string", "format": "date"},
-        "shelf_life_days": _I, "ask_per_kg": _N, "status": {"enum": ["open", "withdrawn", "sold_out"]},
+        "shelf_life_days": _I, "ask_per_kg": _N, "status": {"enum": ["open", "withdrawn", "sold_out", "expired"]},
         "created_at": {"type": "string", "format": "date-time"},
     }),
     "Order": _obj({

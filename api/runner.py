@@ -29,13 +29,23 @@ from api.models import Allocation, Cycle, DemandRow, Offer, OfferResult, Order, 
 from regions.errors import HarvestError, InputError
 
 _lock = threading.Lock()  # one cycle at a time per process
+_threads: list[threading.Thread] = []
 
 
 def start(app: Flask, cycle_id: int) -> threading.Thread:
     """Run the cycle in a background thread (the request that queued it returns at once)."""
     thread = threading.Thread(target=run, args=(app.extensions["harvest_db"], cycle_id), name=f"cycle-{cycle_id}", daemon=True)
+    _threads.append(thread)
     thread.start()
     return thread
+
+
+def wait_idle(timeout: float = 60.0) -> bool:
+    """Wait for every cycle started in this process to end (for shutdown and tests); True if they did."""
+    for thread in list(_threads):
+        thread.join(timeout)
+    _threads[:] = [t for t in _threads if t.is_alive()]
+    return not _threads
 
 
 def run(db: Database, cycle_id: int) -> None:
@@ -124,6 +134,9 @@ def _commit(db: Database, cycle_id: int, previous_id: int | None, result: Any, d
             session.execute(update(Offer), remaining.to_dicts())
         session.execute(update(Offer).where(Offer.status == "open", Offer.remaining_kg == 0).values(status="sold_out"))
         session.execute(update(Offer).where(Offer.status == "sold_out", Offer.remaining_kg > 0).values(status="open"))
+        expired = result.offers.filter(pl.col("reason") == "expired")["offer_id"].to_list()
+        if expired:
+            session.execute(update(Offer).where(Offer.offer_id.in_(expired), Offer.status == "open").values(status="expired"))
         if fills.height:
             session.execute(update(Order), fills.to_dicts())
         if previous_id is not None:

@@ -41,8 +41,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
+    from api import runner
+
     app = create_app({"DATABASE_URL": database_url, "TESTING": True})
     yield app
+    assert runner.wait_idle(), "a cycle was still running at the end of the test"
     app.extensions["harvest_db"].engine.dispose()
 
 

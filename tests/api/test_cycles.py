@@ -159,6 +159,17 @@ def test_bad_region_files_are_422_with_every_problem(client: FlaskClient, keys: 
     assert client.put("/regions", data=regions_geojson(), content_type="application/geo+json", headers=keys["coop_a"]).status_code == 403
 
 
+def test_regions_upload_as_geopackage(client: FlaskClient, keys: dict, tmp_path: Path) -> None:
+    frame = gpd.read_file(regions_geojson().decode())
+    path = tmp_path / "regions.gpkg"
+    frame.to_file(path, driver="GPKG")
+    r = client.put("/regions", data=path.read_bytes(), content_type="application/geopackage+sqlite3", headers=keys["operator"])
+    assert r.status_code == 200 and r.json["regions"] == 2
+    features = client.get("/regions", headers=keys["buyer"]).json["features"]
+    assert [f["id"] for f in features] == ["north", "south"]
+    assert features[0]["geometry"]["type"] == "Polygon" and features[0]["properties"]["hub_lat"] == 31.0
+
+
 def _batch_run(day: dict, tmp: Path) -> dict:
     from matcher.batch import run_batch
     from matcher.params import MatchParams

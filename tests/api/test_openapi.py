@@ -30,6 +30,9 @@ def served(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
     app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'harvest.db'}", "TESTING": True})
     key = create_key(app.extensions["harvest_db"], "operator")
     yield app, {"Authorization": f"Bearer {key}"}
+    from api import runner
+
+    assert runner.wait_idle()
     app.extensions["harvest_db"].engine.dispose()
 
 
