@@ -22,6 +22,7 @@ from api.auth import Caller, requires
 from api.db import Database
 from api.errors import ApiError
 from api.models import Allocation, Cycle, DemandRow, Offer, Region
+from api.requests import iso
 
 bp = Blueprint("cycles", __name__, url_prefix="/cycles")
 
@@ -148,17 +149,14 @@ def shipments(cycle_id: int) -> Response:
 
 
 def cycle_json(c: Cycle) -> dict[str, Any]:
-    def iso(ts: dt.datetime | None) -> str | None:
-        return None if ts is None else (ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)).isoformat()
-
     return {
         "id": c.id,
         "date": c.date.isoformat(),
         "status": c.status,
         "reason": c.reason,
         "superseded_by": c.superseded_by,
-        "snapshot_at": iso(c.snapshot_at),
-        "finished_at": iso(c.finished_at),
+        "snapshot_at": iso(c.snapshot_at) if c.snapshot_at else None,
+        "finished_at": iso(c.finished_at) if c.finished_at else None,
         "summary": json.loads(c.summary) if c.summary else None,
     }
 

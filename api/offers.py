@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import polars as pl
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,11 +24,11 @@ from api.auth import Caller, requires
 from api.db import Database
 from api.errors import ApiError
 from api.models import Base, Offer
+from api.requests import MAX_BATCH, iso, json_items, page
 from matcher.schemas import OFFERS, Column, parse_table
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
 
-MAX_BATCH = 10_000
 UPLOAD: tuple[Column, ...] = tuple(
     Column(c.name, c.kind, required=c.name != "cooperative_id") for c in OFFERS if c.name not in ("offer_id", "min_lot_kg")
 )
@@ -50,9 +50,6 @@ class OfferIn(BaseModel):
     ask_per_kg: float = Field(ge=0, allow_inf_nan=False)
 
 
-_MANY = TypeAdapter(list[OfferIn])
-
-
 @bp.post("")
 @requires("cooperative", "operator")
 def create() -> Response:
@@ -60,8 +57,9 @@ def create() -> Response:
 
     def make() -> tuple[list[Base], Any]:
         offers, single = _parse_body(caller)
-        rows: list[Base] = [Offer(**o) for o in _records(offers)]
-        return rows, (offers[0] if single else {"items": offers})
+        rows = _rows(offers)
+        out = [_out(r) for r in rows]
+        return list[Base](rows), (out[0] if single else {"items": out})
 
     return idempotency.create(caller, make)
 
@@ -70,24 +68,13 @@ def create() -> Response:
 @requires("cooperative", "operator")
 def list_offers() -> Response:
     caller: Caller = g.caller
-    limit = int_arg("limit", 100, 1, 1000)
-    after = request.args.get("after")
-    query = select(Offer).order_by(Offer.offer_id).limit(limit + 1)
+    query = select(Offer)
+    filters: dict[str, Any] = {"product": Offer.product, "status": Offer.status}
     if caller.role == "cooperative":
         query = query.where(Offer.cooperative_id == caller.cooperative_id)
-    elif request.args.get("cooperative_id"):
-        query = query.where(Offer.cooperative_id == request.args["cooperative_id"])
-    for name in ("product", "status"):
-        if request.args.get(name):
-            query = query.where(getattr(Offer, name) == request.args[name])
-    if after:
-        query = query.where(Offer.offer_id > after)
-    db: Database = current_app.extensions["harvest_db"]
-    with db.session() as session:
-        rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return jsonify({"items": [_out(r) for r in rows], "next": rows[-1].offer_id if more else None})
+    else:
+        filters["cooperative_id"] = Offer.cooperative_id
+    return page(query, Offer.offer_id, _out, filters=filters)
 
 
 @bp.get("/<offer_id>")
@@ -124,16 +111,8 @@ def _own(session: Session, caller: Caller, offer_id: str, *, lock: bool = False)
 def _parse_body(caller: Caller) -> tuple[list[dict[str, Any]], bool]:
     """Validated offers (as dicts) and whether the body was a single object."""
     if request.mimetype == "application/json":
-        data = request.get_json(silent=True)
-        if data is None:
-            raise ApiError(400, "Bad Request", "the body is not valid JSON")
-        single = isinstance(data, dict)
-        items = [data] if single else data
-        if not isinstance(items, list):
-            raise ApiError(422, "Invalid request body", "expected an offer object or an array of offers")
-        if len(items) > MAX_BATCH:
-            raise ApiError(413, "Payload Too Large", f"at most {MAX_BATCH} offers per request")
-        parsed = [OfferIn.model_validate(data).model_dump()] if single else [o.model_dump() for o in _MANY.validate_python(items)]
+        items, single = json_items(OfferIn)
+        parsed = [o.model_dump() for o in items]
     elif request.mimetype == "text/csv":
         single = False
         try:
@@ -157,16 +136,10 @@ def _parse_body(caller: Caller) -> tuple[list[dict[str, Any]], bool]:
     return parsed, single
 
 
-def _records(offers: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Give each validated offer its id, remaining kg and status (the dicts become the response too)."""
+def _rows(offers: list[dict[str, Any]]) -> list[Offer]:
+    """Validated offers as new rows: an id, all kg remaining, open."""
     now = dt.datetime.now(dt.UTC)
-    for offer in offers:
-        offer.update(offer_id="off_" + uuid.uuid4().hex, remaining_kg=offer["quantity_kg"], status="open", created_at=now)
-    out = [dict(o) for o in offers]
-    for offer in offers:  # the response speaks ISO strings
-        offer["ready_date"] = offer["ready_date"].isoformat()
-        offer["created_at"] = _iso(now)
-    return out
+    return [Offer(offer_id="off_" + uuid.uuid4().hex, remaining_kg=o["quantity_kg"], status="open", created_at=now, **o) for o in offers]
 
 
 def _out(o: Offer) -> dict[str, Any]:
@@ -183,23 +156,5 @@ def _out(o: Offer) -> dict[str, Any]:
         "shelf_life_days": o.shelf_life_days,
         "ask_per_kg": o.ask_per_kg,
         "status": o.status,
-        "created_at": _iso(o.created_at),
+        "created_at": iso(o.created_at),
     }
-
-
-def _iso(ts: dt.datetime) -> str:
-    """ISO 8601 in UTC (SQLite hands timestamps back without their zone)."""
-    return (ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).isoformat()
-
-
-def int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(422, "Invalid query", errors=[{"path": name, "message": f"expected a whole number, got {raw!r}"}]) from None
-    if not low <= value <= high:
-        raise ApiError(422, "Invalid query", errors=[{"path": name, "message": f"must be from {low} to {high}, got {value}"}])
-    return value

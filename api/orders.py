@@ -11,7 +11,7 @@ import uuid
 from typing import Any, Literal
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from api import idempotency
@@ -19,7 +19,7 @@ from api.auth import Caller, requires
 from api.db import Database
 from api.errors import ApiError
 from api.models import Base, Order
-from api.offers import MAX_BATCH, int_arg
+from api.requests import iso, json_items, page
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -38,9 +38,6 @@ class OrderIn(BaseModel):
     due_date: dt.date
 
 
-_MANY = TypeAdapter(list[OrderIn])
-
-
 @bp.post("")
 @requires("buyer", "operator")
 def create() -> Response:
@@ -49,22 +46,14 @@ def create() -> Response:
     def make() -> tuple[list[Base], Any]:
         if request.mimetype != "application/json":
             raise ApiError(415, "Unsupported Media Type", "send application/json")
-        data = request.get_json(silent=True)
-        if data is None:
-            raise ApiError(400, "Bad Request", "the body is not valid JSON")
-        single = isinstance(data, dict)
-        if not single and not isinstance(data, list):
-            raise ApiError(422, "Invalid request body", "expected an order object or an array of orders")
-        if not single and len(data) > MAX_BATCH:
-            raise ApiError(413, "Payload Too Large", f"at most {MAX_BATCH} orders per request")
-        items = [OrderIn.model_validate(data)] if single else _MANY.validate_python(data)
+        items, single = json_items(OrderIn)
         now = dt.datetime.now(dt.UTC)
         rows = [
             Order(order_id="ord_" + uuid.uuid4().hex, buyer_key_id=caller.key_id, status="pending", filled_kg=0, created_at=now, **o.model_dump())
             for o in items
         ]
         out = [order_json(r) for r in rows]
-        return list(rows), (out[0] if single else {"items": out})
+        return list[Base](rows), (out[0] if single else {"items": out})
 
     return idempotency.create(caller, make)
 
@@ -73,21 +62,10 @@ def create() -> Response:
 @requires("buyer", "operator")
 def list_orders() -> Response:
     caller: Caller = g.caller
-    limit = int_arg("limit", 100, 1, 1000)
-    query = select(Order).order_by(Order.order_id).limit(limit + 1)
+    query = select(Order)
     if caller.role == "buyer":
         query = query.where(Order.buyer_key_id == caller.key_id)
-    for name in ("product", "status"):
-        if request.args.get(name):
-            query = query.where(getattr(Order, name) == request.args[name])
-    if request.args.get("after"):
-        query = query.where(Order.order_id > request.args["after"])
-    db: Database = current_app.extensions["harvest_db"]
-    with db.session() as session:
-        rows = list(session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return jsonify({"items": [order_json(r) for r in rows], "next": rows[-1].order_id if more else None})
+    return page(query, Order.order_id, order_json, filters={"product": Order.product, "status": Order.status})
 
 
 @bp.get("/<order_id>")
@@ -103,7 +81,6 @@ def read(order_id: str) -> Response:
 
 
 def order_json(o: Order) -> dict[str, Any]:
-    created = o.created_at if o.created_at.tzinfo else o.created_at.replace(tzinfo=dt.UTC)
     return {
         "order_id": o.order_id,
         "product": o.product,
@@ -120,5 +97,5 @@ def order_json(o: Order) -> dict[str, Any]:
         "clearing_price": o.clearing_price,
         "reason": o.reason,
         "cycle_id": o.cycle_id,
-        "created_at": created.astimezone(dt.UTC).isoformat(),
+        "created_at": iso(o.created_at),
     }

@@ -7,7 +7,6 @@ regional demand follows a skewed population weight, in two price tiers. Everythi
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import polars as pl

@@ -37,6 +37,9 @@ from regions.geodesy import EARTH_RADIUS_KM, haversine_km, nearest, unit_vectors
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
 
+#: how much shorter than its chord estimate a distance is taken when bounding (km; rounding is ~1e-4)
+CHORD_SLACK_KM = 0.01
+
 #: how many (offer, region) cells one dense block may hold: 4 million cells is about 100 MB of temporaries
 BLOCK_CELLS = 4_000_000
 
@@ -312,8 +315,10 @@ def pairs_below(
     for start in range(0, len(offers), step):
         block = offers[start : start + step]
         chord = np.sqrt(np.clip(2.0 - 2.0 * (xyz[block] @ hub_xyz.T), 0.0, 4.0))
-        km = (costs.circuity * 2.0 * EARTH_RADIUS_KM) * np.arcsin(np.minimum(chord * 0.5, 1.0))
-        ok = (per_km * km < ceiling - offer_floor[block, None]) & (km <= reach_km[block, None] * (1 + 1e-9) + 1e-6)
+        # rounding in the dot product puts co-located points up to about 1e-4 km apart: take every
+        # distance CHORD_SLACK_KM shorter, so the bound never drops a pair the haversine would keep
+        km = np.maximum((costs.circuity * 2.0 * EARTH_RADIUS_KM) * np.arcsin(np.minimum(chord * 0.5, 1.0)) - CHORD_SLACK_KM, 0.0)
+        ok = (per_km * km < ceiling - offer_floor[block, None]) & (km <= reach_km[block, None] * (1 + 1e-9))
         hit_o, hit_r = np.nonzero(ok)
         yield block[hit_o], regions[hit_r]
 

@@ -43,7 +43,6 @@ def assign_regions(lat: np.ndarray, lon: np.ndarray, shapes: gpd.GeoDataFrame, *
     the polygon's boundary, sampled about every kilometre); beyond that it is rejected
     (``region == -1``).
     """
-    import shapely
 
     lat = np.asarray(lat, np.float64)
     lon = np.asarray(lon, np.float64)

@@ -4,7 +4,6 @@ background, results by role, a re-run, and offers posted while a cycle runs."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 import time
 from pathlib import Path
@@ -188,5 +187,3 @@ def _batch_run(day: dict, tmp: Path) -> dict:
     return run_batch(offers=tmp / "offers.csv", orders=tmp / "orders.csv", regions=tmp / "regions.geojson",
                      date=dt.date.fromisoformat(DAY), out=tmp / "out", params=MatchParams(workers=1))
 
-
-__all__ = ["json"]

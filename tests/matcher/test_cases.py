@@ -169,3 +169,15 @@ def test_same_output_with_one_worker_or_two() -> None:
     for a, b in ((one.allocations, two.allocations), (one.offers, two.offers), (one.demand, two.demand)):
         assert_frame_equal(a, b)
     assert one.summary["welfare"] == two.summary["welfare"]
+
+
+def test_pricing_finds_a_lane_of_zero_length(oracle) -> None:
+    """Found by hypothesis: two offers on the hub itself, shelf life 0, due today, one starting lane.
+    Rounding in the chord bound once put the second offer 1e-4 km away, out of its zero-day reach, so
+    its lane was never priced and the published prices broke the certificate."""
+    hubs = {"r0": (31.0, 110.0)}
+    offers = offers_frame([{"product": "kale", "quantity_kg": 1, "lat": 31.0, "lon": 110.0, "shelf_life_days": 0, "ask_per_kg": 0.5}] * 2)
+    demand = demand_frame([{"product": "kale", "min_grade": "A", "quantity_kg": 1, "price_per_kg": 1.0, "due_date": DATE}])
+    result = run(offers, demand, hubs, freight_per_kg_km=0.0, handling_per_kg=0.0, km_per_day=200.0, k_nearest=1)
+    check_cycle(result, offers, demand, hubs, DATE, oracle, freight_per_kg_km=0.0, handling_per_kg=0.0, km_per_day=200.0)
+    assert result.offers["farm_gate_price"].to_list() == [0.5, 0.5]
