@@ -56,12 +56,13 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def keys(app: Flask) -> dict[str, dict[str, str]]:
-    """Authorization headers: two cooperatives, a buyer, a planner, the operator."""
+    """Authorization headers: two cooperatives, two buyers, a planner, the operator."""
     db = app.extensions["harvest_db"]
     made = {
         "coop_a": create_key(db, "cooperative", cooperative_id="coop-a"),
         "coop_b": create_key(db, "cooperative", cooperative_id="coop-b"),
         "buyer": create_key(db, "buyer"),
+        "buyer_2": create_key(db, "buyer"),
         "planner": create_key(db, "planner"),
         "operator": create_key(db, "operator"),
     }

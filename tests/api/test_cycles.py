@@ -52,12 +52,9 @@ def day(client: FlaskClient, keys: dict) -> dict:
     assert r.status_code == 200 and r.json["regions"] == 2
     a = client.post("/offers", json=[offer("apple", 500, 31.2, 2.0), offer("kale", 80, 31.1, 1.0)], headers=keys["coop_a"]).json["items"]
     b = client.post("/offers", json=[offer("apple", 400, 29.5, 2.4)], headers=keys["coop_b"]).json["items"]
-    orders = client.post(
-        "/orders",
-        json=[order("apple", 300, 31.5, 4.0), order("apple", 350, 29.2, 3.6), order("kale", 50, 29.4, 3.0), order("apple", 60, 45.0, 9.0)],
-        headers=keys["buyer"],
-    ).json["items"]
-    return {"a": a, "b": b, "orders": orders}
+    first = client.post("/orders", json=[order("apple", 300, 31.5, 4.0), order("kale", 50, 29.4, 3.0)], headers=keys["buyer"]).json["items"]
+    second = client.post("/orders", json=[order("apple", 350, 29.2, 3.6), order("apple", 60, 45.0, 9.0)], headers=keys["buyer_2"]).json["items"]
+    return {"a": a, "b": b, "orders": first + second, "buyer_of": {o["order_id"]: "buyer" for o in first} | {o["order_id"]: "buyer_2" for o in second}}
 
 
 def test_a_day_end_to_end(client: FlaskClient, keys: dict, day: dict, tmp_path: Path) -> None:
@@ -88,7 +85,7 @@ def test_a_day_end_to_end(client: FlaskClient, keys: dict, day: dict, tmp_path: 
     for o in day["a"]:
         now = client.get(f"/offers/{o['offer_id']}", headers=keys["coop_a"]).json
         assert now["remaining_kg"] == o["quantity_kg"] - sold.get(o["offer_id"], 0)
-    statuses = {o["order_id"]: client.get(f"/orders/{o['order_id']}", headers=keys["buyer"]).json for o in day["orders"]}
+    statuses = {o["order_id"]: client.get(f"/orders/{o['order_id']}", headers=keys[day["buyer_of"][o["order_id"]]]).json for o in day["orders"]}
     assert all(s["filled_kg"] + s["unfilled_kg"] == s["quantity_kg"] for s in statuses.values())
     assert statuses[day["orders"][3]["order_id"]]["status"] == "rejected"
     assert sum(s["filled_kg"] for s in statuses.values()) == sum(x["quantity_kg"] for x in everything)
