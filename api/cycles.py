@@ -82,7 +82,6 @@ def read(cycle_id: int) -> Response:
 def allocations(cycle_id: int) -> Response:
     """Shipped lanes; a cooperative sees only its own. ``format=json`` (default), ``csv`` or ``parquet``."""
     caller: Caller = g.caller
-    db: Database = current_app.extensions["harvest_db"]
     query = select(Allocation).where(Allocation.cycle_id == cycle_id).order_by(Allocation.offer_id, Allocation.demand_id)
     if caller.role == "cooperative":
         query = query.where(Allocation.cooperative_id == caller.cooperative_id)
@@ -91,27 +90,18 @@ def allocations(cycle_id: int) -> Response:
     for name in ("region_id", "product"):
         if request.args.get(name):
             query = query.where(getattr(Allocation, name) == request.args[name])
-    with db.session() as session:
-        _done(_cycle(session, cycle_id))
-    with db.engine.connect() as conn:
-        frame = pl.read_database(query, conn).drop("id", "cycle_id")
-    return _table(frame, f"allocations-{cycle_id}")
+    return _table(cycle_id, query, "allocations")
 
 
 @bp.get("/<int:cycle_id>/prices")
 @requires("cooperative", "buyer", "planner", "operator")
 def prices(cycle_id: int) -> Response:
     """Regional clearing prices: one entry per pooled demand row."""
-    db: Database = current_app.extensions["harvest_db"]
     query = select(DemandRow).where(DemandRow.cycle_id == cycle_id).order_by(DemandRow.demand_id)
     for name in ("region_id", "product"):
         if request.args.get(name):
             query = query.where(getattr(DemandRow, name) == request.args[name])
-    with db.session() as session:
-        _done(_cycle(session, cycle_id))
-    with db.engine.connect() as conn:
-        frame = pl.read_database(query, conn).drop("cycle_id")
-    return _table(frame, f"prices-{cycle_id}")
+    return _table(cycle_id, query, "prices")
 
 
 @bp.get("/<int:cycle_id>/shipments")
@@ -173,7 +163,15 @@ def _done(cycle: Cycle) -> None:
         raise ApiError(409, "Conflict", f"cycle {cycle.id} is {cycle.status}; results come when it is done")
 
 
-def _table(frame: pl.DataFrame, name: str) -> Response:
+def _table(cycle_id: int, query: Any, name: str) -> Response:
+    """A done cycle's result rows, read in bulk, as JSON, CSV or Parquet (``format``)."""
+    db: Database = current_app.extensions["harvest_db"]
+    with db.session() as session:
+        _done(_cycle(session, cycle_id))
+    with db.engine.connect() as conn:
+        frame = pl.read_database(query, conn)
+    frame = frame.drop([c for c in ("id", "cycle_id") if c in frame.columns])
+    name = f"{name}-{cycle_id}"
     fmt = request.args.get("format", "json")
     if fmt == "json":
         return jsonify({"items": frame.to_dicts()})

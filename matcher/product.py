@@ -128,10 +128,11 @@ def solve_product(problem: ProductProblem, options: SolveOptions) -> ProductSolu
     clock = _Clock()
     supply, demand = problem.supply, problem.demand
     priced = problem.given is None
-    if priced:
+    table = None if priced else _given_lanes(problem, options)  # every lane of a given table
+    if table is None:
         lanes, considered = _initial_lanes(problem, options)
     else:
-        lanes, considered = _given_lanes(problem, options)
+        lanes, considered = _profitable(table, options.scale), table.size
     clock.lap("lanes")
 
     rounds = 0
@@ -159,7 +160,7 @@ def solve_product(problem: ProductProblem, options: SolveOptions) -> ProductSolu
             )
         lanes = Lanes.concat([lanes, extra])
 
-    offer_reach, row_reach, evaluated = _reach(problem, options, lanes, flow)
+    offer_reach, row_reach, evaluated = _reach(problem, options, lanes, flow, table)
     considered += evaluated
     clock.lap("reasons")
     ships = flow.shipped > 0
@@ -190,7 +191,8 @@ def _profitable(lanes: Lanes, scale: int) -> Lanes:
     return lanes.take(_scaled(lanes.margin, scale) > 0)
 
 
-def _given_lanes(problem: ProductProblem, options: SolveOptions) -> tuple[Lanes, int]:
+def _given_lanes(problem: ProductProblem, options: SolveOptions) -> Lanes:
+    """Every feasible lane of the given table, whatever its margin."""
     g = problem.given
     assert g is not None
     lanes = lanes_for_pairs(
@@ -204,7 +206,7 @@ def _given_lanes(problem: ProductProblem, options: SolveOptions) -> tuple[Lanes,
         transit_days=g.transit_days,
         cost_per_kg=g.cost_per_kg,
     )
-    return _profitable(lanes, options.scale), lanes.size
+    return lanes
 
 
 def _initial_lanes(problem: ProductProblem, options: SolveOptions) -> tuple[Lanes, int]:
@@ -226,7 +228,9 @@ def _initial_lanes(problem: ProductProblem, options: SolveOptions) -> tuple[Lane
     return lanes, lanes.size
 
 
-def _reach(problem: ProductProblem, options: SolveOptions, lanes: Lanes, flow: Flow) -> tuple[NDArray[np.int8], NDArray[np.int8], int]:
+def _reach(
+    problem: ProductProblem, options: SolveOptions, lanes: Lanes, flow: Flow, table: Lanes | None
+) -> tuple[NDArray[np.int8], NDArray[np.int8], int]:
     """How far each offer and demand row got: NO_LANE, UNPROFITABLE or PROFITABLE.
 
     Anything with a profitable lane in the final lane set is PROFITABLE. What has none and sold (or got)
@@ -241,14 +245,9 @@ def _reach(problem: ProductProblem, options: SolveOptions, lanes: Lanes, flow: F
     lonely_offers = np.flatnonzero((offer_reach != PROFITABLE) & (flow.unsold == problem.supply_kg))
     lonely_rows = (row_reach != PROFITABLE) & (flow.unmet == problem.demand_kg)
     evaluated = 0
-    if problem.given is not None:
-        g = problem.given
-        everything = lanes_for_pairs(
-            g.offer, g.region, supply, demand, hubs, costs,
-            distance_km=g.distance_km, transit_days=g.transit_days, cost_per_kg=g.cost_per_kg,
-        )
-        _note_reach(everything, everything.offer, offer_reach, options.scale)
-        _note_reach(everything, everything.demand, row_reach, options.scale)
+    if table is not None:
+        _note_reach(table, table.offer, offer_reach, options.scale)
+        _note_reach(table, table.demand, row_reach, options.scale)
         return offer_reach, row_reach, 0
     regions = demand_regions(demand)
     for o, r in all_pairs(lonely_offers, regions):
