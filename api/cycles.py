@@ -22,7 +22,7 @@ from api.auth import Caller, requires
 from api.db import Database
 from api.errors import ApiError
 from api.models import Allocation, Cycle, DemandRow, Offer, Region
-from api.requests import iso
+from api.requests import iso, where_args
 
 bp = Blueprint("cycles", __name__, url_prefix="/cycles")
 
@@ -69,7 +69,7 @@ def list_cycles() -> Response:
         return jsonify({"items": [cycle_json(c) for c in rows]})
 
 
-@bp.get("/<int:cycle_id>")
+@bp.get("/<int(max=2147483647):cycle_id>")
 @requires("cooperative", "buyer", "planner", "operator")
 def read(cycle_id: int) -> Response:
     db: Database = current_app.extensions["harvest_db"]
@@ -77,34 +77,29 @@ def read(cycle_id: int) -> Response:
         return jsonify(cycle_json(_cycle(session, cycle_id)))
 
 
-@bp.get("/<int:cycle_id>/allocations")
+@bp.get("/<int(max=2147483647):cycle_id>/allocations")
 @requires("cooperative", "planner", "operator")
 def allocations(cycle_id: int) -> Response:
     """Shipped lanes; a cooperative sees only its own. ``format=json`` (default), ``csv`` or ``parquet``."""
     caller: Caller = g.caller
     query = select(Allocation).where(Allocation.cycle_id == cycle_id).order_by(Allocation.offer_id, Allocation.demand_id)
+    filters: dict[str, Any] = {"region_id": Allocation.region_id, "product": Allocation.product}
     if caller.role == "cooperative":
         query = query.where(Allocation.cooperative_id == caller.cooperative_id)
-    elif request.args.get("cooperative_id"):
-        query = query.where(Allocation.cooperative_id == request.args["cooperative_id"])
-    for name in ("region_id", "product"):
-        if request.args.get(name):
-            query = query.where(getattr(Allocation, name) == request.args[name])
-    return _table(cycle_id, query, "allocations")
+    else:
+        filters["cooperative_id"] = Allocation.cooperative_id
+    return _table(cycle_id, where_args(query, filters), "allocations")
 
 
-@bp.get("/<int:cycle_id>/prices")
+@bp.get("/<int(max=2147483647):cycle_id>/prices")
 @requires("cooperative", "buyer", "planner", "operator")
 def prices(cycle_id: int) -> Response:
     """Regional clearing prices: one entry per pooled demand row."""
     query = select(DemandRow).where(DemandRow.cycle_id == cycle_id).order_by(DemandRow.demand_id)
-    for name in ("region_id", "product"):
-        if request.args.get(name):
-            query = query.where(getattr(DemandRow, name) == request.args[name])
-    return _table(cycle_id, query, "prices")
+    return _table(cycle_id, where_args(query, {"region_id": DemandRow.region_id, "product": DemandRow.product}), "prices")
 
 
-@bp.get("/<int:cycle_id>/shipments")
+@bp.get("/<int(max=2147483647):cycle_id>/shipments")
 @requires("planner", "operator")
 def shipments(cycle_id: int) -> Response:
     """Shipped lanes as GeoJSON LineStrings from each offer to its region's hub."""

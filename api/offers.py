@@ -24,7 +24,7 @@ from api.auth import Caller, requires
 from api.db import Database
 from api.errors import ApiError
 from api.models import Base, Offer
-from api.requests import MAX_BATCH, iso, json_items, page
+from api.requests import NO_NUL, MAX_BATCH, iso, json_items, page
 from matcher.schemas import OFFERS, Column, parse_table
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
@@ -39,8 +39,8 @@ class OfferIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    cooperative_id: str | None = Field(default=None, min_length=1, max_length=64)
-    product: str = Field(min_length=1, max_length=100)
+    cooperative_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=NO_NUL)
+    product: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
     grade: Literal["A", "B", "C"]
     quantity_kg: int = Field(gt=0, lt=10**12)
     lat: float = Field(ge=-90, le=90)
@@ -99,6 +99,8 @@ def withdraw(offer_id: str) -> Response:
 
 
 def _own(session: Session, caller: Caller, offer_id: str, *, lock: bool = False) -> Offer:
+    if "\x00" in offer_id:  # never stored; PostgreSQL would refuse the comparison
+        raise ApiError(404, "Not Found", "no such offer")
     query = select(Offer).where(Offer.offer_id == offer_id)
     if lock:
         query = query.with_for_update()

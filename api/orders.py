@@ -19,7 +19,7 @@ from api.auth import Caller, requires
 from api.db import Database
 from api.errors import ApiError
 from api.models import Base, Order
-from api.requests import iso, json_items, page
+from api.requests import NO_NUL, iso, json_items, page
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -29,7 +29,7 @@ class OrderIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    product: str = Field(min_length=1, max_length=100)
+    product: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
     min_grade: Literal["A", "B", "C"]
     quantity_kg: int = Field(gt=0, lt=10**12)
     lat: float = Field(ge=-90, le=90)
@@ -74,7 +74,7 @@ def read(order_id: str) -> Response:
     caller: Caller = g.caller
     db: Database = current_app.extensions["harvest_db"]
     with db.session() as session:
-        order = session.get(Order, order_id)
+        order = None if "\x00" in order_id else session.get(Order, order_id)
         if order is None or (caller.role == "buyer" and order.buyer_key_id != caller.key_id):
             raise ApiError(404, "Not Found", f"no order {order_id}")
         return jsonify(order_json(order))

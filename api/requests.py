@@ -8,13 +8,16 @@ from typing import Any, TypeVar
 
 from flask import Response, current_app, jsonify, request
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import Select
+from sqlalchemy import Select, false
 from sqlalchemy.orm import InstrumentedAttribute
 
 from api.db import Database
 from api.errors import ApiError
 
 M = TypeVar("M", bound=BaseModel)
+
+#: text fields may not hold NUL characters (PostgreSQL cannot store them)
+NO_NUL = r"^[^\x00]*$"
 
 #: most items one POST may create
 MAX_BATCH = 10_000
@@ -52,15 +55,23 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+def where_args(query: Select[Any], filters: dict[str, Any]) -> Select[Any]:
+    """Equality filters from the query string; a value with a NUL character matches nothing (no stored
+    text holds one, and PostgreSQL would refuse to compare it)."""
+    for name, column in filters.items():
+        value = request.args.get(name)
+        if value:
+            query = query.where(column == value) if "\x00" not in value else query.where(false())
+    return query
+
+
 def page(query: Select[Any], key: InstrumentedAttribute[str], serialize: Callable[[Any], dict[str, Any]], *, filters: dict[str, Any]) -> Response:
     """One page of ``query`` ordered by ``key``: ``limit`` (1 to 1000, default 100), ``after`` (the last
     key of the previous page), equality filters from the query string; ``next`` is null on the last."""
     limit = int_arg("limit", 100, 1, 1000)
-    for name, column in filters.items():
-        if request.args.get(name):
-            query = query.where(column == request.args[name])
+    query = where_args(query, filters)
     if request.args.get("after"):
-        query = query.where(key > request.args["after"])
+        query = query.where(key > request.args["after"]) if "\x00" not in request.args["after"] else query.where(false())
     db: Database = current_app.extensions["harvest_db"]
     with db.session() as session:
         rows = list(session.scalars(query.order_by(key).limit(limit + 1)))

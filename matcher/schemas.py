@@ -96,8 +96,8 @@ _DTYPES: dict[Kind, pl.DataType] = {
 }
 
 _EXPECTED: dict[Kind, str] = {
-    "id": "a non-empty identifier",
-    "text": "a non-empty name",
+    "id": "a non-empty identifier without NUL characters",
+    "text": "a non-empty name without NUL characters",
     "grade": "one of " + ", ".join(GRADES),
     "kg": "a whole number of kg greater than 0",
     "days": "a whole number of 0 or more",
@@ -207,7 +207,7 @@ def _parse(series: pl.Series, column: Column) -> tuple[pl.Series, pl.Series]:
     text = _as_text(series)
     if kind in ("id", "text"):
         value = text
-        bad = value.is_null()
+        bad = value.is_null() | value.str.contains("\x00", literal=True).fill_null(False)
     elif kind == "grade":
         value = text.str.to_uppercase()
         bad = value.is_null() | ~value.is_in(list(GRADES))

@@ -6,8 +6,7 @@ trust auth, as ``.ci/run`` ensures); each test gets a fresh database, dropped af
 
 from __future__ import annotations
 
-import os
-import uuid
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,9 @@ from flask.testing import FlaskClient
 from api import create_app
 from api.db import create_key
 
-ADMIN_URL = os.environ.get("HARVEST_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+sys.path.insert(0, str(Path(__file__).parent))
+
+from conftest_db import fresh_postgres  # noqa: E402
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -26,17 +27,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'harvest.db'}"
         return
-    import psycopg
-
-    name = f"harvest_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres() as url:
+        yield url
 
 
 @pytest.fixture

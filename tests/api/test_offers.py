@@ -158,3 +158,17 @@ def test_migrations_match_the_models(app) -> None:  # type: ignore[no-untyped-de
     with db.engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.check(cfg)  # raises when an autogenerate would find differences
+
+
+def test_hostile_identifiers_are_answered_not_crashed(client: FlaskClient, keys: dict) -> None:
+    """NUL characters (PostgreSQL cannot compare them) and ids beyond the integer column."""
+    assert client.get("/offers/off%00x", headers=keys["coop_a"]).status_code == 404
+    assert client.get("/orders/ord%00x", headers=keys["buyer"]).status_code == 404
+    assert client.get("/offers?product=ap%00ple", headers=keys["coop_a"]).json["items"] == []
+    assert client.get("/offers?after=%00", headers=keys["coop_a"]).json["items"] == []
+    assert client.get("/cycles/99999999999", headers=keys["operator"]).status_code == 404
+    bad = client.post("/offers", json={**OFFER, "product": "ap\x00ple"}, headers=keys["coop_a"])
+    assert bad.status_code == 422 and bad.json["errors"][0]["path"] == "product"
+    csv = client.post("/offers", data="product,grade,quantity_kg,lat,lon,ready_date,shelf_life_days,ask_per_kg\nap\x00ple,A,1,30,110,2026-11-23,3,1\n",
+                      content_type="text/csv", headers=keys["coop_a"])
+    assert csv.status_code == 422

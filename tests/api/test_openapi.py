@@ -3,6 +3,8 @@ documented and no answer may be a server error."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,16 +26,23 @@ from api.db import create_key
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    folder: Path = tmp_path_factory.mktemp("openapi")
-    app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'harvest.db'}", "TESTING": True})
-    key = create_key(app.extensions["harvest_db"], "operator")
-    yield app, {"Authorization": f"Bearer {key}"}
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     from api import runner
+    from conftest_db import fresh_postgres
 
-    assert runner.wait_idle()
-    app.extensions["harvest_db"].engine.dispose()
+    folder: Path = tmp_path_factory.mktemp("openapi")
+    with fresh_postgres() if request.param == "postgresql" else _sqlite(folder) as url:
+        app = create_app({"DATABASE_URL": url, "TESTING": True})
+        key = create_key(app.extensions["harvest_db"], "operator")
+        yield app, {"Authorization": f"Bearer {key}"}
+        assert runner.wait_idle()
+        app.extensions["harvest_db"].engine.dispose()
+
+
+@contextmanager
+def _sqlite(folder: Path) -> Iterator[str]:
+    yield f"sqlite:///{folder / 'harvest.db'}"
 
 
 def test_api_matches_its_document(served) -> None:  # type: ignore[no-untyped-def]
