@@ -47,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HarvestError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_SOLVER
+    except OSError as exc:  # an output folder that cannot be written, a full disk
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_SOLVER
 
 
 def _lines(exc: HarvestError) -> list[str]:

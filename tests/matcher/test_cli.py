@@ -292,3 +292,12 @@ def test_orders_missing_a_column_exit_2(orders_day: dict[str, Path], capsys: pyt
     assert main(order_args(orders_day)) == 2
     assert "orders.csv: column 'max_price_per_kg': required column is missing" in capsys.readouterr().err
     assert not orders_day["out"].exists()
+
+
+def test_an_unwritable_output_folder_is_one_line_not_a_traceback(day: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = day["out"].parent / "a-file"
+    blocker.write_text("not a folder")
+    day["out"] = blocker / "out"
+    assert main(args(day)) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err
