@@ -135,10 +135,13 @@ def run_batch(
         **extra_outputs,
     }
     before_write = time.perf_counter()
-    write_outputs(out, outputs, summary)
-    summary["seconds"]["write"] = time.perf_counter() - before_write
-    summary["seconds"]["total"] = time.perf_counter() - clock
-    write_outputs(out, {}, summary)  # the summary on disk carries the write time too
+
+    def finished() -> dict[str, Any]:
+        summary["seconds"]["write"] = time.perf_counter() - before_write
+        summary["seconds"]["total"] = time.perf_counter() - clock
+        return summary
+
+    write_outputs(out, outputs, finished)
     return summary
 
 

@@ -288,13 +288,13 @@ def _given_by_product(lanes: pl.DataFrame, open_offers: pl.DataFrame, hubs: pl.D
             part["_pos"].to_numpy().astype(np.int64),
             part["_region"].to_numpy().astype(np.int64),
             part["distance_km"].to_numpy().astype(np.float64),
-            _filled(days, part["distance_km"], "days"),
-            _filled(cost, part["distance_km"], "cost"),
+            _filled(days, "days"),
+            _filled(cost, "cost"),
         )
     return out
 
 
-def _filled(column: pl.Series | None, distance: pl.Series, kind: str) -> np.ndarray | None:
+def _filled(column: pl.Series | None, kind: str) -> np.ndarray | None:
     """A given column as numpy, or None; cells left empty keep the computed value (NaN / -1 marks them)."""
     if column is None:
         return None

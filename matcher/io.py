@@ -10,7 +10,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +39,14 @@ def read_raw_table(path: str | Path) -> pl.DataFrame:
         raise InputError(Problem(source, None, None, f"cannot read as {suffix[1:]}: {first}")) from exc
 
 
-def write_outputs(out_dir: str | Path, tables: Mapping[str, pl.DataFrame], summary: Mapping[str, Any]) -> list[Path]:
+def write_outputs(
+    out_dir: str | Path, tables: Mapping[str, pl.DataFrame], summary: Callable[[], Mapping[str, Any]]
+) -> list[Path]:
     """Write every table as CSV and ``summary.json`` into ``out_dir``, all or nothing.
 
     Files are written into a temporary folder beside ``out_dir`` and moved into place only when all
-    of them are complete, so a failure never leaves a partial set.
+    of them are complete, so a failure never leaves a partial set. ``summary`` is called after the
+    tables are written, so that it can report how long that took.
     """
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -51,7 +54,7 @@ def write_outputs(out_dir: str | Path, tables: Mapping[str, pl.DataFrame], summa
     try:
         for name, frame in tables.items():
             frame.write_csv(staging / name, float_precision=6)
-        (staging / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+        (staging / "summary.json").write_text(json.dumps(summary(), indent=2, default=str) + "\n", encoding="utf-8")
         out.mkdir(exist_ok=True)
         written = []
         for item in sorted(staging.iterdir()):

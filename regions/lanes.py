@@ -70,7 +70,7 @@ class Supply:
 
     @cached_property
     def xyz(self) -> F64:
-        return _unit(self.lat, self.lon)
+        return unit_vectors(self.lat, self.lon)
 
 
 @dataclass(frozen=True)
@@ -222,7 +222,7 @@ def nearest_offer_pairs(supply: Supply, hubs: Hubs, regions: I64, k: int) -> tup
     """Each region with the ``k`` offers nearest to its hub, as (offer, region) pairs."""
     if supply.size == 0 or len(regions) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    index, _ = nearest(_unit(hubs.lat[regions], hubs.lon[regions]), supply.xyz, k)
+    index, _ = nearest(unit_vectors(hubs.lat[regions], hubs.lon[regions]), supply.xyz, k)
     return index.ravel(), np.repeat(regions, index.shape[1])
 
 
@@ -248,7 +248,7 @@ def best_pairs(
     """
     if supply.size == 0 or len(regions) == 0:
         return
-    hub_xyz = _unit(hubs.lat[regions], hubs.lon[regions])
+    hub_xyz = unit_vectors(hubs.lat[regions], hubs.lon[regions])
     bid, due = region_bid[regions][None, :], region_due[regions][None, :]
     xyz = supply.xyz
     k = min(k, len(regions))
@@ -306,7 +306,7 @@ def pairs_below(
     """
     if len(offers) == 0 or len(regions) == 0:
         return
-    hub_xyz = _unit(hubs.lat[regions], hubs.lon[regions])
+    hub_xyz = unit_vectors(hubs.lat[regions], hubs.lon[regions])
     ceiling = region_ceiling[regions][None, :] - costs.handling_per_kg + tol
     reach_km = costs.km_per_day * np.minimum(supply.expiry_days, region_due[regions].max())
     xyz = supply.xyz
@@ -345,7 +345,3 @@ def _expand(region: I64, ptr: I64) -> tuple[I64, I64]:
     pair = np.repeat(np.arange(len(region), dtype=np.int64), count)
     offset = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
     return pair, ptr[region][pair] + offset
-
-
-def _unit(lat: F64, lon: F64) -> F64:
-    return unit_vectors(lat, lon)
