@@ -10,8 +10,11 @@ lane set and proves optimality by pricing (column generation on a network):
    ``p_j > f_i + c_ij``. As ``p_j`` is at most its region's best clearing price ``P_r``, only pairs
    with ``f_i + c_ir < P_r`` can hold one: those are found with one matrix product per block and
    priced exactly; all others are proven useless without being built;
-4. add the lanes with positive reduced cost (the best few per offer and per demand row) and go to 2;
-   when none is left, the flow is optimal over all feasible lanes and ``u, w`` are its duals;
+4. when some lane has positive reduced cost, add the best few per offer and per demand row, together
+   with lanes that come within a small look-ahead of it (the next round's prices move, and lanes that
+   were nearly worth adding are the ones that then improve: measured on the national benchmark, this
+   cuts the rounds by a third), and go to 2; when none is left, the flow is optimal over all feasible
+   lanes and ``u, w`` are its duals;
 5. an offer or demand row that ends with nothing sold and no profitable lane in the set is searched
    exhaustively, so that its reason (no feasible lane, not profitable, outbid) is exact.
 
@@ -81,16 +84,18 @@ class SolveOptions:
     """How to solve: lane costs, integer scale, starting lanes, lanes added per round, price rule.
 
     ``k_nearest`` offers per region and ``k_best`` regions per offer start the lane set; a pricing
-    round adds at most ``lanes_per_round`` lanes per offer and ``lanes_per_row`` per demand row. None
-    of them changes the optimum, only how fast it is reached.
+    round adds at most ``lanes_per_round`` lanes per offer and ``lanes_per_row`` per demand row, taken
+    from the lanes whose reduced cost is above ``-lookahead`` times the product's median bid. None of
+    them changes the optimum, only how fast it is reached.
     """
 
     costs: LaneCosts
     scale: int
     k_nearest: int = 12
     k_best: int = 4
-    lanes_per_round: int = 8
-    lanes_per_row: int = 4
+    lanes_per_round: int = 16
+    lanes_per_row: int = 8
+    lookahead: float = 0.01
     price_rule: PriceRule = "farmer"
     max_rounds: int = 100
     keep_network: bool = False  # return the final lane set (benchmarks re-solve it)
@@ -148,7 +153,7 @@ def solve_product(problem: ProductProblem, options: SolveOptions) -> ProductSolu
         clock.lap("prices")
         if not priced:
             break
-        extra, evaluated = _improving_lanes(problem, options, u, w)
+        extra, evaluated = _improving_lanes(problem, options, u, w, lanes)
         considered += evaluated
         clock.lap("pricing")
         if extra.size == 0:
@@ -269,13 +274,17 @@ def _note_reach(block: Lanes, index: I64, reach: NDArray[np.int8], scale: int) -
     reach[index[_scaled(block.margin, scale) > 0]] = PROFITABLE
 
 
-def _improving_lanes(problem: ProductProblem, options: SolveOptions, u: F64, w: F64) -> tuple[Lanes, int]:
-    """Every feasible lane with positive reduced cost (the best few per offer and per row), and how
-    many lanes were priced.
+def _improving_lanes(
+    problem: ProductProblem, options: SolveOptions, u: F64, w: F64, current: Lanes
+) -> tuple[Lanes, int]:
+    """The lanes to add after a solve, and how many lanes were priced: nothing when no feasible lane
+    has positive reduced cost; else the best few per offer and per row among the lanes outside
+    ``current`` whose reduced cost is above ``-lookahead`` (see :class:`SolveOptions`).
 
-    A lane ``(i, j)`` improves when ``p_j > f_i + c_ij``; as ``p_j`` is at most its region's best
-    clearing price ``P_r``, only (offer, region) pairs with ``f_i + c_ir < P_r`` can hold one. Those
-    pairs are found in bulk (:func:`~regions.lanes.pairs_below`), then priced exactly row by row.
+    A lane ``(i, j)`` has reduced cost above ``-x`` when ``p_j + x > f_i + c_ij``; as ``p_j`` is at most
+    its region's best clearing price ``P_r``, only (offer, region) pairs with ``f_i + c_ir < P_r + x``
+    can hold one. Those pairs are found in bulk (:func:`~regions.lanes.pairs_below`), then priced
+    exactly row by row.
     """
     supply, demand, hubs, costs, scale = problem.supply, problem.demand, problem.hubs, options.costs, options.scale
     if supply.size == 0 or demand.size == 0:
@@ -287,25 +296,32 @@ def _improving_lanes(problem: ProductProblem, options: SolveOptions, u: F64, w: 
     ceiling[regions] = np.maximum.reduceat(clearing, first)
     due = np.full(hubs.size, -1, np.int64)
     due[regions] = np.maximum.reduceat(demand.due_days, first)
+    ahead = int(options.lookahead * float(np.median(demand.bid)) * scale)
     # a hair of slack so float rounding never hides a lane the integer test would take
-    tol = 4.0 / scale + 1e-9 * max(1.0, float(np.abs(clearing).max()))
+    tol = (ahead + 4.0) / scale + 1e-9 * max(1.0, float(np.abs(clearing).max()))
     offers = np.arange(supply.size, dtype=np.int64)
-    found, evaluated = [], 0
+    found, evaluated, improving = [], 0, False
     for o, r in pairs_below(supply, offers, hubs, regions, farm_gate, ceiling, due, costs, tol=tol):
         km = costs.circuity * haversine_km(supply.lat[o], supply.lon[o], hubs.lat[r], hubs.lon[r])
         block = lanes_for_pairs(o, r, supply, demand, hubs, costs, distance_km=km)
         evaluated += block.size
         reduced = _scaled(block.margin, scale) - u[block.offer] - w[block.demand]
-        found.append(block.take(reduced > 0))
+        improving = improving or bool(np.any(reduced > 0))
+        found.append(block.take(reduced > -ahead))
+    if not improving:
+        return Lanes.concat([]), evaluated
     extra = Lanes.concat(found)
-    if extra.size:
-        reduced = _scaled(extra.margin, scale) - u[extra.offer] - w[extra.demand]
-        keep = np.union1d(
-            top_per_group(extra.offer, reduced, options.lanes_per_round),
-            top_per_group(extra.demand, reduced, options.lanes_per_row),
-        )
-        extra = extra.take(keep)
-    return extra, evaluated
+    # lanes already in the set price at or below zero: drop the ones the look-ahead found again
+    have = np.sort(current.offer * demand.size + current.demand)
+    key = extra.offer * demand.size + extra.demand
+    at = np.minimum(np.searchsorted(have, key), max(len(have) - 1, 0))
+    extra = extra.take(have[at] != key) if len(have) else extra
+    reduced = _scaled(extra.margin, scale) - u[extra.offer] - w[extra.demand]
+    keep = np.union1d(
+        top_per_group(extra.offer, reduced, options.lanes_per_round),
+        top_per_group(extra.demand, reduced, options.lanes_per_row),
+    )
+    return extra.take(keep), evaluated
 
 
 class _Clock:

@@ -1,0 +1,51 @@
+"""The pricing loop's knobs change how fast the optimum is reached, never the optimum itself."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from frames import DATE
+from matcher.cycle import _Day, cost_scale
+from matcher.params import MatchParams
+from matcher.product import SolveOptions, solve_product
+from matcher.synthetic import synthetic_day
+
+
+@pytest.fixture(scope="module")
+def day() -> _Day:
+    """Products grown around two towns each and wanted everywhere: far markets that take rounds to find."""
+    rng = np.random.default_rng(3)
+    ids = [f"r{k:03d}" for k in range(150)]
+    lat, lon = rng.uniform(22, 42, 150), rng.uniform(100, 122, 150)
+    offers, demand = synthetic_day(n_offers=600, n_products=3, region_ids=ids, region_lat=lat, region_lon=lon,
+                                   date=DATE, towns=(2, 2), seed=3)
+    hubs = pl.DataFrame({"region_id": ids, "hub_lat": lat, "hub_lon": lon})
+    return _Day.build(offers, demand, hubs, None, DATE)
+
+
+def _solve(day: _Day, **knobs):
+    scale = cost_scale(day.max_margin, day.max_nodes, day.max_flow)
+    options = SolveOptions(costs=MatchParams().costs, scale=scale, k_nearest=1, k_best=1, keep_network=True, **knobs)
+    return [solve_product(problem, options) for problem in day.problems]
+
+
+@pytest.mark.parametrize("knobs", [{"lookahead": 0.0}, {"lookahead": 0.2}, {"lookahead": 5.0},
+                                   {"lookahead": 0.01, "lanes_per_round": 1, "lanes_per_row": 1}])
+def test_look_ahead_and_caps_reach_the_same_optimum(day: _Day, knobs: dict) -> None:
+    reference = _solve(day, lookahead=0.01)
+    assert max(s.rounds for s in reference) >= 3, "the instance should need several pricing rounds"
+    for ref, sol in zip(reference, _solve(day, **knobs)):
+        assert sol.objective == ref.objective
+        net = sol.network
+        assert net is not None
+        keys = net.offer * 1_000_000 + net.demand
+        assert len(np.unique(keys)) == len(keys), "a lane was added twice"
+
+
+def test_look_ahead_takes_fewer_rounds_than_none(day: _Day) -> None:
+    """Lanes that come within the look-ahead are the ones the next prices make worth adding."""
+    none = sum(s.rounds for s in _solve(day, lookahead=0.0))
+    some = sum(s.rounds for s in _solve(day, lookahead=0.05))
+    assert some < none
