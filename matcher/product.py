@@ -312,10 +312,8 @@ def _improving_lanes(
         return Lanes.concat([]), evaluated
     extra = Lanes.concat(found)
     # lanes already in the set price at or below zero: drop the ones the look-ahead found again
-    have = np.sort(current.offer * demand.size + current.demand)
-    key = extra.offer * demand.size + extra.demand
-    at = np.minimum(np.searchsorted(have, key), max(len(have) - 1, 0))
-    extra = extra.take(have[at] != key) if len(have) else extra
+    have = current.offer * demand.size + current.demand
+    extra = extra.take(~np.isin(extra.offer * demand.size + extra.demand, have))
     reduced = _scaled(extra.margin, scale) - u[extra.offer] - w[extra.demand]
     keep = np.union1d(
         top_per_group(extra.offer, reduced, options.lanes_per_round),
