@@ -9,7 +9,7 @@ from flask import Flask, Response, jsonify
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from regions.errors import HarvestError, InputError, ParameterError
+from harvestmatch.errors import HarvestError, InputError, ParameterError
 
 
 class ApiError(HarvestError):

@@ -26,7 +26,7 @@ from sqlalchemy import insert, select, update
 
 from api.db import Database
 from api.models import Allocation, Cycle, DemandRow, Offer, OfferResult, Order, Region
-from regions.errors import HarvestError, InputError
+from harvestmatch.errors import HarvestError, InputError
 
 _lock = threading.Lock()  # one cycle at a time per process
 _threads: list[threading.Thread] = []
@@ -160,6 +160,6 @@ def _clean(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def _problem(message: str):  # type: ignore[no-untyped-def]
-    from regions.errors import Problem
+    from harvestmatch.errors import Problem
 
     return Problem("cycle", None, None, message)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main() -> None:
@@ -22,7 +22,7 @@ def main() -> None:
     n, m = len(z["supply_kg"]), len(z["demand_kg"])
     started = time.perf_counter()
     if solver.startswith("highs"):
-        from oracle_highs import lp_optimum
+        from tests.oracle_highs import lp_optimum
 
         r = lp_optimum(n, m, z["lane_offer"], z["lane_demand"], z["margin"], z["supply_kg"], z["demand_kg"],
                        solver=solver.split("-")[1], time_limit=limit)
@@ -57,7 +57,7 @@ def _pulp(z, n: int, m: int, limit: float) -> dict:
     t1 = time.perf_counter()
     status = prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=limit))
     t2 = time.perf_counter()
-    # PuLP's status string can say Optimal for a stopped run: trust sol_status (DESIGN.md section 5)
+    # PuLP's status string can say Optimal for a stopped run: trust sol_status (docs/design.md section 5)
     optimal = prob.sol_status == pulp.LpSolutionOptimal
     return {"status": pulp.LpStatus[status], "optimal": bool(optimal), "objective": float(pulp.value(prob.objective) or 0.0),
             "build_seconds": t1 - t0, "solve_seconds": t2 - t1}

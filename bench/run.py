@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from measure import run_measured  # noqa: E402
 
 DATE = dt.date(2026, 11, 23)
-HARVEST = [sys.executable, "-m", "matcher.cli"]
+HARVEST = [sys.executable, "-m", "harvestmatch.cli"]
 
 
 def machine() -> str:
@@ -209,7 +209,7 @@ def _resolve_final_networks(paths: dict[str, Path], params: dict) -> float:
 # ------------------------------------------------------------------------------------------ pool
 def bench_pool(args: argparse.Namespace) -> str:
     """Pool 10 million orders into China's 370 cities and into its 2,875 counties."""
-    from regions.china import load_regions, load_towns
+    from harvestmatch.demo.china import load_regions, load_towns
 
     folder = HERE / "data" / "pool"
     folder.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 
 from matcher.cycle import MatchResult, Sources, match
 from matcher.params import MatchParams
-from regions.errors import HarvestError, InputError, ParameterError, Problem, SchemaError, SolverError
+from harvestmatch.errors import HarvestError, InputError, ParameterError, Problem, SchemaError, SolverError
 
 __all__ = [
     "HarvestError",

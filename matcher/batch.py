@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,21 +13,7 @@ from matcher.cycle import Sources, match
 from matcher.io import read_raw_table, write_outputs
 from matcher.params import MatchParams
 from matcher.schemas import DEMAND, LANES, OFFERS, ORDERS, PRODUCTS, parse_table
-from regions.errors import InputError, ParameterError, Problem
-
-
-@dataclass(frozen=True)
-class Pooling:
-    """How orders become demand rows: the snapping distance and the width of a price tier."""
-
-    max_snap_km: float = 25.0
-    price_step: float = 0.05
-
-    def __post_init__(self) -> None:
-        if not (self.max_snap_km >= 0 and self.max_snap_km < float("inf")):
-            raise ParameterError(f"max_snap_km must be a finite number >= 0, got {self.max_snap_km!r}")
-        if not (self.price_step > 0 and self.price_step < float("inf")):
-            raise ParameterError(f"price_step must be a finite number > 0, got {self.price_step!r}")
+from harvestmatch.errors import InputError, ParameterError, Problem
 
 
 def run_batch(
@@ -42,7 +27,6 @@ def run_batch(
     orders: Path | None = None,
     lanes: Path | None = None,
     products: Path | None = None,
-    pooling: Pooling | None = None,
 ) -> dict[str, Any]:
     """Read, validate everything, (pool orders,) match, write. Returns the summary that was written.
 
@@ -57,7 +41,6 @@ def run_batch(
 
     if (demand is None) == (orders is None):
         raise ParameterError("give exactly one of demand (pooled rows) and orders")
-    pooling = pooling or Pooling()
     clock = time.perf_counter()
     problems: list[Problem] = []
     tables: dict[str, pl.DataFrame] = {}
@@ -90,15 +73,15 @@ def run_batch(
     if orders is not None:
         from regions.pooling import pool
 
-        demand_rows, placed = pool(tables["orders"], region_set.shapes, max_snap_km=pooling.max_snap_km, price_step=pooling.price_step)
+        demand_rows, placed = pool(tables["orders"], region_set.shapes, max_snap_km=params.max_snap_km, price_step=params.price_step)
         tables["demand"] = demand_rows
         pooled = {
             "orders": placed.height,
             "orders_rejected": int(placed["region_id"].is_null().sum()),
             "orders_snapped": int((placed["snapped_km"] > 0).sum()),
             "pooled_demand_rows": demand_rows.height,
-            "max_snap_km": pooling.max_snap_km,
-            "price_step": pooling.price_step,
+            "max_snap_km": params.max_snap_km,
+            "price_step": params.price_step,
         }
     pooled_done = time.perf_counter()
 

@@ -23,7 +23,7 @@ from matcher.params import MatchParams
 from matcher.product import GivenLanes, ProductProblem, SolveOptions
 from matcher.results import assemble
 from matcher.schemas import GRADES
-from regions.errors import InputError, Problem
+from harvestmatch.errors import InputError, Problem
 from regions.lanes import Demand, Hubs, Supply
 
 #: the solver's money unit is at least 1e-7 per kg: rounding then moves welfare by at most 1e-7 per kg
@@ -43,7 +43,7 @@ class Sources:
 
 @dataclass(frozen=True)
 class MatchResult:
-    """What a cycle produces (DESIGN.md section 3)."""
+    """What a cycle produces (docs/design.md section 3)."""
 
     allocations: pl.DataFrame
     offers: pl.DataFrame

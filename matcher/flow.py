@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 from ortools.graph.python import min_cost_flow
 
-from regions.errors import SolverError
+from harvestmatch.errors import SolverError
 
 I64 = NDArray[np.int64]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from regions.errors import InputError, Problem
+from harvestmatch.errors import InputError, Problem
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 

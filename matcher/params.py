@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from matcher.potentials import PriceRule
-from regions.errors import ParameterError
+from harvestmatch.errors import ParameterError
 from regions.lanes import LaneCosts
 
 
@@ -35,6 +35,12 @@ class MatchParams:
         ``buyer`` (lowest clearing prices) or ``midpoint``.
     workers
         Processes solving products in parallel; ``None``: the cores available.
+    max_snap_km
+        An order outside every region joins the nearest region within this many great-circle km of
+        its boundary; beyond that it is rejected.
+    price_step
+        Width of a price tier when orders are pooled: an order's maximum price is rounded down to a
+        multiple of it, and its demand row bids that floor.
     """
 
     circuity: float = 1.3
@@ -45,6 +51,8 @@ class MatchParams:
     max_rounds: int = 100
     price_rule: PriceRule = "farmer"
     workers: int | None = None
+    max_snap_km: float = 25.0
+    price_step: float = 0.05
 
     def __post_init__(self) -> None:
         _finite(self, "circuity", low=1.0)
@@ -53,6 +61,8 @@ class MatchParams:
         _finite(self, "handling_per_kg", low=0.0)
         _whole(self, "k_nearest", low=1)
         _whole(self, "max_rounds", low=1)
+        _finite(self, "max_snap_km", low=0.0)
+        _finite(self, "price_step", low=0.0, strict=True)
         if self.workers is not None:
             _whole(self, "workers", low=1)
         if self.price_rule not in get_args(PriceRule):

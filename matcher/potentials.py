@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matcher.flow import Flow
-from regions.errors import SolverError
+from harvestmatch.errors import SolverError
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 
 from matcher.flow import Flow, solve_flow
 from matcher.potentials import PriceRule, check_certificate, potentials
-from regions.errors import SolverError
+from harvestmatch.errors import SolverError
 from regions.geodesy import haversine_km
 from regions.lanes import (
     Demand,

@@ -1,6 +1,6 @@
 """From per-product solutions to the cycle's tables: allocations, offers, demand rows, summary.
 
-Reasons for what did not sell (DESIGN.md section 3), per offer and per demand row:
+Reasons for what did not sell (docs/design.md section 3), per offer and per demand row:
 
 - ``sold`` / ``filled``, ``partly_sold`` / ``partly_filled``: some or all of it cleared;
 - ``no_feasible_lane``: no lane exists (product, grade, or the goods cannot arrive in time);

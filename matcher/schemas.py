@@ -1,8 +1,8 @@
 """The data contract: the columns of every table that enters the cycle, checked once at the entry.
 
 :func:`parse_table` turns a raw frame (every column as read, often all strings) into a typed one, or
-raises :class:`~regions.errors.SchemaError` / :class:`~regions.errors.InputError` listing every defect:
-one :class:`~regions.errors.Problem` per bad cell, naming the table, the row and the column. Extra
+raises :class:`~harvestmatch.errors.SchemaError` / :class:`~harvestmatch.errors.InputError` listing every defect:
+one :class:`~harvestmatch.errors.Problem` per bad cell, naming the table, the row and the column. Extra
 columns are kept and ignored. Identifiers are strings; quantities whole kilograms; dates ISO 8601.
 """
 
@@ -14,7 +14,7 @@ from typing import Literal
 
 import polars as pl
 
-from regions.errors import InputError, Problem, SchemaError
+from harvestmatch.errors import InputError, Problem, SchemaError
 
 Kind = Literal["id", "text", "grade", "kg", "days", "money", "lat", "lon", "date", "km", "timestamp"]
 

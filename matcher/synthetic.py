@@ -40,7 +40,7 @@ def synthetic_day(
     Returns
     -------
     (offers, demand)
-        Frames in the batch contract's columns (DESIGN.md section 3).
+        Frames in the batch contract's columns (docs/design.md section 3).
     """
     rng = np.random.default_rng(seed)
     n_regions = len(region_ids)

@@ -4,7 +4,7 @@
 package (as the solver's worker processes do) stays cheap.
 """
 
-from regions.errors import HarvestError, InputError, ParameterError, Problem, SchemaError, SolverError
+from harvestmatch.errors import HarvestError, InputError, ParameterError, Problem, SchemaError, SolverError
 from regions.geodesy import EARTH_RADIUS_KM, haversine_km
 from regions.lanes import LaneCosts
 from regions.polygons import Regions, parse_regions, read_regions

@@ -1,6 +1,6 @@
 """Great-circle geometry on numpy columns: haversine distances, unit vectors, nearest hubs.
 
-Conventions (DESIGN.md section 4): WGS84 latitude and longitude in degrees, a sphere of radius
+Conventions (docs/design.md section 4): WGS84 latitude and longitude in degrees, a sphere of radius
 6371.0 km, the haversine formula. Everything is vectorized; nothing here loops per point.
 """
 

@@ -46,7 +46,7 @@ BLOCK_CELLS = 4_000_000
 
 @dataclass(frozen=True)
 class LaneCosts:
-    """How distance turns into days and money (see DESIGN.md section 1)."""
+    """How distance turns into days and money (see docs/design.md section 1)."""
 
     circuity: float = 1.3
     km_per_day: float = 600.0

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from regions.errors import InputError, Problem, SchemaError
+from harvestmatch.errors import InputError, Problem, SchemaError
 
 if TYPE_CHECKING:
     import geopandas as gpd

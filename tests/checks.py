@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import polars as pl
 
-from reference import RefLane, is_open, lp_inputs, reference_lanes
+from tests.reference import RefLane, is_open, lp_inputs, reference_lanes
 
 TOL = 1e-6
 
@@ -56,7 +56,7 @@ def check_conservation(result, offers: pl.DataFrame, demand: pl.DataFrame, lanes
 
 
 def check_certificate(result, offers: pl.DataFrame, demand: pl.DataFrame, lanes: list[RefLane], date: dt.date) -> None:
-    """Farm-gate and clearing prices prove the allocation optimal (DESIGN.md section 1)."""
+    """Farm-gate and clearing prices prove the allocation optimal (docs/design.md section 1)."""
     out = result.offers.sort("offer_id")
     f = dict(zip(out["offer_id"], out["farm_gate_price"]))
     unsold = dict(zip(out["offer_id"], out["unsold_kg"]))

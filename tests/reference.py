@@ -50,7 +50,7 @@ def reference_lanes(
     handling_per_kg: float = 0.10,
     given: dict[tuple[str, str], dict] | None = None,
 ) -> list[RefLane]:
-    """Every feasible lane, whatever its margin (DESIGN.md section 1)."""
+    """Every feasible lane, whatever its margin (docs/design.md section 1)."""
     lanes = []
     rows = demand.to_dicts()
     for i, o in enumerate(offers.to_dicts()):

@@ -6,7 +6,6 @@ trust auth, as ``.ci/run`` ensures); each test gets a fresh database, dropped af
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,9 +16,8 @@ from flask.testing import FlaskClient
 from api import create_app
 from api.db import create_key
 
-sys.path.insert(0, str(Path(__file__).parent))
 
-from conftest_db import fresh_postgres  # noqa: E402
+from tests.api.conftest_db import fresh_postgres
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from checks import check_cycle
-from frames import DATE, demand_frame, hubs_frame, offers_frame
+from tests.checks import check_cycle
+from tests.frames import DATE, demand_frame, hubs_frame, offers_frame
 from matcher import MatchParams, match
 from matcher.synthetic import synthetic_day
 

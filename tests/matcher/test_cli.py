@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 import shapely
 
-from frames import DATE, demand_frame, offers_frame
-from matcher.cli import main
+from tests.frames import DATE, demand_frame, offers_frame
+from harvestmatch.cli import main
 from matcher.results import ALLOCATION_COLUMNS, DEMAND_COLUMNS, OFFER_COLUMNS
 
 

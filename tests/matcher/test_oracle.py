@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks import check_cycle
-from frames import DATE, demand_frame, hubs_frame, offers_frame
+from tests.checks import check_cycle
+from tests.frames import DATE, demand_frame, hubs_frame, offers_frame
 from matcher import MatchParams, match
 
 PRODUCTS = ["apple", "kale"]

@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from frames import DATE
+from tests.frames import DATE
 from matcher.cycle import _Day, cost_scale
 from matcher.params import MatchParams
 from matcher.product import SolveOptions, solve_product

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference import haversine
+from tests.reference import haversine
 from regions.geodesy import haversine_km, nearest, unit_vectors
 
 lat = st.floats(-89.9, 89.9)

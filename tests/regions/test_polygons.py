@@ -7,7 +7,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from regions.errors import InputError
+from harvestmatch.errors import InputError
 from regions.polygons import parse_regions, read_regions
 
 

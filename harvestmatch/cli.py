@@ -1,0 +1,80 @@
+"""The ``harvest`` command: one program, each package's subcommands.
+
+``harvest match`` (the batch job) comes from :mod:`matcher.cli`; ``harvest serve``, ``worker``,
+``keys`` and ``db`` (the service) from :mod:`api.cli`; ``harvest demo`` is here. Exit codes are the
+same for all: 0 success, 2 bad input or options (one line per problem, nothing written), 1 a failure
+of the solver, the database or the disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from harvestmatch.errors import HarvestError, InputError, ParameterError, SolverError
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_INPUT
+    try:
+        return int(args.run(args))
+    except (InputError, ParameterError) as exc:
+        lines = [str(p) for p in exc.problems] if isinstance(exc, InputError) else [str(exc)]
+        for line in lines:
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_INPUT
+    except SolverError as exc:
+        print(f"solver error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except HarvestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:  # an output folder that cannot be written, a full disk
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _parser() -> argparse.ArgumentParser:
+    from api.cli import add_commands as service_commands
+    from matcher.cli import add_commands as batch_commands
+
+    parser = argparse.ArgumentParser(prog="harvest", description="harvestmatch: match harvest supply to pooled regional demand.")
+    sub = parser.add_subparsers(dest="command")
+    batch_commands(sub)
+    service_commands(sub)
+    d = sub.add_parser("demo", help="build the demo day on real geography (cached) and run one cycle on it")
+    d.add_argument("--out", type=Path, default=Path("demo-out"), help="folder for the inputs, the results and the map")
+    d.add_argument("--size", choices=("small", "national"), default="small",
+                   help="small: 370 cities, a day of fresh produce (default); national: 2,875 counties, 200,000 offers, 300 products")
+    d.add_argument("--seed", type=int, default=None)
+    d.set_defaults(run=_run_demo)
+    return parser
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from harvestmatch.demo.day import run_demo
+    from matcher.cli import format_summary
+
+    seed = args.seed if args.seed is not None else (5 if args.size == "national" else 7)
+    summary = run_demo(args.out, size=args.size, seed=seed)
+    demo = summary["demo"]
+    how = "reused from the cache" if demo["inputs_cached"] else "built"
+    print(f"inputs {how} in {demo['build_seconds']:.1f} s: {args.out / 'input'}")
+    print(format_summary(summary))
+    print(f"results: {args.out / 'result'}")
+    if "map" in demo:
+        print(f"map: {demo['map']}")
+    print(f"data: {demo['credit']} Volumes and prices are synthetic.")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
