@@ -272,10 +272,12 @@ def pool(
         rejected), ``snapped_km``, ``_reject`` (why, for rejected orders), ``demand_id`` and the tier.
     """
     where = assign_regions(orders["lat"].to_numpy(), orders["lon"].to_numpy(), shapes, max_snap_km=max_snap_km)
-    ids = shapes["region_id"].to_numpy()
-    region_id = np.where(where.region >= 0, ids[np.maximum(where.region, 0)], None)
+    # gathered from a typed Series with a null index for rejected points: a numpy object array with
+    # None in it would make polars guess the type from the rows (and fail when the first is None)
+    ids = pl.Series("region_id", [str(v) for v in shapes["region_id"]], dtype=pl.String)
+    region_id = ids.gather(pl.Series(where.region, dtype=pl.Int64).replace(-1, None))
     placed = orders.with_row_index("_row").with_columns(
-        region_id=pl.Series(region_id, dtype=pl.String),
+        region_id=region_id,
         snapped_km=pl.Series(where.snapped_km),
         _reject=pl.when(pl.Series(where.region) < 0)
         .then(pl.lit(f"outside every region and more than {max_snap_km:g} km from the nearest"))

@@ -271,6 +271,17 @@ def test_orders_are_pooled_matched_and_filled(orders_day: dict[str, Path]) -> No
     assert (summary["orders"], summary["orders_rejected"]) == (6, 1)
 
 
+def test_an_order_outside_every_region_on_the_first_row_is_rejected(orders_day: dict[str, Path]) -> None:
+    orders = pl.read_csv(orders_day["orders"], infer_schema=False)
+    pl.concat([orders.tail(1), orders.head(5)]).write_csv(orders_day["orders"])  # b6, far away, first
+    assert main(order_args(orders_day, "--quiet")) == 0
+    orders_out = pl.read_csv(orders_day["out"] / "orders_out.csv")
+    assert orders_out["order_id"].to_list() == ["b6", "b1", "b2", "b3", "b4", "b5"]
+    b6 = orders_out.row(0, named=True)
+    assert (b6["status"], b6["region_id"], b6["filled_kg"], b6["unfilled_kg"]) == ("rejected", None, 0, 5)
+    assert "outside every region" in b6["reason"]
+
+
 BAD_ORDERS = [
     ("bad-latitude", "lat", "-91", "orders.csv: row 1: column 'lat': expected a latitude in degrees from -90 to 90, got '-91'"),
     ("zero-kg", "quantity_kg", "0", "orders.csv: row 1: column 'quantity_kg': expected a whole number of kg greater than 0, got '0'"),

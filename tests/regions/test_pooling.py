@@ -152,6 +152,41 @@ def test_rejected_orders_are_listed_with_their_reason() -> None:
     assert "outside every region" in row["reason"]
 
 
+def orders_at(points: list[tuple[float, float]]) -> pl.DataFrame:
+    """Typed orders at the given (lat, lon) points, otherwise alike."""
+    n = len(points)
+    return order_frame([{"region": 0, "product": "apple", "min_grade": "C", "quantity_kg": 10, "max_price_per_kg": 2.0, "due": 1}] * n).with_columns(
+        lat=pl.Series([p[0] for p in points], dtype=pl.Float64), lon=pl.Series([p[1] for p in points], dtype=pl.Float64)
+    )
+
+
+#: inside, on a shared corner, on a shared edge, just outside (snaps), far outside (rejected)
+SPECIAL_POINTS = [(30.5, 100.5), (31.0, 101.0), (31.0, 100.5), (30.5, 103.1), (10.0, 80.0), (25.0, 100.5)]
+points_strategy = st.lists(
+    st.one_of(st.sampled_from(SPECIAL_POINTS), st.tuples(st.floats(29.0, 33.0), st.floats(99.0, 104.0))), min_size=1, max_size=40
+)
+
+
+@given(points_strategy, st.data())
+def test_permuting_the_orders_changes_no_region_and_no_rejection(points: list[tuple[float, float]], data: st.DataObject) -> None:
+    orders = orders_at(points)
+    order = data.draw(st.permutations(range(len(points))))
+    _, placed = pool(orders, grid(), max_snap_km=25)
+    _, again = pool(orders.select(pl.all().gather(order)), grid(), max_snap_km=25)
+
+    def where(frame: pl.DataFrame) -> dict[str, tuple[str | None, str | None]]:
+        return dict(zip(frame["order_id"], zip(frame["region_id"], frame["demand_id"], strict=True), strict=True))
+
+    assert where(placed) == where(again)
+    assert placed["region_id"].dtype == pl.String
+
+
+def test_an_order_outside_every_region_read_first_is_rejected() -> None:
+    demand, placed = pool(orders_at([(10.0, 80.0), (30.5, 100.5)]), grid(), max_snap_km=25)
+    assert placed["region_id"].to_list() == [None, "r00"]
+    assert demand["orders"].to_list() == [1]
+
+
 @pytest.mark.parametrize("step", [0.05, 0.01])
 def test_demand_ids_are_stable_and_readable(step: float) -> None:
     orders = order_frame([{"region": 4, "product": "kale", "min_grade": "B", "quantity_kg": 3, "max_price_per_kg": 2.37, "due": 2}])
