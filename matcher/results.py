@@ -86,7 +86,7 @@ def assemble(day: _Day, solutions: list[ProductSolution], *, scale: int) -> Matc
     offer_reason = _reason(sold, unsold, offer_reach, ("sold", "partly_sold"))
     open_out = day.open_offers.select("offer_id", "cooperative_id").with_columns(
         sold_kg=pl.Series(sold), unsold_kg=pl.Series(unsold), farm_gate_price=pl.Series(farm_gate),
-        reason=pl.Series(offer_reason),
+        reason=pl.Series(offer_reason, dtype=pl.String),
     )
     closed = day.offers.filter(~pl.col("_open")).select(
         "offer_id",
@@ -102,7 +102,7 @@ def assemble(day: _Day, solutions: list[ProductSolution], *, scale: int) -> Matc
     row_reason = _reason(filled, unmet, row_reach, ("filled", "partly_filled"))
     demand_out = day.demand.select("demand_id", "region_id", "product").with_columns(
         filled_kg=pl.Series(filled), unmet_kg=pl.Series(unmet), clearing_price=pl.Series(clearing),
-        reason=pl.Series(row_reason),
+        reason=pl.Series(row_reason, dtype=pl.String),
     ).sort("demand_id")
 
     welfare = float(np.dot(kg.astype(np.float64), cols["margin"].astype(np.float64)))

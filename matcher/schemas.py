@@ -157,6 +157,16 @@ def parse_table(raw: pl.DataFrame, schema: Sequence[Column], *, source: str, key
     return out.select(names + [c for c in out.columns if c not in names])
 
 
+def dtypes(schema: Sequence[Column]) -> dict[str, pl.DataType]:
+    """Every column of ``schema`` (optional ones too) and the type :func:`parse_table` gives it."""
+    return {c.name: _DTYPES[c.kind] for c in schema}
+
+
+def empty_table(schema: Sequence[Column]) -> pl.DataFrame:
+    """A table of no rows with every column of ``schema`` typed as :func:`parse_table` types it."""
+    return pl.DataFrame(schema=dtypes(schema))
+
+
 def duplicate_problems(frame: pl.DataFrame, key: str | list[str], source: str) -> list[Problem]:
     """One problem per row whose key repeats an earlier row's."""
     keys = [key] if isinstance(key, str) else key
@@ -203,7 +213,8 @@ def _parse(series: pl.Series, column: Column) -> tuple[pl.Series, pl.Series]:
     if kind == "date" and series.dtype == pl.Date:
         return series.alias(column.name), series.is_null()
     if kind == "timestamp" and isinstance(series.dtype, pl.Datetime):
-        return series.cast(pl.Datetime("us")).alias(column.name), pl.Series([False] * len(series))
+        # typed explicitly: a list of no booleans would be inferred as the Null type
+        return series.cast(pl.Datetime("us")).alias(column.name), pl.repeat(False, len(series), dtype=pl.Boolean, eager=True)
     text = _as_text(series)
     if kind in ("id", "text"):
         value = text

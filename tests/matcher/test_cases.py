@@ -12,6 +12,7 @@ from polars.testing import assert_frame_equal
 from tests.checks import check_cycle
 from tests.frames import DATE, demand_frame, hubs_frame, offers_frame
 from matcher import MatchParams, match
+from matcher.schemas import DEMAND, OFFERS, empty_table
 from matcher.synthetic import synthetic_day
 
 HERE = {"r0": (30.0, 110.0)}
@@ -181,3 +182,20 @@ def test_pricing_finds_a_lane_of_zero_length(oracle) -> None:
     result = run(offers, demand, hubs, freight_per_kg_km=0.0, handling_per_kg=0.0, km_per_day=200.0, k_nearest=1)
     check_cycle(result, offers, demand, hubs, DATE, oracle, freight_per_kg_km=0.0, handling_per_kg=0.0, km_per_day=200.0)
     assert result.offers["farm_gate_price"].to_list() == [0.5, 0.5]
+
+
+@pytest.mark.parametrize("empty", ["offers", "demand", "both"])
+def test_empty_tables_give_typed_empty_results(empty: str) -> None:
+    offers, demand = offers_frame([{}]), demand_frame([{}])
+    usual = run(offers, demand, HERE)
+    if empty in ("offers", "both"):
+        offers = empty_table(OFFERS)
+    if empty in ("demand", "both"):
+        demand = empty_table(DEMAND)
+    got = run(offers, demand, HERE)
+    for a, b in ((got.allocations, usual.allocations), (got.offers, usual.offers), (got.demand, usual.demand)):
+        assert a.schema == b.schema
+    assert got.allocations.height == 0
+    assert (got.offers.height, got.demand.height) == (offers.height, demand.height)
+    assert (got.summary["status"], got.summary["welfare"], got.summary["allocated_kg"]) == ("optimal", 0.0, 0)
+    assert set(got.summary) == set(usual.summary)

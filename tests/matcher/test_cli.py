@@ -14,6 +14,7 @@ import shapely
 from tests.frames import DATE, demand_frame, offers_frame
 from harvestmatch.cli import main
 from matcher.results import ALLOCATION_COLUMNS, DEMAND_COLUMNS, OFFER_COLUMNS
+from matcher.schemas import DEMAND, OFFERS, ORDERS, parse_table
 
 
 @pytest.fixture
@@ -303,6 +304,55 @@ def test_orders_missing_a_column_exit_2(orders_day: dict[str, Path], capsys: pyt
     assert main(order_args(orders_day)) == 2
     assert "orders.csv: column 'max_price_per_kg': required column is missing" in capsys.readouterr().err
     assert not orders_day["out"].exists()
+
+
+def _empty(day: dict[str, Path], name: str, suffix: str) -> None:
+    """Keep the header of one input table, drop its rows; as CSV or as typed Parquet."""
+    frame = pl.read_csv(day[name], infer_schema=False).clear()
+    if suffix == ".parquet":
+        schema = {"offers": OFFERS, "demand": DEMAND, "orders": ORDERS}[name]
+        frame = parse_table(frame, schema, source=name)  # zero rows, every column typed (created_at too)
+        day[name] = day[name].with_suffix(".parquet")
+        frame.write_parquet(day[name])
+    else:
+        frame.write_csv(day[name])
+
+
+EXPECTED_OUTPUTS = {
+    "allocations.csv": ALLOCATION_COLUMNS,
+    "offers_out.csv": OFFER_COLUMNS,
+    "demand_out.csv": DEMAND_COLUMNS,
+}
+ORDER_OUTPUTS = {
+    "demand.csv": ("demand_id", "region_id", "product", "min_grade", "quantity_kg", "price_per_kg", "due_date"),
+    "orders_out.csv": ("order_id", "region_id", "demand_id", "filled_kg", "unfilled_kg", "clearing_price", "status", "reason"),
+}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize(
+    "empty", [("offers",), ("demand",), ("offers", "demand"), ("orders",), ("offers", "orders")], ids="+".join
+)
+def test_empty_tables_sell_nothing_and_write_every_header(
+    orders_day: dict[str, Path], empty: tuple[str, ...], suffix: str
+) -> None:
+    for name in empty:
+        _empty(orders_day, name, suffix)
+    with_orders = "orders" in empty
+    assert main(order_args(orders_day, "--quiet") if with_orders else args(orders_day, "--quiet")) == 0
+    out = orders_day["out"]
+    expected = {**EXPECTED_OUTPUTS, **(ORDER_OUTPUTS if with_orders else {})}
+    assert sorted(p.name for p in out.iterdir()) == sorted([*expected, "summary.json"])
+    for name, columns in expected.items():
+        table = pl.read_csv(out / name)
+        assert tuple(table.columns) == columns, name
+        emptied = name.split("_")[0] in empty or (with_orders and name == "demand_out.csv")
+        if name in ("allocations.csv", "demand.csv", "orders_out.csv") or emptied:
+            assert table.height == 0, name
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["status"], summary["welfare"], summary["allocated_kg"]) == ("optimal", 0.0, 0)
+    if with_orders:
+        assert (summary["orders"], summary["pooled_demand_rows"], summary["order_status"]) == (0, 0, {})
 
 
 def test_an_unwritable_output_folder_is_one_line_not_a_traceback(day: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:

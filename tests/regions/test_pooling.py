@@ -12,6 +12,7 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
+from matcher.schemas import ORDERS, empty_table
 from regions.pooling import assign_regions, fill_orders, pool, pool_orders, tier_floor
 
 DATE = dt.date(2026, 11, 23)
@@ -185,6 +186,19 @@ def test_an_order_outside_every_region_read_first_is_rejected() -> None:
     demand, placed = pool(orders_at([(10.0, 80.0), (30.5, 100.5)]), grid(), max_snap_km=25)
     assert placed["region_id"].to_list() == [None, "r00"]
     assert demand["orders"].to_list() == [1]
+
+
+def test_no_orders_pool_into_no_rows_of_the_usual_types() -> None:
+    some = orders_at([(30.5, 100.5)]).with_columns(created_at=pl.lit(dt.datetime(2026, 11, 22, 8), pl.Datetime("us")))
+    usual_demand, usual_placed = pool(some, grid())
+    demand, placed = pool(empty_table(ORDERS), grid())
+    assert (demand.height, placed.height) == (0, 0)
+    assert demand.schema == usual_demand.schema
+    assert placed.schema == usual_placed.schema
+    demand_out = pl.DataFrame(schema={"demand_id": pl.String, "filled_kg": pl.Int64, "clearing_price": pl.Float64, "reason": pl.String})
+    out = fill_orders(placed, demand_out, arrival="created_at")
+    usual = fill_orders(usual_placed, demand_out, arrival="created_at")
+    assert out.height == 0 and out.schema == usual.schema
 
 
 @pytest.mark.parametrize("step", [0.05, 0.01])
