@@ -2,9 +2,11 @@
 
 from matcher.cycle import MatchResult, Sources, match
 from matcher.params import MatchParams
+from matcher.pipeline import CycleResult, compute_cycle
 from harvestmatch.errors import HarvestError, InputError, ParameterError, Problem, SchemaError, SolverError
 
 __all__ = [
+    "CycleResult",
     "HarvestError",
     "InputError",
     "MatchParams",
@@ -14,5 +16,6 @@ __all__ = [
     "SchemaError",
     "SolverError",
     "Sources",
+    "compute_cycle",
     "match",
 ]

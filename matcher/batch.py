@@ -1,4 +1,4 @@
-"""The daily batch job: files in, one cycle, files out (the edge around :func:`matcher.cycle.match`)."""
+"""The daily batch job: files in, one cycle, files out (the edge around :func:`matcher.pipeline.compute_cycle`)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Any
 
 import polars as pl
 
-from matcher.cycle import Sources, match
+from matcher.cycle import Sources
 from matcher.io import read_raw_table, write_outputs
 from matcher.params import MatchParams
+from matcher.pipeline import compute_cycle
 from matcher.schemas import DEMAND, LANES, OFFERS, ORDERS, PRODUCTS, parse_table
 from harvestmatch.errors import InputError, ParameterError, Problem
 
@@ -28,7 +29,8 @@ def run_batch(
     lanes: Path | None = None,
     products: Path | None = None,
 ) -> dict[str, Any]:
-    """Read, validate everything, (pool orders,) match, write. Returns the summary that was written.
+    """Read and validate every file, run :func:`~matcher.pipeline.compute_cycle`, write the results.
+    Returns the summary that was written.
 
     Exactly one of ``demand`` (pooled rows) and ``orders`` (pooled here) is given.
 
@@ -68,55 +70,31 @@ def run_batch(
         raise InputError(problems)
     regions_done = time.perf_counter()
 
-    extra_outputs: dict[str, pl.DataFrame] = {}
-    pooled: dict[str, Any] = {}
-    if orders is not None:
-        from regions.pooling import pool
-
-        demand_rows, placed = pool(tables["orders"], region_set.shapes, max_snap_km=params.max_snap_km, price_step=params.price_step)
-        tables["demand"] = demand_rows
-        pooled = {
-            "orders": placed.height,
-            "orders_rejected": int(placed["region_id"].is_null().sum()),
-            "orders_snapped": int((placed["snapped_km"] > 0).sum()),
-            "pooled_demand_rows": demand_rows.height,
-            "max_snap_km": params.max_snap_km,
-            "price_step": params.price_step,
-        }
-    pooled_done = time.perf_counter()
-
     demand_name = (demand or orders).name  # type: ignore[union-attr]
     sources = Sources(offers.name, demand_name, regions.name, lanes.name if lanes else "lanes")
-    result = match(
-        tables["offers"], tables["demand"], region_set.hubs, date=date, params=params, lanes=tables.get("lanes"), sources=sources
+    cycle = compute_cycle(
+        tables["offers"],
+        region_set,
+        date=date,
+        params=params,
+        orders=tables.get("orders"),
+        demand=tables.get("demand"),
+        lanes=tables.get("lanes"),
+        sources=sources,
     )
-    if orders is not None:
-        from regions.pooling import fill_orders
-
-        arrival = "created_at" if "created_at" in placed.columns else None
-        extra_outputs["demand.csv"] = tables["demand"].drop("orders")
-        extra_outputs["orders_out.csv"] = fill_orders(placed, result.demand, arrival=arrival)
-        statuses = extra_outputs["orders_out.csv"]["status"].value_counts()
-        pooled["order_status"] = {str(k): int(v) for k, v in statuses.sort("status").iter_rows()}
-
-    summary = dict(result.summary)
-    summary.update(pooled)
-    summary["hubs_derived"] = int(region_set.hubs["hub_derived"].sum())
-    summary["regions"] = region_set.hubs.height
-    summary["warnings"] = list(region_set.warnings)
-    given = (("offers", offers), ("demand", demand), ("orders", orders), ("regions", regions), ("lanes", lanes), ("products", products))
-    summary["inputs"] = {k: str(v) for k, v in given if v}
-    seconds = summary.pop("seconds")
-    summary["seconds"] = {"read": read_done - clock, "regions": regions_done - read_done}
-    if orders is not None:
-        summary["seconds"]["pool"] = pooled_done - regions_done
-    summary["seconds"].update(seconds)
     outputs = {
-        "allocations.csv": result.allocations,
-        "offers_out.csv": result.offers,
-        "demand_out.csv": result.demand,
-        **extra_outputs,
+        "allocations.csv": cycle.match.allocations,
+        "offers_out.csv": cycle.match.offers,
+        "demand_out.csv": cycle.match.demand,
     }
+    if cycle.orders is not None:
+        outputs["demand.csv"] = cycle.demand.drop("orders")
+        outputs["orders_out.csv"] = cycle.orders
+
+    given = (("offers", offers), ("demand", demand), ("orders", orders), ("regions", regions), ("lanes", lanes), ("products", products))
+    summary = {key: value for key, value in cycle.summary.items() if key != "seconds"}
+    summary["inputs"] = {k: str(v) for k, v in given if v}
+    summary["seconds"] = {"read": read_done - clock, "regions": regions_done - read_done, **cycle.summary["seconds"]}
     before_write = time.perf_counter()
 
     def finished() -> dict[str, Any]:

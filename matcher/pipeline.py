@@ -1,0 +1,127 @@
+"""One cycle from typed frames to every result: pool the orders (if any), match, fill the orders.
+
+:func:`compute_cycle` is the one pure function that ``harvest match`` (:mod:`matcher.batch`) and the
+service run for a day: frames and regions in, frames and a summary out. Reading, validating the files
+or rows, and writing the results stay with the callers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from harvestmatch.errors import ParameterError
+from matcher.cycle import MatchResult, Sources, match
+from matcher.params import MatchParams
+from regions.polygons import Regions
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    """Everything one cycle produces.
+
+    Attributes
+    ----------
+    match
+        The allocations, offers and demand rows out, status and the solve's summary.
+    demand
+        The demand rows that were solved: pooled from the orders (contract columns and ``orders``, the
+        count pooled into each row) or as given.
+    orders
+        With orders: ``order_id, region_id, demand_id, filled_kg, unfilled_kg, clearing_price, status,
+        reason`` per order, in the given order; ``None`` when demand rows were given.
+    summary
+        The whole cycle: the solve's summary, the pooling counts (with orders), the regions, hubs
+        derived, warnings, and seconds per stage.
+    """
+
+    match: MatchResult
+    demand: pl.DataFrame
+    orders: pl.DataFrame | None
+    summary: Mapping[str, Any]
+
+
+def compute_cycle(
+    offers: pl.DataFrame,
+    regions: Regions,
+    *,
+    date: dt.date,
+    params: MatchParams,
+    orders: pl.DataFrame | None = None,
+    demand: pl.DataFrame | None = None,
+    lanes: pl.DataFrame | None = None,
+    sources: Sources | None = None,
+) -> CycleResult:
+    """Run one cycle on typed frames: pool the orders into demand rows (or take the rows given),
+    solve, and hand each row's filled kg back to its orders.
+
+    Parameters
+    ----------
+    offers, orders, demand, lanes
+        Frames typed by :func:`matcher.schemas.parse_table` with ``OFFERS``, ``ORDERS``, ``DEMAND``,
+        ``LANES``. Exactly one of ``orders`` and ``demand``. Orders are filled in order of arrival:
+        ``created_at`` when that column is present, then their order in the frame.
+    regions
+        The validated regions (:func:`regions.polygons.read_regions` or
+        :func:`regions.polygons.regions_from_stored`).
+    date
+        The cycle date.
+    params
+        The cycle's parameters; ``max_snap_km`` and ``price_step`` drive the pooling.
+    sources
+        Names of the inputs, for messages.
+
+    Raises
+    ------
+    ParameterError
+        Neither or both of ``orders`` and ``demand``.
+    InputError
+        Demand rows or lanes naming unknown regions or offers (see :func:`matcher.cycle.match`).
+    SolverError
+        The solve did not end in a proven optimum.
+    """
+    from regions.pooling import fill_orders, pool
+
+    started = time.perf_counter()
+    pooled: dict[str, Any] = {}
+    placed: pl.DataFrame | None = None
+    if orders is not None and demand is None:
+        rows, placed = pool(orders, regions.shapes, max_snap_km=params.max_snap_km, price_step=params.price_step)
+        pooled = {
+            "orders": placed.height,
+            "orders_rejected": placed["region_id"].null_count(),
+            "orders_snapped": int((placed["snapped_km"] > 0).sum()),
+            "pooled_demand_rows": rows.height,
+            "max_snap_km": params.max_snap_km,
+            "price_step": params.price_step,
+        }
+    elif demand is not None and orders is None:
+        rows = demand
+    else:
+        raise ParameterError("give exactly one of demand (pooled rows) and orders")
+    pooled_at = time.perf_counter()
+
+    result = match(offers, rows, regions.hubs, date=date, params=params, lanes=lanes, sources=sources)
+    orders_out = None
+    if placed is not None:
+        arrival = "created_at" if "created_at" in placed.columns else None
+        orders_out = fill_orders(placed, result.demand, arrival=arrival)
+        pooled["order_status"] = _counts(orders_out["status"])
+
+    summary = {key: value for key, value in result.summary.items() if key != "seconds"}
+    summary.update(pooled)
+    summary["hubs_derived"] = int(regions.hubs["hub_derived"].sum())
+    summary["regions"] = regions.hubs.height
+    summary["warnings"] = list(regions.warnings)
+    seconds = {"pool": pooled_at - started} if placed is not None else {}
+    summary["seconds"] = {**seconds, **result.summary["seconds"]}
+    return CycleResult(result, rows, orders_out, summary)
+
+
+def _counts(status: pl.Series) -> dict[str, int]:
+    return {str(k): int(v) for k, v in status.value_counts().sort("status").iter_rows()}
