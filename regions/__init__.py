@@ -7,7 +7,7 @@ package (as the solver's worker processes do) stays cheap.
 from harvestmatch.errors import HarvestError, InputError, ParameterError, Problem, SchemaError, SolverError
 from regions.geodesy import EARTH_RADIUS_KM, haversine_km
 from regions.lanes import LaneCosts
-from regions.polygons import Regions, parse_regions, read_regions
+from regions.polygons import Regions, parse_regions, read_regions, regions_from_stored, regions_to_stored
 
 __all__ = [
     "EARTH_RADIUS_KM",
@@ -22,4 +22,6 @@ __all__ = [
     "haversine_km",
     "parse_regions",
     "read_regions",
+    "regions_from_stored",
+    "regions_to_stored",
 ]

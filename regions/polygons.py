@@ -43,17 +43,100 @@ class Regions:
     warnings: tuple[str, ...]
 
 
-def read_regions(path: str | Path, *, layer: str | int | None = None) -> Regions:
-    """Read and validate a region file (GeoJSON, GeoPackage, Shapefile, ...)."""
+def read_regions(path: str | Path, *, layer: str | int | None = None, source: str | None = None) -> Regions:
+    """Read and validate a region file (GeoJSON, GeoPackage, Shapefile, ...).
+
+    Parameters
+    ----------
+    path
+        The file.
+    layer
+        The layer to read, for formats that hold several (GeoPackage); the first by default.
+    source
+        The name used in messages; the file's name by default (give the name the user knows when
+        ``path`` is a temporary copy, such as an upload).
+    """
     import geopandas as gpd
 
-    source = Path(path).name
+    source = source if source is not None else Path(path).name
     try:
         frame = gpd.read_file(path, layer=layer)
     except Exception as exc:  # pyogrio raises several types; all mean the same to the user
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(Problem(source, None, None, f"cannot read regions: {reason}")) from exc
     return parse_regions(frame, source=source)
+
+
+def regions_from_stored(frame: pl.DataFrame, *, source: str = "regions") -> Regions:
+    """Regions as a database stores them, back to :class:`Regions`.
+
+    Parameters
+    ----------
+    frame
+        ``region_id`` (string), ``geometry`` (GeoJSON text in WGS84), ``hub_lat``, ``hub_lon``,
+        ``hub_derived``, one row per region, in any order (the result is sorted by ``region_id`` in
+        binary order, whatever order or collation the database used).
+    source
+        The name used in messages.
+
+    Raises
+    ------
+    SchemaError
+        A column is missing.
+    InputError
+        One problem per bad row (the rules of :func:`parse_regions`, and GeoJSON that cannot be read).
+    """
+    import geopandas as gpd
+    import shapely
+
+    missing = [name for name in STORED_COLUMNS if name not in frame.columns]
+    if missing:
+        has = ", ".join(frame.columns) or "none"
+        raise SchemaError([Problem(source, None, name, f"required column is missing (has: {has})") for name in missing])
+    text = frame["geometry"].cast(pl.String)
+    geoms = shapely.from_geojson(text.to_numpy(), on_invalid="ignore")
+    unread = np.flatnonzero(text.is_not_null().to_numpy() & shapely.is_missing(geoms))
+    if len(unread):
+        raise InputError(_rows(source, "geometry", unread, "expected a polygon as GeoJSON text"))
+    shapes = gpd.GeoDataFrame(
+        {
+            "region_id": frame["region_id"].cast(pl.String).to_list(),
+            "hub_lat": frame["hub_lat"].cast(pl.Float64).to_list(),
+            "hub_lon": frame["hub_lon"].cast(pl.Float64).to_list(),
+        },
+        geometry=geoms,
+        crs=WGS84,
+    )
+    regions = parse_regions(shapes, source=source)
+    # stored hubs are given, so parse_regions marks them as not derived: keep what was stored
+    stored = frame.select(pl.col("region_id").cast(pl.String), pl.col("hub_derived").cast(pl.Boolean).fill_null(False).alias("_stored"))
+    hubs = (
+        regions.hubs.join(stored, on="region_id", how="left", maintain_order="left")
+        .with_columns(hub_derived=pl.col("hub_derived") | pl.col("_stored"))
+        .drop("_stored")
+    )
+    return Regions(regions.shapes, hubs, regions.warnings)
+
+
+def regions_to_stored(regions: Regions) -> pl.DataFrame:
+    """:class:`Regions` as a database stores them: one row per region, sorted by ``region_id``, with
+    its geometry as GeoJSON text (lossless: coordinates are written to full precision).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``region_id, geometry, hub_lat, hub_lon, hub_derived`` (:data:`STORED_COLUMNS`).
+    """
+    import shapely
+
+    geometry = shapely.to_geojson(np.asarray(regions.shapes.geometry.values))
+    return regions.hubs.select(
+        "region_id", pl.Series("geometry", geometry.tolist(), dtype=pl.String), "hub_lat", "hub_lon", "hub_derived"
+    )
+
+
+#: the columns of a stored region (:func:`regions_to_stored`, :func:`regions_from_stored`)
+STORED_COLUMNS = ("region_id", "geometry", "hub_lat", "hub_lon", "hub_derived")
 
 
 def parse_regions(frame: gpd.GeoDataFrame, *, source: str) -> Regions:
@@ -139,7 +222,7 @@ def parse_regions(frame: gpd.GeoDataFrame, *, source: str) -> Regions:
     hubs = pl.DataFrame(
         {"region_id": ids, "hub_lat": hub_lat, "hub_lon": hub_lon, "hub_derived": derived}
     )
-    order = np.argsort(ids.to_numpy(), kind="stable")
+    order = ids.arg_sort().to_numpy()  # binary (code point) order, as polars sorts everywhere else
     return Regions(shapes.iloc[order].reset_index(drop=True), hubs[order], tuple(warnings))
 
 

@@ -37,8 +37,9 @@ class Assignment:
 def assign_regions(lat: np.ndarray, lon: np.ndarray, shapes: gpd.GeoDataFrame, *, max_snap_km: float = 25.0) -> Assignment:
     """The region containing each point.
 
-    A point on a border shared by several regions goes to the one with the smallest index (the shapes
-    are sorted by ``region_id``, so the smallest id): exactly one, and always the same. A point outside
+    A point on a border shared by several regions (or inside overlapping ones) goes to the one with the
+    smallest ``region_id`` in binary order, whatever the order of the shapes (without a ``region_id``
+    column, the smallest index): exactly one, and always the same. A point outside
     every polygon snaps to the nearest region when that is within ``max_snap_km`` (great-circle km to
     the polygon's boundary, sampled about every kilometre); beyond that it is rejected
     (``region == -1``).
@@ -53,7 +54,7 @@ def assign_regions(lat: np.ndarray, lon: np.ndarray, shapes: gpd.GeoDataFrame, *
     if n == 0 or len(geoms) == 0:
         return Assignment(region, np.full(n, np.nan))
     point_ix, geom_ix = _points_in_polygons(lat, lon, geoms)
-    _first_per_point(point_ix, geom_ix, region)
+    _first_per_point(point_ix, geom_ix, _id_rank(shapes), region)
     outside = np.flatnonzero(region < 0)
     if len(outside) and max_snap_km > 0:
         hit, km = _snap(lat[outside], lon[outside], geoms, max_snap_km)
@@ -147,11 +148,21 @@ def _points_in_polygons(lat: np.ndarray, lon: np.ndarray, geoms: np.ndarray) -> 
     return np.concatenate(points), np.concatenate(polygons)
 
 
-def _first_per_point(point_ix: np.ndarray, geom_ix: np.ndarray, out: np.ndarray) -> None:
-    """For each point, the smallest geometry index that holds it: write it into ``out``."""
+def _id_rank(shapes: gpd.GeoDataFrame) -> np.ndarray:
+    """Each shape's position in binary order of ``region_id`` (its index when there is no id)."""
+    if "region_id" not in shapes.columns:
+        return np.arange(len(shapes), dtype=np.int64)
+    ids = pl.Series([str(v) for v in shapes["region_id"]], dtype=pl.String)
+    rank = np.empty(len(ids), np.int64)
+    rank[ids.arg_sort().to_numpy()] = np.arange(len(ids))
+    return rank
+
+
+def _first_per_point(point_ix: np.ndarray, geom_ix: np.ndarray, rank: np.ndarray, out: np.ndarray) -> None:
+    """For each point, the geometry of smallest ``rank`` that holds it: write its index into ``out``."""
     if len(point_ix) == 0:
         return
-    order = np.lexsort((geom_ix, point_ix))
+    order = np.lexsort((rank[geom_ix], point_ix))
     p = point_ix[order]
     first = np.r_[True, p[1:] != p[:-1]]
     out[p[first]] = geom_ix[order][first]

@@ -4,11 +4,13 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import polars as pl
 import pytest
 import shapely
+from polars.testing import assert_frame_equal
 
-from harvestmatch.errors import InputError
-from regions.polygons import parse_regions, read_regions
+from harvestmatch.errors import InputError, SchemaError
+from regions.polygons import parse_regions, read_regions, regions_from_stored, regions_to_stored
 
 
 def frame(geoms, ids=None, crs="EPSG:4326", **cols) -> gpd.GeoDataFrame:
@@ -72,3 +74,51 @@ def test_geopackage_round_trip(tmp_path: Path) -> None:
         warnings.simplefilter("error")
         regions = read_regions(path)
     assert regions.hubs.row(0, named=True)["hub_derived"] is False
+
+
+def test_messages_name_the_source_the_caller_gives(tmp_path: Path) -> None:
+    path = tmp_path / "tmp4f2a.geojson"
+    path.write_text("this is not GeoJSON")
+    with pytest.raises(InputError, match=r"^upload\.geojson: cannot read regions"):
+        read_regions(path, source="upload.geojson")
+
+
+def test_stored_regions_round_trip_in_binary_id_order() -> None:
+    odd = shapely.Polygon([(116.123456789012345, 39.98765432109876), (117.1, 39.5), (116.7, 40.333333333333336)])
+    two = shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)])
+    # "B" sorts before "a" and "r10" before "r9" in binary order
+    given = frame([odd, two, shapely.box(5, 5, 6, 6), shapely.box(7, 7, 8, 8)], ids=["a", "r9", "B", "r10"],
+                  hub_lat=[39.9, None, 5.5, 7.5], hub_lon=[116.6, None, 5.5, 7.5])
+    regions = parse_regions(given, source="r")
+    stored = regions_to_stored(regions)
+    assert stored.columns == ["region_id", "geometry", "hub_lat", "hub_lon", "hub_derived"]
+    assert stored.dtypes == [pl.String, pl.String, pl.Float64, pl.Float64, pl.Boolean]
+    assert stored["region_id"].to_list() == ["B", "a", "r10", "r9"]
+    assert stored["hub_derived"].to_list() == [False, False, False, True]
+    back = regions_from_stored(stored.reverse())  # the database may return any order
+    assert_frame_equal(back.hubs, regions.hubs)
+    assert back.shapes["region_id"].tolist() == regions.shapes["region_id"].tolist()
+    assert all(shapely.equals_exact(back.shapes.geometry.values, regions.shapes.geometry.values, tolerance=0))
+    assert back.shapes.crs.to_epsg() == 4326
+    assert_frame_equal(regions_to_stored(back), stored)
+
+
+STORED = {"region_id": "r0", "geometry": shapely.to_geojson(shapely.box(0, 0, 1, 1)), "hub_lat": 0.5, "hub_lon": 0.5, "hub_derived": False}
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        ({"geometry": "not json"}, InputError, "regions: row 1: column 'geometry': expected a polygon as GeoJSON text"),
+        ({"geometry": shapely.to_geojson(shapely.Point(0, 0))}, InputError, "row 1: column 'geometry': not a polygon"),
+        ({"geometry": None}, InputError, "row 1: column 'geometry': empty or missing geometry"),
+        ({"region_id": ""}, InputError, "row 1: column 'region_id': expected a non-empty identifier"),
+        ({"hub_lat": 95.0}, InputError, "row 1: column 'hub_lat': expected degrees from -90 to 90"),
+        ({"hub_derived": ...}, SchemaError, "column 'hub_derived': required column is missing"),
+    ],
+)
+def test_bad_stored_regions(change: dict, error: type[Exception], message: str) -> None:
+    row = {k: v for k, v in {**STORED, **change}.items() if v is not ...}
+    schema = {"region_id": pl.String, "geometry": pl.String, "hub_lat": pl.Float64, "hub_lon": pl.Float64, "hub_derived": pl.Boolean}
+    with pytest.raises(error, match=message):
+        regions_from_stored(pl.DataFrame([row], schema={k: schema[k] for k in row}))

@@ -39,6 +39,19 @@ def test_points_inside_on_borders_and_outside() -> None:
     assert got.snapped_km[0] == 0 and 9 < got.snapped_km[3] < 11 and np.isnan(got.snapped_km[5])
 
 
+@pytest.mark.parametrize("order", ["as_named", "reversed"])
+def test_a_point_held_by_overlapping_regions_goes_to_the_smallest_id(order: str) -> None:
+    """r10 sorts before r9 (binary order); the shapes are not sorted when they reach pooling."""
+    ids = ["r10", "r9", "r11"]
+    boxes = [shapely.box(100, 30, 102, 32), shapely.box(101, 31, 103, 33), shapely.box(100, 31, 103, 31.5)]
+    shapes = gpd.GeoDataFrame({"region_id": ids}, geometry=boxes, crs="EPSG:4326")
+    if order == "reversed":
+        shapes = shapes.iloc[::-1].reset_index(drop=True)
+    # in all three; on the border of r9 inside r10 and r11; only in r9 and r11
+    _, placed = pool(orders_at([(31.2, 101.5), (31.0, 101.5), (31.2, 102.5)]), shapes)
+    assert placed["region_id"].to_list() == ["r10", "r10", "r11"]
+
+
 @given(st.lists(st.tuples(st.floats(29.5, 32.5), st.floats(99.5, 103.5)), min_size=1, max_size=60), st.floats(0, 80))
 def test_every_point_lands_in_at_most_one_region_that_holds_it(points: list[tuple[float, float]], snap: float) -> None:
     shapes = grid()
