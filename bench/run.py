@@ -81,7 +81,7 @@ def harvest_cmd(paths: dict[str, Path], out: Path, *extra: str) -> list[str]:
 
 # --------------------------------------------------------------------------------------------- lp
 def bench_lp(args: argparse.Namespace) -> str:
-    from matcher.cycle import _Day
+    from matcher.day import Day
     from matcher.params import MatchParams
     from regions.lanes import lanes_for_pairs, nearest_offer_pairs
 
@@ -92,7 +92,7 @@ def bench_lp(args: argparse.Namespace) -> str:
     from regions.polygons import read_regions
 
     hubs = read_regions(paths["regions"]).hubs
-    day = _Day.build(offers, demand, hubs, None, DATE)
+    day = Day.build(offers, demand, hubs, None, DATE)
     problem = day.problems[0]
     params = MatchParams()
     # the lane set: every region with its nearest offers, enough pairs for about a million lanes
@@ -184,7 +184,8 @@ def bench_national(args: argparse.Namespace) -> str:
 
 def _resolve_final_networks(paths: dict[str, Path], params: dict) -> float:
     """Solve every product's final lane set once more, alone, timing only the min-cost flow."""
-    from matcher.cycle import _Day, cost_scale
+    from matcher.cycle import cost_scale
+    from matcher.day import Day
     from matcher.fanout import solve_products
     from matcher.flow import solve_flow
     from matcher.params import MatchParams
@@ -192,7 +193,7 @@ def _resolve_final_networks(paths: dict[str, Path], params: dict) -> float:
     from regions.polygons import read_regions
 
     p = MatchParams.from_mapping(params)
-    day = _Day.build(pl.read_parquet(paths["offers"]), pl.read_parquet(paths["demand"]), read_regions(paths["regions"]).hubs, None, DATE)
+    day = Day.build(pl.read_parquet(paths["offers"]), pl.read_parquet(paths["demand"]), read_regions(paths["regions"]).hubs, None, DATE)
     scale = cost_scale(day.max_margin, day.max_nodes, day.max_flow)
     options = SolveOptions(costs=p.costs, scale=scale, k_nearest=p.k_nearest, keep_network=True)
     solutions, _ = solve_products(day.problems, options, workers=p.workers)

@@ -1,8 +1,9 @@
 """The matching cycle: the exact welfare-maximizing allocation of offers to pooled demand, with prices."""
 
-from matcher.cycle import MatchResult, Sources, match
+from matcher.cycle import Sources, match
 from matcher.params import MatchParams
 from matcher.pipeline import CycleResult, compute_cycle
+from matcher.results import MatchResult
 from harvestmatch.errors import HarvestError, InputError, ParameterError, Problem, SchemaError, SolverError
 
 __all__ = [

@@ -16,8 +16,9 @@ from typing import Any
 import polars as pl
 
 from harvestmatch.errors import ParameterError
-from matcher.cycle import MatchResult, Sources, match
+from matcher.cycle import Sources, match
 from matcher.params import MatchParams
+from matcher.results import MatchResult
 from regions.polygons import Regions
 
 

@@ -11,15 +11,18 @@ Reasons for what did not sell (docs/design.md section 3), per offer and per dema
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
 
+from matcher.day import Day
 from matcher.product import NO_LANE, PROFITABLE, UNPROFITABLE, ProductSolution
 
-if TYPE_CHECKING:
-    from matcher.cycle import MatchResult, _Day
+#: how a cycle ended; a solve that cannot prove an optimum raises SolverError instead of returning
+Status = Literal["optimal"]
 
 OFFER_REASONS = ("sold", "partly_sold", "no_feasible_lane", "not_profitable", "outbid", "not_ready", "expired")
 DEMAND_REASONS = ("filled", "partly_filled", "no_feasible_lane", "not_profitable", "outbid")
@@ -32,10 +35,43 @@ OFFER_COLUMNS = ("offer_id", "cooperative_id", "sold_kg", "unsold_kg", "farm_gat
 DEMAND_COLUMNS = ("demand_id", "region_id", "product", "filled_kg", "unmet_kg", "clearing_price", "reason")
 
 
-def assemble(day: _Day, solutions: list[ProductSolution], *, scale: int) -> MatchResult:
-    """Build the result frames and the summary's counts from the per-product solutions."""
-    from matcher.cycle import MatchResult
+@dataclass(frozen=True)
+class MatchResult:
+    """What a cycle produces (docs/design.md section 3).
 
+    Attributes
+    ----------
+    allocations
+        One row per shipped lane (:data:`ALLOCATION_COLUMNS`).
+    offers
+        One row per offer (:data:`OFFER_COLUMNS`).
+    demand
+        One row per demand row (:data:`DEMAND_COLUMNS`).
+    status
+        How the solve ended: always ``"optimal"`` (anything else raises).
+    summary
+        Welfare, kg, counts, lanes, rounds, parameters, seconds per stage; also holds ``status``.
+    """
+
+    allocations: pl.DataFrame
+    offers: pl.DataFrame
+    demand: pl.DataFrame
+    status: Status
+    summary: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The result frames and the summary's counts, before the cycle adds its timings."""
+
+    allocations: pl.DataFrame
+    offers: pl.DataFrame
+    demand: pl.DataFrame
+    counts: Mapping[str, Any]
+
+
+def assemble(day: Day, solutions: list[ProductSolution], *, scale: int) -> Tables:
+    """Build the result frames and the summary's counts from the per-product solutions."""
     n_open, n_rows = day.open_offers.height, day.demand.height
     supply_kg = day.open_offers["quantity_kg"].to_numpy().astype(np.int64)
     demand_kg = day.demand["quantity_kg"].to_numpy().astype(np.int64)
@@ -106,8 +142,7 @@ def assemble(day: _Day, solutions: list[ProductSolution], *, scale: int) -> Matc
     ).sort("demand_id")
 
     welfare = float(np.dot(kg.astype(np.float64), cols["margin"].astype(np.float64)))
-    summary: dict[str, Any] = {
-        "status": "optimal",
+    counts: dict[str, Any] = {
         "welfare": welfare,
         "welfare_scaled": sum(s.objective for s in solutions) / scale,
         "allocated_kg": int(kg.sum()),
@@ -126,7 +161,7 @@ def assemble(day: _Day, solutions: list[ProductSolution], *, scale: int) -> Matc
         "offer_reasons": _counts(offers_out["reason"]),
         "demand_reasons": _counts(demand_out["reason"]),
     }
-    return MatchResult(allocations, offers_out, demand_out, summary)
+    return Tables(allocations, offers_out, demand_out, counts)
 
 
 def _reason(done: np.ndarray, left: np.ndarray, reach: np.ndarray, cleared: tuple[str, str]) -> np.ndarray:

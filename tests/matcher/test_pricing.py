@@ -7,14 +7,15 @@ import polars as pl
 import pytest
 
 from tests.frames import DATE
-from matcher.cycle import _Day, cost_scale
+from matcher.cycle import cost_scale
+from matcher.day import Day
 from matcher.params import MatchParams
 from matcher.product import SolveOptions, solve_product
 from matcher.synthetic import synthetic_day
 
 
 @pytest.fixture(scope="module")
-def day() -> _Day:
+def day() -> Day:
     """Products grown around two towns each and wanted everywhere: far markets that take rounds to find."""
     rng = np.random.default_rng(3)
     ids = [f"r{k:03d}" for k in range(150)]
@@ -22,16 +23,16 @@ def day() -> _Day:
     offers, demand = synthetic_day(n_offers=600, n_products=3, region_ids=ids, region_lat=lat, region_lon=lon,
                                    date=DATE, towns=(2, 2), seed=3)
     hubs = pl.DataFrame({"region_id": ids, "hub_lat": lat, "hub_lon": lon})
-    return _Day.build(offers, demand, hubs, None, DATE)
+    return Day.build(offers, demand, hubs, None, DATE)
 
 
 @pytest.fixture(scope="module")
-def reference(day: _Day) -> list:
+def reference(day: Day) -> list:
     """The default knobs' solutions, which every other setting must match."""
     return _solve(day, lookahead=0.01)
 
 
-def _solve(day: _Day, **knobs):
+def _solve(day: Day, **knobs):
     scale = cost_scale(day.max_margin, day.max_nodes, day.max_flow)
     options = SolveOptions(costs=MatchParams().costs, scale=scale, k_nearest=1, k_best=1, keep_network=True, **knobs)
     return [solve_product(problem, options) for problem in day.problems]
@@ -39,7 +40,7 @@ def _solve(day: _Day, **knobs):
 
 @pytest.mark.parametrize("knobs", [{"lookahead": 0.0}, {"lookahead": 0.2}, {"lookahead": 5.0},
                                    {"lookahead": 0.01, "lanes_per_round": 1, "lanes_per_row": 1}])
-def test_look_ahead_and_caps_reach_the_same_optimum(day: _Day, reference: list, knobs: dict) -> None:
+def test_look_ahead_and_caps_reach_the_same_optimum(day: Day, reference: list, knobs: dict) -> None:
     assert max(s.rounds for s in reference) >= 3, "the instance should need several pricing rounds"
     for ref, sol in zip(reference, _solve(day, **knobs)):
         assert sol.objective == ref.objective
@@ -49,7 +50,7 @@ def test_look_ahead_and_caps_reach_the_same_optimum(day: _Day, reference: list, 
         assert len(np.unique(keys)) == len(keys), "a lane was added twice"
 
 
-def test_look_ahead_takes_fewer_rounds_than_none(day: _Day) -> None:
+def test_look_ahead_takes_fewer_rounds_than_none(day: Day) -> None:
     """Lanes that come within the look-ahead are the ones the next prices make worth adding."""
     none = sum(s.rounds for s in _solve(day, lookahead=0.0))
     some = sum(s.rounds for s in _solve(day, lookahead=0.05))
