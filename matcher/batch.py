@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from matcher.cycle import Sources
-from matcher.io import read_raw_table, write_outputs
+from matcher.io import output_folder_problems, read_raw_table, write_outputs
 from matcher.params import MatchParams
 from matcher.pipeline import compute_cycle
 from matcher.schemas import DEMAND, LANES, OFFERS, ORDERS, PRODUCTS, parse_table
@@ -66,6 +66,7 @@ def run_batch(
         region_set = read_regions(regions)
     except InputError as exc:
         problems += exc.problems
+    problems += output_folder_problems(out)  # said now, not after the solve
     if problems:
         raise InputError(problems)
     regions_done = time.perf_counter()

@@ -39,7 +39,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--regions", required=True, type=Path, help="region polygons (any vector format GDAL reads)")
     m.add_argument("--lanes", type=Path, help="the complete lane list: offer_id, region_id, distance_km [, transit_days, cost_per_kg]")
     m.add_argument("--date", required=True, type=_date, help="the cycle date, YYYY-MM-DD")
-    m.add_argument("--out", required=True, type=Path, help="output folder (created; files in it replaced)")
+    m.add_argument("--out", required=True, type=Path, help="output folder: created, or replaced as a whole when it holds only a previous run's outputs")
     m.add_argument("--config", type=Path, help="TOML file of parameters (top level or a [match] table); options override it")
     for name, (kind, text) in _PARAM_OPTIONS.items():
         m.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)

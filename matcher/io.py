@@ -1,4 +1,5 @@
-"""Files in and out: thin readers around the pure parsers, and an all-or-nothing writer.
+"""Files in and out: thin readers around the pure parsers, and an all-or-nothing writer that
+replaces the output folder as a whole.
 
 Tables are CSV or Parquet, chosen by extension. CSV is read with every column as text so that the
 schema check, not the reader, decides what a bad cell is (and can name it).
@@ -8,8 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -42,24 +43,98 @@ def read_raw_table(path: str | Path) -> pl.DataFrame:
 def write_outputs(
     out_dir: str | Path, tables: Mapping[str, pl.DataFrame], summary: Callable[[], Mapping[str, Any]]
 ) -> list[Path]:
-    """Write every table as CSV and ``summary.json`` into ``out_dir``, all or nothing.
+    """Write every table as CSV and ``summary.json`` as the whole of ``out_dir``, all or nothing.
 
-    Files are written into a temporary folder beside ``out_dir`` and moved into place only when all
-    of them are complete, so a failure never leaves a partial set. ``summary`` is called after the
+    The files are written into a staging folder beside ``out_dir``; when all are complete, the
+    previous folder is renamed aside, the staged one renamed into place, and the previous one
+    removed. So the folder holds exactly this run's files (none left from a run with other inputs),
+    and a failure at any step leaves the previous complete set. ``summary`` is called after the
     tables are written, so that it can report how long that took.
+
+    Raises
+    ------
+    InputError
+        ``out_dir`` exists but does not look like a previous output folder (see
+        :func:`output_folder_problems`); nothing is touched then.
+    OSError
+        The folder cannot be written; the previous one is left as it was.
     """
     out = Path(out_dir)
+    problems = output_folder_problems(out, tables)
+    if problems:
+        raise InputError(problems)
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    staging = _new_folder(out, "staging")
     try:
         for name, frame in tables.items():
             frame.write_csv(staging / name, float_precision=6)
         (staging / "summary.json").write_text(json.dumps(summary(), indent=2, default=str) + "\n", encoding="utf-8")
-        out.mkdir(exist_ok=True)
-        written = []
-        for item in sorted(staging.iterdir()):
-            os.replace(item, out / item.name)
-            written.append(out / item.name)
-        return written
+        aside = _move_aside(out) if out.exists() else None
+        try:
+            os.replace(staging, out)
+        except OSError:
+            if aside is not None:
+                os.replace(aside, out)  # should this fail too, the previous set stays whole in `aside`
+            raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
+    return [out / name for name in sorted([*tables, "summary.json"])]
+
+
+#: every file ``harvest match`` writes; a folder holding anything else is not replaced
+OUTPUT_NAMES = frozenset({"allocations.csv", "offers_out.csv", "demand_out.csv", "demand.csv", "orders_out.csv", "summary.json"})
+
+
+def output_folder_problems(out_dir: str | Path, tables: Mapping[str, pl.DataFrame] | None = None) -> list[Problem]:
+    """Why ``out_dir`` may not be replaced by a run's outputs (none: it is new, empty, or a previous
+    run's output folder).
+
+    Replacing a folder removes what it holds, so only a folder of nothing but output files
+    (:data:`OUTPUT_NAMES` and the names of ``tables``) is replaced: pointing ``--out`` at a home
+    folder or a project checkout is refused, not emptied.
+    """
+    out = Path(out_dir)
+    source = str(out)
+    if out.is_symlink():
+        return [Problem(source, None, None, "is a symbolic link; give the output folder itself")]
+    if not out.exists():
+        return []
+    if not out.is_dir():
+        return [Problem(source, None, None, "exists and is not a folder; give a new folder or a previous output folder")]
+    known = OUTPUT_NAMES | set(tables or ())
+    others = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir() if p.name not in known or not p.is_file())
+    if not others:
+        return []
+    listed = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+    return [
+        Problem(
+            source, None, None,
+            f"is not a previous output folder (it holds {listed}); its contents would be replaced, so give a new or empty folder",
+        )
+    ]
+
+
+def _move_aside(folder: Path) -> Path:
+    """Rename ``folder`` to a new name beside it; return that name."""
+    aside = _new_folder(folder, "previous")
+    try:
+        os.replace(folder, aside)  # a folder may take the name of an empty one (POSIX rename)
+    except OSError:
+        aside.rmdir()
+        raise
+    return aside
+
+
+def _new_folder(beside: Path, kind: str) -> Path:
+    """A new, empty folder beside ``beside`` with a name no one else uses; made with the usual
+    permissions (``tempfile.mkdtemp`` would make it private, and it becomes the output folder)."""
+    for _ in range(100):
+        path = beside.with_name(f".{beside.name}.{kind}-{secrets.token_hex(4)}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"no free name for a {kind} folder beside {beside}")

@@ -355,6 +355,37 @@ def test_empty_tables_sell_nothing_and_write_every_header(
         assert (summary["orders"], summary["pooled_demand_rows"], summary["order_status"]) == (0, 0, {})
 
 
+def test_the_output_folder_holds_only_the_last_runs_files(orders_day: dict[str, Path]) -> None:
+    assert main(order_args(orders_day, "--quiet")) == 0
+    assert {"orders_out.csv", "demand.csv"} <= {p.name for p in orders_day["out"].iterdir()}
+    assert main(args(orders_day, "--quiet")) == 0
+    assert sorted(p.name for p in orders_day["out"].iterdir()) == sorted([*EXPECTED_OUTPUTS, "summary.json"])
+    assert [p.name for p in orders_day["out"].parent.iterdir() if p.name.startswith(".out.")] == []
+
+
+@pytest.mark.parametrize(
+    ("prepare", "message"),
+    [
+        (lambda out: (out.mkdir(), (out / "notes.txt").write_text("mine")), "is not a previous output folder (it holds notes.txt)"),
+        (lambda out: (out.mkdir(), (out / "photos").mkdir(), (out / "summary.json").write_text("{}")),
+         "is not a previous output folder (it holds photos/)"),
+        (lambda out: out.write_text("a file"), "exists and is not a folder"),
+    ],
+    ids=["a-file-of-the-user", "a-subfolder", "a-file-as-out"],
+)
+def test_a_folder_that_is_not_a_previous_output_is_not_replaced(
+    day: dict[str, Path], prepare: Callable[[Path], object], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = day["out"]
+    prepare(out)
+    before = sorted(out.rglob("*")) if out.is_dir() else out.read_text()
+    assert main(args(day)) == 2
+    err = capsys.readouterr().err
+    assert f"error: {out}: {message}" in err
+    assert (sorted(out.rglob("*")) if out.is_dir() else out.read_text()) == before
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".out.")] == []
+
+
 def test_an_unwritable_output_folder_is_one_line_not_a_traceback(day: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     blocker = day["out"].parent / "a-file"
     blocker.write_text("not a folder")
