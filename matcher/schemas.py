@@ -201,7 +201,16 @@ def _as_text(series: pl.Series) -> pl.Series:
 
 
 def _parse(series: pl.Series, column: Column) -> tuple[pl.Series, pl.Series]:
-    """(typed values, mask of bad cells) for one column.
+    """(typed values, mask of bad cells) for one column; an optional column may leave cells empty (a
+    lane's empty ``transit_days`` keeps the computed value)."""
+    value, bad = _parse_cells(series, column)
+    if not column.required:
+        bad = bad & _as_text(series).is_not_null()
+    return value, bad
+
+
+def _parse_cells(series: pl.Series, column: Column) -> tuple[pl.Series, pl.Series]:
+    """(typed values, mask of bad cells) for one column, every cell required.
 
     Text is parsed; a column that is already typed (Parquet) is checked as it is, without a detour
     through strings.

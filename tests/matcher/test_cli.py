@@ -386,6 +386,14 @@ def test_a_folder_that_is_not_a_previous_output_is_not_replaced(
     assert [p.name for p in out.parent.iterdir() if p.name.startswith(".out.")] == []
 
 
+def test_empty_lane_cells_keep_the_computed_values(day: dict[str, Path]) -> None:
+    _with_lanes("offer_id,region_id,distance_km,transit_days,cost_per_kg\no0,r0,10,,\no1,r1,700,3,\n")(day)
+    assert main(args(day, "--lanes", str(day["lanes"]), "--quiet")) == 0
+    lanes = pl.read_csv(day["out"] / "allocations.csv").select("offer_id", "distance_km", "transit_days", "cost_per_kg")
+    # transit_days = ceil(km / 600), cost_per_kg = 0.0005 * km + 0.10 where the cell was empty
+    assert lanes.rows() == [("o0", 10.0, 1, pytest.approx(0.105)), ("o1", 700.0, 3, pytest.approx(0.45))]
+
+
 def test_an_unwritable_output_folder_is_one_line_not_a_traceback(day: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     blocker = day["out"].parent / "a-file"
     blocker.write_text("not a folder")
