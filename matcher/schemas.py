@@ -3,7 +3,13 @@
 :func:`parse_table` turns a raw frame (every column as read, often all strings) into a typed one, or
 raises :class:`~harvestmatch.errors.SchemaError` / :class:`~harvestmatch.errors.InputError` listing every defect:
 one :class:`~harvestmatch.errors.Problem` per bad cell, naming the table, the row and the column. Extra
-columns are kept and ignored. Identifiers are strings; quantities whole kilograms; dates ISO 8601.
+columns are kept and ignored. :func:`parse_records` does the same for decoded JSON records (a request
+body), checking each value's JSON type first and then handing the frame to :func:`parse_table`, so a
+file and a body meet the same rules and messages.
+
+One set of limits: identifiers at most :data:`MAX_ID_CHARS` characters, names at most
+:data:`MAX_TEXT_CHARS`, neither empty nor holding NUL; grades exactly ``A``, ``B`` or ``C``;
+quantities whole kilograms; dates ISO 8601.
 """
 
 from __future__ import annotations
@@ -26,6 +32,12 @@ MAX_LISTED = 10
 
 #: no quantity in kg may reach this (a billion tonnes): it keeps every integer sum far from overflow
 MAX_KG = 10**12
+
+#: the longest identifier (offer, cooperative, order, demand row, region), in characters
+MAX_ID_CHARS = 64
+
+#: the longest name (product), in characters
+MAX_TEXT_CHARS = 100
 
 
 @dataclass(frozen=True)
@@ -96,8 +108,8 @@ _DTYPES: dict[Kind, pl.DataType] = {
 }
 
 _EXPECTED: dict[Kind, str] = {
-    "id": "a non-empty identifier without NUL characters",
-    "text": "a non-empty name without NUL characters",
+    "id": f"a non-empty identifier of at most {MAX_ID_CHARS} characters without NUL characters",
+    "text": f"a non-empty name of at most {MAX_TEXT_CHARS} characters without NUL characters",
     "grade": "one of " + ", ".join(GRADES),
     "kg": "a whole number of kg greater than 0",
     "days": "a whole number of 0 or more",
@@ -157,6 +169,88 @@ def parse_table(raw: pl.DataFrame, schema: Sequence[Column], *, source: str, key
     return out.select(names + [c for c in out.columns if c not in names])
 
 
+def parse_records(
+    records: object,
+    schema: Sequence[Column],
+    *,
+    source: str,
+    key: str | None = None,
+    extra: Sequence[Column] = (),
+) -> pl.DataFrame:
+    """Check and type decoded JSON records (a request body) against a schema, as :func:`parse_table`
+    does a file.
+
+    Each record must be an object whose fields are columns of ``schema`` or ``extra``, each value of
+    the JSON type its column takes: whole kg and days are JSON integers; amounts, coordinates and km
+    JSON numbers; identifiers, names, grades, dates and timestamps JSON strings (so ``true`` is never
+    a number and ``"100"`` not one). Then the frame is built with those types, never inferred from the
+    values, and goes through :func:`parse_table`, so every domain rule and message is the one a CSV
+    file gets.
+
+    Parameters
+    ----------
+    records
+        The decoded JSON: a list of objects.
+    schema
+        The table's columns, as for :func:`parse_table`.
+    source
+        The name used in messages; rows are 1-based positions in the list.
+    key
+        A column whose values must be unique.
+    extra
+        Further columns a record may carry, checked the same way (after the schema's in the result).
+
+    Returns
+    -------
+    polars.DataFrame
+        The required columns and the optional ones some record gives, typed as :func:`parse_table`
+        types them.
+
+    Raises
+    ------
+    InputError
+        One problem per record that is not an object, per unknown field, per value of the wrong JSON
+        type, missing or null where required, and every problem :func:`parse_table` finds in the rest.
+    """
+    columns = [*schema, *extra]
+    if not isinstance(records, list):
+        raise InputError(Problem(source, None, None, f"expected a JSON array of objects, got {_json_kind(records)}"))
+    known = {c.name: c for c in columns}
+    allowed = ", ".join(known)
+    present = {name for item in records if isinstance(item, dict) for name in item}
+    wanted = [c for c in columns if c.required or c.name in present]
+    values: dict[str, list[object]] = {c.name: [None] * len(records) for c in wanted}
+    wrong: dict[str | None, list[Problem]] = {}
+    # decoded JSON is Python objects already, and its types can only be told one value at a time
+    for row, item in enumerate(records, start=1):
+        if not isinstance(item, dict):
+            wrong.setdefault(None, []).append(Problem(source, row, None, f"expected a JSON object, got {_json_kind(item)}"))
+            continue
+        for name in item:
+            if name not in known:
+                wrong.setdefault(name, []).append(Problem(source, row, name, f"unknown field {name!r} (allowed: {allowed})"))
+        for column in wanted:
+            cell, ok = _json_cell(item.get(column.name), column)
+            if ok:
+                values[column.name][row - 1] = cell
+            else:
+                got = "nothing (the field is missing)" if column.name not in item else _json_shown(item[column.name])
+                wrong.setdefault(column.name, []).append(
+                    Problem(source, row, column.name, f"expected {_EXPECTED[column.kind]}, got {got}")
+                )
+    frame = pl.DataFrame([pl.Series(c.name, values[c.name], dtype=_JSON_DTYPES[c.kind]) for c in wanted])
+    problems = [p for listed in wrong.values() for p in _capped(listed, source)]
+    if not problems:
+        return parse_table(frame, columns, source=source, key=key)
+    # cells already refused were left empty: parse_table would only say so again
+    seen = {(p.row, p.column) for p in problems} | {(p.row, c.name) for p in wrong.get(None, []) for c in wanted}
+    try:
+        parse_table(frame, columns, source=source, key=key)
+    except InputError as exc:
+        problems += [p for p in exc.problems if (p.row, p.column) not in seen]
+    raise InputError(sorted(problems, key=_order))
+
+
 def dtypes(schema: Sequence[Column]) -> dict[str, pl.DataType]:
     """Every column of ``schema`` (optional ones too) and the type :func:`parse_table` gives it."""
     return {c.name: _DTYPES[c.kind] for c in schema}
@@ -184,6 +278,63 @@ def duplicate_problems(frame: pl.DataFrame, key: str | list[str], source: str) -
     if dup.height > MAX_LISTED:
         problems.append(Problem(source, None, label, f"... and {dup.height - MAX_LISTED} more duplicate rows"))
     return problems
+
+
+#: the type a JSON value of each kind is held in before parse_table checks it (dates still as text)
+_JSON_DTYPES: dict[Kind, pl.DataType] = {
+    kind: pl.String() if kind in ("date", "timestamp") else dtype for kind, dtype in _DTYPES.items()
+}
+
+_INT64 = 2**63
+
+
+def _json_cell(value: object, column: Column) -> tuple[object, bool]:
+    """(the value as its column holds it, whether its JSON type fits); null fits optional columns only."""
+    if value is None:
+        return None, not column.required
+    kind = column.kind
+    if isinstance(value, bool):  # a bool is an int in Python, never a number in the contract
+        return None, False
+    if kind in ("kg", "days"):
+        return (value, True) if isinstance(value, int) and -_INT64 <= value < _INT64 else (None, False)
+    if kind in ("money", "lat", "lon", "km"):
+        if not isinstance(value, (int, float)):
+            return None, False
+        try:
+            return float(value), True
+        except OverflowError:  # an integer beyond any float
+            return None, False
+    return (value, True) if isinstance(value, str) else (None, False)
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    return _json_shown(value)
+
+
+def _json_shown(value: object) -> str:
+    """A JSON value as messages show it: strings quoted as parse_table quotes them, the rest as JSON."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return _json_kind(value)
+    if isinstance(value, str):
+        return repr(value if len(value) <= 80 else value[:77] + "...")
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _capped(problems: list[Problem], source: str) -> list[Problem]:
+    """At most :data:`MAX_LISTED` problems of one column, and a line counting the rest."""
+    if len(problems) <= MAX_LISTED:
+        return problems
+    rest = len(problems) - MAX_LISTED
+    return [*problems[:MAX_LISTED], Problem(source, None, problems[0].column, f"... and {rest} more rows with bad values")]
 
 
 def _show(row: dict[str, object], keys: list[str]) -> str:
@@ -227,9 +378,11 @@ def _parse_cells(series: pl.Series, column: Column) -> tuple[pl.Series, pl.Serie
     text = _as_text(series)
     if kind in ("id", "text"):
         value = text
-        bad = value.is_null() | value.str.contains("\x00", literal=True).fill_null(False)
+        longest = MAX_ID_CHARS if kind == "id" else MAX_TEXT_CHARS
+        nul = value.str.contains("\x00", literal=True).fill_null(False)
+        bad = value.is_null() | nul | (value.str.len_chars() > longest).fill_null(False)
     elif kind == "grade":
-        value = text.str.to_uppercase()
+        value = text  # exactly A, B or C: the same rule for CSV, Parquet and JSON, no case folding
         bad = value.is_null() | ~value.is_in(list(GRADES))
     elif kind == "date":
         value = text.str.to_date("%Y-%m-%d", strict=False)
