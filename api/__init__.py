@@ -3,34 +3,51 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from api import errors
-from api.db import Database
+from api.db import Database, default_url
 
-#: request bodies larger than this are refused with 413
+#: request bodies larger than this are refused with 413 (region files have their own limit)
 MAX_BODY_BYTES = 16 * 2**20
+#: region files (GeoJSON, GeoPackage) may be this large; they are streamed to disk, not held in memory
+MAX_REGIONS_BYTES = 512 * 2**20
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: configuration, database, blueprints, error handlers.
+    """Build the app: configuration, database, blueprints, error handlers, and (if asked) a worker.
 
-    The database is ``HARVEST_DATABASE_URL`` when set (PostgreSQL in production), else a SQLite file in
-    the instance folder; ``test_config`` overrides both. The schema is migrated to the newest revision
-    on start unless ``HARVEST_AUTO_MIGRATE=0`` (then run ``harvest db upgrade`` before starting).
+    Configuration (``test_config`` overrides each):
+
+    - ``DATABASE_URL``: ``HARVEST_DATABASE_URL``, else a SQLite file in the data directory
+      (``HARVEST_DATA_DIR``, else ``~/.local/share/harvestmatch``).
+    - ``AUTO_MIGRATE``: migrate the schema to the newest revision on start, unless
+      ``HARVEST_AUTO_MIGRATE=0`` (then run ``harvest db upgrade`` first).
+    - ``CYCLE_PARAMS``: the cycle parameters every cycle starts from (those of ``harvest match``), from
+      the TOML file ``HARVEST_CONFIG`` when set; a ``POST /cycles`` may override them.
+    - ``WORKER``: start a cycle worker in a thread beside the app (``harvest serve`` does, unless
+      ``--no-worker``); ``WORKER_LEASE_SECONDS``, ``WORKER_POLL_SECONDS`` tune it.
+    - ``CYCLE_DATE_WINDOW_DAYS``: a cycle dated further than this from today needs
+      ``"confirm_far_date": true`` (default 7).
     """
-    app = Flask(__name__, instance_relative_config=True)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    from matcher.params import MatchParams
+
+    app = Flask(__name__)
     app.config.from_mapping(
-        DATABASE_URL=os.environ.get("HARVEST_DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'harvest.db'}",
+        DATABASE_URL=default_url(),
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        MAX_REGIONS_BYTES=MAX_REGIONS_BYTES,
+        AUTO_MIGRATE=os.environ.get("HARVEST_AUTO_MIGRATE", "1") != "0",
+        CYCLE_PARAMS=MatchParams.from_toml(os.environ["HARVEST_CONFIG"]) if os.environ.get("HARVEST_CONFIG") else MatchParams(),
+        CYCLE_DATE_WINDOW_DAYS=7,
+        WORKER=False,
+        WORKER_LEASE_SECONDS=30.0,
+        WORKER_POLL_SECONDS=1.0,
     )
     if test_config:
         app.config.from_mapping(test_config)
-    app.config.setdefault("AUTO_MIGRATE", os.environ.get("HARVEST_AUTO_MIGRATE", "1") != "0")
     db = Database(app.config["DATABASE_URL"])
     if app.config["AUTO_MIGRATE"]:
         from api.migrate import upgrade
@@ -38,9 +55,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         upgrade(db)
     app.extensions["harvest_db"] = db
 
-    from api import cycles, health, offers, openapi, orders, regions_api
+    from api import cycles, health, offers, openapi, orders, products, regions_api
 
-    for blueprint in (health.bp, openapi.bp, offers.bp, orders.bp, regions_api.bp, cycles.bp):
+    for blueprint in (health.bp, openapi.bp, offers.bp, orders.bp, products.bp, regions_api.bp, cycles.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
+    if app.config["WORKER"]:
+        from api.worker import Worker
+
+        worker = Worker(db, lease_seconds=app.config["WORKER_LEASE_SECONDS"], poll_seconds=app.config["WORKER_POLL_SECONDS"])
+        worker.start()
+        app.extensions["harvest_worker"] = worker
     return app

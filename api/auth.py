@@ -1,6 +1,6 @@
 """API keys and roles: ``Authorization: Bearer <key>`` (or ``X-API-Key``) on every resource.
 
-A missing or unknown key is 401; a known key whose role may not use the resource is 403; a key asking
+A missing, unknown or revoked key is 401; a known key whose role may not use the resource is 403; a key asking
 for another cooperative's offer gets 404, so that it learns nothing of it.
 """
 
@@ -26,6 +26,16 @@ class Caller:
     key_id: int
     role: str
     cooperative_id: str | None
+    buyer_id: str | None = None
+
+    @property
+    def owner(self) -> str:
+        """Who the key speaks for: its cooperative, its buyer, or (planner, operator) the key itself."""
+        if self.cooperative_id:
+            return f"cooperative:{self.cooperative_id}"
+        if self.buyer_id:
+            return f"buyer:{self.buyer_id}"
+        return f"key:{self.key_id}"
 
 
 def requires(*roles: str) -> Callable[[F], F]:
@@ -55,4 +65,6 @@ def _authenticate() -> Caller:
         row = session.scalars(select(ApiKey).where(ApiKey.key_hash == hash_key(key))).first()
         if row is None:
             raise ApiError(401, "Unauthorized", "unknown API key")
-        return Caller(row.id, row.role, row.cooperative_id)
+        if row.revoked_at is not None:
+            raise ApiError(401, "Unauthorized", "this API key was revoked")
+        return Caller(row.id, row.role, row.cooperative_id, row.buyer_id)

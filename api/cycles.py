@@ -1,8 +1,14 @@
-"""Cycles: the operator runs the day's matching; everyone reads the results they may see.
+"""Cycles: the operator queues the day's matching; everyone reads the results they may see.
 
-``POST /cycles`` queues a run for a date and answers 202 at once; the run goes on in the background
-(``queued`` -> ``running`` -> ``done`` or ``failed`` with the reason). One current result per date: a
-second run of a done date needs ``"rerun": true`` and keeps the earlier result as history.
+``POST /cycles`` queues a cycle and answers 202 at once; a worker (:mod:`api.worker`) claims it from the
+database and runs it (``queued`` -> ``running`` -> ``done`` or ``failed`` with the reason). One cycle
+is queued or running at a time, and a date has one current result: a second run of a done date needs
+``"rerun": true`` and keeps the earlier result as history. A date further than the configured window
+from today needs ``"confirm_far_date": true``: a mistyped year should not sell today's offers.
+
+Who sees what: the operator and planners every cycle; a cooperative the cycles that had its offers,
+a buyer those that had its orders. A failed cycle's ``reason`` is for everyone; its ``detail`` (the
+exception) only for the operator.
 """
 
 from __future__ import annotations
@@ -10,50 +16,64 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from dataclasses import asdict
 from typing import Any
 
 import polars as pl
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import select
 
-from api import runner
+from api import jobs
 from api.auth import Caller, requires
 from api.db import Database
 from api.errors import ApiError
-from api.models import Allocation, Cycle, DemandRow, Offer, Region
-from api.requests import iso, where_args
+from api.models import Allocation, Cycle, DemandRow, Offer, OfferResult, OrderFill, Region
+from api.requests import after_arg, int_arg, iso, json_body, where_args
+from harvestmatch.errors import ParameterError
+from matcher.params import MatchParams
 
 bp = Blueprint("cycles", __name__, url_prefix="/cycles")
 
+#: the most result rows one JSON page holds (CSV and Parquet give the whole table)
+MAX_PAGE = 10_000
+
 
 class CycleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A cycle to queue. ``params`` override the service's cycle parameters (those of ``harvest match``)."""
 
-    date: dt.date
-    rerun: bool = False
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    date: dt.date = Field(description="the cycle date, YYYY-MM-DD")
+    rerun: StrictBool = False
+    confirm_far_date: StrictBool = False
+    params: dict[str, Any] = Field(default_factory=dict)
 
 
 @bp.post("")
 @requires("operator")
 def run_cycle() -> Response:
-    body = CycleIn.model_validate(request.get_json(silent=True) or {})
+    if request.mimetype != "application/json":
+        raise ApiError(415, "Unsupported Media Type", "send application/json")
+    if not isinstance(json_body(), dict):  # also refuses duplicate keys and malformed JSON
+        raise ApiError(422, "Invalid request body", 'expected an object such as {"date": "2026-11-23"}')
+    # strict, from the JSON itself: "rerun": "yes" or 1 is not a boolean
+    body = CycleIn.model_validate_json(request.get_data(cache=True))
+    window = current_app.config["CYCLE_DATE_WINDOW_DAYS"]
+    today = dt.datetime.now(dt.UTC).date()
+    if abs((body.date - today).days) > window and not body.confirm_far_date:
+        raise ApiError(
+            422, "Invalid request body",
+            errors=[{"path": "date", "message": f"{body.date} is more than {window} days from today ({today}); send 'confirm_far_date': true if it is meant"}],
+        )
+    params = _params(body.params)
     db: Database = current_app.extensions["harvest_db"]
+    cycle_id = jobs.enqueue(db, body.date, rerun=body.rerun, params=params)
+    worker = current_app.extensions.get("harvest_worker")
+    if worker is not None:
+        worker.wake()
     with db.session() as session:
-        busy = session.scalars(select(Cycle).where(Cycle.status.in_(["queued", "running"]))).first()
-        if busy is not None:
-            raise ApiError(409, "Conflict", f"cycle {busy.id} for {busy.date} is {busy.status}; wait for it")
-        done = session.scalars(
-            select(Cycle).where(Cycle.date == body.date, Cycle.status == "done", Cycle.superseded_by.is_(None))
-        ).first()
-        if done is not None and not body.rerun:
-            raise ApiError(409, "Conflict", f"{body.date} already has cycle {done.id}; send 'rerun': true to run it again")
-        cycle = Cycle(date=body.date, status="queued")
-        session.add(cycle)
-        session.flush()
-        cycle_id = cycle.id
-        payload = cycle_json(cycle)
-    runner.start(current_app._get_current_object(), cycle_id)  # type: ignore[attr-defined]
+        payload = cycle_json(_cycle(session, cycle_id), g.caller)
     response = jsonify(payload)
     response.status_code = 202
     response.headers["Location"] = f"/cycles/{cycle_id}"
@@ -61,12 +81,28 @@ def run_cycle() -> Response:
 
 
 @bp.get("")
-@requires("planner", "operator")
+@requires("cooperative", "buyer", "planner", "operator")
 def list_cycles() -> Response:
+    """Cycles, newest first, in pages (``limit``, ``after``: the last id of the previous page)."""
+    caller: Caller = g.caller
+    limit = int_arg("limit", 100, 1, 1000)
+    query = select(Cycle)
+    if caller.role == "cooperative":
+        query = query.where(Cycle.id.in_(select(OfferResult.cycle_id).where(OfferResult.cooperative_id == caller.cooperative_id)))
+    elif caller.role == "buyer":
+        query = query.where(Cycle.id.in_(select(OrderFill.cycle_id).where(OrderFill.buyer_id == caller.buyer_id)))
+    raw = request.args.get("after")
+    if raw:
+        try:
+            query = query.where(Cycle.id < int(raw))
+        except ValueError:
+            raise ApiError(422, "Invalid query", errors=[{"path": "after", "message": f"expected a cursor from 'next', got {raw!r}"}]) from None
+    query = where_args(query, {"status": Cycle.status})
     db: Database = current_app.extensions["harvest_db"]
     with db.session() as session:
-        rows = session.scalars(select(Cycle).order_by(Cycle.id.desc()).limit(200))
-        return jsonify({"items": [cycle_json(c) for c in rows]})
+        rows = list(session.scalars(query.order_by(Cycle.id.desc()).limit(limit + 1)))
+        more = len(rows) > limit
+        return jsonify({"items": [cycle_json(c, caller) for c in rows[:limit]], "next": str(rows[limit - 1].id) if more else None})
 
 
 @bp.get("/<int(max=2147483647):cycle_id>")
@@ -74,49 +110,53 @@ def list_cycles() -> Response:
 def read(cycle_id: int) -> Response:
     db: Database = current_app.extensions["harvest_db"]
     with db.session() as session:
-        return jsonify(cycle_json(_cycle(session, cycle_id)))
+        return jsonify(cycle_json(_cycle(session, cycle_id), g.caller))
 
 
 @bp.get("/<int(max=2147483647):cycle_id>/allocations")
 @requires("cooperative", "planner", "operator")
 def allocations(cycle_id: int) -> Response:
-    """Shipped lanes; a cooperative sees only its own. ``format=json`` (default), ``csv`` or ``parquet``."""
+    """Shipped lanes; a cooperative sees only its own. ``format=json`` (pages), ``csv`` or ``parquet``."""
     caller: Caller = g.caller
-    query = select(Allocation).where(Allocation.cycle_id == cycle_id).order_by(Allocation.offer_id, Allocation.demand_id)
+    query = select(Allocation).where(Allocation.cycle_id == cycle_id)
     filters: dict[str, Any] = {"region_id": Allocation.region_id, "product": Allocation.product}
     if caller.role == "cooperative":
         query = query.where(Allocation.cooperative_id == caller.cooperative_id)
     else:
         filters["cooperative_id"] = Allocation.cooperative_id
-    return _table(cycle_id, where_args(query, filters), "allocations")
+    return _table(cycle_id, where_args(query, filters), Allocation.id, "allocations", drop=("id", "cycle_id"))
 
 
 @bp.get("/<int(max=2147483647):cycle_id>/prices")
 @requires("cooperative", "buyer", "planner", "operator")
 def prices(cycle_id: int) -> Response:
     """Regional clearing prices: one entry per pooled demand row."""
-    query = select(DemandRow).where(DemandRow.cycle_id == cycle_id).order_by(DemandRow.demand_id)
-    return _table(cycle_id, where_args(query, {"region_id": DemandRow.region_id, "product": DemandRow.product}), "prices")
+    query = select(DemandRow).where(DemandRow.cycle_id == cycle_id)
+    query = where_args(query, {"region_id": DemandRow.region_id, "product": DemandRow.product})
+    return _table(cycle_id, query, DemandRow.demand_id, "prices", drop=("cycle_id",))
 
 
 @bp.get("/<int(max=2147483647):cycle_id>/shipments")
 @requires("planner", "operator")
 def shipments(cycle_id: int) -> Response:
-    """Shipped lanes as GeoJSON LineStrings from each offer to its region's hub."""
+    """Shipped lanes as GeoJSON LineStrings from each offer to its region's hub, in pages."""
     db: Database = current_app.extensions["harvest_db"]
+    limit = int_arg("limit", 1000, 1, MAX_PAGE)
     query = (
         select(
-            Allocation.offer_id, Allocation.demand_id, Allocation.region_id, Allocation.product, Allocation.quantity_kg,
+            Allocation.id, Allocation.offer_id, Allocation.demand_id, Allocation.region_id, Allocation.product, Allocation.quantity_kg,
             Allocation.distance_km, Allocation.transit_days, Offer.lat, Offer.lon, Region.hub_lat, Region.hub_lon,
         )
         .join(Offer, Offer.offer_id == Allocation.offer_id)
         .join(Region, Region.region_id == Allocation.region_id)
         .where(Allocation.cycle_id == cycle_id)
-        .order_by(Allocation.offer_id, Allocation.demand_id)
     )
+    query = after_arg(where_args(query, {"region_id": Allocation.region_id, "product": Allocation.product}), Allocation.id, integer=True)
     with db.session() as session:
         _done(_cycle(session, cycle_id))
-        rows = session.execute(query).all()
+        rows = session.execute(query.order_by(Allocation.id).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
     features = [
         {
             "type": "Feature",
@@ -128,22 +168,41 @@ def shipments(cycle_id: int) -> Response:
         }
         for r in rows
     ]
-    response = jsonify({"type": "FeatureCollection", "features": features})
+    response = jsonify({"type": "FeatureCollection", "features": features, "next": str(rows[-1].id) if more else None})
     response.content_type = "application/geo+json"
     return response
 
 
-def cycle_json(c: Cycle) -> dict[str, Any]:
-    return {
+def cycle_json(c: Cycle, caller: Caller) -> dict[str, Any]:
+    body = {
         "id": c.id,
         "date": c.date.isoformat(),
         "status": c.status,
+        "rerun": c.rerun,
+        "current": c.current == 1,
         "reason": c.reason,
         "superseded_by": c.superseded_by,
+        "attempt": c.attempt,
+        "created_at": iso(c.created_at),
         "snapshot_at": iso(c.snapshot_at) if c.snapshot_at else None,
         "finished_at": iso(c.finished_at) if c.finished_at else None,
+        "params": json.loads(c.params) if c.params else None,
         "summary": json.loads(c.summary) if c.summary else None,
     }
+    if caller.role == "operator":
+        body["detail"] = c.detail
+        body["lease_owner"] = c.lease_owner
+    return body
+
+
+def _params(given: dict[str, Any]) -> MatchParams:
+    base: MatchParams = current_app.config["CYCLE_PARAMS"]
+    try:
+        return MatchParams.from_mapping({**asdict(base), **given})
+    except ParameterError as exc:
+        raise ApiError(422, "Invalid request body", errors=[{"path": "params", "message": str(exc)}]) from None
+    except TypeError as exc:
+        raise ApiError(422, "Invalid request body", errors=[{"path": "params", "message": str(exc)}]) from None
 
 
 def _cycle(session: Any, cycle_id: int) -> Cycle:
@@ -158,25 +217,41 @@ def _done(cycle: Cycle) -> None:
         raise ApiError(409, "Conflict", f"cycle {cycle.id} is {cycle.status}; results come when it is done")
 
 
-def _table(cycle_id: int, query: Any, name: str) -> Response:
-    """A done cycle's result rows, read in bulk, as JSON, CSV or Parquet (``format``)."""
+def _table(cycle_id: int, query: Any, key: Any, name: str, *, drop: tuple[str, ...]) -> Response:
+    """A done cycle's result rows as JSON pages (``limit``, ``after``), or whole as CSV or Parquet."""
     db: Database = current_app.extensions["harvest_db"]
+    fmt = request.args.get("format", "json")
+    if fmt not in ("json", "csv", "parquet"):
+        raise ApiError(422, "Invalid query", errors=[{"path": "format", "message": f"expected json, csv or parquet, got {fmt!r}"}])
     with db.session() as session:
         _done(_cycle(session, cycle_id))
-    with db.engine.connect() as conn:
-        frame = pl.read_database(query, conn)
-    frame = frame.drop([c for c in ("id", "cycle_id") if c in frame.columns])
-    name = f"{name}-{cycle_id}"
-    fmt = request.args.get("format", "json")
+        more = False
+        if fmt == "json":
+            limit = int_arg("limit", 1000, 1, MAX_PAGE)
+            query = after_arg(query, key, integer=key is Allocation.id).order_by(key).limit(limit + 1)
+        else:
+            query = query.order_by(key)
+        rows = session.scalars(query).all()
+        if fmt == "json":
+            more = len(rows) > limit
+            rows = rows[:limit]
+        columns = [c.key for c in key.class_.__table__.columns if c.key not in drop]
+        records = [{c: getattr(r, c) for c in columns} for r in rows]
+        cursor = str(getattr(rows[-1], key.key)) if more else None
     if fmt == "json":
-        return jsonify({"items": frame.to_dicts()})
+        return jsonify({"items": records, "next": cursor})
+    frame = pl.DataFrame(records, schema={c: _dtype(key.class_.__table__.columns[c]) for c in columns}, orient="row")
     if fmt == "csv":
         response = Response(frame.write_csv(), mimetype="text/csv")
-    elif fmt == "parquet":
+    else:
         buffer = io.BytesIO()
         frame.write_parquet(buffer)
         response = Response(buffer.getvalue(), mimetype="application/vnd.apache.parquet")
-    else:
-        raise ApiError(422, "Invalid query", errors=[{"path": "format", "message": f"expected json, csv or parquet, got {fmt!r}"}])
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}-{cycle_id}.{fmt}"'
     return response
+
+
+def _dtype(column: Any) -> pl.DataType:
+    """A result column's polars type, from the table's own type (never inferred from rows)."""
+    python = column.type.python_type
+    return {int: pl.Int64(), float: pl.Float64(), str: pl.String()}[python]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -60,3 +60,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         return problem(exc.code or 500, exc.name, exc.description)
+
+    @app.errorhandler(Exception)
+    def _internal(exc: Exception) -> Response:
+        # the details (a traceback, server paths) go to the log, never to the caller
+        app.logger.exception("internal error on %s %s", request.method, request.path)
+        return problem(500, "Internal Server Error", "the service failed on this request; its log has the details")

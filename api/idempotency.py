@@ -1,6 +1,10 @@
 """Creation that a client may retry: with an ``Idempotency-Key`` header, a POST stores its answer with
-its rows in one transaction, and a retry of the same request gets that answer back (a different
-request under the same key is refused)."""
+its rows in one transaction, and a retry of the same request gets that answer back.
+
+A key is scoped to who sends it (the key's cooperative or buyer, so a rotated key still replays),
+the method and the path: the same key on ``POST /orders`` after ``POST /offers`` is a new request.
+The same key with a different body on the same path is refused (422).
+"""
 
 from __future__ import annotations
 
@@ -29,10 +33,13 @@ def create(caller: Caller, make: Callable[[], tuple[list[Base], Any]], *, status
             return replay
     rows, payload = make()
     try:
-        with db.session() as session:
+        with db.write() as session:
             session.add_all(rows)
             if key is not None:
-                session.add(IdempotentRequest(api_key_id=caller.key_id, key=key, request_hash=digest, status=status, body=json.dumps(payload)))
+                session.add(
+                    IdempotentRequest(owner=caller.owner, method=request.method, path=request.path, key=key,
+                                      request_hash=digest, status=status, body=json.dumps(payload))
+                )
     except IntegrityError:
         # a concurrent retry with the same key stored its answer first: replay it
         replay = _replay(db, caller, key, digest) if key is not None else None
@@ -45,14 +52,19 @@ def create(caller: Caller, make: Callable[[], tuple[list[Base], Any]], *, status
 
 
 def _replay(db: Database, caller: Caller, key: str, digest: str) -> Response | None:
-    if len(key) > 200 or not key.strip():
+    if len(key) > 200 or not key.strip() or "\x00" in key:
         raise ApiError(422, "Invalid header", "Idempotency-Key must be 1 to 200 characters")
+    if len(request.path) > 200:
+        raise ApiError(404, "Not Found", "no such resource")
     with db.session() as session:
-        seen = session.get(IdempotentRequest, (caller.key_id, key))
+        seen = session.get(IdempotentRequest, (caller.owner, request.method, request.path, key))
         if seen is None:
             return None
         if seen.request_hash != digest:
-            raise ApiError(422, "Idempotency-Key reused", "this Idempotency-Key was used with a different request")
+            raise ApiError(
+                422, "Idempotency-Key reused",
+                f"this Idempotency-Key was already used on {request.method} {request.path} with a different body; use a new key for a new request",
+            )
         response = Response(seen.body, status=seen.status, mimetype="application/json")
         response.headers["Idempotent-Replayed"] = "true"
         return response

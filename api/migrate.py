@@ -20,8 +20,25 @@ def config(db: Database) -> Config:
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the database to ``revision`` (the newest by default); a no-op when it is there."""
+    """Bring the database to ``revision`` (the newest by default); a no-op when it is there.
+
+    On SQLite, a revision that changes a table rebuilds it (Alembic's batch mode), which foreign keys
+    would forbid: they are switched off for the migration (outside its transaction, as SQLite
+    requires), checked after it, and switched on again.
+    """
     cfg = config(db)
-    with db.engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+    with db.engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        if db.sqlite:
+            raw.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, revision)
+            if db.sqlite:
+                broken = raw.execute("PRAGMA foreign_key_check").fetchall()  # type: ignore[union-attr]
+                if broken:
+                    raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {broken[:5]}")
+        finally:
+            if db.sqlite:
+                raw.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]

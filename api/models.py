@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -29,12 +29,19 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     role: Mapped[str] = mapped_column(String(16), nullable=False)
     cooperative_id: Mapped[str | None] = mapped_column(String(64))
+    #: the buyer a buyer key speaks for: a new key for the same buyer sees the same orders
+    buyer_id: Mapped[str | None] = mapped_column(String(64))
     label: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, nullable=False)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Offer(Base):
-    """A harvest offer posted by a cooperative; ``remaining_kg`` shrinks as cycles sell it."""
+    """A harvest offer posted by a cooperative; ``remaining_kg`` shrinks as cycles sell it.
+
+    ``status`` is ``open``, ``withdrawn`` or ``sold_out``: whether an offer is ready or expired is a
+    fact of the date a cycle asks about (``ready_date``, ``shelf_life_days``), never stored.
+    """
 
     __tablename__ = "offers"
 
@@ -49,6 +56,8 @@ class Offer(Base):
     ready_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
     shelf_life_days: Mapped[int] = mapped_column(Integer, nullable=False)
     ask_per_kg: Mapped[float] = mapped_column(Float, nullable=False)
+    #: the cooperative's own reference for the offer (a lot number, a field), shown back, never matched on
+    reference: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="open")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, nullable=False)
     withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -57,11 +66,14 @@ class Offer(Base):
 
 
 class IdempotentRequest(Base):
-    """The stored answer to a POST made with an ``Idempotency-Key``, replayed to a retry."""
+    """The stored answer to a POST made with an ``Idempotency-Key``, replayed to a retry. A key is
+    scoped to its caller (the key's owner), the method and the path."""
 
-    __tablename__ = "idempotent_requests"
+    __tablename__ = "idempotency_keys"
 
-    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(80), primary_key=True)
+    method: Mapped[str] = mapped_column(String(8), primary_key=True)
+    path: Mapped[str] = mapped_column(String(200), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     status: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -70,12 +82,18 @@ class IdempotentRequest(Base):
 
 
 class Order(Base):
-    """A buyer's (or pickup point's) order; pooled into regional demand by the next cycle."""
+    """A buyer's (or pickup point's) order; pooled into regional demand by the next cycle.
+
+    ``status`` is ``pending`` until a cycle takes it (then its fill: ``filled``, ``partly_filled``,
+    ``unfilled`` or ``rejected``, as in the cycle's ``order_fills`` row), or ``cancelled``.
+    """
 
     __tablename__ = "orders"
 
     order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     buyer_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), nullable=False)
+    buyer_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    reference: Mapped[str | None] = mapped_column(String(100))
     product: Mapped[str] = mapped_column(String(100), nullable=False)
     min_grade: Mapped[str] = mapped_column(String(1), nullable=False)
     quantity_kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
@@ -90,6 +108,36 @@ class Order(Base):
     clearing_price: Mapped[float | None] = mapped_column(Float)
     reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, nullable=False)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_orders_buyer", "buyer_id", "order_id"),)
+
+
+class OrderFill(Base):
+    """What one cycle gave one order (orders_out.csv of the batch contract)."""
+
+    __tablename__ = "order_fills"
+
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    buyer_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    region_id: Mapped[str | None] = mapped_column(String(64))
+    demand_id: Mapped[str | None] = mapped_column(String(300))
+    filled_kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    unfilled_kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    clearing_price: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    reason: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_order_fills_buyer", "buyer_id", "cycle_id"),)
+
+
+class Product(Base):
+    """The product catalogue: offers and orders naming another product are refused."""
+
+    __tablename__ = "products"
+
+    product: Mapped[str] = mapped_column(String(100), primary_key=True)
 
 
 class Region(Base):
@@ -105,20 +153,42 @@ class Region(Base):
 
 
 class Cycle(Base):
-    """One run of the daily matching. At most one ``done`` and current cycle per date; a re-run
-    supersedes the earlier one, which stays as history."""
+    """One run of the daily matching, a durable job: ``queued`` -> ``running`` -> ``done`` or ``failed``.
+
+    Two unique constraints keep the invariants in the database, not in a check-then-insert:
+    ``active`` is 1 for the one queued or running cycle (NULL otherwise), so at most one cycle is
+    active at a time; ``current`` is 1 for the done cycle of its date that has not been superseded, so
+    each date has at most one current result. A worker holds a running cycle under a lease
+    (``lease_owner``, ``lease_until``, renewed by a heartbeat); ``attempt`` fences a worker that lost
+    its lease out of the commit.
+    """
 
     __tablename__ = "cycles"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     date: Mapped[dt.date] = mapped_column(Date, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="queued")
+    rerun: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    params: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[int | None] = mapped_column(Integer)
+    current: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
+    #: what only operators see: the exception and where it came from
+    detail: Mapped[str | None] = mapped_column(Text)
     superseded_by: Mapped[int | None] = mapped_column(Integer)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     snapshot_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     summary: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, nullable=False)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("active", name="uq_cycles_active"),
+        UniqueConstraint("date", "current", name="uq_cycles_current_date"),
+    )
 
 
 class Allocation(Base):

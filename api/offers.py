@@ -1,53 +1,41 @@
 """Offers: cooperatives post, list, read and withdraw their own; the operator sees all.
 
 ``POST /offers`` takes one offer (a JSON object), many (a JSON array) or a CSV upload (``text/csv``,
-the batch contract's columns without ``offer_id``); all are validated before any is stored, and all
-are stored in one transaction. An ``Idempotency-Key`` header makes a retried POST return the first
-answer instead of creating the offers twice.
+the batch contract's columns without ``offer_id``, plus an optional ``reference``). Both are checked
+by the batch job's schema (:data:`matcher.schemas.OFFERS`): the same rules, the same messages. All are
+validated before any is stored, and all are stored in one transaction. An ``Idempotency-Key`` header
+makes a retried POST return the first answer instead of creating the offers twice.
+
+An offer is ``open`` until it is withdrawn or sold out; whether it is ready or expired depends on the
+date a cycle asks about (``ready_date`` to ``expires_on``). A withdrawal is refused (409) while a
+running cycle's snapshot holds the offer: the cycle may be selling it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import uuid
-from typing import Any, Literal
+from typing import Any
 
-import polars as pl
-from flask import Blueprint, Response, current_app, g, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field
+from flask import Blueprint, Response, current_app, g, jsonify
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import idempotency
 from api.auth import Caller, requires
-from api.db import Database
+from api.db import Database, lock_snapshot
 from api.errors import ApiError
-from api.models import Base, Offer
-from api.requests import NO_NUL, MAX_BATCH, iso, json_items, page
-from matcher.schemas import OFFERS, Column, parse_table
+from api.models import Base, Cycle, Offer, OfferResult, Product
+from api.requests import iso, page, table_body, unknown_products
+from matcher.schemas import OFFERS, Column
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
 
+#: what a cooperative posts: the batch columns without the id (made here) and lots (not supported yet);
+#: ``cooperative_id`` comes from a cooperative's key and only the operator gives it
 UPLOAD: tuple[Column, ...] = tuple(
     Column(c.name, c.kind, required=c.name != "cooperative_id") for c in OFFERS if c.name not in ("offer_id", "min_lot_kg")
-)
-
-
-class OfferIn(BaseModel):
-    """One offer as posted. ``cooperative_id`` comes from a cooperative's key; the operator gives it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    cooperative_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=NO_NUL)
-    product: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
-    grade: Literal["A", "B", "C"]
-    quantity_kg: int = Field(gt=0, lt=10**12)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    ready_date: dt.date
-    shelf_life_days: int = Field(ge=0, lt=10**6)
-    ask_per_kg: float = Field(ge=0, allow_inf_nan=False)
+) + (Column("reference", "text", required=False),)
 
 
 @bp.post("")
@@ -56,9 +44,8 @@ def create() -> Response:
     caller: Caller = g.caller
 
     def make() -> tuple[list[Base], Any]:
-        offers, single = _parse_body(caller)
-        rows = _rows(offers)
-        out = [_out(r) for r in rows]
+        rows, single = _parse_body(caller)
+        out = [offer_json(r) for r in rows]
         return list[Base](rows), (out[0] if single else {"items": out})
 
     return idempotency.create(caller, make)
@@ -69,33 +56,59 @@ def create() -> Response:
 def list_offers() -> Response:
     caller: Caller = g.caller
     query = select(Offer)
-    filters: dict[str, Any] = {"product": Offer.product, "status": Offer.status}
+    filters: dict[str, Any] = {"product": Offer.product, "status": Offer.status, "reference": Offer.reference}
     if caller.role == "cooperative":
         query = query.where(Offer.cooperative_id == caller.cooperative_id)
     else:
         filters["cooperative_id"] = Offer.cooperative_id
-    return page(query, Offer.offer_id, _out, filters=filters)
+    return page(query, Offer.offer_id, offer_json, filters=filters)
 
 
 @bp.get("/<offer_id>")
 @requires("cooperative", "operator")
 def read(offer_id: str) -> Response:
+    """The offer and how it fared in every current cycle that had it: kg sold, farm-gate price, reason."""
     db: Database = current_app.extensions["harvest_db"]
     with db.session() as session:
-        return jsonify(_out(_own(session, g.caller, offer_id)))
+        offer = _own(session, g.caller, offer_id)
+        results = session.execute(
+            select(OfferResult, Cycle.date)
+            .join(Cycle, Cycle.id == OfferResult.cycle_id)
+            .where(OfferResult.offer_id == offer.offer_id, Cycle.current == 1)
+            .order_by(Cycle.date, Cycle.id)
+        ).all()
+        body = offer_json(offer)
+        body["results"] = [
+            {"cycle_id": r.cycle_id, "date": date.isoformat(), "sold_kg": r.sold_kg, "unsold_kg": r.unsold_kg,
+             "farm_gate_price": r.farm_gate_price, "reason": r.reason}
+            for r, date in results
+        ]
+        return jsonify(body)
 
 
 @bp.post("/<offer_id>/withdraw")
 @requires("cooperative", "operator")
 def withdraw(offer_id: str) -> Response:
     db: Database = current_app.extensions["harvest_db"]
-    with db.session() as session:
+    with db.write() as session:
+        lock_snapshot(session)
         offer = _own(session, g.caller, offer_id, lock=True)
         if offer.status != "open":
             raise ApiError(409, "Conflict", f"offer {offer_id} is {offer.status}, not open")
+        refuse_if_in_snapshot(session, offer.created_at, f"offer {offer_id}")
         offer.status = "withdrawn"
         offer.withdrawn_at = dt.datetime.now(dt.UTC)
-        return jsonify(_out(offer))
+        return jsonify(offer_json(offer))
+
+
+def refuse_if_in_snapshot(session: Session, created_at: dt.datetime, what: str) -> None:
+    """409 while a running cycle's snapshot holds something created at ``created_at``."""
+    running = session.scalars(select(Cycle).where(Cycle.status == "running", Cycle.snapshot_at.is_not(None))).first()
+    if running is not None and _utc(created_at) <= _utc(running.snapshot_at):  # type: ignore[arg-type]
+        raise ApiError(
+            409, "Conflict",
+            f"{what} is in the snapshot of cycle {running.id} ({running.date}), which is running; try again when it has ended",
+        )
 
 
 def _own(session: Session, caller: Caller, offer_id: str, *, lock: bool = False) -> Offer:
@@ -110,44 +123,38 @@ def _own(session: Session, caller: Caller, offer_id: str, *, lock: bool = False)
     return offer
 
 
-def _parse_body(caller: Caller) -> tuple[list[dict[str, Any]], bool]:
-    """Validated offers (as dicts) and whether the body was a single object."""
-    if request.mimetype == "application/json":
-        items, single = json_items(OfferIn)
-        parsed = [o.model_dump() for o in items]
-    elif request.mimetype == "text/csv":
-        single = False
-        try:
-            raw = pl.read_csv(io.BytesIO(request.get_data()), infer_schema=False)
-        except pl.exceptions.PolarsError as exc:
-            raise ApiError(422, "Invalid CSV", str(exc).splitlines()[0]) from exc
-        if raw.height > MAX_BATCH:
-            raise ApiError(413, "Payload Too Large", f"at most {MAX_BATCH} offers per request")
-        table = parse_table(raw, UPLOAD, source="upload")
-        parsed = table.select([c.name for c in UPLOAD if c.name in table.columns]).to_dicts()
-    else:
-        raise ApiError(415, "Unsupported Media Type", "send application/json or text/csv")
-    for k, offer in enumerate(parsed):
+def _parse_body(caller: Caller) -> tuple[list[Offer], bool]:
+    """Validated offers as new rows (an id, all kg remaining, open), and whether the body was one object."""
+    frame, single = table_body(UPLOAD, what="offer")
+    db: Database = current_app.extensions["harvest_db"]
+    with db.session() as session:
+        catalogue = set(session.scalars(select(Product.product)))
+    unknown_products(frame, catalogue, single=single)
+    offers = frame.to_dicts()
+    for k, offer in enumerate(offers):
         given = offer.get("cooperative_id")
         if caller.role == "cooperative":
             if given not in (None, caller.cooperative_id):
-                raise ApiError(403, "Forbidden", f"offer {k}: a cooperative posts only its own offers")
+                raise ApiError(403, "Forbidden", f"offer {k + 1}: a cooperative posts only its own offers")
             offer["cooperative_id"] = caller.cooperative_id
         elif not given:
-            raise ApiError(422, "Invalid request body", errors=[{"path": f"{k}/cooperative_id", "message": "the operator must name the cooperative"}])
-    return parsed, single
-
-
-def _rows(offers: list[dict[str, Any]]) -> list[Offer]:
-    """Validated offers as new rows: an id, all kg remaining, open."""
+            path = "cooperative_id" if single else f"{k + 1}/cooperative_id"
+            raise ApiError(422, "Invalid input", errors=[{"path": path, "message": "the operator must name the cooperative"}])
     now = dt.datetime.now(dt.UTC)
-    return [Offer(offer_id="off_" + uuid.uuid4().hex, remaining_kg=o["quantity_kg"], status="open", created_at=now, **o) for o in offers]
+    known = {c.name for c in UPLOAD}
+    rows = [
+        Offer(offer_id="off_" + uuid.uuid4().hex, remaining_kg=o["quantity_kg"], status="open", created_at=now,
+              **{k: v for k, v in o.items() if k in known})
+        for o in offers
+    ]
+    return rows, single
 
 
-def _out(o: Offer) -> dict[str, Any]:
+def offer_json(o: Offer) -> dict[str, Any]:
     return {
         "offer_id": o.offer_id,
         "cooperative_id": o.cooperative_id,
+        "reference": o.reference,
         "product": o.product,
         "grade": o.grade,
         "quantity_kg": o.quantity_kg,
@@ -156,7 +163,12 @@ def _out(o: Offer) -> dict[str, Any]:
         "lon": o.lon,
         "ready_date": o.ready_date.isoformat(),
         "shelf_life_days": o.shelf_life_days,
+        "expires_on": (o.ready_date + dt.timedelta(days=o.shelf_life_days)).isoformat(),
         "ask_per_kg": o.ask_per_kg,
         "status": o.status,
         "created_at": iso(o.created_at),
     }
+
+
+def _utc(ts: dt.datetime) -> dt.datetime:
+    return ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)

@@ -1,59 +1,90 @@
-"""The OpenAPI 3.1 document of the service, built from the same pydantic models that validate the
-requests, and the interactive docs served from an installed package (no network, no CDN)."""
+"""The OpenAPI 3.1 document of the service. The request bodies of offers and orders are described from
+the same column schemas that validate them (:mod:`matcher.schemas`), and the interactive docs are
+served from an installed package (no network, no CDN)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, send_from_directory
 
 from api.cycles import CycleIn
-from api.offers import OfferIn
-from api.orders import OrderIn
+from api.offers import UPLOAD as OFFER_UPLOAD
+from api.orders import UPLOAD as ORDER_UPLOAD
+from matcher.schemas import MAX_KG, Column
 
 bp = Blueprint("openapi", __name__)
 
 REF = "#/components/schemas/{model}"
 
-
-def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    return {"type": "object", "properties": properties, "required": required or list(properties)}
-
-
 _S, _I, _N, _B = {"type": "string"}, {"type": "integer"}, {"type": "number"}, {"type": "boolean"}
 _NS, _NN, _NI = {"type": ["string", "null"]}, {"type": ["number", "null"]}, {"type": ["integer", "null"]}
+_DATE, _TIME = {"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}
+_GRADE = {"enum": ["A", "B", "C"]}
+
+#: each column kind as JSON Schema (the schema module enforces the same, with its messages)
+_KINDS: dict[str, dict[str, Any]] = {
+    "id": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^\\x00]*$"},
+    "text": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[^\\x00]*$"},
+    "grade": _GRADE,
+    "kg": {"type": "integer", "minimum": 1, "maximum": MAX_KG - 1},
+    "days": {"type": "integer", "minimum": 0, "maximum": 10**6 - 1},
+    "money": {"type": "number", "minimum": 0},
+    "lat": {"type": "number", "minimum": -90, "maximum": 90},
+    "lon": {"type": "number", "minimum": -180, "maximum": 180},
+    "km": {"type": "number", "minimum": 0},
+    "date": _DATE,
+    "timestamp": _TIME,
+}
+
+
+def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": list(properties) if required is None else required}
+
+
+def _input(columns: Sequence[Column]) -> dict[str, Any]:
+    schema = _obj({c.name: _KINDS[c.kind] for c in columns}, [c.name for c in columns if c.required])
+    schema["additionalProperties"] = False
+    return schema
+
 
 SCHEMAS: dict[str, Any] = {
-    "OfferIn": OfferIn.model_json_schema(ref_template=REF),
-    "OrderIn": OrderIn.model_json_schema(ref_template=REF),
+    "OfferIn": _input(OFFER_UPLOAD),
+    "OrderIn": _input(ORDER_UPLOAD),
     "CycleIn": CycleIn.model_json_schema(ref_template=REF),
+    "OfferResult": _obj({"cycle_id": _I, "date": _DATE, "sold_kg": _I, "unsold_kg": _I, "farm_gate_price": _NN, "reason": _S}),
     "Offer": _obj({
-        "offer_id": _S, "cooperative_id": _S, "product": _S, "grade": {"enum": ["A", "B", "C"]}, "quantity_kg": _I,
-        "remaining_kg": _I, "lat": _N, "lon": _N, "ready_date": {"type": "string", "format": "date"},
-        "shelf_life_days": _I, "ask_per_kg": _N, "status": {"enum": ["open", "withdrawn", "sold_out", "expired"]},
-        "created_at": {"type": "string", "format": "date-time"},
-    }),
+        "offer_id": _S, "cooperative_id": _S, "reference": _NS, "product": _S, "grade": _GRADE, "quantity_kg": _I,
+        "remaining_kg": _I, "lat": _N, "lon": _N, "ready_date": _DATE, "shelf_life_days": _I, "expires_on": _DATE,
+        "ask_per_kg": _N, "status": {"enum": ["open", "withdrawn", "sold_out"]}, "created_at": _TIME,
+        "results": {"type": "array", "items": {"$ref": "#/components/schemas/OfferResult"}},
+    }, ["offer_id", "cooperative_id", "reference", "product", "grade", "quantity_kg", "remaining_kg", "lat", "lon", "ready_date",
+        "shelf_life_days", "expires_on", "ask_per_kg", "status", "created_at"]),
     "Order": _obj({
-        "order_id": _S, "product": _S, "min_grade": {"enum": ["A", "B", "C"]}, "quantity_kg": _I, "lat": _N, "lon": _N,
-        "max_price_per_kg": _N, "due_date": {"type": "string", "format": "date"},
-        "status": {"enum": ["pending", "filled", "partly_filled", "unfilled", "rejected"]}, "filled_kg": _I, "unfilled_kg": _I,
-        "region_id": _NS, "clearing_price": _NN, "reason": _NS, "cycle_id": _NI, "created_at": {"type": "string", "format": "date-time"},
+        "order_id": _S, "buyer_id": _S, "reference": _NS, "product": _S, "min_grade": _GRADE, "quantity_kg": _I, "lat": _N, "lon": _N,
+        "max_price_per_kg": _N, "due_date": _DATE,
+        "status": {"enum": ["pending", "filled", "partly_filled", "unfilled", "rejected", "cancelled"]}, "filled_kg": _I, "unfilled_kg": _I,
+        "region_id": _NS, "clearing_price": _NN, "reason": _NS, "cycle_id": _NI, "created_at": _TIME,
     }),
     "Cycle": _obj({
-        "id": _I, "date": {"type": "string", "format": "date"}, "status": {"enum": ["queued", "running", "done", "failed"]},
-        "reason": _NS, "superseded_by": _NI, "snapshot_at": _NS, "finished_at": _NS, "summary": {"type": ["object", "null"]},
-    }),
+        "id": _I, "date": _DATE, "status": {"enum": ["queued", "running", "done", "failed"]}, "rerun": _B, "current": _B,
+        "reason": _NS, "superseded_by": _NI, "attempt": _I, "created_at": _TIME, "snapshot_at": _NS, "finished_at": _NS,
+        "params": {"type": ["object", "null"]}, "summary": {"type": ["object", "null"]},
+        "detail": _NS, "lease_owner": _NS,
+    }, ["id", "date", "status", "rerun", "current", "reason", "superseded_by", "attempt", "created_at", "snapshot_at", "finished_at",
+        "params", "summary"]),
     "Problem": _obj(
         {"type": _S, "title": _S, "status": _I, "detail": _S,
          "errors": {"type": "array", "items": _obj({"path": _S, "message": _S})}},
         ["type", "title", "status"],
     ),
-    "Page": lambda item: None,  # replaced below
-    "FeatureCollection": _obj({"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": {"type": "object"}}}),
-    "Rows": _obj({"items": {"type": "array", "items": {"type": "object"}}}),
+    "FeatureCollection": _obj({"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": {"type": "object"}}},
+                              ["type", "features"]),
+    "Rows": _obj({"items": {"type": "array", "items": {"type": "object"}}, "next": _NS}),
+    "Products": _obj({"products": {"type": "array", "items": _S}}),
 }
-del SCHEMAS["Page"]
 
 
 def _page(item: str) -> dict[str, Any]:
@@ -69,7 +100,7 @@ def _ref(name: str) -> dict[str, Any]:
 
 
 def _problems(*codes: int) -> dict[str, Any]:
-    titles = {400: "Malformed body", 401: "Missing or unknown API key", 403: "The key's role may not do this",
+    titles = {400: "Malformed body", 401: "Missing, unknown or revoked API key", 403: "The key's role may not do this",
               404: "Not found (or not yours)", 409: "Conflict with the current state", 413: "Body too large",
               415: "Unsupported content type", 422: "Invalid input, one entry per problem"}
     return {str(c): {"description": titles[c], **_json(_ref("Problem"), "application/problem+json")} for c in codes}
@@ -97,6 +128,7 @@ def _p(name: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 
 PAGE = [_q("limit", {"type": "integer", "minimum": 1, "maximum": 1000}), _q("after", _S)]
+RESULT_PAGE = [_q("limit", {"type": "integer", "minimum": 1, "maximum": 10000}), _q("after", _S)]
 TABLE = {"content": {
     "application/json": {"schema": _ref("Rows")},
     "text/csv": {"schema": _S},
@@ -111,7 +143,14 @@ def document() -> dict[str, Any]:
         "application/json": {"schema": {"oneOf": [_ref("OfferIn"), {"type": "array", "items": _ref("OfferIn"), "maxItems": 10000}]}},
         "text/csv": {"schema": _S},
     }}
-    order_body = _json({"oneOf": [_ref("OrderIn"), {"type": "array", "items": _ref("OrderIn"), "maxItems": 10000}]})
+    order_body = {"content": {
+        "application/json": {"schema": {"oneOf": [_ref("OrderIn"), {"type": "array", "items": _ref("OrderIn"), "maxItems": 10000}]}},
+        "text/csv": {"schema": _S},
+    }}
+    product_body = {"content": {
+        "application/json": {"schema": {"oneOf": [{"type": "array", "items": _KINDS["text"]}, _obj({"products": {"type": "array", "items": _KINDS["text"]}})]}},
+        "text/csv": {"schema": _S},
+    }}
     created_offers = _json({"oneOf": [_ref("Offer"), _obj({"items": {"type": "array", "items": _ref("Offer")}})]})
     created_orders = _json({"oneOf": [_ref("Order"), _obj({"items": {"type": "array", "items": _ref("Order")}})]})
     region_body = {"content": {"application/geo+json": {"schema": {"type": "object"}}, "application/geopackage+sqlite3": {"schema": {"type": "string", "format": "binary"}}}}
@@ -127,35 +166,48 @@ def document() -> dict[str, Any]:
             "/readyz": {"get": _op("Readiness: the database answers", (200, _json(_obj({"status": _S, "database": _S}))), secure=False)},
             "/offers": {
                 "post": _op("Post one offer, many, or a CSV (cooperative: own; operator: names the cooperative)", (201, created_offers),
-                            400, 401, 403, 413, 415, 422, body=offer_body, params=[idem]),
+                            400, 401, 403, 409, 413, 415, 422, body=offer_body, params=[idem]),
                 "get": _op("List offers (a cooperative sees its own)", (200, _json(_page("Offer"))), 401, 403, 422,
-                           params=[*PAGE, _q("product", _S), _q("status", _S), _q("cooperative_id", _S)]),
+                           params=[*PAGE, _q("product", _S), _q("status", _S), _q("reference", _S), _q("cooperative_id", _S)]),
             },
-            "/offers/{offer_id}": {"get": _op("Read an offer", (200, _json(_ref("Offer"))), 401, 403, 404, params=[_p("offer_id", _S)])},
-            "/offers/{offer_id}/withdraw": {"post": _op("Withdraw an open offer", (200, _json(_ref("Offer"))), 401, 403, 404, 409, params=[_p("offer_id", _S)])},
+            "/offers/{offer_id}": {"get": _op("Read an offer and its results in every current cycle", (200, _json(_ref("Offer"))), 401, 403, 404,
+                                              params=[_p("offer_id", _S)])},
+            "/offers/{offer_id}/withdraw": {"post": _op("Withdraw an open offer (409 while a running cycle holds it)", (200, _json(_ref("Offer"))),
+                                                        401, 403, 404, 409, params=[_p("offer_id", _S)])},
             "/orders": {
-                "post": _op("Post one order or many", (201, created_orders), 400, 401, 403, 413, 415, 422, body=order_body, params=[idem]),
+                "post": _op("Post one order, many, or a CSV", (201, created_orders), 400, 401, 403, 409, 413, 415, 422, body=order_body, params=[idem]),
                 "get": _op("List orders (a buyer sees its own)", (200, _json(_page("Order"))), 401, 403, 422,
-                           params=[*PAGE, _q("product", _S), _q("status", _S)]),
+                           params=[*PAGE, _q("product", _S), _q("status", _S), _q("reference", _S), _q("buyer_id", _S)]),
             },
             "/orders/{order_id}": {"get": _op("Read an order and its fill", (200, _json(_ref("Order"))), 401, 403, 404, params=[_p("order_id", _S)])},
+            "/orders/{order_id}/cancel": {"post": _op("Cancel a pending order (409 while a running cycle holds it)", (200, _json(_ref("Order"))),
+                                                      401, 403, 404, 409, params=[_p("order_id", _S)])},
+            "/products": {
+                "put": _op("Replace the product catalogue (operator)", (200, _json(_ref("Products"))), 400, 401, 403, 409, 413, 415, 422,
+                           body=product_body),
+                "get": _op("The product catalogue", (200, _json(_ref("Products"))), 401, 403),
+            },
             "/regions": {
                 "put": _op("Replace the region polygons (operator)", (200, _json(_obj({"regions": _I, "hubs_derived": _I, "warnings": {"type": "array", "items": _S}}))),
                            401, 403, 413, 415, 422, body=region_body),
                 "get": _op("The regions as GeoJSON", (200, _json(_ref("FeatureCollection"), "application/geo+json")), 401, 403),
             },
             "/cycles": {
-                "post": _op("Queue the matching cycle of a date (operator)", (202, _json(_ref("Cycle"))), 401, 403, 409, 422, body=_json(_ref("CycleIn"))),
-                "get": _op("Recent cycles", (200, _json(_obj({"items": {"type": "array", "items": _ref("Cycle")}}))), 401, 403),
+                "post": _op("Queue the matching cycle of a date (operator)", (202, _json(_ref("Cycle"))), 400, 401, 403, 409, 415, 422,
+                            body=_json(_ref("CycleIn"))),
+                "get": _op("Cycles, newest first (a cooperative or buyer sees those that concern it)", (200, _json(_page("Cycle"))), 401, 403, 422,
+                           params=[*PAGE, _q("status", _S)]),
             },
             "/cycles/{cycle_id}": {"get": _op("A cycle's status and summary", (200, _json(_ref("Cycle"))), 401, 403, 404, params=[CYCLE_ID])},
             "/cycles/{cycle_id}/allocations": {"get": _op(
                 "Shipped lanes (a cooperative sees its own)", (200, TABLE), 401, 403, 404, 409, 422,
-                params=[CYCLE_ID, FORMAT, _q("cooperative_id", _S), _q("region_id", _S), _q("product", _S)])},
+                params=[CYCLE_ID, FORMAT, *RESULT_PAGE, _q("cooperative_id", _S), _q("region_id", _S), _q("product", _S)])},
             "/cycles/{cycle_id}/prices": {"get": _op(
-                "Regional clearing prices", (200, TABLE), 401, 403, 404, 409, 422, params=[CYCLE_ID, FORMAT, _q("region_id", _S), _q("product", _S)])},
+                "Regional clearing prices", (200, TABLE), 401, 403, 404, 409, 422,
+                params=[CYCLE_ID, FORMAT, *RESULT_PAGE, _q("region_id", _S), _q("product", _S)])},
             "/cycles/{cycle_id}/shipments": {"get": _op(
-                "Shipped lanes as GeoJSON lines (planners)", (200, _json(_ref("FeatureCollection"), "application/geo+json")), 401, 403, 404, 409, params=[CYCLE_ID])},
+                "Shipped lanes as GeoJSON lines (planners), in pages", (200, _json(_ref("FeatureCollection"), "application/geo+json")),
+                401, 403, 404, 409, 422, params=[CYCLE_ID, *RESULT_PAGE, _q("region_id", _S), _q("product", _S)])},
         },
     }
 

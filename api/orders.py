@@ -1,41 +1,38 @@
-"""Orders: buyers (and pickup points) post them and follow their fill; the operator sees all.
+"""Orders: buyers (and pickup points) post them, follow their fill, cancel them; the operator sees all.
 
-An order waits as ``pending`` until a cycle takes it; the cycle pools it with its region's orders,
-and afterwards the order shows its region, what it got, at what price, and why not more.
+``POST /orders`` takes one order (a JSON object), many (an array) or a CSV upload, checked by the batch
+job's schema (:data:`matcher.schemas.ORDERS`, without ``order_id`` and ``created_at``, plus an
+optional ``reference``). An order belongs to its buyer (``buyer_id`` of the key), so a rotated key
+sees the same orders. An order waits as ``pending`` until a cycle takes it; the cycle pools it with
+its region's orders, and afterwards the order shows its region, what it got, at what price, and why
+not more. ``POST /orders/{id}/cancel`` cancels a pending order, except while a running cycle's
+snapshot holds it (409).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Literal
+from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field
+from flask import Blueprint, Response, current_app, g, jsonify
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api import idempotency
 from api.auth import Caller, requires
-from api.db import Database
+from api.db import Database, lock_snapshot
 from api.errors import ApiError
-from api.models import Base, Order
-from api.requests import NO_NUL, iso, json_items, page
+from api.models import Base, Order, Product
+from api.offers import refuse_if_in_snapshot
+from api.requests import iso, page, table_body, unknown_products
+from matcher.schemas import ORDERS, Column
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
-
-class OrderIn(BaseModel):
-    """One order as posted."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    product: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
-    min_grade: Literal["A", "B", "C"]
-    quantity_kg: int = Field(gt=0, lt=10**12)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    max_price_per_kg: float = Field(ge=0, allow_inf_nan=False)
-    due_date: dt.date
+UPLOAD: tuple[Column, ...] = tuple(c for c in ORDERS if c.name not in ("order_id", "created_at")) + (
+    Column("reference", "text", required=False),
+)
 
 
 @bp.post("")
@@ -44,13 +41,18 @@ def create() -> Response:
     caller: Caller = g.caller
 
     def make() -> tuple[list[Base], Any]:
-        if request.mimetype != "application/json":
-            raise ApiError(415, "Unsupported Media Type", "send application/json")
-        items, single = json_items(OrderIn)
+        frame, single = table_body(UPLOAD, what="order")
+        db: Database = current_app.extensions["harvest_db"]
+        with db.session() as session:
+            catalogue = set(session.scalars(select(Product.product)))
+        unknown_products(frame, catalogue, single=single)
         now = dt.datetime.now(dt.UTC)
+        buyer = caller.buyer_id or f"key-{caller.key_id}"
+        known = {c.name for c in UPLOAD}
         rows = [
-            Order(order_id="ord_" + uuid.uuid4().hex, buyer_key_id=caller.key_id, status="pending", filled_kg=0, created_at=now, **o.model_dump())
-            for o in items
+            Order(order_id="ord_" + uuid.uuid4().hex, buyer_key_id=caller.key_id, buyer_id=buyer, status="pending", filled_kg=0,
+                  created_at=now, **{k: v for k, v in o.items() if k in known})
+            for o in frame.to_dicts()
         ]
         out = [order_json(r) for r in rows]
         return list[Base](rows), (out[0] if single else {"items": out})
@@ -63,26 +65,53 @@ def create() -> Response:
 def list_orders() -> Response:
     caller: Caller = g.caller
     query = select(Order)
+    filters: dict[str, Any] = {"product": Order.product, "status": Order.status, "reference": Order.reference}
     if caller.role == "buyer":
-        query = query.where(Order.buyer_key_id == caller.key_id)
-    return page(query, Order.order_id, order_json, filters={"product": Order.product, "status": Order.status})
+        query = query.where(Order.buyer_id == caller.buyer_id)
+    else:
+        filters["buyer_id"] = Order.buyer_id
+    return page(query, Order.order_id, order_json, filters=filters)
 
 
 @bp.get("/<order_id>")
 @requires("buyer", "operator")
 def read(order_id: str) -> Response:
-    caller: Caller = g.caller
     db: Database = current_app.extensions["harvest_db"]
     with db.session() as session:
-        order = None if "\x00" in order_id else session.get(Order, order_id)
-        if order is None or (caller.role == "buyer" and order.buyer_key_id != caller.key_id):
-            raise ApiError(404, "Not Found", f"no order {order_id}")
+        return jsonify(order_json(_own(session, g.caller, order_id)))
+
+
+@bp.post("/<order_id>/cancel")
+@requires("buyer", "operator")
+def cancel(order_id: str) -> Response:
+    db: Database = current_app.extensions["harvest_db"]
+    with db.write() as session:
+        lock_snapshot(session)
+        order = _own(session, g.caller, order_id, lock=True)
+        if order.status != "pending":
+            raise ApiError(409, "Conflict", f"order {order_id} is {order.status}; only a pending order can be cancelled")
+        refuse_if_in_snapshot(session, order.created_at, f"order {order_id}")
+        order.status, order.cancelled_at = "cancelled", dt.datetime.now(dt.UTC)
         return jsonify(order_json(order))
+
+
+def _own(session: Session, caller: Caller, order_id: str, *, lock: bool = False) -> Order:
+    if "\x00" in order_id:  # never stored; PostgreSQL would refuse the comparison
+        raise ApiError(404, "Not Found", "no such order")
+    query = select(Order).where(Order.order_id == order_id)
+    if lock:
+        query = query.with_for_update()
+    order = session.scalars(query).first()
+    if order is None or (caller.role == "buyer" and order.buyer_id != caller.buyer_id):
+        raise ApiError(404, "Not Found", f"no order {order_id}")
+    return order
 
 
 def order_json(o: Order) -> dict[str, Any]:
     return {
         "order_id": o.order_id,
+        "buyer_id": o.buyer_id,
+        "reference": o.reference,
         "product": o.product,
         "min_grade": o.min_grade,
         "quantity_kg": o.quantity_kg,

@@ -1,8 +1,15 @@
-"""Regions: the operator uploads or replaces the polygon set; everyone with a key reads it as GeoJSON."""
+"""Regions: the operator uploads or replaces the polygon set; everyone with a key reads it as GeoJSON.
+
+Region files are large (a country's counties run to hundreds of MB), so ``PUT /regions`` has its own
+size limit (``MAX_REGIONS_BYTES``, 512 MB by default) and streams the upload to a temporary file
+instead of holding it in memory. Geometry handling stays in :mod:`regions.polygons`; this module sees
+plain columns.
+"""
 
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -27,31 +34,23 @@ _SUFFIX = {
 @requires("operator")
 def replace() -> Response:
     """Replace every region with the uploaded file (GeoJSON or GeoPackage), validated first."""
-    import shapely
-
-    from regions.polygons import read_regions
+    from regions.polygons import read_regions, regions_to_stored
 
     suffix = _SUFFIX.get(request.mimetype or "")
     if suffix is None:
         raise ApiError(415, "Unsupported Media Type", "send application/geo+json or application/geopackage+sqlite3")
+    request.max_content_length = current_app.config["MAX_REGIONS_BYTES"]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"regions{suffix}"
-        path.write_bytes(request.get_data())
-        parsed = read_regions(path)  # InputError -> 422 with one entry per problem
-    shapes = parsed.shapes
-    geometry = shapely.to_geojson(shapes.geometry.values)
-    hubs = parsed.hubs
-    rows = [
-        Region(region_id=rid, geometry=geo, hub_lat=float(lat), hub_lon=float(lon), hub_derived=bool(derived))
-        for rid, geo, lat, lon, derived in zip(
-            hubs["region_id"], geometry, hubs["hub_lat"], hubs["hub_lon"], hubs["hub_derived"], strict=True
-        )
-    ]
+        with path.open("wb") as out:
+            shutil.copyfileobj(request.stream, out, length=2**20)
+        parsed = read_regions(path, source="upload")  # InputError -> 422 with one entry per problem
+    stored = regions_to_stored(parsed)
     db: Database = current_app.extensions["harvest_db"]
-    with db.session() as session:
+    with db.write() as session:
         session.execute(delete(Region))
-        session.add_all(rows)
-    return jsonify({"regions": len(rows), "hubs_derived": int(hubs["hub_derived"].sum()), "warnings": list(parsed.warnings)})
+        session.add_all([Region(**row) for row in stored.to_dicts()])
+    return jsonify({"regions": stored.height, "hubs_derived": int(stored["hub_derived"].sum()), "warnings": list(parsed.warnings)})
 
 
 @bp.get("")

@@ -1,40 +1,100 @@
-"""What every resource reads the same way: JSON bodies of one item or many, query integers, pages."""
+"""What every resource reads the same way: JSON and CSV bodies checked against the batch job's schemas,
+query integers, filters and cursor pages.
+
+One set of limits, enforced before anything reaches the database: bodies up to ``MAX_CONTENT_LENGTH``,
+at most :data:`MAX_BATCH` items, JSON without duplicate keys (and not nested beyond what the parser
+takes),
+and every field checked by :mod:`matcher.schemas` (the same rules and messages as ``harvest match``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any, TypeVar
+import io
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
 
+import polars as pl
 from flask import Response, current_app, jsonify, request
-from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import Select, false
 from sqlalchemy.orm import InstrumentedAttribute
 
 from api.db import Database
 from api.errors import ApiError
-
-M = TypeVar("M", bound=BaseModel)
-
-#: text fields may not hold NUL characters (PostgreSQL cannot store them)
-NO_NUL = r"^[^\x00]*$"
+from harvestmatch.errors import InputError, Problem
+from matcher.schemas import Column, parse_records, parse_table
 
 #: most items one POST may create
 MAX_BATCH = 10_000
 
+def json_body() -> Any:
+    """The request body as JSON: 400 when it is not JSON, 422 for duplicate keys or deep nesting."""
+    raw = request.get_data(cache=True)
+    try:
+        return json.loads(raw, object_pairs_hook=_no_duplicates)
+    except _Duplicate as exc:
+        raise ApiError(422, "Invalid request body", errors=[{"path": exc.path, "message": "this key appears more than once in an object"}]) from None
+    except RecursionError:
+        raise ApiError(422, "Invalid request body", "the JSON is nested too deeply") from None
+    except ValueError:
+        raise ApiError(400, "Bad Request", "the body is not valid JSON") from None
 
-def json_items(model: type[M]) -> tuple[list[M], bool]:
-    """The request's JSON body as validated items, and whether it was a single object (not an array)."""
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiError(400, "Bad Request", "the body is not valid JSON")
-    if isinstance(data, dict):
-        return [model.model_validate(data)], True
-    if not isinstance(data, list):
-        raise ApiError(422, "Invalid request body", "expected one object or an array of them")
-    if len(data) > MAX_BATCH:
-        raise ApiError(413, "Payload Too Large", f"at most {MAX_BATCH} items per request")
-    return TypeAdapter(list[model]).validate_python(data), False  # type: ignore[valid-type]
+
+def table_body(schema: Sequence[Column], *, what: str) -> tuple[pl.DataFrame, bool]:
+    """A JSON object, a JSON array of objects, or a CSV upload, checked against ``schema``.
+
+    Returns the typed frame and whether the body was a single object (its errors then name the field
+    alone, not ``row/field``).
+    """
+    if request.mimetype == "application/json":
+        data = json_body()
+        single = isinstance(data, dict)
+        items = [data] if single else data
+        if not isinstance(items, list):
+            raise ApiError(422, "Invalid request body", f"expected one {what} (an object) or an array of them")
+        if len(items) > MAX_BATCH:
+            raise ApiError(413, "Payload Too Large", f"at most {MAX_BATCH} {what}s per request")
+        try:
+            return parse_records(items, schema, source="body"), single
+        except InputError as exc:
+            raise invalid(exc, single) from None
+    if request.mimetype == "text/csv":
+        try:
+            raw = pl.read_csv(io.BytesIO(request.get_data()), infer_schema=False)
+        except pl.exceptions.PolarsError as exc:
+            raise ApiError(422, "Invalid CSV", str(exc).strip().splitlines()[0] if str(exc).strip() else "cannot read the CSV") from None
+        if raw.height > MAX_BATCH:
+            raise ApiError(413, "Payload Too Large", f"at most {MAX_BATCH} {what}s per request")
+        known = {c.name for c in schema}
+        unknown = [c for c in raw.columns if c not in known]
+        if unknown:
+            raise ApiError(422, "Invalid CSV", errors=[{"path": c, "message": f"unknown column (known: {', '.join(known)})"} for c in unknown])
+        try:
+            return parse_table(raw, schema, source="upload"), False
+        except InputError as exc:
+            raise invalid(exc, False) from None
+    raise ApiError(415, "Unsupported Media Type", "send application/json or text/csv")
+
+
+def invalid(exc: InputError, single: bool) -> ApiError:
+    """Input problems as a 422 with one ``errors`` entry each (``row/column``, or the column alone for a
+    single object)."""
+    errors = []
+    for p in exc.problems:
+        parts = [str(x) for x in ((None if single else p.row), p.column) if x is not None]
+        errors.append({"path": "/".join(parts) or p.source, "message": p.message})
+    return ApiError(422, "Invalid input", f"{len(errors)} problem(s)", errors)
+
+
+def unknown_products(frame: pl.DataFrame, catalogue: set[str], *, single: bool) -> None:
+    """Refuse rows naming a product outside the catalogue (422, one entry per row)."""
+    if not catalogue:
+        raise ApiError(409, "No product catalogue", "the operator sets the product catalogue first (PUT /products)")
+    bad = frame.select("product").with_row_index("_row", offset=1).filter(~pl.col("product").is_in(sorted(catalogue)))
+    if bad.height:
+        problems = [Problem("body", int(r), "product", f"{p!r} is not a product in the catalogue (GET /products)") for r, p in bad.head(20).iter_rows()]
+        raise invalid(InputError(problems), single)
 
 
 def iso(ts: dt.datetime) -> str:
@@ -55,7 +115,7 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
-def where_args(query: Select[Any], filters: dict[str, Any]) -> Select[Any]:
+def where_args(query: Any, filters: dict[str, Any]) -> Any:
     """Equality filters from the query string; a value with a NUL character matches nothing (no stored
     text holds one, and PostgreSQL would refuse to compare it)."""
     for name, column in filters.items():
@@ -65,16 +125,50 @@ def where_args(query: Select[Any], filters: dict[str, Any]) -> Select[Any]:
     return query
 
 
-def page(query: Select[Any], key: InstrumentedAttribute[str], serialize: Callable[[Any], dict[str, Any]], *, filters: dict[str, Any]) -> Response:
-    """One page of ``query`` ordered by ``key``: ``limit`` (1 to 1000, default 100), ``after`` (the last
-    key of the previous page), equality filters from the query string; ``next`` is null on the last."""
-    limit = int_arg("limit", 100, 1, 1000)
-    query = where_args(query, filters)
-    if request.args.get("after"):
-        query = query.where(key > request.args["after"]) if "\x00" not in request.args["after"] else query.where(false())
+def after_arg(query: Any, key: InstrumentedAttribute[Any], *, integer: bool = False) -> Any:
+    """Rows after the cursor ``after`` (the last key of the previous page)."""
+    raw = request.args.get("after")
+    if not raw:
+        return query
+    if integer:
+        try:
+            return query.where(key > int(raw))
+        except ValueError:
+            raise ApiError(422, "Invalid query", errors=[{"path": "after", "message": f"expected a cursor from 'next', got {raw!r}"}]) from None
+    return query.where(key > raw) if "\x00" not in raw else query.where(false())
+
+
+def page(
+    query: Select[Any],
+    key: InstrumentedAttribute[Any],
+    serialize: Callable[[Any], dict[str, Any]],
+    *,
+    filters: dict[str, Any],
+    default: int = 100,
+    most: int = 1000,
+) -> Response:
+    """One page of ``query`` ordered by ``key``: ``limit`` (1 to ``most``), ``after`` (the last key of the
+    previous page), equality filters from the query string; ``next`` is null on the last page."""
+    limit = int_arg("limit", default, 1, most)
+    query = after_arg(where_args(query, filters), key)
     db: Database = current_app.extensions["harvest_db"]
     with db.session() as session:
         rows = list(session.scalars(query.order_by(key).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return jsonify({"items": [serialize(r) for r in rows], "next": getattr(rows[-1], key.key) if more else None})
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return jsonify({"items": [serialize(r) for r in rows], "next": getattr(rows[-1], key.key) if more else None})
+
+
+class _Duplicate(ValueError):
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _Duplicate(key)
+        seen[key] = value
+    return seen

@@ -1,165 +1,214 @@
-"""Running a cycle inside the service: snapshot, solve with the same core as ``harvest match``, commit.
+"""One claimed cycle: snapshot the database, compute with the core, commit every result at once.
 
-The snapshot takes the open offers and pending orders that exist when the run starts; anything
-posted later waits for the next cycle. The solve is :func:`regions.pooling.pool` and
-:func:`matcher.cycle.match`, exactly as in the batch job. All results (allocations, demand rows,
-offer results, the offers' remaining kg, the orders' fills) are written in one transaction, or
-nothing is, and the cycle says ``failed`` with the reason.
+The snapshot is taken under the snapshot lock (:func:`api.db.lock_snapshot`), so a withdrawal or a
+cancellation either lands before it (and the offer or order is not in the cycle) or is refused while
+the cycle runs (409): nothing the cycle sells can be withdrawn under it. Offers and orders posted
+after the snapshot wait for the next cycle. Frames are typed by the schemas below, never inferred
+from the rows, and sorted in binary order of their ids whatever order the database returns.
 
-A re-run of a date first gives back what the earlier cycle of that date sold (in memory, for the
-snapshot); its results stay as history, marked superseded, in the same transaction that commits the
-new ones.
+The computation is :func:`matcher.pipeline.compute_cycle`, the same pure function ``harvest match``
+runs, with the parameters the operator queued the cycle with. Every result (allocations, demand rows,
+offer results, order fills), the offers' remaining kg and the orders' fills are written in one
+transaction fenced by the worker's lease: all of it, or nothing.
+
+A re-run of a date gives back what the date's current cycle sold (in the snapshot), supersedes it in
+the same transaction, and keeps it as history.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import threading
-import traceback
+import time
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import polars as pl
-from flask import Flask
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
 
-from api.db import Database
-from api.models import Allocation, Cycle, DemandRow, Offer, OfferResult, Order, Region
-from harvestmatch.errors import HarvestError, InputError
+from api import jobs
+from api.db import Database, lock_snapshot
+from api.models import Allocation, Cycle, DemandRow, Offer, OfferResult, Order, OrderFill, Region
+from harvestmatch.errors import InputError, Problem
 
-_lock = threading.Lock()  # one cycle at a time per process
-_threads: list[threading.Thread] = []
-
-
-def start(app: Flask, cycle_id: int) -> threading.Thread:
-    """Run the cycle in a background thread (the request that queued it returns at once)."""
-    thread = threading.Thread(target=run, args=(app.extensions["harvest_db"], cycle_id), name=f"cycle-{cycle_id}", daemon=True)
-    _threads.append(thread)
-    thread.start()
-    return thread
-
-
-def wait_idle(timeout: float = 60.0) -> bool:
-    """Wait for every cycle started in this process to end (for shutdown and tests); True if they did."""
-    for thread in list(_threads):
-        thread.join(timeout)
-    _threads[:] = [t for t in _threads if t.is_alive()]
-    return not _threads
-
-
-def run(db: Database, cycle_id: int) -> None:
-    with _lock:
-        try:
-            _run(db, cycle_id)
-        except Exception as exc:  # the cycle must end in a status, whatever happened
-            reason = "; ".join(str(p) for p in exc.problems) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
-            if not isinstance(exc, HarvestError):
-                reason += "\n" + traceback.format_exc(limit=5)
-            with db.session() as session:
-                cycle = session.get(Cycle, cycle_id)
-                if cycle is not None:
-                    cycle.status, cycle.reason, cycle.finished_at = "failed", reason[:4000], dt.datetime.now(dt.UTC)
+OFFER_SCHEMA: dict[str, pl.DataType] = {
+    "offer_id": pl.String(), "cooperative_id": pl.String(), "product": pl.String(), "grade": pl.String(),
+    "quantity_kg": pl.Int64(), "lat": pl.Float64(), "lon": pl.Float64(), "ready_date": pl.Date(),
+    "shelf_life_days": pl.Int64(), "ask_per_kg": pl.Float64(),
+}
+ORDER_SCHEMA: dict[str, pl.DataType] = {
+    "order_id": pl.String(), "buyer_id": pl.String(), "product": pl.String(), "min_grade": pl.String(),
+    "quantity_kg": pl.Int64(), "lat": pl.Float64(), "lon": pl.Float64(), "max_price_per_kg": pl.Float64(),
+    "due_date": pl.Date(), "created_at": pl.Datetime("us"),
+}
+REGION_SCHEMA: dict[str, pl.DataType] = {
+    "region_id": pl.String(), "geometry": pl.String(), "hub_lat": pl.Float64(), "hub_lon": pl.Float64(),
+    "hub_derived": pl.Boolean(),
+}
+SOLD_SCHEMA: dict[str, pl.DataType] = {"offer_id": pl.String(), "sold_kg": pl.Int64()}
 
 
-def _run(db: Database, cycle_id: int) -> None:
-    from matcher.cycle import match
-    from regions.pooling import fill_orders, pool
+@dataclass(frozen=True)
+class Snapshot:
+    """What a cycle sees: open offers (with any re-run's sales given back), its orders, the regions."""
 
-    snapshot_at = dt.datetime.now(dt.UTC)
-    with db.session() as session:
-        cycle = session.get(Cycle, cycle_id)
-        assert cycle is not None
-        cycle.status, cycle.snapshot_at = "running", snapshot_at
-        date = cycle.date
-        previous = session.scalars(
-            select(Cycle).where(Cycle.date == date, Cycle.status == "done", Cycle.superseded_by.is_(None), Cycle.id != cycle_id)
-        ).first()
+    offers: pl.DataFrame
+    orders: pl.DataFrame
+    regions: pl.DataFrame
+    previous_id: int | None
+
+
+def run(db: Database, held: jobs.Claim) -> dict[str, Any]:
+    """Snapshot, compute and commit the held cycle; the summary that was committed.
+
+    Raises
+    ------
+    InputError, ParameterError, SolverError
+        The cycle cannot be computed (no regions, a re-run not asked for, no proven optimum).
+    LeaseLost
+        Another worker took the cycle over; nothing was committed.
+    """
+    from matcher.pipeline import compute_cycle
+    from regions.polygons import regions_from_stored
+
+    started = time.perf_counter()
+    snap = take_snapshot(db, held)
+    read = time.perf_counter()
+    if snap.regions.height == 0:
+        raise InputError(Problem("regions", None, None, "no regions uploaded yet: PUT /regions first"))
+    result = compute_cycle(
+        snap.offers, regions_from_stored(snap.regions), date=held.date, params=held.params, orders=snap.orders.drop("buyer_id")
+    )
+    computed = time.perf_counter()
+    summary = dict(result.summary)
+    seconds = {"snapshot": read - started, **summary.pop("seconds", {})}
+    summary["seconds"] = seconds
+    summary["cycle_id"], summary["attempt"] = held.cycle_id, held.attempt
+    write_results(db, held, snap, result, summary, seconds_so_far=computed - started)
+    return summary
+
+
+def take_snapshot(db: Database, held: jobs.Claim) -> Snapshot:
+    """Read the cycle's inputs under the snapshot lock and stamp the cycle with the snapshot time."""
+    with db.write() as session:
+        lock_snapshot(session)
+        previous = jobs.current_cycle(session, held.date, other_than=held.cycle_id)
+        if previous is not None and not held.rerun:
+            raise InputError(Problem("cycle", None, "rerun", f"{held.date} already has cycle {previous.id}; queue it with 'rerun': true"))
         previous_id = previous.id if previous is not None else None
-
-    with db.engine.connect() as conn:
-        offers = pl.read_database(select(Offer).where(Offer.created_at <= snapshot_at), conn)
-        orders = pl.read_database(select(Order).where(Order.created_at <= snapshot_at), conn)
-        regions = pl.read_database(select(Region), conn)
-        sold_before = (
-            pl.read_database(select(OfferResult.offer_id, OfferResult.sold_kg).where(OfferResult.cycle_id == previous_id), conn)
-            if previous_id is not None
-            else pl.DataFrame(schema={"offer_id": pl.String, "sold_kg": pl.Int64})
+        sold = read_frame(session, select(OfferResult.offer_id, OfferResult.sold_kg).where(OfferResult.cycle_id == previous_id), SOLD_SCHEMA)
+        offers = read_frame(
+            session,
+            select(*(Offer.remaining_kg.label(c) if c == "quantity_kg" else getattr(Offer, c) for c in OFFER_SCHEMA))
+            .where(Offer.status != "withdrawn")
+            .order_by(Offer.offer_id),
+            OFFER_SCHEMA,
         )
-    if regions.height == 0:
-        raise InputError([_problem("no regions uploaded yet: PUT /regions first")])
-
-    # a re-run gives back what the superseded cycle sold and takes its orders again
-    offers = offers.join(sold_before, on="offer_id", how="left").with_columns(
-        remaining_kg=pl.col("remaining_kg") + pl.col("sold_kg").fill_null(0)
-    )
-    open_offers = offers.filter((pl.col("status") != "withdrawn") & (pl.col("remaining_kg") > 0))
-    taken = pl.col("status") == "pending"
-    if previous_id is not None:
-        taken = taken | (pl.col("cycle_id") == previous_id)
-    open_orders = orders.filter(taken)
-
-    shapes = _shapes(regions)
-    hubs = regions.select("region_id", "hub_lat", "hub_lon", "hub_derived")
-    offer_frame = open_offers.select(
-        "offer_id", "cooperative_id", "product", "grade", pl.col("remaining_kg").alias("quantity_kg"), "lat", "lon",
-        pl.col("ready_date").cast(pl.Date), "shelf_life_days", "ask_per_kg",
-    )
-    order_frame = open_orders.select(
-        "order_id", "product", "min_grade", "quantity_kg", "lat", "lon", "max_price_per_kg", pl.col("due_date").cast(pl.Date), "created_at"
-    )
-    demand, placed = pool(order_frame, shapes)
-    result = match(offer_frame, demand.drop("orders"), hubs, date=date)
-    filled = fill_orders(placed, result.demand, arrival="created_at")
-    _commit(db, cycle_id, previous_id, result, demand, filled, offers)
-
-
-def _commit(db: Database, cycle_id: int, previous_id: int | None, result: Any, demand: pl.DataFrame, filled: pl.DataFrame, offers: pl.DataFrame) -> None:
-    """Write every result of the cycle, and the offers' and orders' new state, in one transaction."""
-    remaining = (
-        offers.select("offer_id", "remaining_kg")
-        .join(result.offers.select("offer_id", "sold_kg"), on="offer_id", how="inner")
-        .select("offer_id", (pl.col("remaining_kg") - pl.col("sold_kg")).alias("remaining_kg"))
-    )
-    in_cycle = result.offers.filter(~pl.col("reason").is_in(["not_ready", "expired"]))
-    rows = result.demand.join(demand.select("demand_id", "quantity_kg", "price_per_kg"), on="demand_id")
-    fills = filled.select("order_id", "status", "filled_kg", "region_id", "clearing_price", "reason").with_columns(cycle_id=pl.lit(cycle_id))
-    with db.session() as session:
-        for table, frame in ((Allocation, result.allocations), (DemandRow, rows), (OfferResult, in_cycle)):
-            if frame.height:
-                session.execute(insert(table), frame.with_columns(cycle_id=pl.lit(cycle_id)).to_dicts())
-        # bulk updates by primary key (executemany), then the statuses that follow from them; an offer
-        # withdrawn while the cycle ran keeps its status (its kg in the snapshot were sold all the same)
-        if remaining.height:
-            session.execute(update(Offer), remaining.to_dicts())
-        session.execute(update(Offer).where(Offer.status == "open", Offer.remaining_kg == 0).values(status="sold_out"))
-        session.execute(update(Offer).where(Offer.status == "sold_out", Offer.remaining_kg > 0).values(status="open"))
-        expired = result.offers.filter(pl.col("reason") == "expired")["offer_id"].to_list()
-        if expired:
-            session.execute(update(Offer).where(Offer.offer_id.in_(expired), Offer.status == "open").values(status="expired"))
-        if fills.height:
-            session.execute(update(Order), fills.to_dicts())
+        taken = Order.status == "pending"
         if previous_id is not None:
-            session.execute(update(Cycle).where(Cycle.id == previous_id).values(superseded_by=cycle_id))
-        cycle = session.get(Cycle, cycle_id)
-        assert cycle is not None
-        cycle.status, cycle.finished_at = "done", dt.datetime.now(dt.UTC)
-        cycle.summary = json.dumps(_clean(result.summary | {"orders": filled.height}), default=str)
+            taken = taken | ((Order.cycle_id == previous_id) & (Order.status != "cancelled"))
+        orders = read_frame(
+            session, select(*(getattr(Order, c) for c in ORDER_SCHEMA)).where(taken).order_by(Order.created_at, Order.order_id), ORDER_SCHEMA
+        )
+        regions = read_frame(session, select(*(getattr(Region, c) for c in REGION_SCHEMA)).order_by(Region.region_id), REGION_SCHEMA)
+        stamped = session.execute(update(Cycle).where(*held.fence()).values(snapshot_at=jobs.now()))
+        if not stamped.rowcount:  # type: ignore[attr-defined]
+            raise jobs.LeaseLost(f"cycle {held.cycle_id}: lease lost before the snapshot")
+    # a re-run gives back what the superseded cycle sold; binary id order, whatever the database's collation
+    offers = (
+        offers.join(sold, on="offer_id", how="left")
+        .with_columns(quantity_kg=pl.col("quantity_kg") + pl.col("sold_kg").fill_null(0))
+        .drop("sold_kg")
+        .filter(pl.col("quantity_kg") > 0)
+        .sort("offer_id")
+    )
+    orders = orders.sort("created_at", "order_id")
+    return Snapshot(offers, orders, regions.sort("region_id"), previous_id)
 
 
-def _shapes(regions: pl.DataFrame):  # type: ignore[no-untyped-def]
-    import geopandas as gpd
-    import shapely
-
-    geometry = shapely.from_geojson(regions["geometry"].to_list())
-    return gpd.GeoDataFrame({"region_id": regions["region_id"].to_list()}, geometry=np.asarray(geometry), crs="EPSG:4326")
-
-
-def _clean(summary: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(summary, default=str))
+def read_frame(session: Session, query: Any, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Rows of ``query`` as a frame typed by ``schema`` (never inferred from the rows); the query selects
+    the schema's columns in the schema's order."""
+    selected = [c.name for c in query.selected_columns]
+    if selected != list(schema):
+        raise ValueError(f"the query selects {selected}, the schema says {list(schema)}")
+    rows = session.execute(query).all()
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
-def _problem(message: str):  # type: ignore[no-untyped-def]
-    from harvestmatch.errors import Problem
+def write_results(db: Database, held: jobs.Claim, snap: Snapshot, result: Any, summary: dict[str, Any], *, seconds_so_far: float) -> None:
+    """Write every result of the cycle, and the offers' and orders' new state, in one fenced transaction."""
+    began = time.perf_counter()
+    cycle_id = held.cycle_id
+    tag = pl.lit(cycle_id, pl.Int64).alias("cycle_id")
+    match = result.match
+    rows = result.demand.select("demand_id", "quantity_kg", "price_per_kg")
+    demand_rows = match.demand.join(rows, on="demand_id", how="left").with_columns(tag)
+    fills = _order_fills(result.orders, snap.orders, cycle_id)
+    with db.write() as session:
+        for model, frame in (
+            (Allocation, match.allocations.with_columns(tag)),
+            (DemandRow, demand_rows),
+            (OfferResult, match.offers.with_columns(tag)),
+            (OrderFill, fills),
+        ):
+            bulk_insert(session, model, frame)
+        if snap.previous_id is not None:
+            _give_back(session, snap.previous_id)
+        _take(session, cycle_id)
+        session.execute(
+            update(Order)
+            .where(Order.order_id == OrderFill.order_id, OrderFill.cycle_id == cycle_id)
+            .values(
+                status=OrderFill.status, filled_kg=OrderFill.filled_kg, cycle_id=cycle_id, region_id=OrderFill.region_id,
+                clearing_price=OrderFill.clearing_price, reason=OrderFill.reason,
+            )
+        )
+        summary["seconds"]["write"] = time.perf_counter() - began
+        summary["seconds"]["total"] = seconds_so_far + summary["seconds"]["write"]
+        jobs.finish(session, held, summary, snap.previous_id)
 
-    return Problem("cycle", None, None, message)
+
+def bulk_insert(session: Session, model: Any, frame: pl.DataFrame) -> None:
+    """Insert a frame's rows into a table (only the table's columns), in bulk: ``COPY`` on PostgreSQL
+    (the frame written once as CSV), one executemany on SQLite."""
+    if frame.height == 0:
+        return
+    columns = [c.key for c in model.__table__.columns if c.key in frame.columns]
+    if session.get_bind().dialect.name == "postgresql":
+        text = frame.select(columns).write_csv(include_header=False, null_value="")
+        raw = session.connection().connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:  # type: ignore[union-attr]
+            copy.write(text)
+        return
+    session.execute(insert(model), frame.select(columns).to_dicts())
+
+
+def _order_fills(orders_out: pl.DataFrame | None, orders: pl.DataFrame, cycle_id: int) -> pl.DataFrame:
+    if orders_out is None:
+        return pl.DataFrame()
+    return orders_out.join(orders.select("order_id", "buyer_id"), on="order_id", how="left").with_columns(
+        pl.lit(cycle_id, pl.Int64).alias("cycle_id")
+    )
+
+
+def _give_back(session: Session, previous_id: int) -> None:
+    """The superseded cycle's sales return to its offers."""
+    sold = select(OfferResult.sold_kg).where(OfferResult.cycle_id == previous_id, OfferResult.offer_id == Offer.offer_id).scalar_subquery()
+    sold_ids = select(OfferResult.offer_id).where(OfferResult.cycle_id == previous_id, OfferResult.sold_kg > 0)
+    session.execute(update(Offer).where(Offer.offer_id.in_(sold_ids)).values(remaining_kg=Offer.remaining_kg + sold))
+
+
+def _take(session: Session, cycle_id: int) -> None:
+    """This cycle's sales leave their offers; offers sold out (or given kg back) change status."""
+    sold = select(OfferResult.sold_kg).where(OfferResult.cycle_id == cycle_id, OfferResult.offer_id == Offer.offer_id).scalar_subquery()
+    sold_ids = select(OfferResult.offer_id).where(OfferResult.cycle_id == cycle_id, OfferResult.sold_kg > 0)
+    session.execute(update(Offer).where(Offer.offer_id.in_(sold_ids)).values(remaining_kg=Offer.remaining_kg - sold))
+    session.execute(update(Offer).where(Offer.status == "open", Offer.remaining_kg == 0).values(status="sold_out"))
+    session.execute(update(Offer).where(Offer.status == "sold_out", Offer.remaining_kg > 0).values(status="open"))
+
+
+def reason_for(exc: BaseException) -> str:
+    """What a failed cycle says to everyone: the problems of bad input, else the error's own words."""
+    if isinstance(exc, InputError):
+        return "; ".join(str(p) for p in exc.problems)
+    return str(exc) or type(exc).__name__

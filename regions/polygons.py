@@ -63,6 +63,8 @@ def read_regions(path: str | Path, *, layer: str | int | None = None, source: st
         frame = gpd.read_file(path, layer=layer)
     except Exception as exc:  # pyogrio raises several types; all mean the same to the user
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        # GDAL names the file it was handed, which may be a temporary path the user never saw
+        reason = reason.replace(str(path), source).replace(str(Path(path).resolve()), source)
         raise InputError(Problem(source, None, None, f"cannot read regions: {reason}")) from exc
     return parse_regions(frame, source=source)
 

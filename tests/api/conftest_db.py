@@ -6,12 +6,31 @@ which ``.ci/run`` makes sure is up).
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 ADMIN_URL = os.environ.get("HARVEST_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@functools.cache
+def postgres_missing() -> str | None:
+    """Why the PostgreSQL tests cannot run here, or None when the server answers.
+
+    In CI (``CI`` set) a missing server is not a reason to skip: it raises, and the run fails.
+    """
+    import psycopg
+
+    try:
+        with psycopg.connect(ADMIN_URL, connect_timeout=3):
+            return None
+    except psycopg.OperationalError as exc:
+        why = f"no PostgreSQL server answers at {ADMIN_URL} (set HARVEST_TEST_POSTGRES_URL): {str(exc).strip().splitlines()[0]}"
+        if os.environ.get("CI"):
+            raise RuntimeError(f"CI must provide PostgreSQL: {why}") from exc
+        return why
 
 
 @contextmanager

@@ -14,36 +14,7 @@ import pytest
 import shapely
 from flask.testing import FlaskClient
 
-DAY = "2026-11-23"
-
-
-def regions_geojson() -> bytes:
-    frame = gpd.GeoDataFrame(
-        {"region_id": ["north", "south"], "hub_lat": [31.0, 29.0], "hub_lon": [110.0, 110.0]},
-        geometry=[shapely.box(109, 30, 111, 32), shapely.box(109, 28, 111, 30)],
-        crs="EPSG:4326",
-    )
-    return frame.to_json().encode()
-
-
-def offer(product: str, kg: int, lat: float, ask: float, grade: str = "A") -> dict:
-    return {"product": product, "grade": grade, "quantity_kg": kg, "lat": lat, "lon": 110.0, "ready_date": DAY,
-            "shelf_life_days": 10, "ask_per_kg": ask}
-
-
-def order(product: str, kg: int, lat: float, price: float) -> dict:
-    return {"product": product, "min_grade": "C", "quantity_kg": kg, "lat": lat, "lon": 110.1,
-            "max_price_per_kg": price, "due_date": "2026-11-26"}
-
-
-def wait(client: FlaskClient, headers: dict, cycle_id: int, timeout: float = 120.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = client.get(f"/cycles/{cycle_id}", headers=headers).json
-        if body["status"] in ("done", "failed"):
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"cycle {cycle_id} did not finish in {timeout} s")
+from tests.api.day import DAY, DUE, TODAY, offer, order, regions_geojson, wait
 
 
 @pytest.fixture
@@ -115,21 +86,22 @@ def test_a_date_runs_once_unless_rerun_and_history_stays(client: FlaskClient, ke
 
 
 def test_offers_posted_during_a_run_wait_for_the_next(client: FlaskClient, keys: dict, day: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    import matcher.cycle
+    import matcher.pipeline
 
     snapshot_taken, go_on = threading.Event(), threading.Event()
-    real_match = matcher.cycle.match
+    real_compute = matcher.pipeline.compute_cycle
 
-    def slow_match(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def slow_compute(*args, **kwargs):  # type: ignore[no-untyped-def]
         snapshot_taken.set()
         assert go_on.wait(30)
-        return real_match(*args, **kwargs)
+        return real_compute(*args, **kwargs)
 
-    monkeypatch.setattr(matcher.cycle, "match", slow_match)
+    monkeypatch.setattr(matcher.pipeline, "compute_cycle", slow_compute)
     cycle_id = client.post("/cycles", json={"date": DAY}, headers=keys["operator"]).json["id"]
     assert snapshot_taken.wait(30)
     late = client.post("/offers", json=offer("apple", 999, 31.2, 0.5), headers=keys["coop_a"]).json
-    assert client.post("/cycles", json={"date": "2026-11-24"}, headers=keys["operator"]).status_code == 409  # one at a time
+    tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
+    assert client.post("/cycles", json={"date": tomorrow}, headers=keys["operator"]).status_code == 409  # one at a time
     go_on.set()
     cycle = wait(client, keys["operator"], cycle_id)
     assert cycle["status"] == "done"

@@ -22,7 +22,7 @@ def test_a_buyer_posts_and_follows_its_orders(client: FlaskClient, keys: dict) -
 
 
 def test_buyers_see_only_their_own(app: Flask, client: FlaskClient, keys: dict) -> None:
-    other = {"Authorization": "Bearer " + create_key(app.extensions["harvest_db"], "buyer")}
+    other = {"Authorization": "Bearer " + create_key(app.extensions["harvest_db"], "buyer", buyer_id="buyer-9")}
     mine = client.post("/orders", json=ORDER, headers=keys["buyer"]).json["order_id"]
     assert client.get(f"/orders/{mine}", headers=other).status_code == 404
     assert client.get("/orders", headers=other).json["items"] == []
@@ -50,4 +50,4 @@ def test_order_retries_with_a_key_create_one(client: FlaskClient, keys: dict) ->
     second = client.post("/orders", json=ORDER, headers=headers)
     assert first.json == second.json
     assert len(client.get("/orders", headers=keys["buyer"]).json["items"]) == 1
-    assert client.post("/orders", data="x", content_type="text/csv", headers=keys["buyer"]).status_code == 415
+    assert client.post("/orders", data="x", content_type="text/plain", headers=keys["buyer"]).status_code == 415

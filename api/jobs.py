@@ -1,0 +1,172 @@
+"""Cycles as durable jobs in the database: queue, claim, lease, heartbeat, take over, finish or fail.
+
+The states, and who moves a cycle between them::
+
+    queued --claim--> running --commit--> done
+                         |  \\--error--> failed (reason for everyone, detail for operators)
+                         \\--lease expired--> running again under a new worker (attempt + 1),
+                                              or failed once ``max_attempts`` workers were lost
+
+The database holds every invariant: ``cycles.active`` is unique (one queued or running cycle at a
+time: cycles share offers, so they never run side by side), ``(date, current)`` is unique (one current
+result per date). A claim locks the row it takes (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite
+the immediate transaction holds the database's write lock). Every write a worker makes is fenced by
+``(id, attempt, lease_owner)``: a worker that lost its lease, however slow, can no longer commit.
+Times are UTC from the workers' clocks; keep the hosts of one deployment in sync (NTP).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.db import Database
+from api.errors import ApiError
+from api.models import Cycle
+from harvestmatch.errors import HarvestError
+from matcher.params import MatchParams
+
+#: a running cycle whose worker has not renewed its lease for this long is taken over
+LEASE_SECONDS = 30.0
+#: workers lost on one cycle before it is marked failed instead of taken over again
+MAX_ATTEMPTS = 3
+
+
+class LeaseLost(HarvestError):
+    """This worker no longer holds the cycle (its lease expired and another took it, or it ended)."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A cycle held by one worker, under one attempt number."""
+
+    cycle_id: int
+    attempt: int
+    owner: str
+    date: dt.date
+    rerun: bool
+    params: MatchParams
+
+    def fence(self) -> tuple[Any, ...]:
+        """The condition every write of this worker carries."""
+        return (Cycle.id == self.cycle_id, Cycle.attempt == self.attempt, Cycle.lease_owner == self.owner, Cycle.status == "running")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def enqueue(db: Database, date: dt.date, *, rerun: bool, params: MatchParams) -> int:
+    """Queue a cycle for ``date``; its id.
+
+    Raises
+    ------
+    ApiError
+        409 when another cycle is queued or running, or when the date has a current result and
+        ``rerun`` is false.
+    """
+    from dataclasses import asdict
+
+    try:
+        with db.write() as session:
+            if not rerun:
+                _refuse_if_done(session, date)
+            cycle = Cycle(date=date, status="queued", rerun=rerun, params=json.dumps(asdict(params)), active=1, attempt=0)
+            session.add(cycle)
+            session.flush()
+            return cycle.id
+    except IntegrityError:
+        # the unique ``active`` slot is taken: exactly one of several concurrent requests gets it
+        with db.session() as session:
+            busy = session.scalars(select(Cycle).where(Cycle.active == 1)).first()
+        what = f"cycle {busy.id} for {busy.date} is {busy.status}" if busy else "another cycle was queued at the same moment"
+        raise ApiError(409, "Conflict", f"{what}; one cycle runs at a time, wait for it") from None
+
+
+def claim(db: Database, owner: str, *, lease_seconds: float = LEASE_SECONDS, max_attempts: int = MAX_ATTEMPTS) -> Claim | None:
+    """Take the queued cycle, or a running one whose worker stopped renewing its lease; None if none.
+
+    A cycle whose lease expired after ``max_attempts`` workers is marked failed instead: something in
+    it (its size, a bug) keeps killing workers, and an operator should look.
+    """
+    t = now()
+    with db.write() as session:
+        cycle = session.scalars(
+            select(Cycle).where(Cycle.active == 1).with_for_update(skip_locked=True)
+        ).first()
+        if cycle is None or (cycle.status == "running" and cycle.lease_until is not None and _aware(cycle.lease_until) > t):
+            return None
+        if cycle.status == "running" and cycle.attempt >= max_attempts:
+            cycle.status, cycle.active, cycle.finished_at = "failed", None, t
+            cycle.reason = (
+                f"the worker running this cycle stopped {cycle.attempt} times (lease of {cycle.lease_owner} expired); "
+                "nothing of it was committed; run the date again"
+            )
+            return None
+        taken_over = cycle.status == "running"
+        cycle.status, cycle.lease_owner, cycle.lease_until = "running", owner, t + dt.timedelta(seconds=lease_seconds)
+        cycle.attempt += 1
+        cycle.started_at, cycle.snapshot_at = t, None
+        if taken_over:
+            cycle.detail = f"attempt {cycle.attempt}: taken over after the lease of the previous worker expired"
+        params = MatchParams.from_mapping(json.loads(cycle.params)) if cycle.params else MatchParams()
+        return Claim(cycle.id, cycle.attempt, owner, cycle.date, cycle.rerun, params)
+
+
+def heartbeat(db: Database, held: Claim, *, lease_seconds: float = LEASE_SECONDS) -> bool:
+    """Renew the lease; False when it was lost (the cycle is another worker's, or ended)."""
+    with db.write() as session:
+        done = session.execute(update(Cycle).where(*held.fence()).values(lease_until=now() + dt.timedelta(seconds=lease_seconds)))
+        return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
+def fail(db: Database, held: Claim, reason: str, detail: str | None = None) -> bool:
+    """Mark the held cycle failed with its reason; False when the lease was already lost."""
+    with db.write() as session:
+        done = session.execute(
+            update(Cycle).where(*held.fence()).values(status="failed", active=None, reason=reason[:4000], detail=detail, finished_at=now())
+        )
+        return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
+def finish(session: Session, held: Claim, summary: dict[str, Any], previous_id: int | None) -> None:
+    """Inside the results' transaction: supersede the date's previous result and mark this one done.
+
+    Raises
+    ------
+    LeaseLost
+        The cycle is no longer this worker's; the caller's transaction must roll back.
+    """
+    if previous_id is not None:
+        session.execute(update(Cycle).where(Cycle.id == previous_id).values(current=None, superseded_by=held.cycle_id))
+    done = session.execute(
+        update(Cycle).where(*held.fence()).values(
+            status="done", active=None, current=1, finished_at=now(), summary=json.dumps(summary, default=str)
+        )
+    )
+    if not done.rowcount:  # type: ignore[attr-defined]
+        raise LeaseLost(f"cycle {held.cycle_id}: the lease of attempt {held.attempt} was lost before the commit")
+
+
+def current_cycle(session: Session, date: dt.date, *, other_than: int | None = None) -> Cycle | None:
+    query = select(Cycle).where(Cycle.date == date, Cycle.current == 1)
+    if other_than is not None:
+        query = query.where(Cycle.id != other_than)
+    return session.scalars(query).first()
+
+
+def _refuse_if_done(session: Session, date: dt.date) -> None:
+    done = current_cycle(session, date)
+    if done is not None:
+        raise ApiError(409, "Conflict", f"{date} already has cycle {done.id}; send 'rerun': true to run it again")
+
+
+def _aware(ts: dt.datetime) -> dt.datetime:
+    """SQLite hands timestamps back without their zone; they are UTC."""
+    return ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)

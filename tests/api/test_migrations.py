@@ -1,0 +1,45 @@
+"""Schema migrations on SQLite and PostgreSQL: a database with the first revision's data upgrades to the
+newest without losing what was accepted."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import text
+
+from api.db import Database
+from api.migrate import upgrade
+
+
+def test_a_0001_database_with_data_upgrades(database_url: str) -> None:
+    db = Database(database_url)
+    upgrade(db, "0001")
+    now = dt.datetime.now(dt.UTC)
+    with db.engine.begin() as c:
+        c.execute(text("INSERT INTO api_keys (role, key_hash, created_at) VALUES ('buyer', 'h1', :n), ('operator', 'h2', :n)"), {"n": now})
+        c.execute(text("INSERT INTO cycles (date, status, created_at) VALUES ('2026-11-20', 'done', :n), ('2026-11-21', 'running', :n)"), {"n": now})
+        c.execute(
+            text(
+                "INSERT INTO offers (offer_id, cooperative_id, product, grade, quantity_kg, remaining_kg, lat, lon, ready_date, "
+                "shelf_life_days, ask_per_kg, status, created_at) VALUES ('o1', 'c', 'apple', 'A', 10, 5, 1, 1, '2026-11-20', 3, 1, 'expired', :n)"
+            ),
+            {"n": now},
+        )
+        c.execute(
+            text(
+                "INSERT INTO orders (order_id, buyer_key_id, product, min_grade, quantity_kg, lat, lon, max_price_per_kg, due_date, status, "
+                "filled_kg, cycle_id, created_at) VALUES ('r1', 1, 'kale', 'A', 10, 1, 1, 2, '2026-11-22', 'filled', 10, 1, :n), "
+                "('r2', 2, 'kale', 'A', 3, 1, 1, 2, '2026-11-22', 'pending', 0, NULL, :n)"
+            ),
+            {"n": now},
+        )
+    upgrade(db)
+    with db.engine.connect() as c:
+        assert c.execute(text("SELECT order_id, buyer_id FROM orders ORDER BY order_id")).all() == [("r1", "key-1"), ("r2", "key-2")]
+        # the done cycle is its date's current result; the one the old runner left running failed, freeing the slot
+        assert c.execute(text("SELECT status, current, active FROM cycles ORDER BY id")).all() == [("done", 1, None), ("failed", None, None)]
+        assert c.execute(text("SELECT status, remaining_kg FROM offers")).all() == [("open", 5)]  # expiry is no longer stored
+        assert sorted(r[0] for r in c.execute(text("SELECT product FROM products"))) == ["apple", "kale"]
+        assert c.execute(text("SELECT order_id, buyer_id, filled_kg, unfilled_kg, status FROM order_fills")).all() == [("r1", "key-1", 10, 0, "filled")]
+    upgrade(db)  # a second upgrade is a no-op
+    db.engine.dispose()

@@ -1,0 +1,175 @@
+"""Ordinary events that once stopped the service, on SQLite and PostgreSQL: a withdrawal among many
+offers, a stray order, an empty day, concurrent cycle requests, a withdrawal during a run, a wrong
+date, overlapping regions. Each cycle must end ``done`` (or refuse clearly), and the next must run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import geopandas as gpd
+import pytest
+import shapely
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.api.day import DAY, TODAY, offer, order, regions_geojson, wait
+
+
+def _regions(client: FlaskClient, keys: dict, body: bytes | None = None) -> None:
+    r = client.put("/regions", data=body or regions_geojson(), content_type="application/geo+json", headers=keys["operator"])
+    assert r.status_code == 200, r.json
+
+
+def _cycle(client: FlaskClient, keys: dict, **body: object) -> dict:
+    started = client.post("/cycles", json={"date": DAY, **body}, headers=keys["operator"])
+    assert started.status_code == 202, started.json
+    return wait(client, keys["operator"], started.json["id"])
+
+
+def test_a_withdrawal_after_the_first_hundred_offers_stops_nothing(client: FlaskClient, keys: dict) -> None:
+    _regions(client, keys)
+    posted = client.post("/offers", json=[offer("apple", 10 + k, 31.0 + k / 1000, 1.0) for k in range(150)], headers=keys["coop_a"]).json["items"]
+    client.post("/orders", json=[order("apple", 500, 31.5, 4.0)], headers=keys["buyer"])
+    last = sorted(posted, key=lambda o: o["offer_id"])[-1]["offer_id"]
+    assert client.post(f"/offers/{last}/withdraw", headers=keys["coop_a"]).status_code == 200
+    for rerun in (False, True):
+        cycle = _cycle(client, keys, rerun=rerun)
+        assert cycle["status"] == "done", cycle["reason"]
+        assert cycle["summary"]["allocated_kg"] == 500
+
+
+def test_an_order_outside_every_region_is_rejected_whatever_its_place(client: FlaskClient, keys: dict) -> None:
+    _regions(client, keys)
+    client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"])
+    stray = client.post("/orders", json=order("apple", 5, 60.0, 9.0), headers=keys["buyer"]).json
+    inside = client.post("/orders", json=order("apple", 5, 31.5, 4.0), headers=keys["buyer"]).json
+    cycle = _cycle(client, keys)
+    assert cycle["status"] == "done", cycle["reason"]
+    assert client.get(f"/orders/{stray['order_id']}", headers=keys["buyer"]).json["status"] == "rejected"
+    assert client.get(f"/orders/{inside['order_id']}", headers=keys["buyer"]).json["status"] == "filled"
+
+
+@pytest.mark.parametrize("what", ["nothing", "offers only", "orders only"])
+def test_an_empty_day_is_done_with_nothing_sold(client: FlaskClient, keys: dict, what: str) -> None:
+    _regions(client, keys)
+    if what == "offers only":
+        client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"])
+    if what == "orders only":
+        client.post("/orders", json=order("apple", 5, 31.5, 4.0), headers=keys["buyer"])
+    cycle = _cycle(client, keys)
+    assert cycle["status"] == "done", cycle["reason"]
+    assert cycle["summary"]["allocated_kg"] == 0 and cycle["summary"]["welfare"] == 0
+    assert _cycle(client, keys, rerun=True)["status"] == "done"
+
+
+def test_concurrent_cycle_requests_accept_exactly_one(app: Flask, keys: dict) -> None:
+    app.extensions["harvest_worker"].stop()  # the accepted cycle stays queued: no request may find the slot free again
+    answers: list[int] = []
+    barrier = threading.Barrier(6)
+
+    def ask() -> None:
+        client = app.test_client()
+        barrier.wait()
+        answers.append(client.post("/cycles", json={"date": DAY}, headers=keys["operator"]).status_code)
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == [202] + [409] * 5
+    listed = app.test_client().get("/cycles", headers=keys["operator"]).json["items"]
+    assert len(listed) == 1
+
+
+def test_withdrawing_or_cancelling_during_a_run_is_refused(client: FlaskClient, keys: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    import matcher.pipeline
+
+    _regions(client, keys)
+    held = client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"]).json
+    wanted = client.post("/orders", json=order("apple", 40, 31.5, 4.0), headers=keys["buyer"]).json
+    running, go_on = threading.Event(), threading.Event()
+    real = matcher.pipeline.compute_cycle
+
+    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        running.set()
+        assert go_on.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(matcher.pipeline, "compute_cycle", slow)
+    cycle_id = client.post("/cycles", json={"date": DAY}, headers=keys["operator"]).json["id"]
+    assert running.wait(30)
+    refused = client.post(f"/offers/{held['offer_id']}/withdraw", headers=keys["coop_a"])
+    assert refused.status_code == 409 and f"cycle {cycle_id}" in refused.json["detail"]
+    assert client.post(f"/orders/{wanted['order_id']}/cancel", headers=keys["buyer"]).status_code == 409
+    late = client.post("/offers", json=offer("apple", 7, 31.2, 1.0), headers=keys["coop_a"]).json
+    assert client.post(f"/offers/{late['offer_id']}/withdraw", headers=keys["coop_a"]).status_code == 200  # not in the snapshot
+    go_on.set()
+    assert wait(client, keys["operator"], cycle_id)["status"] == "done"
+    after = client.get(f"/offers/{held['offer_id']}", headers=keys["coop_a"]).json
+    assert after["remaining_kg"] == 60 and after["results"][0]["sold_kg"] == 40
+    assert client.post(f"/offers/{held['offer_id']}/withdraw", headers=keys["coop_a"]).status_code == 200  # its rest, now
+
+
+def test_a_far_date_needs_confirmation_and_expires_nothing(client: FlaskClient, keys: dict) -> None:
+    _regions(client, keys)
+    kept = client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"]).json
+    far = (TODAY + dt.timedelta(days=365 * 5)).isoformat()
+    refused = client.post("/cycles", json={"date": far}, headers=keys["operator"])
+    assert refused.status_code == 422 and refused.json["errors"][0]["path"] == "date"
+    started = client.post("/cycles", json={"date": far, "confirm_far_date": True}, headers=keys["operator"])
+    assert wait(client, keys["operator"], started.json["id"])["status"] == "done"
+    shown = client.get(f"/offers/{kept['offer_id']}", headers=keys["coop_a"]).json
+    assert shown["status"] == "open" and shown["results"][0]["reason"] == "expired"  # expired on that date, not for good
+    client.post("/orders", json=order("apple", 30, 31.5, 4.0), headers=keys["buyer"])
+    today = _cycle(client, keys)
+    assert today["status"] == "done" and today["summary"]["allocated_kg"] == 30
+
+
+@pytest.mark.parametrize("body", [{"date": DAY, "rerun": "yes"}, {"date": DAY, "rerun": 1}, {"date": 20261123}, {"rerun": True}, ["x"]])
+def test_cycle_requests_are_strict(client: FlaskClient, keys: dict, body: object) -> None:
+    r = client.post("/cycles", json=body, headers=keys["operator"])
+    assert r.status_code == 422 and r.content_type == "application/problem+json"
+    assert client.get("/cycles", headers=keys["operator"]).json["items"] == []
+
+
+def test_cycle_parameters_are_recorded_and_checked(client: FlaskClient, keys: dict) -> None:
+    _regions(client, keys)
+    bad = client.post("/cycles", json={"date": DAY, "params": {"circuity": 0.5}}, headers=keys["operator"])
+    assert bad.status_code == 422 and "circuity" in bad.json["errors"][0]["message"]
+    unknown = client.post("/cycles", json={"date": DAY, "params": {"speed": 3}}, headers=keys["operator"])
+    assert unknown.status_code == 422 and "speed" in unknown.json["errors"][0]["message"]
+    cycle = _cycle(client, keys, params={"handling_per_kg": 0.25, "workers": 1})
+    assert cycle["params"]["handling_per_kg"] == 0.25 and cycle["summary"]["params"]["handling_per_kg"] == 0.25
+
+
+def test_an_order_inside_overlapping_regions_goes_to_the_smallest_id(client: FlaskClient, keys: dict) -> None:
+    frame = gpd.GeoDataFrame(
+        {"region_id": ["zz-big", "aa-small"], "hub_lat": [31.0, 31.5], "hub_lon": [110.0, 110.0]},
+        geometry=[shapely.box(108, 29, 112, 33), shapely.box(109.5, 31, 110.5, 32)],
+        crs="EPSG:4326",
+    )
+    _regions(client, keys, frame.to_json().encode())
+    client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"])
+    placed = client.post("/orders", json=order("apple", 5, 31.5, 4.0), headers=keys["buyer"]).json
+    assert _cycle(client, keys)["status"] == "done"
+    assert client.get(f"/orders/{placed['order_id']}", headers=keys["buyer"]).json["region_id"] == "aa-small"
+
+
+def test_a_failed_cycle_shows_details_to_the_operator_only(client: FlaskClient, keys: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    import matcher.pipeline
+
+    _regions(client, keys)
+    client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"])
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk /srv/secret/path is gone")
+
+    monkeypatch.setattr(matcher.pipeline, "compute_cycle", broken)
+    cycle = _cycle(client, keys)
+    assert cycle["status"] == "failed" and "Traceback" in cycle["detail"] and "/srv/secret" in cycle["detail"]
+    public = client.get(f"/cycles/{cycle['id']}", headers=keys["planner"]).json
+    assert "detail" not in public and "/srv" not in public["reason"] and "Traceback" not in public["reason"]
+    monkeypatch.undo()
+    assert _cycle(client, keys)["status"] == "done"  # the date runs again after a failure
