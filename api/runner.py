@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from api import jobs
@@ -152,6 +152,10 @@ def write_results(db: Database, held: jobs.Claim, snap: Snapshot, result: Any, s
             (OrderFill, fills),
         ):
             bulk_insert(session, model, frame)
+        if session.get_bind().dialect.name == "postgresql":
+            # fresh rows have no statistics yet: without them the planner joins the fills to the orders
+            # row by row
+            session.execute(text("ANALYZE order_fills"))
         if snap.previous_id is not None:
             _give_back(session, snap.previous_id)
         _take(session, cycle_id)
@@ -169,18 +173,36 @@ def write_results(db: Database, held: jobs.Claim, snap: Snapshot, result: Any, s
 
 
 def bulk_insert(session: Session, model: Any, frame: pl.DataFrame) -> None:
-    """Insert a frame's rows into a table (only the table's columns), in bulk: ``COPY`` on PostgreSQL
-    (the frame written once as CSV), one executemany on SQLite."""
+    """Insert a frame's rows into a table (only the table's columns), in bulk, inside the session's
+    transaction: ``COPY`` on PostgreSQL (the frame written once as CSV), one driver-level executemany
+    of plain tuples on SQLite (dates and times written as SQLAlchemy stores them there)."""
     if frame.height == 0:
         return
     columns = [c.key for c in model.__table__.columns if c.key in frame.columns]
+    frame = frame.select(columns)
+    raw = session.connection().connection.driver_connection
+    names = ", ".join(columns)
     if session.get_bind().dialect.name == "postgresql":
-        text = frame.select(columns).write_csv(include_header=False, null_value="")
-        raw = session.connection().connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:  # type: ignore[union-attr]
-            copy.write(text)
+        with raw.cursor() as cursor, cursor.copy(f"COPY {model.__tablename__} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:  # type: ignore[union-attr]
+            copy.write(frame.write_csv(include_header=False, null_value=""))
         return
-    session.execute(insert(model), frame.select(columns).to_dicts())
+    plain = frame.with_columns(_sqlite_value(name, dtype) for name, dtype in frame.schema.items())
+    marks = ", ".join("?" * len(columns))
+    raw.executemany(f"INSERT INTO {model.__tablename__} ({names}) VALUES ({marks})", plain.iter_rows())  # type: ignore[union-attr]
+
+
+def _sqlite_value(name: str, dtype: pl.DataType) -> pl.Expr:
+    """A column as SQLAlchemy stores it in SQLite: dates and UTC times as text, booleans as 0 or 1."""
+    column = pl.col(name)
+    if dtype == pl.Date:
+        return column.dt.strftime("%Y-%m-%d")
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone:
+            column = column.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        return column.dt.strftime("%Y-%m-%d %H:%M:%S.%6f")
+    if dtype == pl.Boolean:
+        return column.cast(pl.Int64)
+    return column
 
 
 def _order_fills(orders_out: pl.DataFrame | None, orders: pl.DataFrame, cycle_id: int) -> pl.DataFrame:

@@ -145,7 +145,8 @@ class _Heartbeat:
         while not self._stop.wait(self.lease_seconds / 3):
             try:
                 if not jobs.heartbeat(self.db, self.held, lease_seconds=self.lease_seconds):
-                    log.warning("cycle %s: lease lost", self.held.cycle_id)
+                    if not self._stop.is_set():  # after the commit the cycle is no longer running: not a loss
+                        log.warning("cycle %s: lease lost", self.held.cycle_id)
                     return
             except Exception:  # a missed beat is not fatal; the lease is three beats long
                 log.exception("cycle %s: heartbeat failed", self.held.cycle_id)
