@@ -2,8 +2,8 @@
 
 ``POST /orders`` takes one order (a JSON object), many (an array) or a CSV upload, checked by the batch
 job's schema (:data:`matcher.schemas.ORDERS`, without ``order_id`` and ``created_at``, plus an
-optional ``reference``). An order belongs to its buyer (``buyer_id`` of the key), so a rotated key
-sees the same orders. An order waits as ``pending`` until a cycle takes it; the cycle pools it with
+optional ``reference``). An order belongs to its buyer (``buyer_id`` of the key; the operator names
+it), so a rotated key sees the same orders. An order waits as ``pending`` until a cycle takes it; the cycle pools it with
 its region's orders, and afterwards the order shows its region, what it got, at what price, and why
 not more. ``POST /orders/{id}/cancel`` cancels a pending order, except while a running cycle's
 snapshot holds it (409).
@@ -30,8 +30,11 @@ from matcher.schemas import ORDERS, Column
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
-UPLOAD: tuple[Column, ...] = tuple(c for c in ORDERS if c.name not in ("order_id", "created_at")) + (
-    Column("reference", "text", required=False),
+#: what a buyer posts; ``buyer_id`` comes from a buyer's key, and only the operator gives it
+UPLOAD: tuple[Column, ...] = (
+    (Column("buyer_id", "id", required=False),)
+    + tuple(c for c in ORDERS if c.name not in ("order_id", "created_at"))
+    + (Column("reference", "text", required=False),)
 )
 
 
@@ -47,12 +50,21 @@ def create() -> Response:
             catalogue = set(session.scalars(select(Product.product)))
         unknown_products(frame, catalogue, single=single)
         now = dt.datetime.now(dt.UTC)
-        buyer = caller.buyer_id or f"key-{caller.key_id}"
+        orders = frame.to_dicts()
+        for k, o in enumerate(orders):
+            given = o.get("buyer_id")
+            if caller.role == "buyer":
+                if given not in (None, caller.buyer_id):
+                    raise ApiError(403, "Forbidden", f"order {k + 1}: a buyer posts only its own orders")
+                o["buyer_id"] = caller.buyer_id
+            elif not given:
+                path = "buyer_id" if single else f"{k + 1}/buyer_id"
+                raise ApiError(422, "Invalid input", errors=[{"path": path, "message": "the operator must name the buyer"}])
         known = {c.name for c in UPLOAD}
         rows = [
-            Order(order_id="ord_" + uuid.uuid4().hex, buyer_key_id=caller.key_id, buyer_id=buyer, status="pending", filled_kg=0,
-                  created_at=now, **{k: v for k, v in o.items() if k in known})
-            for o in frame.to_dicts()
+            Order(order_id="ord_" + uuid.uuid4().hex, buyer_key_id=caller.key_id, status="pending", filled_kg=0, created_at=now,
+                  **{k: v for k, v in o.items() if k in known})
+            for o in orders
         ]
         out = [order_json(r) for r in rows]
         return list[Base](rows), (out[0] if single else {"items": out})

@@ -84,7 +84,7 @@ def test_orders_as_csv_with_references(client: FlaskClient, keys: dict) -> None:
 def test_idempotency_keys_are_scoped_to_method_and_path(client: FlaskClient, keys: dict) -> None:
     headers = {**keys["operator"], "Idempotency-Key": "monday-1"}
     first = client.post("/offers", json={**OFFER, "cooperative_id": "coop-a"}, headers=headers)
-    other_path = client.post("/orders", json=order("apple", 3, 31.5, 4.0), headers=headers)
+    other_path = client.post("/orders", json={**order("apple", 3, 31.5, 4.0), "buyer_id": "buyer-1"}, headers=headers)
     assert first.status_code == other_path.status_code == 201 and "order_id" in other_path.json
     changed = client.post("/offers", json={**OFFER, "cooperative_id": "coop-a", "quantity_kg": 5}, headers=headers)
     assert changed.status_code == 422 and "different body" in changed.json["detail"]

@@ -51,3 +51,12 @@ def test_order_retries_with_a_key_create_one(client: FlaskClient, keys: dict) ->
     assert first.json == second.json
     assert len(client.get("/orders", headers=keys["buyer"]).json["items"]) == 1
     assert client.post("/orders", data="x", content_type="text/plain", headers=keys["buyer"]).status_code == 415
+
+
+def test_the_operator_names_the_buyer(client: FlaskClient, keys: dict) -> None:
+    r = client.post("/orders", json=ORDER, headers=keys["operator"])
+    assert r.status_code == 422 and r.json["errors"][0]["path"] == "buyer_id"
+    made = client.post("/orders", json={**ORDER, "buyer_id": "buyer-1"}, headers=keys["operator"]).json
+    assert made["buyer_id"] == "buyer-1"
+    assert [o["order_id"] for o in client.get("/orders", headers=keys["buyer"]).json["items"]] == [made["order_id"]]
+    assert client.post("/orders", json={**ORDER, "buyer_id": "buyer-2"}, headers=keys["buyer"]).status_code == 403
