@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from api import errors
-from api.db import Database, default_url
+if TYPE_CHECKING:
+    from flask import Flask
 
 #: request bodies larger than this are refused with 413 (region files have their own limit)
 MAX_BODY_BYTES = 16 * 2**20
@@ -32,6 +32,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     - ``CYCLE_DATE_WINDOW_DAYS``: a cycle dated further than this from today needs
       ``"confirm_far_date": true`` (default 7).
     """
+    # imported here, not at the top: the `harvest` command imports this package for its subcommands,
+    # and `harvest match` must not pay for Flask and SQLAlchemy
+    from flask import Flask
+
+    from api import errors
+    from api.db import Database, default_url
     from matcher.params import MatchParams
 
     app = Flask(__name__)

@@ -12,9 +12,12 @@ import logging
 import signal
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from api.db import ROLES, Database
+from api.roles import ROLES
+
+if TYPE_CHECKING:
+    from api.db import Database
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -124,12 +127,19 @@ def _run_serve(args: argparse.Namespace) -> int:
     from api import create_app
 
     app = create_app({"WORKER": args.worker})
+
+    def stop(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # waitress stops serving; the worker then finishes the cycle in hand
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         waitress.serve(app, host=args.host, port=args.port, threads=args.threads)
+    except KeyboardInterrupt:
+        logging.getLogger("harvestmatch").info("stopping: the cycle in hand (if any) is finished first")
     finally:
         worker = app.extensions.get("harvest_worker")
         if worker is not None:
-            worker.stop(timeout=5)
+            worker.stop(timeout=None)
     return 0
 
 

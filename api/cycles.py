@@ -24,11 +24,11 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import select
 
-from api import jobs
+from api import idempotency, jobs
 from api.auth import Caller, requires
 from api.db import Database
 from api.errors import ApiError
-from api.models import Allocation, Cycle, DemandRow, Offer, OfferResult, OrderFill, Region
+from api.models import Allocation, Cycle, DemandRow, Offer, OfferResult, OrderFill
 from api.requests import after_arg, int_arg, iso, json_body, where_args
 from harvestmatch.errors import ParameterError
 from matcher.params import MatchParams
@@ -67,14 +67,22 @@ def run_cycle() -> Response:
             errors=[{"path": "date", "message": f"{body.date} is more than {window} days from today ({today}); send 'confirm_far_date': true if it is meant"}],
         )
     params = _params(body.params)
+    caller: Caller = g.caller
+    earlier = idempotency.replay(caller)  # a retried request gets its first answer, not a second cycle
+    if earlier is not None:
+        return earlier
     db: Database = current_app.extensions["harvest_db"]
-    cycle_id = jobs.enqueue(db, body.date, rerun=body.rerun, params=params)
+    answer: dict[str, Any] = {}
+
+    def answered(session: Any, cycle: Cycle) -> None:
+        answer.update(cycle_json(cycle, caller))
+        idempotency.remember(session, caller, answer, status=202)
+
+    cycle_id = jobs.enqueue(db, body.date, rerun=body.rerun, params=params, answered=answered)
     worker = current_app.extensions.get("harvest_worker")
     if worker is not None:
         worker.wake()
-    with db.session() as session:
-        payload = cycle_json(_cycle(session, cycle_id), g.caller)
-    response = jsonify(payload)
+    response = jsonify(answer)
     response.status_code = 202
     response.headers["Location"] = f"/cycles/{cycle_id}"
     return response
@@ -86,17 +94,9 @@ def list_cycles() -> Response:
     """Cycles, newest first, in pages (``limit``, ``after``: the last id of the previous page)."""
     caller: Caller = g.caller
     limit = int_arg("limit", 100, 1, 1000)
-    query = select(Cycle)
-    if caller.role == "cooperative":
-        query = query.where(Cycle.id.in_(select(OfferResult.cycle_id).where(OfferResult.cooperative_id == caller.cooperative_id)))
-    elif caller.role == "buyer":
-        query = query.where(Cycle.id.in_(select(OrderFill.cycle_id).where(OrderFill.buyer_id == caller.buyer_id)))
-    raw = request.args.get("after")
-    if raw:
-        try:
-            query = query.where(Cycle.id < int(raw))
-        except ValueError:
-            raise ApiError(422, "Invalid query", errors=[{"path": "after", "message": f"expected a cursor from 'next', got {raw!r}"}]) from None
+    query = _concerning(select(Cycle), caller)
+    if request.args.get("after"):
+        query = query.where(Cycle.id < int_arg("after", 0, 0, 2**31 - 1))
     query = where_args(query, {"status": Cycle.status})
     db: Database = current_app.extensions["harvest_db"]
     with db.session() as session:
@@ -110,6 +110,8 @@ def list_cycles() -> Response:
 def read(cycle_id: int) -> Response:
     db: Database = current_app.extensions["harvest_db"]
     with db.session() as session:
+        if session.scalars(_concerning(select(Cycle.id).where(Cycle.id == cycle_id), g.caller)).first() is None:
+            raise ApiError(404, "Not Found", f"no cycle {cycle_id}")
         return jsonify(cycle_json(_cycle(session, cycle_id), g.caller))
 
 
@@ -145,10 +147,9 @@ def shipments(cycle_id: int) -> Response:
     query = (
         select(
             Allocation.id, Allocation.offer_id, Allocation.demand_id, Allocation.region_id, Allocation.product, Allocation.quantity_kg,
-            Allocation.distance_km, Allocation.transit_days, Offer.lat, Offer.lon, Region.hub_lat, Region.hub_lon,
+            Allocation.distance_km, Allocation.transit_days, Offer.lat, Offer.lon, Allocation.hub_lat, Allocation.hub_lon,
         )
         .join(Offer, Offer.offer_id == Allocation.offer_id)
-        .join(Region, Region.region_id == Allocation.region_id)
         .where(Allocation.cycle_id == cycle_id)
     )
     query = after_arg(where_args(query, {"region_id": Allocation.region_id, "product": Allocation.product}), Allocation.id, integer=True)
@@ -171,6 +172,15 @@ def shipments(cycle_id: int) -> Response:
     response = jsonify({"type": "FeatureCollection", "features": features, "next": str(rows[-1].id) if more else None})
     response.content_type = "application/geo+json"
     return response
+
+
+def _concerning(query: Any, caller: Caller) -> Any:
+    """Only the cycles that concern a cooperative (its offers were in them) or a buyer (its orders)."""
+    if caller.role == "cooperative":
+        return query.where(Cycle.id.in_(select(OfferResult.cycle_id).where(OfferResult.cooperative_id == caller.cooperative_id)))
+    if caller.role == "buyer":
+        return query.where(Cycle.id.in_(select(OrderFill.cycle_id).where(OrderFill.buyer_id == caller.buyer_id)))
+    return query
 
 
 def cycle_json(c: Cycle, caller: Caller) -> dict[str, Any]:
@@ -199,9 +209,7 @@ def _params(given: dict[str, Any]) -> MatchParams:
     base: MatchParams = current_app.config["CYCLE_PARAMS"]
     try:
         return MatchParams.from_mapping({**asdict(base), **given})
-    except ParameterError as exc:
-        raise ApiError(422, "Invalid request body", errors=[{"path": "params", "message": str(exc)}]) from None
-    except TypeError as exc:
+    except (ParameterError, TypeError) as exc:
         raise ApiError(422, "Invalid request body", errors=[{"path": "params", "message": str(exc)}]) from None
 
 
@@ -218,29 +226,27 @@ def _done(cycle: Cycle) -> None:
 
 
 def _table(cycle_id: int, query: Any, key: Any, name: str, *, drop: tuple[str, ...]) -> Response:
-    """A done cycle's result rows as JSON pages (``limit``, ``after``), or whole as CSV or Parquet."""
+    """A done cycle's result rows as JSON pages (``limit``, ``after``), or whole as CSV or Parquet; read
+    as plain columns into a frame typed by the table (no ORM object per row)."""
+    from api.runner import read_frame
+
     db: Database = current_app.extensions["harvest_db"]
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "csv", "parquet"):
         raise ApiError(422, "Invalid query", errors=[{"path": "format", "message": f"expected json, csv or parquet, got {fmt!r}"}])
+    table = key.class_.__table__
+    columns = [c for c in table.columns if c.key not in drop]
+    query = query.with_only_columns(*columns).order_by(key)
+    if fmt == "json":
+        limit = int_arg("limit", 1000, 1, MAX_PAGE)
+        query = after_arg(query, key, integer=key is Allocation.id).limit(limit + 1)
     with db.session() as session:
         _done(_cycle(session, cycle_id))
-        more = False
-        if fmt == "json":
-            limit = int_arg("limit", 1000, 1, MAX_PAGE)
-            query = after_arg(query, key, integer=key is Allocation.id).order_by(key).limit(limit + 1)
-        else:
-            query = query.order_by(key)
-        rows = session.scalars(query).all()
-        if fmt == "json":
-            more = len(rows) > limit
-            rows = rows[:limit]
-        columns = [c.key for c in key.class_.__table__.columns if c.key not in drop]
-        records = [{c: getattr(r, c) for c in columns} for r in rows]
-        cursor = str(getattr(rows[-1], key.key)) if more else None
+        frame = read_frame(session, query, {c.key: _dtype(c) for c in columns})
     if fmt == "json":
-        return jsonify({"items": records, "next": cursor})
-    frame = pl.DataFrame(records, schema={c: _dtype(key.class_.__table__.columns[c]) for c in columns}, orient="row")
+        more = frame.height > limit
+        frame = frame.head(limit)
+        return jsonify({"items": frame.to_dicts(), "next": str(frame[key.key][-1]) if more else None})
     if fmt == "csv":
         response = Response(frame.write_csv(), mimetype="text/csv")
     else:

@@ -27,8 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.models import ApiKey
-
-ROLES = ("cooperative", "buyer", "planner", "operator")
+from api.roles import ROLES
 
 #: the advisory lock that a snapshot and a withdrawal or cancellation take (any constant; ours)
 SNAPSHOT_LOCK = 7_400_001

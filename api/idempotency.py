@@ -24,31 +24,45 @@ from api.models import Base, IdempotentRequest
 
 def create(caller: Caller, make: Callable[[], tuple[list[Base], Any]], *, status: int = 201) -> Response:
     """Validate and build rows with ``make()`` (which raises on bad input), store them, answer."""
-    key = request.headers.get("Idempotency-Key")
-    digest = hashlib.sha256((request.mimetype or "").encode() + b"\0" + request.get_data(cache=True)).hexdigest()
     db: Database = current_app.extensions["harvest_db"]
-    if key is not None:
-        replay = _replay(db, caller, key, digest)
-        if replay is not None:
-            return replay
+    earlier = replay(caller)
+    if earlier is not None:
+        return earlier
     rows, payload = make()
     try:
         with db.write() as session:
             session.add_all(rows)
-            if key is not None:
-                session.add(
-                    IdempotentRequest(owner=caller.owner, method=request.method, path=request.path, key=key,
-                                      request_hash=digest, status=status, body=json.dumps(payload))
-                )
+            remember(session, caller, payload, status=status)
     except IntegrityError:
         # a concurrent retry with the same key stored its answer first: replay it
-        replay = _replay(db, caller, key, digest) if key is not None else None
-        if replay is None:
+        earlier = replay(caller)
+        if earlier is None:
             raise
-        return replay
+        return earlier
     response = jsonify(payload)
     response.status_code = status
     return response
+
+
+def replay(caller: Caller) -> Response | None:
+    """The stored answer when this request (same key, method, path, body) was answered before; 422 when
+    the key was used with a different body; None when there is no key or it is new."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    return _replay(current_app.extensions["harvest_db"], caller, key, _digest())
+
+
+def remember(session: Any, caller: Caller, payload: Any, *, status: int) -> None:
+    """Store this request's answer in the caller's transaction (when it carries an Idempotency-Key)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None:
+        session.add(IdempotentRequest(owner=caller.owner, method=request.method, path=request.path, key=key,
+                                      request_hash=_digest(), status=status, body=json.dumps(payload)))
+
+
+def _digest() -> str:
+    return hashlib.sha256((request.mimetype or "").encode() + b"\0" + request.get_data(cache=True)).hexdigest()
 
 
 def _replay(db: Database, caller: Caller, key: str, digest: str) -> Response | None:

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import select, update
@@ -62,8 +63,11 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def enqueue(db: Database, date: dt.date, *, rerun: bool, params: MatchParams) -> int:
-    """Queue a cycle for ``date``; its id.
+def enqueue(
+    db: Database, date: dt.date, *, rerun: bool, params: MatchParams, answered: Callable[[Session, Cycle], None] | None = None
+) -> int:
+    """Queue a cycle for ``date``; its id. ``answered(session, cycle)`` runs in the same transaction (to
+    store the answer of an idempotent request with the cycle, or neither).
 
     Raises
     ------
@@ -71,8 +75,6 @@ def enqueue(db: Database, date: dt.date, *, rerun: bool, params: MatchParams) ->
         409 when another cycle is queued or running, or when the date has a current result and
         ``rerun`` is false.
     """
-    from dataclasses import asdict
-
     try:
         with db.write() as session:
             if not rerun:
@@ -80,6 +82,8 @@ def enqueue(db: Database, date: dt.date, *, rerun: bool, params: MatchParams) ->
             cycle = Cycle(date=date, status="queued", rerun=rerun, params=json.dumps(asdict(params)), active=1, attempt=0)
             session.add(cycle)
             session.flush()
+            if answered is not None:
+                answered(session, cycle)
             return cycle.id
     except IntegrityError:
         # the unique ``active`` slot is taken: exactly one of several concurrent requests gets it
@@ -96,6 +100,10 @@ def claim(db: Database, owner: str, *, lease_seconds: float = LEASE_SECONDS, max
     it (its size, a bug) keeps killing workers, and an operator should look.
     """
     t = now()
+    with db.session() as session:  # an idle poll reads; only a claim takes the write lock
+        waiting = session.scalars(select(Cycle.id).where(Cycle.active == 1)).first()
+    if waiting is None:
+        return None
     with db.write() as session:
         cycle = session.scalars(
             select(Cycle).where(Cycle.active == 1).with_for_update(skip_locked=True)
@@ -105,17 +113,25 @@ def claim(db: Database, owner: str, *, lease_seconds: float = LEASE_SECONDS, max
         if cycle.status == "running" and cycle.attempt >= max_attempts:
             cycle.status, cycle.active, cycle.finished_at = "failed", None, t
             cycle.reason = (
-                f"the worker running this cycle stopped {cycle.attempt} times (lease of {cycle.lease_owner} expired); "
+                f"the worker running this cycle stopped {cycle.attempt} times (its lease expired each time); "
                 "nothing of it was committed; run the date again"
             )
+            cycle.detail = f"last worker: {cycle.lease_owner}"
             return None
         taken_over = cycle.status == "running"
         cycle.status, cycle.lease_owner, cycle.lease_until = "running", owner, t + dt.timedelta(seconds=lease_seconds)
         cycle.attempt += 1
         cycle.started_at, cycle.snapshot_at = t, None
         if taken_over:
-            cycle.detail = f"attempt {cycle.attempt}: taken over after the lease of the previous worker expired"
-        params = MatchParams.from_mapping(json.loads(cycle.params)) if cycle.params else MatchParams()
+            cycle.detail = f"attempt {cycle.attempt}: taken over from {cycle.lease_owner} after its lease expired"
+        try:
+            params = MatchParams.from_mapping(json.loads(cycle.params)) if cycle.params else MatchParams()
+        except (HarvestError, ValueError, TypeError) as exc:
+            # parameters this version cannot read (a renamed one after an upgrade): the cycle fails,
+            # rather than holding the only active slot for ever
+            cycle.status, cycle.active, cycle.finished_at = "failed", None, t
+            cycle.reason = f"its parameters cannot be read: {exc}"
+            return None
         return Claim(cycle.id, cycle.attempt, owner, cycle.date, cycle.rerun, params)
 
 
@@ -135,6 +151,19 @@ def fail(db: Database, held: Claim, reason: str, detail: str | None = None) -> b
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
+def hold(session: Session, held: Claim) -> None:
+    """First in the results' transaction: lock the cycle's row and check the lease is still ours.
+
+    Raises
+    ------
+    LeaseLost
+        The cycle is no longer this worker's; nothing has been written.
+    """
+    renewed = session.execute(update(Cycle).where(*held.fence()).values(lease_until=now() + dt.timedelta(seconds=LEASE_SECONDS)))
+    if not renewed.rowcount:  # type: ignore[attr-defined]
+        raise LeaseLost(f"cycle {held.cycle_id}: the lease of attempt {held.attempt} was lost before the commit")
+
+
 def finish(session: Session, held: Claim, summary: dict[str, Any], previous_id: int | None) -> None:
     """Inside the results' transaction: supersede the date's previous result and mark this one done.
 
@@ -152,6 +181,19 @@ def finish(session: Session, held: Claim, summary: dict[str, Any], previous_id: 
     )
     if not done.rowcount:  # type: ignore[attr-defined]
         raise LeaseLost(f"cycle {held.cycle_id}: the lease of attempt {held.attempt} was lost before the commit")
+
+
+def refuse_while_running(session: Session, what: str) -> None:
+    """409 while a cycle that has taken its snapshot is running: it may be selling or filling ``what``.
+
+    Called under the snapshot lock, so a snapshot is either before the caller's change or after it.
+    """
+    running = session.scalars(select(Cycle).where(Cycle.status == "running", Cycle.snapshot_at.is_not(None))).first()
+    if running is not None:
+        raise ApiError(
+            409, "Conflict",
+            f"cycle {running.id} ({running.date}) is running and may be matching {what}; try again when it has ended",
+        )
 
 
 def current_cycle(session: Session, date: dt.date, *, other_than: int | None = None) -> Cycle | None:

@@ -7,7 +7,12 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from sqlalchemy import text
+
 from api.db import Database
+
+#: the advisory lock a migration holds on PostgreSQL (any constant; ours)
+MIGRATION_LOCK = 7_400_002
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -31,8 +36,13 @@ def upgrade(db: Database, revision: str = "head") -> None:
         raw = connection.connection.dbapi_connection
         if db.sqlite:
             raw.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            connection = connection.execution_options(harvest_immediate=True)
         try:
             with connection.begin():
+                # several processes starting at once (serve, workers) migrate one after the other; the
+                # later ones find the schema current
+                if not db.sqlite:
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
                 cfg.attributes["connection"] = connection
                 command.upgrade(cfg, revision)
             if db.sqlite:

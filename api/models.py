@@ -55,6 +55,8 @@ class Offer(Base):
     lon: Mapped[float] = mapped_column(Float, nullable=False)
     ready_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
     shelf_life_days: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: ``ready_date + shelf_life_days``, kept so that a cycle selects the offers open on its date in SQL
+    expires_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
     ask_per_kg: Mapped[float] = mapped_column(Float, nullable=False)
     #: the cooperative's own reference for the offer (a lot number, a field), shown back, never matched on
     reference: Mapped[str | None] = mapped_column(String(100))
@@ -211,6 +213,9 @@ class Allocation(Base):
     price_per_kg: Mapped[float] = mapped_column(Float, nullable=False)
     farm_gate_price: Mapped[float] = mapped_column(Float, nullable=False)
     clearing_price: Mapped[float] = mapped_column(Float, nullable=False)
+    #: the region's hub when the cycle ran (regions may be replaced later; shipments keep their ends)
+    hub_lat: Mapped[float | None] = mapped_column(Float)
+    hub_lon: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (Index("ix_allocations_cycle_coop", "cycle_id", "cooperative_id"),)
 
@@ -244,3 +249,8 @@ class OfferResult(Base):
     unsold_kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
     farm_gate_price: Mapped[float | None] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(String(32), nullable=False)
+
+    __table_args__ = (
+        Index("ix_offer_results_offer", "offer_id", "cycle_id"),
+        Index("ix_offer_results_coop", "cooperative_id", "cycle_id"),
+    )

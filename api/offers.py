@@ -7,21 +7,22 @@ validated before any is stored, and all are stored in one transaction. An ``Idem
 makes a retried POST return the first answer instead of creating the offers twice.
 
 An offer is ``open`` until it is withdrawn or sold out; whether it is ready or expired depends on the
-date a cycle asks about (``ready_date`` to ``expires_on``). A withdrawal is refused (409) while a
-running cycle's snapshot holds the offer: the cycle may be selling it.
+date a cycle asks about (``ready_date`` to ``expires_on``). While a cycle that has taken its snapshot
+is running, withdrawals are refused (409): the cycle may be selling the offer, and the service does not
+trust two hosts' clocks to tell which offers it holds. Withdraw once the cycle has ended.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
+import secrets
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import idempotency
+from api import idempotency, jobs
 from api.auth import Caller, requires
 from api.db import Database, lock_snapshot
 from api.errors import ApiError
@@ -95,20 +96,10 @@ def withdraw(offer_id: str) -> Response:
         offer = _own(session, g.caller, offer_id, lock=True)
         if offer.status != "open":
             raise ApiError(409, "Conflict", f"offer {offer_id} is {offer.status}, not open")
-        refuse_if_in_snapshot(session, offer.created_at, f"offer {offer_id}")
+        jobs.refuse_while_running(session, f"offer {offer_id}")
         offer.status = "withdrawn"
         offer.withdrawn_at = dt.datetime.now(dt.UTC)
         return jsonify(offer_json(offer))
-
-
-def refuse_if_in_snapshot(session: Session, created_at: dt.datetime, what: str) -> None:
-    """409 while a running cycle's snapshot holds something created at ``created_at``."""
-    running = session.scalars(select(Cycle).where(Cycle.status == "running", Cycle.snapshot_at.is_not(None))).first()
-    if running is not None and _utc(created_at) <= _utc(running.snapshot_at):  # type: ignore[arg-type]
-        raise ApiError(
-            409, "Conflict",
-            f"{what} is in the snapshot of cycle {running.id} ({running.date}), which is running; try again when it has ended",
-        )
 
 
 def _own(session: Session, caller: Caller, offer_id: str, *, lock: bool = False) -> Offer:
@@ -143,11 +134,20 @@ def _parse_body(caller: Caller) -> tuple[list[Offer], bool]:
     now = dt.datetime.now(dt.UTC)
     known = {c.name for c in UPLOAD}
     rows = [
-        Offer(offer_id="off_" + uuid.uuid4().hex, remaining_kg=o["quantity_kg"], status="open", created_at=now,
-              **{k: v for k, v in o.items() if k in known})
-        for o in offers
+        Offer(offer_id=new_id("off", now, k), remaining_kg=o["quantity_kg"], status="open", created_at=now,
+              expires_on=o["ready_date"] + dt.timedelta(days=o["shelf_life_days"]), **{k: v for k, v in o.items() if k in known})
+        for k, o in enumerate(offers)
     ]
     return rows, single
+
+
+def new_id(prefix: str, now: dt.datetime, k: int) -> str:
+    """An id that sorts in order of arrival: the time, the item's place in its request, then randomness.
+
+    Orders are filled first come, first served by ``(created_at, id)``; all items of one request share
+    ``created_at``, so their place in the request must decide among them, as row order does in a file.
+    """
+    return f"{prefix}_{int(now.timestamp() * 1_000_000):014x}{k:05x}{secrets.token_hex(6)}"
 
 
 def offer_json(o: Offer) -> dict[str, Any]:
@@ -163,12 +163,8 @@ def offer_json(o: Offer) -> dict[str, Any]:
         "lon": o.lon,
         "ready_date": o.ready_date.isoformat(),
         "shelf_life_days": o.shelf_life_days,
-        "expires_on": (o.ready_date + dt.timedelta(days=o.shelf_life_days)).isoformat(),
+        "expires_on": o.expires_on.isoformat(),
         "ask_per_kg": o.ask_per_kg,
         "status": o.status,
         "created_at": iso(o.created_at),
     }
-
-
-def _utc(ts: dt.datetime) -> dt.datetime:
-    return ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)

@@ -5,26 +5,26 @@ job's schema (:data:`matcher.schemas.ORDERS`, without ``order_id`` and ``created
 optional ``reference``). An order belongs to its buyer (``buyer_id`` of the key; the operator names
 it), so a rotated key sees the same orders. An order waits as ``pending`` until a cycle takes it; the cycle pools it with
 its region's orders, and afterwards the order shows its region, what it got, at what price, and why
-not more. ``POST /orders/{id}/cancel`` cancels a pending order, except while a running cycle's
-snapshot holds it (409).
+not more. Orders are filled first come, first served: by arrival, and within one request in the
+order given. ``POST /orders/{id}/cancel`` cancels a pending order, except while a cycle that has taken
+its snapshot is running (409; cancel once it has ended).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import idempotency
+from api import idempotency, jobs
 from api.auth import Caller, requires
 from api.db import Database, lock_snapshot
 from api.errors import ApiError
 from api.models import Base, Order, Product
-from api.offers import refuse_if_in_snapshot
+from api.offers import new_id
 from api.requests import iso, page, table_body, unknown_products
 from matcher.schemas import ORDERS, Column
 
@@ -62,9 +62,9 @@ def create() -> Response:
                 raise ApiError(422, "Invalid input", errors=[{"path": path, "message": "the operator must name the buyer"}])
         known = {c.name for c in UPLOAD}
         rows = [
-            Order(order_id="ord_" + uuid.uuid4().hex, buyer_key_id=caller.key_id, status="pending", filled_kg=0, created_at=now,
-                  **{k: v for k, v in o.items() if k in known})
-            for o in orders
+            Order(order_id=new_id("ord", now, k), buyer_key_id=caller.key_id, status="pending", filled_kg=0, created_at=now,
+                  **{key: v for key, v in o.items() if key in known})
+            for k, o in enumerate(orders)
         ]
         out = [order_json(r) for r in rows]
         return list[Base](rows), (out[0] if single else {"items": out})
@@ -102,7 +102,7 @@ def cancel(order_id: str) -> Response:
         order = _own(session, g.caller, order_id, lock=True)
         if order.status != "pending":
             raise ApiError(409, "Conflict", f"order {order_id} is {order.status}; only a pending order can be cancelled")
-        refuse_if_in_snapshot(session, order.created_at, f"order {order_id}")
+        jobs.refuse_while_running(session, f"order {order_id}")
         order.status, order.cancelled_at = "cancelled", dt.datetime.now(dt.UTC)
         return jsonify(order_json(order))
 

@@ -8,6 +8,8 @@ dropped (409, naming them).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import delete, select
 
@@ -39,7 +41,8 @@ def replace() -> Response:
     wanted = sorted(set(frame["product"].to_list()))
     db: Database = current_app.extensions["harvest_db"]
     with db.write() as session:
-        named = set(session.scalars(select(Offer.product).where(Offer.status == "open").distinct()))
+        today = dt.datetime.now(dt.UTC).date()  # an offer expired for good names nothing any more
+        named = set(session.scalars(select(Offer.product).where(Offer.status == "open", Offer.expires_on >= today).distinct()))
         named |= set(session.scalars(select(Order.product).where(Order.status == "pending").distinct()))
         dropped = sorted(named - set(wanted))
         if dropped:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 from sqlalchemy import delete, select
 
 from api.auth import requires
@@ -56,18 +57,20 @@ def replace() -> Response:
 @bp.get("")
 @requires("cooperative", "buyer", "planner", "operator")
 def read_all() -> Response:
+    """The regions as one GeoJSON FeatureCollection, streamed in batches: each stored geometry is
+    GeoJSON text already, so it is written as it is, never parsed and re-serialized in memory."""
     db: Database = current_app.extensions["harvest_db"]
-    with db.session() as session:
-        rows = list(session.scalars(select(Region).order_by(Region.region_id)))
-    features = [
-        {
-            "type": "Feature",
-            "id": r.region_id,
-            "geometry": json.loads(r.geometry),
-            "properties": {"region_id": r.region_id, "hub_lat": r.hub_lat, "hub_lon": r.hub_lon, "hub_derived": r.hub_derived},
-        }
-        for r in rows
-    ]
-    response = jsonify({"type": "FeatureCollection", "features": features})
-    response.content_type = "application/geo+json"
-    return response
+    columns = (Region.region_id, Region.hub_lat, Region.hub_lon, Region.hub_derived, Region.geometry)
+
+    def features() -> Iterator[str]:
+        with db.session() as session:
+            rows = session.execute(select(*columns).order_by(Region.region_id).execution_options(yield_per=64))
+            yield '{"type": "FeatureCollection", "features": ['
+            for k, r in enumerate(rows):
+                properties = {"region_id": r.region_id, "hub_lat": r.hub_lat, "hub_lon": r.hub_lon, "hub_derived": r.hub_derived}
+                yield ("," if k else "") + (
+                    f'{{"type": "Feature", "id": {json.dumps(r.region_id)}, "geometry": {r.geometry}, "properties": {json.dumps(properties)}}}'
+                )
+            yield "]}"
+
+    return Response(stream_with_context(features()), content_type="application/geo+json")

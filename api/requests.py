@@ -66,10 +66,13 @@ def table_body(schema: Sequence[Column], *, what: str) -> tuple[pl.DataFrame, bo
             raise ApiError(422, "Invalid CSV", str(exc).strip().splitlines()[0] if str(exc).strip() else "cannot read the CSV") from None
         if raw.height > MAX_BATCH:
             raise ApiError(413, "Payload Too Large", f"at most {MAX_BATCH} {what}s per request")
-        known = {c.name for c in schema}
+        known = [c.name for c in schema]
         unknown = [c for c in raw.columns if c not in known]
         if unknown:
-            raise ApiError(422, "Invalid CSV", errors=[{"path": c, "message": f"unknown column (known: {', '.join(known)})"} for c in unknown])
+            raise ApiError(
+                422, "Invalid CSV", f"{len(unknown)} unknown column(s)",
+                [{"path": c, "message": f"unknown column (known: {', '.join(known)})"} for c in unknown[:20]],
+            )
         try:
             return parse_table(raw, schema, source="upload"), False
         except InputError as exc:
@@ -131,10 +134,7 @@ def after_arg(query: Any, key: InstrumentedAttribute[Any], *, integer: bool = Fa
     if not raw:
         return query
     if integer:
-        try:
-            return query.where(key > int(raw))
-        except ValueError:
-            raise ApiError(422, "Invalid query", errors=[{"path": "after", "message": f"expected a cursor from 'next', got {raw!r}"}]) from None
+        return query.where(key > int_arg("after", 0, 0, 2**63 - 1))
     return query.where(key > raw) if "\x00" not in raw else query.where(false())
 
 

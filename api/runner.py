@@ -33,7 +33,7 @@ from harvestmatch.errors import InputError, Problem
 OFFER_SCHEMA: dict[str, pl.DataType] = {
     "offer_id": pl.String(), "cooperative_id": pl.String(), "product": pl.String(), "grade": pl.String(),
     "quantity_kg": pl.Int64(), "lat": pl.Float64(), "lon": pl.Float64(), "ready_date": pl.Date(),
-    "shelf_life_days": pl.Int64(), "ask_per_kg": pl.Float64(),
+    "shelf_life_days": pl.Int64(), "ask_per_kg": pl.Float64(), "status": pl.String(),
 }
 ORDER_SCHEMA: dict[str, pl.DataType] = {
     "order_id": pl.String(), "buyer_id": pl.String(), "product": pl.String(), "min_grade": pl.String(),
@@ -75,12 +75,12 @@ def run(db: Database, held: jobs.Claim) -> dict[str, Any]:
     read = time.perf_counter()
     if snap.regions.height == 0:
         raise InputError(Problem("regions", None, None, "no regions uploaded yet: PUT /regions first"))
-    result = compute_cycle(
-        snap.offers, regions_from_stored(snap.regions), date=held.date, params=held.params, orders=snap.orders.drop("buyer_id")
-    )
+    regions = regions_from_stored(snap.regions)
+    shaped = time.perf_counter()
+    result = compute_cycle(snap.offers, regions, date=held.date, params=held.params, orders=snap.orders.drop("buyer_id"))
     computed = time.perf_counter()
     summary = dict(result.summary)
-    seconds = {"snapshot": read - started, **summary.pop("seconds", {})}
+    seconds = {"snapshot": read - started, "regions": shaped - read, **summary.pop("seconds", {})}
     summary["seconds"] = seconds
     summary["cycle_id"], summary["attempt"] = held.cycle_id, held.attempt
     write_results(db, held, snap, result, summary, seconds_so_far=computed - started)
@@ -95,11 +95,15 @@ def take_snapshot(db: Database, held: jobs.Claim) -> Snapshot:
         if previous is not None and not held.rerun:
             raise InputError(Problem("cycle", None, "rerun", f"{held.date} already has cycle {previous.id}; queue it with 'rerun': true"))
         previous_id = previous.id if previous is not None else None
-        sold = read_frame(session, select(OfferResult.offer_id, OfferResult.sold_kg).where(OfferResult.cycle_id == previous_id), SOLD_SCHEMA)
+        sold_query = select(OfferResult.offer_id, OfferResult.sold_kg).where(OfferResult.cycle_id == previous_id, OfferResult.sold_kg > 0)
+        sold = read_frame(session, sold_query, SOLD_SCHEMA)
+        # only offers open on the cycle's date; a withdrawn one only for what a superseded run sold of it
+        # (withdrawing takes back the unsold rest, not a sale)
+        open_on_date = (Offer.ready_date <= held.date) & (Offer.expires_on >= held.date)
         offers = read_frame(
             session,
             select(*(Offer.remaining_kg.label(c) if c == "quantity_kg" else getattr(Offer, c) for c in OFFER_SCHEMA))
-            .where(Offer.status != "withdrawn")
+            .where(open_on_date & ((Offer.status != "withdrawn") | Offer.offer_id.in_(sold_query.with_only_columns(OfferResult.offer_id))))
             .order_by(Offer.offer_id),
             OFFER_SCHEMA,
         )
@@ -114,10 +118,11 @@ def take_snapshot(db: Database, held: jobs.Claim) -> Snapshot:
         if not stamped.rowcount:  # type: ignore[attr-defined]
             raise jobs.LeaseLost(f"cycle {held.cycle_id}: lease lost before the snapshot")
     # a re-run gives back what the superseded cycle sold; binary id order, whatever the database's collation
+    unsold = pl.when(pl.col("status") == "withdrawn").then(0).otherwise(pl.col("quantity_kg"))
     offers = (
         offers.join(sold, on="offer_id", how="left")
-        .with_columns(quantity_kg=pl.col("quantity_kg") + pl.col("sold_kg").fill_null(0))
-        .drop("sold_kg")
+        .with_columns(quantity_kg=unsold + pl.col("sold_kg").fill_null(0))
+        .drop("sold_kg", "status")
         .filter(pl.col("quantity_kg") > 0)
         .sort("offer_id")
     )
@@ -144,9 +149,13 @@ def write_results(db: Database, held: jobs.Claim, snap: Snapshot, result: Any, s
     rows = result.demand.select("demand_id", "quantity_kg", "price_per_kg")
     demand_rows = match.demand.join(rows, on="demand_id", how="left").with_columns(tag)
     fills = _order_fills(result.orders, snap.orders, cycle_id)
+    # the hubs as they were: a later PUT /regions must not move or drop the history's shipments
+    hubs = snap.regions.select("region_id", "hub_lat", "hub_lon")
+    allocations = match.allocations.join(hubs, on="region_id", how="left").with_columns(tag)
     with db.write() as session:
+        jobs.hold(session, held)
         for model, frame in (
-            (Allocation, match.allocations.with_columns(tag)),
+            (Allocation, allocations),
             (DemandRow, demand_rows),
             (OfferResult, match.offers.with_columns(tag)),
             (OrderFill, fills),
@@ -166,6 +175,7 @@ def write_results(db: Database, held: jobs.Claim, snap: Snapshot, result: Any, s
                 status=OrderFill.status, filled_kg=OrderFill.filled_kg, cycle_id=cycle_id, region_id=OrderFill.region_id,
                 clearing_price=OrderFill.clearing_price, reason=OrderFill.reason,
             )
+            .execution_options(synchronize_session=False)
         )
         summary["seconds"]["write"] = time.perf_counter() - began
         summary["seconds"]["total"] = seconds_so_far + summary["seconds"]["write"]
@@ -217,16 +227,17 @@ def _give_back(session: Session, previous_id: int) -> None:
     """The superseded cycle's sales return to its offers."""
     sold = select(OfferResult.sold_kg).where(OfferResult.cycle_id == previous_id, OfferResult.offer_id == Offer.offer_id).scalar_subquery()
     sold_ids = select(OfferResult.offer_id).where(OfferResult.cycle_id == previous_id, OfferResult.sold_kg > 0)
-    session.execute(update(Offer).where(Offer.offer_id.in_(sold_ids)).values(remaining_kg=Offer.remaining_kg + sold))
+    session.execute(update(Offer).where(Offer.offer_id.in_(sold_ids)).values(remaining_kg=Offer.remaining_kg + sold).execution_options(synchronize_session=False))
 
 
 def _take(session: Session, cycle_id: int) -> None:
     """This cycle's sales leave their offers; offers sold out (or given kg back) change status."""
     sold = select(OfferResult.sold_kg).where(OfferResult.cycle_id == cycle_id, OfferResult.offer_id == Offer.offer_id).scalar_subquery()
     sold_ids = select(OfferResult.offer_id).where(OfferResult.cycle_id == cycle_id, OfferResult.sold_kg > 0)
-    session.execute(update(Offer).where(Offer.offer_id.in_(sold_ids)).values(remaining_kg=Offer.remaining_kg - sold))
-    session.execute(update(Offer).where(Offer.status == "open", Offer.remaining_kg == 0).values(status="sold_out"))
-    session.execute(update(Offer).where(Offer.status == "sold_out", Offer.remaining_kg > 0).values(status="open"))
+    quiet = {"synchronize_session": False}  # no ids back to Python: nothing in this session holds these rows
+    session.execute(update(Offer).where(Offer.offer_id.in_(sold_ids)).values(remaining_kg=Offer.remaining_kg - sold).execution_options(**quiet))
+    session.execute(update(Offer).where(Offer.status == "open", Offer.remaining_kg == 0).values(status="sold_out").execution_options(**quiet))
+    session.execute(update(Offer).where(Offer.status == "sold_out", Offer.remaining_kg > 0).values(status="open").execution_options(**quiet))
 
 
 def reason_for(exc: BaseException) -> str:

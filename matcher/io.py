@@ -59,7 +59,7 @@ def write_outputs(
     OSError
         The folder cannot be written; the previous one is left as it was.
     """
-    out = Path(out_dir)
+    out = Path(out_dir).absolute()  # "." has no name to stage beside
     problems = output_folder_problems(out, tables)
     if problems:
         raise InputError(problems)
@@ -95,7 +95,7 @@ def output_folder_problems(out_dir: str | Path, tables: Mapping[str, pl.DataFram
     (:data:`OUTPUT_NAMES` and the names of ``tables``) is replaced: pointing ``--out`` at a home
     folder or a project checkout is refused, not emptied.
     """
-    out = Path(out_dir)
+    out = Path(out_dir).absolute()
     source = str(out)
     if out.is_symlink():
         return [Problem(source, None, None, "is a symbolic link; give the output folder itself")]

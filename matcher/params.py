@@ -13,6 +13,10 @@ from harvestmatch.errors import ParameterError
 from regions.lanes import LaneCosts
 
 
+#: most worker processes one cycle may start
+MAX_WORKERS = 256
+
+
 @dataclass(frozen=True)
 class MatchParams:
     """Every knob of one cycle, with its default.
@@ -65,6 +69,8 @@ class MatchParams:
         _finite(self, "price_step", low=0.0, strict=True)
         if self.workers is not None:
             _whole(self, "workers", low=1)
+            if self.workers > MAX_WORKERS:
+                raise ParameterError(f"workers must be at most {MAX_WORKERS}, got {self.workers}")
         if self.price_rule not in get_args(PriceRule):
             raise ParameterError(
                 f"price_rule must be one of {', '.join(get_args(PriceRule))}, got {self.price_rule!r}"

@@ -189,7 +189,10 @@ def solve_product(problem: ProductProblem, options: SolveOptions) -> ProductSolu
 
 
 def _scaled(margin: F64, scale: int) -> I64:
-    return np.rint(margin * scale).astype(np.int64)
+    scaled = np.rint(margin * scale)
+    if not np.all(np.abs(scaled) < 2.0**62):  # NaN fails too: never let a cast wrap around silently
+        raise SolverError(f"margins do not fit the solver's integer money at scale {scale}; prices per kg are out of range")
+    return scaled.astype(np.int64)
 
 
 def _profitable(lanes: Lanes, scale: int) -> Lanes:

@@ -14,6 +14,7 @@ quantities whole kilograms; dates ISO 8601.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -32,6 +33,19 @@ MAX_LISTED = 10
 
 #: no quantity in kg may reach this (a billion tonnes): it keeps every integer sum far from overflow
 MAX_KG = 10**12
+
+#: no price or cost per kg may exceed this (a million per kg): with MAX_KG it keeps the solver's scaled
+#: integer margins far from int64 overflow
+MAX_MONEY = 10**6
+
+#: no distance may exceed this many km (longer than any road on Earth)
+MAX_KM = 50_000
+
+#: no count of days (shelf life, transit) may exceed this: a century
+MAX_DAYS = 36_500
+
+#: dates are taken within these bounds (so that a date plus any count of days stays a date)
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 
 #: the longest identifier (offer, cooperative, order, demand row, region), in characters
 MAX_ID_CHARS = 64
@@ -112,12 +126,12 @@ _EXPECTED: dict[Kind, str] = {
     "text": f"a non-empty name of at most {MAX_TEXT_CHARS} characters without NUL characters",
     "grade": "one of " + ", ".join(GRADES),
     "kg": "a whole number of kg greater than 0",
-    "days": "a whole number of 0 or more",
-    "money": "a finite amount of 0 or more",
+    "days": f"a whole number of days from 0 to {MAX_DAYS:,}",
+    "money": f"an amount from 0 to {MAX_MONEY:,}",
     "lat": "a latitude in degrees from -90 to 90",
     "lon": "a longitude in degrees from -180 to 180",
-    "date": "a date as YYYY-MM-DD",
-    "km": "a finite distance of 0 or more",
+    "date": f"a date as YYYY-MM-DD from {FIRST_DATE} to {LAST_DATE}",
+    "km": f"a distance from 0 to {MAX_KM:,} km",
     "timestamp": "a date and time as YYYY-MM-DDTHH:MM[:SS]",
 }
 
@@ -221,6 +235,7 @@ def parse_records(
     wanted = [c for c in columns if c.required or c.name in present]
     values: dict[str, list[object]] = {c.name: [None] * len(records) for c in wanted}
     wrong: dict[str | None, list[Problem]] = {}
+    unknown: list[Problem] = []
     # decoded JSON is Python objects already, and its types can only be told one value at a time
     for row, item in enumerate(records, start=1):
         if not isinstance(item, dict):
@@ -228,7 +243,8 @@ def parse_records(
             continue
         for name in item:
             if name not in known:
-                wrong.setdefault(name, []).append(Problem(source, row, name, f"unknown field {name!r} (allowed: {allowed})"))
+                shown = name if len(name) <= 40 else name[:37] + "..."
+                unknown.append(Problem(source, row, shown, f"unknown field {shown!r} (allowed: {allowed})"))
         for column in wanted:
             cell, ok = _json_cell(item.get(column.name), column)
             if ok:
@@ -240,6 +256,9 @@ def parse_records(
                 )
     frame = pl.DataFrame([pl.Series(c.name, values[c.name], dtype=_JSON_DTYPES[c.kind]) for c in wanted])
     problems = [p for listed in wrong.values() for p in _capped(listed, source)]
+    if len(unknown) > MAX_LISTED:  # a body of a million unknown keys gets ten lines, not a million
+        unknown = [*unknown[:MAX_LISTED], Problem(source, None, None, f"... and {len(unknown) - MAX_LISTED} more unknown fields")]
+    problems += unknown
     if not problems:
         return parse_table(frame, columns, source=source, key=key)
     # cells already refused were left empty: parse_table would only say so again
@@ -296,6 +315,8 @@ def _json_cell(value: object, column: Column) -> tuple[object, bool]:
     if isinstance(value, bool):  # a bool is an int in Python, never a number in the contract
         return None, False
     if kind in ("kg", "days"):
+        if isinstance(value, float) and value.is_integer():  # 10.0 and 1e3 are whole, as in a CSV cell
+            value = int(value)
         return (value, True) if isinstance(value, int) and -_INT64 <= value < _INT64 else (None, False)
     if kind in ("money", "lat", "lon", "km"):
         if not isinstance(value, (int, float)):
@@ -304,7 +325,13 @@ def _json_cell(value: object, column: Column) -> tuple[object, bool]:
             return float(value), True
         except OverflowError:  # an integer beyond any float
             return None, False
-    return (value, True) if isinstance(value, str) else (None, False)
+    if not isinstance(value, str):
+        return None, False
+    try:  # a lone surrogate ("\ud800") is valid JSON but no text: no database or frame can hold it
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None, False
+    return value, True
 
 
 def _json_kind(value: object) -> str:
@@ -371,7 +398,7 @@ def _parse_cells(series: pl.Series, column: Column) -> tuple[pl.Series, pl.Serie
     if numeric and series.dtype.is_numeric():
         return _check_number(series.cast(pl.Float64), column)
     if kind == "date" and series.dtype == pl.Date:
-        return series.alias(column.name), series.is_null()
+        return series.alias(column.name), ~series.is_between(FIRST_DATE, LAST_DATE).fill_null(False)
     if kind == "timestamp" and isinstance(series.dtype, pl.Datetime):
         # typed explicitly: a list of no booleans would be inferred as the Null type
         return series.cast(pl.Datetime("us")).alias(column.name), pl.repeat(False, len(series), dtype=pl.Boolean, eager=True)
@@ -386,7 +413,7 @@ def _parse_cells(series: pl.Series, column: Column) -> tuple[pl.Series, pl.Serie
         bad = value.is_null() | ~value.is_in(list(GRADES))
     elif kind == "date":
         value = text.str.to_date("%Y-%m-%d", strict=False)
-        bad = value.is_null()
+        bad = ~value.is_between(FIRST_DATE, LAST_DATE).fill_null(False)
     elif kind == "timestamp":
         value = text.str.replace(" ", "T").str.to_datetime(strict=False, time_unit="us")
         bad = value.is_null() & text.is_not_null()  # optional column: an empty cell is allowed
@@ -401,13 +428,15 @@ def _check_number(number: pl.Series, column: Column) -> tuple[pl.Series, pl.Seri
     if kind == "kg":
         ok = finite & (number > 0) & (number == number.floor()) & (number < MAX_KG)
     elif kind == "days":
-        ok = finite & (number >= 0) & (number == number.floor()) & (number < 10**6)
+        ok = finite & (number >= 0) & (number == number.floor()) & (number <= MAX_DAYS)
     elif kind == "lat":
         ok = finite & (number >= -90) & (number <= 90)
     elif kind == "lon":
         ok = finite & (number >= -180) & (number <= 180)
-    else:  # money, km
-        ok = finite & (number >= 0)
+    elif kind == "money":
+        ok = finite & (number >= 0) & (number <= MAX_MONEY)
+    else:  # km
+        ok = finite & (number >= 0) & (number <= MAX_KM)
     bad = ~ok.fill_null(False)
     value = number if _DTYPES[kind] == pl.Float64() else number.cast(pl.Int64, strict=False)
     return value.alias(column.name), bad.fill_null(True)
@@ -418,13 +447,21 @@ def _describe(original: pl.Series, bad: pl.Series, column: Column, source: str) 
     problems = []
     for row in rows.head(MAX_LISTED).to_list():
         cell = original[row]
-        got = "nothing" if cell is None or (isinstance(cell, str) and not cell.strip()) else repr(_plain(cell))
+        got = "nothing" if cell is None or (isinstance(cell, str) and not cell.strip()) else _shown(_plain(cell))
         problems.append(Problem(source, row + 1, column.name, f"expected {_EXPECTED[column.kind]}, got {got}"))
     if len(rows) > MAX_LISTED:
         problems.append(
             Problem(source, None, column.name, f"... and {len(rows) - MAX_LISTED} more rows with bad values")
         )
     return problems
+
+
+def _shown(cell: object) -> str:
+    """A cell as a message quotes it, cut to 80 characters (a message must not echo a whole upload)."""
+    if isinstance(cell, str):
+        return repr(cell if len(cell) <= 80 else cell[:77] + "...")
+    text = repr(cell)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _plain(cell: object) -> object:

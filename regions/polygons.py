@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
 WGS84 = "EPSG:4326"
+
+#: the longest region_id taken (the contract's limit for every identifier)
+MAX_ID_CHARS = 64
 MAX_LISTED = 10
 
 
@@ -176,8 +179,15 @@ def parse_regions(frame: gpd.GeoDataFrame, *, source: str) -> Regions:
 
     problems: list[Problem] = []
     ids = _text(frame["region_id"])
-    bad_id = ids.is_null() | (ids == "")
-    problems += _rows(source, "region_id", np.flatnonzero(bad_id.to_numpy()), "expected a non-empty identifier, got nothing")
+    no_id = ids.is_null() | ids.eq("").fill_null(False)
+    # the same limit as every identifier of the contract (matcher.schemas): 64 characters, no NUL
+    unfit = ~no_id & ((ids.str.len_chars() > MAX_ID_CHARS) | ids.str.contains("\x00", literal=True)).fill_null(False)
+    bad_id = no_id | unfit
+    problems += _rows(source, "region_id", np.flatnonzero(no_id.to_numpy()), "expected a non-empty identifier, got nothing")
+    problems += _rows(
+        source, "region_id", np.flatnonzero(unfit.to_numpy()),
+        f"expected an identifier of at most {MAX_ID_CHARS} characters without NUL characters",
+    )
     indexed = pl.DataFrame({"region_id": ids}).with_row_index("_row", offset=1).filter(~bad_id)
     dups = indexed.with_columns(pl.col("_row").min().over("region_id").alias("_first")).filter(
         pl.col("_row") != pl.col("_first")

@@ -86,7 +86,7 @@ def test_other_roles_cannot_touch_offers(client: FlaskClient, keys: dict, role: 
         ({"quantity_kg": 2.5}, "quantity_kg", "whole number"),
         ({"lat": 91}, "lat", "from -90 to 90"),
         ({"ready_date": "2026-02-30"}, "ready_date", "YYYY-MM-DD"),
-        ({"ask_per_kg": "NaN"}, "ask_per_kg", "finite"),
+        ({"ask_per_kg": "NaN"}, "ask_per_kg", "an amount from 0 to 1,000,000"),
         ({"colour": "red"}, "colour", "unknown"),
     ],
 )

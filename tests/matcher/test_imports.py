@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("matcher", "regions", "harvestmatch")
+PACKAGES = ("matcher", "regions", "harvestmatch", "api")
 
 
 def import_graph() -> dict[str, set[str]]:
@@ -58,3 +58,33 @@ def test_the_graph_is_read() -> None:
 
 def test_no_import_cycles() -> None:
     assert cycles(import_graph()) == []
+
+
+#: what each layer may import of the project: api -> matcher -> regions, all raising from harvestmatch.errors;
+#: the command dispatcher and the demo sit on top and are imported by nothing of the core
+MAY_IMPORT = {
+    "harvestmatch.errors": set(),
+    "regions": {"regions", "harvestmatch.errors"},
+    "matcher": {"matcher", "regions", "harvestmatch.errors"},
+    "api": {"api", "matcher", "regions", "harvestmatch.errors"},
+}
+
+
+def _layer(module: str) -> str | None:
+    for layer in sorted(MAY_IMPORT, key=len, reverse=True):
+        if module == layer or module.startswith(layer + "."):
+            return layer
+    return None
+
+
+def test_imports_flow_one_way() -> None:
+    wrong = []
+    for module, targets in import_graph().items():
+        layer = _layer(module)
+        if layer is None:  # harvestmatch.cli and harvestmatch.demo may import anything
+            continue
+        for target in targets:
+            allowed = MAY_IMPORT[layer]
+            if not any(target == a or target.startswith(a + ".") for a in allowed):
+                wrong.append(f"{module} imports {target}")
+    assert wrong == []

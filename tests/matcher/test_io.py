@@ -78,3 +78,9 @@ def test_a_folder_of_other_files_is_refused_untouched(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"home: is not a previous output folder \(it holds thesis\.tex\)"):
         write_outputs(home, SECOND, lambda: {"run": 2})
     assert contents(home) == {"summary.json": "{}", "thesis.tex": "years of work"} and beside(home) == []
+
+
+def test_the_current_folder_can_be_the_output(previous: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(previous)
+    write_outputs(".", SECOND, lambda: {"run": 2})
+    assert contents(previous) == {"allocations.csv": "a\n2\n", "summary.json": '{\n  "run": 2\n}\n'}

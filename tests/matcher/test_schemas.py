@@ -32,20 +32,23 @@ BAD_RECORDS = [
     ("bool-for-kg", {"quantity_kg": True}, "row 1: column 'quantity_kg': " + KG + ", got true"),
     ("text-for-kg", {"quantity_kg": "100"}, "row 1: column 'quantity_kg': " + KG + ", got '100'"),
     ("fraction-for-kg", {"quantity_kg": 1.5}, "row 1: column 'quantity_kg': " + KG + ", got 1.5"),
-    ("float-for-kg", {"quantity_kg": 100.0}, "row 1: column 'quantity_kg': " + KG + ", got 100.0"),
+    ("huge-float-for-kg", {"quantity_kg": 1e30}, "row 1: column 'quantity_kg': " + KG + ", got 1e+30"),
+    ("price-beyond-any-market", {"ask_per_kg": 1e20}, "row 1: column 'ask_per_kg': expected an amount from 0 to 1,000,000, got 1e+20"),
+    ("lone-surrogate", {"product": "\udfff"}, "row 1: column 'product': expected a non-empty name of at most 100 characters without NUL characters, got '\\udfff'"),
+    ("year-9999", {"ready_date": "9999-12-31"}, "row 1: column 'ready_date': expected a date as YYYY-MM-DD from 1900-01-01 to 2199-12-31, got '9999-12-31'"),
     ("negative-kg", {"quantity_kg": -5}, "row 1: column 'quantity_kg': " + KG + ", got -5"),
     ("huge-kg", {"quantity_kg": 2**70}, "row 1: column 'quantity_kg': " + KG + f", got {2**70}"),
-    ("bool-for-money", {"ask_per_kg": False}, "row 1: column 'ask_per_kg': expected a finite amount of 0 or more, got false"),
+    ("bool-for-money", {"ask_per_kg": False}, "row 1: column 'ask_per_kg': expected an amount from 0 to 1,000,000, got false"),
     ("text-for-lat", {"lat": "30.5"}, "row 1: column 'lat': expected a latitude in degrees from -90 to 90, got '30.5'"),
     ("number-for-id", {"offer_id": 17}, "row 1: column 'offer_id': " + ID + ", got 17"),
     ("lowercase-grade", {"grade": "a"}, "row 1: column 'grade': expected one of A, B, C, got 'a'"),
     ("id-of-65", {"offer_id": "x" * 65}, "row 1: column 'offer_id': " + ID + f", got '{'x' * 65}'"),
     ("product-of-101", {"product": "p" * 101}, "row 1: column 'product': expected a non-empty name of at most 100 characters"),
     ("nul-in-id", {"cooperative_id": "co\x00op"}, "row 1: column 'cooperative_id': " + ID + ", got 'co\\x00op'"),
-    ("object-for-date", {"ready_date": {"y": 2026}}, "row 1: column 'ready_date': expected a date as YYYY-MM-DD, got an object"),
-    ("bad-date", {"ready_date": "2026-02-30"}, "row 1: column 'ready_date': expected a date as YYYY-MM-DD, got '2026-02-30'"),
+    ("object-for-date", {"ready_date": {"y": 2026}}, "row 1: column 'ready_date': expected a date as YYYY-MM-DD from 1900-01-01 to 2199-12-31, got an object"),
+    ("bad-date", {"ready_date": "2026-02-30"}, "row 1: column 'ready_date': expected a date as YYYY-MM-DD from 1900-01-01 to 2199-12-31, got '2026-02-30'"),
     ("null-required", {"product": None}, "row 1: column 'product': expected a non-empty name of at most 100 characters without NUL characters, got nothing"),
-    ("missing-field", {"ask_per_kg": ...}, "row 1: column 'ask_per_kg': expected a finite amount of 0 or more, got nothing (the field is missing)"),
+    ("missing-field", {"ask_per_kg": ...}, "row 1: column 'ask_per_kg': expected an amount from 0 to 1,000,000, got nothing (the field is missing)"),
     ("unknown-field", {"colour": "red"}, "row 1: column 'colour': unknown field 'colour' (allowed: offer_id, cooperative_id, product,"),
 ]
 
@@ -129,7 +132,7 @@ def test_csv_applies_the_same_limits() -> None:
     with pytest.raises(InputError) as info:
         parse_table(raw, PRODUCTS, source="products.csv")
     assert [str(p) for p in info.value.problems] == [
-        f"products.csv: row 2: column 'product': expected a non-empty name of at most 100 characters without NUL characters, got '{'p' * 101}'"
+        f"products.csv: row 2: column 'product': expected a non-empty name of at most 100 characters without NUL characters, got '{'p' * 77}...'"
     ]
 
 
@@ -141,3 +144,14 @@ def _literal(text: str) -> str:
     import re
 
     return re.escape(text)
+
+
+def test_whole_numbers_written_as_floats_are_whole_kg_as_in_a_csv() -> None:
+    frame = parse_records([{**OFFER, "quantity_kg": 100.0}, {**OFFER, "quantity_kg": 1e3}], OFFERS, source="body")
+    assert frame["quantity_kg"].to_list() == [100, 1000]
+
+
+def test_a_million_unknown_fields_give_a_few_lines() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_records([{**OFFER, **{f"x{k}": 1 for k in range(10_000)}}], OFFERS, source="body")
+    assert len(caught.value.problems) == 11 and "9990 more unknown fields" in str(caught.value)

@@ -3,9 +3,14 @@
 - cycles become durable jobs: ``rerun``, ``params``, ``active`` (unique: one queued or running cycle),
   ``current`` (unique with ``date``: one current result per date), a lease (``lease_owner``,
   ``lease_until``, ``attempt``), ``detail`` (what only operators see), ``started_at``. A cycle left
-  queued or running by the old in-process runner is marked failed: no worker will ever finish it.
-- offers: ``reference``; the stored ``expired`` status goes (expiry is a fact of the date a cycle asks
-  about), those offers are open again with their remaining kg.
+  queued or running by the old in-process runner is marked failed: no worker will ever finish it. Where
+  the old check-then-insert left two done results for one date, the newest becomes current and
+  supersedes the others.
+- offers: ``reference``, ``expires_on`` (``ready_date + shelf_life_days``, so a cycle selects its
+  offers in SQL); the stored ``expired`` status goes (expiry is a fact of the date a cycle asks about),
+  those offers are open again with their remaining kg. ``offer_results`` gets indexes by offer and by
+  cooperative; ``allocations`` keep their region's hub as it was (``hub_lat``, ``hub_lon``), so that a
+  later region upload does not move the history's shipments.
 - keys: ``buyer_id`` (a rotated key keeps its buyer's orders) and ``revoked_at``; existing buyer keys
   get ``key-<id>`` as their buyer, and their orders follow.
 - orders: ``buyer_id``, ``reference``, ``cancelled_at``; what each cycle gave each order moves to
@@ -37,7 +42,22 @@ def upgrade() -> None:
 
     with op.batch_alter_table("offers") as b:
         b.add_column(sa.Column("reference", sa.String(length=100), nullable=True))
+        b.add_column(sa.Column("expires_on", sa.Date(), nullable=True))
     op.execute("UPDATE offers SET status = 'open' WHERE status = 'expired'")
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("UPDATE offers SET expires_on = date(ready_date, '+' || shelf_life_days || ' days')")
+    else:
+        op.execute("UPDATE offers SET expires_on = ready_date + shelf_life_days")
+    with op.batch_alter_table("offers") as b:
+        b.alter_column("expires_on", existing_type=sa.Date(), nullable=False)
+    with op.batch_alter_table("allocations") as b:
+        b.add_column(sa.Column("hub_lat", sa.Float(), nullable=True))
+        b.add_column(sa.Column("hub_lon", sa.Float(), nullable=True))
+    op.execute("UPDATE allocations SET hub_lat = (SELECT r.hub_lat FROM regions r WHERE r.region_id = allocations.region_id), "
+               "hub_lon = (SELECT r.hub_lon FROM regions r WHERE r.region_id = allocations.region_id)")
+    with op.batch_alter_table("offer_results") as b:
+        b.create_index("ix_offer_results_offer", ["offer_id", "cycle_id"], unique=False)
+        b.create_index("ix_offer_results_coop", ["cooperative_id", "cycle_id"], unique=False)
 
     with op.batch_alter_table("orders") as b:
         b.add_column(sa.Column("buyer_id", sa.String(length=64), nullable=True))
@@ -88,7 +108,16 @@ def upgrade() -> None:
         "UPDATE cycles SET status = 'failed', reason = 'interrupted: the service was upgraded while this cycle was queued or running; run the date again' "
         "WHERE status IN ('queued', 'running')"
     )
-    op.execute("UPDATE cycles SET current = 1 WHERE status = 'done' AND superseded_by IS NULL")
+    # the old check-then-insert could leave two done results for one date: the newest is current, the
+    # others are superseded by it
+    op.execute(
+        "UPDATE cycles SET current = 1 WHERE status = 'done' AND superseded_by IS NULL AND id = "
+        "(SELECT MAX(c.id) FROM cycles c WHERE c.date = cycles.date AND c.status = 'done' AND c.superseded_by IS NULL)"
+    )
+    op.execute(
+        "UPDATE cycles SET superseded_by = (SELECT c.id FROM cycles c WHERE c.date = cycles.date AND c.current = 1) "
+        "WHERE status = 'done' AND superseded_by IS NULL AND current IS NULL"
+    )
     with op.batch_alter_table("cycles") as b:
         b.create_unique_constraint("uq_cycles_active", ["active"])
         b.create_unique_constraint("uq_cycles_current_date", ["date", "current"])
