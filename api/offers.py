@@ -26,8 +26,8 @@ from api import idempotency, jobs
 from api.auth import Caller, requires
 from api.db import Database, lock_snapshot
 from api.errors import ApiError
-from api.models import Base, Cycle, Offer, OfferResult, Product
-from api.requests import iso, page, table_body, unknown_products
+from api.models import Base, Cycle, Offer, OfferResult
+from api.requests import iso, owned_records, page
 from matcher.schemas import OFFERS, Column
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
@@ -116,21 +116,8 @@ def _own(session: Session, caller: Caller, offer_id: str, *, lock: bool = False)
 
 def _parse_body(caller: Caller) -> tuple[list[Offer], bool]:
     """Validated offers as new rows (an id, all kg remaining, open), and whether the body was one object."""
-    frame, single = table_body(UPLOAD, what="offer")
-    db: Database = current_app.extensions["harvest_db"]
-    with db.session() as session:
-        catalogue = set(session.scalars(select(Product.product)))
-    unknown_products(frame, catalogue, single=single)
-    offers = frame.to_dicts()
-    for k, offer in enumerate(offers):
-        given = offer.get("cooperative_id")
-        if caller.role == "cooperative":
-            if given not in (None, caller.cooperative_id):
-                raise ApiError(403, "Forbidden", f"offer {k + 1}: a cooperative posts only its own offers")
-            offer["cooperative_id"] = caller.cooperative_id
-        elif not given:
-            path = "cooperative_id" if single else f"{k + 1}/cooperative_id"
-            raise ApiError(422, "Invalid input", errors=[{"path": path, "message": "the operator must name the cooperative"}])
+    mine = caller.cooperative_id if caller.role == "cooperative" else None
+    offers, single = owned_records(UPLOAD, what="offer", owner="cooperative_id", mine=mine)
     now = dt.datetime.now(dt.UTC)
     known = {c.name for c in UPLOAD}
     rows = [

@@ -23,9 +23,9 @@ from api import idempotency, jobs
 from api.auth import Caller, requires
 from api.db import Database, lock_snapshot
 from api.errors import ApiError
-from api.models import Base, Order, Product
+from api.models import Base, Order
 from api.offers import new_id
-from api.requests import iso, page, table_body, unknown_products
+from api.requests import iso, owned_records, page
 from matcher.schemas import ORDERS, Column
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -44,22 +44,8 @@ def create() -> Response:
     caller: Caller = g.caller
 
     def make() -> tuple[list[Base], Any]:
-        frame, single = table_body(UPLOAD, what="order")
-        db: Database = current_app.extensions["harvest_db"]
-        with db.session() as session:
-            catalogue = set(session.scalars(select(Product.product)))
-        unknown_products(frame, catalogue, single=single)
+        orders, single = owned_records(UPLOAD, what="order", owner="buyer_id", mine=caller.buyer_id if caller.role == "buyer" else None)
         now = dt.datetime.now(dt.UTC)
-        orders = frame.to_dicts()
-        for k, o in enumerate(orders):
-            given = o.get("buyer_id")
-            if caller.role == "buyer":
-                if given not in (None, caller.buyer_id):
-                    raise ApiError(403, "Forbidden", f"order {k + 1}: a buyer posts only its own orders")
-                o["buyer_id"] = caller.buyer_id
-            elif not given:
-                path = "buyer_id" if single else f"{k + 1}/buyer_id"
-                raise ApiError(422, "Invalid input", errors=[{"path": path, "message": "the operator must name the buyer"}])
         known = {c.name for c in UPLOAD}
         rows = [
             Order(order_id=new_id("ord", now, k), buyer_key_id=caller.key_id, status="pending", filled_kg=0, created_at=now,

@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 from flask import Response, current_app, jsonify, request
-from sqlalchemy import Select, false
+from sqlalchemy import false, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from api.db import Database
@@ -80,6 +80,32 @@ def table_body(schema: Sequence[Column], *, what: str) -> tuple[pl.DataFrame, bo
     raise ApiError(415, "Unsupported Media Type", "send application/json or text/csv")
 
 
+def owned_records(schema: Sequence[Column], *, what: str, owner: str, mine: str | None) -> tuple[list[dict[str, Any]], bool]:
+    """The body's records (see :func:`table_body`), each naming a product of the catalogue and its owner.
+
+    ``owner`` is the column naming who the record belongs to (``cooperative_id``, ``buyer_id``); ``mine``
+    is the caller's own (a cooperative's or buyer's key), or None for the operator, who must name it.
+    """
+    from api.models import Product
+
+    frame, single = table_body(schema, what=what)
+    db: Database = current_app.extensions["harvest_db"]
+    with db.session() as session:
+        catalogue = set(session.scalars(select(Product.product)))
+    unknown_products(frame, catalogue, single=single)
+    records = frame.to_dicts()
+    for k, record in enumerate(records):
+        given = record.get(owner)
+        if mine is not None:
+            if given not in (None, mine):
+                raise ApiError(403, "Forbidden", f"{what} {k + 1}: a caller posts only its own {what}s")
+            record[owner] = mine
+        elif not given:
+            path = owner if single else f"{k + 1}/{owner}"
+            raise ApiError(422, "Invalid input", f"the operator names the {owner}", [{"path": path, "message": f"the operator must name the {owner}"}])
+    return records, single
+
+
 def invalid(exc: InputError, single: bool) -> ApiError:
     """Input problems as a 422 with one ``errors`` entry each (``row/column``, or the column alone for a
     single object)."""
@@ -139,7 +165,7 @@ def after_arg(query: Any, key: InstrumentedAttribute[Any], *, integer: bool = Fa
 
 
 def page(
-    query: Select[Any],
+    query: Any,
     key: InstrumentedAttribute[Any],
     serialize: Callable[[Any], dict[str, Any]],
     *,

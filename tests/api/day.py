@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 
 import geopandas as gpd
@@ -42,3 +43,20 @@ def wait(client: FlaskClient, headers: dict, cycle_id: int, timeout: float = 120
             return body
         time.sleep(0.05)
     raise AssertionError(f"cycle {cycle_id} did not finish in {timeout} s")
+
+
+def hold_computation(monkeypatch) -> tuple[threading.Event, threading.Event]:  # type: ignore[no-untyped-def]
+    """Make the next cycles wait after their snapshot until the second event is set; the first tells
+    that a cycle has got there."""
+    import matcher.pipeline
+
+    running, go_on = threading.Event(), threading.Event()
+    real = matcher.pipeline.compute_cycle
+
+    def held(*args, **kwargs):  # type: ignore[no-untyped-def]
+        running.set()
+        assert go_on.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(matcher.pipeline, "compute_cycle", held)
+    return running, go_on

@@ -4,7 +4,6 @@ background, results by role, a re-run, and offers posted while a cycle runs."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 import shapely
 from flask.testing import FlaskClient
 
-from tests.api.day import DAY, DUE, TODAY, offer, order, regions_geojson, wait
+from tests.api.day import DAY, DUE, TODAY, hold_computation, offer, order, regions_geojson, wait
 
 
 @pytest.fixture
@@ -86,17 +85,7 @@ def test_a_date_runs_once_unless_rerun_and_history_stays(client: FlaskClient, ke
 
 
 def test_offers_posted_during_a_run_wait_for_the_next(client: FlaskClient, keys: dict, day: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    import matcher.pipeline
-
-    snapshot_taken, go_on = threading.Event(), threading.Event()
-    real_compute = matcher.pipeline.compute_cycle
-
-    def slow_compute(*args, **kwargs):  # type: ignore[no-untyped-def]
-        snapshot_taken.set()
-        assert go_on.wait(30)
-        return real_compute(*args, **kwargs)
-
-    monkeypatch.setattr(matcher.pipeline, "compute_cycle", slow_compute)
+    snapshot_taken, go_on = hold_computation(monkeypatch)
     cycle_id = client.post("/cycles", json={"date": DAY}, headers=keys["operator"]).json["id"]
     assert snapshot_taken.wait(30)
     late = client.post("/offers", json=offer("apple", 999, 31.2, 0.5), headers=keys["coop_a"]).json

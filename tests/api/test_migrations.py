@@ -43,3 +43,18 @@ def test_a_0001_database_with_data_upgrades(database_url: str) -> None:
         assert c.execute(text("SELECT order_id, buyer_id, filled_kg, unfilled_kg, status FROM order_fills")).all() == [("r1", "key-1", 10, 0, "filled")]
     upgrade(db)  # a second upgrade is a no-op
     db.engine.dispose()
+
+
+def test_processes_starting_together_migrate_one_after_the_other(database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A serve and two workers started at once on a new database: each migrates or finds it migrated."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HARVEST_DATABASE_URL": database_url, "HARVEST_DATA_DIR": str(tmp_path)}
+    started = [
+        subprocess.Popen([sys.executable, "-m", "harvestmatch.cli", "db", "upgrade"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
+    errors = [p.communicate(timeout=120)[1].decode() for p in started]
+    assert [p.returncode for p in started] == [0, 0, 0], errors

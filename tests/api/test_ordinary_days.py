@@ -13,7 +13,7 @@ import shapely
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.api.day import DAY, TODAY, offer, order, regions_geojson, wait
+from tests.api.day import DAY, TODAY, hold_computation, offer, order, regions_geojson, wait
 
 
 def _regions(client: FlaskClient, keys: dict, body: bytes | None = None) -> None:
@@ -84,20 +84,10 @@ def test_concurrent_cycle_requests_accept_exactly_one(app: Flask, keys: dict) ->
 
 
 def test_withdrawing_or_cancelling_during_a_run_is_refused(client: FlaskClient, keys: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    import matcher.pipeline
-
     _regions(client, keys)
     held = client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"]).json
     wanted = client.post("/orders", json=order("apple", 40, 31.5, 4.0), headers=keys["buyer"]).json
-    running, go_on = threading.Event(), threading.Event()
-    real = matcher.pipeline.compute_cycle
-
-    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
-        running.set()
-        assert go_on.wait(30)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(matcher.pipeline, "compute_cycle", slow)
+    running, go_on = hold_computation(monkeypatch)
     cycle_id = client.post("/cycles", json={"date": DAY}, headers=keys["operator"]).json["id"]
     assert running.wait(30)
     refused = client.post(f"/offers/{held['offer_id']}/withdraw", headers=keys["coop_a"])
