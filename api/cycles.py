@@ -29,7 +29,7 @@ from api.auth import Caller, requires
 from api.db import Database
 from api.errors import ApiError
 from api.models import Allocation, Cycle, DemandRow, Offer, OfferResult, OrderFill
-from api.requests import after_arg, int_arg, iso, json_body, where_args
+from api.requests import after_arg, binary, int_arg, iso, json_body, where_args
 from harvestmatch.errors import ParameterError
 from matcher.params import MatchParams
 
@@ -236,7 +236,7 @@ def _table(cycle_id: int, query: Any, key: Any, name: str, *, drop: tuple[str, .
         raise ApiError(422, "Invalid query", errors=[{"path": "format", "message": f"expected json, csv or parquet, got {fmt!r}"}])
     table = key.class_.__table__
     columns = [c for c in table.columns if c.key not in drop]
-    query = query.with_only_columns(*columns).order_by(key)
+    query = query.with_only_columns(*columns).order_by(key if key is Allocation.id else binary(key))
     if fmt == "json":
         limit = int_arg("limit", 1000, 1, MAX_PAGE)
         query = after_arg(query, key, integer=key is Allocation.id).limit(limit + 1)

@@ -154,6 +154,13 @@ def where_args(query: Any, filters: dict[str, Any]) -> Any:
     return query
 
 
+def binary(column: Any) -> Any:
+    """Text ordered and compared by code point on both databases (PostgreSQL's default collation
+    follows language rules), so that pages come in the same order from SQLite and PostgreSQL."""
+    db: Database = current_app.extensions["harvest_db"]
+    return column.collate("C") if db.dialect == "postgresql" else column
+
+
 def after_arg(query: Any, key: InstrumentedAttribute[Any], *, integer: bool = False) -> Any:
     """Rows after the cursor ``after`` (the last key of the previous page)."""
     raw = request.args.get("after")
@@ -161,7 +168,7 @@ def after_arg(query: Any, key: InstrumentedAttribute[Any], *, integer: bool = Fa
         return query
     if integer:
         return query.where(key > int_arg("after", 0, 0, 2**63 - 1))
-    return query.where(key > raw) if "\x00" not in raw else query.where(false())
+    return query.where(binary(key) > raw) if "\x00" not in raw else query.where(false())
 
 
 def page(
@@ -179,7 +186,7 @@ def page(
     query = after_arg(where_args(query, filters), key)
     db: Database = current_app.extensions["harvest_db"]
     with db.session() as session:
-        rows = list(session.scalars(query.order_by(key).limit(limit + 1)))
+        rows = list(session.scalars(query.order_by(binary(key)).limit(limit + 1)))
         more = len(rows) > limit
         rows = rows[:limit]
         return jsonify({"items": [serialize(r) for r in rows], "next": getattr(rows[-1], key.key) if more else None})

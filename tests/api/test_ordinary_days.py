@@ -230,3 +230,25 @@ def test_cursors_out_of_range_are_422(client: FlaskClient, keys: dict, url: str)
     _regions(client, keys)
     _cycle(client, keys)
     assert client.get(url, headers=keys["operator"]).status_code == 422
+
+
+def test_result_pages_come_in_code_point_order_on_both_databases(client: FlaskClient, keys: dict) -> None:
+    frame = gpd.GeoDataFrame(
+        {"region_id": ["alpha", "Zeta", "_mid"], "hub_lat": [31.5, 29.5, 30.5], "hub_lon": [110.0, 110.0, 110.0]},
+        geometry=[shapely.box(109, 31, 111, 32), shapely.box(109, 29, 111, 30), shapely.box(109, 30, 111, 31)],
+        crs="EPSG:4326",
+    )
+    _regions(client, keys, frame.to_json().encode())
+    client.post("/offers", json=offer("apple", 100, 30.5, 1.0), headers=keys["coop_a"])
+    client.post("/orders", json=[order("apple", 5, lat, 4.0) for lat in (31.5, 29.5, 30.5)], headers=keys["buyer"])
+    cycle = _cycle(client, keys)
+    assert {"snapshot", "regions", "pool", "solve", "write", "total"} <= set(cycle["summary"]["seconds"])
+    assert cycle["summary"]["seconds"]["total"] >= cycle["summary"]["seconds"]["snapshot"] + cycle["summary"]["seconds"]["write"]
+    seen, after = [], ""
+    while True:
+        page = client.get(f"/cycles/{cycle['id']}/prices?limit=1" + (f"&after={after}" if after else ""), headers=keys["buyer"]).json
+        seen += [p["region_id"] for p in page["items"]]
+        if page["next"] is None:
+            break
+        after = page["next"]
+    assert seen == ["Zeta", "_mid", "alpha"]  # code point order: upper case, underscore, lower case
