@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from api.auth import Caller
 from api.db import Database
@@ -22,8 +23,18 @@ from api.errors import ApiError
 from api.models import Base, IdempotentRequest
 
 
-def create(caller: Caller, make: Callable[[], tuple[list[Base], Any]], *, status: int = 201) -> Response:
-    """Validate and build rows with ``make()`` (which raises on bad input), store them, answer."""
+def create(
+    caller: Caller,
+    make: Callable[[], tuple[list[Base], Any]],
+    *,
+    status: int = 201,
+    guard: Callable[[Session, list[Base]], None] | None = None,
+) -> Response:
+    """Validate and build rows with ``make()`` (which raises on bad input), store them, answer.
+
+    ``guard(session, rows)`` runs first in the writing transaction: it re-checks, under lock, what
+    ``make()`` checked before (that the rows' products are still in the catalogue).
+    """
     db: Database = current_app.extensions["harvest_db"]
     earlier = replay(caller)
     if earlier is not None:
@@ -31,6 +42,8 @@ def create(caller: Caller, make: Callable[[], tuple[list[Base], Any]], *, status
     rows, payload = make()
     try:
         with db.write() as session:
+            if guard is not None:
+                guard(session, rows)
             session.add_all(rows)
             remember(session, caller, payload, status=status)
     except IntegrityError:

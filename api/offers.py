@@ -27,7 +27,7 @@ from api.auth import Caller, requires
 from api.db import Database, lock_snapshot
 from api.errors import ApiError
 from api.models import Base, Cycle, Offer, OfferResult
-from api.requests import iso, owned_records, page
+from api.requests import iso, lock_products, owned_records, page
 from matcher.schemas import OFFERS, Column
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
@@ -49,7 +49,7 @@ def create() -> Response:
         out = [offer_json(r) for r in rows]
         return list[Base](rows), (out[0] if single else {"items": out})
 
-    return idempotency.create(caller, make)
+    return idempotency.create(caller, make, guard=lock_products)
 
 
 @bp.get("")

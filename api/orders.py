@@ -25,7 +25,7 @@ from api.db import Database, lock_snapshot
 from api.errors import ApiError
 from api.models import Base, Order
 from api.offers import new_id
-from api.requests import iso, owned_records, page
+from api.requests import iso, lock_products, owned_records, page
 from matcher.schemas import ORDERS, Column
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -55,7 +55,7 @@ def create() -> Response:
         out = [order_json(r) for r in rows]
         return list[Base](rows), (out[0] if single else {"items": out})
 
-    return idempotency.create(caller, make)
+    return idempotency.create(caller, make, guard=lock_products)
 
 
 @bp.get("")

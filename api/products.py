@@ -41,14 +41,17 @@ def replace() -> Response:
     wanted = sorted(set(frame["product"].to_list()))
     db: Database = current_app.extensions["harvest_db"]
     with db.write() as session:
+        # delete first: it waits for offers and orders being posted with these products (they hold
+        # them, see lock_products), so the check below sees every one of them
+        session.execute(delete(Product).where(Product.product.not_in(wanted)))
         today = dt.datetime.now(dt.UTC).date()  # an offer expired for good names nothing any more
         named = set(session.scalars(select(Offer.product).where(Offer.status == "open", Offer.expires_on >= today).distinct()))
         named |= set(session.scalars(select(Order.product).where(Order.status == "pending").distinct()))
         dropped = sorted(named - set(wanted))
-        if dropped:
+        if dropped:  # the transaction rolls back: the catalogue stays as it was
             raise ApiError(409, "Conflict", f"open offers or pending orders still name {', '.join(map(repr, dropped[:20]))}; keep them in the catalogue")
-        session.execute(delete(Product))
-        session.add_all([Product(product=p) for p in wanted])
+        kept = set(session.scalars(select(Product.product)))
+        session.add_all([Product(product=p) for p in wanted if p not in kept])
     return jsonify({"products": wanted})
 
 

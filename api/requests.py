@@ -106,6 +106,18 @@ def owned_records(schema: Sequence[Column], *, what: str, owner: str, mine: str 
     return records, single
 
 
+def lock_products(session: Any, rows: list[Any]) -> None:
+    """In a writing transaction: hold the rows' products in the catalogue until it ends (a concurrent
+    PUT /products waits), and refuse if one was dropped since the rows were checked."""
+    from api.models import Product
+
+    names = sorted({r.product for r in rows})
+    held = set(session.scalars(select(Product.product).where(Product.product.in_(names)).with_for_update(read=True)))
+    gone = [n for n in names if n not in held]
+    if gone:
+        raise ApiError(409, "Conflict", f"the product catalogue changed meanwhile: {', '.join(map(repr, gone[:20]))} is no longer in it")
+
+
 def invalid(exc: InputError, single: bool) -> ApiError:
     """Input problems as a 422 with one ``errors`` entry each (``row/column``, or the column alone for a
     single object)."""

@@ -123,3 +123,34 @@ def test_region_errors_name_the_upload_not_a_server_path(client: FlaskClient, ke
     assert r.status_code == 422
     body = json.dumps(r.json)
     assert tempfile.gettempdir() not in body and "regions.geojson" not in body and "upload" in body
+
+
+def test_a_product_is_never_dropped_under_an_offer_being_posted(app: Flask, keys: dict) -> None:
+    """Offers of a product posted while the operator drops it from the catalogue: afterwards the product
+    is in the catalogue or no open offer names it, never both wrong."""
+    import threading
+
+    answers: list[int] = []
+    barrier = threading.Barrier(5)
+
+    def post() -> None:
+        client = app.test_client()
+        barrier.wait()
+        for _ in range(5):
+            answers.append(client.post("/offers", json=offer("kale", 5, 31.0, 1.0), headers=keys["coop_a"]).status_code)
+
+    def drop() -> None:
+        client = app.test_client()
+        barrier.wait()
+        answers.append(client.put("/products", json=["apple", "pear"], headers=keys["operator"]).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(4)] + [threading.Thread(target=drop)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    client = app.test_client()
+    catalogue = client.get("/products", headers=keys["operator"]).json["products"]
+    kale_offers = client.get("/offers?product=kale&limit=1000", headers=keys["operator"]).json["items"]
+    assert "kale" in catalogue or kale_offers == []
+    assert set(answers) <= {200, 201, 409, 422}
