@@ -133,12 +133,11 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        waitress.serve(app, host=args.host, port=args.port, threads=args.threads)
-    except KeyboardInterrupt:
-        logging.getLogger("harvestmatch").info("stopping: the cycle in hand (if any) is finished first")
+        waitress.serve(app, host=args.host, port=args.port, threads=args.threads)  # returns on SIGTERM or Ctrl-C
     finally:
         worker = app.extensions.get("harvest_worker")
         if worker is not None:
+            logging.getLogger("harvestmatch").info("stopping: the cycle in hand (if any) is finished first")
             worker.stop(timeout=None)
     return 0
 

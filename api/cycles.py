@@ -32,6 +32,7 @@ from api.models import Allocation, Cycle, DemandRow, Offer, OfferResult, OrderFi
 from api.requests import after_arg, binary, int_arg, iso, json_body, where_args
 from harvestmatch.errors import ParameterError
 from matcher.params import MatchParams
+from matcher.schemas import FIRST_DATE, LAST_DATE
 
 bp = Blueprint("cycles", __name__, url_prefix="/cycles")
 
@@ -61,6 +62,8 @@ def run_cycle() -> Response:
     body = CycleIn.model_validate_json(request.get_data(cache=True))
     window = current_app.config["CYCLE_DATE_WINDOW_DAYS"]
     today = dt.datetime.now(dt.UTC).date()
+    if not FIRST_DATE <= body.date <= LAST_DATE:
+        raise ApiError(422, "Invalid request body", errors=[{"path": "date", "message": f"expected a date from {FIRST_DATE} to {LAST_DATE}"}])
     if abs((body.date - today).days) > window and not body.confirm_far_date:
         raise ApiError(
             422, "Invalid request body",
@@ -70,6 +73,7 @@ def run_cycle() -> Response:
     caller: Caller = g.caller
     earlier = idempotency.replay(caller)  # a retried request gets its first answer, not a second cycle
     if earlier is not None:
+        earlier.headers["Location"] = f"/cycles/{json.loads(earlier.get_data())['id']}"
         return earlier
     db: Database = current_app.extensions["harvest_db"]
     answer: dict[str, Any] = {}

@@ -118,12 +118,12 @@ def claim(db: Database, owner: str, *, lease_seconds: float = LEASE_SECONDS, max
             )
             cycle.detail = f"last worker: {cycle.lease_owner}"
             return None
-        taken_over = cycle.status == "running"
+        taken_over, lost = cycle.status == "running", cycle.lease_owner
         cycle.status, cycle.lease_owner, cycle.lease_until = "running", owner, t + dt.timedelta(seconds=lease_seconds)
         cycle.attempt += 1
         cycle.started_at, cycle.snapshot_at = t, None
         if taken_over:
-            cycle.detail = f"attempt {cycle.attempt}: taken over from {cycle.lease_owner} after its lease expired"
+            cycle.detail = f"attempt {cycle.attempt}: taken over from {lost} after its lease expired"
         try:
             params = MatchParams.from_mapping(json.loads(cycle.params)) if cycle.params else MatchParams()
         except (HarvestError, ValueError, TypeError) as exc:

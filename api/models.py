@@ -40,7 +40,7 @@ class Offer(Base):
     """A harvest offer posted by a cooperative; ``remaining_kg`` shrinks as cycles sell it.
 
     ``status`` is ``open``, ``withdrawn`` or ``sold_out``: whether an offer is ready or expired is a
-    fact of the date a cycle asks about (``ready_date``, ``shelf_life_days``), never stored.
+    fact of the date a cycle asks about (between ``ready_date`` and ``expires_on``), never a status.
     """
 
     __tablename__ = "offers"

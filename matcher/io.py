@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import stat
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -59,7 +60,7 @@ def write_outputs(
     OSError
         The folder cannot be written; the previous one is left as it was.
     """
-    out = Path(out_dir).absolute()  # "." has no name to stage beside
+    out = Path(os.path.abspath(out_dir))  # "." has no name to stage beside; ".." is resolved, links are not
     problems = output_folder_problems(out, tables)
     if problems:
         raise InputError(problems)
@@ -69,6 +70,8 @@ def write_outputs(
         for name, frame in tables.items():
             frame.write_csv(staging / name, float_precision=6)
         (staging / "summary.json").write_text(json.dumps(summary(), indent=2, default=str) + "\n", encoding="utf-8")
+        if out.exists():  # the new folder keeps the old one's permissions (a private folder stays private)
+            staging.chmod(stat.S_IMODE(out.stat().st_mode))
         aside = _move_aside(out) if out.exists() else None
         try:
             os.replace(staging, out)
@@ -95,10 +98,14 @@ def output_folder_problems(out_dir: str | Path, tables: Mapping[str, pl.DataFram
     (:data:`OUTPUT_NAMES` and the names of ``tables``) is replaced: pointing ``--out`` at a home
     folder or a project checkout is refused, not emptied.
     """
-    out = Path(out_dir).absolute()
+    out = Path(os.path.abspath(out_dir))
     source = str(out)
     if out.is_symlink():
         return [Problem(source, None, None, "is a symbolic link; give the output folder itself")]
+    here = Path(os.path.abspath(os.getcwd()))
+    if out == here or out in here.parents:
+        # replacing it would leave the shell in a folder that no longer exists
+        return [Problem(source, None, None, "is the current folder (or holds it); the output folder is replaced as a whole, so name a folder inside it")]
     if not out.exists():
         return []
     if not out.is_dir():

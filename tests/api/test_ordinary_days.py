@@ -118,7 +118,11 @@ def test_a_far_date_needs_confirmation_and_expires_nothing(client: FlaskClient, 
     assert today["status"] == "done" and today["summary"]["allocated_kg"] == 30
 
 
-@pytest.mark.parametrize("body", [{"date": DAY, "rerun": "yes"}, {"date": DAY, "rerun": 1}, {"date": 20261123}, {"rerun": True}, ["x"]])
+@pytest.mark.parametrize(
+    "body",
+    [{"date": DAY, "rerun": "yes"}, {"date": DAY, "rerun": 1}, {"date": 20261123}, {"rerun": True}, ["x"],
+     {"date": "9999-12-31", "confirm_far_date": True}],
+)
 def test_cycle_requests_are_strict(client: FlaskClient, keys: dict, body: object) -> None:
     r = client.post("/cycles", json=body, headers=keys["operator"])
     assert r.status_code == 422 and r.content_type == "application/problem+json"
@@ -173,6 +177,7 @@ def test_a_retried_cycle_request_queues_one_cycle(client: FlaskClient, keys: dic
     wait(client, keys["operator"], first.json["id"])
     again = client.post("/cycles", json={"date": DAY}, headers=headers)
     assert (again.status_code, again.json["id"], again.headers["Idempotent-Replayed"]) == (202, first.json["id"], "true")
+    assert again.headers["Location"] == first.headers["Location"] == f"/cycles/{first.json['id']}"
     assert len(client.get("/cycles", headers=keys["operator"]).json["items"]) == 1
 
 

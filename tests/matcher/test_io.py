@@ -80,7 +80,16 @@ def test_a_folder_of_other_files_is_refused_untouched(tmp_path: Path) -> None:
     assert contents(home) == {"summary.json": "{}", "thesis.tex": "years of work"} and beside(home) == []
 
 
-def test_the_current_folder_can_be_the_output(previous: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("where", [".", ".."])
+def test_the_current_folder_is_refused_untouched(previous: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    before = contents(previous)
     monkeypatch.chdir(previous)
-    write_outputs(".", SECOND, lambda: {"run": 2})
-    assert contents(previous) == {"allocations.csv": "a\n2\n", "summary.json": '{\n  "run": 2\n}\n'}
+    with pytest.raises(InputError, match="is the current folder"):
+        write_outputs(where, SECOND, lambda: {"run": 2})
+    assert contents(previous) == before
+
+
+def test_a_private_folder_stays_private(previous: Path) -> None:
+    previous.chmod(0o700)
+    write_outputs(previous, SECOND, lambda: {"run": 2})
+    assert previous.stat().st_mode & 0o777 == 0o700
