@@ -61,6 +61,7 @@ def write_outputs(
         The folder cannot be written; the previous one is left as it was.
     """
     out = Path(os.path.abspath(out_dir))  # "." has no name to stage beside; ".." is resolved, links are not
+    _recover(out)
     problems = output_folder_problems(out, tables)
     if problems:
         raise InputError(problems)
@@ -121,6 +122,16 @@ def output_folder_problems(out_dir: str | Path, tables: Mapping[str, pl.DataFram
             f"is not a previous output folder (it holds {listed}); its contents would be replaced, so give a new or empty folder",
         )
     ]
+
+
+def _recover(out: Path) -> None:
+    """A run killed between its two renames left no output folder, and the previous set aside: put the
+    newest such set back, so that the folder is never found missing."""
+    if out.exists() or out.is_symlink() or not out.parent.is_dir():
+        return
+    aside = sorted(out.parent.glob(f".{out.name}.previous-*"), key=lambda p: p.stat().st_mtime)
+    if aside:
+        os.replace(aside[-1], out)
 
 
 def _move_aside(folder: Path) -> Path:

@@ -93,3 +93,11 @@ def test_a_private_folder_stays_private(previous: Path) -> None:
     previous.chmod(0o700)
     write_outputs(previous, SECOND, lambda: {"run": 2})
     assert previous.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_run_killed_between_the_renames_gets_its_previous_set_back(previous: Path) -> None:
+    before = contents(previous)
+    os.replace(previous, previous.with_name(f".{previous.name}.previous-dead"))  # where the kill left it
+    write_outputs(previous, SECOND, lambda: {"run": 2})
+    assert contents(previous) == {"allocations.csv": "a\n2\n", "summary.json": '{\n  "run": 2\n}\n'}
+    assert before != contents(previous) and beside(previous) == []
