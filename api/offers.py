@@ -15,7 +15,6 @@ trust two hosts' clocks to tell which offers it holds. Withdraw once the cycle h
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify
@@ -27,7 +26,7 @@ from api.auth import Caller, requires
 from api.db import Database, lock_snapshot
 from api.errors import ApiError
 from api.models import Base, Cycle, Offer, OfferResult
-from api.requests import iso, lock_products, owned_records, page
+from api.requests import iso, lock_products, new_id, own_row, owned_records, page
 from matcher.schemas import OFFERS, Column
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
@@ -103,15 +102,8 @@ def withdraw(offer_id: str) -> Response:
 
 
 def _own(session: Session, caller: Caller, offer_id: str, *, lock: bool = False) -> Offer:
-    if "\x00" in offer_id:  # never stored; PostgreSQL would refuse the comparison
-        raise ApiError(404, "Not Found", "no such offer")
-    query = select(Offer).where(Offer.offer_id == offer_id)
-    if lock:
-        query = query.with_for_update()
-    offer = session.scalars(query).first()
-    if offer is None or (caller.role == "cooperative" and offer.cooperative_id != caller.cooperative_id):
-        raise ApiError(404, "Not Found", f"no offer {offer_id}")
-    return offer
+    mine = caller.cooperative_id if caller.role == "cooperative" else None
+    return own_row(session, Offer.offer_id, offer_id, owner=Offer.cooperative_id, mine=mine, lock=lock)  # type: ignore[no-any-return]
 
 
 def _parse_body(caller: Caller) -> tuple[list[Offer], bool]:
@@ -126,15 +118,6 @@ def _parse_body(caller: Caller) -> tuple[list[Offer], bool]:
         for k, o in enumerate(offers)
     ]
     return rows, single
-
-
-def new_id(prefix: str, now: dt.datetime, k: int) -> str:
-    """An id that sorts in order of arrival: the time, the item's place in its request, then randomness.
-
-    Orders are filled first come, first served by ``(created_at, id)``; all items of one request share
-    ``created_at``, so their place in the request must decide among them, as row order does in a file.
-    """
-    return f"{prefix}_{int(now.timestamp() * 1_000_000):014x}{k:05x}{secrets.token_hex(6)}"
 
 
 def offer_json(o: Offer) -> dict[str, Any]:

@@ -24,8 +24,7 @@ from api.auth import Caller, requires
 from api.db import Database, lock_snapshot
 from api.errors import ApiError
 from api.models import Base, Order
-from api.offers import new_id
-from api.requests import iso, lock_products, owned_records, page
+from api.requests import iso, lock_products, new_id, own_row, owned_records, page
 from matcher.schemas import ORDERS, Column
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -94,15 +93,8 @@ def cancel(order_id: str) -> Response:
 
 
 def _own(session: Session, caller: Caller, order_id: str, *, lock: bool = False) -> Order:
-    if "\x00" in order_id:  # never stored; PostgreSQL would refuse the comparison
-        raise ApiError(404, "Not Found", "no such order")
-    query = select(Order).where(Order.order_id == order_id)
-    if lock:
-        query = query.with_for_update()
-    order = session.scalars(query).first()
-    if order is None or (caller.role == "buyer" and order.buyer_id != caller.buyer_id):
-        raise ApiError(404, "Not Found", f"no order {order_id}")
-    return order
+    mine = caller.buyer_id if caller.role == "buyer" else None
+    return own_row(session, Order.order_id, order_id, owner=Order.buyer_id, mine=mine, lock=lock)  # type: ignore[no-any-return]
 
 
 def order_json(o: Order) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -104,6 +105,31 @@ def owned_records(schema: Sequence[Column], *, what: str, owner: str, mine: str 
             path = owner if single else f"{k + 1}/{owner}"
             raise ApiError(422, "Invalid input", f"the operator names the {owner}", [{"path": path, "message": f"the operator must name the {owner}"}])
     return records, single
+
+
+def own_row(session: Any, key: InstrumentedAttribute[Any], value: str, *, owner: InstrumentedAttribute[Any], mine: str | None, lock: bool = False) -> Any:
+    """The row whose ``key`` is ``value``, if the caller may see it: ``mine`` is the caller's own
+    cooperative or buyer (matched against ``owner``), or None for the operator, who sees every row.
+    Anything else is 404, so that a caller learns nothing of others' rows."""
+    what = key.key.removesuffix("_id")
+    if "\x00" in value:  # never stored; PostgreSQL would refuse the comparison
+        raise ApiError(404, "Not Found", f"no such {what}")
+    query = select(key.class_).where(key == value)
+    if lock:
+        query = query.with_for_update()
+    row = session.scalars(query).first()
+    if row is None or (mine is not None and getattr(row, owner.key) != mine):
+        raise ApiError(404, "Not Found", f"no {what} {value}")
+    return row
+
+
+def new_id(prefix: str, now: dt.datetime, k: int) -> str:
+    """An id that sorts in order of arrival: the time, the item's place in its request, then randomness.
+
+    Orders are filled first come, first served by ``(created_at, id)``; all items of one request share
+    ``created_at``, so their place in the request must decide among them, as row order does in a file.
+    """
+    return f"{prefix}_{int(now.timestamp() * 1_000_000):014x}{k:05x}{secrets.token_hex(6)}"
 
 
 def lock_products(session: Any, rows: list[Any]) -> None:

@@ -141,8 +141,7 @@ def read_frame(session: Session, query: Any, schema: dict[str, pl.DataType]) -> 
     selected = [c.name for c in query.selected_columns]
     if selected != list(schema):
         raise ValueError(f"the query selects {selected}, the schema says {list(schema)}")
-    rows = session.execute(query).all()
-    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+    return pl.DataFrame(session.execute(query).all(), schema=schema, orient="row")
 
 
 def write_results(db: Database, held: jobs.Claim, snap: Snapshot, result: Any, summary: dict[str, Any], *, seconds_so_far: float) -> None:

@@ -4,7 +4,6 @@ background, results by role, a re-run, and offers posted while a cycle runs."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,7 +12,7 @@ import pytest
 import shapely
 from flask.testing import FlaskClient
 
-from tests.api.day import DAY, DUE, TODAY, hold_computation, offer, order, regions_geojson, wait
+from tests.api.day import DAY, TODAY, hold_computation, offer, order, regions_geojson, wait
 
 
 @pytest.fixture
