@@ -45,6 +45,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         m.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
     m.add_argument("--price-rule", dest="price_rule", choices=("farmer", "buyer", "midpoint"),
                    help="which optimal prices to publish (default farmer: the highest farm-gate prices)")
+    m.add_argument("--solver", dest="solver", choices=("simplex", "ortools"),
+                   help="the exact solver (default simplex, the fastest; ortools cross-checks it)")
     m.add_argument("--quiet", action="store_true", help="print nothing on success")
     m.set_defaults(run=_run_match)
 
@@ -58,7 +60,7 @@ def _date(text: str) -> dt.date:
 
 def params_from_args(args: argparse.Namespace) -> MatchParams:
     base = MatchParams.from_toml(args.config) if args.config else MatchParams()
-    given = {name: getattr(args, name) for name in (*_PARAM_OPTIONS, "price_rule") if getattr(args, name) is not None}
+    given = {name: getattr(args, name) for name in (*_PARAM_OPTIONS, "price_rule", "solver") if getattr(args, name) is not None}
     return MatchParams.from_mapping({**_as_dict(base), **given})
 
 
@@ -105,7 +107,8 @@ def format_summary(summary: dict) -> str:
         ("unmet demand kg", f"{s['demand_kg'] - s['allocated_kg']:,}"),
         ("welfare", f"{s['welfare']:,.2f}"),
         ("regions served", f"{s['regions_served']:,}"),
-        ("lanes solved / considered", f"{s['lanes']:,} / {s['lanes_considered']:,}  (pricing rounds: max {s['rounds']})"),
+        ("solver", f"{s['solver']}: {s['pivots']:,} pivots, {s['rounds_total']:,} pricing rounds (max {s['rounds']} per product)"),
+        ("lanes solved / considered", f"{s['lanes']:,} / {s['lanes_considered']:,}"),
         ("seconds", "  ".join(f"{k} {v:.2f}" for k, v in seconds.items())),
     ]
     if "orders" in s:

@@ -81,6 +81,7 @@ def match(
         k_nearest=params.k_nearest,
         price_rule=params.price_rule,
         max_rounds=params.max_rounds,
+        solver=params.solver,
     )
     prepared = time.perf_counter()
     solutions, workers = solve_products(day.problems, options, workers=params.workers)
@@ -97,7 +98,9 @@ def match(
         "status": status,
         **tables.counts,
         "date": date.isoformat(),
-        "solver": "ortools-min-cost-flow+pricing",
+        "solver": params.solver,
+        "pivots": int(sum(s.pivots for s in solutions)),
+        "pricing": {mode: sum(s.pricing == mode for s in solutions) for mode in ("dense", "bounded", "given")},
         "cost_scale": scale,
         "cost_unit": f"1/{scale} currency per kg",
         "workers": workers,

@@ -6,7 +6,7 @@ import math
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
 from matcher.potentials import PriceRule
 from harvestmatch.errors import ParameterError
@@ -15,6 +15,10 @@ from regions.lanes import LaneCosts
 
 #: most worker processes one cycle may start
 MAX_WORKERS = 256
+
+#: the exact solvers: our warm-started transportation simplex (:mod:`matcher.simplex`), or OR-Tools'
+#: min-cost flow solved afresh each pricing round; both end with the same certificate
+Solver = Literal["simplex", "ortools"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,9 @@ class MatchParams:
     price_step
         Width of a price tier when orders are pooled: an order's maximum price is rounded down to a
         multiple of it, and its demand row bids that floor.
+    solver
+        ``simplex`` (the default, the fastest) or ``ortools``: two independent exact solvers, the
+        second for cross-checking; both give the same optimum and prices.
     """
 
     circuity: float = 1.3
@@ -57,6 +64,7 @@ class MatchParams:
     workers: int | None = None
     max_snap_km: float = 25.0
     price_step: float = 0.05
+    solver: Solver = "simplex"
 
     def __post_init__(self) -> None:
         _finite(self, "circuity", low=1.0)
@@ -71,6 +79,8 @@ class MatchParams:
             _whole(self, "workers", low=1)
             if self.workers > MAX_WORKERS:
                 raise ParameterError(f"workers must be at most {MAX_WORKERS}, got {self.workers}")
+        if self.solver not in get_args(Solver):
+            raise ParameterError(f"solver must be one of {', '.join(get_args(Solver))}, got {self.solver!r}")
         if self.price_rule not in get_args(PriceRule):
             raise ParameterError(
                 f"price_rule must be one of {', '.join(get_args(PriceRule))}, got {self.price_rule!r}"

@@ -136,7 +136,7 @@ def shortest_distances(tails: I64, heads: I64, weights: F64, n: int, source: int
 
 
 def check_certificate(
-    lane_offer: I64, lane_demand: I64, lane_margin: I64, flow: Flow, u: F64, w: F64
+    lane_offer: I64, lane_demand: I64, lane_margin: I64, flow: Flow, u: F64 | I64, w: F64 | I64
 ) -> None:
     """Raise :class:`SolverError` unless ``(flow, u, w)`` satisfy the optimality certificate exactly.
 

@@ -1,36 +1,51 @@
 """One product's exact solve: a lane set that grows until duals prove that no omitted lane helps.
 
-Considering every feasible lane nationally means billions of pairs, so the solve starts from a small
-lane set and proves optimality by pricing (column generation on a network):
+Considering every feasible lane at once means millions of lanes per product (billions nationally), so
+the solve starts from a small lane set and proves optimality by pricing (column generation on a network):
 
-1. start: each region's lanes to its ``k`` nearest offers (demand is mostly served from nearby) and
-   each offer's lanes to the few regions where its margin bound is highest;
-2. solve the min-cost flow on the current lanes and read the duals ``u, w`` (:mod:`matcher.potentials`);
-3. price every feasible lane left out: its reduced cost is ``M_ij - u_i - w_j``, positive exactly when
-   ``p_j > f_i + c_ij``. As ``p_j`` is at most its region's best clearing price ``P_r``, only pairs
-   with ``f_i + c_ir < P_r`` can hold one: those are found with one matrix product per block and
-   priced exactly; all others are proven useless without being built;
-4. when some lane has positive reduced cost, add the best few per offer and per demand row, together
-   with lanes that come within a small look-ahead of it (the next round's prices move, and lanes that
-   were nearly worth adding are the ones that then improve: measured on the national benchmark, this
-   cuts the rounds by a third), and go to 2; when none is left, the flow is optimal over all feasible
-   lanes and ``u, w`` are its duals;
-5. an offer or demand row that ends with nothing sold and no profitable lane in the set is searched
-   exhaustively, so that its reason (no feasible lane, not profitable, outbid) is exact.
+1. start: the lanes most likely to matter (below, per pricing mode);
+2. solve the transportation problem on the current lanes (:mod:`matcher.simplex`, warm from the last
+   round's basis; or OR-Tools' min-cost flow, cold, with ``solver="ortools"``), read duals ``u, w`` and
+   check the optimality certificate on the current lanes (:func:`matcher.potentials.check_certificate`);
+3. price every feasible lane left out: its reduced cost is ``M_ij - u_i - w_j``;
+4. when some lane has positive reduced cost, add the best few per offer and per demand row and go to 2;
+   when none is left, the flow is optimal over all feasible lanes;
+5. prices by the cycle's price rule (:func:`matcher.potentials.potentials`: the farmer rule takes the
+   largest duals that the final lane set supports); lanes those prices leave with a positive reduced
+   cost are added (the flow stays optimal) until none is left, so the published prices are duals over
+   every feasible lane, not only over the solved ones.
 
-A given lane table (road distances, negotiated rates) is the complete lane list: it is solved once.
+Pricing modes:
+
+- **dense** (``offers x rows <= DENSE_CELLS``, :mod:`matcher.dense`): every cell's integer margin is
+  computed once; the start is each row's best ``k_row`` offers and each offer's best ``k_offer`` rows by
+  margin, and each round is one compiled pass over the matrix. Reasons (no lane, not profitable) come
+  from the matrix too.
+- **bounded** (larger products, where the matrix would not fit in a worker's memory): each region with
+  its ``k_nearest`` nearest offers and each offer with the ``k_best`` regions where its margin bound is
+  highest; a round bounds the reduced cost of whole (offer, region) pairs by the regions' best clearing
+  prices (``p_j <= P_r``: only pairs with ``f_i + c_ir < P_r`` can hold an improving lane) and prices
+  exactly only those, adding lanes within a small look-ahead of improving (measured on the national
+  benchmark, this cut the rounds by a third); an offer or row left with nothing and no profitable lane
+  in the set is searched exhaustively, so its reason is exact.
+- **given**: a given lane table (road distances, negotiated rates) is the complete lane list: it is
+  solved once.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
+from matcher.dense import DenseMargins, fits
 from matcher.flow import Flow, solve_flow
+from matcher.params import Solver
 from matcher.potentials import PriceRule, check_certificate, potentials
+from matcher.simplex import TransportationSimplex
 from harvestmatch.errors import SolverError
 from regions.geodesy import haversine_km
 from regions.lanes import (
@@ -53,6 +68,7 @@ F64 = NDArray[np.float64]
 
 #: reach of an offer or demand row: how far it got towards a sale
 NO_LANE, UNPROFITABLE, PROFITABLE = 0, 1, 2
+
 
 
 @dataclass(frozen=True)
@@ -81,16 +97,22 @@ class ProductProblem:
 
 @dataclass(frozen=True)
 class SolveOptions:
-    """How to solve: lane costs, integer scale, starting lanes, lanes added per round, price rule.
+    """How to solve: solver, lane costs, integer scale, starting lanes, lanes added per round, price rule.
 
-    ``k_nearest`` offers per region and ``k_best`` regions per offer start the lane set; a pricing
-    round adds at most ``lanes_per_round`` lanes per offer and ``lanes_per_row`` per demand row, taken
-    from the lanes whose reduced cost is above ``-lookahead`` times the product's median bid. None of
-    them changes the optimum, only how fast it is reached.
+    Dense pricing starts from each row's ``k_row`` and each offer's ``k_offer`` best cells by margin,
+    and a round adds as many by reduced cost. Bounded pricing starts from ``k_nearest`` offers per
+    region and ``k_best`` regions per offer; a round adds at most ``lanes_per_round`` lanes per offer
+    and ``lanes_per_row`` per demand row, taken from the lanes whose reduced cost is above
+    ``-lookahead`` times the product's median bid. ``dense=False`` forces bounded pricing. None of them
+    changes the optimum, only how fast it is reached.
     """
 
     costs: LaneCosts
     scale: int
+    solver: Solver = "simplex"
+    dense: bool = True
+    k_row: int = 2
+    k_offer: int = 4
     k_nearest: int = 12
     k_best: int = 4
     lanes_per_round: int = 16
@@ -118,6 +140,8 @@ class ProductSolution:
     rounds: int
     lanes_considered: int
     lanes_solved: int
+    pivots: int = 0  # simplex pivots (0 with OR-Tools)
+    pricing: str = "bounded"  # dense, bounded or given
     seconds: dict[str, float] = field(default_factory=dict)
     network: Lanes | None = None  # the final lane set, when SolveOptions.keep_network
 
@@ -132,29 +156,33 @@ def solve_product(problem: ProductProblem, options: SolveOptions) -> ProductSolu
     """
     clock = _Clock()
     supply, demand = problem.supply, problem.demand
-    priced = problem.given is None
-    table = None if priced else _given_lanes(problem, options)  # every lane of a given table
-    if table is None:
-        lanes, considered = _initial_lanes(problem, options)
+    dense: DenseMargins | None = None
+    table: Lanes | None = None
+    if problem.given is not None:
+        table = _given_lanes(problem, options)  # every lane of a given table
+        lanes, considered, mode = _profitable(table, options.scale), table.size, "given"
+    elif options.dense and fits(supply, demand):
+        dense = DenseMargins.build(supply, demand, problem.hubs, options.costs, options.scale)
+        zero = np.zeros(supply.size, np.int64), np.zeros(demand.size, np.int64)
+        offer, row, _ = dense.best_cells(*zero, options.k_row, options.k_offer)
+        lanes, considered, mode = dense.lanes(offer, row), supply.size * demand.size, "dense"
     else:
-        lanes, considered = _profitable(table, options.scale), table.size
+        (lanes, considered), mode = _initial_lanes(problem, options), "bounded"
     clock.lap("lanes")
 
+    margin = _scaled(lanes.margin, options.scale)
+    engine: _Engine = (_Simplex if options.solver == "simplex" else _OrTools)(problem, lanes, margin, options.price_rule)
     rounds = 0
     while True:
         rounds += 1
-        margin = _scaled(lanes.margin, options.scale)
-        flow = solve_flow(problem.supply_kg, problem.demand_kg, lanes.offer, lanes.demand, margin)
+        flow, u, w = engine.solve()
         clock.lap("solve")
-        u, w = potentials(
-            supply.size, demand.size, lanes.offer, lanes.demand, margin, flow, rule=options.price_rule
-        )
         check_certificate(lanes.offer, lanes.demand, margin, flow, u, w)
         clock.lap("prices")
-        if not priced:
+        if mode == "given":
             break
-        extra, evaluated = _improving_lanes(problem, options, u, w, lanes)
-        considered += evaluated
+        extra, evaluated = _price(problem, options, dense, u, w, lanes)
+        considered += evaluated if dense is None else 0
         clock.lap("pricing")
         if extra.size == 0:
             break
@@ -164,9 +192,30 @@ def solve_product(problem: ProductProblem, options: SolveOptions) -> ProductSolu
                 f"{rounds} pricing rounds (max_rounds)"
             )
         lanes = Lanes.concat([lanes, extra])
+        extra_margin = _scaled(extra.margin, options.scale)
+        margin = np.concatenate([margin, extra_margin])
+        engine.add(extra, extra_margin)
 
-    offer_reach, row_reach, evaluated = _reach(problem, options, lanes, flow, table)
-    considered += evaluated
+    # published prices: the price rule's duals, over every feasible lane (module docstring, step 5)
+    while not engine.rule_duals:
+        u, w = potentials(supply.size, demand.size, lanes.offer, lanes.demand, margin, flow, rule=options.price_rule)
+        check_certificate(lanes.offer, lanes.demand, margin, flow, u, w)
+        clock.lap("prices")
+        if mode == "given":
+            break
+        extra, _ = _price(problem, options, dense, u, w, lanes)
+        clock.lap("pricing")
+        if extra.size == 0:
+            break
+        lanes = Lanes.concat([lanes, extra])
+        margin = np.concatenate([margin, _scaled(extra.margin, options.scale)])
+        flow = Flow(np.concatenate([flow.shipped, np.zeros(extra.size, np.int64)]), flow.unsold, flow.unmet, flow.objective)
+
+    if dense is not None:
+        offer_reach, row_reach = dense.reach()
+    else:
+        offer_reach, row_reach, evaluated = _reach(problem, options, lanes, flow, table)
+        considered += evaluated
     clock.lap("reasons")
     ships = flow.shipped > 0
     return ProductSolution(
@@ -175,17 +224,100 @@ def solve_product(problem: ProductProblem, options: SolveOptions) -> ProductSolu
         shipped=flow.shipped[ships],
         unsold=flow.unsold,
         unmet=flow.unmet,
-        u=u / options.scale,
-        w=w / options.scale,
+        u=np.asarray(u, np.float64) / options.scale,
+        w=np.asarray(w, np.float64) / options.scale,
         offer_reach=offer_reach,
         row_reach=row_reach,
         objective=flow.objective,
         rounds=rounds,
         lanes_considered=considered,
         lanes_solved=lanes.size,
+        pivots=engine.pivots,
+        pricing=mode,
         seconds=clock.seconds,
         network=lanes if options.keep_network else None,
     )
+
+
+class _Engine(Protocol):
+    """A solver kept across pricing rounds: ``solve`` returns the flow and duals for pricing."""
+
+    @property
+    def rule_duals(self) -> bool:  # whether the duals it returns are already the price rule's
+        ...
+
+    @property
+    def pivots(self) -> int:
+        ...
+
+    def solve(self) -> tuple[Flow, NDArray[np.int64] | F64, NDArray[np.int64] | F64]:
+        ...
+
+    def add(self, lanes: Lanes, margin: I64) -> None:
+        ...
+
+
+class _Simplex:
+    """:class:`matcher.simplex.TransportationSimplex`, warm from the previous round's basis."""
+
+    rule_duals = False
+
+    def __init__(self, problem: ProductProblem, lanes: Lanes, margin: I64, rule: PriceRule) -> None:
+        self.simplex = TransportationSimplex(problem.supply_kg, problem.demand_kg, lanes.offer, lanes.demand, margin)
+
+    @property
+    def pivots(self) -> int:
+        return self.simplex.pivots
+
+    def solve(self) -> tuple[Flow, I64, I64]:
+        r = self.simplex.solve()
+        return Flow(r.shipped, r.unsold, r.unmet, r.objective), r.u, r.w
+
+    def add(self, lanes: Lanes, margin: I64) -> None:
+        self.simplex.add_lanes(lanes.offer, lanes.demand, margin)
+
+
+class _OrTools:
+    """OR-Tools' min-cost flow, solved afresh each round; duals by the price rule from its residuals."""
+
+    rule_duals = True
+    pivots = 0
+
+    def __init__(self, problem: ProductProblem, lanes: Lanes, margin: I64, rule: PriceRule) -> None:
+        self.problem, self.rule = problem, rule
+        self.offer, self.demand, self.margin = lanes.offer, lanes.demand, margin
+
+    def solve(self) -> tuple[Flow, F64, F64]:
+        p = self.problem
+        flow = solve_flow(p.supply_kg, p.demand_kg, self.offer, self.demand, self.margin)
+        u, w = potentials(p.supply.size, p.demand.size, self.offer, self.demand, self.margin, flow, rule=self.rule)
+        return flow, u, w
+
+    def add(self, lanes: Lanes, margin: I64) -> None:
+        self.offer = np.concatenate([self.offer, lanes.offer])
+        self.demand = np.concatenate([self.demand, lanes.demand])
+        self.margin = np.concatenate([self.margin, margin])
+
+
+def _price(
+    problem: ProductProblem,
+    options: SolveOptions,
+    dense: DenseMargins | None,
+    u: NDArray[np.int64] | F64,
+    w: NDArray[np.int64] | F64,
+    current: Lanes,
+) -> tuple[Lanes, int]:
+    """The lanes to add after a solve (none when no feasible lane has positive reduced cost), and how
+    many lanes were priced one by one."""
+    if dense is None:
+        return _improving_lanes(problem, options, np.asarray(u, np.float64), np.asarray(w, np.float64), current)
+    # duals are integers (simplex) or half-integers (the midpoint rule): twice them is exact
+    u2 = np.rint(2 * np.asarray(u, np.float64)).astype(np.int64)
+    w2 = np.rint(2 * np.asarray(w, np.float64)).astype(np.int64)
+    offer, row, count = dense.best_cells(u2, w2, options.k_row, options.k_offer)
+    if count == 0:
+        return Lanes.concat([]), 0
+    return dense.lanes(offer, row), 0
 
 
 def _scaled(margin: F64, scale: int) -> I64:

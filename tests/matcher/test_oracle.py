@@ -1,8 +1,13 @@
-"""The optimum checked against HiGHS on random and adversarial instances (hypothesis and fixed seeds)."""
+"""The optimum checked against HiGHS on random and adversarial instances (hypothesis and fixed seeds).
+
+Every instance runs with both exact solvers (``simplex``, ``ortools``) and both pricing modes (dense, and
+bounded: the dense threshold set to zero), drawn by hypothesis or crossed for the fixed seeds.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -12,6 +17,7 @@ from hypothesis import strategies as st
 from tests.checks import check_cycle
 from tests.frames import DATE, demand_frame, hubs_frame, offers_frame
 from matcher import MatchParams, match
+from matcher.dense import DENSE_CELLS
 
 PRODUCTS = ["apple", "kale"]
 
@@ -70,10 +76,11 @@ def instances(draw: st.DrawFn, *, adversarial: bool = False) -> dict:
                 "km_per_day": st.sampled_from([200.0, 600.0]),
                 "k_nearest": st.sampled_from([1, 2, 16]),
                 "price_rule": st.sampled_from(["farmer", "buyer", "midpoint"]),
+                "solver": st.sampled_from(["simplex", "ortools"]),
             }
         )
     )
-    return {"hubs": hubs, "offers": offers, "demand": demand, "params": params}
+    return {"hubs": hubs, "offers": offers, "demand": demand, "params": params, "bounded": draw(st.booleans())}
 
 
 def build(instance: dict):
@@ -112,7 +119,11 @@ def solve_and_check(instance: dict, oracle) -> None:
     offers, demand = build(instance)
     p = instance["params"]
     params = MatchParams(workers=1, **p)
-    result = match(offers, demand, hubs_frame(instance["hubs"]), date=DATE, params=params)
+    with mock.patch("matcher.dense.DENSE_CELLS", 0 if instance.get("bounded") else DENSE_CELLS):
+        result = match(offers, demand, hubs_frame(instance["hubs"]), date=DATE, params=params)
+    assert set(result.summary["pricing"]) == {"dense", "bounded", "given"}
+    used = {mode for mode, count in result.summary["pricing"].items() if count}
+    assert used <= {"bounded" if instance.get("bounded") else "dense"}
     lane_args = {k: p[k] for k in ("freight_per_kg_km", "handling_per_kg", "km_per_day")}
     check_cycle(result, offers, demand, instance["hubs"], DATE, oracle, **lane_args)
 
@@ -127,8 +138,10 @@ def test_adversarial_instances_match_highs(instance: dict, oracle) -> None:
     solve_and_check(instance, oracle)
 
 
+@pytest.mark.parametrize("bounded", [False, True])
+@pytest.mark.parametrize("solver", ["simplex", "ortools"])
 @pytest.mark.parametrize("seed", range(6))
-def test_fixed_seed_instances_match_highs(seed: int, oracle) -> None:
+def test_fixed_seed_instances_match_highs(seed: int, solver: str, bounded: bool, oracle) -> None:
     """Larger than hypothesis draws: 40 offers, 12 regions, 3 products, starting from one hub each."""
     rng = np.random.default_rng(seed)
     hubs = {f"r{k:02d}": (float(rng.uniform(25, 40)), float(rng.uniform(100, 120))) for k in range(12)}
@@ -157,8 +170,8 @@ def test_fixed_seed_instances_match_highs(seed: int, oracle) -> None:
         for _ in range(50)
     ]
     params = {"freight_per_kg_km": 0.0008, "handling_per_kg": 0.1, "km_per_day": 500.0, "k_nearest": 1,
-              "price_rule": "farmer"}
-    solve_and_check({"hubs": hubs, "offers": offers, "demand": demand, "params": params}, oracle)
+              "price_rule": "farmer", "solver": solver}
+    solve_and_check({"hubs": hubs, "offers": offers, "demand": demand, "params": params, "bounded": bounded}, oracle)
 
 
 @given(instance=instances(), data=st.data())

@@ -29,13 +29,32 @@ def day() -> Day:
 @pytest.fixture(scope="module")
 def reference(day: Day) -> list:
     """The default knobs' solutions, which every other setting must match."""
-    return _solve(day, lookahead=0.01)
+    return _solve(day, lookahead=0.01, solver="ortools")
 
 
 def _solve(day: Day, **knobs):
+    """Bounded pricing (the look-ahead's mode) unless the knobs say otherwise."""
     scale = cost_scale(day.max_margin, day.max_nodes, day.max_flow)
+    knobs = {"dense": False, **knobs}
     options = SolveOptions(costs=MatchParams().costs, scale=scale, k_nearest=1, k_best=1, keep_network=True, **knobs)
     return [solve_product(problem, options) for problem in day.problems]
+
+
+@pytest.mark.parametrize("solver", ["simplex", "ortools"])
+@pytest.mark.parametrize("dense", [True, False])
+def test_every_solver_and_pricing_mode_gives_the_same_optimum_and_prices(
+    day: Day, reference: list, solver: str, dense: bool
+) -> None:
+    """The farmer rule's prices are the largest duals over every feasible lane: unique, whatever the
+    solver, the pricing mode or the lanes each happened to solve."""
+    for ref, sol in zip(reference, _solve(day, solver=solver, dense=dense)):
+        assert sol.pricing == ("dense" if dense else "bounded")
+        assert sol.objective == ref.objective
+        np.testing.assert_array_equal(sol.u, ref.u)
+        np.testing.assert_array_equal(sol.w, ref.w)
+        np.testing.assert_array_equal(sol.offer_reach, ref.offer_reach)
+        np.testing.assert_array_equal(sol.row_reach, ref.row_reach)
+        assert (sol.pivots > 0) == (solver == "simplex")
 
 
 @pytest.mark.parametrize("knobs", [{"lookahead": 0.0}, {"lookahead": 0.2}, {"lookahead": 5.0},
