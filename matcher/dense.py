@@ -5,12 +5,13 @@ the scaled margin ``M_ij`` of every (offer, row) cell is computed once, in one c
 pricing round is one more pass that finds the cells with positive reduced cost ``M_ij - u_i - w_j``.
 
 One distance formula. A cell's distance is the distance of its (offer, region) pair, computed once per
-pair with :func:`regions.geodesy.haversine_km`; its days and cost per kg follow as in
-:func:`regions.lanes.lanes_for_pairs`, and the compiled pass only subtracts and scales, in the same order
-as the lane builder (``rint(((bid - ask) - cost) * scale)``, IEEE arithmetic with no fused operations).
-The lanes handed to the certificate and to the outputs are built from the same pair values
-(:meth:`DenseMargins.lanes`), so the margins the solver saw and the ones the certificate checks are
-equal bit for bit; :meth:`DenseMargins.lanes` verifies it.
+pair by the haversine formula of :func:`regions.geodesy.haversine_km`, operation for operation (compiled;
+only its arcsine could differ from numpy's, in the last bit); its days and cost per kg follow as in
+:func:`regions.lanes.lanes_for_pairs`, and a cell's margin is ``rint(((bid - ask) - cost) * scale)``, in
+the lane builder's order (IEEE arithmetic, nothing fused). The lanes handed to the certificate and to the
+outputs are built from these same stored pair values (:meth:`DenseMargins.lanes`), so the margins the
+solver saw and the ones the certificate checks are equal bit for bit; :meth:`DenseMargins.lanes`
+verifies it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from numba import njit
 from numpy.typing import NDArray
 
 from harvestmatch.errors import SolverError
-from regions.geodesy import haversine_km
+from regions.geodesy import half_angles
 from regions.lanes import Demand, Hubs, LaneCosts, Lanes, Supply
 
 I64 = NDArray[np.int64]
@@ -33,50 +34,75 @@ F64 = NDArray[np.float64]
 DENSE_CELLS = 25_000_000
 
 #: the margin of a cell with no feasible lane (wrong grade, or the goods cannot arrive in time)
-NO_LANE_CELL = -(2**62)
+NO_LANE_CELL = -(2**60)
 
-#: scaled margins must stay below this in absolute value (as :func:`matcher.product._scaled` checks)
-_LIMIT = 2.0**62
+#: scaled margins and twice the duals stay below 2**60 and 2**61 in absolute value, so that a scan's
+#: ``2 M - 2u - 2w`` never leaves int64 (the cost scale keeps them far below: matcher.cycle.cost_scale)
+MARGIN_LIMIT = 2**60
+DUAL2_LIMIT = 2**61
 
 
 @njit(cache=True)
-def _fill(cost, days, column, bid, ask, grade, min_grade, due, expiry, scale, out):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Write every cell's scaled margin (or NO_LANE_CELL) into ``out``; False when one does not fit."""
-    m, n = out.shape
+def _pairs(a, b, circuity, km_per_day, per_km, handling, km, days, cost):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Every (offer, region) pair's km, days and cost from the points' half angles, by the arithmetic of
+    :func:`regions.geodesy.haversine_from_halves` and :func:`regions.lanes.lanes_for_pairs`, step for step."""
+    sa, ca, sla, cla, cos_a = a
+    sb, cb, slb, clb, cos_b = b
+    m, n = km.shape
     for i in range(m):
+        for r in range(n):
+            s_phi = sb[r] * ca[i] - cb[r] * sa[i]
+            s_lmb = slb[r] * cla[i] - clb[r] * sla[i]
+            h = s_phi * s_phi + cos_a[i] * cos_b[r] * (s_lmb * s_lmb)
+            h = min(max(h, 0.0), 1.0)
+            d = circuity * ((2.0 * 6371.0) * np.arcsin(np.sqrt(h)))
+            km[i, r] = d
+            days[i, r] = np.int64(np.ceil(d / km_per_day))
+            cost[i, r] = per_km * d + handling
+
+
+@njit(cache=True)
+def _fill(cost, days, column, bid, ask, grade, min_grade, due, expiry, scale, out, offer_reach, row_reach):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Write every cell's scaled margin (or NO_LANE_CELL) into ``out`` and how far each offer and row
+    reaches (0 no lane, 1 no profitable lane, 2 a profitable one); False when a margin does not fit.
+    Written without branches in the inner loop, so that it compiles to vector code."""
+    m, n = out.shape
+    limit = 2.0**60
+    bad = False
+    for i in range(m):
+        ask_i, expiry_i, grade_i = ask[i], expiry[i], grade[i]
+        reach_i = offer_reach[i]
         for j in range(n):
             r = column[j]
             t = days[i, r]
-            if t > expiry[i] or t > due[j] or grade[i] < min_grade[j]:
-                out[i, j] = -(2**62)
-                continue
-            x = np.rint(((bid[j] - ask[i]) - cost[i, r]) * scale)
-            if not abs(x) < 2.0**62:
-                return False
-            out[i, j] = np.int64(x)
-    return True
+            x = np.rint(((bid[j] - ask_i) - cost[i, r]) * scale)
+            ok = (t <= expiry_i) & (t <= due[j]) & (grade_i >= min_grade[j])
+            fits = abs(x) < limit
+            bad |= ok & ~fits
+            v = np.int64(min(max(x, -limit), limit)) if ok else np.int64(-(2**60))
+            out[i, j] = v
+            code = np.int8(2) if v > 0 else np.int8(1) if ok else np.int8(0)
+            reach_i = max(reach_i, code)
+            row_reach[j] = max(row_reach[j], code)
+        offer_reach[i] = reach_i
+    return not bad
 
 
 @njit(cache=True)
 def _top_cells(margin, u2, w2, k_row, k_offer):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """The cells with the largest positive ``2 M_ij - u2_i - w2_j``: ``k_row`` per row, ``k_offer`` per
-    offer (ties to the lower index), and how many cells were positive."""
+    offer (ties to the lower index). Duals are never negative, so a cell without a profitable lane
+    never qualifies and needs no test of its own."""
     m, n = margin.shape
     row_val = np.zeros((n, k_row), np.int64)
     row_idx = np.full((n, k_row), -1, np.int64)
     off_val = np.zeros((m, k_offer), np.int64)
     off_idx = np.full((m, k_offer), -1, np.int64)
-    count = 0
     for i in range(m):
         ui = u2[i]
+        last = off_val[i, k_offer - 1]
         for j in range(n):
-            mij = margin[i, j]
-            if mij <= 0:  # no lane, or never profitable: duals are never negative
-                continue
-            rc = 2 * mij - ui - w2[j]
-            if rc <= 0:
-                continue
-            count += 1
+            rc = 2 * margin[i, j] - ui - w2[j]
             if rc > row_val[j, k_row - 1]:
                 p = k_row - 1
                 while p > 0 and rc > row_val[j, p - 1]:
@@ -85,7 +111,7 @@ def _top_cells(margin, u2, w2, k_row, k_offer):  # type: ignore[no-untyped-def] 
                     p -= 1
                 row_val[j, p] = rc
                 row_idx[j, p] = i
-            if rc > off_val[i, k_offer - 1]:
+            if rc > last:
                 p = k_offer - 1
                 while p > 0 and rc > off_val[i, p - 1]:
                     off_val[i, p] = off_val[i, p - 1]
@@ -93,27 +119,55 @@ def _top_cells(margin, u2, w2, k_row, k_offer):  # type: ignore[no-untyped-def] 
                     p -= 1
                 off_val[i, p] = rc
                 off_idx[i, p] = j
-    return row_idx, off_idx, count
+                last = off_val[i, k_offer - 1]
+    return row_idx, off_idx
 
 
 @njit(cache=True)
-def _reach(margin):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Per offer and per row: 0 no feasible lane, 1 feasible lanes but none profitable, 2 a profitable one."""
+def _greedy(margin, q, d, buckets):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """A greedy flow over every profitable cell, by falling margin (cells bucketed by margin: within a
+    bucket, in cell order). Returns the cells that ship and their kg."""
     m, n = margin.shape
-    offer = np.zeros(m, np.int8)
-    row = np.zeros(n, np.int8)
+    top = 0
     for i in range(m):
         for j in range(n):
-            mij = margin[i, j]
-            if mij > 0:
-                offer[i] = 2
-                row[j] = 2
-            elif mij != -(2**62):
-                if offer[i] == 0:
-                    offer[i] = 1
-                if row[j] == 0:
-                    row[j] = 1
-    return offer, row
+            top = max(top, margin[i, j])
+    if top <= 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    width = (top + 1) / buckets
+    count = np.zeros(buckets + 1, np.int64)
+    for i in range(m):
+        for j in range(n):
+            v = margin[i, j]
+            if v > 0:
+                count[buckets - 1 - np.int64(v / width)] += 1
+    start = np.zeros(buckets + 1, np.int64)
+    for b in range(buckets):
+        start[b + 1] = start[b] + count[b]
+    cells = np.empty(start[buckets], np.int64)
+    for i in range(m):
+        for j in range(n):
+            v = margin[i, j]
+            if v > 0:
+                b = buckets - 1 - np.int64(v / width)
+                cells[start[b]] = i * n + j
+                start[b] += 1
+    left_q = q.copy()
+    left_d = d.copy()
+    chosen = np.empty(m + n, np.int64)
+    kg = np.empty(m + n, np.int64)
+    k = 0
+    for c in cells:
+        i = c // n
+        j = c - i * n
+        x = min(left_q[i], left_d[j])
+        if x > 0:
+            chosen[k] = c
+            kg[k] = x
+            k += 1
+            left_q[i] -= x
+            left_d[j] -= x
+    return chosen[:k], kg[:k]
 
 
 def fits(supply: Supply, demand: Demand) -> bool:
@@ -133,6 +187,8 @@ class DenseMargins:
     column: I64  # each demand row's column in the pair matrices
     margin: I64  # (offers, rows), scaled; NO_LANE_CELL where no lane is feasible
     scale: int
+    offer_reach: NDArray[np.int8]  # 0 no feasible lane, 1 none profitable, 2 a profitable one
+    row_reach: NDArray[np.int8]
 
     @classmethod
     def build(cls, supply: Supply, demand: Demand, hubs: Hubs, costs: LaneCosts, scale: int) -> DenseMargins:
@@ -144,36 +200,51 @@ class DenseMargins:
             When a margin does not fit the solver's integers at this scale.
         """
         regions, column = np.unique(demand.region, return_inverse=True)
-        km = costs.circuity * haversine_km(
-            supply.lat[:, None], supply.lon[:, None], hubs.lat[regions][None, :], hubs.lon[regions][None, :]
+        shape = (supply.size, len(regions))
+        km, days, cost = np.empty(shape), np.empty(shape, np.int64), np.empty(shape)
+        _pairs(
+            half_angles(supply.lat, supply.lon), half_angles(hubs.lat[regions], hubs.lon[regions]),
+            float(costs.circuity), float(costs.km_per_day), float(costs.freight_per_kg_km), float(costs.handling_per_kg),
+            km, days, cost,
         )
-        days = np.ceil(km / costs.km_per_day).astype(np.int64)
-        cost = costs.freight_per_kg_km * km + costs.handling_per_kg
         margin = np.empty((supply.size, demand.size), np.int64)
+        offer_reach, row_reach = np.zeros(supply.size, np.int8), np.zeros(demand.size, np.int8)
         ok = _fill(
             cost, days, column.astype(np.int64), demand.bid, supply.ask, supply.grade, demand.min_grade,
-            demand.due_days, supply.expiry_days, float(scale), margin,
+            demand.due_days, supply.expiry_days, float(scale), margin, offer_reach, row_reach,
         )
         if not ok:
-            raise SolverError(f"margins do not fit the solver's integer money at scale {scale}; prices per kg are out of range")
-        return cls(supply, demand, km, days, cost, column.astype(np.int64), margin, scale)
+            raise SolverError(f"margins do not fit the solver's integer money at scale {scale} (at most {MARGIN_LIMIT:.2e} units); prices per kg are out of range")
+        return cls(supply, demand, km, days, cost, column.astype(np.int64), margin, scale, offer_reach, row_reach)
 
-    def best_cells(self, u2: I64, w2: I64, k_row: int, k_offer: int) -> tuple[I64, I64, int]:
+    def best_cells(self, u2: I64, w2: I64, k_row: int, k_offer: int) -> tuple[I64, I64]:
         """Cells ``(offer, row)`` with the largest positive reduced cost ``(2M - u2 - w2) / 2``: up to
-        ``k_row`` per row and ``k_offer`` per offer, each cell once, in (offer, row) order; and how many
-        cells had a positive reduced cost. ``u2, w2`` are twice the duals (half-integers stay exact)."""
-        row_idx, off_idx, count = _top_cells(self.margin, u2, w2, k_row, k_offer)
+        ``k_row`` per row and ``k_offer`` per offer, each cell once, in (offer, row) order; none when no
+        cell has a positive reduced cost. ``u2, w2`` are twice the duals (half-integers stay exact).
+
+        Raises
+        ------
+        SolverError
+            On a negative dual, or one too large for exact integer arithmetic.
+        """
+        for duals in (u2, w2):
+            if len(duals) and not (0 <= duals.min() and duals.max() < DUAL2_LIMIT):
+                raise SolverError("duals out of range for pricing: negative, or too large for the integer margins")
+        row_idx, off_idx = _top_cells(self.margin, u2, w2, k_row, k_offer)
         n = self.demand.size
         rows = np.broadcast_to(np.arange(n)[:, None], row_idx.shape)
         offers = np.broadcast_to(np.arange(self.supply.size)[:, None], off_idx.shape)
         cell = np.concatenate([(row_idx * n + rows)[row_idx >= 0], (offers * n + off_idx)[off_idx >= 0]])
         cell = np.unique(cell)
-        return cell // n, cell % n, int(count)
+        return cell // n, cell % n
 
-    def reach(self) -> tuple[NDArray[np.int8], NDArray[np.int8]]:
-        """Per offer and per row: 0 no feasible lane, 1 only unprofitable lanes, 2 a profitable lane."""
-        offer, row = _reach(self.margin)
-        return offer, row
+    def greedy(self, supply_kg: I64, demand_kg: I64) -> tuple[I64, I64, I64]:
+        """A starting flow over every profitable cell, greedy by margin (65,536 margin buckets, so it
+        costs a few passes over the matrix instead of a sort): ``(offer, row, kg)`` of the cells that
+        ship. Each step empties an offer or a row, so the cells form a forest (:mod:`matcher.simplex`)."""
+        cell, kg = _greedy(self.margin, supply_kg, demand_kg, 65_536)
+        n = self.demand.size
+        return cell // n, cell % n, kg
 
     def lanes(self, offer: I64, row: I64) -> Lanes:
         """The lanes of the given cells, from the same pair values as the margins.

@@ -127,6 +127,17 @@ def _initial_tree(m, n, tail, head, cost, flow, q, d, offset, parent, pred, up, 
                     queue[hi] = w
                     hi += 1
         size = hi
+        # a starting flow must be a forest (edges = nodes - 1) leaving at most one node non-empty
+        edges = 0
+        open_nodes = 0
+        for t in range(size):
+            edges += start[queue[t] + 1] - start[queue[t]]
+            if left[queue[t]] < 0:
+                return False
+            if left[queue[t]] > 0:
+                open_nodes += 1
+        if edges != 2 * (size - 1) or open_nodes > 1:
+            return False
         # the node that hangs from the root: the one left non-empty, else a row (zero flow, pointing down)
         hang = -1
         for t in range(size):
@@ -178,6 +189,7 @@ def _initial_tree(m, n, tail, head, cost, flow, q, d, offset, parent, pred, up, 
         if nxt >= 0:
             prev_sib[nxt] = v
         first[p] = v
+    return True
 
 
 @njit(cache=True)
@@ -341,6 +353,14 @@ class TransportationSimplex:
         ``q_i`` and ``d_j``, positive integers.
     lane_offer, lane_demand, lane_margin
         The starting lanes: offer index, demand row index, integer margin ``M_ij``.
+    flow
+        A starting flow on those lanes, shaped like a greedy one (module docstring: a forest with at
+        most one node per tree left non-empty); by default, the greedy flow on the given lanes.
+
+    Raises
+    ------
+    ValueError
+        A supply or demand that is not positive, or a starting flow that is not greedy-shaped.
 
     Examples
     --------
@@ -350,7 +370,9 @@ class TransportationSimplex:
     ([1, 4], 30)
     """
 
-    def __init__(self, supply_kg: I64, demand_kg: I64, lane_offer: I64, lane_demand: I64, lane_margin: I64) -> None:
+    def __init__(
+        self, supply_kg: I64, demand_kg: I64, lane_offer: I64, lane_demand: I64, lane_margin: I64, flow: I64 | None = None
+    ) -> None:
         q = np.ascontiguousarray(supply_kg, np.int64)
         d = np.ascontiguousarray(demand_kg, np.int64)
         if np.any(q <= 0) or np.any(d <= 0):
@@ -361,7 +383,10 @@ class TransportationSimplex:
         self._tail = np.concatenate([np.arange(m), np.full(n, root), np.asarray(lane_offer, np.int64)]).astype(np.int64)
         self._head = np.concatenate([np.full(m, root), np.arange(m, m + n), np.asarray(lane_demand, np.int64) + m]).astype(np.int64)
         self._cost = np.concatenate([np.zeros(m + n, np.int64), -np.asarray(lane_margin, np.int64)])
-        lane_flow = _greedy(m, self._tail[self.offset :], self._head[self.offset :], self._cost[self.offset :], q, d)
+        if flow is None:
+            lane_flow = _greedy(m, self._tail[self.offset :], self._head[self.offset :], self._cost[self.offset :], q, d)
+        else:
+            lane_flow = np.array(flow, np.int64)
         self._flow = np.concatenate([np.zeros(m + n, np.int64), lane_flow])
         nodes = m + n + 1
         self._parent = np.empty(nodes, np.int64)
@@ -372,10 +397,11 @@ class TransportationSimplex:
         self._first = np.empty(nodes, np.int64)
         self._next = np.empty(nodes, np.int64)
         self._prev = np.empty(nodes, np.int64)
-        _initial_tree(
+        if not _initial_tree(
             m, n, self._tail, self._head, self._cost, self._flow, q, d, self.offset,
             self._parent, self._pred, self._up, self._depth, self._pi, self._first, self._next, self._prev,
-        )
+        ):
+            raise ValueError("a starting flow must be greedy-shaped: its lanes a forest, each tree with at most one offer or row left non-empty, nothing over-allocated")
         self._state = np.array([0, 0], np.int64)
         self.pivots = 0
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import dataclasses
 import datetime as dt
 from typing import Literal, get_type_hints
@@ -124,15 +126,18 @@ def test_outbid_offer_loses_to_a_cheaper_one() -> None:
 
 
 def test_pricing_loop_finds_the_far_market_in_several_rounds(oracle) -> None:
-    """k_nearest=1 starts every offer at its own poor local market; the duals must find the far one."""
+    """Bounded pricing (the mode for products too large for a dense matrix, forced here): k_nearest=1
+    starts every offer at its own poor local market; the duals must find the far one."""
     hubs = {f"r{k}": (30.0, 110.0 + k) for k in range(8)}
     offers = offers_frame([{"lat": 30.0, "lon": 110.0 + k * 0.2, "quantity_kg": 500, "ask_per_kg": 1.0} for k in range(6)])
     demand = demand_frame(
         [{"region_id": f"r{k}", "price_per_kg": 1.5, "quantity_kg": 200} for k in range(7)]
         + [{"region_id": "r7", "price_per_kg": 4.0, "quantity_kg": 1200}]
     )
-    few = run(offers, demand, hubs, k_nearest=1)
-    many = run(offers, demand, hubs, k_nearest=16)
+    with mock.patch("matcher.dense.DENSE_CELLS", 0):
+        few = run(offers, demand, hubs, k_nearest=1)
+        many = run(offers, demand, hubs, k_nearest=16)
+    assert few.summary["pricing"]["bounded"] == 1
     assert few.summary["rounds"] >= 2
     assert few.summary["lanes_considered"] > few.summary["lanes"]
     assert few.summary["welfare"] == pytest.approx(many.summary["welfare"], rel=1e-9)
