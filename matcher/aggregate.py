@@ -51,13 +51,12 @@ def merge_identical(supply: Supply, supply_kg: I64) -> tuple[Supply, I64, I64]:
     # lexsort is stable: within a run of equal keys members stay in index order, so the run's first
     # element is its first member; comparing neighbours (not bytes) keeps 0.0 and -0.0 together
     order = np.lexsort((supply.expiry_days, supply.grade, supply.ask, supply.lon, supply.lat))
-    new_run = np.ones(n, np.bool_)
+    same_as_previous = np.zeros(n, np.bool_)
+    same_as_previous[1:] = True
     for key in (supply.lat, supply.lon, supply.ask, supply.grade, supply.expiry_days):
         sorted_key = key[order]
-        new_run[1:] &= sorted_key[1:] == sorted_key[:-1]
-    new_run = ~new_run
-    if n:
-        new_run[0] = True
+        same_as_previous[1:] &= sorted_key[1:] == sorted_key[:-1]
+    new_run = ~same_as_previous
     starts = np.flatnonzero(new_run)
     if len(starts) == n:
         return supply, supply_kg, np.arange(n, dtype=np.int64)
@@ -118,8 +117,9 @@ def split_lanes(group: I64, supply_kg: I64, lane_offer: I64, shipped: I64) -> tu
     count = np.searchsorted(member_lo, lane_hi, side="left") - first
     piece_lane = np.repeat(np.arange(len(lane), dtype=np.int64), count)
     piece_member = np.repeat(first - np.cumsum(count) + count, count) + np.arange(int(count.sum()), dtype=np.int64)
-    kg = np.minimum(lane_hi[piece_lane], member_hi[piece_member]) - np.maximum(lane_lo[piece_lane], member_lo[piece_member])
-    # members with no kg sit on a lane's boundary and would make empty pieces
+    kg = np.minimum(lane_hi[piece_lane], member_hi[piece_member])
+    kg -= np.maximum(lane_lo[piece_lane], member_lo[piece_member])
+    # a member with no kg is a point, and a point inside a lane's interval makes an empty piece
     full = kg > 0
     lane_index, member_offer, kg = lane[piece_lane[full]], member[piece_member[full]], kg[full]
     # each lane's pieces are contiguous and in member order already: a stable sort by lane finishes it
