@@ -36,12 +36,13 @@ Pricing modes:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
+from matcher.aggregate import merge_identical, split_lanes
 from matcher.dense import DenseMargins, fits
 from matcher.flow import Flow, solve_flow
 from matcher.params import Solver
@@ -151,11 +152,47 @@ class ProductSolution:
 def solve_product(problem: ProductProblem, options: SolveOptions) -> ProductSolution:
     """Solve one product exactly over all its feasible lanes (see the module docstring).
 
+    Identical offers (same place, ask, grade and expiry: a village's households each posting a few
+    crates) are merged first and the optimum handed back to them (:mod:`matcher.aggregate`: exact), so
+    they cost one node, not thousands. Not with a given lane table, whose lanes name single offers.
+
     Raises
     ------
     SolverError
         When the solver fails, a certificate check fails, or the pricing loop exceeds ``max_rounds``.
     """
+    if problem.given is not None:
+        return _solve(problem, options)
+    merged, merged_kg, group = merge_identical(problem.supply, problem.supply_kg)
+    if merged.size == problem.supply.size:
+        return _solve(problem, options)
+    solution = _solve(replace(problem, supply=merged, supply_kg=merged_kg), options)
+    return _unmerge(solution, group, problem.supply_kg)
+
+
+def _unmerge(solution: ProductSolution, group: I64, supply_kg: I64) -> ProductSolution:
+    """A merged offers' solution as one of the original offers (fill rule of :mod:`matcher.aggregate`);
+    the final lane set, when kept, names each merged offer's first member."""
+    lane, member, kg = split_lanes(group, supply_kg, solution.lanes.offer, solution.shipped)
+    lanes = solution.lanes.take(lane)
+    lanes = replace(lanes, offer=member)
+    first = np.full(int(group.max()) + 1, len(group), np.int64)
+    np.minimum.at(first, group, np.arange(len(group), dtype=np.int64))
+    network = solution.network
+    if network is not None:
+        network = replace(network, offer=first[network.offer])
+    return replace(
+        solution,
+        lanes=lanes,
+        shipped=kg,
+        unsold=supply_kg - np.bincount(member, weights=kg, minlength=len(group)).astype(np.int64),
+        u=solution.u[group],
+        offer_reach=solution.offer_reach[group],
+        network=network,
+    )
+
+
+def _solve(problem: ProductProblem, options: SolveOptions) -> ProductSolution:
     clock = _Clock()
     supply, demand = problem.supply, problem.demand
     dense: DenseMargins | None = None
