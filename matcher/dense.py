@@ -33,13 +33,13 @@ F64 = NDArray[np.float64]
 #: 200 MB per worker. Larger products use the bounded pricing of :mod:`matcher.product`.
 DENSE_CELLS = 25_000_000
 
-#: the margin of a cell with no feasible lane (wrong grade, or the goods cannot arrive in time)
-NO_LANE_CELL = -(2**60)
-
 #: scaled margins and twice the duals stay below 2**60 and 2**61 in absolute value, so that a scan's
 #: ``2 M - 2u - 2w`` never leaves int64 (the cost scale keeps them far below: matcher.cycle.cost_scale)
 MARGIN_LIMIT = 2**60
 DUAL2_LIMIT = 2**61
+
+#: margins are stored as int32 when every one is surely below this (half the memory, faster scans)
+INT32_LIMIT = 2**30
 
 
 @njit(cache=True)
@@ -62,12 +62,12 @@ def _pairs(a, b, circuity, km_per_day, per_km, handling, km, days, cost):  # typ
 
 
 @njit(cache=True)
-def _fill(cost, days, column, bid, ask, grade, min_grade, due, expiry, scale, out, offer_reach, row_reach):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Write every cell's scaled margin (or NO_LANE_CELL) into ``out`` and how far each offer and row
-    reaches (0 no lane, 1 no profitable lane, 2 a profitable one); False when a margin does not fit.
-    Written without branches in the inner loop, so that it compiles to vector code."""
+def _fill(cost, days, column, bid, ask, grade, min_grade, due, expiry, scale, out, offer_reach, row_reach, limit):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Write every cell's scaled margin (or ``-limit`` where no lane is feasible) into ``out`` and how
+    far each offer and row reaches (0 no lane, 1 no profitable lane, 2 a profitable one); False when a
+    margin does not fit below ``limit``. No branches in the inner loop, so that it compiles to vector code."""
     m, n = out.shape
-    limit = 2.0**60
+    flimit = float(limit)
     bad = False
     for i in range(m):
         ask_i, expiry_i, grade_i = ask[i], expiry[i], grade[i]
@@ -77,9 +77,9 @@ def _fill(cost, days, column, bid, ask, grade, min_grade, due, expiry, scale, ou
             t = days[i, r]
             x = np.rint(((bid[j] - ask_i) - cost[i, r]) * scale)
             ok = (t <= expiry_i) & (t <= due[j]) & (grade_i >= min_grade[j])
-            fits = abs(x) < limit
+            fits = abs(x) < flimit
             bad |= ok & ~fits
-            v = np.int64(min(max(x, -limit), limit)) if ok else np.int64(-(2**60))
+            v = np.int64(min(max(x, -flimit), flimit)) if ok else -limit
             out[i, j] = v
             code = np.int8(2) if v > 0 else np.int8(1) if ok else np.int8(0)
             reach_i = max(reach_i, code)
@@ -126,48 +126,52 @@ def _top_cells(margin, u2, w2, k_row, k_offer):  # type: ignore[no-untyped-def] 
 @njit(cache=True)
 def _greedy(margin, q, d, buckets):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """A greedy flow over every profitable cell, by falling margin (cells bucketed by margin: within a
-    bucket, in cell order). Returns the cells that ship and their kg."""
+    bucket, in cell order). Returns the offers, rows and kg of the cells that ship."""
     m, n = margin.shape
     top = 0
     for i in range(m):
         for j in range(n):
             top = max(top, margin[i, j])
     if top <= 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    width = (top + 1) / buckets
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
+    per = buckets / (top + 1.0)  # bucket b holds margins in [b, b + 1) / per, counted from the top
     count = np.zeros(buckets + 1, np.int64)
     for i in range(m):
         for j in range(n):
             v = margin[i, j]
             if v > 0:
-                count[buckets - 1 - np.int64(v / width)] += 1
+                count[buckets - 1 - np.int64(v * per)] += 1
     start = np.zeros(buckets + 1, np.int64)
     for b in range(buckets):
         start[b + 1] = start[b] + count[b]
-    cells = np.empty(start[buckets], np.int64)
+    cell_offer = np.empty(start[buckets], np.int32)
+    cell_row = np.empty(start[buckets], np.int32)
     for i in range(m):
         for j in range(n):
             v = margin[i, j]
             if v > 0:
-                b = buckets - 1 - np.int64(v / width)
-                cells[start[b]] = i * n + j
+                b = buckets - 1 - np.int64(v * per)
+                cell_offer[start[b]] = i
+                cell_row[start[b]] = j
                 start[b] += 1
     left_q = q.copy()
     left_d = d.copy()
-    chosen = np.empty(m + n, np.int64)
+    offer = np.empty(m + n, np.int64)
+    row = np.empty(m + n, np.int64)
     kg = np.empty(m + n, np.int64)
     k = 0
-    for c in cells:
-        i = c // n
-        j = c - i * n
+    for c in range(cell_offer.shape[0]):
+        i = cell_offer[c]
+        j = cell_row[c]
         x = min(left_q[i], left_d[j])
         if x > 0:
-            chosen[k] = c
+            offer[k] = i
+            row[k] = j
             kg[k] = x
             k += 1
             left_q[i] -= x
             left_d[j] -= x
-    return chosen[:k], kg[:k]
+    return offer[:k], row[:k], kg[:k]
 
 
 def fits(supply: Supply, demand: Demand) -> bool:
@@ -185,7 +189,8 @@ class DenseMargins:
     days: I64
     cost: F64
     column: I64  # each demand row's column in the pair matrices
-    margin: I64  # (offers, rows), scaled; NO_LANE_CELL where no lane is feasible
+    margin: NDArray[np.int32] | I64  # (offers, rows), scaled; ``no_lane`` where no lane is feasible
+    no_lane: int  # -INT32_LIMIT in an int32 matrix, -MARGIN_LIMIT in an int64 one
     scale: int
     offer_reach: NDArray[np.int8]  # 0 no feasible lane, 1 none profitable, 2 a profitable one
     row_reach: NDArray[np.int8]
@@ -207,15 +212,20 @@ class DenseMargins:
             float(costs.circuity), float(costs.km_per_day), float(costs.freight_per_kg_km), float(costs.handling_per_kg),
             km, days, cost,
         )
-        margin = np.empty((supply.size, demand.size), np.int64)
+        # a bound on every |margin|: int32 cells when it is small enough (it is for any ordinary price)
+        bound = scale * (float(np.abs(demand.bid).max(initial=0.0)) + float(np.abs(supply.ask).max(initial=0.0))
+                         + float(np.abs(cost).max(initial=0.0))) + 1.0
+        small = bound < INT32_LIMIT
+        limit = INT32_LIMIT if small else MARGIN_LIMIT
+        margin = np.empty((supply.size, demand.size), np.int32 if small else np.int64)
         offer_reach, row_reach = np.zeros(supply.size, np.int8), np.zeros(demand.size, np.int8)
         ok = _fill(
             cost, days, column.astype(np.int64), demand.bid, supply.ask, supply.grade, demand.min_grade,
-            demand.due_days, supply.expiry_days, float(scale), margin, offer_reach, row_reach,
+            demand.due_days, supply.expiry_days, float(scale), margin, offer_reach, row_reach, limit,
         )
         if not ok:
             raise SolverError(f"margins do not fit the solver's integer money at scale {scale} (at most {MARGIN_LIMIT:.2e} units); prices per kg are out of range")
-        return cls(supply, demand, km, days, cost, column.astype(np.int64), margin, scale, offer_reach, row_reach)
+        return cls(supply, demand, km, days, cost, column.astype(np.int64), margin, -limit, scale, offer_reach, row_reach)
 
     def best_cells(self, u2: I64, w2: I64, k_row: int, k_offer: int) -> tuple[I64, I64]:
         """Cells ``(offer, row)`` with the largest positive reduced cost ``(2M - u2 - w2) / 2``: up to
@@ -239,12 +249,10 @@ class DenseMargins:
         return cell // n, cell % n
 
     def greedy(self, supply_kg: I64, demand_kg: I64) -> tuple[I64, I64, I64]:
-        """A starting flow over every profitable cell, greedy by margin (65,536 margin buckets, so it
+        """A starting flow over every profitable cell, greedy by margin (1,024 margin buckets, so it
         costs a few passes over the matrix instead of a sort): ``(offer, row, kg)`` of the cells that
         ship. Each step empties an offer or a row, so the cells form a forest (:mod:`matcher.simplex`)."""
-        cell, kg = _greedy(self.margin, supply_kg, demand_kg, 65_536)
-        n = self.demand.size
-        return cell // n, cell % n, kg
+        return _greedy(self.margin, supply_kg, demand_kg, 1024)  # type: ignore[no-any-return]
 
     def lanes(self, offer: I64, row: I64) -> Lanes:
         """The lanes of the given cells, from the same pair values as the margins.

@@ -20,8 +20,8 @@ OR-Tools' min-cost flow gives no duals, so we derive them: node potentials ``pi`
 
 Shortest-path distances from ``D`` are the largest potentials (the highest farm-gate and clearing
 prices any optimum supports); minus the distances to ``D`` are the smallest. Both are exact integers
-(the graph has negative arcs but, the flow being optimal, no negative cycle: a bulk label-correcting
-Bellman-Ford, :func:`shortest_distances`).
+(the graph has negative arcs but, the flow being optimal, no negative cycle: a compiled first-in-
+first-out Bellman-Ford, :func:`shortest_distances`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
 from matcher.flow import Flow
@@ -98,10 +99,9 @@ def potentials(
 def shortest_distances(tails: I64, heads: I64, weights: F64, n: int, source: int) -> F64:
     """Shortest-path distances from ``source`` on a graph with negative arcs and no negative cycle.
 
-    A label-correcting method in bulk (Bellman-Ford restricted to the nodes whose label changed in the
-    last pass): each pass relaxes, with numpy, only the arcs leaving that frontier. Residual networks of
-    transportation optima have short shortest paths, so passes are few and mostly small; a pass count
-    above ``n`` proves a negative cycle.
+    Bellman-Ford in first-in-first-out order (a node is scanned again only when its label improved),
+    compiled: residual networks of transportation optima have short shortest paths, so each node is
+    scanned a few times; a node relabelled ``n`` times proves a negative cycle.
 
     Raises
     ------
@@ -109,30 +109,45 @@ def shortest_distances(tails: I64, heads: I64, weights: F64, n: int, source: int
         On a negative cycle (the flow was not optimal).
     """
     order = np.argsort(tails, kind="stable")
-    head = heads[order]
-    weight = weights[order]
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(tails, minlength=n), out=indptr[1:])
+    dist = _bellman_ford(indptr, np.ascontiguousarray(heads[order], np.int64), np.ascontiguousarray(weights[order], np.float64), source)
+    if dist is None:
+        raise SolverError("the flow is not optimal: its residual network has a negative cycle")
+    return dist
+
+
+@njit(cache=True)
+def _bellman_ford(indptr, head, weight, source):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    n = indptr.shape[0] - 1
     dist = np.full(n, np.inf)
     dist[source] = 0.0
-    frontier = np.array([source], dtype=np.int64)
-    for _ in range(n + 1):
-        start = indptr[frontier]
-        count = indptr[frontier + 1] - start
-        total = int(count.sum())
-        if total == 0:
-            return dist
-        first = np.cumsum(count) - count
-        arc = np.repeat(start - first, count) + np.arange(total, dtype=np.int64)
-        target = head[arc]
-        label = np.repeat(dist[frontier], count) + weight[arc]
-        better = label < dist[target]
-        if not better.any():
-            return dist
-        target, label = target[better], label[better]
-        np.minimum.at(dist, target, label)
-        frontier = np.unique(target)
-    raise SolverError("the flow is not optimal: its residual network has a negative cycle")
+    queued = np.zeros(n, np.bool_)
+    relabels = np.zeros(n, np.int64)
+    queue = np.empty(n, np.int64)  # a ring: at most n nodes are queued at once
+    queue[0] = source
+    queued[source] = True
+    lo, size = 0, 1
+    while size > 0:
+        v = queue[lo]
+        lo = lo + 1 if lo + 1 < n else 0
+        size -= 1
+        queued[v] = False
+        dv = dist[v]
+        for k in range(indptr[v], indptr[v + 1]):
+            w = head[k]
+            label = dv + weight[k]
+            if label < dist[w]:
+                dist[w] = label
+                relabels[w] += 1
+                if relabels[w] >= n:
+                    return None
+                if not queued[w]:
+                    queued[w] = True
+                    at = lo + size
+                    queue[at if at < n else at - n] = w
+                    size += 1
+    return dist
 
 
 def check_certificate(

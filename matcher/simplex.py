@@ -76,12 +76,13 @@ def _greedy(m: int, tail: I64, head: I64, cost: I64, q: I64, d: I64) -> I64:  # 
 
 
 @njit(cache=True)
-def _initial_tree(m, n, tail, head, cost, flow, q, d, offset, parent, pred, up, depth, pi, first, next_sib, prev_sib):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Hang the greedy forest from the root (module docstring); fills the tree arrays and slack flows."""
+def _initial_tree(m, n, tail, head, cost, flow, q, d, offset, parent, pred, dirs, pi, thread, rev_thread, succ_num, last_succ):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Hang the starting forest from the root (module docstring): fills the tree arrays and the slack
+    flows; False when the flow is not greedy-shaped."""
     n_nodes = m + n + 1
     root = m + n
     n_lanes = tail.shape[0] - offset
-    # residual kg per node after the greedy flows
+    # residual kg per node after the starting flows
     left = np.empty(m + n, np.int64)
     left[:m] = q
     left[m:] = d
@@ -107,7 +108,7 @@ def _initial_tree(m, n, tail, head, cost, flow, q, d, offset, parent, pred, up, 
     queue = np.empty(m + n, np.int64)
     parent[root] = -1
     pred[root] = -1
-    depth[root] = 0
+    dirs[root] = 0
     pi[root] = 0
     for s in range(m + n):
         if seen[s]:
@@ -153,9 +154,8 @@ def _initial_tree(m, n, tail, head, cost, flow, q, d, offset, parent, pred, up, 
             hang = queue[0]  # an offer with nothing to sell: callers never pass one
         parent[hang] = root
         pred[hang] = hang  # slack arc i (offer) or m+j (row) has the node's own number
-        up[hang] = hang < m
+        dirs[hang] = 1 if hang < m else -1
         flow[hang] = left[hang]
-        depth[hang] = 1
         pi[hang] = 0
         # BFS again from the hanging node to set parents
         for t in range(size):
@@ -173,34 +173,69 @@ def _initial_tree(m, n, tail, head, cost, flow, q, d, offset, parent, pred, up, 
                     seen[w] = True
                     parent[w] = v
                     pred[w] = a
-                    up[w] = tail[a] == w
-                    depth[w] = depth[v] + 1
-                    pi[w] = pi[v] - cost[a] if up[w] else pi[v] + cost[a]
+                    dirs[w] = 1 if tail[a] == w else -1
+                    pi[w] = pi[v] - cost[a] if dirs[w] == 1 else pi[v] + cost[a]
                     queue[hi] = w
                     hi += 1
-    for v in range(n_nodes):
-        first[v] = -1
-        next_sib[v] = -1
-        prev_sib[v] = -1
+    # the thread (preorder, cyclic through the root), subtree sizes and each subtree's last node
+    first = np.full(n_nodes, -1, np.int64)
+    sibling = np.full(n_nodes, -1, np.int64)
     for v in range(n_nodes - 2, -1, -1):
-        p = parent[v]
-        nxt = first[p]
-        next_sib[v] = nxt
-        if nxt >= 0:
-            prev_sib[nxt] = v
-        first[p] = v
+        sibling[v] = first[parent[v]]
+        first[parent[v]] = v
+    order = np.empty(n_nodes, np.int64)
+    stack = np.empty(n_nodes, np.int64)
+    stack[0] = root
+    top, k = 1, 0
+    while top > 0:
+        top -= 1
+        v = stack[top]
+        order[k] = v
+        k += 1
+        # push children so that the first child comes off the stack first
+        count = 0
+        c = first[v]
+        while c >= 0:
+            count += 1
+            c = sibling[c]
+        c = first[v]
+        at = top + count - 1
+        while c >= 0:
+            stack[at] = c
+            at -= 1
+            c = sibling[c]
+        top += count
+    position = np.empty(n_nodes, np.int64)
+    for k in range(n_nodes):
+        v = order[k]
+        position[v] = k
+        nxt = order[k + 1] if k + 1 < n_nodes else order[0]
+        thread[v] = nxt
+        rev_thread[nxt] = v
+        succ_num[v] = 1
+    for k in range(n_nodes - 1, 0, -1):
+        v = order[k]
+        succ_num[parent[v]] += succ_num[v]
+    for v in range(n_nodes):
+        last_succ[v] = order[position[v] + succ_num[v] - 1]
     return True
 
 
 @njit(cache=True)
-def _pivot_loop(tail, head, cost, flow, parent, pred, up, depth, pi, first, next_sib, prev_sib, state, max_pivots):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Pivot until no arc has a negative reduced cost; returns the number of pivots (module docstring).
+def _pivot_loop(tail, head, cost, flow, parent, pred, dirs, pi, thread, rev_thread, succ_num, last_succ, state, max_pivots):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Pivot until no arc has a negative reduced cost; returns the number of pivots (module docstring),
+    or -1 if a cycle had no blocking arc (an unbounded problem: impossible for a transportation
+    problem, so a broken basis).
 
-    ``state`` holds ``[next arc to scan, block size]`` and is updated, so a warm start resumes the scan.
+    The tree is kept as LEMON's network simplex keeps it (parent, predecessor arc and its direction,
+    a cyclic preorder ``thread`` and its reverse, subtree sizes ``succ_num`` and each subtree's last
+    node in the thread ``last_succ``), so that the join is found by subtree sizes and a re-hung
+    subtree's potentials are shifted along the thread. ``state`` holds ``[next arc to scan, block
+    size]`` and is updated, so a warm start resumes the scan.
     """
     n_arcs = tail.shape[0]
     n_nodes = parent.shape[0]
-    stack = np.empty(n_nodes, np.int64)
+    dirty = np.empty(n_nodes + 1, np.int64)
     next_arc = state[0]
     block = state[1]
     pivots = 0
@@ -227,106 +262,153 @@ def _pivot_loop(tail, head, cost, flow, parent, pred, up, depth, pi, first, next
         if e < 0:
             break
         pivots += 1
-        a = tail[e]
-        b = head[e]
-        # 2. the join
-        x, y = a, b
-        while x != y:
-            if depth[x] > depth[y]:
-                x = parent[x]
-            elif depth[y] > depth[x]:
-                y = parent[y]
+        first_node = tail[e]
+        second = head[e]
+        # 2. the join, by subtree sizes
+        u = first_node
+        v = second
+        while u != v:
+            if succ_num[u] < succ_num[v]:
+                u = parent[u]
             else:
-                x = parent[x]
-                y = parent[y]
-        join = x
+                v = parent[v]
+        join = u
         # 3. ratio test with the strongly feasible tie rule
         delta = np.iinfo(np.int64).max
         u_out = -1
-        side = 0
-        v = a
-        while v != join:  # flow runs down from the join to a: arcs pointing up lose flow
-            if up[v] and flow[pred[v]] < delta:
-                delta = flow[pred[v]]
-                u_out = v
-                side = 1
-            v = parent[v]
-        v = b
-        while v != join:  # flow runs up from b to the join: arcs pointing down lose flow
-            if not up[v] and flow[pred[v]] <= delta:
-                delta = flow[pred[v]]
-                u_out = v
-                side = 2
-            v = parent[v]
+        result = 0
+        u = first_node
+        while u != join:  # flow runs down from the join to the tail: arcs pointing up lose flow
+            if dirs[u] == 1 and flow[pred[u]] < delta:
+                delta = flow[pred[u]]
+                u_out = u
+                result = 1
+            u = parent[u]
+        u = second
+        while u != join:  # flow runs up from the head to the join: arcs pointing down lose flow
+            if dirs[u] == -1 and flow[pred[u]] <= delta:
+                delta = flow[pred[u]]
+                u_out = u
+                result = 2
+            u = parent[u]
+        if result == 0:
+            state[0] = next_arc
+            return -1
+        if result == 1:
+            u_in, v_in = first_node, second
+        else:
+            u_in, v_in = second, first_node
         # flows around the cycle
         if delta > 0:
             flow[e] += delta
-            v = a
-            while v != join:
-                if up[v]:
-                    flow[pred[v]] -= delta
-                else:
-                    flow[pred[v]] += delta
-                v = parent[v]
-            v = b
-            while v != join:
-                if up[v]:
-                    flow[pred[v]] += delta
-                else:
-                    flow[pred[v]] -= delta
-                v = parent[v]
-        # 4. re-hang the subtree below the leaving arc from the entering arc
-        if side == 1:
-            inside, outside, sigma = a, b, -best
+            u = first_node
+            while u != join:
+                flow[pred[u]] -= dirs[u] * delta
+                u = parent[u]
+            u = second
+            while u != join:
+                flow[pred[u]] += dirs[u] * delta
+                u = parent[u]
+        # 4. re-hang the subtree cut off at u_out from the entering arc (LEMON's updateTreeStructure)
+        old_rev_thread = rev_thread[u_out]
+        old_succ_num = succ_num[u_out]
+        old_last_succ = last_succ[u_out]
+        v_out = parent[u_out]
+        if u_in == u_out:
+            parent[u_in] = v_in
+            pred[u_in] = e
+            dirs[u_in] = 1 if u_in == tail[e] else -1
+            if thread[v_in] != u_out:
+                after = thread[old_last_succ]
+                thread[old_rev_thread] = after
+                rev_thread[after] = old_rev_thread
+                after = thread[v_in]
+                thread[v_in] = u_out
+                rev_thread[u_out] = v_in
+                thread[old_last_succ] = after
+                rev_thread[after] = old_last_succ
         else:
-            inside, outside, sigma = b, a, best
-        v = inside
-        new_parent = outside
-        new_pred = e
-        new_up = tail[e] == inside
-        while True:
-            old_parent = parent[v]
-            old_pred = pred[v]
-            old_up = up[v]
-            # unlink v from its old parent's children
-            if prev_sib[v] >= 0:
-                next_sib[prev_sib[v]] = next_sib[v]
-            else:
-                first[old_parent] = next_sib[v]
-            if next_sib[v] >= 0:
-                prev_sib[next_sib[v]] = prev_sib[v]
-            # link it under its new parent
-            nxt = first[new_parent]
-            next_sib[v] = nxt
-            if nxt >= 0:
-                prev_sib[nxt] = v
-            prev_sib[v] = -1
-            first[new_parent] = v
-            parent[v] = new_parent
-            pred[v] = new_pred
-            up[v] = new_up
-            if v == u_out:
-                break
-            new_parent = v
-            new_pred = old_pred
-            new_up = not old_up
-            v = old_parent
-        # depths and potentials of the re-hung subtree
-        depth[inside] = depth[outside] + 1
-        pi[inside] += sigma
-        top = 0
-        stack[0] = inside
-        top = 1
-        while top > 0:
-            top -= 1
-            v = stack[top]
-            c = first[v]
-            while c >= 0:
-                depth[c] = depth[v] + 1
-                pi[c] += sigma
-                stack[top] = c
-                top += 1
-                c = next_sib[c]
+            thread_continue = thread[old_last_succ] if old_rev_thread == v_in else thread[v_in]
+            # walk the stem from u_in up to u_out, moving each stem node's subtree in the thread
+            stem = u_in
+            par_stem = v_in
+            last = last_succ[u_in]
+            after = thread[last]
+            thread[v_in] = u_in
+            n_dirty = 1
+            dirty[0] = v_in
+            while stem != u_out:
+                next_stem = parent[stem]
+                thread[last] = next_stem
+                dirty[n_dirty] = last
+                n_dirty += 1
+                before = rev_thread[stem]
+                thread[before] = after
+                rev_thread[after] = before
+                parent[stem] = par_stem
+                par_stem = stem
+                stem = next_stem
+                last = rev_thread[par_stem] if last_succ[stem] == last_succ[par_stem] else last_succ[stem]
+                after = thread[last]
+            parent[u_out] = par_stem
+            thread[last] = thread_continue
+            rev_thread[thread_continue] = last
+            last_succ[u_out] = last
+            if old_rev_thread != v_in:
+                thread[old_rev_thread] = after
+                rev_thread[after] = old_rev_thread
+            for k in range(n_dirty):
+                u = dirty[k]
+                rev_thread[thread[u]] = u
+            # predecessors, directions, sizes and last nodes along the reversed stem
+            tmp_sc = 0
+            tmp_ls = last_succ[u_out]
+            u = u_out
+            p = parent[u]
+            while u != u_in:
+                pred[u] = pred[p]
+                dirs[u] = -dirs[p]
+                tmp_sc += succ_num[u] - succ_num[p]
+                succ_num[u] = tmp_sc
+                last_succ[p] = tmp_ls
+                u = p
+                p = parent[u]
+            pred[u_in] = e
+            dirs[u_in] = 1 if u_in == tail[e] else -1
+            succ_num[u_in] = old_succ_num
+        # last nodes from v_in and from v_out towards the root, subtree sizes up to the join
+        up_limit_out = join if last_succ[join] == v_in else -1
+        last_succ_out = last_succ[u_out]
+        u = v_in
+        while u != -1 and last_succ[u] == v_in:
+            last_succ[u] = last_succ_out
+            u = parent[u]
+        if join != old_rev_thread and v_in != old_rev_thread:
+            u = v_out
+            while u != up_limit_out and last_succ[u] == old_last_succ:
+                last_succ[u] = old_rev_thread
+                u = parent[u]
+        elif last_succ_out != old_last_succ:
+            u = v_out
+            while u != up_limit_out and last_succ[u] == old_last_succ:
+                last_succ[u] = last_succ_out
+                u = parent[u]
+        u = v_in
+        while u != join:
+            succ_num[u] += old_succ_num
+            u = parent[u]
+        u = v_out
+        while u != join:
+            succ_num[u] -= old_succ_num
+            u = parent[u]
+        # potentials of the re-hung subtree, along the thread
+        sigma = pi[v_in] - pi[u_in] - dirs[u_in] * cost[e]
+        if sigma != 0:
+            end = thread[last_succ[u_in]]
+            u = u_in
+            while u != end:
+                pi[u] += sigma
+                u = thread[u]
     state[0] = next_arc
     return pivots
 
@@ -391,15 +473,15 @@ class TransportationSimplex:
         nodes = m + n + 1
         self._parent = np.empty(nodes, np.int64)
         self._pred = np.empty(nodes, np.int64)
-        self._up = np.zeros(nodes, np.bool_)
-        self._depth = np.empty(nodes, np.int64)
+        self._dirs = np.zeros(nodes, np.int64)  # +1: the predecessor arc points to the parent, -1: away
         self._pi = np.zeros(nodes, np.int64)
-        self._first = np.empty(nodes, np.int64)
-        self._next = np.empty(nodes, np.int64)
-        self._prev = np.empty(nodes, np.int64)
+        self._thread = np.empty(nodes, np.int64)
+        self._rev_thread = np.empty(nodes, np.int64)
+        self._succ_num = np.empty(nodes, np.int64)
+        self._last_succ = np.empty(nodes, np.int64)
         if not _initial_tree(
             m, n, self._tail, self._head, self._cost, self._flow, q, d, self.offset,
-            self._parent, self._pred, self._up, self._depth, self._pi, self._first, self._next, self._prev,
+            self._parent, self._pred, self._dirs, self._pi, self._thread, self._rev_thread, self._succ_num, self._last_succ,
         ):
             raise ValueError("a starting flow must be greedy-shaped: its lanes a forest, each tree with at most one offer or row left non-empty, nothing over-allocated")
         self._state = np.array([0, 0], np.int64)
@@ -427,9 +509,11 @@ class TransportationSimplex:
         self._state[1] = max(10, math.ceil(math.sqrt(len(self._tail))))
         self._state[0] %= max(1, len(self._tail))
         pivots = _pivot_loop(
-            self._tail, self._head, self._cost, self._flow, self._parent, self._pred, self._up, self._depth,
-            self._pi, self._first, self._next, self._prev, self._state, max_pivots,
+            self._tail, self._head, self._cost, self._flow, self._parent, self._pred, self._dirs, self._pi,
+            self._thread, self._rev_thread, self._succ_num, self._last_succ, self._state, max_pivots,
         )
+        if pivots < 0:
+            raise RuntimeError("a pivot found no blocking arc: the basis is broken")
         self.pivots += pivots
         if pivots >= max_pivots:
             raise RuntimeError(f"no optimum after {pivots} pivots")

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harvestmatch.errors import SolverError
-from matcher.dense import NO_LANE_CELL, DenseMargins
+from matcher.dense import DenseMargins
 from matcher.simplex import TransportationSimplex
 from regions.geodesy import haversine_km
 from regions.lanes import Demand, Hubs, LaneCosts, Supply, lanes_for_pairs
@@ -37,7 +37,7 @@ def test_cell_margins_are_the_lane_builders_bit_for_bit(seed: int, spread: float
     o = np.repeat(np.arange(supply.size), len(regions))
     r = np.tile(regions, supply.size)
     lanes = lanes_for_pairs(o, r, supply, demand, hubs, costs)
-    want = np.full((supply.size, demand.size), NO_LANE_CELL, np.int64)
+    want = np.full((supply.size, demand.size), dense.no_lane, np.int64)
     want[lanes.offer, lanes.demand] = np.rint(lanes.margin * scale).astype(np.int64)
     np.testing.assert_array_equal(dense.margin, want)
     # and the lanes it hands out carry the lane builder's distances, days and costs
@@ -105,5 +105,5 @@ def test_reach_tells_no_lane_from_not_profitable() -> None:
     supply, demand, hubs = instance(3)
     dense = DenseMargins.build(supply, demand, hubs, LaneCosts(), 10**4)
     m = dense.margin
-    np.testing.assert_array_equal(dense.offer_reach, np.where((m > 0).any(1), 2, np.where((m != NO_LANE_CELL).any(1), 1, 0)))
-    np.testing.assert_array_equal(dense.row_reach, np.where((m > 0).any(0), 2, np.where((m != NO_LANE_CELL).any(0), 1, 0)))
+    np.testing.assert_array_equal(dense.offer_reach, np.where((m > 0).any(1), 2, np.where((m != dense.no_lane).any(1), 1, 0)))
+    np.testing.assert_array_equal(dense.row_reach, np.where((m > 0).any(0), 2, np.where((m != dense.no_lane).any(0), 1, 0)))
