@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 
 import polars as pl
 
 from matcher.day import Day
-from matcher.fanout import solve_products
+from matcher.fanout import available_cores, solve_products, start_pool
 from matcher.flow import INT_BUDGET
 from matcher.params import MatchParams
 from matcher.product import SolveOptions
@@ -72,6 +73,28 @@ def match(
     params = params or MatchParams()
     sources = sources or Sources()
     started = time.perf_counter()
+    # workers start (and load their compiled kernels) while the day is checked and split into products
+    workers = min(params.workers or available_cores(), max(1, offers["product"].n_unique()))
+    pool = start_pool(workers)
+    try:
+        return _match(offers, demand, hubs, date, params, lanes, sources, started, pool, workers)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _match(
+    offers: pl.DataFrame,
+    demand: pl.DataFrame,
+    hubs: pl.DataFrame,
+    date: dt.date,
+    params: MatchParams,
+    lanes: pl.DataFrame | None,
+    sources: Sources,
+    started: float,
+    pool: ProcessPoolExecutor | None,
+    workers: int,
+) -> MatchResult:
     check_references(offers, demand, hubs, lanes, sources=sources)
     day = Day.build(offers, demand, hubs, lanes, date)
     scale = cost_scale(day.max_margin, day.max_nodes, day.max_flow)
@@ -84,7 +107,7 @@ def match(
         solver=params.solver,
     )
     prepared = time.perf_counter()
-    solutions, workers = solve_products(day.problems, options, workers=params.workers)
+    solutions, workers = solve_products(day.problems, options, workers=workers, pool=pool)
     solved = time.perf_counter()
     tables = assemble(day, solutions, scale=scale)
     done = time.perf_counter()

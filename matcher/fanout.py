@@ -3,6 +3,10 @@
 Workers are started with ``spawn`` (a forked copy of a process that has run polars or OR-Tools threads
 can deadlock) and receive plain numpy columns. Results come back in the order of the problems, so the
 output does not depend on the number of workers or on which finishes first.
+
+A worker pays about two seconds before its first product (imports, and loading the compiled kernels
+from numba's cache): :func:`start_pool` starts the workers and warms them up while the caller still
+prepares the day.
 """
 
 from __future__ import annotations
@@ -23,22 +27,62 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def start_pool(workers: int) -> ProcessPoolExecutor | None:
+    """A pool of ``workers`` spawned processes, each warming up (:func:`warm_up`); None for one worker.
+    The caller shuts it down."""
+    if workers <= 1:
+        return None
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    for _ in range(workers):
+        pool.submit(warm_up)
+    return pool
+
+
+def warm_up() -> None:
+    """Load every compiled kernel of a product's solve by solving a tiny product."""
+    import numpy as np
+
+    from regions.lanes import Demand, Hubs, LaneCosts, Supply
+
+    one = np.ones(1)
+    problem = ProductProblem(
+        "warm-up", Supply(one * 30, one * 110, one, np.ones(1, np.int8), np.ones(1, np.int64)), np.ones(1, np.int64),
+        Demand(np.zeros(1, np.int64), one * 3, np.ones(1, np.int8), np.ones(1, np.int64)), np.ones(1, np.int64),
+        Hubs(one * 30, one * 111),
+    )
+    solve_product(problem, SolveOptions(costs=LaneCosts(), scale=100))
+
+
 def solve_products(
-    problems: Sequence[ProductProblem], options: SolveOptions, *, workers: int | None = None
+    problems: Sequence[ProductProblem],
+    options: SolveOptions,
+    *,
+    workers: int | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> tuple[list[ProductSolution], int]:
-    """Solve every product; return the solutions in problem order and the number of processes used."""
-    workers = min(workers or available_cores(), len(problems)) or 1
-    if workers == 1:
-        return [solve_product(p, options) for p in problems], 1
+    """Solve every product; return the solutions in problem order and the number of processes used.
+
+    With ``pool`` (from :func:`start_pool` with ``workers`` processes), its workers solve; else a
+    pool of ``workers`` processes (default: the cores available, at most one per product) is started
+    here, or none for one.
+    """
+    if pool is None:
+        workers = min(workers or available_cores(), len(problems)) or 1
+        if workers == 1:
+            return [solve_product(p, options) for p in problems], 1
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as own:
+            return _on_pool(own, problems, options), workers
+    return _on_pool(pool, problems, options), workers or available_cores()
+
+
+def _on_pool(pool: ProcessPoolExecutor, problems: Sequence[ProductProblem], options: SolveOptions) -> list[ProductSolution]:
     # biggest first, so a large product does not start last and leave one worker idle at the end
     order = sorted(range(len(problems)), key=lambda k: -_size(problems[k]))
     solutions: list[ProductSolution | None] = [None] * len(problems)
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {k: pool.submit(solve_product, problems[k], options) for k in order}
-        for k, future in futures.items():
-            solutions[k] = future.result()
-    return [s for s in solutions if s is not None], workers
+    futures = {k: pool.submit(solve_product, problems[k], options) for k in order}
+    for k, future in futures.items():
+        solutions[k] = future.result()
+    return [s for s in solutions if s is not None]
 
 
 def _size(problem: ProductProblem) -> int:

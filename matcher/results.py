@@ -116,13 +116,20 @@ def assemble(day: Day, solutions: list[ProductSolution], *, scale: int) -> Table
             "farm_gate_price": farm_gate[offer_ix],
             "clearing_price": clearing[row_ix],
         }
-    ).sort("offer_id", "demand_id")
+    )
+    # sorted by (offer_id, demand_id): by the ids' ranks, each id list sorted once (strings sort slowly)
+    offer_order = day.open_offers["offer_id"].arg_sort().to_numpy()
+    row_order = day.demand["demand_id"].arg_sort().to_numpy()
+    offer_rank, row_rank = np.empty(n_open, np.int64), np.empty(n_rows, np.int64)
+    offer_rank[offer_order] = np.arange(n_open)
+    row_rank[row_order] = np.arange(n_rows)
+    allocations = allocations[np.lexsort((row_rank[row_ix], offer_rank[offer_ix]))]
 
     sold = supply_kg - unsold
     offer_reason = _reason(sold, unsold, offer_reach, ("sold", "partly_sold"))
     open_out = day.open_offers.select("offer_id", "cooperative_id").with_columns(
         sold_kg=pl.Series(sold), unsold_kg=pl.Series(unsold), farm_gate_price=pl.Series(farm_gate),
-        reason=pl.Series(offer_reason, dtype=pl.String),
+        reason=offer_reason,
     )
     closed = day.offers.filter(~pl.col("_open")).select(
         "offer_id",
@@ -138,8 +145,8 @@ def assemble(day: Day, solutions: list[ProductSolution], *, scale: int) -> Table
     row_reason = _reason(filled, unmet, row_reach, ("filled", "partly_filled"))
     demand_out = day.demand.select("demand_id", "region_id", "product").with_columns(
         filled_kg=pl.Series(filled), unmet_kg=pl.Series(unmet), clearing_price=pl.Series(clearing),
-        reason=pl.Series(row_reason, dtype=pl.String),
-    ).sort("demand_id")
+        reason=row_reason,
+    )[row_order]
 
     welfare = float(np.dot(kg.astype(np.float64), cols["margin"].astype(np.float64)))
     counts: dict[str, Any] = {
@@ -164,12 +171,10 @@ def assemble(day: Day, solutions: list[ProductSolution], *, scale: int) -> Table
     return Tables(allocations, offers_out, demand_out, counts)
 
 
-def _reason(done: np.ndarray, left: np.ndarray, reach: np.ndarray, cleared: tuple[str, str]) -> np.ndarray:
-    return np.select(
-        [left == 0, done > 0, reach == NO_LANE, reach == UNPROFITABLE, reach == PROFITABLE],
-        [cleared[0], cleared[1], "no_feasible_lane", "not_profitable", "outbid"],
-        default="outbid",
-    )
+def _reason(done: np.ndarray, left: np.ndarray, reach: np.ndarray, cleared: tuple[str, str]) -> pl.Series:
+    names = pl.Series([cleared[0], cleared[1], "no_feasible_lane", "not_profitable", "outbid"], dtype=pl.String)
+    code = np.select([left == 0, done > 0, reach == NO_LANE, reach == UNPROFITABLE], [0, 1, 2, 3], default=4)
+    return names.gather(code)
 
 
 def _counts(series: pl.Series) -> dict[str, int]:
