@@ -39,18 +39,24 @@ def start_pool(workers: int) -> ProcessPoolExecutor | None:
 
 
 def warm_up() -> None:
-    """Load every compiled kernel of a product's solve by solving a tiny product."""
+    """Load (or, the first time, compile into numba's on-disk cache) every compiled kernel a solve
+    uses, by solving a tiny product in each pricing mode and with each size of margin cell.
+    ``make venv`` runs it once, so that no run pays the compile (about 14 s)."""
     import numpy as np
 
+    from matcher.dense import DenseMargins
     from regions.lanes import Demand, Hubs, LaneCosts, Supply
 
     one = np.ones(1)
-    problem = ProductProblem(
-        "warm-up", Supply(one * 30, one * 110, one, np.ones(1, np.int8), np.ones(1, np.int64)), np.ones(1, np.int64),
-        Demand(np.zeros(1, np.int64), one * 3, np.ones(1, np.int8), np.ones(1, np.int64)), np.ones(1, np.int64),
-        Hubs(one * 30, one * 111),
-    )
-    solve_product(problem, SolveOptions(costs=LaneCosts(), scale=100))
+    supply = Supply(one * 30, one * 110, one, np.ones(1, np.int8), np.ones(1, np.int64))
+    demand = Demand(np.zeros(1, np.int64), one * 3, np.ones(1, np.int8), np.ones(1, np.int64))
+    problem = ProductProblem("warm-up", supply, np.ones(1, np.int64), demand, np.ones(1, np.int64), Hubs(one * 30, one * 111))
+    for dense in (True, False):  # dense: int32 cells; bounded: the simplex's own greedy start
+        solve_product(problem, SolveOptions(costs=LaneCosts(), scale=100, dense=dense))
+    wide = DenseMargins.build(supply, demand, problem.hubs, LaneCosts(), 10**12)  # int64 cells
+    zero = np.zeros(1, np.int64)
+    wide.best_cells(zero, zero, 1, 1)
+    wide.greedy(problem.supply_kg, problem.demand_kg)
 
 
 def solve_products(

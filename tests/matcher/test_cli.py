@@ -67,6 +67,20 @@ def test_same_input_same_bytes(day: dict[str, Path]) -> None:
     assert first == {p.name: p.read_bytes() for p in day["out"].glob("*.csv")}
 
 
+def test_both_solvers_give_the_same_bytes_and_say_how_they_solved(day: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    outputs, summaries = {}, {}
+    for solver in ("simplex", "ortools"):
+        assert main(args(day, "--solver", solver)) == 0
+        outputs[solver] = {p.name: p.read_bytes() for p in day["out"].glob("*.csv")}
+        summaries[solver] = json.loads((day["out"] / "summary.json").read_text())
+        assert f"solver  {solver}: " in capsys.readouterr().out.replace("solver                     ", "solver  ")
+    assert outputs["simplex"] == outputs["ortools"]
+    assert summaries["simplex"]["solver"] == "simplex" and summaries["simplex"]["pivots"] >= 0  # the greedy start may be optimal
+    assert summaries["ortools"]["solver"] == "ortools" and summaries["ortools"]["pivots"] == 0
+    assert summaries["simplex"]["pricing"] == {"dense": 2, "bounded": 0, "given": 0}
+    assert set(summaries["simplex"]["solver_seconds"]) >= {"lanes", "solve", "prices", "pricing"}
+
+
 def test_parameters_from_a_toml_file(day: dict[str, Path], tmp_path: Path) -> None:
     config = tmp_path / "params.toml"
     config.write_text("[match]\nhandling_per_kg = 0.3\nk_nearest = 2\n")

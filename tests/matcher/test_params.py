@@ -18,6 +18,7 @@ from matcher import MatchParams, ParameterError
         ({"max_rounds": True}, "max_rounds must be a whole number >= 1"),
         ({"workers": 0}, "workers must be a whole number >= 1"),
         ({"price_rule": "seller"}, "price_rule must be one of farmer, buyer, midpoint"),
+        ({"solver": "highs"}, "solver must be one of simplex, ortools, got 'highs'"),
         ({"speed": 3}, "unknown parameter"),
     ],
 )
