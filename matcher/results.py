@@ -93,6 +93,15 @@ def assemble(day: Day, solutions: list[ProductSolution], *, scale: int) -> Table
         ):
             parts[key].append(values)
     cols = {k: np.concatenate(v) if v else np.empty(0) for k, v in parts.items()}
+    # allocations sorted by (offer_id, demand_id): by the ids' ranks, each id list sorted once (strings
+    # sort slowly), and every column gathered once, in that order
+    offer_order = day.open_offers["offer_id"].arg_sort().to_numpy()
+    row_order = day.demand["demand_id"].arg_sort().to_numpy()
+    offer_rank, row_rank = np.empty(n_open, np.int64), np.empty(n_rows, np.int64)
+    offer_rank[offer_order] = np.arange(n_open)
+    row_rank[row_order] = np.arange(n_rows)
+    by_id = np.lexsort((row_rank[cols["demand"].astype(np.int64)], offer_rank[cols["offer"].astype(np.int64)]))
+    cols = {k: v[by_id] for k, v in cols.items()}
     offer_ix, row_ix = cols["offer"].astype(np.int64), cols["demand"].astype(np.int64)
     kg = cols["kg"].astype(np.int64)
 
@@ -117,13 +126,6 @@ def assemble(day: Day, solutions: list[ProductSolution], *, scale: int) -> Table
             "clearing_price": clearing[row_ix],
         }
     )
-    # sorted by (offer_id, demand_id): by the ids' ranks, each id list sorted once (strings sort slowly)
-    offer_order = day.open_offers["offer_id"].arg_sort().to_numpy()
-    row_order = day.demand["demand_id"].arg_sort().to_numpy()
-    offer_rank, row_rank = np.empty(n_open, np.int64), np.empty(n_rows, np.int64)
-    offer_rank[offer_order] = np.arange(n_open)
-    row_rank[row_order] = np.arange(n_rows)
-    allocations = allocations[np.lexsort((row_rank[row_ix], offer_rank[offer_ix]))]
 
     sold = supply_kg - unsold
     offer_reason = _reason(sold, unsold, offer_reach, ("sold", "partly_sold"))
