@@ -10,7 +10,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 
 venv: $(STAMP)
 
-# the last step compiles the solver's kernels once into numba's on-disk cache (about 14 s), so that no
+# the last step compiles the solver's kernels once into numba's on-disk cache (about 20 s), so that no
 # run pays the compile
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

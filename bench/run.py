@@ -135,7 +135,9 @@ def bench_lp(args: argparse.Namespace) -> str:
     for solver in ("highs-simplex", "highs-ipm", "pulp-cbc"):
         m = run_measured([sys.executable, str(HERE / "lp_worker.py"), str(lp_file), solver, str(args.limit)],
                          timeout=args.limit + 600)
-        r = json.loads(m.stdout) if m.returncode == 0 and m.stdout.strip() else {"status": "killed", "objective": float("nan"), "optimal": False}
+        # the result is the last line: HiGHS prints a banner on stdout before any option can silence it
+        last = m.stdout.strip().splitlines()[-1] if m.stdout.strip() else ""
+        r = json.loads(last) if m.returncode == 0 and last.startswith("{") else {"status": "killed", "objective": float("nan"), "optimal": False}
         results[solver] = (m, r)
         rows.append((solver, m.seconds, m.peak_rss_mb, r["objective"], r["status"] + ("" if r["optimal"] else " (not optimal)")))
 

@@ -41,7 +41,8 @@ def start_pool(workers: int) -> ProcessPoolExecutor | None:
 def warm_up() -> None:
     """Load (or, the first time, compile into numba's on-disk cache) every compiled kernel a solve
     uses, by solving a tiny product in each pricing mode and with each size of margin cell.
-    ``make venv`` runs it once, so that no run pays the compile (about 14 s)."""
+    ``make venv`` runs it once, so that no run pays the compile (about 20 s on this kind of machine;
+    loading the cached kernels then costs a worker about 1.5 s)."""
     import numpy as np
 
     from matcher.dense import DenseMargins
