@@ -88,6 +88,19 @@ def _fill(cost, days, column, bid, ask, grade, min_grade, due, expiry, scale, ou
     return not bad
 
 
+@njit(cache=True, inline="always")
+def _insert(values, index, value, at):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Put ``value`` (from position ``at``) into a list kept falling, dropping its last entry; an equal
+    value already there stays ahead."""
+    p = values.shape[0] - 1
+    while p > 0 and value > values[p - 1]:
+        values[p] = values[p - 1]
+        index[p] = index[p - 1]
+        p -= 1
+    values[p] = value
+    index[p] = at
+
+
 @njit(cache=True)
 def _top_cells(margin, u2, w2, k_row, k_offer):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """The cells with the largest positive ``2 M_ij - u2_i - w2_j``: ``k_row`` per row, ``k_offer`` per
@@ -104,21 +117,9 @@ def _top_cells(margin, u2, w2, k_row, k_offer):  # type: ignore[no-untyped-def] 
         for j in range(n):
             rc = 2 * margin[i, j] - ui - w2[j]
             if rc > row_val[j, k_row - 1]:
-                p = k_row - 1
-                while p > 0 and rc > row_val[j, p - 1]:
-                    row_val[j, p] = row_val[j, p - 1]
-                    row_idx[j, p] = row_idx[j, p - 1]
-                    p -= 1
-                row_val[j, p] = rc
-                row_idx[j, p] = i
+                _insert(row_val[j], row_idx[j], rc, i)
             if rc > last:
-                p = k_offer - 1
-                while p > 0 and rc > off_val[i, p - 1]:
-                    off_val[i, p] = off_val[i, p - 1]
-                    off_idx[i, p] = off_idx[i, p - 1]
-                    p -= 1
-                off_val[i, p] = rc
-                off_idx[i, p] = j
+                _insert(off_val[i], off_idx[i], rc, j)
                 last = off_val[i, k_offer - 1]
     return row_idx, off_idx
 

@@ -76,6 +76,28 @@ def _greedy(m: int, tail: I64, head: I64, cost: I64, q: I64, d: I64) -> I64:  # 
 
 
 @njit(cache=True)
+def _bfs(source, start, adj_arc, tail, head, seen, queue, parent, pred):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Breadth-first search over the shipping lanes from ``source``: ``queue`` gets the component in
+    BFS order, ``parent`` and ``pred`` each reached node's parent and lane; returns the component's size."""
+    seen[source] = True
+    queue[0] = source
+    lo, hi = 0, 1
+    while lo < hi:
+        v = queue[lo]
+        lo += 1
+        for t in range(start[v], start[v + 1]):
+            a = adj_arc[t]
+            w = head[a] if tail[a] == v else tail[a]
+            if not seen[w]:
+                seen[w] = True
+                parent[w] = v
+                pred[w] = a
+                queue[hi] = w
+                hi += 1
+    return hi
+
+
+@njit(cache=True)
 def _initial_tree(m, n, tail, head, cost, flow, q, d, offset, parent, pred, dirs, pi, thread, rev_thread, succ_num, last_succ):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Hang the starting forest from the root (module docstring): fills the tree arrays and the slack
     flows; False when the flow is not greedy-shaped."""
@@ -113,21 +135,7 @@ def _initial_tree(m, n, tail, head, cost, flow, q, d, offset, parent, pred, dirs
     for s in range(m + n):
         if seen[s]:
             continue
-        # the component of s, in BFS order
-        seen[s] = True
-        queue[0] = s
-        lo, hi = 0, 1
-        while lo < hi:
-            v = queue[lo]
-            lo += 1
-            for t in range(start[v], start[v + 1]):
-                a = adj_arc[t]
-                w = head[a] if tail[a] == v else tail[a]
-                if not seen[w]:
-                    seen[w] = True
-                    queue[hi] = w
-                    hi += 1
-        size = hi
+        size = _bfs(s, start, adj_arc, tail, head, seen, queue, parent, pred)  # the component of s
         # a starting flow must be a forest (edges = nodes - 1) leaving at most one node non-empty
         edges = 0
         open_nodes = 0
@@ -152,31 +160,20 @@ def _initial_tree(m, n, tail, head, cost, flow, q, d, offset, parent, pred, dirs
                     break
         if hang < 0:
             hang = queue[0]  # an offer with nothing to sell: callers never pass one
+        # the tree again, from the hanging node: parents, directions and potentials in BFS order
+        for t in range(size):
+            seen[queue[t]] = False
+        _bfs(hang, start, adj_arc, tail, head, seen, queue, parent, pred)
         parent[hang] = root
         pred[hang] = hang  # slack arc i (offer) or m+j (row) has the node's own number
         dirs[hang] = 1 if hang < m else -1
         flow[hang] = left[hang]
         pi[hang] = 0
-        # BFS again from the hanging node to set parents
-        for t in range(size):
-            seen[queue[t]] = False
-        seen[hang] = True
-        queue[0] = hang
-        lo, hi = 0, 1
-        while lo < hi:
-            v = queue[lo]
-            lo += 1
-            for t in range(start[v], start[v + 1]):
-                a = adj_arc[t]
-                w = head[a] if tail[a] == v else tail[a]
-                if not seen[w]:
-                    seen[w] = True
-                    parent[w] = v
-                    pred[w] = a
-                    dirs[w] = 1 if tail[a] == w else -1
-                    pi[w] = pi[v] - cost[a] if dirs[w] == 1 else pi[v] + cost[a]
-                    queue[hi] = w
-                    hi += 1
+        for t in range(1, size):
+            w = queue[t]
+            a = pred[w]
+            dirs[w] = 1 if tail[a] == w else -1
+            pi[w] = pi[parent[w]] - cost[a] if dirs[w] == 1 else pi[parent[w]] + cost[a]
     # the thread (preorder, cyclic through the root), subtree sizes and each subtree's last node
     first = np.full(n_nodes, -1, np.int64)
     sibling = np.full(n_nodes, -1, np.int64)
