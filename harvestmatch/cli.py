@@ -45,10 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     from api.cli import add_commands as service_commands
     from matcher.cli import add_commands as batch_commands
+    from matcher.routing.cli import add_commands as routing_commands
 
     parser = argparse.ArgumentParser(prog="harvest", description="harvestmatch: match harvest supply to pooled regional demand.")
     sub = parser.add_subparsers(dest="command")
     batch_commands(sub)
+    routing_commands(sub)
     service_commands(sub)
     d = sub.add_parser("demo", help="build the demo day on real geography (cached) and run one cycle on it")
     d.add_argument("--out", type=Path, default=Path("demo-out"), help="folder for the inputs, the results and the map")

@@ -42,7 +42,8 @@ def read_raw_table(path: str | Path) -> pl.DataFrame:
 
 
 def write_outputs(
-    out_dir: str | Path, tables: Mapping[str, pl.DataFrame], summary: Callable[[], Mapping[str, Any]]
+    out_dir: str | Path, tables: Mapping[str, pl.DataFrame], summary: Callable[[], Mapping[str, Any]],
+    texts: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write every table as CSV and ``summary.json`` as the whole of ``out_dir``, all or nothing.
 
@@ -62,7 +63,7 @@ def write_outputs(
     """
     out = Path(os.path.abspath(out_dir))  # "." has no name to stage beside; ".." is resolved, links are not
     _recover(out)
-    problems = output_folder_problems(out, tables)
+    problems = output_folder_problems(out, {**tables, **(texts or {})})
     if problems:
         raise InputError(problems)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -70,6 +71,8 @@ def write_outputs(
     try:
         for name, frame in tables.items():
             frame.write_csv(staging / name, float_precision=6)
+        for name, text in (texts or {}).items():
+            (staging / name).write_text(text, encoding="utf-8")
         (staging / "summary.json").write_text(json.dumps(summary(), indent=2, default=str) + "\n", encoding="utf-8")
         if out.exists():  # the new folder keeps the old one's permissions (a private folder stays private)
             staging.chmod(stat.S_IMODE(out.stat().st_mode))
@@ -84,14 +87,15 @@ def write_outputs(
         shutil.rmtree(staging, ignore_errors=True)
     if aside is not None:
         shutil.rmtree(aside, ignore_errors=True)
-    return [out / name for name in sorted([*tables, "summary.json"])]
+    return [out / name for name in sorted([*tables, *(texts or {}), "summary.json"])]
 
 
 #: every file ``harvest match`` writes; a folder holding anything else is not replaced
-OUTPUT_NAMES = frozenset({"allocations.csv", "offers_out.csv", "demand_out.csv", "demand.csv", "orders_out.csv", "summary.json"})
+OUTPUT_NAMES = frozenset({"allocations.csv", "offers_out.csv", "demand_out.csv", "demand.csv", "orders_out.csv", "summary.json",
+                          "routes.csv", "stops.csv", "unserved.csv", "routes.geojson"})
 
 
-def output_folder_problems(out_dir: str | Path, tables: Mapping[str, pl.DataFrame] | None = None) -> list[Problem]:
+def output_folder_problems(out_dir: str | Path, tables: Mapping[str, object] | None = None) -> list[Problem]:
     """Why ``out_dir`` may not be replaced by a run's outputs (none: it is new, empty, or a previous
     run's output folder).
 

@@ -23,7 +23,7 @@ import polars as pl
 
 from harvestmatch.errors import InputError, Problem, SchemaError
 
-Kind = Literal["id", "text", "grade", "kg", "days", "money", "lat", "lon", "date", "km", "timestamp"]
+Kind = Literal["id", "text", "grade", "kg", "days", "money", "lat", "lon", "date", "km", "timestamp", "minutes", "count"]
 
 #: grade letters and their ranks: an offer serves a demand row when its rank is at least the row's
 GRADES: dict[str, int] = {"A": 3, "B": 2, "C": 1}
@@ -43,6 +43,12 @@ MAX_KM = 50_000
 
 #: no count of days (shelf life, transit) may exceed this: a century
 MAX_DAYS = 36_500
+
+#: no time of day or duration in minutes may exceed this: a week (a routing shift is at most that)
+MAX_MINUTES = 10_080
+
+#: no count (vehicles of a type) may exceed this
+MAX_COUNT = 100_000
 
 #: dates are taken within these bounds (so that a date plus any count of days stays a date)
 FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
@@ -119,6 +125,8 @@ _DTYPES: dict[Kind, pl.DataType] = {
     "date": pl.Date(),
     "km": pl.Float64(),
     "timestamp": pl.Datetime(),
+    "minutes": pl.Float64(),
+    "count": pl.Int64(),
 }
 
 _EXPECTED: dict[Kind, str] = {
@@ -133,6 +141,8 @@ _EXPECTED: dict[Kind, str] = {
     "date": f"a date as YYYY-MM-DD from {FIRST_DATE} to {LAST_DATE}",
     "km": f"a distance from 0 to {MAX_KM:,} km",
     "timestamp": "a date and time as YYYY-MM-DDTHH:MM[:SS]",
+    "minutes": f"a number of minutes from 0 to {MAX_MINUTES:,}",
+    "count": f"a whole number from 1 to {MAX_COUNT:,}",
 }
 
 
@@ -314,11 +324,11 @@ def _json_cell(value: object, column: Column) -> tuple[object, bool]:
     kind = column.kind
     if isinstance(value, bool):  # a bool is an int in Python, never a number in the contract
         return None, False
-    if kind in ("kg", "days"):
+    if kind in ("kg", "days", "count"):
         if isinstance(value, float) and value.is_integer():  # 10.0 and 1e3 are whole, as in a CSV cell
             value = int(value)
         return (value, True) if isinstance(value, int) and -_INT64 <= value < _INT64 else (None, False)
-    if kind in ("money", "lat", "lon", "km"):
+    if kind in ("money", "lat", "lon", "km", "minutes"):
         if not isinstance(value, (int, float)):
             return None, False
         try:
@@ -394,7 +404,7 @@ def _parse_cells(series: pl.Series, column: Column) -> tuple[pl.Series, pl.Serie
     through strings.
     """
     kind = column.kind
-    numeric = kind in ("kg", "days", "money", "lat", "lon", "km")
+    numeric = kind in ("kg", "days", "money", "lat", "lon", "km", "minutes", "count")
     if numeric and series.dtype.is_numeric():
         return _check_number(series.cast(pl.Float64), column)
     if kind == "date" and series.dtype == pl.Date:
@@ -435,6 +445,10 @@ def _check_number(number: pl.Series, column: Column) -> tuple[pl.Series, pl.Seri
         ok = finite & (number >= -180) & (number <= 180)
     elif kind == "money":
         ok = finite & (number >= 0) & (number <= MAX_MONEY)
+    elif kind == "minutes":
+        ok = finite & (number >= 0) & (number <= MAX_MINUTES)
+    elif kind == "count":
+        ok = finite & (number >= 1) & (number == number.floor()) & (number <= MAX_COUNT)
     else:  # km
         ok = finite & (number >= 0) & (number <= MAX_KM)
     bad = ~ok.fill_null(False)

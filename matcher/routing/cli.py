@@ -1,0 +1,108 @@
+"""``harvest routes``: route any list of stops from depots with a fleet (docs/routes.md).
+
+Reads the stops, depots, fleet and optional matrix, checks all of them (every problem of every file,
+one line each), solves one routing problem, and writes ``routes.csv``, ``stops.csv``, ``unserved.csv``,
+``routes.geojson`` and ``summary.json`` all at once. Exit 0 on success (also when some stops cannot be
+served: they are listed in ``unserved.csv`` with why), 2 on bad input (nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from harvestmatch.errors import InputError, ParameterError, Problem
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Add ``harvest routes`` to the ``harvest`` command's subcommands."""
+    r = sub.add_parser("routes", help="route a list of stops from depots with a fleet", description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    r.add_argument("--stops", required=True, type=Path, help="stop_id, lat, lon, kg [, ready_min, due_min, service_min]")
+    r.add_argument("--depots", required=True, type=Path, help="depot_id, lat, lon")
+    r.add_argument("--fleet", type=Path, help="vehicle_type, capacity_kg, fixed_cost, cost_per_km, max_duration_min [, count, depot] (default: docs/routes.md)")
+    r.add_argument("--matrix", type=Path, help="from_id, to_id, distance_km, duration_min for every pair of depots and stops")
+    r.add_argument("--out", required=True, type=Path, help="output folder: created, or replaced as a whole when it holds only a previous run's outputs")
+    r.add_argument("--collect", action="store_true", help="the stops' kg are collected and brought to the depot (default: delivered from it)")
+    r.add_argument("--seconds", type=float, default=10.0, help="time limit of the search (default 10)")
+    r.add_argument("--iterations", type=int, default=2_000, help="iteration budget of the search; with the seed it makes the routes repeatable (default 2000)")
+    r.add_argument("--seed", type=int, default=1, help="seed of the search (default 1)")
+    r.add_argument("--circuity", type=float, default=1.3, help="road km per great-circle km without a matrix (default 1.3)")
+    r.add_argument("--speed-kmh", dest="speed_kmh", type=float, default=60.0, help="average speed without a matrix (default 60)")
+    r.add_argument("--quiet", action="store_true", help="print nothing on success")
+    r.set_defaults(run=_run_routes)
+
+
+def _run_routes(args: argparse.Namespace) -> int:
+    from matcher.io import output_folder_problems, read_raw_table, write_outputs
+    from matcher.routing.tables import DEFAULT_FLEETS, DEPOTS, FLEET, MATRIX, STOPS, Travel, fleet_problems
+    from matcher.routing.vrp import RoutingProblem, SolveSettings, solve_routing
+    from matcher.schemas import duplicate_problems, parse_table
+
+    for name, value, low in (("--seconds", args.seconds, 0.0), ("--circuity", args.circuity, 1.0), ("--speed-kmh", args.speed_kmh, 0.0)):
+        if not value > low or value != value or value == float("inf"):
+            raise ParameterError(f"{name} must be a finite number above {low:g}, got {value}")
+    if args.iterations < 1:
+        raise ParameterError(f"--iterations must be at least 1, got {args.iterations}")
+    problems: list[Problem] = []
+    tables: dict[str, pl.DataFrame] = {}
+    for key, path, schema, id_column in (("stops", args.stops, STOPS, "stop_id"), ("depots", args.depots, DEPOTS, "depot_id"),
+                                         ("fleet", args.fleet, FLEET, None), ("matrix", args.matrix, MATRIX, None)):
+        if path is None:
+            continue
+        try:
+            tables[key] = parse_table(read_raw_table(path), schema, source=Path(path).name, key=id_column)
+        except InputError as exc:
+            problems += exc.problems
+    if "matrix" in tables:
+        problems += duplicate_problems(tables["matrix"], ["from_id", "to_id"], args.matrix.name)
+    if "depots" in tables:
+        if tables["depots"].height == 0:
+            problems.append(Problem(args.depots.name, None, None, "no depots: give at least one"))
+        if "fleet" in tables:
+            problems += fleet_problems(tables["fleet"], tables["depots"]["depot_id"], source=args.fleet.name)
+        if "stops" in tables:
+            shared = tables["stops"].join(tables["depots"], left_on="stop_id", right_on="depot_id", how="semi")
+            problems += [Problem(args.stops.name, None, "stop_id", f"{s!r} is also a depot's id; ids must be distinct") for s in shared["stop_id"].head(10)]
+    if "fleet" in tables and tables["fleet"].height == 0:
+        problems.append(Problem(args.fleet.name, None, None, "no vehicles: give at least one row"))
+    problems += output_folder_problems(args.out)
+    if problems:
+        raise InputError(problems)
+    fleet = tables.get("fleet", DEFAULT_FLEETS["routes"])
+    travel = Travel(circuity=args.circuity, speed_kmh=args.speed_kmh, matrix=tables.get("matrix"))
+    problem = RoutingProblem("routes", tables["stops"], tables["depots"], fleet, collect=args.collect, travel=travel)
+    outcome = solve_routing(problem, SolveSettings(args.iterations, args.seconds, args.seed))
+    summary = {**outcome.summary(), "seed": args.seed, "iteration_budget": args.iterations, "time_limit_seconds": args.seconds,
+               "collect": args.collect, "inputs": {k: str(getattr(args, k)) for k in ("stops", "depots", "fleet", "matrix") if getattr(args, k)}}
+    geojson = routes_geojson(outcome.routes, outcome.stops, tables["depots"])
+    write_outputs(args.out, {"routes.csv": outcome.routes.drop("problem_id"), "stops.csv": outcome.stops,
+                             "unserved.csv": outcome.unserved.drop("problem_id")}, lambda: summary, texts={"routes.geojson": geojson})
+    if not args.quiet:
+        print(f"{outcome.status}: {summary['vehicles']} vehicles, {summary['stops']} stop visits, {summary['km']:,} km, "
+              f"cost {summary['cost']:,.2f}, {summary['unserved_stops']} stops unserved"
+              + (" (stopped by the time limit)" if outcome.time_limited else ""))
+    return 0
+
+
+def routes_geojson(routes: pl.DataFrame, stops: pl.DataFrame, depots: pl.DataFrame) -> str:
+    """A FeatureCollection: one LineString per route, depot to its stops in order and back, with the
+    route's columns as properties (coordinates as ``[lon, lat]``)."""
+    where = {d: (lon, lat) for d, lat, lon in depots.select("depot_id", "lat", "lon").iter_rows()}
+    by_route: dict[str, list[list[float]]] = {}
+    for route_id, lat, lon in stops.select("route_id", "lat", "lon").iter_rows():
+        by_route.setdefault(route_id, []).append([lon, lat])
+    features: list[dict[str, Any]] = []
+    for row in routes.iter_rows(named=True):
+        home = list(where[row["depot_id"]])
+        line = [home, *by_route.get(row["route_id"], []), home]
+        features.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": line},
+                         "properties": {k: v for k, v in row.items()}})
+    return json.dumps({"type": "FeatureCollection", "features": features}) + "\n"
+
+
+__all__ = ["add_commands", "routes_geojson"]

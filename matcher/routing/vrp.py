@@ -1,0 +1,377 @@
+"""One capacitated vehicle routing problem with time windows, solved by PyVRP and checked by us.
+
+The model (one problem: a set of depots, stops and vehicle types)::
+
+    stops        s with kg q_s, time window [a_s, b_s] (minutes), service time t_s
+    vehicles     k of type v at depot o(v): capacity Q_v, fixed cost F_v, cost per km c_v, shift H_v,
+                 at most n_v of them (empty: as many as the stops need)
+    travel       d(i, j) metres and tau(i, j) seconds (matcher/routing/travel.py)
+
+    minimise     sum over used vehicles k:  F_v(k) + c_v(k) * sum over arcs (i, j) of k's tour  d(i, j) / 1000
+    subject to   every stop visited exactly once (a stop heavier than the largest vehicle is first split
+                 into full loads of that vehicle plus a remainder, each visited once: full loads go direct);
+                 a tour starts and ends at its vehicle's depot;
+                 sum of q_s on a tour <= Q_v  (the kg collected, or delivered, by one vehicle);
+                 service at s starts in [a_s, b_s] (a vehicle arriving early waits; it may not be late);
+                 the tour is back at its depot within H_v of the start of the shift (time 0).
+
+PyVRP (an iterated local search; about 0.3% from the best known on CVRPLIB's X set) searches for a
+solution with a fixed seed and an iteration budget, so the same problem gives the same routes on any
+machine; a time limit caps the search, and a problem stopped by it is marked ``time_limited`` (its
+routes are valid, but another run may find others). Nothing PyVRP returns is published unchecked:
+:func:`solve_routing` recomputes every tour's load, times, km and cost from the matrices, checks the
+conditions above and that every kg is on exactly one tour or listed as unserved, and raises
+:class:`~harvestmatch.errors.SolverError` otherwise.
+
+Outcomes (never a silent partial plan):
+
+- ``served``: every stop on a tour;
+- ``partial``: some stops cannot be served, each listed with why: no vehicle can reach it within its
+  window, or a round trip to it does not fit any shift (known before the search), or the fleet's
+  count runs out (the search then maximises the stops served: each carries a prize above any tour's cost);
+- ``infeasible``: the search found no plan that keeps every condition; every stop is listed;
+- ``empty``: no stops.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from harvestmatch.errors import SolverError
+from matcher.routing.tables import Travel, with_fleet_defaults
+from matcher.routing.travel import matrices
+
+Status = Literal["served", "partial", "infeasible", "empty"]
+
+#: the solver's integer units: distances in decametres, money in thousandths. A cost per km given to
+#: a hundredth is then an exact integer per decametre, and costs stay in the range of PyVRP's penalties
+#: for excess load and lateness (a solver cost in micro-units would dwarf them: no feasible plan found)
+METRES_PER_UNIT = 10
+MONEY_UNITS = 1_000
+
+ROUTE_SCHEMA = {
+    "problem_id": pl.String, "route_id": pl.String, "depot_id": pl.String, "vehicle_type": pl.String,
+    "capacity_kg": pl.Int64, "stops": pl.Int64, "kg": pl.Int64, "load_factor": pl.Float64, "km": pl.Float64,
+    "start_min": pl.Float64, "end_min": pl.Float64, "duration_min": pl.Float64, "cost": pl.Float64,
+}
+STOP_SCHEMA = {
+    "route_id": pl.String, "seq": pl.Int64, "stop_id": pl.String, "kg": pl.Int64, "arrive_min": pl.Float64,
+    "start_min": pl.Float64, "depart_min": pl.Float64, "load_kg": pl.Int64, "lat": pl.Float64, "lon": pl.Float64,
+}
+UNSERVED_SCHEMA = {"problem_id": pl.String, "stop_id": pl.String, "kg": pl.Int64, "reason": pl.String}
+
+REASONS = {
+    "window": "no vehicle can reach it from its depot before its due time",
+    "shift": "a round trip to it from the depot does not fit in any vehicle's shift (max_duration_min)",
+    "fleet": "no vehicle left: the fleet's count cannot take every stop within capacities, windows and shifts",
+    "no_plan": "the search found no plan that keeps every capacity, window and shift",
+}
+
+
+@dataclass(frozen=True)
+class SolveSettings:
+    """The search budget: ``iterations`` (deterministic with ``seed``), capped at ``seconds``."""
+
+    iterations: int = 2_000
+    seconds: float = 10.0
+    seed: int = 1
+
+
+@dataclass(frozen=True)
+class RoutingProblem:
+    """One problem.
+
+    Attributes
+    ----------
+    problem_id
+        Names the problem in the outputs.
+    stops
+        ``stop_id, lat, lon, kg, ready_min, due_min, service_min`` (the last three may be absent or empty:
+        0, the end of the longest shift, 0).
+    depots
+        ``depot_id, lat, lon``.
+    fleet
+        :data:`~matcher.routing.tables.FLEET` columns.
+    collect
+        True: the stops' kg are collected and brought to the depot (first mile); False: delivered from it.
+    travel
+        Great circle or a matrix (the matrix's ids are the depot and stop ids).
+    route_prefix
+        Route ids are this prefix and a three-digit number.
+    """
+
+    problem_id: str
+    stops: pl.DataFrame
+    depots: pl.DataFrame
+    fleet: pl.DataFrame
+    collect: bool = False
+    travel: Travel = field(default_factory=Travel)
+    route_prefix: str = "R"
+
+
+@dataclass(frozen=True)
+class RoutingOutcome:
+    problem_id: str
+    status: Status
+    time_limited: bool
+    routes: pl.DataFrame
+    stops: pl.DataFrame
+    unserved: pl.DataFrame
+    cost: float
+    iterations: int
+    seconds: float
+
+    def summary(self) -> dict[str, object]:
+        r = self.routes
+        kg = int(r["kg"].sum()) if r.height else 0
+        capacity = int(r["capacity_kg"].sum()) if r.height else 0
+        return {
+            "problem_id": self.problem_id,
+            "status": self.status,
+            "time_limited": self.time_limited,
+            "vehicles": r.height,
+            "stops": int(r["stops"].sum()) if r.height else 0,
+            "kg": kg,
+            "unserved_stops": self.unserved["stop_id"].n_unique(),
+            "unserved_kg": int(self.unserved["kg"].sum()),
+            "km": round(float(r["km"].sum()), 3) if r.height else 0.0,
+            "cost": round(self.cost, 2),
+            "load_factor": round(kg / capacity, 4) if capacity else None,
+            "iterations": self.iterations,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class _Pieces:
+    """Stops split into loads no larger than the largest vehicle (all as columns, one row per piece)."""
+
+    stop: NDArray[np.int64]  # index into the problem's stops
+    kg: NDArray[np.int64]
+
+
+def solve_routing(problem: RoutingProblem, settings: SolveSettings = SolveSettings()) -> RoutingOutcome:
+    """Solve one problem and check the solution (see the module docstring).
+
+    Raises
+    ------
+    InputError
+        A matrix lacks a pair the problem needs.
+    SolverError
+        PyVRP returned a plan that breaks a condition (a bug, never an input problem).
+    """
+    clock = time.perf_counter()
+    fleet = with_fleet_defaults(problem.fleet)
+    stops = _stops_with_defaults(problem.stops, fleet)
+    if stops.height == 0:
+        return _outcome(problem, "empty", False, [], [], _unserved(problem.problem_id, stops, np.empty(0, np.int64), np.empty(0, np.int64), []), 0, clock)
+    depots = problem.depots
+    n_depots = depots.height
+    ids = pl.concat([depots["depot_id"], stops["stop_id"]])
+    lat = np.concatenate([depots["lat"].to_numpy(), stops["lat"].to_numpy()])
+    lon = np.concatenate([depots["lon"].to_numpy(), stops["lon"].to_numpy()])
+    metres, dur = matrices(ids, lat, lon, problem.travel)
+    dist = (metres + METRES_PER_UNIT // 2) // METRES_PER_UNIT
+
+    types = _vehicle_types(fleet, depots)
+    pieces = _split(stops["kg"].to_numpy().astype(np.int64), int(types["capacity"].max()))
+    ready = np.rint(stops["ready_min"].to_numpy() * 60).astype(np.int64)[pieces.stop]
+    due = np.rint(stops["due_min"].to_numpy() * 60).astype(np.int64)[pieces.stop]
+    service = np.rint(stops["service_min"].to_numpy() * 60).astype(np.int64)[pieces.stop]
+    location = n_depots + pieces.stop
+    reason = _precheck(pieces, location, ready, due, service, types, dur)
+    servable = np.flatnonzero(reason == "")
+    counts = np.where(types["count"] > 0, types["count"], max(len(servable), 1))
+
+    import pyvrp
+    from pyvrp.exceptions import PenaltyBoundWarning
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+
+    locations = [pyvrp.Location(float(x), float(y)) for x, y in zip(lon, lat, strict=True)]
+    vehicle_types = [
+        pyvrp.VehicleType(
+            num_available=int(counts[v]), capacity=[int(types["capacity"][v])], start_depot=int(types["depot"][v]),
+            end_depot=int(types["depot"][v]), fixed_cost=int(types["fixed"][v]), tw_early=0, tw_late=int(types["shift"][v]),
+            shift_duration=int(types["shift"][v]), unit_distance_cost=int(types["per_unit"][v]), name=str(v),
+        )
+        for v in range(len(counts))
+    ]
+    depot_objs = [pyvrp.Depot(i) for i in range(n_depots)]
+    big = int(10 * (types["fixed"].max() + types["per_unit"].max() * 2 * max(int(dist.max()), 1)) + 1)
+
+    def clients(required: bool) -> list[pyvrp.Client]:
+        return [
+            pyvrp.Client(
+                int(location[p]), delivery=[] if problem.collect else [int(pieces.kg[p])],
+                pickup=[int(pieces.kg[p])] if problem.collect else [], service_duration=int(service[p]), tw_early=int(ready[p]),
+                tw_late=int(due[p]), required=required, prize=0 if required else big,
+            )
+            for p in servable
+        ]
+
+    iterations, time_limited = 0, False
+    routes: list[tuple[int, list[int], int]] = []  # (vehicle type, pieces in order, start time in s)
+    if len(servable):
+        stop_rule = MultipleCriteria([MaxIterations(settings.iterations), MaxRuntime(settings.seconds)])
+        best = None
+        for required in (True, False):
+            data = pyvrp.ProblemData(locations, clients(required), depot_objs, vehicle_types, [dist], [dur])  # type: ignore[list-item]
+            with warnings.catch_warnings():  # a short fleet makes the first search hit its penalty bound:
+                warnings.simplefilter("ignore", PenaltyBoundWarning)  # expected; the outcome says so
+                result = pyvrp.solve(data, stop_rule, seed=settings.seed, collect_stats=False, display=False)
+            iterations += result.num_iterations
+            time_limited |= result.num_iterations < settings.iterations
+            if result.best.is_feasible():
+                best = result.best
+                break
+        if best is None:
+            reason[servable] = "no_plan"
+        else:
+            visited = np.zeros(len(servable), bool)
+            for route in best.routes():
+                client_ix = [a.idx for a in route.schedule() if a.type == pyvrp.ActivityType.CLIENT]
+                if route.start_depot() != route.end_depot():
+                    raise SolverError(f"{problem.problem_id}: a tour ends at another depot than it starts from")
+                visited[client_ix] = True
+                routes.append((route.vehicle_type(), [int(servable[c]) for c in client_ix], int(route.start_time())))
+            reason[servable[~visited]] = "fleet"
+    return _checked(problem, stops, pieces, reason, routes, types, dist, dur, ready, due, service, location, iterations, time_limited, clock)
+
+
+def _stops_with_defaults(stops: pl.DataFrame, fleet: pl.DataFrame) -> pl.DataFrame:
+    longest = float(fleet["max_duration_min"].max()) if fleet.height else 0.0  # type: ignore[arg-type]
+    filled = stops
+    for name, default in (("ready_min", 0.0), ("due_min", longest), ("service_min", 0.0)):
+        value = pl.col(name).cast(pl.Float64).fill_null(default) if name in stops.columns else pl.lit(default, pl.Float64)
+        filled = filled.with_columns(value.alias(name))
+    return filled.select("stop_id", "lat", "lon", "kg", "ready_min", "due_min", "service_min")
+
+
+def _vehicle_types(fleet: pl.DataFrame, depots: pl.DataFrame) -> dict[str, Any]:
+    """One solver vehicle type per (fleet row, depot it is based at), as columns."""
+    depot_index = {d: i for i, d in enumerate(depots["depot_id"].to_list())}
+    rows: list[tuple[int, int]] = []
+    for r, depot in enumerate(fleet["depot"].to_list()):
+        rows += [(r, depot_index[depot])] if depot is not None else [(r, d) for d in range(depots.height)]
+    row = np.array([r for r, _ in rows], np.int64)
+    count = fleet["count"].fill_null(0).to_numpy().astype(np.int64)[row]
+    return {
+        "row": row,
+        "depot": np.array([d for _, d in rows], np.int64),
+        "name": [fleet["vehicle_type"][int(r)] for r in row],
+        "capacity": fleet["capacity_kg"].to_numpy().astype(np.int64)[row],
+        "count": count,
+        "fixed": np.rint(fleet["fixed_cost"].to_numpy() * MONEY_UNITS).astype(np.int64)[row],
+        "per_unit": np.rint(fleet["cost_per_km"].to_numpy() * (MONEY_UNITS * METRES_PER_UNIT / 1000)).astype(np.int64)[row],
+        "shift": np.rint(fleet["max_duration_min"].to_numpy() * 60).astype(np.int64)[row],
+    }
+
+
+def _split(kg: NDArray[np.int64], largest: int) -> _Pieces:
+    full = kg // largest
+    rest = kg - full * largest
+    n = full + (rest > 0)
+    stop = np.repeat(np.arange(len(kg), dtype=np.int64), n)
+    piece_kg = np.full(len(stop), largest, np.int64)
+    last = np.cumsum(n) - 1
+    has_rest = rest > 0
+    piece_kg[last[has_rest]] = rest[has_rest]
+    return _Pieces(stop, piece_kg)
+
+
+def _precheck(pieces: _Pieces, location: NDArray[np.int64], ready: NDArray[np.int64], due: NDArray[np.int64],
+              service: NDArray[np.int64], types: dict, dur: NDArray[np.int64]) -> NDArray[np.str_]:
+    """Why each piece cannot be served by any vehicle alone ("" when one can): before the search."""
+    depot = types["depot"]
+    reach = dur[depot[None, :], location[:, None]]  # pieces x vehicle types
+    start = np.maximum(ready[:, None], reach)
+    in_window = start <= due[:, None]
+    back = start + service[:, None] + dur[location[:, None], depot[None, :]]
+    fits = (types["capacity"][None, :] >= pieces.kg[:, None]) & in_window & (back <= types["shift"][None, :])
+    reason = np.full(len(pieces.kg), "", dtype=object)
+    reason[~fits.any(axis=1) & ~in_window.any(axis=1)] = "window"
+    reason[~fits.any(axis=1) & in_window.any(axis=1)] = "shift"
+    return reason
+
+
+def _checked(problem: RoutingProblem, stops: pl.DataFrame, pieces: _Pieces, reason: NDArray, routes: list[tuple[int, list[int], int]],
+             types: dict, dist: NDArray[np.int64], dur: NDArray[np.int64], ready: NDArray[np.int64], due: NDArray[np.int64],
+             service: NDArray[np.int64], location: NDArray[np.int64], iterations: int, time_limited: bool, clock: float) -> RoutingOutcome:
+    """Recompute every tour from the matrices, check it, and build the outcome's frames."""
+    pid = problem.problem_id
+    seen = np.zeros(len(pieces.kg), np.int64)
+    route_rows: list[tuple] = []
+    stop_rows: list[tuple] = []
+    stop_ids = stops["stop_id"].to_list()
+    stop_lat, stop_lon = stops["lat"].to_list(), stops["lon"].to_list()
+    depot_ids = problem.depots["depot_id"].to_list()
+    # a stable order: by depot, start time, then first stop id
+    routes = sorted(routes, key=lambda r: (int(types["depot"][r[0]]), r[2], stop_ids[pieces.stop[r[1][0]]], r[0]))
+    for k, (v, order, start) in enumerate(routes, start=1):
+        route_id = f"{problem.route_prefix}{k:03d}"
+        depot = int(types["depot"][v])
+        capacity = int(types["capacity"][v])
+        kg = int(pieces.kg[order].sum())
+        if kg > capacity:
+            raise SolverError(f"{pid}: route {route_id} carries {kg} kg in a vehicle of {capacity} kg")
+        seen[order] += 1
+        t, at, units = start, depot, 0
+        load = 0 if problem.collect else kg
+        for seq, p in enumerate(order, start=1):
+            here = int(location[p])
+            t += int(dur[at, here])
+            units += int(dist[at, here])
+            arrive = t
+            begin = max(t, int(ready[p]))
+            if begin > due[p]:
+                raise SolverError(f"{pid}: route {route_id} reaches stop {stop_ids[pieces.stop[p]]!r} after its due time")
+            t = begin + int(service[p])
+            load += int(pieces.kg[p]) if problem.collect else -int(pieces.kg[p])
+            s = int(pieces.stop[p])
+            stop_rows.append((route_id, seq, stop_ids[s], int(pieces.kg[p]), arrive / 60, begin / 60, t / 60, load, stop_lat[s], stop_lon[s]))
+            at = here
+        t += int(dur[at, depot])
+        units += int(dist[at, depot])
+        if t > types["shift"][v]:
+            raise SolverError(f"{pid}: route {route_id} is back at its depot after the end of the vehicle's shift")
+        km = units * METRES_PER_UNIT / 1000
+        cost = (int(types["fixed"][v]) + int(types["per_unit"][v]) * units) / MONEY_UNITS
+        route_rows.append((pid, route_id, depot_ids[depot], types["name"][v], capacity, len(order), kg, kg / capacity, km,
+                           start / 60, t / 60, (t - start) / 60, cost))
+    served = reason == ""
+    if np.any(seen[served] != 1) or np.any(seen[~served] != 0):
+        raise SolverError(f"{pid}: a stop's kg is not on exactly one tour")
+    used = np.bincount(np.array([v for v, _, _ in routes], np.int64), minlength=len(types["capacity"])) if routes else np.zeros(len(types["capacity"]), np.int64)
+    limited = types["count"] > 0
+    if np.any(used[limited] > types["count"][limited]):
+        raise SolverError(f"{pid}: more vehicles used than the fleet has")
+    unserved = _unserved(pid, stops, pieces.stop[~served], pieces.kg[~served], list(reason[~served]))
+    status: Status = "served" if served.all() else ("infeasible" if (reason == "no_plan").any() else "partial")
+    return _outcome(problem, status, time_limited, route_rows, stop_rows, unserved, iterations, clock)
+
+
+def _unserved(pid: str, stops: pl.DataFrame, stop_ix: NDArray[np.int64], kg: NDArray[np.int64], reasons: list[str]) -> pl.DataFrame:
+    frame = pl.DataFrame(
+        {"problem_id": [pid] * len(stop_ix), "stop_id": stops["stop_id"].gather(stop_ix.tolist()) if len(stop_ix) else [],
+         "kg": kg, "reason": [REASONS[r] for r in reasons]},
+        schema=UNSERVED_SCHEMA,
+    )
+    return frame.group_by("problem_id", "stop_id", "reason", maintain_order=True).agg(pl.col("kg").sum()).select(list(UNSERVED_SCHEMA))
+
+
+def _outcome(problem: RoutingProblem, status: Status, time_limited: bool, route_rows: list[tuple], stop_rows: list[tuple],
+             unserved: pl.DataFrame, iterations: int, clock: float) -> RoutingOutcome:
+    routes = pl.DataFrame(route_rows, schema=ROUTE_SCHEMA, orient="row")
+    stops = pl.DataFrame(stop_rows, schema=STOP_SCHEMA, orient="row")
+    cost = float(routes["cost"].sum()) if routes.height else 0.0
+    return RoutingOutcome(problem.problem_id, status, time_limited, routes, stops, unserved, cost, iterations, time.perf_counter() - clock)
+
+
+__all__ = ["REASONS", "RoutingOutcome", "RoutingProblem", "SolveSettings", "solve_routing"]
