@@ -6,7 +6,7 @@ pricing round is one more pass that finds the cells with positive reduced cost `
 
 One distance formula. A cell's distance is the distance of its (offer, region) pair, computed once per
 pair by the haversine formula of :func:`regions.geodesy.haversine_km`, operation for operation (compiled;
-only its arcsine could differ from numpy's, in the last bit); its days and cost per kg follow as in
+both take the arcsine from libm, :func:`regions.geodesy.compiled_arcsin`); its days and cost per kg follow as in
 :func:`regions.lanes.lanes_for_pairs`, and a cell's margin is ``rint(((bid - ask) - cost) * scale)``, in
 the lane builder's order (IEEE arithmetic, nothing fused). The lanes handed to the certificate and to the
 outputs are built from these same stored pair values (:meth:`DenseMargins.lanes`), so the margins the
@@ -16,6 +16,7 @@ verifies it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,7 +56,7 @@ def _pairs(a, b, circuity, km_per_day, per_km, handling, km, days, cost):  # typ
             s_lmb = slb[r] * cla[i] - clb[r] * sla[i]
             h = s_phi * s_phi + cos_a[i] * cos_b[r] * (s_lmb * s_lmb)
             h = min(max(h, 0.0), 1.0)
-            d = circuity * ((2.0 * 6371.0) * np.arcsin(np.sqrt(h)))
+            d = circuity * ((2.0 * 6371.0) * math.asin(np.sqrt(h)))
             km[i, r] = d
             days[i, r] = np.int64(np.ceil(d / km_per_day))
             cost[i, r] = per_km * d + handling

@@ -6,10 +6,23 @@ Conventions (docs/design.md section 4): WGS84 latitude and longitude in degrees,
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from numba import vectorize
 from numpy.typing import ArrayLike, NDArray
 
 EARTH_RADIUS_KM = 6371.0
+
+
+@vectorize(["float64(float64)"], cache=True)
+def compiled_arcsin(x):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The arcsine as the compiled lane kernels take it (libm's ``asin`` through numba), element-wise.
+
+    numpy's own ``arcsin`` is vectorized differently (SIMD, since numpy 2.x) and can differ from libm
+    in the last bit; every distance in the project goes through this one so that the numpy path and the
+    compiled kernels of :mod:`matcher.dense` agree bit for bit."""
+    return math.asin(x)
 
 
 def haversine_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> NDArray[np.float64]:
@@ -50,7 +63,7 @@ def haversine_from_halves(a: tuple[NDArray[np.float64], ...], b: tuple[NDArray[n
     s_lmb = slb * cla - clb * sla  # sin((lmb_b - lmb_a) / 2)
     h = s_phi * s_phi + cos_a * cos_b * (s_lmb * s_lmb)
     # clip: rounding can push h a hair outside [0, 1]
-    return (2.0 * EARTH_RADIUS_KM) * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    return (2.0 * EARTH_RADIUS_KM) * compiled_arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
 def unit_vectors(lat: ArrayLike, lon: ArrayLike) -> NDArray[np.float64]:
