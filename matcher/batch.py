@@ -13,6 +13,7 @@ from matcher.cycle import Sources
 from matcher.io import output_folder_problems, read_raw_table, write_outputs
 from matcher.params import MatchParams
 from matcher.pipeline import compute_cycle
+from matcher.routing.batch import PlanOptions
 from matcher.schemas import DEMAND, LANES, OFFERS, ORDERS, PRODUCTS, parse_table
 from harvestmatch.errors import InputError, ParameterError, Problem
 
@@ -28,11 +29,14 @@ def run_batch(
     orders: Path | None = None,
     lanes: Path | None = None,
     products: Path | None = None,
+    plan: PlanOptions | None = None,
 ) -> dict[str, Any]:
     """Read and validate every file, run :func:`~matcher.pipeline.compute_cycle`, write the results.
     Returns the summary that was written.
 
-    Exactly one of ``demand`` (pooled rows) and ``orders`` (pooled here) is given.
+    Exactly one of ``demand`` (pooled rows) and ``orders`` (pooled here) is given. With ``plan``, the
+    cycle's transport plan is made too, before anything is written, and written to ``out/plan/``
+    (:mod:`matcher.routing.batch`); the summary then holds the plan's under ``plan``.
 
     Raises
     ------
@@ -59,6 +63,12 @@ def run_batch(
             tables[key] = parse_table(read_raw_table(path), schema, source=Path(path).name, key=id_column)
         except InputError as exc:
             problems += exc.problems
+    plan_tables = None
+    if plan is not None:
+        from matcher.routing.batch import read_plan_tables
+
+        plan_tables, more = read_plan_tables(plan)
+        problems += more
     if "products" in tables:
         problems += _unknown_products(tables, {"offers": offers, "orders": orders, "demand": demand}, products)
     read_done = time.perf_counter()
@@ -92,10 +102,21 @@ def run_batch(
         outputs["demand.csv"] = cycle.demand.drop("orders")
         outputs["orders_out.csv"] = cycle.orders
 
+    cycle_done = time.perf_counter()
     given = (("offers", offers), ("demand", demand), ("orders", orders), ("regions", regions), ("lanes", lanes), ("products", products))
     summary = {key: value for key, value in cycle.summary.items() if key != "seconds"}
     summary["inputs"] = {k: str(v) for k, v in given if v}
     summary["seconds"] = {"read": read_done - clock, "regions": regions_done - read_done, **cycle.summary["seconds"]}
+    planned = None
+    if plan is not None and plan_tables is not None:
+        from matcher.routing.batch import plan_inputs, settings_for
+        from matcher.routing.plan import plan_routes
+
+        inputs = plan_inputs(date=date, allocations=cycle.match.allocations, offers=tables["offers"], regions=region_set,
+                             orders_in=tables.get("orders"), orders_out=cycle.orders, warehouses=plan_tables.warehouses)
+        planned = plan_routes(inputs, settings_for(plan, plan_tables, params.circuity))
+        summary["plan"] = {k: planned.summary[k] for k in ("status", "routed_cost", "routed_cost_per_kg", "assumed_cost_per_kg", "routed_vs_assumed")}
+        summary["seconds"]["plan"] = time.perf_counter() - cycle_done
     before_write = time.perf_counter()
 
     def finished() -> dict[str, Any]:
@@ -104,6 +125,11 @@ def run_batch(
         return summary
 
     write_outputs(out, outputs, finished)
+    if planned is not None:
+        from matcher.routing.batch import write_plan
+
+        write_plan(out / "plan", planned, inputs)
+        summary["plan"] = planned.summary
     return summary
 
 

@@ -12,7 +12,12 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from matcher.params import MatchParams
+
+if TYPE_CHECKING:
+    from matcher.routing.batch import PlanOptions
 
 _PARAM_OPTIONS = {
     "circuity": (float, "road km per great-circle km (default 1.3)"),
@@ -48,7 +53,57 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--solver", dest="solver", choices=("simplex", "ortools"),
                    help="the exact solver (default simplex, the fastest; ortools cross-checks it)")
     m.add_argument("--quiet", action="store_true", help="print nothing on success")
+    m.add_argument("--plan", action="store_true", help="also plan the transport (first mile, line haul, last mile) into OUT/plan/ (docs/routes.md)")
+    add_plan_options(m)
     m.set_defaults(run=_run_match)
+
+    p = sub.add_parser("plan", help="plan the transport of a result written by harvest match", description=_PLAN_TEXT,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--result", required=True, type=Path, help="a result folder of harvest match; the plan goes to RESULT/plan/")
+    p.add_argument("--offers", type=Path, help="the offers the result was made from (default: the path its summary.json records)")
+    p.add_argument("--orders", type=Path, help="the orders it was made from (default: as recorded; without orders no last mile is planned)")
+    p.add_argument("--regions", type=Path, help="its region polygons (default: as recorded)")
+    p.add_argument("--circuity", type=float, help="road km per great-circle km (default: the result's)")
+    add_plan_options(p)
+    p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    p.set_defaults(run=_run_plan)
+
+
+_PLAN_TEXT = """``harvest plan``: the transport plan of a result (docs/routes.md).
+
+First-mile milk runs from farms to origin hubs (or warehouses), line haul between hubs (full truckloads
+direct, the rest on multi-stop tours), last-mile deliveries from destination hubs to pickup points; each
+written to RESULT/plan/ with a leg column. Exit 0 (also when stops cannot be served: unserved.csv says
+why), 2 on bad input or options (nothing written).
+"""
+
+
+def add_plan_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--fleet", type=Path, help="vehicle_type, capacity_kg, fixed_cost, cost_per_km, max_duration_min [, count, depot, leg] (default: docs/routes.md)")
+    parser.add_argument("--warehouses", type=Path, help="warehouse_id, lat, lon, capacity_kg, handling_per_kg: offers are collected to the nearest with room")
+    parser.add_argument("--matrix", type=Path, help="from_id, to_id, distance_km, duration_min for every pair a plan needs (docs/routes.md)")
+    parser.add_argument("--route-seconds", dest="route_seconds", type=float, default=5.0, help="time limit per routing problem (default 5)")
+    parser.add_argument("--route-iterations", dest="route_iterations", type=int, default=1_000, help="iterations per routing problem (default 1000)")
+    parser.add_argument("--route-seed", dest="route_seed", type=int, default=1, help="seed of the routing search (default 1)")
+    parser.add_argument("--speed-kmh", dest="speed_kmh", type=float, default=60.0, help="average speed without a matrix (default 60)")
+
+
+def plan_options(args: argparse.Namespace) -> PlanOptions:
+    from matcher.fanout import available_cores
+    from matcher.routing.batch import PlanOptions
+
+    workers = getattr(args, "workers", None) or available_cores()
+    return PlanOptions(args.fleet, args.warehouses, args.matrix, args.route_seconds, args.route_iterations, args.route_seed, args.speed_kmh, workers)
+
+
+def _run_plan(args: argparse.Namespace) -> int:
+    from matcher.routing.batch import format_plan, run_plan
+
+    summary = run_plan(result=args.result, options=plan_options(args), offers=args.offers, regions=args.regions,
+                       orders=args.orders, circuity=args.circuity)
+    if not args.quiet:
+        print(format_plan(summary))
+    return 0
 
 
 def _date(text: str) -> dt.date:
@@ -83,11 +138,16 @@ def _run_match(args: argparse.Namespace) -> int:
         date=args.date,
         out=args.out,
         params=params_from_args(args),
+        plan=plan_options(args) if args.plan else None,
     )
     for warning in summary.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
     if not args.quiet:
         print(format_summary(summary))
+        if "plan" in summary:
+            from matcher.routing.batch import format_plan
+
+            print(format_plan(summary["plan"]))
     return 0
 
 

@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
 
 from matcher.product import ProductProblem, ProductSolution, SolveOptions, solve_product
+
+P = TypeVar("P")
+O = TypeVar("O")
+R = TypeVar("R")
 
 
 def available_cores() -> int:
@@ -83,13 +88,18 @@ def solve_products(
 
 
 def _on_pool(pool: ProcessPoolExecutor, problems: Sequence[ProductProblem], options: SolveOptions) -> list[ProductSolution]:
-    # biggest first, so a large product does not start last and leave one worker idle at the end
-    order = sorted(range(len(problems)), key=lambda k: -_size(problems[k]))
-    solutions: list[ProductSolution | None] = [None] * len(problems)
-    futures = {k: pool.submit(solve_product, problems[k], options) for k in order}
-    for k, future in futures.items():
-        solutions[k] = future.result()
-    return [s for s in solutions if s is not None]
+    return run_ordered(pool, solve_product, problems, options, size=_size)
+
+
+def run_ordered(pool: ProcessPoolExecutor, fn: Callable[[P, O], R], problems: Sequence[P], options: O, *, size: Callable[[P], int]) -> list[R]:
+    """``fn(problem, options)`` for every problem on the pool's workers, results in problem order.
+
+    The biggest problems are submitted first, so that a large one does not start last and leave the
+    other workers idle at the end."""
+    order = sorted(range(len(problems)), key=lambda k: -size(problems[k]))
+    futures = {k: pool.submit(fn, problems[k], options) for k in order}
+    results: dict[int, R] = {k: future.result() for k, future in futures.items()}
+    return [results[k] for k in range(len(problems))]
 
 
 def _size(problem: ProductProblem) -> int:

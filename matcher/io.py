@@ -116,7 +116,7 @@ def output_folder_problems(out_dir: str | Path, tables: Mapping[str, object] | N
     if not out.is_dir():
         return [Problem(source, None, None, "exists and is not a folder; give a new folder or a previous output folder")]
     known = OUTPUT_NAMES | set(tables or ())
-    others = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir() if p.name not in known or not p.is_file())
+    others = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir() if not (p.name in known and p.is_file()) and not _is_plan(p))
     if not others:
         return []
     listed = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
@@ -126,6 +126,17 @@ def output_folder_problems(out_dir: str | Path, tables: Mapping[str, object] | N
             f"is not a previous output folder (it holds {listed}); its contents would be replaced, so give a new or empty folder",
         )
     ]
+
+
+#: the subfolder a result's transport plan is written to (harvest plan, harvest match --plan)
+PLAN_FOLDER = "plan"
+
+
+def _is_plan(path: Path) -> bool:
+    """A result's plan folder (itself an output folder), or what a plan write killed midway left beside it."""
+    if path.name.startswith(f".{PLAN_FOLDER}.staging-") or path.name.startswith(f".{PLAN_FOLDER}.previous-"):
+        return path.is_dir() and not path.is_symlink()
+    return path.name == PLAN_FOLDER and path.is_dir() and not path.is_symlink() and not output_folder_problems(path)
 
 
 def _recover(out: Path) -> None:

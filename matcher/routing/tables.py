@@ -72,7 +72,8 @@ def _fleet(rows: list[tuple[str, int, float, float, float]]) -> pl.DataFrame:
 #: freight in 2025; documented in docs/routes.md). ``count`` is empty: as many as the stops need.
 DEFAULT_FLEETS: dict[str, pl.DataFrame] = {
     "first_mile": _fleet([("van_2t", 2_000, 150.0, 2.5, 600.0), ("truck_5t", 5_000, 300.0, 3.5, 600.0)]),
-    "line_haul": _fleet([("truck_20t", 20_000, 800.0, 6.0, 1_440.0)]),
+    "line_haul": _fleet([("truck_5t", 5_000, 300.0, 3.5, 7_200.0), ("truck_10t", 10_000, 500.0, 4.5, 7_200.0),
+                         ("truck_20t", 20_000, 800.0, 6.0, 7_200.0)]),
     "last_mile": _fleet([("van_1t", 1_000, 100.0, 2.0, 480.0), ("van_2t", 2_000, 150.0, 2.5, 480.0)]),
     "routes": _fleet([("truck_5t", 5_000, 300.0, 3.5, 600.0)]),
 }

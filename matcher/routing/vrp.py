@@ -10,7 +10,8 @@ The model (one problem: a set of depots, stops and vehicle types)::
     minimise     sum over used vehicles k:  F_v(k) + c_v(k) * sum over arcs (i, j) of k's tour  d(i, j) / 1000
     subject to   every stop visited exactly once (a stop heavier than the largest vehicle is first split
                  into full loads of that vehicle plus a remainder, each visited once: full loads go direct);
-                 a tour starts and ends at its vehicle's depot;
+                 a tour starts and ends at its vehicle's depot (an open-ended problem, line haul, does
+                 not drive back: d(s, depot) = tau(s, depot) = 0);
                  sum of q_s on a tour <= Q_v  (the kg collected, or delivered, by one vehicle);
                  service at s starts in [a_s, b_s] (a vehicle arriving early waits; it may not be late);
                  the tour is back at its depot within H_v of the start of the shift (time 0).
@@ -105,6 +106,9 @@ class RoutingProblem:
         Great circle or a matrix (the matrix's ids are the depot and stop ids).
     route_prefix
         Route ids are this prefix and a three-digit number.
+    open_end
+        True: a tour ends at its last stop (line haul: the truck takes a backhaul from there), so the
+        way back to the depot is neither driven, costed nor timed; False: tours return to their depot.
     """
 
     problem_id: str
@@ -114,6 +118,7 @@ class RoutingProblem:
     collect: bool = False
     travel: Travel = field(default_factory=Travel)
     route_prefix: str = "R"
+    open_end: bool = False
 
 
 @dataclass(frozen=True)
@@ -179,6 +184,9 @@ def solve_routing(problem: RoutingProblem, settings: SolveSettings = SolveSettin
     lon = np.concatenate([depots["lon"].to_numpy(), stops["lon"].to_numpy()])
     metres, dur = matrices(ids, lat, lon, problem.travel)
     dist = (metres + METRES_PER_UNIT // 2) // METRES_PER_UNIT
+    if problem.open_end:  # the way back is not part of the tour: free and instant, for the search and the check alike
+        dist[:, :n_depots] = 0
+        dur[:, :n_depots] = 0
 
     types = _vehicle_types(fleet, depots)
     pieces = _split(stops["kg"].to_numpy().astype(np.int64), int(types["capacity"].max()))

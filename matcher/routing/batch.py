@@ -1,0 +1,208 @@
+"""The plan's edge: its option tables read and checked, a cycle's result read back, the plan written.
+
+``harvest match --plan`` plans from the cycle it has just solved, before anything is written, so that a
+plan that cannot be made (a matrix missing a pair) leaves no result behind either; ``harvest plan
+--result DIR`` plans a result written before (reading its allocations, and the offers, regions and
+orders it was made from) and writes ``DIR/plan/`` alone. Either way ``DIR/plan/`` holds ``routes.csv``,
+``stops.csv``, ``unserved.csv``, ``routes.geojson`` and ``summary.json``, each with a ``leg`` column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from harvestmatch.errors import InputError, ParameterError, Problem
+from matcher.io import PLAN_FOLDER, output_folder_problems, read_raw_table, write_outputs
+from matcher.routing.plan import Plan, PlanInputs, PlanSettings, depot_places, offer_regions, plan_geojson, plan_routes
+from matcher.routing.tables import DEFAULT_FLEETS, FLEET, LEGS, MATRIX, WAREHOUSES, Travel, with_fleet_defaults
+from matcher.routing.vrp import SolveSettings
+from matcher.schemas import OFFERS, ORDERS, Column, duplicate_problems, parse_table
+
+#: a plan's fleet: the routing fleet's columns and an optional ``leg`` (empty: every leg)
+PLAN_FLEET: tuple[Column, ...] = (*FLEET, Column("leg", "id", required=False))
+
+#: what a plan reads back from a result folder
+ALLOCATIONS_IN: tuple[Column, ...] = (
+    Column("offer_id", "id"), Column("demand_id", "id"), Column("region_id", "id"), Column("quantity_kg", "kg"),
+    Column("transit_days", "days"), Column("cost_per_kg", "money"),
+)
+ORDERS_OUT_IN: tuple[Column, ...] = (Column("order_id", "id"), Column("region_id", "id", required=False), Column("demand_id", "id", required=False),
+                                     Column("filled_kg", "days"))
+
+PLAN_DIR = PLAN_FOLDER
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """What the command line says about a plan: the optional tables and the search."""
+
+    fleet: Path | None = None
+    warehouses: Path | None = None
+    matrix: Path | None = None
+    seconds: float = 5.0
+    iterations: int = 1_000
+    seed: int = 1
+    speed_kmh: float = 60.0
+    workers: int = 1
+
+
+@dataclass(frozen=True)
+class PlanTables:
+    fleets: dict[str, pl.DataFrame]
+    warehouses: pl.DataFrame | None
+    matrix: pl.DataFrame | None
+
+
+def read_plan_tables(options: PlanOptions) -> tuple[PlanTables, list[Problem]]:
+    """The fleet (split per leg; a leg without rows keeps its default), warehouses and matrix, checked."""
+    problems: list[Problem] = []
+    if not options.seconds > 0 or options.seconds == float("inf"):
+        problems.append(Problem("options", None, "route-seconds", f"must be a finite number above 0, got {options.seconds}"))
+    if options.iterations < 1:
+        problems.append(Problem("options", None, "route-iterations", f"must be at least 1, got {options.iterations}"))
+    if not options.speed_kmh > 0 or options.speed_kmh == float("inf"):
+        problems.append(Problem("options", None, "speed-kmh", f"must be a finite number above 0, got {options.speed_kmh}"))
+    read: dict[str, pl.DataFrame] = {}
+    for key, path, schema, id_column in (("fleet", options.fleet, PLAN_FLEET, None), ("warehouses", options.warehouses, WAREHOUSES, "warehouse_id"),
+                                         ("matrix", options.matrix, MATRIX, None)):
+        if path is None:
+            continue
+        try:
+            raw = read_raw_table(path)
+            if key == "fleet" and "leg" in raw.columns:  # said with the other cells' problems, not after them
+                legs = raw["leg"].cast(pl.String)
+                for row, leg in enumerate(legs.to_list(), start=1):
+                    if leg not in (None, "", *LEGS):
+                        problems.append(Problem(path.name, row, "leg", f"{leg!r} is not a leg; expected one of {', '.join(LEGS)} or empty (every leg)"))
+            read[key] = parse_table(raw, schema, source=path.name, key=id_column)
+        except InputError as exc:
+            problems += exc.problems
+    fleets = {leg: DEFAULT_FLEETS[leg] for leg in LEGS}
+    if "fleet" in read and options.fleet is not None:
+        fleet, source = read["fleet"], options.fleet.name
+        if fleet.height == 0:
+            problems.append(Problem(source, None, None, "no vehicles: give at least one row"))
+        if "leg" not in fleet.columns:
+            fleet = fleet.with_columns(leg=pl.lit(None, pl.String))
+        duplicated = with_fleet_defaults(fleet).with_columns(fleet["leg"]).select("vehicle_type", "depot", "leg").is_duplicated()
+        problems += [Problem(source, r + 1, "vehicle_type", "the same vehicle type is listed twice for the same depot and leg") for r in duplicated.arg_true().to_list()]
+        for leg in LEGS:
+            rows = fleet.filter(pl.col("leg").is_null() | (pl.col("leg") == leg)).drop("leg")
+            if rows.height:
+                fleets[leg] = with_fleet_defaults(rows)
+    if "matrix" in read and options.matrix is not None:
+        problems += duplicate_problems(read["matrix"], ["from_id", "to_id"], options.matrix.name)
+    return PlanTables(fleets, read.get("warehouses"), read.get("matrix")), problems
+
+
+def settings_for(options: PlanOptions, tables: PlanTables, circuity: float) -> PlanSettings:
+    return PlanSettings(
+        solve=SolveSettings(options.iterations, options.seconds, options.seed),
+        travel=Travel(circuity=circuity, speed_kmh=options.speed_kmh, matrix=tables.matrix),
+        fleets=tables.fleets,
+        workers=options.workers,
+    )
+
+
+def plan_inputs(*, date: dt.date, allocations: pl.DataFrame, offers: pl.DataFrame, regions: Any, orders_in: pl.DataFrame | None,
+                orders_out: pl.DataFrame | None, warehouses: pl.DataFrame | None) -> PlanInputs:
+    """The plan's inputs from a cycle's frames: the input offers and orders, the result's allocations
+    and order fills, and the validated regions."""
+    hubs = regions.hubs.select("region_id", "hub_lat", "hub_lon")
+    sold = offers.join(allocations.select("offer_id").unique(), on="offer_id", how="semi")
+    orders = None
+    if orders_in is not None and orders_out is not None:
+        keep = ["order_id", "lat", "lon", "due_date"] + (["pickup_point_id"] if "pickup_point_id" in orders_in.columns else [])
+        orders = orders_out.select("order_id", "region_id", "demand_id", "filled_kg").join(orders_in.select(keep), on="order_id", how="inner")
+    return PlanInputs(date, allocations, sold, offer_regions(sold, regions.shapes, hubs), hubs, orders, warehouses)
+
+
+def write_plan(out: Path, plan: Plan, inputs: PlanInputs, extra: dict[str, Any] | None = None) -> None:
+    """``out`` (a result's ``plan/`` folder) replaced as a whole by the plan's files."""
+    summary = {**plan.summary, **(extra or {})}
+    write_outputs(out, {"routes.csv": plan.routes, "stops.csv": plan.stops, "unserved.csv": plan.unserved}, lambda: summary,
+                  texts={"routes.geojson": plan_geojson(plan, depot_places(inputs))})
+
+
+def run_plan(*, result: Path, options: PlanOptions, offers: Path | None = None, regions: Path | None = None, orders: Path | None = None,
+             circuity: float | None = None) -> dict[str, Any]:
+    """``harvest plan``: plan a result folder written by ``harvest match``; inputs not given are taken
+    from the paths its ``summary.json`` records. Returns the plan's summary.
+
+    Raises
+    ------
+    InputError
+        The result folder, an input or an option table is missing or bad (nothing written).
+    """
+    from regions.polygons import read_regions
+
+    summary_path = result / "summary.json"
+    if not summary_path.is_file():
+        raise InputError(Problem(str(result), None, None, "is not a result folder of harvest match (no summary.json)"))
+    try:
+        recorded = json.loads(summary_path.read_text())
+        date = dt.date.fromisoformat(recorded["date"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(Problem(summary_path.name, None, "date", f"cannot read the cycle date: {exc}")) from None
+    given = recorded.get("inputs", {})
+    offers = offers or (Path(given["offers"]) if "offers" in given else None)
+    regions = regions or (Path(given["regions"]) if "regions" in given else None)
+    orders = orders or (Path(given["orders"]) if "orders" in given else None)
+    if offers is None or regions is None:
+        raise ParameterError("give --offers and --regions: the result's summary.json does not record them")
+    problems: list[Problem] = []
+    tables, more = read_plan_tables(options)
+    problems += more
+    frames: dict[str, pl.DataFrame] = {}
+    for key, path, schema, id_column in (("offers", offers, OFFERS, "offer_id"), ("orders", orders, ORDERS, "order_id"),
+                                         ("allocations", result / "allocations.csv", ALLOCATIONS_IN, None),
+                                         ("orders_out", result / "orders_out.csv" if orders else None, ORDERS_OUT_IN, "order_id")):
+        if path is None:
+            continue
+        try:
+            frames[key] = parse_table(read_raw_table(path), schema, source=path.name, key=id_column)
+        except InputError as exc:
+            problems += exc.problems
+    try:
+        region_set = read_regions(regions)
+    except InputError as exc:
+        problems += exc.problems
+    problems += output_folder_problems(result / PLAN_DIR)
+    if problems:
+        raise InputError(problems)
+    if "allocations" in frames:
+        unknown = frames["allocations"].join(frames["offers"], on="offer_id", how="anti")
+        if unknown.height:
+            raise InputError(Problem("allocations.csv", None, "offer_id", f"{unknown['offer_id'][0]!r} and {unknown.height - 1} more are not offers in {offers.name}: "
+                                     "give the offers the result was made from"))
+    inputs = plan_inputs(date=date, allocations=frames["allocations"], offers=frames["offers"], regions=region_set,
+                         orders_in=frames.get("orders"), orders_out=frames.get("orders_out"), warehouses=tables.warehouses)
+    circuity = circuity if circuity is not None else float(recorded.get("params", {}).get("circuity", 1.3))
+    plan = plan_routes(inputs, settings_for(options, tables, circuity))
+    write_plan(result / PLAN_DIR, plan, inputs)
+    return plan.summary
+
+
+def format_plan(summary: dict[str, Any]) -> str:
+    """A short table: per leg, vehicles, kg, km, load factor, cost per kg, unserved; then the routed cost
+    against the matching's assumed freight."""
+    lines = [f"{'leg':<11} {'problems':>8} {'vehicles':>8} {'kg':>12} {'km':>11} {'load':>6} {'cost/kg':>8} {'unserved kg':>11}"]
+    for leg, s in summary["legs"].items():
+        load = f"{s['load_factor']:.0%}" if s["load_factor"] is not None else "-"
+        per_kg = f"{s['cost_per_kg']:.3f}" if s["cost_per_kg"] is not None else "-"
+        lines.append(f"{leg:<11} {s['problems']:>8,} {s['vehicles']:>8,} {s['kg']:>12,} {s['km']:>11,.0f} {load:>6} {per_kg:>8} {s['unserved_kg']:>11,}")
+    if summary.get("routed_cost_per_kg") is not None:
+        lines.append(f"routed cost {summary['routed_cost']:,.2f} ({summary['routed_cost_per_kg']:.3f}/kg) vs the matching's assumed "
+                     f"{summary['assumed_cost']:,.2f} ({summary['assumed_cost_per_kg']:.3f}/kg): x{summary['routed_vs_assumed']}")
+    if "last_mile" in summary:
+        lines.append(f"last mile {summary['last_mile']}")
+    return "\n".join(lines)
+
+
+__all__ = ["PLAN_DIR", "PlanOptions", "format_plan", "plan_inputs", "read_plan_tables", "run_plan", "settings_for", "write_plan"]

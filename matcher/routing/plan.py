@@ -1,0 +1,369 @@
+"""A cycle's result as a transport plan: first-mile milk runs, line haul between hubs, last-mile deliveries.
+
+The matching decides which offer ships how many kg to which region (one allocation ``x_od`` per offer
+``o`` and demand row ``d`` of region ``r(d)``). The plan moves those kg through hubs (hub and spoke)::
+
+    origin node  n(o)  the hub of the region containing offer o (a point outside every region: the
+                       nearest hub), or with warehouses W the nearest warehouse w (capacity K_w, handling
+                       h_w per kg) that still has room, taking offers in id order; an offer fitting none of
+                       its nearest few is listed unserved (reason: warehouse capacity)
+    first mile         one problem per origin node n, collecting:  stops o with n(o) = n,
+                       kg q_o = sum_d x_od, tours from n and back to n (the cycle date)
+    line haul          one problem per origin node n, delivering:  stops = destination hubs r != n with
+                       kg q_nr = sum of x_od over o with n(o) = n and r(d) = r; a stop heavier than the
+                       largest truck is split into full truckloads, each a direct trip, and the remainders
+                       are consolidated on multi-stop tours. Tours are open-ended: a truck ends at its
+                       last hub and takes a backhaul from there, so the way back is not costed
+    last mile          one problem per destination hub r and delivery date t, delivering: stops = the
+                       pickup points p of r's filled orders (an order's ``pickup_point_id``, else its
+                       location), kg = the orders' filled kg; t = the cycle date + the longest transit
+                       of the lanes into the order's demand row (when the matching has it at the hub);
+                       due at DUE_CUTOFF_MIN into the working day of the earliest due date among the
+                       point's orders (later days: the shift bounds it)
+
+Each problem is a capacitated vehicle routing problem with time windows (:mod:`matcher.routing.vrp`),
+solved with a fixed seed and checked; problems are independent and run on the same worker fan-out as
+products (:func:`matcher.fanout.run_ordered`). Times are minutes from the start of each leg's working day.
+
+The plan's cost per kg is the check on the matching's assumed freight: the summary sets the routed cost
+(vehicles' fixed and per-km costs, plus warehouse handling) beside the cost the matching assumed for the
+same kg (``cost_per_kg x quantity_kg`` summed over the allocations).
+
+Without orders (pooled demand rows carry no pickup locations) the last mile is not planned, and the
+summary says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+import time
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from matcher.routing.tables import DEFAULT_FLEETS, LEGS, Travel
+from matcher.routing.vrp import ROUTE_SCHEMA, STOP_SCHEMA, UNSERVED_SCHEMA, RoutingOutcome, RoutingProblem, SolveSettings, solve_routing
+
+#: service minutes at a stop, per leg: loading at a farm, unloading at a hub, handing over at a pickup point
+SERVICE_MIN = {"first_mile": 15.0, "line_haul": 30.0, "last_mile": 5.0}
+
+#: an order due on the delivery day is due this many minutes into the working day (06:00 + 12 h = 18:00)
+DUE_CUTOFF_MIN = 720.0
+
+#: a warehouse is chosen among an offer's this many nearest
+WAREHOUSE_CANDIDATES = 5
+
+WAREHOUSE_REASON = "no warehouse among the nearest has room left for it (capacity_kg)"
+
+PLAN_ROUTE_SCHEMA = {"leg": pl.String, "hub": pl.String, **ROUTE_SCHEMA}
+PLAN_STOP_SCHEMA = {"leg": pl.String, "problem_id": pl.String, **STOP_SCHEMA, "region_id": pl.String}
+PLAN_UNSERVED_SCHEMA = {"leg": pl.String, **UNSERVED_SCHEMA}
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """How to plan: the search budget per problem, travel, one fleet per leg, and the workers."""
+
+    solve: SolveSettings = SolveSettings(iterations=1_000, seconds=5.0)
+    travel: Travel = field(default_factory=Travel)
+    fleets: Mapping[str, pl.DataFrame] = field(default_factory=lambda: {leg: DEFAULT_FLEETS[leg] for leg in LEGS})
+    workers: int = 1
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """What a plan is derived from (all typed frames).
+
+    Attributes
+    ----------
+    date
+        The cycle date.
+    allocations
+        ``offer_id, demand_id, region_id, quantity_kg, transit_days, cost_per_kg`` (the cycle's).
+    offers
+        ``offer_id, lat, lon`` of at least every allocated offer.
+    offer_region
+        ``offer_id, region_id``: the region each offer lies in (:func:`offer_regions`).
+    hubs
+        ``region_id, hub_lat, hub_lon``.
+    orders
+        ``order_id, lat, lon, due_date, demand_id, filled_kg`` and optionally ``pickup_point_id``; None
+        when the cycle was given pooled demand rows.
+    warehouses
+        ``warehouse_id, lat, lon, capacity_kg, handling_per_kg``, or None: offers go to their region's hub.
+    """
+
+    date: dt.date
+    allocations: pl.DataFrame
+    offers: pl.DataFrame
+    offer_region: pl.DataFrame
+    hubs: pl.DataFrame
+    orders: pl.DataFrame | None = None
+    warehouses: pl.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class LegProblem:
+    leg: str
+    hub: str
+    problem: RoutingProblem
+    regions: pl.DataFrame  # stop_id, region_id
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The plan's tables (each with a ``leg`` column) and its summary."""
+
+    routes: pl.DataFrame
+    stops: pl.DataFrame
+    unserved: pl.DataFrame
+    summary: dict[str, Any]
+
+
+def offer_regions(offers: pl.DataFrame, shapes: Any, hubs: pl.DataFrame) -> pl.DataFrame:
+    """``offer_id, region_id``: the region containing each offer, else the one with the nearest hub."""
+    from regions.geodesy import nearest, unit_vectors
+    from regions.pooling import assign_regions
+
+    lat, lon = offers["lat"].to_numpy(), offers["lon"].to_numpy()
+    index = assign_regions(lat, lon, shapes, max_snap_km=0.0).region.copy()
+    outside = np.flatnonzero(index < 0)
+    if len(outside) and hubs.height:
+        targets = unit_vectors(hubs["hub_lat"].to_numpy(), hubs["hub_lon"].to_numpy())
+        index[outside] = nearest(unit_vectors(lat[outside], lon[outside]), targets, 1)[0][:, 0]
+    return pl.DataFrame({"offer_id": offers["offer_id"], "region_id": hubs["region_id"].gather(index.tolist())})
+
+
+def build_problems(inputs: PlanInputs, settings: PlanSettings) -> tuple[list[LegProblem], pl.DataFrame, dict[str, Any]]:
+    """Every routing problem of the plan, the stops refused before routing (warehouse capacity), and
+    notes for the summary (the warehouse handling cost, a leg not planned and why)."""
+    alloc = inputs.allocations.filter(pl.col("quantity_kg") > 0)
+    hubs = inputs.hubs.select("region_id", pl.col("hub_lat").alias("lat"), pl.col("hub_lon").alias("lon"))
+    sold = (
+        alloc.group_by("offer_id").agg(pl.col("quantity_kg").sum().alias("kg"))
+        .join(inputs.offers.select("offer_id", "lat", "lon"), on="offer_id", how="left")
+        .join(inputs.offer_region, on="offer_id", how="left")
+        .sort("offer_id")
+    )
+    notes: dict[str, Any] = {}
+    refused = pl.DataFrame(schema=PLAN_UNSERVED_SCHEMA)
+    if inputs.warehouses is not None and inputs.warehouses.height:
+        sold, refused, notes["warehouse_handling_cost"] = _to_warehouses(sold, inputs.warehouses)
+        nodes = inputs.warehouses.select(pl.col("warehouse_id").alias("node"), "lat", "lon")
+        node_prefix = "warehouse:"
+    else:
+        sold = sold.with_columns(node=pl.col("region_id"))
+        nodes = hubs.rename({"region_id": "node"})
+        node_prefix = "hub:"
+    problems: list[LegProblem] = []
+
+    def depot(node: str, prefix: str, table: pl.DataFrame) -> pl.DataFrame:
+        row = table.filter(pl.col("node") == node)
+        return pl.DataFrame({"depot_id": [prefix + node], "lat": row["lat"], "lon": row["lon"]})
+
+    for (node,), stops in sold.group_by("node", maintain_order=True):
+        frame = stops.select(pl.col("offer_id").alias("stop_id"), "lat", "lon", "kg", service_min=pl.lit(SERVICE_MIN["first_mile"]))
+        problems.append(_leg("first_mile", str(node), depot(str(node), node_prefix, nodes), frame, stops.select(pl.col("offer_id").alias("stop_id"), "region_id"),
+                             settings, collect=True, prefix=f"FM.{node}."))
+    # line haul: kg per (origin node, destination region), leaving out what stays at its own hub
+    flows = (
+        alloc.join(sold.select("offer_id", "node"), on="offer_id", how="inner")
+        .group_by("node", "region_id").agg(pl.col("quantity_kg").sum().alias("kg"))
+        .filter((pl.col("node") != pl.col("region_id")) | pl.lit(node_prefix != "hub:"))
+        .join(hubs, on="region_id", how="left")
+        .sort("node", "region_id")
+    )
+    for (node,), stops in flows.group_by("node", maintain_order=True):
+        frame = stops.select(("hub:" + pl.col("region_id")).alias("stop_id"), "lat", "lon", "kg", service_min=pl.lit(SERVICE_MIN["line_haul"]))
+        problems.append(_leg("line_haul", str(node), depot(str(node), node_prefix, nodes), frame,
+                             stops.select(("hub:" + pl.col("region_id")).alias("stop_id"), "region_id"), settings, collect=False,
+                             prefix=f"LH.{node}.", open_end=True))
+    if inputs.orders is None:
+        notes["last_mile"] = "not planned: the cycle was given pooled demand rows, which carry no pickup locations (give orders)"
+    else:
+        problems += _last_mile(inputs, alloc, hubs, settings)
+    return problems, refused, notes
+
+
+def _leg(leg: str, hub: str, depots: pl.DataFrame, stops: pl.DataFrame, regions: pl.DataFrame, settings: PlanSettings, *,
+         collect: bool, prefix: str, problem_id: str | None = None, open_end: bool = False) -> LegProblem:
+    problem = RoutingProblem(problem_id or f"{leg}:{hub}", stops, depots, settings.fleets[leg], collect=collect, travel=settings.travel,
+                             route_prefix=prefix, open_end=open_end)
+    return LegProblem(leg, hub, problem, regions)
+
+
+def _to_warehouses(sold: pl.DataFrame, warehouses: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, float]:
+    """Each sold offer's warehouse: the nearest of its nearest few with room left, offers in id order."""
+    from regions.geodesy import nearest, unit_vectors
+
+    wh = warehouses.sort("warehouse_id")
+    k = min(WAREHOUSE_CANDIDATES, wh.height)
+    index, _ = nearest(unit_vectors(sold["lat"].to_numpy(), sold["lon"].to_numpy()), unit_vectors(wh["lat"].to_numpy(), wh["lon"].to_numpy()), k)
+    room = wh["capacity_kg"].to_numpy().astype(np.int64).copy()
+    kg = sold["kg"].to_numpy()
+    chosen = np.full(sold.height, -1, np.int64)
+    for i in range(sold.height):  # one pass per offer over a few candidates: capacities are shared, so in order
+        for w in index[i]:
+            if room[w] >= kg[i]:
+                room[w] -= kg[i]
+                chosen[i] = w
+                break
+    fits = chosen >= 0
+    ids = wh["warehouse_id"]
+    placed = sold.filter(pl.Series(fits)).with_columns(node=ids.gather(chosen[fits].tolist()))
+    out = sold.filter(pl.Series(~fits))
+    refused = pl.DataFrame({"leg": "first_mile", "problem_id": "first_mile:warehouses", "stop_id": out["offer_id"], "kg": out["kg"],
+                            "reason": WAREHOUSE_REASON}, schema=PLAN_UNSERVED_SCHEMA)
+    handling = placed.join(wh.select(pl.col("warehouse_id").alias("node"), "handling_per_kg"), on="node")
+    return placed, refused, round(float((handling["kg"] * handling["handling_per_kg"]).sum()), 2)
+
+
+def _last_mile(inputs: PlanInputs, alloc: pl.DataFrame, hubs: pl.DataFrame, settings: PlanSettings) -> list[LegProblem]:
+    assert inputs.orders is not None
+    arrival = alloc.group_by("demand_id").agg(pl.col("transit_days").max().alias("days"))
+    orders = inputs.orders.filter(pl.col("filled_kg") > 0)
+    key = pl.format("{},{}", pl.col("lat").round(5), pl.col("lon").round(5))
+    if "pickup_point_id" in orders.columns:
+        key = pl.coalesce(pl.col("pickup_point_id").cast(pl.String), key)
+    orders = (
+        orders.join(arrival, on="demand_id", how="inner")
+        .with_columns(deliver=pl.lit(inputs.date) + pl.duration(days=pl.col("days")), point=key)
+        .sort("order_id")
+    )
+    points = (
+        orders.group_by("region_id", "deliver", "point", maintain_order=True)
+        .agg(pl.col("lat").first(), pl.col("lon").first(), pl.col("filled_kg").sum().alias("kg"), pl.col("due_date").min().alias("due"))
+        .with_columns(due_min=(pl.col("due") - pl.col("deliver")).dt.total_days() * 1440.0 + DUE_CUTOFF_MIN)
+        .sort("region_id", "deliver", "point")
+    )
+    problems: list[LegProblem] = []
+    for (region, day), stops in points.group_by("region_id", "deliver", maintain_order=True):
+        when = day.isoformat() if isinstance(day, dt.date) else str(day)
+        hub = hubs.filter(pl.col("region_id") == region)
+        depots = pl.DataFrame({"depot_id": [f"hub:{region}"], "lat": hub["lat"], "lon": hub["lon"]})
+        frame = stops.select(pl.col("point").alias("stop_id"), "lat", "lon", "kg", "due_min", service_min=pl.lit(SERVICE_MIN["last_mile"]))
+        problems.append(_leg("last_mile", str(region), depots, frame, stops.select(pl.col("point").alias("stop_id"), "region_id"), settings,
+                             collect=False, prefix=f"LM.{region}.{when}.", problem_id=f"last_mile:{region}:{when}"))
+    return problems
+
+
+def _solve_one(problem: LegProblem, settings: SolveSettings) -> RoutingOutcome:
+    return solve_routing(problem.problem, settings)
+
+
+def plan_routes(inputs: PlanInputs, settings: PlanSettings = PlanSettings()) -> Plan:
+    """Build and solve every problem of the plan; see the module docstring.
+
+    Raises
+    ------
+    InputError
+        A matrix lacks a pair a problem needs.
+    SolverError
+        A routing solution broke a condition (a bug; nothing is published).
+    """
+    from matcher.fanout import run_ordered
+
+    clock = time.perf_counter()
+    problems, refused, notes = build_problems(inputs, settings)
+    built = time.perf_counter()
+    workers = max(1, min(settings.workers, len(problems)))
+    if workers == 1:
+        outcomes = [_solve_one(p, settings.solve) for p in problems]
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            outcomes = run_ordered(pool, _solve_one, problems, settings.solve, size=lambda p: p.problem.stops.height)
+    solved = time.perf_counter()
+    routes = pl.concat(
+        [pl.DataFrame(schema=PLAN_ROUTE_SCHEMA)]
+        + [o.routes.with_columns(leg=pl.lit(p.leg), hub=pl.lit(p.hub)).select(list(PLAN_ROUTE_SCHEMA)) for p, o in zip(problems, outcomes, strict=True)],
+        how="vertical",
+    )
+    stops = pl.concat(
+        [pl.DataFrame(schema=PLAN_STOP_SCHEMA)]
+        + [o.stops.join(p.regions, on="stop_id", how="left").with_columns(leg=pl.lit(p.leg), problem_id=pl.lit(p.problem.problem_id))
+           .select(list(PLAN_STOP_SCHEMA)) for p, o in zip(problems, outcomes, strict=True)],
+        how="vertical",
+    )
+    unserved = pl.concat(
+        [refused] + [o.unserved.with_columns(leg=pl.lit(p.leg)).select(list(PLAN_UNSERVED_SCHEMA)) for p, o in zip(problems, outcomes, strict=True)],
+        how="vertical"
+    )
+    summary = _summary(problems, outcomes, routes, unserved, inputs, notes)
+    summary["seconds"] = {"build": round(built - clock, 3), "route": round(solved - built, 3), "workers": workers}
+    summary["settings"] = {"iterations": settings.solve.iterations, "seconds_per_problem": settings.solve.seconds, "seed": settings.solve.seed,
+                           "circuity": settings.travel.circuity, "speed_kmh": settings.travel.speed_kmh, "matrix": settings.travel.matrix is not None}
+    return Plan(routes, stops, unserved, summary)
+
+
+def _summary(problems: list[LegProblem], outcomes: list[RoutingOutcome], routes: pl.DataFrame, unserved: pl.DataFrame,
+             inputs: PlanInputs, notes: dict[str, Any]) -> dict[str, Any]:
+    legs: dict[str, Any] = {}
+    for leg in LEGS:
+        r = routes.filter(pl.col("leg") == leg)
+        u = unserved.filter(pl.col("leg") == leg)
+        mine = [o for p, o in zip(problems, outcomes, strict=True) if p.leg == leg]
+        kg, capacity, cost = int(r["kg"].sum()), int(r["capacity_kg"].sum()), float(r["cost"].sum())
+        legs[leg] = {
+            "problems": len(mine),
+            "statuses": {s: sum(o.status == s for o in mine) for s in ("served", "partial", "infeasible", "empty") if any(o.status == s for o in mine)},
+            "time_limited": sum(o.time_limited for o in mine),
+            "vehicles": r.height,
+            "kg": kg,
+            "km": round(float(r["km"].sum()), 1),
+            "cost": round(cost, 2),
+            "load_factor": round(kg / capacity, 4) if capacity else None,
+            "cost_per_kg": round(cost / kg, 4) if kg else None,
+            "unserved_stops": u.height,
+            "unserved_kg": int(u["kg"].sum()),
+            "seconds": round(sum(o.seconds for o in mine), 3),
+        }
+    moved = int(inputs.allocations["quantity_kg"].sum())
+    handling = float(notes.get("warehouse_handling_cost", 0.0))
+    routed = sum(v["cost"] for v in legs.values()) + handling
+    assumed = float((inputs.allocations["cost_per_kg"] * inputs.allocations["quantity_kg"]).sum())
+    return {
+        "date": inputs.date.isoformat(),
+        "status": "served" if unserved.height == 0 else "partial",
+        "legs": legs,
+        "kg_matched": moved,
+        "routed_cost": round(routed, 2),
+        "routed_cost_per_kg": round(routed / moved, 4) if moved else None,
+        "assumed_cost": round(assumed, 2),
+        "assumed_cost_per_kg": round(assumed / moved, 4) if moved else None,
+        "routed_vs_assumed": round(routed / assumed, 4) if assumed else None,
+        **notes,
+    }
+
+
+def plan_geojson(plan: Plan, places: pl.DataFrame) -> str:
+    """A FeatureCollection: one LineString per route, from its depot through its stops in order (and back,
+    except on the open-ended line haul), with the route's columns as properties. ``places`` holds
+    ``depot_id, lat, lon`` of every depot."""
+    where = {d: [lon, lat] for d, lat, lon in places.select("depot_id", "lat", "lon").iter_rows()}
+    by_route: dict[str, list[list[float]]] = {}
+    for route_id, lat, lon in plan.stops.select("route_id", "lat", "lon").iter_rows():
+        by_route.setdefault(route_id, []).append([lon, lat])
+    features = []
+    for row in plan.routes.iter_rows(named=True):
+        home = where[row["depot_id"]]
+        line = [home, *by_route.get(row["route_id"], [])] + ([] if row["leg"] == "line_haul" else [home])
+        features.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": line}, "properties": row})
+    return json.dumps({"type": "FeatureCollection", "features": features}) + "\n"
+
+
+def depot_places(inputs: PlanInputs) -> pl.DataFrame:
+    """``depot_id, lat, lon`` of every hub and warehouse a plan's routes can start from."""
+    frames = [inputs.hubs.select(("hub:" + pl.col("region_id")).alias("depot_id"), pl.col("hub_lat").alias("lat"), pl.col("hub_lon").alias("lon"))]
+    if inputs.warehouses is not None:
+        frames.append(inputs.warehouses.select(("warehouse:" + pl.col("warehouse_id")).alias("depot_id"), "lat", "lon"))
+    return pl.concat(frames)
+
+
+__all__ = ["DUE_CUTOFF_MIN", "SERVICE_MIN", "LegProblem", "Plan", "PlanInputs", "PlanSettings", "build_problems", "depot_places",
+           "offer_regions", "plan_geojson", "plan_routes"]
