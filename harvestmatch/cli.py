@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     routing_commands(sub)
     service_commands(sub)
     d = sub.add_parser("demo", help="build the demo day on real geography (cached) and run one cycle on it")
-    d.add_argument("--out", type=Path, default=Path("demo-out"), help="folder for the inputs, the results and the map")
+    d.add_argument("--out", type=Path, default=Path("demo-out"), help="folder for the inputs, the results, the plan and the maps")
     d.add_argument("--size", choices=("small", "national"), default="small",
                    help="small: 370 cities, a day of fresh produce (default); national: 2,875 counties, 200,000 offers, 300 products")
     d.add_argument("--seed", type=int, default=None)
@@ -72,8 +72,13 @@ def _run_demo(args: argparse.Namespace) -> int:
     print(f"inputs {how} in {demo['build_seconds']:.1f} s: {args.out / 'input'}")
     print(format_summary(summary))
     print(f"results: {args.out / 'result'}")
-    if "map" in demo:
-        print(f"map: {demo['map']}")
+    if "plan" in summary:
+        from matcher.routing.batch import format_plan
+
+        print(format_plan(summary["plan"]))
+        print(f"plan: {args.out / 'result' / 'plan'}")
+    for path in demo.get("maps", []):
+        print(f"map: {path}")
     print(f"data: {demo['credit']} Volumes and prices are synthetic.")
     return EXIT_OK
 

@@ -19,6 +19,9 @@ import polars as pl
 
 from regions.geodesy import haversine_km
 
+#: the routing search's iterations per problem in the demo (harvest plan's default is 1,000)
+DEMO_ROUTE_ITERATIONS = 300
+
 DEMO_DATE = dt.date(2026, 11, 23)
 #: bump when the generated day changes, so cached inputs are rebuilt
 DEMO_VERSION = 6
@@ -159,7 +162,9 @@ def run_demo(out: Path, *, size: str = "small", seed: int = 7) -> dict:
     import time
 
     from matcher.batch import run_batch
+    from matcher.fanout import available_cores
     from matcher.params import MatchParams
+    from matcher.routing.batch import PlanOptions
     from harvestmatch.demo.china import ATTRIBUTION
 
     started = time.perf_counter()
@@ -169,33 +174,44 @@ def run_demo(out: Path, *, size: str = "small", seed: int = 7) -> dict:
         paths = build_demo_inputs(out / "input", seed=seed)
     cached = paths.pop("cached")
     built = time.perf_counter() - started
-    summary = run_batch(out=out / "result", params=MatchParams(), **paths)
+    plan = None if size == "national" else PlanOptions(iterations=DEMO_ROUTE_ITERATIONS, workers=available_cores())
+    summary = run_batch(out=out / "result", params=MatchParams(), plan=plan, **paths)
     summary["demo"] = {"size": size, "inputs_cached": cached, "build_seconds": built, "credit": ATTRIBUTION}
     if size != "national":
-        summary["demo"]["map"] = str(_draw(out, paths))
+        summary["demo"]["maps"] = [str(p) for p in _draw(out, paths)]
     return summary
 
 
-def _draw(out: Path, paths: dict) -> Path:
+def _draw(out: Path, paths: dict) -> list[Path]:
+    """The country (clearing prices and the line-haul network) and the last-mile tours of the city that
+    receives the most kg."""
     from harvestmatch.demo.china import ATTRIBUTION
-    from harvestmatch.demo.maps import render_cycle_map
+    from harvestmatch.demo.maps import render_cycle_map, render_last_mile_map
     from regions.polygons import read_regions
 
     regions = read_regions(paths["regions"])
     result = out / "result"
-    ids = {c: pl.String for c in ("offer_id", "demand_id", "region_id", "cooperative_id")}
-    allocations = pl.read_csv(result / "allocations.csv", schema_overrides=ids)
-    return render_cycle_map(
-        regions.shapes,
-        allocations,
-        pl.read_csv(result / "demand_out.csv", schema_overrides=ids),
-        pl.read_csv(paths["offers"], schema_overrides=ids),
-        regions.hubs,
-        out / "map.png",
-        product="apple",
-        title=f"harvestmatch demo, {DEMO_DATE}: {allocations.height:,} shipped lanes, all products",
-        credit=ATTRIBUTION + " Volumes and prices are synthetic.",
+    ids = {c: pl.String for c in ("offer_id", "demand_id", "region_id", "cooperative_id", "hub", "stop_id", "route_id", "depot_id")}
+    routes = pl.read_csv(result / "plan" / "routes.csv", schema_overrides=ids)
+    stops = pl.read_csv(result / "plan" / "stops.csv", schema_overrides=ids)
+    places = regions.hubs.select(("hub:" + pl.col("region_id")).alias("depot_id"), pl.col("hub_lat").alias("lat"), pl.col("hub_lon").alias("lon"))
+    credit = ATTRIBUTION + " Volumes and prices are synthetic."
+    haul = routes.filter(pl.col("leg") == "line_haul")
+    country = render_cycle_map(
+        regions.shapes, pl.read_csv(result / "demand_out.csv", schema_overrides=ids), routes, stops, places, out / "map.png",
+        product="apple", credit=credit,
+        title=f"harvestmatch demo, {DEMO_DATE}: line haul, {haul.height:,} trucks between {haul['depot_id'].n_unique():,} hubs",
     )
+    city = routes.filter(pl.col("leg") == "last_mile").group_by("hub").agg(pl.col("kg").sum()).sort("kg", "hub", descending=[True, False])
+    if city.height == 0:
+        return [country]
+    hub = city["hub"][0]
+    tours = routes.filter((pl.col("leg") == "last_mile") & (pl.col("hub") == hub))
+    local = render_last_mile_map(
+        regions.shapes, routes, stops, places, out / "last_mile.png", hub=hub, credit=credit,
+        title=f"last mile from hub {hub}: {tours.height} tours, {int(tours['kg'].sum()):,} kg to {int(tours['stops'].sum())} pickup points",
+    )
+    return [country, local]
 
 
 def build_national_inputs(folder: Path, *, seed: int = 5, n_offers: int = 200_000, n_products: int = 300) -> dict:
