@@ -22,7 +22,12 @@ def test_demo_runs_on_real_geography_and_caches_its_inputs(tmp_path: Path, capsy
     assert summary["status"] == "optimal" and summary["regions"] == 370
     assert summary["orders"] > 10 * summary["offers"] and summary["pooled_demand_rows"] < summary["orders"] / 2
     assert summary["regions_served"] > 200
-    assert (out / "map.png").stat().st_size > 50_000
+    assert (out / "map.png").stat().st_size > 50_000 and (out / "last_mile.png").stat().st_size > 20_000
+    plan = json.loads((out / "result" / "plan" / "summary.json").read_text())
+    assert all(plan["legs"][leg]["vehicles"] > 0 for leg in ("first_mile", "line_haul", "last_mile"))
+    routed = sum(plan["legs"][leg]["kg"] for leg in ("first_mile", "last_mile")) + sum(plan["legs"][leg]["unserved_kg"] for leg in ("first_mile", "last_mile"))
+    assert routed == 2 * summary["allocated_kg"]  # every sold kg picked up and delivered, or listed as unserved
+    assert "line_haul" in first and "routed cost" in first
     orders_out = pl.read_csv(out / "result" / "orders_out.csv")
     assert orders_out.height == summary["orders"]
     assert (orders_out["filled_kg"] + orders_out["unfilled_kg"] > 0).all()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matcher.routing.tables import DEFAULT_FLEETS, Travel
-from matcher.routing.vrp import REASONS, RoutingProblem, solve_routing
+from matcher.routing.vrp import REASONS, RoutingProblem, SolveSettings, solve_routing
 
 # CVRPLIB (public benchmark instances): coordinates, demands, capacity and the proven optimum
 A_N32_K5 = (
@@ -103,3 +105,24 @@ def test_missing_matrix_pair_is_an_input_error() -> None:
     partial = problem.travel.matrix.filter(~((pl.col("from_id") == "n1") & (pl.col("to_id") == "n5")))  # type: ignore[union-attr]
     with pytest.raises(InputError, match="no row from 'n1' to 'n5'"):
         solve_routing(RoutingProblem("cvrplib", problem.stops, problem.depots, problem.fleet, travel=Travel(matrix=partial)))
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), collect=st.booleans(), open_end=st.booleans())
+def test_loads_on_board_follow_the_tour_whether_collecting_or_delivering(seed: int, collect: bool, open_end: bool) -> None:
+    stops = _city(seed, n=int(np.random.default_rng(seed).integers(1, 25)))
+    outcome = solve_routing(RoutingProblem("city", stops, HUB, DEFAULT_FLEETS["first_mile"], collect=collect, open_end=open_end),
+                            SolveSettings(iterations=200, seconds=20.0))
+    assert outcome.status == "served" and outcome.unserved.height == 0
+    for route in outcome.routes.iter_rows(named=True):
+        visits = outcome.stops.filter(pl.col("route_id") == route["route_id"]).sort("seq")
+        kg, load = visits["kg"].to_numpy(), visits["load_kg"].to_numpy()
+        # collecting: the load grows from nothing to the route's kg; delivering: it falls from it to nothing
+        want = np.cumsum(kg) if collect else route["kg"] - np.cumsum(kg)
+        assert (load == want).all() and (load <= route["capacity_kg"]).all() and (load >= 0).all()
+        if open_end:  # an open-ended tour ends where its last stop is left
+            assert route["end_min"] == pytest.approx(visits["depart_min"][-1])
+        else:
+            assert route["end_min"] > visits["depart_min"][-1]
+    per_stop = outcome.stops.group_by("stop_id").agg(pl.col("kg").sum()).sort("stop_id")
+    assert per_stop["kg"].to_list() == stops.sort("stop_id")["kg"].to_list()
