@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from matcher.cycle import Sources
-from matcher.io import output_folder_problems, read_raw_table, write_outputs
+from matcher.io import output_folder_problems, read_tables, write_outputs
 from matcher.params import MatchParams
 from matcher.pipeline import compute_cycle
 from matcher.routing.batch import PlanOptions
@@ -48,21 +48,13 @@ def run_batch(
     if (demand is None) == (orders is None):
         raise ParameterError("give exactly one of demand (pooled rows) and orders")
     clock = time.perf_counter()
-    problems: list[Problem] = []
-    tables: dict[str, pl.DataFrame] = {}
-    for key, path, schema, id_column in (
+    tables, problems = read_tables((
         ("offers", offers, OFFERS, "offer_id"),
         ("demand", demand, DEMAND, "demand_id"),
         ("orders", orders, ORDERS, "order_id"),
         ("lanes", lanes, LANES, None),
         ("products", products, PRODUCTS, "product"),
-    ):
-        if path is None:
-            continue
-        try:
-            tables[key] = parse_table(read_raw_table(path), schema, source=Path(path).name, key=id_column)
-        except InputError as exc:
-            problems += exc.problems
+    ))
     plan_tables = None
     if plan is not None:
         from matcher.routing.batch import read_plan_tables

@@ -12,13 +12,16 @@ import os
 import secrets
 import stat
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from harvestmatch.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from matcher.schemas import Column
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 
@@ -39,6 +42,32 @@ def read_raw_table(path: str | Path) -> pl.DataFrame:
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(Problem(source, None, None, f"cannot read as {suffix[1:]}: {first}")) from exc
+
+
+def read_tables(
+    specs: Sequence[tuple[str, str | Path | None, Sequence[Column], str | None]],
+    checks: Mapping[str, Callable[[pl.DataFrame, str], list[Problem]]] | None = None,
+) -> tuple[dict[str, pl.DataFrame], list[Problem]]:
+    """Read and type every table given, collecting every problem of every file instead of stopping at
+    the first: ``specs`` are ``(key, path or None, schema, unique id column or None)``; ``checks[key]``,
+    when given, looks at that table as read (before typing) and adds its own problems. Returns the typed
+    tables by key (those that could be read) and the problems."""
+    from matcher.schemas import parse_table
+
+    tables: dict[str, pl.DataFrame] = {}
+    problems: list[Problem] = []
+    for key, path, schema, id_column in specs:
+        if path is None:
+            continue
+        source = Path(path).name
+        try:
+            raw = read_raw_table(path)
+            if checks and key in checks:
+                problems += checks[key](raw, source)
+            tables[key] = parse_table(raw, schema, source=source, key=id_column)
+        except InputError as exc:
+            problems += exc.problems
+    return tables, problems
 
 
 def write_outputs(

@@ -18,11 +18,11 @@ from typing import Any
 import polars as pl
 
 from harvestmatch.errors import InputError, ParameterError, Problem
-from matcher.io import PLAN_FOLDER, output_folder_problems, read_raw_table, write_outputs
+from matcher.io import PLAN_FOLDER, output_folder_problems, read_tables, write_outputs
 from matcher.routing.plan import Plan, PlanInputs, PlanSettings, depot_places, offer_regions, plan_geojson, plan_routes
 from matcher.routing.tables import DEFAULT_FLEETS, FLEET, LEGS, MATRIX, WAREHOUSES, Travel, with_fleet_defaults
 from matcher.routing.vrp import SolveSettings
-from matcher.schemas import OFFERS, ORDERS, Column, duplicate_problems, parse_table
+from matcher.schemas import OFFERS, ORDERS, Column, duplicate_problems
 
 #: a plan's fleet: the routing fleet's columns and an optional ``leg`` (empty: every leg)
 PLAN_FLEET: tuple[Column, ...] = (*FLEET, Column("leg", "id", required=False))
@@ -68,21 +68,9 @@ def read_plan_tables(options: PlanOptions) -> tuple[PlanTables, list[Problem]]:
         problems.append(Problem("options", None, "route-iterations", f"must be at least 1, got {options.iterations}"))
     if not options.speed_kmh > 0 or options.speed_kmh == float("inf"):
         problems.append(Problem("options", None, "speed-kmh", f"must be a finite number above 0, got {options.speed_kmh}"))
-    read: dict[str, pl.DataFrame] = {}
-    for key, path, schema, id_column in (("fleet", options.fleet, PLAN_FLEET, None), ("warehouses", options.warehouses, WAREHOUSES, "warehouse_id"),
-                                         ("matrix", options.matrix, MATRIX, None)):
-        if path is None:
-            continue
-        try:
-            raw = read_raw_table(path)
-            if key == "fleet" and "leg" in raw.columns:  # said with the other cells' problems, not after them
-                legs = raw["leg"].cast(pl.String)
-                for row, leg in enumerate(legs.to_list(), start=1):
-                    if leg not in (None, "", *LEGS):
-                        problems.append(Problem(path.name, row, "leg", f"{leg!r} is not a leg; expected one of {', '.join(LEGS)} or empty (every leg)"))
-            read[key] = parse_table(raw, schema, source=path.name, key=id_column)
-        except InputError as exc:
-            problems += exc.problems
+    read, more = read_tables((("fleet", options.fleet, PLAN_FLEET, None), ("warehouses", options.warehouses, WAREHOUSES, "warehouse_id"),
+                              ("matrix", options.matrix, MATRIX, None)), checks={"fleet": _leg_problems})
+    problems += more
     fleets = {leg: DEFAULT_FLEETS[leg] for leg in LEGS}
     if "fleet" in read and options.fleet is not None:
         fleet, source = read["fleet"], options.fleet.name
@@ -99,6 +87,14 @@ def read_plan_tables(options: PlanOptions) -> tuple[PlanTables, list[Problem]]:
     if "matrix" in read and options.matrix is not None:
         problems += duplicate_problems(read["matrix"], ["from_id", "to_id"], options.matrix.name)
     return PlanTables(fleets, read.get("warehouses"), read.get("matrix")), problems
+
+
+def _leg_problems(raw: pl.DataFrame, source: str) -> list[Problem]:
+    """A fleet's ``leg`` cells that name no leg (said with the other cells' problems, not after them)."""
+    if "leg" not in raw.columns:
+        return []
+    return [Problem(source, row, "leg", f"{leg!r} is not a leg; expected one of {', '.join(LEGS)} or empty (every leg)")
+            for row, leg in enumerate(raw["leg"].cast(pl.String).to_list(), start=1) if leg not in (None, "", *LEGS)]
 
 
 def settings_for(options: PlanOptions, tables: PlanTables, circuity: float) -> PlanSettings:
@@ -159,16 +155,10 @@ def run_plan(*, result: Path, options: PlanOptions, offers: Path | None = None, 
     problems: list[Problem] = []
     tables, more = read_plan_tables(options)
     problems += more
-    frames: dict[str, pl.DataFrame] = {}
-    for key, path, schema, id_column in (("offers", offers, OFFERS, "offer_id"), ("orders", orders, ORDERS, "order_id"),
-                                         ("allocations", result / "allocations.csv", ALLOCATIONS_IN, None),
-                                         ("orders_out", result / "orders_out.csv" if orders else None, ORDERS_OUT_IN, "order_id")):
-        if path is None:
-            continue
-        try:
-            frames[key] = parse_table(read_raw_table(path), schema, source=path.name, key=id_column)
-        except InputError as exc:
-            problems += exc.problems
+    frames, more = read_tables((("offers", offers, OFFERS, "offer_id"), ("orders", orders, ORDERS, "order_id"),
+                                ("allocations", result / "allocations.csv", ALLOCATIONS_IN, None),
+                                ("orders_out", result / "orders_out.csv" if orders else None, ORDERS_OUT_IN, "order_id")))
+    problems += more
     try:
         region_set = read_regions(regions)
     except InputError as exc:

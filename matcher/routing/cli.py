@@ -38,26 +38,18 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_routes(args: argparse.Namespace) -> int:
-    from matcher.io import output_folder_problems, read_raw_table, write_outputs
+    from matcher.io import output_folder_problems, read_tables, write_outputs
     from matcher.routing.tables import DEFAULT_FLEETS, DEPOTS, FLEET, MATRIX, STOPS, Travel, fleet_problems
     from matcher.routing.vrp import RoutingProblem, SolveSettings, solve_routing
-    from matcher.schemas import duplicate_problems, parse_table
+    from matcher.schemas import duplicate_problems
 
     for name, value, low in (("--seconds", args.seconds, 0.0), ("--circuity", args.circuity, 1.0), ("--speed-kmh", args.speed_kmh, 0.0)):
         if not value > low or value != value or value == float("inf"):
             raise ParameterError(f"{name} must be a finite number above {low:g}, got {value}")
     if args.iterations < 1:
         raise ParameterError(f"--iterations must be at least 1, got {args.iterations}")
-    problems: list[Problem] = []
-    tables: dict[str, pl.DataFrame] = {}
-    for key, path, schema, id_column in (("stops", args.stops, STOPS, "stop_id"), ("depots", args.depots, DEPOTS, "depot_id"),
-                                         ("fleet", args.fleet, FLEET, None), ("matrix", args.matrix, MATRIX, None)):
-        if path is None:
-            continue
-        try:
-            tables[key] = parse_table(read_raw_table(path), schema, source=Path(path).name, key=id_column)
-        except InputError as exc:
-            problems += exc.problems
+    tables, problems = read_tables((("stops", args.stops, STOPS, "stop_id"), ("depots", args.depots, DEPOTS, "depot_id"),
+                                    ("fleet", args.fleet, FLEET, None), ("matrix", args.matrix, MATRIX, None)))
     if "matrix" in tables:
         problems += duplicate_problems(tables["matrix"], ["from_id", "to_id"], args.matrix.name)
     if "depots" in tables:
