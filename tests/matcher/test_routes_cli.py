@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 
 def _harvest(*args: str) -> subprocess.CompletedProcess[str]:
@@ -58,3 +59,20 @@ def test_bad_input_exits_2_naming_every_problem_and_writes_nothing(tmp_path: Pat
     assert "fleet.csv: row 1: column 'depot': 'nowhere' is not a depot" in done.stderr
     assert "Traceback" not in done.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["A-n32-k5", "E-n22-k4"])
+def test_published_optimum_through_the_command_and_a_matrix(name: str, tmp_path: Path) -> None:
+    from tests.matcher.test_routing import A_N32_K5, E_N22_K4, _cvrplib
+
+    instance = {"A-n32-k5": A_N32_K5, "E-n22-k4": E_N22_K4}[name]
+    problem = _cvrplib(instance)
+    assert problem.travel.matrix is not None
+    files = {"stops": problem.stops, "depots": problem.depots, "fleet": problem.fleet, "matrix": problem.travel.matrix}
+    for key, frame in files.items():
+        frame.write_csv(tmp_path / f"{key}.csv")
+    args = [f"--{key}={tmp_path / f'{key}.csv'}" for key in files]
+    done = _harvest("routes", *args, "--out", str(tmp_path / "out"), "--quiet")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["status"] == "served" and instance[3] - 1e-9 <= summary["cost"] <= instance[3] * 1.01
