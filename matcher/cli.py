@@ -50,6 +50,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         m.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
     m.add_argument("--price-rule", dest="price_rule", choices=("farmer", "buyer", "midpoint"),
                    help="which optimal prices to publish (default farmer: the highest farm-gate prices)")
+    m.add_argument("--fill-rule", dest="fill_rule", choices=("pro_rata", "max_min", "fcfs"),
+                   help="how a demand row's filled kg go back to its orders (default pro_rata: the same share each; max_min: smallest first; fcfs: first come, first served)")
     m.add_argument("--solver", dest="solver", choices=("simplex", "ortools"),
                    help="the exact solver (default simplex, the fastest; ortools cross-checks it)")
     m.add_argument("--quiet", action="store_true", help="print nothing on success")
@@ -115,7 +117,7 @@ def _date(text: str) -> dt.date:
 
 def params_from_args(args: argparse.Namespace) -> MatchParams:
     base = MatchParams.from_toml(args.config) if args.config else MatchParams()
-    given = {name: getattr(args, name) for name in (*_PARAM_OPTIONS, "price_rule", "solver") if getattr(args, name) is not None}
+    given = {name: getattr(args, name) for name in (*_PARAM_OPTIONS, "price_rule", "solver", "fill_rule") if getattr(args, name) is not None}
     return MatchParams.from_mapping({**_as_dict(base), **given})
 
 

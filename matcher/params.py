@@ -10,6 +10,7 @@ from typing import Any, Literal, get_args
 
 from matcher.potentials import PriceRule
 from harvestmatch.errors import ParameterError
+from regions.fills import FILL_RULES, FillRule
 from regions.lanes import LaneCosts
 
 
@@ -52,6 +53,11 @@ class MatchParams:
     solver
         ``simplex`` (the default, the fastest) or ``ortools``: two independent exact solvers, the
         second for cross-checking; both give the same optimum and prices.
+    fill_rule
+        How a demand row's filled kg go back to its orders (:mod:`regions.fills`): ``pro_rata`` (the
+        default: every order gets the same share of what it asked, to the kg, so that neither arriving
+        first nor splitting an order into many small ones gets a buyer more), ``max_min`` (the smallest
+        orders first) or ``fcfs`` (first come, first served).
     """
 
     circuity: float = 1.3
@@ -65,6 +71,7 @@ class MatchParams:
     max_snap_km: float = 25.0
     price_step: float = 0.05
     solver: Solver = "simplex"
+    fill_rule: FillRule = "pro_rata"
 
     def __post_init__(self) -> None:
         _finite(self, "circuity", low=1.0)
@@ -81,6 +88,8 @@ class MatchParams:
                 raise ParameterError(f"workers must be at most {MAX_WORKERS}, got {self.workers}")
         if self.solver not in get_args(Solver):
             raise ParameterError(f"solver must be one of {', '.join(get_args(Solver))}, got {self.solver!r}")
+        if self.fill_rule not in FILL_RULES:
+            raise ParameterError(f"fill_rule must be one of {', '.join(FILL_RULES)}, got {self.fill_rule!r}")
         if self.price_rule not in get_args(PriceRule):
             raise ParameterError(
                 f"price_rule must be one of {', '.join(get_args(PriceRule))}, got {self.price_rule!r}"

@@ -66,7 +66,8 @@ def compute_cycle(
     offers, orders, demand, lanes
         Frames typed by :func:`matcher.schemas.parse_table` with ``OFFERS``, ``ORDERS``, ``DEMAND``,
         ``LANES``. Exactly one of ``orders`` and ``demand``. Orders are filled in order of arrival:
-        ``created_at`` when that column is present, then their order in the frame.
+        ``created_at`` when that column is present, then their order in the frame; a row's kg go to its
+        orders by ``params.fill_rule``.
     regions
         The validated regions (:func:`regions.polygons.read_regions` or
         :func:`regions.polygons.regions_from_stored`).
@@ -111,7 +112,7 @@ def compute_cycle(
     orders_out = None
     if placed is not None:
         arrival = "created_at" if "created_at" in placed.columns else None
-        orders_out = fill_orders(placed, result.demand, arrival=arrival)
+        orders_out = fill_orders(placed, result.demand, arrival=arrival, rule=params.fill_rule)
         pooled["order_status"] = _counts(orders_out["status"])
 
     summary = {key: value for key, value in result.summary.items() if key != "seconds"}

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from regions.fills import FillRule
+
 from regions.geodesy import haversine_km
 
 if TYPE_CHECKING:
@@ -227,8 +229,12 @@ def pool_orders(orders: pl.DataFrame, *, price_step: float = 0.05) -> tuple[pl.D
     return demand.select(columns), tagged
 
 
-def fill_orders(orders: pl.DataFrame, demand_out: pl.DataFrame, *, arrival: str | None = None) -> pl.DataFrame:
-    """Hand each demand row's filled kg to its orders in order of arrival, in whole kg.
+#: why an order got less than it asked while its row was partly filled, per fill rule
+SHARED_REASONS = {"fcfs": "earlier_orders_filled_first", "pro_rata": "row_shared_pro_rata", "max_min": "row_shared_max_min"}
+
+
+def fill_orders(orders: pl.DataFrame, demand_out: pl.DataFrame, *, arrival: str | None = None, rule: FillRule = "fcfs") -> pl.DataFrame:
+    """Hand each demand row's filled kg to its orders, in whole kg, by ``rule`` (:mod:`regions.fills`).
 
     Parameters
     ----------
@@ -239,18 +245,26 @@ def fill_orders(orders: pl.DataFrame, demand_out: pl.DataFrame, *, arrival: str 
         ``demand_id, filled_kg, clearing_price, reason`` per demand row.
     arrival
         Column that orders arrival (``created_at``), ties and absence falling back to file order.
+    rule
+        ``fcfs``, ``pro_rata`` or ``max_min``.
 
     Returns
     -------
     polars.DataFrame
         ``order_id, region_id, demand_id, filled_kg, unfilled_kg, clearing_price, status, reason``.
     """
+    from regions.fills import share
+
     keys = [arrival, "_row"] if arrival else ["_row"]
     joined = orders.join(demand_out.select("demand_id", "filled_kg", "clearing_price", pl.col("reason").alias("_row_reason")), on="demand_id", how="left")
     joined = joined.sort(["demand_id", *keys], nulls_last=True)
-    before = pl.col("quantity_kg").cum_sum().over("demand_id") - pl.col("quantity_kg")
-    filled = pl.min_horizontal(pl.max_horizontal(pl.col("filled_kg") - before, pl.lit(0)), pl.col("quantity_kg"))
-    out = joined.with_columns(filled_kg=pl.when(pl.col("demand_id").is_null()).then(0).otherwise(filled).cast(pl.Int64))
+    pooled = joined["demand_id"].is_not_null().to_numpy()
+    members = joined.filter(pl.Series(pooled))
+    group = members["demand_id"].rle_id().to_numpy().astype(np.int64)
+    kg = np.zeros(joined.height, np.int64)
+    row_filled = members["filled_kg"].fill_null(0).to_numpy().astype(np.int64)[np.flatnonzero(np.r_[True, np.diff(group) != 0])] if len(group) else group
+    kg[pooled] = share(group, members["quantity_kg"].to_numpy().astype(np.int64), row_filled, rule)
+    out = joined.with_columns(filled_kg=pl.Series(kg, dtype=pl.Int64))
     out = out.with_columns(unfilled_kg=pl.col("quantity_kg") - pl.col("filled_kg"))
     status = (
         pl.when(pl.col("demand_id").is_null()).then(pl.lit("rejected"))
@@ -261,7 +275,7 @@ def fill_orders(orders: pl.DataFrame, demand_out: pl.DataFrame, *, arrival: str 
     reason = (
         pl.when(pl.col("demand_id").is_null()).then(pl.col("_reject"))
         .when(pl.col("unfilled_kg") == 0).then(pl.lit(None, pl.String))
-        .when(pl.col("_row_reason") == "partly_filled").then(pl.lit("earlier_orders_filled_first"))
+        .when(pl.col("_row_reason") == "partly_filled").then(pl.lit(SHARED_REASONS[rule]))
         .otherwise(pl.col("_row_reason"))
     )
     return (

@@ -282,12 +282,18 @@ def test_orders_are_pooled_matched_and_filled(orders_day: dict[str, Path]) -> No
     demand_out = pl.read_csv(out / "demand_out.csv")
     r0 = demand_out.filter(pl.col("demand_id") == row["demand_id"][0]).row(0, named=True)
     assert filled["b1"] + filled["b2"] + filled["b3"] == r0["filled_kg"]
-    # 200 kg of apples cannot fill the 570 kg row: b2 (07:00) first, then b1 (08:00), b3 (no time) last
+    # 200 kg of apples cannot fill the 570 kg row: by default each order gets the same share (to the kg)
     got = r0["filled_kg"]
     assert 70 < got < 570
-    assert (filled["b2"], filled["b1"], filled["b3"]) == (40, 30, got - 70)
+    for order, asked in (("b1", 30), ("b2", 40), ("b3", 500)):
+        assert abs(filled[order] - got * asked / 570) < 1
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["orders"], summary["orders_rejected"]) == (6, 1)
+    assert summary["params"]["fill_rule"] == "pro_rata"
+    # first come, first served when asked: b2 (07:00) first, then b1 (08:00), b3 (no time) last
+    assert main(order_args(orders_day, "--products", str(orders_day["catalogue"]), "--fill-rule", "fcfs", "--quiet")) == 0
+    fcfs = dict(zip(*pl.read_csv(out / "orders_out.csv").select("order_id", "filled_kg").to_dict(as_series=False).values()))
+    assert (fcfs["b2"], fcfs["b1"], fcfs["b3"]) == (40, 30, got - 70)
 
 
 def test_an_order_outside_every_region_on_the_first_row_is_rejected(orders_day: dict[str, Path]) -> None:

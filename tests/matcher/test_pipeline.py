@@ -49,10 +49,13 @@ def orders_table(created_at: list[str]) -> pl.DataFrame:
     return parse_table(raw, ORDERS, source="orders", key="order_id")
 
 
+FCFS = MatchParams(workers=1, fill_rule="fcfs")
+
+
 def test_orders_are_pooled_solved_and_filled_in_order_of_arrival(regions: Regions) -> None:
     offers = offers_frame([{"lat": 30.1, "lon": 110.1, "quantity_kg": 60}])
     orders = orders_table(["2026-11-22T08:00", "2026-11-22T07:00", "", "2026-11-22T06:00"])
-    got = compute_cycle(offers, regions, date=DATE, params=PARAMS, orders=orders)
+    got = compute_cycle(offers, regions, date=DATE, params=FCFS, orders=orders)
     assert isinstance(got, CycleResult)
     assert got.demand.columns == ["demand_id", "region_id", "product", "min_grade", "quantity_kg", "price_per_kg", "due_date", "orders"]
     assert got.demand["quantity_kg"].to_list() == [120] and got.demand["orders"].to_list() == [3]
@@ -72,9 +75,30 @@ def test_orders_are_pooled_solved_and_filled_in_order_of_arrival(regions: Region
 def test_without_created_at_the_frame_order_is_the_queue(regions: Regions) -> None:
     offers = offers_frame([{"lat": 30.1, "lon": 110.1, "quantity_kg": 60}])
     orders = orders_table([""] * 4).drop("created_at")
-    got = compute_cycle(offers, regions, date=DATE, params=PARAMS, orders=orders)
+    got = compute_cycle(offers, regions, date=DATE, params=FCFS, orders=orders)
     assert got.orders is not None
     assert got.orders["filled_kg"].to_list() == [30, 30, 0, 0]
+
+
+@pytest.mark.parametrize(("rule", "want", "reason"), [
+    ("pro_rata", {"b1": 15, "b2": 20, "b3": 25, "far": 0}, "row_shared_pro_rata"),
+    ("max_min", {"b1": 20, "b2": 20, "b3": 20, "far": 0}, "row_shared_max_min"),
+])
+def test_the_default_shares_a_short_row_among_its_orders(regions: Regions, rule: str, want: dict, reason: str) -> None:
+    offers = offers_frame([{"lat": 30.1, "lon": 110.1, "quantity_kg": 60}])
+    orders = orders_table(["2026-11-22T08:00", "2026-11-22T07:00", "", "2026-11-22T06:00"])
+    params = MatchParams(workers=1, fill_rule=rule) if rule != "pro_rata" else PARAMS  # pro_rata is the default
+    got = compute_cycle(offers, regions, date=DATE, params=params, orders=orders)
+    assert got.orders is not None
+    assert dict(zip(got.orders["order_id"], got.orders["filled_kg"], strict=True)) == want
+    assert set(got.orders.filter(pl.col("status") == "partly_filled")["reason"]) == {reason}
+
+
+def test_an_unknown_fill_rule_names_the_parameter() -> None:
+    from harvestmatch.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="fill_rule must be one of"):
+        MatchParams(fill_rule="lottery")  # type: ignore[arg-type]
 
 
 def test_given_demand_rows_are_solved_as_they_are(regions: Regions) -> None:
