@@ -24,7 +24,7 @@ DEMO_ROUTE_ITERATIONS = 300
 
 DEMO_DATE = dt.date(2026, 11, 23)
 #: bump when the generated day changes, so cached inputs are rebuilt
-DEMO_VERSION = 6
+DEMO_VERSION = 7
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,14 @@ def demo_day(towns: pl.DataFrame, *, seed: int) -> tuple[pl.DataFrame, pl.DataFr
     t_lat, t_lon = towns["lat"].to_numpy(), towns["lon"].to_numpy()
     pop = towns["population"].to_numpy().astype(np.float64)
     province = towns["province"].to_numpy()
+    # community group-buying points: one per 50,000 people of a town (1 to 60), near its centre; the
+    # households of a town order through them, so a city's deliveries go to a few dozen points
+    points = np.clip(np.rint(pop / 50_000), 1, 60).astype(np.int64)
+    first_point = np.r_[0, np.cumsum(points)[:-1]]
+    point_town = np.repeat(np.arange(len(pop)), points)
+    point_lat = np.round(t_lat[point_town] + rng.normal(0, 0.03, len(point_town)), 5)
+    point_lon = np.round(t_lon[point_town] + rng.normal(0, 0.03, len(point_town)), 5)
+    point_id = np.array([f"pp-{t:05d}-{j:02d}" for t, j in zip(point_town, np.arange(len(point_town)) - first_point[point_town], strict=True)])
     offers, orders = [], []
     for k, product in enumerate(PRODUCTS):
         growers = np.flatnonzero(np.isin(province, product.provinces)) if product.provinces else np.arange(len(pop))
@@ -135,6 +143,7 @@ def demo_day(towns: pl.DataFrame, *, seed: int) -> tuple[pl.DataFrame, pl.DataFr
         city_remote = np.bincount(city, weights=remote) / np.maximum(np.bincount(city), 1)
         level = (rng.uniform(*product.bid, len(city_remote)) + 0.0004 * city_remote)[city]
         town = rng.choice(len(pop), m, p=pop / pop.sum())
+        point = first_point[town] + (rng.random(m) * points[town]).astype(np.int64)
         premium = rng.random(m) < 0.3
         max_price = level[town] * np.where(premium, 1.08, 1.0) + rng.uniform(0, 0.04, m)
         soon = 1 if product.shelf_life_days <= 7 else 2
@@ -146,8 +155,9 @@ def demo_day(towns: pl.DataFrame, *, seed: int) -> tuple[pl.DataFrame, pl.DataFr
                     "product": product.name,
                     "min_grade": rng.choice(np.array(["A", "B", "C"]), m, p=[0.0, 0.3, 0.7]),
                     "quantity_kg": np.maximum(np.rint(rng.lognormal(np.log(8), 0.7, m)), 1).astype(np.int64),
-                    "lat": np.round(t_lat[town] + rng.normal(0, 0.03, m), 5),
-                    "lon": np.round(t_lon[town] + rng.normal(0, 0.03, m), 5),
+                    "lat": point_lat[point],
+                    "lon": point_lon[point],
+                    "pickup_point_id": point_id[point],
                     "max_price_per_kg": np.round(max_price, 2),
                     "due_date": [DEMO_DATE + dt.timedelta(days=int(d)) for d in due],
                     "created_at": [dt.datetime(2026, 11, 22, 6) + dt.timedelta(seconds=int(s)) for s in rng.integers(0, 20 * 3600, m)],
@@ -209,7 +219,7 @@ def _draw(out: Path, paths: dict) -> list[Path]:
     tours = routes.filter((pl.col("leg") == "last_mile") & (pl.col("hub") == hub))
     local = render_last_mile_map(
         regions.shapes, routes, stops, places, out / "last_mile.png", hub=hub, credit=credit,
-        title=f"last mile from hub {hub}: {tours.height} tours, {int(tours['kg'].sum()):,} kg to {int(tours['stops'].sum())} pickup points",
+        title=f"last mile from hub {hub}: {tours.height} tours, {int(tours['kg'].sum()):,} kg, {int(tours['stops'].sum())} pickup point visits",
     )
     return [country, local]
 

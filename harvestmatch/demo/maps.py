@@ -107,7 +107,7 @@ def render_last_mile_map(shapes: gpd.GeoDataFrame, routes: pl.DataFrame, stops: 
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     ax.set_aspect(1 / max(np.cos(np.radians(home["lat"])), 0.1))
-    fig.text(0.01, 0.01, credit, fontsize=7, color="#555555")
+    fig.text(0.01, 0.005, credit, fontsize=6, color="#555555", wrap=True)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
