@@ -26,7 +26,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     - ``AUTO_MIGRATE``: migrate the schema to the newest revision on start, unless
       ``HARVEST_AUTO_MIGRATE=0`` (then run ``harvest db upgrade`` first).
     - ``CYCLE_PARAMS``: the cycle parameters every cycle starts from (those of ``harvest match``), from
-      the TOML file ``HARVEST_CONFIG`` when set; a ``POST /cycles`` may override them.
+      the TOML file ``HARVEST_CONFIG`` when set (top-level keys or a ``[match]`` table); a ``POST
+      /cycles`` may override them.
+    - ``PLAN_ROUTES``, ``PLAN_ITERATIONS``, ``PLAN_SECONDS``, ``PLAN_WORKERS``, ``PLAN_SPEED_KMH``: how
+      workers plan each cycle's routes (:mod:`api.planning`), from the ``[plan]`` table of
+      ``HARVEST_CONFIG`` (keys ``routes``, ``iterations``, ``seconds``, ``workers``, ``speed_kmh``).
     - ``WORKER``: start a cycle worker in a thread beside the app (``harvest serve`` does, unless
       ``--no-worker``); ``WORKER_LEASE_SECONDS``, ``WORKER_POLL_SECONDS`` tune it.
     - ``CYCLE_DATE_WINDOW_DAYS``: a cycle dated further than this from today needs
@@ -38,15 +42,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from api import errors
     from api.db import Database, default_url
+    from api.planning import PlanConfig, read_config
     from matcher.params import MatchParams
 
+    params, plan = read_config(os.environ["HARVEST_CONFIG"]) if os.environ.get("HARVEST_CONFIG") else (MatchParams(), PlanConfig())
     app = Flask(__name__)
     app.config.from_mapping(
         DATABASE_URL=default_url(),
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         MAX_REGIONS_BYTES=MAX_REGIONS_BYTES,
         AUTO_MIGRATE=os.environ.get("HARVEST_AUTO_MIGRATE", "1") != "0",
-        CYCLE_PARAMS=MatchParams.from_toml(os.environ["HARVEST_CONFIG"]) if os.environ.get("HARVEST_CONFIG") else MatchParams(),
+        CYCLE_PARAMS=params,
+        **plan.app_config(),
         CYCLE_DATE_WINDOW_DAYS=7,
         WORKER=False,
         WORKER_LEASE_SECONDS=30.0,
@@ -54,6 +61,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     if test_config:
         app.config.from_mapping(test_config)
+    plan = PlanConfig.from_app_config(app.config)  # checked here: a bad setting stops the start, not a cycle
+    app.extensions["harvest_plan"] = plan
     db = Database(app.config["DATABASE_URL"])
     if app.config["AUTO_MIGRATE"]:
         from api.migrate import upgrade
@@ -61,15 +70,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         upgrade(db)
     app.extensions["harvest_db"] = db
 
-    from api import cycles, health, offers, openapi, orders, products, regions_api
+    from api import cycles, health, offers, openapi, orders, plans, products, regions_api
 
-    for blueprint in (health.bp, openapi.bp, offers.bp, orders.bp, products.bp, regions_api.bp, cycles.bp):
+    for blueprint in (health.bp, openapi.bp, offers.bp, orders.bp, products.bp, regions_api.bp, cycles.bp, plans.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     if app.config["WORKER"]:
         from api.worker import Worker
 
-        worker = Worker(db, lease_seconds=app.config["WORKER_LEASE_SECONDS"], poll_seconds=app.config["WORKER_POLL_SECONDS"])
+        worker = Worker(db, lease_seconds=app.config["WORKER_LEASE_SECONDS"], poll_seconds=app.config["WORKER_POLL_SECONDS"], plan=plan)
         worker.start()
         app.extensions["harvest_worker"] = worker
     return app

@@ -1,7 +1,8 @@
 """The service's commands: ``harvest serve``, ``worker``, ``keys``, ``db``.
 
 Each opens the database of ``HARVEST_DATABASE_URL`` (else the SQLite file in the data directory) and
-reads the cycle parameters from the TOML file ``HARVEST_CONFIG`` when it is set.
+reads the cycle parameters and the route planning settings (its ``[plan]`` table) from the TOML file
+``HARVEST_CONFIG`` when it is set.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from api.roles import ROLES
 
 if TYPE_CHECKING:
+    from flask import Flask
+
     from api.db import Database
 
 
@@ -60,15 +63,23 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 @contextlib.contextmanager
-def _database(**config: Any) -> Iterator[Database]:
-    """The configured database (migrated unless told not to), its connections closed afterwards."""
+def _service(**config: Any) -> Iterator[Flask]:
+    """The configured service without a worker: its database (migrated unless told not to) and settings,
+    the database's connections closed afterwards."""
     from api import create_app
 
-    db: Database = create_app(config or None).extensions["harvest_db"]
+    app = create_app(config or None)
     try:
-        yield db
+        yield app
     finally:
-        db.engine.dispose()
+        app.extensions["harvest_db"].engine.dispose()
+
+
+@contextlib.contextmanager
+def _database(**config: Any) -> Iterator[Database]:
+    """The configured database (migrated unless told not to), its connections closed afterwards."""
+    with _service(**config) as app:
+        yield app.extensions["harvest_db"]
 
 
 def _run_keys_create(args: argparse.Namespace) -> int:
@@ -146,9 +157,10 @@ def _run_worker(args: argparse.Namespace) -> int:
     from api.worker import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with _database() as db:
+    with _service() as app:
         try:
-            worker = Worker(db, lease_seconds=args.lease_seconds, poll_seconds=args.poll_seconds, max_attempts=args.max_attempts)
+            worker = Worker(app.extensions["harvest_db"], lease_seconds=args.lease_seconds, poll_seconds=args.poll_seconds,
+                            max_attempts=args.max_attempts, plan=app.extensions["harvest_plan"])
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

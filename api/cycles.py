@@ -29,15 +29,12 @@ from api.auth import Caller, requires
 from api.db import Database
 from api.errors import ApiError
 from api.models import Allocation, Cycle, DemandRow, Offer, OfferResult, OrderFill
-from api.requests import after_arg, binary, int_arg, iso, json_body, where_args
+from api.requests import MAX_PAGE, after_arg, binary, int_arg, iso, json_body, where_args
 from harvestmatch.errors import ParameterError
 from matcher.params import MatchParams
 from matcher.schemas import FIRST_DATE, LAST_DATE
 
 bp = Blueprint("cycles", __name__, url_prefix="/cycles")
-
-#: the most result rows one JSON page holds (CSV and Parquet give the whole table)
-MAX_PAGE = 10_000
 
 
 class CycleIn(BaseModel):
@@ -192,6 +189,7 @@ def cycle_json(c: Cycle, caller: Caller) -> dict[str, Any]:
         "id": c.id,
         "date": c.date.isoformat(),
         "status": c.status,
+        "stage": c.stage,
         "rerun": c.rerun,
         "current": c.current == 1,
         "reason": c.reason,

@@ -7,6 +7,9 @@ The states, and who moves a cycle between them::
                          \\--lease expired--> running again under a new worker (attempt + 1),
                                               or failed once ``max_attempts`` workers were lost
 
+A running cycle's ``stage`` says what its worker is doing: ``matching`` (from the claim: the snapshot
+and the solve), ``planning`` (the routes), ``writing`` (the commit); it is NULL once the cycle ends.
+
 The database holds every invariant: ``cycles.active`` is unique (one queued or running cycle at a
 time: cycles share offers, so they never run side by side), ``(date, current)`` is unique (one current
 result per date). A claim locks the row it takes (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite
@@ -21,7 +24,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +35,9 @@ from api.errors import ApiError
 from api.models import Cycle
 from harvestmatch.errors import HarvestError
 from matcher.params import MatchParams
+
+#: what a running cycle is doing: snapshot and solve, route planning, committing the results
+Stage = Literal["matching", "planning", "writing"]
 
 #: a running cycle whose worker has not renewed its lease for this long is taken over
 LEASE_SECONDS = 30.0
@@ -111,7 +117,7 @@ def claim(db: Database, owner: str, *, lease_seconds: float = LEASE_SECONDS, max
         if cycle is None or (cycle.status == "running" and cycle.lease_until is not None and _aware(cycle.lease_until) > t):
             return None
         if cycle.status == "running" and cycle.attempt >= max_attempts:
-            cycle.status, cycle.active, cycle.finished_at = "failed", None, t
+            cycle.status, cycle.active, cycle.stage, cycle.finished_at = "failed", None, None, t
             cycle.reason = (
                 f"the worker running this cycle stopped {cycle.attempt} times (its lease expired each time); "
                 "nothing of it was committed; run the date again"
@@ -119,7 +125,7 @@ def claim(db: Database, owner: str, *, lease_seconds: float = LEASE_SECONDS, max
             cycle.detail = f"last worker: {cycle.lease_owner}"
             return None
         taken_over, lost = cycle.status == "running", cycle.lease_owner
-        cycle.status, cycle.lease_owner, cycle.lease_until = "running", owner, t + dt.timedelta(seconds=lease_seconds)
+        cycle.status, cycle.stage, cycle.lease_owner, cycle.lease_until = "running", "matching", owner, t + dt.timedelta(seconds=lease_seconds)
         cycle.attempt += 1
         cycle.started_at, cycle.snapshot_at = t, None
         if taken_over:
@@ -129,7 +135,7 @@ def claim(db: Database, owner: str, *, lease_seconds: float = LEASE_SECONDS, max
         except (HarvestError, ValueError, TypeError) as exc:
             # parameters this version cannot read (a renamed one after an upgrade): the cycle fails,
             # rather than holding the only active slot for ever
-            cycle.status, cycle.active, cycle.finished_at = "failed", None, t
+            cycle.status, cycle.active, cycle.stage, cycle.finished_at = "failed", None, None, t
             cycle.reason = f"its parameters cannot be read: {exc}"
             return None
         return Claim(cycle.id, cycle.attempt, owner, cycle.date, cycle.rerun, params)
@@ -146,9 +152,25 @@ def fail(db: Database, held: Claim, reason: str, detail: str | None = None) -> b
     """Mark the held cycle failed with its reason; False when the lease was already lost."""
     with db.write() as session:
         done = session.execute(
-            update(Cycle).where(*held.fence()).values(status="failed", active=None, reason=reason[:4000], detail=detail, finished_at=now())
+            update(Cycle).where(*held.fence()).values(
+                status="failed", active=None, stage=None, reason=reason[:4000], detail=detail, finished_at=now()
+            )
         )
         return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
+def set_stage(db: Database, held: Claim, stage: Stage) -> None:
+    """Say what the held cycle is doing now (fenced like every write of the worker).
+
+    Raises
+    ------
+    LeaseLost
+        The cycle is no longer this worker's.
+    """
+    with db.write() as session:
+        done = session.execute(update(Cycle).where(*held.fence()).values(stage=stage))
+        if not done.rowcount:  # type: ignore[attr-defined]
+            raise LeaseLost(f"cycle {held.cycle_id}: the lease of attempt {held.attempt} was lost before the {stage} stage")
 
 
 def hold(session: Session, held: Claim) -> None:
@@ -176,7 +198,7 @@ def finish(session: Session, held: Claim, summary: dict[str, Any], previous_id: 
         session.execute(update(Cycle).where(Cycle.id == previous_id).values(current=None, superseded_by=held.cycle_id))
     done = session.execute(
         update(Cycle).where(*held.fence()).values(
-            status="done", active=None, current=1, finished_at=now(), summary=json.dumps(summary, default=str)
+            status="done", active=None, stage=None, current=1, finished_at=now(), summary=json.dumps(summary, default=str)
         )
     )
     if not done.rowcount:  # type: ignore[attr-defined]

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger, Boolean, Date, DateTime, Float, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -162,7 +164,7 @@ class Cycle(Base):
     active at a time; ``current`` is 1 for the done cycle of its date that has not been superseded, so
     each date has at most one current result. A worker holds a running cycle under a lease
     (``lease_owner``, ``lease_until``, renewed by a heartbeat); ``attempt`` fences a worker that lost
-    its lease out of the commit.
+    its lease out of the commit. ``stage`` says what a running cycle is doing.
     """
 
     __tablename__ = "cycles"
@@ -170,6 +172,8 @@ class Cycle(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     date: Mapped[dt.date] = mapped_column(Date, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="queued")
+    #: while running: ``matching``, ``planning`` or ``writing``; NULL otherwise
+    stage: Mapped[str | None] = mapped_column(String(16))
     rerun: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     params: Mapped[str | None] = mapped_column(Text)
     active: Mapped[int | None] = mapped_column(Integer)
@@ -254,3 +258,77 @@ class OfferResult(Base):
         Index("ix_offer_results_offer", "offer_id", "cycle_id"),
         Index("ix_offer_results_coop", "cooperative_id", "cycle_id"),
     )
+
+
+class PlanRoute(Base):
+    """One vehicle's tour in a cycle's transport plan (routes.csv of ``harvest match --plan``), with its
+    depot's place as it was when the cycle ran."""
+
+    __tablename__ = "plan_routes"
+
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), primary_key=True)
+    route_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    #: ``first_mile``, ``line_haul`` or ``last_mile``
+    leg: Mapped[str] = mapped_column(String(16), nullable=False)
+    #: the region whose hub the leg's problem belongs to: the origin (first mile, line haul) or the destination (last mile)
+    hub: Mapped[str] = mapped_column(String(64), nullable=False)
+    problem_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    depot_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    depot_lat: Mapped[float] = mapped_column(Float, nullable=False)
+    depot_lon: Mapped[float] = mapped_column(Float, nullable=False)
+    vehicle_type: Mapped[str] = mapped_column(String(64), nullable=False)
+    capacity_kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    stops: Mapped[int] = mapped_column(Integer, nullable=False)
+    kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    load_factor: Mapped[float] = mapped_column(Float, nullable=False)
+    km: Mapped[float] = mapped_column(Float, nullable=False)
+    start_min: Mapped[float] = mapped_column(Float, nullable=False)
+    end_min: Mapped[float] = mapped_column(Float, nullable=False)
+    duration_min: Mapped[float] = mapped_column(Float, nullable=False)
+    cost: Mapped[float] = mapped_column(Float, nullable=False)
+
+    __table_args__ = (Index("ix_plan_routes_hub", "cycle_id", "hub"),)
+
+
+class PlanStop(Base):
+    """One stop of a route, in the order driven (``seq`` from 1). A first-mile stop is an offer
+    (``stop_id`` is its ``offer_id``), a line-haul stop a destination hub (``hub:<region_id>``), a
+    last-mile stop a pickup point (its location, ``lat,lon``). Times are minutes from the start of the
+    leg's working day."""
+
+    __tablename__ = "plan_stops"
+
+    cycle_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    route_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    leg: Mapped[str] = mapped_column(String(16), nullable=False)
+    problem_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    stop_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    arrive_min: Mapped[float] = mapped_column(Float, nullable=False)
+    start_min: Mapped[float] = mapped_column(Float, nullable=False)
+    depart_min: Mapped[float] = mapped_column(Float, nullable=False)
+    load_kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    lat: Mapped[float] = mapped_column(Float, nullable=False)
+    lon: Mapped[float] = mapped_column(Float, nullable=False)
+    region_id: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        ForeignKeyConstraint(["cycle_id", "route_id"], ["plan_routes.cycle_id", "plan_routes.route_id"], name="fk_plan_stops_route"),
+        Index("ix_plan_stops_stop", "cycle_id", "stop_id"),
+        Index("ix_plan_stops_region", "cycle_id", "region_id"),
+    )
+
+
+class PlanUnserved(Base):
+    """What a cycle's plan could not route, and why (a stop may be listed once per reason: pieces of a
+    heavy stop can fail for different reasons)."""
+
+    __tablename__ = "plan_unserved"
+
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), primary_key=True)
+    problem_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    stop_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200), primary_key=True)
+    leg: Mapped[str] = mapped_column(String(16), nullable=False)
+    kg: Mapped[int] = mapped_column(BigInteger, nullable=False)

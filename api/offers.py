@@ -10,6 +10,11 @@ An offer is ``open`` until it is withdrawn or sold out; whether it is ready or e
 date a cycle asks about (``ready_date`` to ``expires_on``). While a cycle that has taken its snapshot
 is running, withdrawals are refused (409): the cycle may be selling the offer, and the service does not
 trust two hosts' clocks to tell which offers it holds. Withdraw once the cycle has ended.
+
+``GET /offers/{id}`` also tells the offer's owner when it is collected: the first-mile routes of the
+latest current cycle whose plan picks it up, and the window from the earliest of their stops' starts
+to the latest departure. A cooperative sees only this about routes: the routes themselves (with other
+cooperatives' farms on them) are for planners.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import polars as pl
 from flask import Blueprint, Response, current_app, g, jsonify
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,11 +31,17 @@ from api import idempotency, jobs
 from api.auth import Caller, requires
 from api.db import Database, lock_snapshot
 from api.errors import ApiError
-from api.models import Base, Cycle, Offer, OfferResult
+from api.models import Base, Cycle, Offer, OfferResult, PlanRoute, PlanStop
 from api.requests import iso, lock_products, new_id, own_row, owned_records, page
 from matcher.schemas import OFFERS, Column
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
+
+#: an offer's first-mile stops, as read for its ``pickup``
+PICKUP_SCHEMA: dict[str, pl.DataType] = {
+    "cycle_id": pl.Int64(), "date": pl.Date(), "route_id": pl.String(), "hub": pl.String(), "kg": pl.Int64(), "start_min": pl.Float64(),
+    "depart_min": pl.Float64(),
+}
 
 #: what a cooperative posts: the batch columns without the id (made here) and lots (not supported yet);
 #: ``cooperative_id`` comes from a cooperative's key and only the operator gives it
@@ -67,7 +79,8 @@ def list_offers() -> Response:
 @bp.get("/<offer_id>")
 @requires("cooperative", "operator")
 def read(offer_id: str) -> Response:
-    """The offer and how it fared in every current cycle that had it: kg sold, farm-gate price, reason."""
+    """The offer, how it fared in every current cycle that had it (kg sold, farm-gate price, reason), and
+    its pickup in the latest of them whose plan picks it up."""
     db: Database = current_app.extensions["harvest_db"]
     with db.session() as session:
         offer = _own(session, g.caller, offer_id)
@@ -83,6 +96,7 @@ def read(offer_id: str) -> Response:
              "farm_gate_price": r.farm_gate_price, "reason": r.reason}
             for r, date in results
         ]
+        body["pickup"] = _pickup(session, offer.offer_id)
         return jsonify(body)
 
 
@@ -99,6 +113,36 @@ def withdraw(offer_id: str) -> Response:
         offer.status = "withdrawn"
         offer.withdrawn_at = dt.datetime.now(dt.UTC)
         return jsonify(offer_json(offer))
+
+
+def _pickup(session: Session, offer_id: str) -> dict[str, Any] | None:
+    """When and by which routes the offer is collected: its first-mile stops in the latest current done
+    cycle whose plan has them (the earliest start and the latest departure, in minutes from the start of
+    the working day); None when no such cycle picks it up."""
+    from api.runner import read_frame
+
+    sold_in = select(OfferResult.cycle_id).where(OfferResult.offer_id == offer_id, OfferResult.sold_kg > 0)
+    query = (
+        select(PlanStop.cycle_id, Cycle.date, PlanStop.route_id, PlanRoute.hub, PlanStop.kg, PlanStop.start_min, PlanStop.depart_min)
+        .join(Cycle, Cycle.id == PlanStop.cycle_id)
+        .join(PlanRoute, (PlanRoute.cycle_id == PlanStop.cycle_id) & (PlanRoute.route_id == PlanStop.route_id))
+        .where(PlanStop.cycle_id.in_(sold_in), PlanStop.stop_id == offer_id, PlanStop.leg == "first_mile",
+               Cycle.current == 1, Cycle.status == "done")
+    )
+    stops = read_frame(session, query, PICKUP_SCHEMA)
+    if stops.height == 0:
+        return None
+    cycle_id, date = stops.sort("date", "cycle_id").select("cycle_id", "date").row(-1)
+    mine = stops.filter(pl.col("cycle_id") == cycle_id)
+    return {
+        "cycle_id": cycle_id,
+        "date": date.isoformat(),
+        "route_ids": mine["route_id"].unique().sort().to_list(),
+        "hub": mine["hub"].min(),
+        "kg": int(mine["kg"].sum()),
+        "window_start_min": mine["start_min"].min(),
+        "window_end_min": mine["depart_min"].max(),
+    }
 
 
 def _own(session: Session, caller: Caller, offer_id: str, *, lock: bool = False) -> Offer:

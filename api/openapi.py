@@ -13,6 +13,7 @@ from flask import Blueprint, Response, jsonify, send_from_directory
 from api.cycles import CycleIn
 from api.offers import UPLOAD as OFFER_UPLOAD
 from api.orders import UPLOAD as ORDER_UPLOAD
+from matcher.routing.tables import LEGS
 from matcher.schemas import MAX_KG, Column
 
 bp = Blueprint("openapi", __name__)
@@ -23,6 +24,7 @@ _S, _I, _N, _B = {"type": "string"}, {"type": "integer"}, {"type": "number"}, {"
 _NS, _NN, _NI = {"type": ["string", "null"]}, {"type": ["number", "null"]}, {"type": ["integer", "null"]}
 _DATE, _TIME = {"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}
 _GRADE = {"enum": ["A", "B", "C"]}
+_LEG = {"enum": list(LEGS)}
 
 #: each column kind as JSON Schema (the schema module enforces the same, with its messages)
 _KINDS: dict[str, dict[str, Any]] = {
@@ -60,6 +62,7 @@ SCHEMAS: dict[str, Any] = {
         "remaining_kg": _I, "lat": _N, "lon": _N, "ready_date": _DATE, "shelf_life_days": _I, "expires_on": _DATE,
         "ask_per_kg": _N, "status": {"enum": ["open", "withdrawn", "sold_out"]}, "created_at": _TIME,
         "results": {"type": "array", "items": {"$ref": "#/components/schemas/OfferResult"}},
+        "pickup": {"oneOf": [{"$ref": "#/components/schemas/Pickup"}, {"type": "null"}]},
     }, ["offer_id", "cooperative_id", "reference", "product", "grade", "quantity_kg", "remaining_kg", "lat", "lon", "ready_date",
         "shelf_life_days", "expires_on", "ask_per_kg", "status", "created_at"]),
     "Order": _obj({
@@ -68,12 +71,15 @@ SCHEMAS: dict[str, Any] = {
         "status": {"enum": ["pending", "filled", "partly_filled", "unfilled", "rejected", "cancelled"]}, "filled_kg": _I, "unfilled_kg": _I,
         "region_id": _NS, "clearing_price": _NN, "reason": _NS, "cycle_id": _NI, "created_at": _TIME,
     }),
+    "Pickup": _obj({"cycle_id": _I, "date": _DATE, "route_ids": {"type": "array", "items": _S}, "hub": _S, "kg": _I,
+                    "window_start_min": _N, "window_end_min": _N}),
     "Cycle": _obj({
-        "id": _I, "date": _DATE, "status": {"enum": ["queued", "running", "done", "failed"]}, "rerun": _B, "current": _B,
+        "id": _I, "date": _DATE, "status": {"enum": ["queued", "running", "done", "failed"]},
+        "stage": {"enum": ["matching", "planning", "writing", None]}, "rerun": _B, "current": _B,
         "reason": _NS, "superseded_by": _NI, "attempt": _I, "created_at": _TIME, "snapshot_at": _NS, "finished_at": _NS,
         "params": {"type": ["object", "null"]}, "summary": {"type": ["object", "null"]},
         "detail": _NS, "lease_owner": _NS,
-    }, ["id", "date", "status", "rerun", "current", "reason", "superseded_by", "attempt", "created_at", "snapshot_at", "finished_at",
+    }, ["id", "date", "status", "stage", "rerun", "current", "reason", "superseded_by", "attempt", "created_at", "snapshot_at", "finished_at",
         "params", "summary"]),
     "Problem": _obj(
         {"type": _S, "title": _S, "status": _I, "detail": _S,
@@ -82,6 +88,23 @@ SCHEMAS: dict[str, Any] = {
     ),
     "FeatureCollection": _obj({"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": {"type": "object"}}},
                               ["type", "features"]),
+    "RouteProperties": _obj({
+        "route_id": _S, "leg": _LEG, "hub": _S, "problem_id": _S, "depot_id": _S, "depot_lat": _N, "depot_lon": _N, "vehicle_type": _S,
+        "capacity_kg": _I, "stops": _I, "kg": _I, "load_factor": _N, "km": _N, "start_min": _N, "end_min": _N, "duration_min": _N, "cost": _N,
+    }),
+    "RouteStop": _obj({
+        "seq": _I, "stop_id": _S, "kg": _I, "arrive_min": _N, "start_min": _N, "depart_min": _N, "load_kg": _I, "lat": _N, "lon": _N,
+        "region_id": _NS,
+    }),
+    "Route": _obj({
+        "type": {"const": "Feature"}, "geometry": _obj({"type": {"const": "LineString"}, "coordinates": {"type": "array", "items": {"type": "array", "items": _N}}}),
+        "properties": {"$ref": "#/components/schemas/RouteProperties"},
+    }),
+    "RouteDetail": {"allOf": [{"$ref": "#/components/schemas/Route"},
+                              _obj({"stops": {"type": "array", "items": {"$ref": "#/components/schemas/RouteStop"}}})]},
+    "Routes": _obj({"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": {"$ref": "#/components/schemas/Route"}},
+                    "next": _NS}),
+    "Unserved": _obj({"leg": _LEG, "problem_id": _S, "stop_id": _S, "kg": _I, "reason": _S}),
     "Rows": _obj({"items": {"type": "array", "items": {"type": "object"}}, "next": _NS}),
     "Products": _obj({"products": {"type": "array", "items": _S}}),
 }
@@ -136,6 +159,7 @@ TABLE = {"content": {
 }}
 CYCLE_ID = _p("cycle_id", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1})
 FORMAT = _q("format", {"enum": ["json", "csv", "parquet"]})
+PLAN_FORMAT = _q("format", {"enum": ["json", "csv"]})
 
 
 def document() -> dict[str, Any]:
@@ -158,7 +182,7 @@ def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "harvestmatch", "version": "0.1.0",
-                 "description": "Cooperatives post supply, buyers post orders, the operator runs the daily matching cycle, planners fetch shipments."},
+                 "description": "Cooperatives post supply, buyers post orders, the operator runs the daily matching cycle, planners fetch shipments and routes."},
         "components": {"schemas": SCHEMAS, "securitySchemes": {"key": {"type": "http", "scheme": "bearer"}}},
         "security": [{"key": []}],
         "paths": {
@@ -170,8 +194,8 @@ def document() -> dict[str, Any]:
                 "get": _op("List offers (a cooperative sees its own)", (200, _json(_page("Offer"))), 401, 403, 422,
                            params=[*PAGE, _q("product", _S), _q("status", _S), _q("reference", _S), _q("cooperative_id", _S)]),
             },
-            "/offers/{offer_id}": {"get": _op("Read an offer and its results in every current cycle", (200, _json(_ref("Offer"))), 401, 403, 404,
-                                              params=[_p("offer_id", _S)])},
+            "/offers/{offer_id}": {"get": _op("Read an offer, its results in every current cycle, and its pickup", (200, _json(_ref("Offer"))),
+                                              401, 403, 404, params=[_p("offer_id", _S)])},
             "/offers/{offer_id}/withdraw": {"post": _op("Withdraw an open offer (409 while a running cycle holds it)", (200, _json(_ref("Offer"))),
                                                         401, 403, 404, 409, params=[_p("offer_id", _S)])},
             "/orders": {
@@ -208,6 +232,19 @@ def document() -> dict[str, Any]:
             "/cycles/{cycle_id}/shipments": {"get": _op(
                 "Shipped lanes as GeoJSON lines (planners), in pages", (200, _json(_ref("FeatureCollection"), "application/geo+json")),
                 401, 403, 404, 409, 422, params=[CYCLE_ID, *RESULT_PAGE, _q("region_id", _S), _q("product", _S)])},
+            "/cycles/{cycle_id}/routes": {"get": _op(
+                "The transport plan's routes as GeoJSON lines in pages, or the routes table as CSV (planners)",
+                (200, {"content": {"application/geo+json": {"schema": _ref("Routes")}, "text/csv": {"schema": _S}}}),
+                401, 403, 404, 409, 422,
+                params=[CYCLE_ID, PLAN_FORMAT, *RESULT_PAGE, _q("leg", _LEG), _q("hub", _S), _q("region_id", _S)])},
+            "/cycles/{cycle_id}/routes/{route_id}": {"get": _op(
+                "One route with its stops in order, or its stops as CSV (planners)",
+                (200, {"content": {"application/geo+json": {"schema": _ref("RouteDetail")}, "text/csv": {"schema": _S}}}),
+                401, 403, 404, 409, 422, params=[CYCLE_ID, _p("route_id", _S), PLAN_FORMAT])},
+            "/cycles/{cycle_id}/unserved": {"get": _op(
+                "What the transport plan could not route, and why (planners)",
+                (200, {"content": {"application/json": {"schema": _page("Unserved")}, "text/csv": {"schema": _S}}}),
+                401, 403, 404, 409, 422, params=[CYCLE_ID, PLAN_FORMAT, *RESULT_PAGE, _q("leg", _LEG)])},
         },
     }
 

@@ -28,6 +28,8 @@ from matcher.schemas import Column, parse_records, parse_table
 
 #: most items one POST may create
 MAX_BATCH = 10_000
+#: the most result rows one JSON page of a cycle's results holds (CSV and Parquet give the whole table)
+MAX_PAGE = 10_000
 
 def json_body() -> Any:
     """The request body as JSON: 400 when it is not JSON, 422 for duplicate keys or deep nesting."""

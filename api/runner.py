@@ -7,12 +7,15 @@ after the snapshot wait for the next cycle. Frames are typed by the schemas belo
 from the rows, and sorted in binary order of their ids whatever order the database returns.
 
 The computation is :func:`matcher.pipeline.compute_cycle`, the same pure function ``harvest match``
-runs, with the parameters the operator queued the cycle with. Every result (allocations, demand rows,
-offer results, order fills), the offers' remaining kg and the orders' fills are written in one
-transaction fenced by the worker's lease: all of it, or nothing.
+runs, with the parameters the operator queued the cycle with; then, unless the service's configuration
+switches it off, the transport plan of the result (:mod:`api.planning`). Every result (allocations,
+demand rows, offer results, order fills, the plan's routes, stops and unserved stops), the offers'
+remaining kg and the orders' fills are written in one transaction fenced by the worker's lease: all of
+it, or nothing. A cycle is done with its plan, or not at all. The cycle's ``stage`` follows the run:
+``matching``, ``planning``, ``writing``.
 
 A re-run of a date gives back what the date's current cycle sold (in the snapshot), supersedes it in
-the same transaction, and keeps it as history.
+the same transaction, and keeps it as history, its plan included.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from sqlalchemy.orm import Session
 
 from api import jobs
 from api.db import Database, lock_snapshot
-from api.models import Allocation, Cycle, DemandRow, Offer, OfferResult, Order, OrderFill, Region
+from api.models import Allocation, Cycle, DemandRow, Offer, OfferResult, Order, OrderFill, PlanRoute, PlanStop, PlanUnserved, Region
+from api.planning import OFF, PlanConfig, PlannedCycle, plan_cycle
 from harvestmatch.errors import InputError, Problem
 
 OFFER_SCHEMA: dict[str, pl.DataType] = {
@@ -58,13 +62,14 @@ class Snapshot:
     previous_id: int | None
 
 
-def run(db: Database, held: jobs.Claim) -> dict[str, Any]:
-    """Snapshot, compute and commit the held cycle; the summary that was committed.
+def run(db: Database, held: jobs.Claim, plan: PlanConfig = PlanConfig()) -> dict[str, Any]:
+    """Snapshot, compute, plan (as ``plan`` says) and commit the held cycle; the summary that was committed.
 
     Raises
     ------
     InputError, ParameterError, SolverError
-        The cycle cannot be computed (no regions, a re-run not asked for, no proven optimum).
+        The cycle cannot be computed or planned (no regions, a re-run not asked for, no proven optimum,
+        a routing solution that fails its checks).
     LeaseLost
         Another worker took the cycle over; nothing was committed.
     """
@@ -84,7 +89,17 @@ def run(db: Database, held: jobs.Claim) -> dict[str, Any]:
     seconds = {"snapshot": read - started, "regions": shaped - read, **summary.pop("seconds", {})}
     summary["seconds"] = seconds
     summary["cycle_id"], summary["attempt"] = held.cycle_id, held.attempt
-    write_results(db, held, snap, result, summary, seconds_so_far=computed - started)
+    planned = None
+    if plan.routes:
+        jobs.set_stage(db, held, "planning")
+        planned = plan_cycle(cycle_id=held.cycle_id, date=held.date, params=held.params, offers=snap.offers, orders=snap.orders,
+                             regions=regions, result=result, config=plan)
+        summary["plan"] = planned.summary
+    else:
+        summary["plan"] = dict(OFF)
+    seconds["plan"] = time.perf_counter() - computed
+    jobs.set_stage(db, held, "writing")
+    write_results(db, held, snap, result, summary, planned, seconds_so_far=time.perf_counter() - started)
     # the commit itself is timed only once it is over: the total is set on the done cycle afterwards
     summary["seconds"]["total"] = time.perf_counter() - started
     with db.write() as session:
@@ -144,8 +159,11 @@ def read_frame(session: Session, query: Any, schema: dict[str, pl.DataType]) -> 
     return pl.DataFrame(session.execute(query).all(), schema=schema, orient="row")
 
 
-def write_results(db: Database, held: jobs.Claim, snap: Snapshot, result: Any, summary: dict[str, Any], *, seconds_so_far: float) -> None:
-    """Write every result of the cycle, and the offers' and orders' new state, in one fenced transaction."""
+def write_results(
+    db: Database, held: jobs.Claim, snap: Snapshot, result: Any, summary: dict[str, Any], planned: PlannedCycle | None, *, seconds_so_far: float
+) -> None:
+    """Write every result of the cycle (its plan too, when it was planned), and the offers' and orders'
+    new state, in one fenced transaction."""
     began = time.perf_counter()
     cycle_id = held.cycle_id
     tag = pl.lit(cycle_id, pl.Int64).alias("cycle_id")
@@ -158,12 +176,15 @@ def write_results(db: Database, held: jobs.Claim, snap: Snapshot, result: Any, s
     allocations = match.allocations.join(hubs, on="region_id", how="left").with_columns(tag)
     with db.write() as session:
         jobs.hold(session, held)
-        for model, frame in (
+        tables: list[tuple[Any, pl.DataFrame]] = [
             (Allocation, allocations),
             (DemandRow, demand_rows),
             (OfferResult, match.offers.with_columns(tag)),
             (OrderFill, fills),
-        ):
+        ]
+        if planned is not None:  # routes before their stops (the stops' foreign key)
+            tables += [(PlanRoute, planned.routes), (PlanStop, planned.stops), (PlanUnserved, planned.unserved)]
+        for model, frame in tables:
             bulk_insert(session, model, frame)
         if session.get_bind().dialect.name == "postgresql":
             # fresh rows have no statistics yet: without them the planner joins the fills to the orders

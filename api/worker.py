@@ -19,6 +19,7 @@ import uuid
 
 from api import jobs, runner
 from api.db import Database
+from api.planning import PlanConfig
 from harvestmatch.errors import HarvestError
 
 log = logging.getLogger("harvestmatch.worker")
@@ -37,6 +38,9 @@ class Worker:
         How often an idle worker looks for a queued cycle (``wake()`` makes it look at once).
     max_attempts
         Workers lost on one cycle before it is marked failed instead of taken over.
+    plan
+        How each cycle's routes are planned (:class:`api.planning.PlanConfig`; default: planned, with
+        the default budget).
     """
 
     def __init__(
@@ -47,6 +51,7 @@ class Worker:
         poll_seconds: float = 1.0,
         max_attempts: int = jobs.MAX_ATTEMPTS,
         name: str | None = None,
+        plan: PlanConfig | None = None,
     ) -> None:
         if lease_seconds <= 0 or poll_seconds <= 0 or max_attempts < 1:
             raise ValueError("lease_seconds and poll_seconds must be > 0 and max_attempts >= 1")
@@ -54,6 +59,7 @@ class Worker:
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
         self.max_attempts = max_attempts
+        self.plan = plan or PlanConfig()
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -70,7 +76,7 @@ class Worker:
             beat = _Heartbeat(self.db, held, self.lease_seconds)
             beat.start()
             try:
-                summary = runner.run(self.db, held)
+                summary = runner.run(self.db, held, self.plan)
                 log.info("cycle %s: done, welfare %.2f", held.cycle_id, summary.get("welfare", 0.0))
             except jobs.LeaseLost as exc:
                 log.warning("%s; another worker has it", exc)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -35,12 +36,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
+#: route planning in the tests: a small search budget (the iterations bind, not the clock, so plans are
+#: the same on any machine) and one process (no pool started per cycle)
+TEST_PLAN = {"PLAN_ITERATIONS": 100, "PLAN_SECONDS": 60.0, "PLAN_WORKERS": 1}
+
+
 @pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
+def app_config() -> dict[str, Any]:
+    """Settings a test adds to the app's (parametrize ``app_config`` to change them)."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
     """The app with a cycle worker in a thread (as ``harvest serve`` runs it) and the catalogue set."""
     from api.models import Product
 
-    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "WORKER": True, "WORKER_POLL_SECONDS": 0.05})
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "WORKER": True, "WORKER_POLL_SECONDS": 0.05, **TEST_PLAN, **app_config})
     db = app.extensions["harvest_db"]
     with db.write() as session:
         session.add_all([Product(product=p) for p in CATALOGUE])

@@ -58,3 +58,26 @@ def test_processes_starting_together_migrate_one_after_the_other(database_url: s
     ]
     errors = [p.communicate(timeout=120)[1].decode() for p in started]
     assert [p.returncode for p in started] == [0, 0, 0], errors
+
+
+def test_a_0002_database_upgrades_and_its_cycles_say_they_have_no_plan(database_url: str) -> None:
+    """Cycles done before route planning keep their results; their route resources say why there are none."""
+    from api import create_app
+    from api.db import create_key
+
+    db = Database(database_url)
+    upgrade(db, "0002")
+    now = dt.datetime.now(dt.UTC)
+    with db.engine.begin() as c:
+        c.execute(text("INSERT INTO cycles (date, status, current, rerun, attempt, summary, created_at) "
+                       "VALUES ('2026-11-20', 'done', 1, false, 1, '{\"welfare\": 1.0}', :n)"), {"n": now})
+    db.engine.dispose()
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True})
+    client = app.test_client()
+    planner = {"Authorization": "Bearer " + create_key(app.extensions["harvest_db"], "planner")}
+    cycle = client.get("/cycles/1", headers=planner).json
+    assert (cycle["status"], cycle["stage"], cycle["summary"]) == ("done", None, {"welfare": 1.0})
+    for path in ("routes", "routes/FM.north.001", "unserved"):
+        r = client.get(f"/cycles/1/{path}", headers=planner)
+        assert r.status_code == 409 and "no transport plan" in r.json["detail"] and "re-run" in r.json["detail"]
+    app.extensions["harvest_db"].engine.dispose()

@@ -29,7 +29,7 @@ def test_a_cooperative_posts_and_reads_its_offer(client: FlaskClient, keys: dict
     offer = made.json
     assert offer["cooperative_id"] == "coop-a" and offer["remaining_kg"] == 1200 and offer["status"] == "open"
     got = client.get(f"/offers/{offer['offer_id']}", headers=keys["coop_a"])
-    assert got.status_code == 200 and got.json == {**offer, "results": []}
+    assert got.status_code == 200 and got.json == {**offer, "results": [], "pickup": None}
     assert offer["expires_on"] == "2026-12-23" and offer["reference"] is None
 
 
