@@ -5,8 +5,8 @@ job's schema (:data:`matcher.schemas.ORDERS`, without ``order_id`` and ``created
 optional ``reference``). An order belongs to its buyer (``buyer_id`` of the key; the operator names
 it), so a rotated key sees the same orders. An order waits as ``pending`` until a cycle takes it; the cycle pools it with
 its region's orders, and afterwards the order shows its region, what it got, at what price, and why
-not more. Orders are filled first come, first served: by arrival, and within one request in the
-order given. ``POST /orders/{id}/cancel`` cancels a pending order, except while a cycle that has taken
+not more. A demand row's fill goes back to its orders by the cycle's ``fill_rule`` (pro rata by
+default); ties, and first come first served, follow arrival, and within one request the order given. ``POST /orders/{id}/cancel`` cancels a pending order, except while a cycle that has taken
 its snapshot is running (409; cancel once it has ended).
 """
 

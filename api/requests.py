@@ -128,7 +128,7 @@ def own_row(session: Any, key: InstrumentedAttribute[Any], value: str, *, owner:
 def new_id(prefix: str, now: dt.datetime, k: int) -> str:
     """An id that sorts in order of arrival: the time, the item's place in its request, then randomness.
 
-    Orders are filled first come, first served by ``(created_at, id)``; all items of one request share
+    Fill ties, and first come first served, go by ``(created_at, id)``; all items of one request share
     ``created_at``, so their place in the request must decide among them, as row order does in a file.
     """
     return f"{prefix}_{int(now.timestamp() * 1_000_000):014x}{k:05x}{secrets.token_hex(6)}"

@@ -206,13 +206,17 @@ def test_a_rerun_keeps_what_a_withdrawn_offer_had_sold(client: FlaskClient, keys
 
 
 def test_orders_of_one_request_are_filled_in_the_order_given(client: FlaskClient, keys: dict) -> None:
+    """First come, first served when the cycle says so; by default every order gets the same share."""
     _regions(client, keys)
     client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"])
     names = ["z9", "a1", "m5", "b2", "y8"]
     made = client.post("/orders", json=[{**order("apple", 30, 31.5, 4.0), "reference": n} for n in names], headers=keys["buyer"]).json["items"]
-    _cycle(client, keys)
+    assert _cycle(client, keys, params={"fill_rule": "fcfs"})["status"] == "done"
     filled = [client.get(f"/orders/{o['order_id']}", headers=keys["buyer"]).json["filled_kg"] for o in made]
     assert filled == [30, 30, 30, 10, 0]
+    assert _cycle(client, keys, rerun=True)["status"] == "done"
+    filled = [client.get(f"/orders/{o['order_id']}", headers=keys["buyer"]).json["filled_kg"] for o in made]
+    assert filled == [20, 20, 20, 20, 20]
 
 
 def test_cycles_concern_their_cooperatives_and_buyers(app: Flask, client: FlaskClient, keys: dict) -> None:
