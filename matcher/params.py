@@ -22,6 +22,10 @@ MAX_WORKERS = 256
 Solver = Literal["simplex", "ortools"]
 
 
+#: tables of a shared TOML file that hold other settings than the cycle's (the service's route planning)
+OTHER_SECTIONS = frozenset({"plan"})
+
+
 @dataclass(frozen=True)
 class MatchParams:
     """Every knob of one cycle, with its default.
@@ -110,14 +114,17 @@ class MatchParams:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> MatchParams:
-        """Parameters from a TOML file: top-level keys, or a ``[match]`` table."""
+        """Parameters from a TOML file: top-level keys, or a ``[match]`` table. Other tables (the
+        service's ``[plan]``) belong to other readers and are left to them."""
         try:
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except OSError as exc:
             raise ParameterError(f"{path}: cannot read: {exc.strerror or exc}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ParameterError(f"{path}: not valid TOML: {exc}") from exc
-        return cls.from_mapping(data.get("match", data))
+        if "match" in data:
+            return cls.from_mapping(data["match"])
+        return cls.from_mapping({k: v for k, v in data.items() if k not in OTHER_SECTIONS})
 
 
 def _finite(params: MatchParams, name: str, *, low: float, strict: bool = False) -> None:

@@ -34,6 +34,14 @@ def test_toml_top_level_and_table(tmp_path: Path) -> None:
     table.write_text("[match]\nprice_rule = 'buyer'\n")
     assert MatchParams.from_toml(flat).circuity == 1.5
     assert MatchParams.from_toml(table).price_rule == "buyer"
+    # the service's [plan] table beside top-level cycle keys is the service's, not an unknown parameter
+    shared = tmp_path / "shared.toml"
+    shared.write_text("fill_rule = 'max_min'\n[plan]\niterations = 50\n")
+    assert MatchParams.from_toml(shared).fill_rule == "max_min"
+    stray = tmp_path / "stray.toml"
+    stray.write_text("circuity = 1.4\n[matching]\nk_nearest = 3\n")
+    with pytest.raises(ParameterError, match="unknown parameter"):
+        MatchParams.from_toml(stray)
 
 
 def test_toml_errors_name_the_file(tmp_path: Path) -> None:
