@@ -1,5 +1,5 @@
-# harvestmatch: everything installs into .venv from the project's own files. The venv holds the test
-# and demo extras (the tests run the demo too); the bench extra comes with `make bench`.
+# harvestmatch: everything installs into .venv from the project's own files. The venv holds the test,
+# demo and dask extras (the tests run the demo, and a Dask cluster); the bench extra comes with `make bench`.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -14,12 +14,12 @@ venv: $(STAMP)
 # run pays the compile
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,demo]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,demo,dask]'
 	$(BIN)/python -c 'from matcher.fanout import warm_up; warm_up()'
 	touch $@
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,demo,bench]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,demo,dask,bench]'
 	touch $@
 
 # a day of China's fresh produce on real geography (built once, cached in demo-out/input), one cycle,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 from pathlib import Path
 
 from harvestmatch.errors import HarvestError, InputError, ParameterError, SolverError
@@ -24,6 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_INPUT
+    _show_progress()
     try:
         return int(args.run(args))
     except (InputError, ParameterError) as exc:
@@ -40,6 +42,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # an output folder that cannot be written, a full disk
         print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _show_progress(stream: TextIO | None = None) -> None:
+    """On a terminal, a long day's progress lines (products and routing problems done, elapsed, an
+    estimate; :data:`matcher.fanout.PROGRESS_LOG`) go to standard error."""
+    import logging
+
+    stream = stream or sys.stderr
+    log = logging.getLogger("harvestmatch.progress")
+    if not stream.isatty() or any(getattr(h, "_harvest_progress", False) for h in log.handlers):
+        return
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler._harvest_progress = True  # type: ignore[attr-defined]
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -63,5 +63,10 @@ class ParameterError(HarvestError, ValueError):
     """A parameter is out of range or of the wrong type."""
 
 
+class ExecutionError(HarvestError, RuntimeError):
+    """The cluster that runs a day's problems cannot be reached, or lost every worker: nothing is
+    written, and a service cycle fails with this reason."""
+
+
 class SolverError(HarvestError, RuntimeError):
     """The solver ended without a proven optimum (infeasible, overflow, bad result)."""

@@ -54,6 +54,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="how a demand row's filled kg go back to its orders (default pro_rata: the same share each; max_min: smallest first; fcfs: first come, first served)")
     m.add_argument("--solver", dest="solver", choices=("simplex", "ortools"),
                    help="the exact solver (default simplex, the fastest; ortools cross-checks it)")
+    add_executor_options(m)
     m.add_argument("--quiet", action="store_true", help="print nothing on success")
     m.add_argument("--plan", action="store_true", help="also plan the transport (first mile, line haul, last mile) into OUT/plan/ (docs/routes.md)")
     add_plan_options(m)
@@ -67,6 +68,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--regions", type=Path, help="its region polygons (default: as recorded)")
     p.add_argument("--circuity", type=float, help="road km per great-circle km (default: the result's)")
     add_plan_options(p)
+    add_executor_options(p)
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     p.set_defaults(run=_run_plan)
 
@@ -78,6 +80,12 @@ direct, the rest on multi-stop tours), last-mile deliveries from destination hub
 written to RESULT/plan/ with a leg column. Exit 0 (also when stops cannot be served: unserved.csv says
 why), 2 on bad input or options (nothing written).
 """
+
+
+def add_executor_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--executor", choices=("local", "dask"),
+                        help="where the day's problems run: local worker processes (default) or a Dask cluster (the dask extra)")
+    parser.add_argument("--scheduler", help="the Dask scheduler's address, e.g. tcp://10.0.0.5:8786 (default: $HARVEST_DASK_SCHEDULER)")
 
 
 def add_plan_options(parser: argparse.ArgumentParser) -> None:
@@ -95,7 +103,8 @@ def plan_options(args: argparse.Namespace) -> PlanOptions:
     from matcher.routing.batch import PlanOptions
 
     workers = getattr(args, "workers", None) or available_cores()
-    return PlanOptions(args.fleet, args.warehouses, args.matrix, args.route_seconds, args.route_iterations, args.route_seed, args.speed_kmh, workers)
+    return PlanOptions(args.fleet, args.warehouses, args.matrix, args.route_seconds, args.route_iterations, args.route_seed, args.speed_kmh, workers,
+                       executor=args.executor or "local", scheduler=args.scheduler)
 
 
 def _run_plan(args: argparse.Namespace) -> int:
@@ -117,7 +126,7 @@ def _date(text: str) -> dt.date:
 
 def params_from_args(args: argparse.Namespace) -> MatchParams:
     base = MatchParams.from_toml(args.config) if args.config else MatchParams()
-    given = {name: getattr(args, name) for name in (*_PARAM_OPTIONS, "price_rule", "solver", "fill_rule") if getattr(args, name) is not None}
+    given = {name: getattr(args, name) for name in (*_PARAM_OPTIONS, "price_rule", "solver", "fill_rule", "executor", "scheduler") if getattr(args, name) is not None}
     return MatchParams.from_mapping({**_as_dict(base), **given})
 
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 
 import polars as pl
 
 from matcher.day import Day
-from matcher.fanout import available_cores, solve_products, start_pool
+from matcher.fanout import Executor, Progress, open_executor, solve_products
 from matcher.flow import INT_BUDGET
 from matcher.params import MatchParams
 from matcher.product import SolveOptions
@@ -48,6 +47,7 @@ def match(
     params: MatchParams | None = None,
     lanes: pl.DataFrame | None = None,
     sources: Sources | None = None,
+    progress: Progress | None = None,
 ) -> MatchResult:
     """Run one cycle: the welfare-maximizing allocation of open offers to demand rows, with prices.
 
@@ -61,7 +61,10 @@ def match(
     date
         The cycle date ``T``: offers open on ``T`` are matched.
     params
-        :class:`MatchParams`; defaults when ``None``.
+        :class:`MatchParams`; defaults when ``None``. Its ``executor`` (and ``scheduler``) say where the
+        products are solved (:mod:`matcher.fanout`); the result is the same on any.
+    progress
+        Called with (products solved, products) as the solve goes.
 
     Raises
     ------
@@ -74,13 +77,11 @@ def match(
     sources = sources or Sources()
     started = time.perf_counter()
     # workers start (and load their compiled kernels) while the day is checked and split into products
-    workers = min(params.workers or available_cores(), max(1, offers["product"].n_unique()))
-    pool = start_pool(workers)
+    executor = open_executor(params.executor, workers=params.workers, scheduler=params.scheduler, problems=offers["product"].n_unique())
     try:
-        return _match(offers, demand, hubs, date, params, lanes, sources, started, pool, workers)
+        return _match(offers, demand, hubs, date, params, lanes, sources, started, executor, progress)
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        executor.close()
 
 
 def _match(
@@ -92,8 +93,8 @@ def _match(
     lanes: pl.DataFrame | None,
     sources: Sources,
     started: float,
-    pool: ProcessPoolExecutor | None,
-    workers: int,
+    executor: Executor,
+    progress: Progress | None,
 ) -> MatchResult:
     check_references(offers, demand, hubs, lanes, sources=sources)
     day = Day.build(offers, demand, hubs, lanes, date)
@@ -107,7 +108,7 @@ def _match(
         solver=params.solver,
     )
     prepared = time.perf_counter()
-    solutions, workers = solve_products(day.problems, options, workers=workers, pool=pool)
+    solutions, workers = solve_products(day.problems, options, executor=executor, progress=progress)
     solved = time.perf_counter()
     tables = assemble(day, solutions, scale=scale)
     done = time.perf_counter()

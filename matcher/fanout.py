@@ -1,27 +1,92 @@
-"""Products are independent problems: solve them one by one, or on a pool of worker processes.
+"""A day's problems are independent: run them in this process, on a local pool, or on a Dask cluster.
 
-Workers are started with ``spawn`` (a forked copy of a process that has run polars or OR-Tools threads
-can deadlock) and receive plain numpy columns. Results come back in the order of the problems, so the
-output does not depend on the number of workers or on which finishes first.
+One seam for every fan-out (products, routing problems): an :class:`Executor` maps a function over
+problems and returns the results in the order of the problems, so the output does not depend on the
+executor, the number of workers or which finishes first.
 
-A worker pays about two seconds before its first product (imports, and loading the compiled kernels
-from numba's cache): :func:`start_pool` starts the workers and warms them up while the caller still
-prepares the day.
+- ``local`` (the default): a pool of worker processes started with ``spawn`` (a forked copy of a
+  process that has run polars or OR-Tools threads can deadlock), or this process alone for one worker.
+  A worker pays about two seconds before its first product (imports, and loading the compiled kernels
+  from numba's cache): :func:`open_executor` starts the workers and warms them up while the caller still
+  prepares the day.
+- ``dask``: the workers of a Dask cluster (``dask scheduler`` / ``dask worker``, or any deployment of
+  them), reached at a scheduler address (``--scheduler`` or ``HARVEST_DASK_SCHEDULER``). Each problem is
+  one task carrying only its own compact columns; the shared options go to the workers once. A worker
+  lost mid-day has its tasks run again elsewhere (Dask's retry); a scheduler that cannot be reached, or
+  a cluster without workers for :data:`NO_WORKER_GRACE_SECONDS`, ends the day with
+  :class:`~harvestmatch.errors.ExecutionError` and nothing written. Needs the ``dask`` extra.
+
+Both report progress (problems done of the total) to an optional callback.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import TypeVar
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Protocol, TypeVar
 
+from harvestmatch.errors import ExecutionError, ParameterError
+from matcher.params import EXECUTORS
 from matcher.product import ProductProblem, ProductSolution, SolveOptions, solve_product
 
 P = TypeVar("P")
 O = TypeVar("O")
 R = TypeVar("R")
+
+
+#: the environment variable naming the Dask scheduler when no address is given
+SCHEDULER_ENV = "HARVEST_DASK_SCHEDULER"
+
+#: how long a Dask cluster may have no worker at all before the day fails
+NO_WORKER_GRACE_SECONDS = 30.0
+
+#: how often a Dask day's futures are looked at (progress, failures, workers left)
+POLL_SECONDS = 0.2
+
+#: how long connecting to a Dask scheduler may take
+CONNECT_TIMEOUT_SECONDS = 15.0
+
+#: ``progress(done, total)`` after each problem (or batch of problems) finishes
+Progress = Callable[[int, int], None]
+
+#: progress lines go to this logger (the ``harvest`` command shows them on a terminal; the service's
+#: worker logs them), at most every :data:`PROGRESS_EVERY_SECONDS` and once at the end
+PROGRESS_LOG = logging.getLogger("harvestmatch.progress")
+PROGRESS_EVERY_SECONDS = 5.0
+
+
+class ProgressLog:
+    """A :data:`Progress` that logs ``label: done of total, elapsed, about N s left``."""
+
+    def __init__(self, label: str, *, every: float = PROGRESS_EVERY_SECONDS, log: logging.Logger = PROGRESS_LOG) -> None:
+        self.label, self.every, self.log = label, every, log
+        self.started = time.monotonic()
+        self.last = self.started
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self.last < self.every:
+            return
+        self.last = now
+        elapsed = now - self.started
+        left = f", about {elapsed / done * (total - done):.0f} s left" if 0 < done < total else ""
+        self.log.info("%s: %d of %d done, %.0f s%s", self.label, done, total, elapsed, left)
+
+
+class Executor(Protocol):
+    """Runs ``fn(problem, options)`` for every problem; results in problem order."""
+
+    kind: str
+    workers: int
+
+    def map_ordered(self, fn: Callable[[P, O], R], problems: Sequence[P], options: O, *, size: Callable[[P], int],
+                    progress: Progress | None = None) -> list[R]: ...
+
+    def close(self) -> None: ...
 
 
 def available_cores() -> int:
@@ -32,15 +97,140 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def start_pool(workers: int) -> ProcessPoolExecutor | None:
-    """A pool of ``workers`` spawned processes, each warming up (:func:`warm_up`); None for one worker.
-    The caller shuts it down."""
-    if workers <= 1:
+def open_executor(kind: str = "local", *, workers: int | None = None, scheduler: str | None = None, problems: int | None = None,
+                  warm: bool = True) -> Executor:
+    """An executor of ``kind``; the caller closes it.
+
+    ``local``: ``workers`` processes (default: the cores available, at most ``problems``), warming up
+    (:func:`warm_up`) while the caller goes on; one worker runs in this process. ``dask``: the cluster
+    at ``scheduler`` (default: ``$HARVEST_DASK_SCHEDULER``).
+
+    Raises
+    ------
+    ParameterError
+        An unknown kind, ``dask`` without its extra installed or without an address.
+    ExecutionError
+        The Dask scheduler cannot be reached.
+    """
+    if kind == "local":
+        n = min(workers or available_cores(), max(1, problems if problems is not None else available_cores()))
+        return InProcess() if n <= 1 else LocalPool(n, warm=warm)
+    if kind == "dask":
+        return DaskCluster(scheduler or os.environ.get(SCHEDULER_ENV) or "", warm=warm)
+    raise ParameterError(f"executor must be one of {', '.join(EXECUTORS)}, got {kind!r}")
+
+
+class InProcess:
+    """One worker: this process."""
+
+    kind = "local"
+    workers = 1
+
+    def map_ordered(self, fn: Callable[[P, O], R], problems: Sequence[P], options: O, *, size: Callable[[P], int],
+                    progress: Progress | None = None) -> list[R]:
+        progress = progress or ProgressLog(_label(fn))
+        results = []
+        for k, problem in enumerate(problems, start=1):
+            results.append(fn(problem, options))
+            progress(k, len(problems))
+        return results
+
+    def close(self) -> None:
         return None
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-    for _ in range(workers):
-        pool.submit(warm_up)
-    return pool
+
+
+class LocalPool:
+    """A pool of spawned worker processes on this machine."""
+
+    kind = "local"
+
+    def __init__(self, workers: int, *, warm: bool = True) -> None:
+        self.workers = workers
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        if warm:
+            for _ in range(workers):
+                self._pool.submit(warm_up)
+
+    def map_ordered(self, fn: Callable[[P, O], R], problems: Sequence[P], options: O, *, size: Callable[[P], int],
+                    progress: Progress | None = None) -> list[R]:
+        progress = progress or ProgressLog(_label(fn))
+        # biggest first, so a large problem does not start last and leave the other workers idle at the end
+        order = sorted(range(len(problems)), key=lambda k: -size(problems[k]))
+        futures: dict[Future[R], int] = {self._pool.submit(fn, problems[k], options): k for k in order}
+        results: dict[int, R] = {}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                results[futures[future]] = future.result()
+            progress(len(results), len(problems))
+        return [results[k] for k in range(len(problems))]
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+
+class DaskCluster:
+    """The workers of a Dask cluster, through a client connected to its scheduler."""
+
+    kind = "dask"
+
+    def __init__(self, address: str, *, warm: bool = True) -> None:
+        if not address:
+            raise ParameterError(f"executor dask needs a scheduler address: give --scheduler tcp://HOST:8786 or set {SCHEDULER_ENV}")
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ParameterError("executor dask needs Dask: install the dask extra, pip install 'harvestmatch[dask]'") from None
+        self.address = address
+        try:
+            self._client = Client(address, timeout=CONNECT_TIMEOUT_SECONDS, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise ExecutionError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        addresses = list(self._client.scheduler_info().get("workers", {}))
+        self.workers = max(1, len(addresses))
+        # each worker loads the compiled kernels while the caller prepares the day (not waited for)
+        self._warming = [self._client.submit(warm_up, pure=False, workers=[a], allow_other_workers=False) for a in addresses] if warm else []
+
+    def map_ordered(self, fn: Callable[[P, O], R], problems: Sequence[P], options: O, *, size: Callable[[P], int],
+                    progress: Progress | None = None) -> list[R]:
+        client = self._client
+        if not problems:
+            return []
+        progress = progress or ProgressLog(_label(fn))
+        shared = client.scatter(options, broadcast=True)
+        # higher priority first: the biggest problems start first, as on the local pool
+        futures = [client.submit(fn, problem, shared, pure=False, priority=size(problem)) for problem in problems]
+        alone_since: float | None = None
+        try:
+            while True:
+                finished = [f for f in futures if f.done()]
+                progress(len(finished), len(futures))
+                failed = [f for f in finished if f.status == "error"]
+                if failed:
+                    failed[0].result()  # raises the task's own exception
+                if any(f.status == "cancelled" for f in finished):  # the shared options died with every worker that held them
+                    raise ExecutionError(f"the Dask cluster at {self.address} lost its workers mid-day (and the data they held); "
+                                         f"{len(futures) - len(finished)} of {len(futures)} problems unsolved")
+                if len(finished) == len(futures):
+                    break
+                if not client.scheduler_info().get("workers"):
+                    alone_since = alone_since or time.monotonic()
+                    if time.monotonic() - alone_since > NO_WORKER_GRACE_SECONDS:
+                        raise ExecutionError(f"the Dask cluster at {self.address} has had no worker for {NO_WORKER_GRACE_SECONDS:g} s; "
+                                             f"{len(futures) - len(finished)} of {len(futures)} problems unsolved")
+                else:
+                    alone_since = None
+                time.sleep(POLL_SECONDS)
+            return client.gather(futures)  # type: ignore[no-any-return]
+        except (OSError, TimeoutError) as exc:
+            raise ExecutionError(f"lost the Dask scheduler at {self.address}: {exc}") from None
+        finally:
+            client.cancel(futures)
+
+    def close(self) -> None:
+        self._client.cancel(self._warming)
+        self._client.close()
 
 
 def warm_up() -> None:
@@ -51,6 +241,7 @@ def warm_up() -> None:
     import numpy as np
 
     from matcher.dense import DenseMargins
+    from regions.geodesy import haversine_km
     from regions.lanes import Demand, Hubs, LaneCosts, Supply
 
     one = np.ones(1)
@@ -63,6 +254,7 @@ def warm_up() -> None:
     zero = np.zeros(1, np.int64)
     wide.best_cells(zero, zero, 1, 1)
     wide.greedy(problem.supply_kg, problem.demand_kg)
+    haversine_km(one * 30, one * 110, one * 31, one * 111)
 
 
 def solve_products(
@@ -70,37 +262,29 @@ def solve_products(
     options: SolveOptions,
     *,
     workers: int | None = None,
-    pool: ProcessPoolExecutor | None = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
 ) -> tuple[list[ProductSolution], int]:
-    """Solve every product; return the solutions in problem order and the number of processes used.
+    """Solve every product; return the solutions in problem order and the number of workers used.
 
-    With ``pool`` (from :func:`start_pool` with ``workers`` processes), its workers solve; else a
-    pool of ``workers`` processes (default: the cores available, at most one per product) is started
-    here, or none for one.
+    With ``executor`` (from :func:`open_executor`), its workers solve; else a local one of ``workers``
+    processes (default: the cores available, at most one per product) is opened and closed here.
     """
-    if pool is None:
-        workers = min(workers or available_cores(), len(problems)) or 1
-        if workers == 1:
-            return [solve_product(p, options) for p in problems], 1
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as own:
-            return _on_pool(own, problems, options), workers
-    return _on_pool(pool, problems, options), workers or available_cores()
+    if executor is None:
+        own = open_executor("local", workers=workers, problems=len(problems), warm=False)
+        try:
+            return own.map_ordered(solve_product, problems, options, size=_size, progress=progress), own.workers
+        finally:
+            own.close()
+    return executor.map_ordered(solve_product, problems, options, size=_size, progress=progress), executor.workers
 
 
-def _on_pool(pool: ProcessPoolExecutor, problems: Sequence[ProductProblem], options: SolveOptions) -> list[ProductSolution]:
-    return run_ordered(pool, solve_product, problems, options, size=_size)
-
-
-def run_ordered(pool: ProcessPoolExecutor, fn: Callable[[P, O], R], problems: Sequence[P], options: O, *, size: Callable[[P], int]) -> list[R]:
-    """``fn(problem, options)`` for every problem on the pool's workers, results in problem order.
-
-    The biggest problems are submitted first, so that a large one does not start last and leave the
-    other workers idle at the end."""
-    order = sorted(range(len(problems)), key=lambda k: -size(problems[k]))
-    futures = {k: pool.submit(fn, problems[k], options) for k in order}
-    results: dict[int, R] = {k: future.result() for k, future in futures.items()}
-    return [results[k] for k in range(len(problems))]
+def _label(fn: Callable[..., object]) -> str:
+    return {"solve_product": "products", "_solve_one": "routing problems"}.get(getattr(fn, "__name__", ""), "problems")
 
 
 def _size(problem: ProductProblem) -> int:
     return (problem.supply.size + 1) * (problem.demand.size + 1)
+
+
+__all__ = ["EXECUTORS", "Executor", "SCHEDULER_ENV", "available_cores", "open_executor", "solve_products", "warm_up"]

@@ -21,6 +21,10 @@ MAX_WORKERS = 256
 #: min-cost flow solved afresh each pricing round; both end with the same certificate
 Solver = Literal["simplex", "ortools"]
 
+#: where a day's problems run (:mod:`matcher.fanout`)
+ExecutorKind = Literal["local", "dask"]
+EXECUTORS: tuple[str, ...] = get_args(ExecutorKind)
+
 
 #: tables of a shared TOML file that hold other settings than the cycle's (the service's route planning)
 OTHER_SECTIONS = frozenset({"plan"})
@@ -57,6 +61,10 @@ class MatchParams:
     solver
         ``simplex`` (the default, the fastest) or ``ortools``: two independent exact solvers, the
         second for cross-checking; both give the same optimum and prices.
+    executor, scheduler
+        Where the day's products are solved (:mod:`matcher.fanout`): ``local`` (this machine's worker
+        processes, the default) or ``dask`` (the Dask cluster whose scheduler is at ``scheduler``, e.g.
+        ``tcp://10.0.0.5:8786``; empty: ``$HARVEST_DASK_SCHEDULER``). The result is the same on either.
     fill_rule
         How a demand row's filled kg go back to its orders (:mod:`regions.fills`): ``pro_rata`` (the
         default: every order gets the same share of what it asked, to the kg, so that neither arriving
@@ -76,6 +84,8 @@ class MatchParams:
     price_step: float = 0.05
     solver: Solver = "simplex"
     fill_rule: FillRule = "pro_rata"
+    executor: ExecutorKind = "local"
+    scheduler: str | None = None
 
     def __post_init__(self) -> None:
         _finite(self, "circuity", low=1.0)
@@ -92,6 +102,10 @@ class MatchParams:
                 raise ParameterError(f"workers must be at most {MAX_WORKERS}, got {self.workers}")
         if self.solver not in get_args(Solver):
             raise ParameterError(f"solver must be one of {', '.join(get_args(Solver))}, got {self.solver!r}")
+        if self.executor not in EXECUTORS:
+            raise ParameterError(f"executor must be one of {', '.join(EXECUTORS)}, got {self.executor!r}")
+        if self.scheduler is not None and (not isinstance(self.scheduler, str) or not self.scheduler.strip()):
+            raise ParameterError(f"scheduler must be an address such as tcp://HOST:8786, got {self.scheduler!r}")
         if self.fill_rule not in FILL_RULES:
             raise ParameterError(f"fill_rule must be one of {', '.join(FILL_RULES)}, got {self.fill_rule!r}")
         if self.price_rule not in get_args(PriceRule):

@@ -50,6 +50,8 @@ class PlanOptions:
     seed: int = 1
     speed_kmh: float = 60.0
     workers: int = 1
+    executor: str = "local"
+    scheduler: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,8 @@ def settings_for(options: PlanOptions, tables: PlanTables, circuity: float) -> P
         travel=Travel(circuity=circuity, speed_kmh=options.speed_kmh, matrix=tables.matrix),
         fleets=tables.fleets,
         workers=options.workers,
+        executor=options.executor,
+        scheduler=options.scheduler,
     )
 
 

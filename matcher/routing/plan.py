@@ -23,7 +23,7 @@ The matching decides which offer ships how many kg to which region (one allocati
 
 Each problem is a capacitated vehicle routing problem with time windows (:mod:`matcher.routing.vrp`),
 solved with a fixed seed and checked; problems are independent and run on the same worker fan-out as
-products (:func:`matcher.fanout.run_ordered`). Times are minutes from the start of each leg's working day.
+products (:func:`matcher.fanout.open_executor`: local processes or a Dask cluster). Times are minutes from the start of each leg's working day.
 
 The plan's cost per kg is the check on the matching's assumed freight: the summary sets the routed cost
 (vehicles' fixed and per-km costs, plus warehouse handling) beside the cost the matching assumed for the
@@ -37,16 +37,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import multiprocessing
 import time
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from matcher.fanout import Progress
 from matcher.routing.tables import DEFAULT_FLEETS, LEGS, Travel
 from matcher.routing.vrp import ROUTE_SCHEMA, STOP_SCHEMA, UNSERVED_SCHEMA, RoutingOutcome, RoutingProblem, SolveSettings, solve_routing
 
@@ -68,12 +67,15 @@ PLAN_UNSERVED_SCHEMA = {"leg": pl.String, **UNSERVED_SCHEMA}
 
 @dataclass(frozen=True)
 class PlanSettings:
-    """How to plan: the search budget per problem, travel, one fleet per leg, and the workers."""
+    """How to plan: the search budget per problem, travel, one fleet per leg, and where the problems
+    run (:mod:`matcher.fanout`: ``local`` with ``workers`` processes, or ``dask`` at ``scheduler``)."""
 
     solve: SolveSettings = SolveSettings(iterations=1_000, seconds=5.0)
     travel: Travel = field(default_factory=Travel)
     fleets: Mapping[str, pl.DataFrame] = field(default_factory=lambda: {leg: DEFAULT_FLEETS[leg] for leg in LEGS})
     workers: int = 1
+    executor: str = "local"
+    scheduler: str | None = None
 
 
 @dataclass(frozen=True)
@@ -257,8 +259,13 @@ def _solve_one(problem: LegProblem, settings: SolveSettings) -> RoutingOutcome:
     return solve_routing(problem.problem, settings)
 
 
-def plan_routes(inputs: PlanInputs, settings: PlanSettings = PlanSettings()) -> Plan:
-    """Build and solve every problem of the plan; see the module docstring.
+def _stops(problem: LegProblem) -> int:
+    return problem.problem.stops.height
+
+
+def plan_routes(inputs: PlanInputs, settings: PlanSettings = PlanSettings(), progress: Progress | None = None) -> Plan:
+    """Build and solve every problem of the plan (on ``settings.executor``; ``progress`` is called with
+    problems done and problems); see the module docstring.
 
     Raises
     ------
@@ -267,17 +274,17 @@ def plan_routes(inputs: PlanInputs, settings: PlanSettings = PlanSettings()) -> 
     SolverError
         A routing solution broke a condition (a bug; nothing is published).
     """
-    from matcher.fanout import run_ordered
+    from matcher.fanout import open_executor
 
     clock = time.perf_counter()
     problems, refused, notes = build_problems(inputs, settings)
     built = time.perf_counter()
-    workers = max(1, min(settings.workers, len(problems)))
-    if workers == 1:
-        outcomes = [_solve_one(p, settings.solve) for p in problems]
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            outcomes = run_ordered(pool, _solve_one, problems, settings.solve, size=lambda p: p.problem.stops.height)
+    executor = open_executor(settings.executor, workers=settings.workers, scheduler=settings.scheduler, problems=len(problems), warm=False)
+    try:
+        outcomes = executor.map_ordered(_solve_one, problems, settings.solve, size=_stops, progress=progress)
+        workers = executor.workers
+    finally:
+        executor.close()
     solved = time.perf_counter()
     routes = pl.concat(
         [pl.DataFrame(schema=PLAN_ROUTE_SCHEMA)]
