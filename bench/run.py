@@ -10,6 +10,9 @@
   households), with each solver.
 - ``pool``: 10 million orders pooled into China's 370 cities and into its 2,875 counties.
 - ``service``: the demo day through the service on SQLite and PostgreSQL: a cycle's seconds by stage.
+- ``dask``: the national day on the local pool and on a Dask cluster of two local worker processes;
+  with ``--million``, a million-offer day (1,000 products): memory of the driver and the workers, and the
+  solve stage projected on 8, 32 and 128 workers from the measured per-product times.
 
 Each benchmark prints a Markdown section and, with ``--write FILE``, replaces its section in FILE.
 """
@@ -351,6 +354,120 @@ def bench_service(args: argparse.Namespace) -> str:
 
 
 # ---------------------------------------------------------------------------------------- output
+# ------------------------------------------------------------------------------------------- dask
+
+
+def bench_dask(args: argparse.Namespace) -> str:
+    """The national day on the local pool and on a Dask cluster of two local worker processes (same
+    bytes, the overhead of Dask); then a million-offer day on the local pool: wall time, peak memory of
+    the driver and of the workers, and the solve stage projected on more workers from the measured
+    per-product times."""
+    import subprocess
+
+    import psutil
+
+    folder = HERE / "data" / "national"
+    paths = write_instance(folder, n_offers=args.offers, n_regions=args.regions, n_products=args.products, seed=5)
+    local = run_measured(harvest_cmd(paths, folder / "out-local", "--workers", "2"))
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": ROOT, "env": env}
+    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet)]
+    procs += [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"], **quiet)
+              for _ in range(2)]
+    try:
+        from distributed import Client
+
+        time.sleep(2)
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=120)
+        dask = run_measured(harvest_cmd(paths, folder / "out-dask", "--executor", "dask", "--scheduler", address))
+        cluster_rss = sum(psutil.Process(p.pid).memory_info().rss for p in procs if p.poll() is None) / 2**20
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+    same = all((folder / "out-local" / n).read_bytes() == (folder / "out-dask" / n).read_bytes() for n in ("allocations.csv", "offers_out.csv", "demand_out.csv"))
+    sl = json.loads((folder / "out-local" / "summary.json").read_text())
+    sd = json.loads((folder / "out-dask" / "summary.json").read_text())
+    lines = [
+        f"National day ({sl['offers']:,} offers, {sl['demand_rows']:,} demand rows, {args.products} products):", "",
+        "| executor | wall time | solve stage | peak RSS |", "|---|---|---|---|",
+        f"| local pool, 2 workers | {local.seconds:.1f} s | {sl['seconds']['solve']:.1f} s | {local.peak_rss_mb:,.0f} MB (driver and workers) |",
+        f"| Dask, scheduler + 2 worker processes on this machine | {dask.seconds:.1f} s | {sd['seconds']['solve']:.1f} s | {dask.peak_rss_mb:,.0f} MB driver, {cluster_rss:,.0f} MB cluster at the end |",
+        "",
+        f"Outputs byte-identical: {'yes' if same else 'NO'}. Dask's overhead on the solve stage: {sd['seconds']['solve'] - sl['seconds']['solve']:+.1f} s "
+        f"({(sd['seconds']['solve'] / sl['seconds']['solve'] - 1) * 100:+.0f}%).", "",
+    ]
+    if args.million:
+        big = HERE / "data" / "million"
+        t = time.perf_counter()
+        bpaths = write_instance(big, n_offers=1_000_000, n_regions=args.regions, n_products=1000, seed=11)
+        generated = time.perf_counter() - t
+        run = _run_with_peaks(harvest_cmd(bpaths, big / "out", "--workers", "2"))
+        sb = json.loads((big / "out" / "summary.json").read_text())
+        per = sorted(sb["product_seconds"].values(), reverse=True)
+        serial = sum(v for k, v in sb["seconds"].items() if k not in ("solve", "match", "total"))
+        lines += [
+            f"A million-offer day ({sb['offers']:,} offers, {sb['demand_rows']:,} demand rows, 1,000 products, {args.regions:,} regions; "
+            f"generated in {generated:.0f} s), local pool of 2 workers:", "",
+            f"- wall time {run['seconds']:.0f} s (stages: {', '.join(f'{k} {v:.1f} s' for k, v in sb['seconds'].items())});",
+            f"- peak RSS: driver {run['driver_mb']:,.0f} MB, largest worker {run['worker_mb']:,.0f} MB, whole tree {run['tree_mb']:,.0f} MB;",
+            f"- per-product solve: sum {sum(per):.0f} s, longest {per[0]:.2f} s, median {per[len(per) // 2]:.2f} s.", "",
+            "Projected solve stage (longest-first scheduling of the measured per-product times; the longest product is the floor) "
+            "and the whole run (plus the stages that do not fan out, measured here):", "",
+            "| workers | solve stage | whole run |", "|---|---|---|",
+        ]
+        for w in (2, 8, 32, 128):
+            span = _makespan(per, w)
+            lines.append(f"| {w} | {span:.1f} s | {span + serial:.1f} s |")
+        lines += ["", f"The stages that do not fan out take {serial:.0f} s together ({', '.join(f'{k} {v:.1f} s' for k, v in sb['seconds'].items() if k not in ('solve', 'match', 'total'))}): "
+                  "they stop the day scaling first, well before the longest product does."]
+    return section("dask", "the day on a Dask cluster, and a million-offer day", args, lines)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _makespan(seconds: list[float], workers: int) -> float:
+    """Longest-first list scheduling of the per-product times on ``workers``."""
+    import heapq
+
+    loads = [0.0] * workers
+    for t in sorted(seconds, reverse=True):
+        heapq.heapreplace(loads, loads[0] + t)
+    return max(loads)
+
+
+def _run_with_peaks(cmd: list[str]) -> dict[str, float]:
+    """Wall time, and the peak RSS of the driver, of the largest worker and of the whole tree."""
+    import subprocess
+
+    import psutil
+
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    root = psutil.Process(proc.pid)
+    driver = worker = tree = 0
+    while proc.poll() is None:
+        try:
+            d = root.memory_info().rss
+            kids = [c.memory_info().rss for c in root.children(recursive=True)]
+            driver, worker, tree = max(driver, d), max(worker, max(kids, default=0)), max(tree, d + sum(kids))
+        except psutil.NoSuchProcess:
+            pass
+        time.sleep(0.05)
+    if proc.returncode:
+        raise SystemExit(proc.stderr.read() if proc.stderr else "failed")
+    return {"seconds": time.perf_counter() - started, "driver_mb": driver / 2**20, "worker_mb": worker / 2**20, "tree_mb": tree / 2**20}
+
+
 def section(key: str, title: str, args: argparse.Namespace, lines: list[str]) -> str:
     command = "python bench/run.py " + " ".join(sys.argv[1:])
     head = [f"<!-- bench:{key} -->", f"## {title}", "",
@@ -367,7 +484,7 @@ def write_section(path: Path, key: str, text: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    names = ["lp", "national", "village", "pool", "service"]
+    names = ["lp", "national", "village", "pool", "service", "dask"]
     parser.add_argument("names", nargs="*", default=names, choices=names)
     parser.add_argument("--write", type=Path, help="replace each benchmark's section in this Markdown file")
     parser.add_argument("--offers", type=int, default=None)
@@ -377,6 +494,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=10_000_000, help="pool: how many orders")
     parser.add_argument("--lanes", type=int, default=1_000_000, help="lp: about how many lanes")
     parser.add_argument("--limit", type=float, default=600.0, help="lp: time limit per LP solver, seconds")
+    parser.add_argument("--million", action="store_true", help="dask: also run the million-offer day (long)")
     args = parser.parse_args()
     for name in args.names:
         a = argparse.Namespace(**vars(args))
@@ -385,7 +503,7 @@ def main() -> None:
         if name == "pool":
             a.orders = args.orders
         text = {"lp": bench_lp, "national": bench_national, "village": bench_village, "pool": bench_pool,
-                "service": bench_service}[name](a)
+                "service": bench_service, "dask": bench_dask}[name](a)
         print(text)
         if args.write:
             write_section(args.write, name, text)

@@ -136,6 +136,8 @@ def _match(
             "match": done - started,
         },
         "solver_seconds": stage,
+        # each product's solve in its worker: the longest is the floor of any fan-out's wall time
+        "product_seconds": {s.product: round(sum(s.seconds.values()), 4) for s in solutions},
     }
     return MatchResult(tables.allocations, tables.offers, tables.demand, status, summary)
 
