@@ -57,6 +57,10 @@ Status = Literal["served", "partial", "infeasible", "empty"]
 METRES_PER_UNIT = 10
 MONEY_UNITS = 1_000
 
+#: the search's penalty for excess load and lateness adapts after this many solutions, up to this bound
+PENALTY_UPDATE_EVERY = 25
+MAX_PENALTY = 1e9
+
 ROUTE_SCHEMA = {
     "problem_id": pl.String, "route_id": pl.String, "depot_id": pl.String, "vehicle_type": pl.String,
     "capacity_kg": pl.Int64, "stops": pl.Int64, "kg": pl.Int64, "load_factor": pl.Float64, "km": pl.Float64,
@@ -194,7 +198,7 @@ def solve_routing(problem: RoutingProblem, settings: SolveSettings = SolveSettin
     due = np.rint(stops["due_min"].to_numpy() * 60).astype(np.int64)[pieces.stop]
     service = np.rint(stops["service_min"].to_numpy() * 60).astype(np.int64)[pieces.stop]
     location = n_depots + pieces.stop
-    reason = _precheck(pieces, location, ready, due, service, types, dur)
+    reason, fits = _precheck(pieces, location, ready, due, service, types, dur)
     servable = np.flatnonzero(reason == "")
     counts = np.where(types["count"] > 0, types["count"], max(len(servable), 1))
 
@@ -228,12 +232,21 @@ def solve_routing(problem: RoutingProblem, settings: SolveSettings = SolveSettin
     routes: list[tuple[int, list[int], int]] = []  # (vehicle type, pieces in order, start time in s)
     if len(servable):
         stop_rule = MultipleCriteria([MaxIterations(settings.iterations), MaxRuntime(settings.seconds)])
+        # penalties adapt every few solutions (PyVRP's default, 500, is more than a short budget's
+        # iterations: the first penalties would stay, and with costs per decametre they can be too
+        # small to leave a plan that overloads a vehicle by a few kg)
+        params = pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(solutions_between_updates=PENALTY_UPDATE_EVERY, max_penalty=MAX_PENALTY))
+        alone = _one_vehicle_each(fits[servable], counts)
         best = None
         for required in (True, False):
             data = pyvrp.ProblemData(locations, clients(required), depot_objs, vehicle_types, [dist], [dur])  # type: ignore[list-item]
+            start = None
+            if alone is not None:
+                start = pyvrp.Solution(data, [pyvrp.Route(data, [pyvrp.Activity(pyvrp.ActivityType.CLIENT, k)], v) for k, v in alone])
             with warnings.catch_warnings():  # a short fleet makes the first search hit its penalty bound:
                 warnings.simplefilter("ignore", PenaltyBoundWarning)  # expected; the outcome says so
-                result = pyvrp.solve(data, stop_rule, seed=settings.seed, collect_stats=False, display=False)
+                result = pyvrp.solve(data, stop_rule, seed=settings.seed, collect_stats=False, display=False, params=params,
+                                     initial_solution=start)
             iterations += result.num_iterations
             time_limited |= result.num_iterations < settings.iterations
             if result.best.is_feasible():
@@ -295,8 +308,9 @@ def _split(kg: NDArray[np.int64], largest: int) -> _Pieces:
 
 
 def _precheck(pieces: _Pieces, location: NDArray[np.int64], ready: NDArray[np.int64], due: NDArray[np.int64],
-              service: NDArray[np.int64], types: dict, dur: NDArray[np.int64]) -> NDArray[np.str_]:
-    """Why each piece cannot be served by any vehicle alone ("" when one can): before the search."""
+              service: NDArray[np.int64], types: dict, dur: NDArray[np.int64]) -> tuple[NDArray[np.str_], NDArray[np.bool_]]:
+    """Why each piece cannot be served by any vehicle alone ("" when one can), and which vehicle types
+    can serve it alone (pieces x types): before the search."""
     depot = types["depot"]
     reach = dur[depot[None, :], location[:, None]]  # pieces x vehicle types
     start = np.maximum(ready[:, None], reach)
@@ -306,7 +320,22 @@ def _precheck(pieces: _Pieces, location: NDArray[np.int64], ready: NDArray[np.in
     reason = np.full(len(pieces.kg), "", dtype=object)
     reason[~fits.any(axis=1) & ~in_window.any(axis=1)] = "window"
     reason[~fits.any(axis=1) & in_window.any(axis=1)] = "shift"
-    return reason
+    return reason, fits
+
+
+def _one_vehicle_each(fits: NDArray[np.bool_], counts: NDArray[np.int64]) -> list[tuple[int, int]] | None:
+    """A plan that gives every piece a vehicle of its own (the first type that can serve it alone and
+    has one left): (piece's position among those searched, vehicle type); None when the counts run out.
+    The search starts from it, so that a plan is known to exist before it looks for a cheaper one."""
+    left = counts.copy()
+    plan = []
+    for k, row in enumerate(fits):
+        usable = np.flatnonzero(row & (left > 0))
+        if not len(usable):
+            return None
+        left[usable[0]] -= 1
+        plan.append((k, int(usable[0])))
+    return plan
 
 
 def _checked(problem: RoutingProblem, stops: pl.DataFrame, pieces: _Pieces, reason: NDArray, routes: list[tuple[int, list[int], int]],

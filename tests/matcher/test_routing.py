@@ -126,3 +126,15 @@ def test_loads_on_board_follow_the_tour_whether_collecting_or_delivering(seed: i
             assert route["end_min"] > visits["depart_min"][-1]
     per_stop = outcome.stops.group_by("stop_id").agg(pl.col("kg").sum()).sort("stop_id")
     assert per_stop["kg"].to_list() == stops.sort("stop_id")["kg"].to_list()
+
+
+@pytest.mark.parametrize("open_end", [False, True])
+def test_a_short_budget_on_long_distances_still_finds_the_obvious_plan(open_end: bool) -> None:
+    # two hubs 150 and 300 km away, 8,236 + 1,770 kg, 10 t trucks: one truck cannot take both, and a
+    # search whose penalty for a few kg of excess load stays below the km it saves would never leave
+    # the overloaded single tour (found by the plan's property test)
+    stops = pl.DataFrame({"stop_id": ["far", "near"], "lat": [30.5, 30.5], "lon": [110.5, 112.0], "kg": [8_236, 1_770]})
+    depot = pl.DataFrame({"depot_id": ["hub"], "lat": [30.5], "lon": [113.5]})
+    fleet = DEFAULT_FLEETS["line_haul"].filter(pl.col("vehicle_type") == "truck_10t")
+    outcome = solve_routing(RoutingProblem("haul", stops, depot, fleet, open_end=open_end), SolveSettings(iterations=150, seconds=20.0))
+    assert outcome.status == "served" and outcome.routes.height == 2
