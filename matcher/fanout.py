@@ -73,8 +73,12 @@ class ProgressLog:
             return
         self.last = now
         elapsed = now - self.started
-        left = f", about {elapsed / done * (total - done):.0f} s left" if 0 < done < total else ""
-        self.log.info("%s: %d of %d done, %.0f s%s", self.label, done, total, elapsed, left)
+        estimate = elapsed / done * (total - done) if 0 < done < total else None
+        left = f", about {estimate:.0f} s left" if estimate is not None else ""
+        # the numbers ride along for handlers that keep them (the service's cycle status)
+        numbers = {"stage": self.label, "done": done, "total": total, "elapsed_s": round(elapsed, 1),
+                   "left_s": round(estimate, 1) if estimate is not None else None}
+        self.log.info("%s: %d of %d done, %.0f s%s", self.label, done, total, elapsed, left, extra={"progress": numbers})
 
 
 class Executor(Protocol):

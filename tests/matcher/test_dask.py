@@ -224,6 +224,8 @@ def test_progress_lines_say_done_of_total_elapsed_and_an_estimate(caplog: pytest
     lines = [r.getMessage() for r in caplog.records]
     assert lines[0].startswith("products: 1 of 4 done, ") and "s left" in lines[0]
     assert lines[1].startswith("products: 4 of 4 done, ") and "left" not in lines[1]
+    assert caplog.records[0].progress["done"] == 1 and caplog.records[0].progress["total"] == 4  # type: ignore[attr-defined]
+    assert caplog.records[1].progress["left_s"] is None  # type: ignore[attr-defined]
     quiet = ProgressLog("products", every=3600.0)
     caplog.clear()
     quiet(1, 4)  # too soon after the start: nothing
