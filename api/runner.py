@@ -243,8 +243,10 @@ def _sqlite_value(name: str, dtype: pl.DataType) -> pl.Expr:
 def _order_fills(orders_out: pl.DataFrame | None, orders: pl.DataFrame, cycle_id: int) -> pl.DataFrame:
     if orders_out is None:
         return pl.DataFrame()
+    # the service does not keep orders for a later cycle yet: a cycle's verdict is final
+    final = pl.when(pl.col("status") != "pending").then(pl.col("status")).when(pl.col("filled_kg") > 0).then(pl.lit("partly_filled")).otherwise(pl.lit("unfilled"))
     return orders_out.join(orders.select("order_id", "buyer_id"), on="order_id", how="left").with_columns(
-        pl.lit(cycle_id, pl.Int64).alias("cycle_id")
+        pl.lit(cycle_id, pl.Int64).alias("cycle_id"), status=final
     )
 
 

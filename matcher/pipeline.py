@@ -35,7 +35,9 @@ class CycleResult:
         count pooled into each row) or as given.
     orders
         With orders: ``order_id, region_id, demand_id, filled_kg, unfilled_kg, clearing_price, status,
-        reason`` per order, in the given order; ``None`` when demand rows were given.
+        reason`` per order, in the given order; ``None`` when demand rows were given. An order not
+        rejected, not filled, and due after the cycle date is ``pending``: a later cycle may still
+        serve its ``unfilled_kg``.
     summary
         The whole cycle: the solve's summary, the pooling counts (with orders), the regions, hubs
         derived, warnings, and seconds per stage.
@@ -67,7 +69,8 @@ def compute_cycle(
         Frames typed by :func:`matcher.schemas.parse_table` with ``OFFERS``, ``ORDERS``, ``DEMAND``,
         ``LANES``. Exactly one of ``orders`` and ``demand``. Orders are filled in order of arrival:
         ``created_at`` when that column is present, then their order in the frame; a row's kg go to its
-        orders by ``params.fill_rule``.
+        orders by ``params.fill_rule``. Orders due after ``date`` that are not filled come out
+        ``pending`` (:func:`regions.pooling.fill_orders`).
     regions
         The validated regions (:func:`regions.polygons.read_regions` or
         :func:`regions.polygons.regions_from_stored`).
@@ -112,7 +115,7 @@ def compute_cycle(
     orders_out = None
     if placed is not None:
         arrival = "created_at" if "created_at" in placed.columns else None
-        orders_out = fill_orders(placed, result.demand, arrival=arrival, rule=params.fill_rule)
+        orders_out = fill_orders(placed, result.demand, arrival=arrival, rule=params.fill_rule, date=date)
         pooled["order_status"] = _counts(orders_out["status"])
 
     summary = {key: value for key, value in result.summary.items() if key != "seconds"}

@@ -11,6 +11,7 @@ Everything here is vectorized: shapely's STRtree for the point-in-polygon join, 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -233,20 +234,26 @@ def pool_orders(orders: pl.DataFrame, *, price_step: float = 0.05) -> tuple[pl.D
 SHARED_REASONS = {"fcfs": "earlier_orders_filled_first", "pro_rata": "row_shared_pro_rata", "max_min": "row_shared_max_min"}
 
 
-def fill_orders(orders: pl.DataFrame, demand_out: pl.DataFrame, *, arrival: str | None = None, rule: FillRule = "fcfs") -> pl.DataFrame:
+def fill_orders(
+    orders: pl.DataFrame, demand_out: pl.DataFrame, *, arrival: str | None = None, rule: FillRule = "fcfs", date: dt.date | None = None
+) -> pl.DataFrame:
     """Hand each demand row's filled kg to its orders, in whole kg, by ``rule`` (:mod:`regions.fills`).
 
     Parameters
     ----------
     orders
-        Orders from :func:`pool_orders` (with ``demand_id``; null for rejected ones) and ``_row`` (file
-        order).
+        Orders from :func:`pool_orders` (with ``demand_id``; null for rejected ones), ``_row`` (file
+        order) and ``due_date``.
     demand_out
         ``demand_id, filled_kg, clearing_price, reason`` per demand row.
     arrival
         Column that orders arrival (``created_at``), ties and absence falling back to file order.
     rule
         ``fcfs``, ``pro_rata`` or ``max_min``.
+    date
+        The cycle date. An order that is pooled, not filled, and due after it could still be served by
+        a later cycle: its status is ``pending`` (its reason still says why it was not filled now).
+        Without a date, every order's status is final.
 
     Returns
     -------
@@ -266,9 +273,12 @@ def fill_orders(orders: pl.DataFrame, demand_out: pl.DataFrame, *, arrival: str 
     kg[pooled] = share(group, members["quantity_kg"].to_numpy().astype(np.int64), row_filled, rule)
     out = joined.with_columns(filled_kg=pl.Series(kg, dtype=pl.Int64))
     out = out.with_columns(unfilled_kg=pl.col("quantity_kg") - pl.col("filled_kg"))
+    # due after the cycle date: a later cycle (even the next day's, over a lane of 0 transit days) may still serve it
+    waits = pl.col("due_date") > pl.lit(date, pl.Date) if date is not None else pl.lit(False)
     status = (
         pl.when(pl.col("demand_id").is_null()).then(pl.lit("rejected"))
         .when(pl.col("unfilled_kg") == 0).then(pl.lit("filled"))
+        .when(waits).then(pl.lit("pending"))
         .when(pl.col("filled_kg") > 0).then(pl.lit("partly_filled"))
         .otherwise(pl.lit("unfilled"))
     )

@@ -307,6 +307,41 @@ def test_an_order_outside_every_region_on_the_first_row_is_rejected(orders_day: 
     assert "outside every region" in b6["reason"]
 
 
+def test_pending_orders_fed_back_to_the_next_days_run_fill_what_is_left(orders_day: dict[str, Path]) -> None:
+    """A platform running ``harvest match`` daily: the orders a day leaves ``pending`` go into the next
+    day's run with ``quantity_kg = unfilled_kg`` (and their ``created_at``), and are filled there."""
+    import datetime as dt
+
+    assert main(order_args(orders_day, "--quiet")) == 0
+    orders = pl.read_csv(orders_day["orders"], infer_schema=False)
+    first = pl.read_csv(orders_day["out"] / "orders_out.csv")
+    summary = json.loads((orders_day["out"] / "summary.json").read_text())
+    # every order due after the day and not filled waits, whatever its reason; the rejected one does not
+    assert summary["order_status"]["pending"] == first.filter(pl.col("status") == "pending").height >= 3
+    assert first.filter(pl.col("order_id").is_in(["b1", "b2", "b3"]))["status"].to_list() == ["pending"] * 3
+    assert first.filter(pl.col("order_id") == "b6")["status"].to_list() == ["rejected"]
+    waiting = first.filter(pl.col("status") == "pending").select("order_id", "unfilled_kg")
+    fed = orders.join(waiting, on="order_id").with_columns(quantity_kg=pl.col("unfilled_kg").cast(pl.String)).drop("unfilled_kg")
+    fed.write_csv(orders_day["orders"])
+
+    nextday = DATE + dt.timedelta(days=1)
+    offers_frame([{"offer_id": "o9", "lat": 30.1, "lon": 110.1, "quantity_kg": 1000, "ready_date": nextday}]).write_csv(orders_day["offers"])
+    second_args = order_args(orders_day, "--quiet")
+    second_args[second_args.index("--date") + 1] = nextday.isoformat()
+    assert main(second_args) == 0
+    second = pl.read_csv(orders_day["out"] / "orders_out.csv")
+    assert second["order_id"].to_list() == fed["order_id"].to_list()
+    both = (
+        orders.select("order_id", pl.col("quantity_kg").cast(pl.Int64))
+        .join(first.select("order_id", pl.col("filled_kg").alias("first")), on="order_id")
+        .join(second.select("order_id", pl.col("filled_kg").alias("second"), "unfilled_kg", "status"), on="order_id")
+    )
+    assert (both["first"] + both["second"] + both["unfilled_kg"] == both["quantity_kg"]).all()
+    r0 = both.filter(pl.col("order_id").is_in(["b1", "b2", "b3"]))
+    assert r0["status"].to_list() == ["filled"] * 3 and (r0["first"] + r0["second"] == r0["quantity_kg"]).all()
+    assert (r0["first"] > 0).all()  # day one had filled part of each, pro rata
+
+
 BAD_ORDERS = [
     ("bad-latitude", "lat", "-91", "orders.csv: row 1: column 'lat': expected a latitude in degrees from -90 to 90, got '-91'"),
     ("zero-kg", "quantity_kg", "0", "orders.csv: row 1: column 'quantity_kg': expected a whole number of kg greater than 0, got '0'"),

@@ -14,7 +14,7 @@ from polars.testing import assert_frame_equal
 
 from harvestmatch.cli import main
 from matcher import CycleResult, MatchParams, ParameterError, compute_cycle
-from matcher.schemas import ORDERS, parse_table
+from matcher.schemas import LANES, ORDERS, parse_table
 from regions.polygons import Regions, parse_regions
 from tests.frames import DATE, demand_frame, offers_frame
 
@@ -31,8 +31,9 @@ def regions() -> Regions:
     return parse_regions(shapes, source="regions")
 
 
-def orders_table(created_at: list[str]) -> pl.DataFrame:
-    """Three apple orders in r0 (one far outside every region), typed as the batch job types them."""
+def orders_table(created_at: list[str], *, due_days: int = 5) -> pl.DataFrame:
+    """Three apple orders in r0 (one far outside every region), due ``due_days`` after the cycle date,
+    typed as the batch job types them."""
     raw = pl.DataFrame(
         {
             "order_id": ["b1", "b2", "b3", "far"],
@@ -42,7 +43,7 @@ def orders_table(created_at: list[str]) -> pl.DataFrame:
             "lat": ["30.2", "30.4", "30.3", "10.0"],
             "lon": ["110.1", "110.2", "110.3", "80.0"],
             "max_price_per_kg": ["3.02", "3.04", "3.0", "3.0"],
-            "due_date": [str(DATE + dt.timedelta(days=5))] * 4,
+            "due_date": [str(DATE + dt.timedelta(days=due_days))] * 4,
             "created_at": created_at,
         }
     )
@@ -64,10 +65,12 @@ def test_orders_are_pooled_solved_and_filled_in_order_of_arrival(regions: Region
     # 60 kg for 120 ordered: b2 (07:00) first, then b1 (08:00); b3 (no time) gets nothing; far is rejected
     filled = dict(zip(got.orders["order_id"], got.orders["filled_kg"], strict=True))
     assert filled == {"b1": 20, "b2": 40, "b3": 0, "far": 0}
-    assert got.orders["status"].to_list() == ["partly_filled", "filled", "unfilled", "rejected"]
+    # due in five days: what is not filled now waits for a later cycle; the rejected order does not
+    assert got.orders["status"].to_list() == ["pending", "filled", "pending", "rejected"]
+    assert got.orders["reason"].to_list()[:3] == ["earlier_orders_filled_first", None, "earlier_orders_filled_first"]
     s = got.summary
     assert (s["orders"], s["orders_rejected"], s["pooled_demand_rows"], s["regions"]) == (4, 1, 1, 2)
-    assert s["order_status"] == {"filled": 1, "partly_filled": 1, "rejected": 1, "unfilled": 1}
+    assert s["order_status"] == {"filled": 1, "pending": 2, "rejected": 1}
     assert list(s["seconds"])[:2] == ["pool", "prepare"]
     assert s["welfare"] == got.match.summary["welfare"] and s["status"] == got.match.status == "optimal"
 
@@ -91,7 +94,21 @@ def test_the_default_shares_a_short_row_among_its_orders(regions: Regions, rule:
     got = compute_cycle(offers, regions, date=DATE, params=params, orders=orders)
     assert got.orders is not None
     assert dict(zip(got.orders["order_id"], got.orders["filled_kg"], strict=True)) == want
-    assert set(got.orders.filter(pl.col("status") == "partly_filled")["reason"]) == {reason}
+    assert set(got.orders.filter(pl.col("status") == "pending")["reason"]) == {reason}
+
+
+@pytest.mark.parametrize(("due_days", "status"), [(0, ["partly_filled", "filled", "unfilled", "rejected"]), (1, ["pending", "filled", "pending", "rejected"])])
+def test_an_order_waits_while_its_due_date_is_after_the_cycle_date(regions: Regions, due_days: int, status: list[str]) -> None:
+    """Due on the cycle date, this cycle is the order's last: a lane of 0 transit days delivers on the
+    day, and no later cycle can. Due the next day, the next day's cycle still can, over such a lane."""
+    offers = offers_frame([{"lat": 30.1, "lon": 110.1, "quantity_kg": 60}])
+    orders = orders_table(["2026-11-22T08:00", "2026-11-22T07:00", "", "2026-11-22T06:00"], due_days=due_days)
+    same_day = parse_table(pl.DataFrame({"offer_id": ["o0"], "region_id": ["r0"], "distance_km": ["5"], "transit_days": ["0"]}), LANES, source="lanes")
+    got = compute_cycle(offers, regions, date=DATE, params=FCFS, orders=orders, lanes=same_day)
+    assert got.orders is not None
+    assert got.orders["status"].to_list() == status
+    assert got.orders["filled_kg"].to_list() == [20, 40, 0, 0]
+    assert got.orders["reason"][2] == "earlier_orders_filled_first"
 
 
 def test_an_unknown_fill_rule_names_the_parameter() -> None:

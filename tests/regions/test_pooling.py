@@ -145,6 +145,22 @@ def test_fills_add_up_and_follow_arrival(rows: list[dict], data: st.DataObject) 
             short = short or u > 0
 
 
+@given(orders_strategy, st.integers(0, 2), st.data())
+def test_an_order_not_filled_waits_exactly_when_it_is_due_after_the_cycle(rows: list[dict], day: int, data: st.DataObject) -> None:
+    demand, placed = pool(order_frame(rows), grid())
+    filled = [data.draw(st.integers(0, int(q))) for q in demand["quantity_kg"]]
+    demand_out = demand.select("demand_id").with_columns(
+        filled_kg=pl.Series(filled, dtype=pl.Int64), clearing_price=pl.lit(1.0), reason=pl.lit("partly_filled")
+    )
+    date = DATE + dt.timedelta(days=day)
+    final = fill_orders(placed, demand_out, rule="pro_rata")
+    out = fill_orders(placed, demand_out, rule="pro_rata", date=date).join(placed.select("order_id", "due_date"), on="order_id", maintain_order="left")
+    assert out.drop("status", "due_date").equals(final.drop("status"))  # only the status changes
+    waits = (out["unfilled_kg"] > 0) & (out["due_date"] > date)
+    assert (out["status"] == "pending").to_list() == waits.to_list()
+    assert (out.filter(~waits)["status"] == final.filter(~waits)["status"]).all()
+
+
 def test_created_at_orders_the_queue() -> None:
     orders = order_frame([{"region": 0, "product": "apple", "min_grade": "C", "quantity_kg": 10, "max_price_per_kg": 2.0, "due": 1}] * 2)
     orders = orders.with_columns(created_at=pl.Series([dt.datetime(2026, 11, 22, 12), dt.datetime(2026, 11, 22, 9)]))
