@@ -86,10 +86,14 @@ class IdempotentRequest(Base):
 
 
 class Order(Base):
-    """A buyer's (or pickup point's) order; pooled into regional demand by the next cycle.
+    """A buyer's (or pickup point's) order; pooled into regional demand by the cycles that take it.
 
-    ``status`` is ``pending`` until a cycle takes it (then its fill: ``filled``, ``partly_filled``,
-    ``unfilled`` or ``rejected``, as in the cycle's ``order_fills`` row), or ``cancelled``.
+    ``status`` is ``pending`` while it waits for a cycle: before the first, and after each that left
+    some of it unfilled while its due date still allows a later one. Then ``filled``,
+    ``partly_filled``, ``unfilled`` or ``rejected`` as the latest-dated cycle that took it decided,
+    ``expired`` (its due date passed while it waited) or ``cancelled`` (by its buyer). ``filled_kg``
+    is what the current cycles filled, summed over its ``order_fills``; ``cycle_id``, ``region_id``,
+    ``clearing_price`` and ``reason`` are the latest-dated current fill's (:mod:`api.waiting`).
     """
 
     __tablename__ = "orders"
@@ -105,6 +109,8 @@ class Order(Base):
     lon: Mapped[float] = mapped_column(Float, nullable=False)
     max_price_per_kg: Mapped[float] = mapped_column(Float, nullable=False)
     due_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    #: the community pickup point it is delivered to: the last mile's stop (else its place, lat and lon)
+    pickup_point_id: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
     filled_kg: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     cycle_id: Mapped[int | None] = mapped_column(ForeignKey("cycles.id"))
@@ -114,11 +120,17 @@ class Order(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, nullable=False)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("ix_orders_buyer", "buyer_id", "order_id"),)
+    __table_args__ = (
+        Index("ix_orders_buyer", "buyer_id", "order_id"),
+        # a cycle's snapshot reads the waiting orders, not every order ever posted
+        Index("ix_orders_status", "status", "due_date"),
+    )
 
 
 class OrderFill(Base):
-    """What one cycle gave one order (orders_out.csv of the batch contract)."""
+    """What one cycle gave one order (orders_out.csv of the batch contract): ``filled_kg`` of the kg it
+    took, ``unfilled_kg`` the rest, ``status`` its verdict (``pending`` when a later cycle could fill
+    the rest)."""
 
     __tablename__ = "order_fills"
 
@@ -133,7 +145,10 @@ class OrderFill(Base):
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     reason: Mapped[str | None] = mapped_column(String(200))
 
-    __table_args__ = (Index("ix_order_fills_buyer", "buyer_id", "cycle_id"),)
+    __table_args__ = (
+        Index("ix_order_fills_buyer", "buyer_id", "cycle_id"),
+        Index("ix_order_fills_order", "order_id", "cycle_id"),
+    )
 
 
 class Product(Base):

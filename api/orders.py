@@ -1,13 +1,18 @@
-"""Orders: buyers (and pickup points) post them, follow their fill, cancel them; the operator sees all.
+"""Orders: buyers (and pickup points) post them, follow their fills, cancel them; the operator sees all.
 
 ``POST /orders`` takes one order (a JSON object), many (an array) or a CSV upload, checked by the batch
 job's schema (:data:`matcher.schemas.ORDERS`, without ``order_id`` and ``created_at``, plus an
-optional ``reference``). An order belongs to its buyer (``buyer_id`` of the key; the operator names
-it), so a rotated key sees the same orders. An order waits as ``pending`` until a cycle takes it; the cycle pools it with
-its region's orders, and afterwards the order shows its region, what it got, at what price, and why
-not more. A demand row's fill goes back to its orders by the cycle's ``fill_rule`` (pro rata by
-default); ties, and first come first served, follow arrival, and within one request the order given. ``POST /orders/{id}/cancel`` cancels a pending order, except while a cycle that has taken
-its snapshot is running (409; cancel once it has ended).
+optional ``reference`` and ``pickup_point_id``). An order belongs to its buyer (``buyer_id`` of the
+key; the operator names it), so a rotated key sees the same orders.
+
+An order waits as ``pending`` for the cycles that may fill it: each pools what is left of it with its
+region's orders, and while its due date is after a cycle's date what that cycle leaves unfilled waits
+for the next (:mod:`api.waiting`). ``GET /orders/{id}`` lists its fills by cycle, oldest first, and
+shows what still waits (``remaining_kg``) and why the latest cycle did not fill it. A demand row's fill
+goes back to its orders by the cycle's ``fill_rule`` (pro rata by default); ties, and first come first
+served, follow arrival, and within one request the order given. ``POST /orders/{id}/cancel`` cancels
+what still waits of a pending order (its fills stay), except while a cycle that has taken its snapshot
+is running (409; cancel once it has ended).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from api import idempotency, jobs
 from api.auth import Caller, requires
 from api.db import Database, lock_snapshot
 from api.errors import ApiError
-from api.models import Base, Order
+from api.models import Base, Cycle, Order, OrderFill
 from api.requests import iso, lock_products, new_id, own_row, owned_records, page
 from matcher.schemas import ORDERS, Column
 
@@ -33,7 +38,7 @@ bp = Blueprint("orders", __name__, url_prefix="/orders")
 UPLOAD: tuple[Column, ...] = (
     (Column("buyer_id", "id", required=False),)
     + tuple(c for c in ORDERS if c.name not in ("order_id", "created_at"))
-    + (Column("reference", "text", required=False),)
+    + (Column("reference", "text", required=False), Column("pickup_point_id", "id", required=False))
 )
 
 
@@ -73,9 +78,21 @@ def list_orders() -> Response:
 @bp.get("/<order_id>")
 @requires("buyer", "operator")
 def read(order_id: str) -> Response:
+    """The order and its fills in the current cycles that took it, oldest first."""
     db: Database = current_app.extensions["harvest_db"]
     with db.session() as session:
-        return jsonify(order_json(_own(session, g.caller, order_id)))
+        order = _own(session, g.caller, order_id)
+        fills = session.execute(
+            select(OrderFill, Cycle.date)
+            .join(Cycle, Cycle.id == OrderFill.cycle_id)
+            .where(OrderFill.order_id == order.order_id, Cycle.current == 1)
+            .order_by(Cycle.date, Cycle.id)
+        ).all()
+        return jsonify({**order_json(order), "fills": [
+            {"cycle_id": f.cycle_id, "date": date.isoformat(), "filled_kg": f.filled_kg, "clearing_price": f.clearing_price,
+             "status": f.status, "reason": f.reason}
+            for f, date in fills
+        ]})
 
 
 @bp.post("/<order_id>/cancel")
@@ -87,6 +104,7 @@ def cancel(order_id: str) -> Response:
         order = _own(session, g.caller, order_id, lock=True)
         if order.status != "pending":
             raise ApiError(409, "Conflict", f"order {order_id} is {order.status}; only a pending order can be cancelled")
+        # what the cycles filled stays: only what still waits is cancelled
         jobs.refuse_while_running(session, f"order {order_id}")
         order.status, order.cancelled_at = "cancelled", dt.datetime.now(dt.UTC)
         return jsonify(order_json(order))
@@ -109,9 +127,11 @@ def order_json(o: Order) -> dict[str, Any]:
         "lon": o.lon,
         "max_price_per_kg": o.max_price_per_kg,
         "due_date": o.due_date.isoformat(),
+        "pickup_point_id": o.pickup_point_id,
         "status": o.status,
         "filled_kg": o.filled_kg,
         "unfilled_kg": o.quantity_kg - o.filled_kg,
+        "remaining_kg": o.quantity_kg - o.filled_kg if o.status == "pending" else 0,
         "region_id": o.region_id,
         "clearing_price": o.clearing_price,
         "reason": o.reason,

@@ -4,8 +4,9 @@ cycle's snapshot and result, and its tables as the rows the runner commits with 
 The plan is :func:`matcher.routing.plan.plan_routes`, the function ``harvest match --plan`` runs, on
 the same frames the cycle was computed from: the snapshot's offers, orders and regions and the
 result's allocations and order fills. The service has no warehouses (offers go to the hub of their
-region) and uses the default fleets; its orders carry no ``pickup_point_id``, so orders at the same
-place (latitude and longitude to 5 decimals) share a last-mile stop.
+region) and uses the default fleets. Orders naming a ``pickup_point_id`` share that last-mile stop, as
+in the batch job; orders without one share a stop with the others at the same place (latitude and
+longitude to 5 decimals).
 
 Configuration (the app's ``PLAN_*`` keys, from the ``[plan]`` table of ``HARVEST_CONFIG``)::
 

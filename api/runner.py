@@ -3,8 +3,10 @@
 The snapshot is taken under the snapshot lock (:func:`api.db.lock_snapshot`), so a withdrawal or a
 cancellation either lands before it (and the offer or order is not in the cycle) or is refused while
 the cycle runs (409): nothing the cycle sells can be withdrawn under it. Offers and orders posted
-after the snapshot wait for the next cycle. Frames are typed by the schemas below, never inferred
-from the rows, and sorted in binary order of their ids whatever order the database returns.
+after the snapshot wait for the next cycle. The cycle takes what is left of each waiting order, and
+afterwards each order's status and filled kg follow from its current fills (:mod:`api.waiting`).
+Frames are typed by the schemas below, never inferred from the rows, and sorted in binary order of
+their ids whatever order the database returns.
 
 The computation is :func:`matcher.pipeline.compute_cycle`, the same pure function ``harvest match``
 runs, with the parameters the operator queued the cycle with; then, unless the service's configuration
@@ -14,8 +16,8 @@ remaining kg and the orders' fills are written in one transaction fenced by the 
 it, or nothing. A cycle is done with its plan, or not at all. The cycle's ``stage`` follows the run:
 ``matching``, ``planning``, ``writing``.
 
-A re-run of a date gives back what the date's current cycle sold (in the snapshot), supersedes it in
-the same transaction, and keeps it as history, its plan included.
+A re-run of a date gives back what the date's current cycle sold and filled (in the snapshot),
+supersedes it in the same transaction, and keeps it as history, its plan included.
 """
 
 from __future__ import annotations
@@ -26,24 +28,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select, text, update
+from sqlalchemy import BigInteger, Float, Integer, MetaData, String, Table, select, text, update
+from sqlalchemy import Column as SqlColumn
 from sqlalchemy.orm import Session
 
 from api import jobs
 from api.db import Database, lock_snapshot
 from api.models import Allocation, Cycle, DemandRow, Offer, OfferResult, Order, OrderFill, PlanRoute, PlanStop, PlanUnserved, Region
 from api.planning import OFF, PlanConfig, PlannedCycle, plan_cycle
+from api.waiting import BOOK_SCHEMA, FILL_SCHEMA, settle, take
 from harvestmatch.errors import InputError, Problem
 
 OFFER_SCHEMA: dict[str, pl.DataType] = {
     "offer_id": pl.String(), "cooperative_id": pl.String(), "product": pl.String(), "grade": pl.String(),
     "quantity_kg": pl.Int64(), "lat": pl.Float64(), "lon": pl.Float64(), "ready_date": pl.Date(),
     "shelf_life_days": pl.Int64(), "ask_per_kg": pl.Float64(), "status": pl.String(),
-}
-ORDER_SCHEMA: dict[str, pl.DataType] = {
-    "order_id": pl.String(), "buyer_id": pl.String(), "product": pl.String(), "min_grade": pl.String(),
-    "quantity_kg": pl.Int64(), "lat": pl.Float64(), "lon": pl.Float64(), "max_price_per_kg": pl.Float64(),
-    "due_date": pl.Date(), "created_at": pl.Datetime("us"),
 }
 REGION_SCHEMA: dict[str, pl.DataType] = {
     "region_id": pl.String(), "geometry": pl.String(), "hub_lat": pl.Float64(), "hub_lon": pl.Float64(),
@@ -54,12 +53,17 @@ SOLD_SCHEMA: dict[str, pl.DataType] = {"offer_id": pl.String(), "sold_kg": pl.In
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What a cycle sees: open offers (with any re-run's sales given back), its orders, the regions."""
+    """What a cycle sees: open offers (with any re-run's sales given back), the kg it takes of each
+    order (``orders``), the regions; and, to settle the orders afterwards, the orders it read
+    (``book``), their current fills and those it closes as expired (:mod:`api.waiting`)."""
 
     offers: pl.DataFrame
     orders: pl.DataFrame
     regions: pl.DataFrame
     previous_id: int | None
+    book: pl.DataFrame
+    fills: pl.DataFrame
+    expired: pl.DataFrame
 
 
 def run(db: Database, held: jobs.Claim, plan: PlanConfig = PlanConfig()) -> dict[str, Any]:
@@ -83,7 +87,7 @@ def run(db: Database, held: jobs.Claim, plan: PlanConfig = PlanConfig()) -> dict
         raise InputError(Problem("regions", None, None, "no regions uploaded yet: PUT /regions first"))
     regions = regions_from_stored(snap.regions)
     shaped = time.perf_counter()
-    result = compute_cycle(snap.offers, regions, date=held.date, params=held.params, orders=snap.orders.drop("buyer_id"))
+    result = compute_cycle(snap.offers, regions, date=held.date, params=held.params, orders=snap.orders.drop("buyer_id", "pickup_point_id"))
     computed = time.perf_counter()
     summary = dict(result.summary)
     seconds = {"snapshot": read - started, "regions": shaped - read, **summary.pop("seconds", {})}
@@ -127,14 +131,21 @@ def take_snapshot(db: Database, held: jobs.Claim) -> Snapshot:
             .order_by(Offer.offer_id),
             OFFER_SCHEMA,
         )
-        taken = Order.status == "pending"
+        # the orders that wait, and those the superseded cycle had (a re-run gives back what it filled)
+        candidates = Order.status == "pending"
         if previous_id is not None:
-            taken = taken | ((Order.cycle_id == previous_id) & (Order.status != "cancelled"))
-        orders = read_frame(
-            session, select(*(getattr(Order, c) for c in ORDER_SCHEMA)).where(taken).order_by(Order.created_at, Order.order_id), ORDER_SCHEMA
+            candidates = candidates | Order.order_id.in_(select(OrderFill.order_id).where(OrderFill.cycle_id == previous_id))
+        book = read_frame(session, select(*(getattr(Order, c) for c in BOOK_SCHEMA)).where(candidates).order_by(Order.order_id), BOOK_SCHEMA)
+        fills = read_frame(
+            session,
+            select(*(Cycle.date if c == "date" else getattr(OrderFill, c) for c in FILL_SCHEMA))
+            .join(Cycle, Cycle.id == OrderFill.cycle_id)
+            .where(Cycle.current == 1, OrderFill.order_id.in_(select(Order.order_id).where(candidates))),
+            FILL_SCHEMA,
         )
         regions = read_frame(session, select(*(getattr(Region, c) for c in REGION_SCHEMA)).order_by(Region.region_id), REGION_SCHEMA)
-        stamped = session.execute(update(Cycle).where(*held.fence()).values(snapshot_at=jobs.now()))
+        at = jobs.now()
+        stamped = session.execute(update(Cycle).where(*held.fence()).values(snapshot_at=at))
         if not stamped.rowcount:  # type: ignore[attr-defined]
             raise jobs.LeaseLost(f"cycle {held.cycle_id}: lease lost before the snapshot")
     # a re-run gives back what the superseded cycle sold; binary id order, whatever the database's collation
@@ -146,8 +157,9 @@ def take_snapshot(db: Database, held: jobs.Claim) -> Snapshot:
         .filter(pl.col("quantity_kg") > 0)
         .sort("offer_id")
     )
-    orders = orders.sort("created_at", "order_id")
-    return Snapshot(offers, orders, regions.sort("region_id"), previous_id)
+    book, fills = book.sort("order_id"), fills.sort("order_id", "date")
+    orders, expired = take(book, fills, date=held.date, today=at.date(), previous_id=previous_id)
+    return Snapshot(offers, orders, regions.sort("region_id"), previous_id, book, fills, expired)
 
 
 def read_frame(session: Session, query: Any, schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -171,6 +183,7 @@ def write_results(
     rows = result.demand.select("demand_id", "quantity_kg", "price_per_kg")
     demand_rows = match.demand.join(rows, on="demand_id", how="left").with_columns(tag)
     fills = _order_fills(result.orders, snap.orders, cycle_id)
+    settled = settle(snap.book, snap.fills, fills, snap.expired, cycle_id=cycle_id, date=held.date, previous_id=snap.previous_id)
     # the hubs as they were: a later PUT /regions must not move or drop the history's shipments
     hubs = snap.regions.select("region_id", "hub_lat", "hub_lon")
     allocations = match.allocations.join(hubs, on="region_id", how="left").with_columns(tag)
@@ -186,44 +199,34 @@ def write_results(
             tables += [(PlanRoute, planned.routes), (PlanStop, planned.stops), (PlanUnserved, planned.unserved)]
         for model, frame in tables:
             bulk_insert(session, model, frame)
-        if session.get_bind().dialect.name == "postgresql":
-            # fresh rows have no statistics yet: without them the planner joins the fills to the orders
-            # row by row
-            session.execute(text("ANALYZE order_fills"))
         if snap.previous_id is not None:
             _give_back(session, snap.previous_id)
         _take(session, cycle_id)
-        session.execute(
-            update(Order)
-            .where(Order.order_id == OrderFill.order_id, OrderFill.cycle_id == cycle_id)
-            .values(
-                status=OrderFill.status, filled_kg=OrderFill.filled_kg, cycle_id=cycle_id, region_id=OrderFill.region_id,
-                clearing_price=OrderFill.clearing_price, reason=OrderFill.reason,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        _settle_orders(session, settled)
         summary["seconds"]["write"] = time.perf_counter() - began
         summary["seconds"]["total"] = seconds_so_far + summary["seconds"]["write"]  # until the commit's own time is known
         jobs.finish(session, held, summary, snap.previous_id)
 
 
 def bulk_insert(session: Session, model: Any, frame: pl.DataFrame) -> None:
-    """Insert a frame's rows into a table (only the table's columns), in bulk, inside the session's
-    transaction: ``COPY`` on PostgreSQL (the frame written once as CSV), one driver-level executemany
-    of plain tuples on SQLite (dates and times written as SQLAlchemy stores them there)."""
+    """Insert a frame's rows into a table (a model's, or a :class:`~sqlalchemy.Table`; only the table's
+    columns), in bulk, inside the session's transaction: ``COPY`` on PostgreSQL (the frame written once
+    as CSV), one driver-level executemany of plain tuples on SQLite (dates and times written as
+    SQLAlchemy stores them there)."""
     if frame.height == 0:
         return
-    columns = [c.key for c in model.__table__.columns if c.key in frame.columns]
+    table = model if isinstance(model, Table) else model.__table__
+    columns = [c.key for c in table.columns if c.key in frame.columns]
     frame = frame.select(columns)
     raw = session.connection().connection.driver_connection
     names = ", ".join(columns)
     if session.get_bind().dialect.name == "postgresql":
-        with raw.cursor() as cursor, cursor.copy(f"COPY {model.__tablename__} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:  # type: ignore[union-attr]
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:  # type: ignore[union-attr]
             copy.write(frame.write_csv(include_header=False, null_value=""))
         return
     plain = frame.with_columns(_sqlite_value(name, dtype) for name, dtype in frame.schema.items())
     marks = ", ".join("?" * len(columns))
-    raw.executemany(f"INSERT INTO {model.__tablename__} ({names}) VALUES ({marks})", plain.iter_rows())  # type: ignore[union-attr]
+    raw.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", plain.iter_rows())  # type: ignore[union-attr]
 
 
 def _sqlite_value(name: str, dtype: pl.DataType) -> pl.Expr:
@@ -242,12 +245,43 @@ def _sqlite_value(name: str, dtype: pl.DataType) -> pl.Expr:
 
 def _order_fills(orders_out: pl.DataFrame | None, orders: pl.DataFrame, cycle_id: int) -> pl.DataFrame:
     if orders_out is None:
-        return pl.DataFrame()
-    # the service does not keep orders for a later cycle yet: a cycle's verdict is final
-    final = pl.when(pl.col("status") != "pending").then(pl.col("status")).when(pl.col("filled_kg") > 0).then(pl.lit("partly_filled")).otherwise(pl.lit("unfilled"))
+        return pl.DataFrame(schema={"order_id": pl.String(), "region_id": pl.String(), "filled_kg": pl.Int64(), "clearing_price": pl.Float64(),
+                                    "status": pl.String(), "reason": pl.String()})
     return orders_out.join(orders.select("order_id", "buyer_id"), on="order_id", how="left").with_columns(
-        pl.lit(cycle_id, pl.Int64).alias("cycle_id"), status=final
+        pl.lit(cycle_id, pl.Int64).alias("cycle_id")
     )
+
+
+#: the orders' state after a cycle, staged for one ``UPDATE ... FROM`` (a temporary table of the transaction)
+_ORDER_STATE = Table(
+    "order_state", MetaData(),
+    SqlColumn("order_id", String(64), primary_key=True), SqlColumn("status", String(16), nullable=False),
+    SqlColumn("filled_kg", BigInteger, nullable=False), SqlColumn("cycle_id", Integer), SqlColumn("region_id", String(64)),
+    SqlColumn("clearing_price", Float), SqlColumn("reason", String(200)),
+    prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
+)
+
+
+def _settle_orders(session: Session, settled: pl.DataFrame) -> None:
+    """Write each settled order's status, filled kg and latest cycle (:func:`api.waiting.settle`)."""
+    if settled.height == 0:
+        return
+    connection = session.connection()
+    _ORDER_STATE.create(connection)
+    bulk_insert(session, _ORDER_STATE, settled)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:  # fresh rows have no statistics: without them the planner would join them to the orders row by row
+        session.execute(text("ANALYZE order_state"))
+    state = _ORDER_STATE.c
+    session.execute(
+        update(Order)
+        .where(Order.order_id == state.order_id)
+        .values(status=state.status, filled_kg=state.filled_kg, cycle_id=state.cycle_id, region_id=state.region_id,
+                clearing_price=state.clearing_price, reason=state.reason)
+        .execution_options(synchronize_session=False)
+    )
+    if not postgres:  # PostgreSQL drops it at the commit
+        _ORDER_STATE.drop(connection)
 
 
 def _give_back(session: Session, previous_id: int) -> None:

@@ -81,3 +81,72 @@ def test_a_0002_database_upgrades_and_its_cycles_say_they_have_no_plan(database_
         r = client.get(f"/cycles/1/{path}", headers=planner)
         assert r.status_code == 409 and "no transport plan" in r.json["detail"] and "re-run" in r.json["detail"]
     app.extensions["harvest_db"].engine.dispose()
+
+
+def test_a_0003_database_keeps_its_orders_and_shows_their_fills(database_url: str) -> None:
+    """Orders closed by a cycle before orders waited stay as they were told; pending ones wait as before."""
+    from api import create_app
+    from api.db import create_key
+
+    db = Database(database_url)
+    upgrade(db, "0003")
+    now = dt.datetime.now(dt.UTC)
+    with db.engine.begin() as c:
+        c.execute(text("INSERT INTO api_keys (role, key_hash, buyer_id, created_at) VALUES ('buyer', 'h1', 'b-1', :n)"), {"n": now})
+        c.execute(text("INSERT INTO cycles (date, status, current, rerun, attempt, created_at) VALUES ('2026-11-20', 'done', 1, false, 1, :n)"),
+                  {"n": now})
+        c.execute(
+            text(
+                "INSERT INTO orders (order_id, buyer_key_id, buyer_id, product, min_grade, quantity_kg, lat, lon, max_price_per_kg, due_date, "
+                "status, filled_kg, cycle_id, region_id, clearing_price, reason, created_at) VALUES "
+                "('r1', 1, 'b-1', 'kale', 'A', 10, 1, 1, 2, '2026-11-30', 'partly_filled', 6, 1, 'north', 1.5, 'row_shared_pro_rata', :n), "
+                "('r2', 1, 'b-1', 'kale', 'A', 3, 1, 1, 2, '2026-11-30', 'pending', 0, NULL, NULL, NULL, NULL, :n)"
+            ),
+            {"n": now},
+        )
+        c.execute(text("INSERT INTO order_fills (cycle_id, order_id, buyer_id, region_id, filled_kg, unfilled_kg, clearing_price, status, reason) "
+                       "VALUES (1, 'r1', 'b-1', 'north', 6, 4, 1.5, 'partly_filled', 'row_shared_pro_rata')"))
+    upgrade(db)
+    with db.engine.connect() as c:
+        assert c.execute(text("SELECT order_id, status, filled_kg, pickup_point_id FROM orders ORDER BY order_id")).all() == [
+            ("r1", "partly_filled", 6, None), ("r2", "pending", 0, None),
+        ]
+    db.engine.dispose()
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True})
+    client = app.test_client()
+    operator = {"Authorization": "Bearer " + create_key(app.extensions["harvest_db"], "operator")}
+    closed = client.get("/orders/r1", headers=operator).json
+    assert (closed["status"], closed["filled_kg"], closed["unfilled_kg"], closed["remaining_kg"]) == ("partly_filled", 6, 4, 0)
+    assert closed["fills"] == [{"cycle_id": 1, "date": "2026-11-20", "filled_kg": 6, "clearing_price": 1.5, "status": "partly_filled",
+                                "reason": "row_shared_pro_rata"}]
+    waiting = client.get("/orders/r2", headers=operator).json
+    assert (waiting["status"], waiting["remaining_kg"], waiting["fills"]) == ("pending", 3, [])
+    app.extensions["harvest_db"].engine.dispose()
+
+
+def test_downgrading_0004_closes_orders_that_0003_would_take_whole(database_url: str) -> None:
+    from alembic import command
+
+    from api.migrate import config
+
+    db = Database(database_url)
+    upgrade(db)
+    now = dt.datetime.now(dt.UTC)
+    with db.engine.begin() as c:
+        c.execute(text("INSERT INTO api_keys (role, key_hash, buyer_id, created_at) VALUES ('buyer', 'h1', 'b-1', :n)"), {"n": now})
+        rows = [("w", "pending", 4), ("n", "pending", 0), ("e", "expired", 2), ("f", "filled", 10)]
+        for order_id, status, filled in rows:
+            c.execute(
+                text("INSERT INTO orders (order_id, buyer_key_id, buyer_id, product, min_grade, quantity_kg, lat, lon, max_price_per_kg, due_date, "
+                     "pickup_point_id, status, filled_kg, created_at) VALUES (:o, 1, 'b-1', 'kale', 'A', 10, 1, 1, 2, '2026-11-30', 'pp', :s, :f, :n)"),
+                {"o": order_id, "s": status, "f": filled, "n": now},
+            )
+    cfg = config(db)
+    with db.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0003")
+    with db.engine.connect() as c:
+        assert c.execute(text("SELECT order_id, status FROM orders ORDER BY order_id")).all() == [
+            ("e", "partly_filled"), ("f", "filled"), ("n", "pending"), ("w", "partly_filled"),
+        ]
+    db.engine.dispose()

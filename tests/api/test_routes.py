@@ -295,3 +295,28 @@ def test_with_planning_off_cycles_run_and_say_so(client: FlaskClient, keys: dict
         assert r.status_code == 409 and "planning was switched off" in r.json["detail"]
     assert client.get(f"/offers/{farms['a'][0]['offer_id']}", headers=keys["coop_a"]).json["pickup"] is None
     assert len(client.get(f"/cycles/{cycle['id']}/allocations", headers=keys["planner"]).json["items"]) > 0
+
+
+def test_orders_at_one_pickup_point_share_its_last_mile_stop(client: FlaskClient, keys: dict) -> None:
+    """Orders posted with a ``pickup_point_id`` (JSON or CSV) are delivered to that point: one stop of
+    the last mile, named by it, wherever each order is; an order without one is delivered to its place."""
+    assert client.put("/regions", data=three_regions(), content_type="application/geo+json", headers=keys["operator"]).status_code == 200
+    client.post("/offers", json=offer("apple", 900, 31.2, 2.0), headers=keys["coop_a"])
+    near = [{**order("apple", 100, lat, 6.0), "lon": lon, "pickup_point_id": "pp-7"} for lat, lon in ((30.5, 112.3), (30.7, 112.4))]
+    by_json = client.post("/orders", json=near, headers=keys["buyer"]).json["items"]
+    columns = [*order("apple", 1, 0, 0), "pickup_point_id"]
+    rows = [{**order("apple", 100, 30.9, 6.0), "lon": 112.2, "pickup_point_id": "pp-7"}, {**order("apple", 100, 29.6, 6.0), "lon": 112.3}]
+    text = ",".join(columns) + "\n" + "\n".join(",".join(str(r.get(c, "")) for c in columns) for r in rows) + "\n"
+    by_csv = client.post("/orders", data=text, content_type="text/csv", headers=keys["buyer"])
+    assert by_csv.status_code == 201, by_csv.json
+    made = by_json + by_csv.json["items"]
+    assert [o["pickup_point_id"] for o in made] == ["pp-7", "pp-7", "pp-7", None]
+    assert client.get(f"/orders/{made[0]['order_id']}", headers=keys["buyer"]).json["pickup_point_id"] == "pp-7"
+
+    cycle = _run(client, keys)
+    stops: dict[str, int] = {}
+    for f in _routes(client, keys, cycle["id"], "leg=last_mile"):
+        for s in client.get(f"/cycles/{cycle['id']}/routes/{f['properties']['route_id']}", headers=keys["planner"]).json["stops"]:
+            stops[s["stop_id"]] = stops.get(s["stop_id"], 0) + s["kg"]
+    filled = [client.get(f"/orders/{o['order_id']}", headers=keys["buyer"]).json["filled_kg"] for o in made]
+    assert stops == {"pp-7": sum(filled[:3]), "29.6,112.3": filled[3]} and sum(filled) == 400
