@@ -93,6 +93,7 @@ def run(db: Database, held: jobs.Claim, plan: PlanConfig = PlanConfig()) -> dict
     seconds = {"snapshot": read - started, "regions": shaped - read, **summary.pop("seconds", {})}
     summary["seconds"] = seconds
     summary["cycle_id"], summary["attempt"] = held.cycle_id, held.attempt
+    summary["orders_expired"] = snap.expired.height
     planned = None
     if plan.routes:
         jobs.set_stage(db, held, "planning")

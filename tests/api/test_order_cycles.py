@@ -121,6 +121,7 @@ def test_orders_expire_when_their_due_date_passes_while_they_wait(client: FlaskC
 
     today = _cycle(client, keys, 0)
     assert today["summary"]["orders"] == 1  # only the order due today: the others' due dates have passed
+    assert (early["summary"]["orders_expired"], today["summary"]["orders_expired"]) == (0, 2)
     for order_id, filled in ((partly, 30), (never, 0)):
         shown = _order(client, keys, order_id)
         assert (shown["status"], shown["reason"], shown["filled_kg"], shown["remaining_kg"]) == ("expired", "due_date_passed", filled, 0)
