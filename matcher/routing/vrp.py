@@ -198,7 +198,8 @@ def solve_routing(problem: RoutingProblem, settings: SolveSettings = SolveSettin
     due = np.rint(stops["due_min"].to_numpy() * 60).astype(np.int64)[pieces.stop]
     service = np.rint(stops["service_min"].to_numpy() * 60).astype(np.int64)[pieces.stop]
     location = n_depots + pieces.stop
-    reason, fits = _precheck(pieces, location, ready, due, service, types, dur)
+    due_given = stops["_due_given"].to_numpy()[pieces.stop]
+    reason, fits = _precheck(pieces, location, ready, due, due_given, service, types, dur)
     servable = np.flatnonzero(reason == "")
     counts = np.where(types["count"] > 0, types["count"], max(len(servable), 1))
 
@@ -231,7 +232,6 @@ def solve_routing(problem: RoutingProblem, settings: SolveSettings = SolveSettin
     iterations, time_limited = 0, False
     routes: list[tuple[int, list[int], int]] = []  # (vehicle type, pieces in order, start time in s)
     if len(servable):
-        stop_rule = MultipleCriteria([MaxIterations(settings.iterations), MaxRuntime(settings.seconds)])
         # penalties adapt every few solutions (PyVRP's default, 500, is more than a short budget's
         # iterations: the first penalties would stay, and with costs per decametre they can be too
         # small to leave a plan that overloads a vehicle by a few kg)
@@ -245,6 +245,8 @@ def solve_routing(problem: RoutingProblem, settings: SolveSettings = SolveSettin
                 start = pyvrp.Solution(data, [pyvrp.Route(data, [pyvrp.Activity(pyvrp.ActivityType.CLIENT, k)], v) for k, v in alone])
             with warnings.catch_warnings():  # a short fleet makes the first search hit its penalty bound:
                 warnings.simplefilter("ignore", PenaltyBoundWarning)  # expected; the outcome says so
+                # a fresh stopping rule per search: PyVRP's rules keep their count and clock
+                stop_rule = MultipleCriteria([MaxIterations(settings.iterations), MaxRuntime(settings.seconds)])
                 result = pyvrp.solve(data, stop_rule, seed=settings.seed, collect_stats=False, display=False, params=params,
                                      initial_solution=start)
             iterations += result.num_iterations
@@ -269,10 +271,12 @@ def solve_routing(problem: RoutingProblem, settings: SolveSettings = SolveSettin
 def _stops_with_defaults(stops: pl.DataFrame, fleet: pl.DataFrame) -> pl.DataFrame:
     longest = float(fleet["max_duration_min"].max()) if fleet.height else 0.0  # type: ignore[arg-type]
     filled = stops
+    given_due = pl.col("due_min").is_not_null() if "due_min" in stops.columns else pl.lit(False)
+    filled = filled.with_columns(_due_given=given_due)
     for name, default in (("ready_min", 0.0), ("due_min", longest), ("service_min", 0.0)):
         value = pl.col(name).cast(pl.Float64).fill_null(default) if name in stops.columns else pl.lit(default, pl.Float64)
         filled = filled.with_columns(value.alias(name))
-    return filled.select("stop_id", "lat", "lon", "kg", "ready_min", "due_min", "service_min")
+    return filled.select("stop_id", "lat", "lon", "kg", "ready_min", "due_min", "service_min", "_due_given")
 
 
 def _vehicle_types(fleet: pl.DataFrame, depots: pl.DataFrame) -> dict[str, Any]:
@@ -307,10 +311,11 @@ def _split(kg: NDArray[np.int64], largest: int) -> _Pieces:
     return _Pieces(stop, piece_kg)
 
 
-def _precheck(pieces: _Pieces, location: NDArray[np.int64], ready: NDArray[np.int64], due: NDArray[np.int64],
+def _precheck(pieces: _Pieces, location: NDArray[np.int64], ready: NDArray[np.int64], due: NDArray[np.int64], due_given: NDArray[np.bool_],
               service: NDArray[np.int64], types: dict, dur: NDArray[np.int64]) -> tuple[NDArray[np.str_], NDArray[np.bool_]]:
     """Why each piece cannot be served by any vehicle alone ("" when one can), and which vehicle types
-    can serve it alone (pieces x types): before the search."""
+    can serve it alone (pieces x types): before the search. A stop without a due time of its own that
+    no vehicle reaches in time is out of every shift's reach, not late."""
     depot = types["depot"]
     reach = dur[depot[None, :], location[:, None]]  # pieces x vehicle types
     start = np.maximum(ready[:, None], reach)
@@ -318,8 +323,9 @@ def _precheck(pieces: _Pieces, location: NDArray[np.int64], ready: NDArray[np.in
     back = start + service[:, None] + dur[location[:, None], depot[None, :]]
     fits = (types["capacity"][None, :] >= pieces.kg[:, None]) & in_window & (back <= types["shift"][None, :])
     reason = np.full(len(pieces.kg), "", dtype=object)
-    reason[~fits.any(axis=1) & ~in_window.any(axis=1)] = "window"
-    reason[~fits.any(axis=1) & in_window.any(axis=1)] = "shift"
+    late = ~in_window.any(axis=1) & due_given
+    reason[~fits.any(axis=1) & late] = "window"
+    reason[~fits.any(axis=1) & ~late] = "shift"
     return reason, fits
 
 

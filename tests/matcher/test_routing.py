@@ -138,3 +138,19 @@ def test_a_short_budget_on_long_distances_still_finds_the_obvious_plan(open_end:
     fleet = DEFAULT_FLEETS["line_haul"].filter(pl.col("vehicle_type") == "truck_10t")
     outcome = solve_routing(RoutingProblem("haul", stops, depot, fleet, open_end=open_end), SolveSettings(iterations=150, seconds=20.0))
     assert outcome.status == "served" and outcome.routes.height == 2
+
+
+def test_a_short_fleet_gives_the_second_search_its_own_budget() -> None:
+    stops = _city(4, n=30)
+    fleet = DEFAULT_FLEETS["last_mile"].head(1).with_columns(count=pl.lit(4, pl.Int64))
+    outcome = solve_routing(RoutingProblem("short", stops, HUB, fleet), SolveSettings(iterations=100, seconds=60.0))
+    assert outcome.status == "partial" and outcome.routes.height <= 4
+    assert outcome.iterations == 200  # the required search, then the prize-collecting one, each with the whole budget
+
+
+def test_a_stop_out_of_every_shifts_reach_is_said_so_unless_it_has_a_due_time() -> None:
+    far = pl.DataFrame({"stop_id": ["far", "late"], "lat": [45.0, 45.0], "lon": [126.0, 126.0], "kg": [100, 100],
+                        "due_min": [None, 60.0]})
+    outcome = solve_routing(RoutingProblem("far", far, HUB, DEFAULT_FLEETS["last_mile"]))
+    why = dict(zip(outcome.unserved["stop_id"], outcome.unserved["reason"], strict=True))
+    assert why == {"far": REASONS["shift"], "late": REASONS["window"]}
