@@ -198,6 +198,7 @@ def cycle_json(c: Cycle, caller: Caller) -> dict[str, Any]:
         "created_at": iso(c.created_at),
         "snapshot_at": iso(c.snapshot_at) if c.snapshot_at else None,
         "finished_at": iso(c.finished_at) if c.finished_at else None,
+        "progress": json.loads(c.progress) if c.progress else None,
         "params": json.loads(c.params) if c.params else None,
         "summary": json.loads(c.summary) if c.summary else None,
     }

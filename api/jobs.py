@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -35,6 +38,8 @@ from api.errors import ApiError
 from api.models import Cycle
 from harvestmatch.errors import HarvestError
 from matcher.params import MatchParams
+
+log = logging.getLogger("harvestmatch.worker")
 
 #: what a running cycle is doing: snapshot and solve, route planning, committing the results
 Stage = Literal["matching", "planning", "writing"]
@@ -171,6 +176,44 @@ def set_stage(db: Database, held: Claim, stage: Stage) -> None:
         done = session.execute(update(Cycle).where(*held.fence()).values(stage=stage))
         if not done.rowcount:  # type: ignore[attr-defined]
             raise LeaseLost(f"cycle {held.cycle_id}: the lease of attempt {held.attempt} was lost before the {stage} stage")
+
+
+class ProgressToCycle(logging.Handler):
+    """Keeps the held cycle's progress (the numbers of :class:`matcher.fanout.ProgressLog` lines logged
+    by the thread that runs the cycle) in its row, fenced like every write of the worker. The lines come
+    at most every few seconds, so this is a few small writes per cycle. A write that fails (a lease
+    lost, a database hiccup) is left to the cycle's own fenced writes to notice."""
+
+    def __init__(self, db: Database, held: Claim) -> None:
+        super().__init__(logging.INFO)
+        self.db, self.held = db, held
+        self.thread = threading.get_ident()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        numbers = getattr(record, "progress", None)
+        if numbers is None or record.thread != self.thread:
+            return
+        try:
+            with self.db.write() as session:
+                session.execute(update(Cycle).where(*self.held.fence()).values(progress=json.dumps(numbers)))
+        except Exception:  # noqa: BLE001 - progress is a courtesy; the cycle's fenced writes decide
+            log.debug("cycle %s: progress not stored", self.held.cycle_id, exc_info=True)
+
+
+@contextmanager
+def reporting_progress(db: Database, held: Claim) -> Iterator[None]:
+    """While the block runs, the cycle's row follows its fan-out's progress (``cycles.progress``)."""
+    logger = logging.getLogger("harvestmatch.progress")
+    handler = ProgressToCycle(db, held)
+    level = logger.level
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def hold(session: Session, held: Claim) -> None:

@@ -201,6 +201,8 @@ class Cycle(Base):
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     snapshot_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: JSON of the latest progress line of the cycle's fan-out (matcher.fanout.ProgressLog)
+    progress: Mapped[str | None] = mapped_column(Text)
     summary: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, nullable=False)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

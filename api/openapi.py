@@ -84,10 +84,12 @@ SCHEMAS: dict[str, Any] = {
         "id": _I, "date": _DATE, "status": {"enum": ["queued", "running", "done", "failed"]},
         "stage": {"enum": ["matching", "planning", "writing", None]}, "rerun": _B, "current": _B,
         "reason": _NS, "superseded_by": _NI, "attempt": _I, "created_at": _TIME, "snapshot_at": _NS, "finished_at": _NS,
+        "progress": {"type": ["object", "null"], "properties": {"stage": _S, "done": _I, "total": _I, "elapsed_s": _N,
+                                                                 "left_s": {"type": ["number", "null"]}}},
         "params": {"type": ["object", "null"]}, "summary": {"type": ["object", "null"]},
         "detail": _NS, "lease_owner": _NS,
     }, ["id", "date", "status", "stage", "rerun", "current", "reason", "superseded_by", "attempt", "created_at", "snapshot_at", "finished_at",
-        "params", "summary"]),
+        "progress", "params", "summary"]),
     "Problem": _obj(
         {"type": _S, "title": _S, "status": _I, "detail": _S,
          "errors": {"type": "array", "items": _obj({"path": _S, "message": _S})}},

@@ -87,7 +87,8 @@ def run(db: Database, held: jobs.Claim, plan: PlanConfig = PlanConfig()) -> dict
         raise InputError(Problem("regions", None, None, "no regions uploaded yet: PUT /regions first"))
     regions = regions_from_stored(snap.regions)
     shaped = time.perf_counter()
-    result = compute_cycle(snap.offers, regions, date=held.date, params=held.params, orders=snap.orders.drop("buyer_id", "pickup_point_id"))
+    with jobs.reporting_progress(db, held):
+        result = compute_cycle(snap.offers, regions, date=held.date, params=held.params, orders=snap.orders.drop("buyer_id", "pickup_point_id"))
     computed = time.perf_counter()
     summary = dict(result.summary)
     seconds = {"snapshot": read - started, "regions": shaped - read, **summary.pop("seconds", {})}
@@ -97,8 +98,9 @@ def run(db: Database, held: jobs.Claim, plan: PlanConfig = PlanConfig()) -> dict
     planned = None
     if plan.routes:
         jobs.set_stage(db, held, "planning")
-        planned = plan_cycle(cycle_id=held.cycle_id, date=held.date, params=held.params, offers=snap.offers, orders=snap.orders,
-                             regions=regions, result=result, config=plan)
+        with jobs.reporting_progress(db, held):
+            planned = plan_cycle(cycle_id=held.cycle_id, date=held.date, params=held.params, offers=snap.offers, orders=snap.orders,
+                                 regions=regions, result=result, config=plan)
         summary["plan"] = planned.summary
     else:
         summary["plan"] = dict(OFF)

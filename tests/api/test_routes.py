@@ -52,6 +52,9 @@ def _run(client: FlaskClient, keys: dict, **body: Any) -> dict:
     cycle = wait(client, keys["operator"], client.post("/cycles", json=body, headers=keys["operator"]).json["id"])
     assert cycle["status"] == "done", cycle["reason"]
     assert cycle["stage"] is None
+    # its last progress line is the plan's (the matching's with planning off): everything done
+    last = "products" if cycle["summary"]["plan"].get("status") == "off" else "routing problems"
+    assert cycle["progress"]["stage"] == last and cycle["progress"]["done"] == cycle["progress"]["total"]
     return cycle
 
 
@@ -261,6 +264,9 @@ def test_routes_wait_until_the_cycle_is_done(client: FlaskClient, keys: dict, fa
     assert planning.wait(60)
     running = client.get(f"/cycles/{cycle_id}", headers=keys["operator"]).json
     assert (running["status"], running["stage"]) == ("running", "planning")
+    # the matching's fan-out said how far it got: every product done
+    progress = running["progress"]
+    assert progress["stage"] == "products" and progress["done"] == progress["total"] >= 1 and progress["left_s"] is None
     for path in ("routes", "routes/FM.north.001", "unserved"):
         r = client.get(f"/cycles/{cycle_id}/{path}", headers=keys["planner"])
         assert r.status_code == 409 and "running (planning)" in r.json["detail"]
