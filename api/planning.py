@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -113,12 +112,9 @@ def read_config(path: str | Path) -> tuple[MatchParams, PlanConfig]:
     ParameterError
         The file cannot be read, is not TOML, or holds an unknown or bad setting.
     """
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ParameterError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ParameterError(f"{path}: not valid TOML: {exc}") from exc
+    from matcher.params import read_toml
+
+    data = read_toml(path)
     plan = data.pop("plan", {})
     if not isinstance(plan, dict):
         raise ParameterError(f"{path}: plan must be a table ([plan]), got {plan!r}")

@@ -130,15 +130,20 @@ class MatchParams:
     def from_toml(cls, path: str | Path) -> MatchParams:
         """Parameters from a TOML file: top-level keys, or a ``[match]`` table. Other tables (the
         service's ``[plan]``) belong to other readers and are left to them."""
-        try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ParameterError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ParameterError(f"{path}: not valid TOML: {exc}") from exc
+        data = read_toml(path)
         if "match" in data:
             return cls.from_mapping(data["match"])
         return cls.from_mapping({k: v for k, v in data.items() if k not in OTHER_SECTIONS})
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """A TOML file as a dict; ParameterError naming the file when it cannot be read or parsed."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ParameterError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ParameterError(f"{path}: not valid TOML: {exc}") from exc
 
 
 def _finite(params: MatchParams, name: str, *, low: float, strict: bool = False) -> None:
