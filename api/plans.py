@@ -73,10 +73,7 @@ def routes(cycle_id: int) -> Response:
     query = query.order_by(binary(PlanRoute.route_id))
     db: Database = current_app.extensions["harvest_db"]
     if fmt == "csv":
-        with db.session() as session:
-            _planned(session, cycle_id)
-            frame = _read(session, query, ROUTE_SCHEMA)
-        return _csv(frame, f"routes-{cycle_id}.csv")
+        return _whole(cycle_id, query, ROUTE_SCHEMA, f"routes-{cycle_id}.csv")
     limit = int_arg("limit", 1000, 1, MAX_PAGE)
     query = after_arg(query, PlanRoute.route_id).limit(limit + 1)
     with db.session() as session:
@@ -137,10 +134,7 @@ def unserved(cycle_id: int) -> Response:
     query = query.order_by(*key)
     db: Database = current_app.extensions["harvest_db"]
     if fmt == "csv":
-        with db.session() as session:
-            _planned(session, cycle_id)
-            frame = _read(session, query, UNSERVED_SCHEMA)
-        return _csv(frame, f"unserved-{cycle_id}.csv")
+        return _whole(cycle_id, query, UNSERVED_SCHEMA, f"unserved-{cycle_id}.csv")
     limit = int_arg("limit", 1000, 1, MAX_PAGE)
     after = _cursor()
     if after is not None:
@@ -172,13 +166,20 @@ def _planned(session: Session, cycle_id: int) -> Cycle:
 
 
 def _features(routes: pl.DataFrame, paths: pl.DataFrame) -> list[dict[str, Any]]:
-    """Each route as a Feature (the core's GeoJSON of a plan: :func:`matcher.routing.plan.plan_geojson`)."""
-    from matcher.routing.plan import Plan, plan_geojson
+    """Each route as a Feature (the core's GeoJSON of a route: :func:`matcher.routing.geojson.route_features`)."""
+    from matcher.routing.geojson import route_features
 
     places = routes.select("depot_id", pl.col("depot_lat").alias("lat"), pl.col("depot_lon").alias("lon")).unique("depot_id")
-    plan = Plan(routes, paths.join(routes.select("route_id"), on="route_id", how="semi").sort("route_id", "seq"), pl.DataFrame(), {})
-    features: list[dict[str, Any]] = json.loads(plan_geojson(plan, places))["features"]
-    return features
+    return route_features(routes, paths.sort("route_id", "seq"), places)
+
+
+def _whole(cycle_id: int, query: Any, schema: dict[str, pl.DataType], name: str) -> Response:
+    """A planned cycle's table, filtered, whole, as CSV."""
+    db: Database = current_app.extensions["harvest_db"]
+    with db.session() as session:
+        _planned(session, cycle_id)
+        frame = _read(session, query, schema)
+    return _csv(frame, name)
 
 
 def _columns(model: Any, schema: dict[str, pl.DataType]) -> list[Any]:

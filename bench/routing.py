@@ -36,7 +36,6 @@ import json
 import os
 import platform
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -52,6 +51,9 @@ from numpy.typing import NDArray
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measure import Measured, run_measured  # noqa: E402
 
 INSTANCES = ("A-n32-k5", "E-n22-k4", "X-n101-k25", "X-n148-k46")
 CVRPLIB = HERE / "data" / "cvrplib"
@@ -82,18 +84,6 @@ class Run:
     seconds: float
     cpu_seconds: float
     status: str
-
-
-@dataclass(frozen=True)
-class Measured:
-    """A command's wall and CPU seconds (the CPU of its reaped process tree) and peak summed RSS."""
-
-    seconds: float
-    cpu_seconds: float | None
-    peak_rss_mb: float
-    returncode: int | None
-    timed_out: bool
-    stderr: str
 
 
 # --------------------------------------------------------------------------------------- cvrplib
@@ -524,45 +514,9 @@ def _count(values: Any) -> dict[str, int]:
 
 # ------------------------------------------------------------------------------------ measuring
 def measure(cmd: list[str], *, timeout: float | None = None, poll: float = 0.05) -> Measured:
-    """Run ``cmd`` from the repository root; sample the summed RSS of it and its descendants; past
-    ``timeout`` seconds, kill them (by pid, children first)."""
-    import psutil
-
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    root = psutil.Process(proc.pid)
-    peak, timed_out = 0, False
-    members = [root]
-    while proc.poll() is None:
-        try:
-            members = [root, *root.children(recursive=True)]
-            peak = max(peak, sum(_rss(p) for p in members))
-        except psutil.NoSuchProcess:
-            pass
-        if timeout is not None and time.perf_counter() - started > timeout:
-            timed_out = True
-            for p in reversed(members):
-                try:
-                    p.kill()
-                except psutil.NoSuchProcess:
-                    pass
-            break
-        time.sleep(poll)
-    _, err = proc.communicate()
-    seconds = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = None if timed_out else (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Measured(seconds, cpu, peak / 2**20, proc.returncode, timed_out, err or "")
-
-
-def _rss(process: Any) -> int:
-    import psutil
-
-    try:
-        return int(process.memory_info().rss)
-    except psutil.NoSuchProcess:
-        return 0
+    """Run ``cmd`` from the repository root (bench/measure.py): wall and CPU seconds, peak RSS of the
+    tree; past ``timeout`` seconds the tree is killed."""
+    return run_measured(cmd, poll=poll, timeout=timeout, cwd=ROOT)
 
 
 def _ok(run: Measured, what: str) -> None:

@@ -405,15 +405,17 @@ def bench_dask(args: argparse.Namespace) -> str:
         t = time.perf_counter()
         bpaths = write_instance(big, n_offers=1_000_000, n_regions=args.regions, n_products=1000, seed=11)
         generated = time.perf_counter() - t
-        run = _run_with_peaks(harvest_cmd(bpaths, big / "out", "--workers", "2"))
+        run = run_measured(harvest_cmd(bpaths, big / "out", "--workers", "2"), poll=0.05)
+        if run.returncode:
+            raise SystemExit(run.stderr)
         sb = json.loads((big / "out" / "summary.json").read_text())
         per = sorted(sb["product_seconds"].values(), reverse=True)
         serial = sum(v for k, v in sb["seconds"].items() if k not in ("solve", "match", "total"))
         lines += [
             f"A million-offer day ({sb['offers']:,} offers, {sb['demand_rows']:,} demand rows, 1,000 products, {args.regions:,} regions; "
             f"generated in {generated:.0f} s), local pool of 2 workers:", "",
-            f"- wall time {run['seconds']:.0f} s (stages: {', '.join(f'{k} {v:.1f} s' for k, v in sb['seconds'].items())});",
-            f"- peak RSS: driver {run['driver_mb']:,.0f} MB, largest worker {run['worker_mb']:,.0f} MB, whole tree {run['tree_mb']:,.0f} MB;",
+            f"- wall time {run.seconds:.0f} s (stages: {', '.join(f'{k} {v:.1f} s' for k, v in sb['seconds'].items())});",
+            f"- peak RSS: driver {run.driver_mb:,.0f} MB, largest worker {run.worker_mb:,.0f} MB, whole tree {run.peak_rss_mb:,.0f} MB;",
             f"- per-product solve: sum {sum(per):.0f} s, longest {per[0]:.2f} s, median {per[len(per) // 2]:.2f} s.", "",
             "Projected solve stage (longest-first scheduling of the measured per-product times; the longest product is the floor) "
             "and the whole run (plus the stages that do not fan out, measured here):", "",
@@ -443,29 +445,6 @@ def _makespan(seconds: list[float], workers: int) -> float:
     for t in sorted(seconds, reverse=True):
         heapq.heapreplace(loads, loads[0] + t)
     return max(loads)
-
-
-def _run_with_peaks(cmd: list[str]) -> dict[str, float]:
-    """Wall time, and the peak RSS of the driver, of the largest worker and of the whole tree."""
-    import subprocess
-
-    import psutil
-
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    root = psutil.Process(proc.pid)
-    driver = worker = tree = 0
-    while proc.poll() is None:
-        try:
-            d = root.memory_info().rss
-            kids = [c.memory_info().rss for c in root.children(recursive=True)]
-            driver, worker, tree = max(driver, d), max(worker, max(kids, default=0)), max(tree, d + sum(kids))
-        except psutil.NoSuchProcess:
-            pass
-        time.sleep(0.05)
-    if proc.returncode:
-        raise SystemExit(proc.stderr.read() if proc.stderr else "failed")
-    return {"seconds": time.perf_counter() - started, "driver_mb": driver / 2**20, "worker_mb": worker / 2**20, "tree_mb": tree / 2**20}
 
 
 def section(key: str, title: str, args: argparse.Namespace, lines: list[str]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -67,17 +67,9 @@ def render_cycle_map(
         ax.scatter(xy[:, 0], xy[:, 1], s=4 + 120 * size / size.max(), color="#2e7d32", alpha=0.7, zorder=3, label="hub (size: kg in and out)")
     if hops.height or kg.height:
         ax.legend(loc="lower left")
-    ax.set_title(title)
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
     ax.set_xlim(73, 136)
     ax.set_ylim(17, 54)
-    fig.text(0.01, 0.01, credit, fontsize=7, color="#555555")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _finish(fig, ax, path, title=title, credit=credit)
 
 
 def render_last_mile_map(shapes: gpd.GeoDataFrame, routes: pl.DataFrame, stops: pl.DataFrame, places: pl.DataFrame, path: Path, *,
@@ -103,10 +95,17 @@ def render_last_mile_map(shapes: gpd.GeoDataFrame, routes: pl.DataFrame, stops: 
         ax.scatter(visit["lon"], visit["lat"], s=6 + visit["kg"].to_numpy() / 20, color=colours(k % 20), zorder=3)
     ax.scatter([home["lon"]], [home["lat"]], marker="s", s=80, color="black", zorder=4, label="hub")
     ax.legend(loc="lower left")
+    ax.set_aspect(1 / max(np.cos(np.radians(home["lat"])), 0.1))
+    return _finish(fig, ax, path, title=title, credit=credit)
+
+
+def _finish(fig: Any, ax: Any, path: Path, *, title: str, credit: str) -> Path:
+    """Title, axes and the data credit (wrapped to the figure), then the PNG written and the figure closed."""
+    import matplotlib.pyplot as plt
+
     ax.set_title(title)
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
-    ax.set_aspect(1 / max(np.cos(np.radians(home["lat"])), 0.1))
     fig.text(0.01, 0.005, credit, fontsize=6, color="#555555", wrap=True)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,9 +9,7 @@ served: they are listed in ``unserved.csv`` with why), 2 on bad input (nothing w
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
@@ -84,17 +82,9 @@ def _run_routes(args: argparse.Namespace) -> int:
 def routes_geojson(routes: pl.DataFrame, stops: pl.DataFrame, depots: pl.DataFrame) -> str:
     """A FeatureCollection: one LineString per route, depot to its stops in order and back, with the
     route's columns as properties (coordinates as ``[lon, lat]``)."""
-    where = {d: (lon, lat) for d, lat, lon in depots.select("depot_id", "lat", "lon").iter_rows()}
-    by_route: dict[str, list[list[float]]] = {}
-    for route_id, lat, lon in stops.select("route_id", "lat", "lon").iter_rows():
-        by_route.setdefault(route_id, []).append([lon, lat])
-    features: list[dict[str, Any]] = []
-    for row in routes.iter_rows(named=True):
-        home = list(where[row["depot_id"]])
-        line = [home, *by_route.get(row["route_id"], []), home]
-        features.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": line},
-                         "properties": {k: v for k, v in row.items()}})
-    return json.dumps({"type": "FeatureCollection", "features": features}) + "\n"
+    from matcher.routing.geojson import feature_collection, route_features
+
+    return feature_collection(route_features(routes, stops, depots))
 
 
 __all__ = ["add_commands", "routes_geojson"]

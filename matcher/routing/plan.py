@@ -36,7 +36,6 @@ summary says so.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -46,6 +45,7 @@ import numpy as np
 import polars as pl
 
 from matcher.fanout import Progress
+from matcher.routing.geojson import feature_collection, route_features
 from matcher.routing.tables import DEFAULT_FLEETS, LEGS, Travel
 from matcher.routing.vrp import ROUTE_SCHEMA, STOP_SCHEMA, UNSERVED_SCHEMA, RoutingOutcome, RoutingProblem, SolveSettings, solve_routing
 
@@ -352,16 +352,7 @@ def plan_geojson(plan: Plan, places: pl.DataFrame) -> str:
     """A FeatureCollection: one LineString per route, from its depot through its stops in order (and back,
     except on the open-ended line haul), with the route's columns as properties. ``places`` holds
     ``depot_id, lat, lon`` of every depot."""
-    where = {d: [lon, lat] for d, lat, lon in places.select("depot_id", "lat", "lon").iter_rows()}
-    by_route: dict[str, list[list[float]]] = {}
-    for route_id, lat, lon in plan.stops.select("route_id", "lat", "lon").iter_rows():
-        by_route.setdefault(route_id, []).append([lon, lat])
-    features = []
-    for row in plan.routes.iter_rows(named=True):
-        home = where[row["depot_id"]]
-        line = [home, *by_route.get(row["route_id"], [])] + ([] if row["leg"] == "line_haul" else [home])
-        features.append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": line}, "properties": row})
-    return json.dumps({"type": "FeatureCollection", "features": features}) + "\n"
+    return feature_collection(route_features(plan.routes, plan.stops, places))
 
 
 def depot_places(inputs: PlanInputs) -> pl.DataFrame:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from harvestmatch.errors import InputError, Problem
+from harvestmatch.errors import Problem
 from matcher.schemas import Column
 
 STOPS: tuple[Column, ...] = (
@@ -112,11 +112,6 @@ def with_fleet_defaults(fleet: pl.DataFrame) -> pl.DataFrame:
     if "depot" not in fleet.columns:
         fleet = fleet.with_columns(depot=pl.lit(None, pl.String))
     return fleet.select("vehicle_type", "capacity_kg", "count", "fixed_cost", "cost_per_km", "max_duration_min", "depot")
-
-
-def raise_if(problems: list[Problem]) -> None:
-    if problems:
-        raise InputError(problems)
 
 
 __all__ = ["DEFAULT_FLEETS", "DEPOTS", "FLEET", "LEGS", "MATRIX", "STOPS", "Travel", "WAREHOUSES", "fleet_problems", "with_fleet_defaults"]
