@@ -29,7 +29,7 @@ from regions.lanes import Supply
 I64 = NDArray[np.int64]
 
 
-def merge_identical(supply: Supply, supply_kg: I64) -> tuple[Supply, I64, I64]:
+def merge_identical(supply: Supply, supply_kg: I64, *, apart: NDArray[np.bool_] | None = None) -> tuple[Supply, I64, I64]:
     """(merged supply, merged kg, group) where group[k] is the merged index of original offer k.
 
     Merged offers are numbered in order of their first member (so with no duplicates the result is the
@@ -40,6 +40,8 @@ def merge_identical(supply: Supply, supply_kg: I64) -> tuple[Supply, I64, I64]:
     ----------
     supply, supply_kg
         One product's offers and their kg.
+    apart
+        Offers that merge with none (the safety net's floors belong to single offers).
 
     Returns
     -------
@@ -50,10 +52,11 @@ def merge_identical(supply: Supply, supply_kg: I64) -> tuple[Supply, I64, I64]:
     n = supply.size
     # lexsort is stable: within a run of equal keys members stay in index order, so the run's first
     # element is its first member; comparing neighbours (not bytes) keeps 0.0 and -0.0 together
-    order = np.lexsort((supply.expiry_days, supply.grade, supply.ask, supply.lon, supply.lat))
+    alone = np.full(n, -1, np.int64) if apart is None else np.where(apart, np.arange(n, dtype=np.int64), -1)
+    order = np.lexsort((alone, supply.expiry_days, supply.grade, supply.ask, supply.lon, supply.lat))
     same_as_previous = np.zeros(n, np.bool_)
     same_as_previous[1:] = True
-    for key in (supply.lat, supply.lon, supply.ask, supply.grade, supply.expiry_days):
+    for key in (supply.lat, supply.lon, supply.ask, supply.grade, supply.expiry_days, alone):
         sorted_key = key[order]
         same_as_previous[1:] &= sorted_key[1:] == sorted_key[:-1]
     new_run = ~same_as_previous

@@ -14,7 +14,7 @@ from matcher.io import output_folder_problems, read_tables, write_outputs
 from matcher.params import MatchParams
 from matcher.pipeline import compute_cycle
 from matcher.routing.batch import PlanOptions
-from matcher.schemas import DEMAND, LANES, OFFERS, ORDERS, PRODUCTS, parse_table
+from matcher.schemas import COOPERATIVES, DEMAND, LANES, OFFERS, ORDERS, PRODUCTS, parse_table
 from harvestmatch.errors import InputError, ParameterError, Problem
 
 
@@ -29,6 +29,7 @@ def run_batch(
     orders: Path | None = None,
     lanes: Path | None = None,
     products: Path | None = None,
+    cooperatives: Path | None = None,
     plan: PlanOptions | None = None,
 ) -> dict[str, Any]:
     """Read and validate every file, run :func:`~matcher.pipeline.compute_cycle`, write the results.
@@ -54,6 +55,7 @@ def run_batch(
         ("orders", orders, ORDERS, "order_id"),
         ("lanes", lanes, LANES, None),
         ("products", products, PRODUCTS, "product"),
+        ("cooperatives", cooperatives, COOPERATIVES, "cooperative_id"),
     ))
     plan_tables = None
     if plan is not None:
@@ -84,6 +86,7 @@ def run_batch(
         demand=tables.get("demand"),
         lanes=tables.get("lanes"),
         sources=sources,
+        cooperatives=tables.get("cooperatives"),
     )
     outputs = {
         "allocations.csv": cycle.match.allocations,
@@ -95,7 +98,8 @@ def run_batch(
         outputs["orders_out.csv"] = cycle.orders
 
     cycle_done = time.perf_counter()
-    given = (("offers", offers), ("demand", demand), ("orders", orders), ("regions", regions), ("lanes", lanes), ("products", products))
+    given = (("offers", offers), ("demand", demand), ("orders", orders), ("regions", regions), ("lanes", lanes), ("products", products),
+             ("cooperatives", cooperatives))
     summary = {key: value for key, value in cycle.summary.items() if key != "seconds"}
     summary["inputs"] = {k: str(v) for k, v in given if v}
     summary["seconds"] = {"read": read_done - clock, "regions": regions_done - read_done, **cycle.summary["seconds"]}

@@ -29,6 +29,9 @@ _PARAM_OPTIONS = {
     "workers": (int, "processes solving products in parallel (default: the cores available)"),
     "max_snap_km": (float, "an order outside every region joins the nearest within this many km, else it is rejected (default 25)"),
     "price_step": (float, "width of a price tier: an order's max price is rounded down to it (default 0.05)"),
+    "small_share": (float, "the safety net: a small cooperative's offers sell at least this share of their kg when a lane allows (default 0: off)"),
+    "max_subsidy_per_kg": (float, "the safety net: the lowest lane margin a floor may use is minus this, money per kg (default 0)"),
+    "small_kg": (float, "the safety net: without --cooperatives, a cooperative whose open offers total at most this many kg is small (default 2000)"),
 }
 
 
@@ -43,6 +46,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--products", type=Path, help="product catalogue (a 'product' column): offers and orders naming others are rejected")
     m.add_argument("--regions", required=True, type=Path, help="region polygons (any vector format GDAL reads)")
     m.add_argument("--lanes", type=Path, help="the complete lane list: offer_id, region_id, distance_km [, transit_days, cost_per_kg]")
+    m.add_argument("--cooperatives", type=Path, help="cooperative_id, small (true/false): who the safety net treats as small (others by --small-kg)")
     m.add_argument("--date", required=True, type=_date, help="the cycle date, YYYY-MM-DD")
     m.add_argument("--out", required=True, type=Path, help="output folder: created, or replaced as a whole when it holds only a previous run's outputs")
     m.add_argument("--config", type=Path, help="TOML file of parameters (top level or a [match] table); options override it")
@@ -146,6 +150,7 @@ def _run_match(args: argparse.Namespace) -> int:
         regions=args.regions,
         lanes=args.lanes,
         products=args.products,
+        cooperatives=args.cooperatives,
         date=args.date,
         out=args.out,
         params=params_from_args(args),
@@ -182,6 +187,13 @@ def format_summary(summary: dict) -> str:
         ("lanes solved / considered", f"{s['lanes']:,} / {s['lanes_considered']:,}"),
         ("seconds", "  ".join(f"{k} {v:.2f}" for k, v in seconds.items())),
     ]
+    net = s.get("safety_net") or {}
+    if net.get("min_share"):
+        rows[-3:-3] = [
+            ("safety net", f"{net['floor_sold_kg']:,} of {net['floor_kg']:,} floor kg sold for {net['small_cooperatives']:,} small cooperatives "
+                           f"({net['floor_shortfall_kg']:,} kg short); subsidy {net['subsidy']:,.2f}"),
+            ("price of fairness", f"{net['price_of_fairness']:,.2f} ({net['price_of_fairness_pct']:.2f}% of {net['welfare_without_floor']:,.2f})"),
+        ]
     if "orders" in s:
         status = ", ".join(f"{k} {v:,}" for k, v in s.get("order_status", {}).items())
         rows[3:3] = [

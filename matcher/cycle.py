@@ -21,6 +21,7 @@ from matcher.flow import INT_BUDGET
 from matcher.params import MatchParams
 from matcher.product import SolveOptions
 from matcher.results import MatchResult, Status, assemble
+from matcher.safety_net import FloorPolicy, account
 from harvestmatch.errors import InputError, Problem
 
 #: the solver's money unit is at least 1e-7 per kg: rounding then moves welfare by at most 1e-7 per kg
@@ -48,6 +49,7 @@ def match(
     lanes: pl.DataFrame | None = None,
     sources: Sources | None = None,
     progress: Progress | None = None,
+    cooperatives: pl.DataFrame | None = None,
 ) -> MatchResult:
     """Run one cycle: the welfare-maximizing allocation of open offers to demand rows, with prices.
 
@@ -65,6 +67,10 @@ def match(
         products are solved (:mod:`matcher.fanout`); the result is the same on any.
     progress
         Called with (products solved, products) as the solve goes.
+    cooperatives
+        ``cooperative_id, small`` (typed by ``COOPERATIVES``): who the safety net treats as small
+        (:mod:`matcher.safety_net`); others by the ``small_kg`` rule. Only read when
+        ``params.small_share`` is above 0.
 
     Raises
     ------
@@ -79,7 +85,7 @@ def match(
     # workers start (and load their compiled kernels) while the day is checked and split into products
     executor = open_executor(params.executor, workers=params.workers, scheduler=params.scheduler, problems=offers["product"].n_unique())
     try:
-        return _match(offers, demand, hubs, date, params, lanes, sources, started, executor, progress)
+        return _match(offers, demand, hubs, date, params, lanes, sources, started, executor, progress, cooperatives)
     finally:
         executor.close()
 
@@ -95,10 +101,15 @@ def _match(
     started: float,
     executor: Executor,
     progress: Progress | None,
+    cooperatives: pl.DataFrame | None,
 ) -> MatchResult:
     check_references(offers, demand, hubs, lanes, sources=sources)
-    day = Day.build(offers, demand, hubs, lanes, date)
-    scale = cost_scale(day.max_margin, day.max_nodes, day.max_flow)
+    policy = FloorPolicy(params.small_share, params.max_subsidy_per_kg, params.small_kg, cooperatives)
+    day = Day.build(offers, demand, hubs, lanes, date, floor=policy)
+    margin = day.max_margin
+    if policy.on:  # a floor node's margins carry a bonus of (nodes + 1) * (|margin| + 1) (matcher.floor)
+        margin = (2 * day.max_nodes + 2) * (max(day.max_margin, params.max_subsidy_per_kg) + 1.0)
+    scale = cost_scale(margin, 2 * day.max_nodes if policy.on else day.max_nodes, day.max_flow)
     options = SolveOptions(
         costs=params.costs,
         scale=scale,
@@ -106,6 +117,7 @@ def _match(
         price_rule=params.price_rule,
         max_rounds=params.max_rounds,
         solver=params.solver,
+        max_subsidy_per_kg=params.max_subsidy_per_kg,
     )
     prepared = time.perf_counter()
     solutions, workers = solve_products(day.problems, options, executor=executor, progress=progress)
@@ -135,6 +147,7 @@ def _match(
             "assemble": done - solved,
             "match": done - started,
         },
+        "safety_net": account(policy, day.open_offers, tables.offers, solutions, scale),
         "solver_seconds": stage,
         # each product's solve in its worker: the longest is the floor of any fan-out's wall time
         "product_seconds": {s.product: round(sum(s.seconds.values()), 4) for s in solutions},

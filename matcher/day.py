@@ -14,6 +14,7 @@ import numpy as np
 import polars as pl
 
 from matcher.product import GivenLanes, ProductProblem
+from matcher.safety_net import FloorPolicy, floor_kg
 from matcher.schemas import GRADES
 from regions.lanes import Demand, Hubs, Supply
 
@@ -37,10 +38,17 @@ class Day:
     max_margin: float
     max_nodes: int
     max_flow: int
+    floor_kg: np.ndarray  # each open offer's floor (matcher.safety_net), 0 without one
 
     @classmethod
     def build(
-        cls, offers: pl.DataFrame, demand: pl.DataFrame, hubs: pl.DataFrame, lanes: pl.DataFrame | None, date: dt.date
+        cls,
+        offers: pl.DataFrame,
+        demand: pl.DataFrame,
+        hubs: pl.DataFrame,
+        lanes: pl.DataFrame | None,
+        date: dt.date,
+        floor: FloorPolicy | None = None,
     ) -> Day:
         hubs = hubs.sort("region_id").with_row_index("_region")
         expiry = pl.col("ready_date") + pl.duration(days=pl.col("shelf_life_days"))
@@ -69,7 +77,9 @@ class Day:
             "grade": open_offers["grade"].replace_strict(grade, return_dtype=pl.Int8).to_numpy(),
             "expiry": open_offers["_expiry_days"].to_numpy().astype(np.int64),
             "kg": open_offers["quantity_kg"].to_numpy().astype(np.int64),
+            "floor": floor_kg(open_offers, floor) if floor is not None else np.zeros(open_offers.height, np.int64),
         }
+        floors_on = floor is not None and floor.on
         d_cols = {
             "region": demand["_region"].to_numpy().astype(np.int64),
             "bid": demand["price_per_kg"].to_numpy(),
@@ -91,7 +101,8 @@ class Day:
             if given is not None:
                 g = given.get(product) or GivenLanes(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
                 g = GivenLanes(g.offer - oa, g.region, g.distance_km, g.transit_days, g.cost_per_kg)
-            problems.append(ProductProblem(product, supply, o_cols["kg"][oa:ob], rows, d_cols["kg"][da:db], hub_arrays, g))
+            floors = o_cols["floor"][oa:ob] if floors_on else None
+            problems.append(ProductProblem(product, supply, o_cols["kg"][oa:ob], rows, d_cols["kg"][da:db], hub_arrays, g, floor_kg=floors))
             o_start.append(oa)
             d_start.append(da)
             max_nodes = max(max_nodes, (ob - oa) + (db - da) + 1)
@@ -99,7 +110,7 @@ class Day:
         bids = d_cols["bid"]
         asks = o_cols["ask"]
         max_margin = float(bids.max() - asks.min()) if len(bids) and len(asks) else 0.0
-        return cls(date, everything, open_offers, demand, hubs, problems, o_start, d_start, max_margin, max_nodes, max_flow)
+        return cls(date, everything, open_offers, demand, hubs, problems, o_start, d_start, max_margin, max_nodes, max_flow, o_cols["floor"])
 
 
 def _runs(series: pl.Series) -> dict[str, tuple[int, int]]:

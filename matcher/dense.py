@@ -103,10 +103,10 @@ def _insert(values, index, value, at):  # type: ignore[no-untyped-def]  # pragma
 
 
 @njit(cache=True)
-def _top_cells(margin, u2, w2, k_row, k_offer):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """The cells with the largest positive ``2 M_ij - u2_i - w2_j``: ``k_row`` per row, ``k_offer`` per
-    offer (ties to the lower index). Duals are never negative, so a cell without a profitable lane
-    never qualifies and needs no test of its own."""
+def _top_cells(margin, u2, w2, lower, k_row, k_offer):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The cells with the largest positive ``2 M_ij - u2_i - w2_j`` among those with ``M_ij >= lower_i``:
+    ``k_row`` per row, ``k_offer`` per offer (ties to the lower index). The margin test runs only on
+    a cell that would qualify, so it costs nothing in the common case."""
     m, n = margin.shape
     row_val = np.zeros((n, k_row), np.int64)
     row_idx = np.full((n, k_row), -1, np.int64)
@@ -114,9 +114,12 @@ def _top_cells(margin, u2, w2, k_row, k_offer):  # type: ignore[no-untyped-def] 
     off_idx = np.full((m, k_offer), -1, np.int64)
     for i in range(m):
         ui = u2[i]
+        lo = lower[i]
         last = off_val[i, k_offer - 1]
         for j in range(n):
             rc = 2 * margin[i, j] - ui - w2[j]
+            if rc > 0 and margin[i, j] < lo:
+                continue
             if rc > row_val[j, k_row - 1]:
                 _insert(row_val[j], row_idx[j], rc, i)
             if rc > last:
@@ -176,6 +179,13 @@ def _greedy(margin, q, d, buckets):  # type: ignore[no-untyped-def]  # pragma: n
     return offer[:k], row[:k], kg[:k]
 
 
+def check_duals(u2: I64, w2: I64) -> None:
+    """Raise :class:`SolverError` unless twice the duals are non-negative and small enough for the scans."""
+    for duals in (u2, w2):
+        if len(duals) and not (0 <= duals.min() and duals.max() < DUAL2_LIMIT):
+            raise SolverError("duals out of range for pricing: negative, or too large for the integer margins")
+
+
 def fits(supply: Supply, demand: Demand) -> bool:
     """Whether a product's dense matrix is small enough (:data:`DENSE_CELLS`)."""
     return supply.size * demand.size <= DENSE_CELLS
@@ -229,26 +239,39 @@ class DenseMargins:
             raise SolverError(f"margins do not fit the solver's integer money at scale {scale} (at most {MARGIN_LIMIT:.2e} units); prices per kg are out of range")
         return cls(supply, demand, km, days, cost, column.astype(np.int64), margin, -limit, scale, offer_reach, row_reach)
 
-    def best_cells(self, u2: I64, w2: I64, k_row: int, k_offer: int) -> tuple[I64, I64]:
-        """Cells ``(offer, row)`` with the largest positive reduced cost ``(2M - u2 - w2) / 2``: up to
+    def best_cells(self, u2: I64, w2: I64, k_row: int, k_offer: int, lower: I64) -> tuple[I64, I64]:
+        """Cells ``(offer, row)`` with the largest positive reduced cost ``(2M - u2 - w2) / 2`` among
+        those whose margin is at least the offer's ``lower`` (1: profitable cells only; lower for the
+        safety net's floor nodes, whose ``u2`` carries their bonus, :mod:`matcher.floor`): up to
         ``k_row`` per row and ``k_offer`` per offer, each cell once, in (offer, row) order; none when no
         cell has a positive reduced cost. ``u2, w2`` are twice the duals (half-integers stay exact).
 
         Raises
         ------
         SolverError
-            On a negative dual, or one too large for exact integer arithmetic.
+            On a dual too large for exact integer arithmetic, or a ``lower`` at or below the
+            matrix's no-lane mark.
         """
         for duals in (u2, w2):
-            if len(duals) and not (0 <= duals.min() and duals.max() < DUAL2_LIMIT):
-                raise SolverError("duals out of range for pricing: negative, or too large for the integer margins")
-        row_idx, off_idx = _top_cells(self.margin, u2, w2, k_row, k_offer)
+            if len(duals) and not np.abs(duals).max() < DUAL2_LIMIT:
+                raise SolverError("duals out of range for pricing: too large for the integer margins")
+        if len(lower) and lower.min() <= self.no_lane:
+            raise SolverError("a floor's lowest margin is out of range for the margin matrix; lower max_subsidy_per_kg")
+        row_idx, off_idx = _top_cells(self.margin, u2, w2, np.ascontiguousarray(lower, np.int64), k_row, k_offer)
         n = self.demand.size
         rows = np.broadcast_to(np.arange(n)[:, None], row_idx.shape)
         offers = np.broadcast_to(np.arange(self.supply.size)[:, None], off_idx.shape)
         cell = np.concatenate([(row_idx * n + rows)[row_idx >= 0], (offers * n + off_idx)[off_idx >= 0]])
         cell = np.unique(cell)
         return cell // n, cell % n
+
+    def take(self, rows: I64, supply: Supply) -> DenseMargins:
+        """The matrix of other supply nodes, each a copy of row ``rows[k]`` of this one (same place,
+        ask, grade and expiry: :mod:`matcher.floor`'s nodes)."""
+        return DenseMargins(
+            supply, self.demand, self.km[rows], self.days[rows], self.cost[rows], self.column,
+            self.margin[rows], self.no_lane, self.scale, self.offer_reach[rows], self.row_reach,
+        )
 
     def greedy(self, supply_kg: I64, demand_kg: I64) -> tuple[I64, I64, I64]:
         """A starting flow over every profitable cell, greedy by margin (1,024 margin buckets, so it

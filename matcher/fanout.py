@@ -256,7 +256,7 @@ def warm_up() -> None:
         solve_product(problem, SolveOptions(costs=LaneCosts(), scale=100, dense=dense))
     wide = DenseMargins.build(supply, demand, problem.hubs, LaneCosts(), 10**12)  # int64 cells
     zero = np.zeros(1, np.int64)
-    wide.best_cells(zero, zero, 1, 1)
+    wide.best_cells(zero, zero, 1, 1, np.ones(1, np.int64))
     wide.greedy(problem.supply_kg, problem.demand_kg)
     haversine_km(one * 30, one * 110, one * 31, one * 111)
 

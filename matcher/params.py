@@ -26,6 +26,9 @@ ExecutorKind = Literal["local", "dask"]
 EXECUTORS: tuple[str, ...] = get_args(ExecutorKind)
 
 
+#: keys of the TOML ``[safety_net]`` table and the parameters they set
+SAFETY_NET_KEYS = {"min_share": "small_share", "max_subsidy_per_kg": "max_subsidy_per_kg", "small_kg": "small_kg"}
+
 #: tables of a shared TOML file that hold other settings than the cycle's (the service's route planning)
 OTHER_SECTIONS = frozenset({"plan"})
 
@@ -70,6 +73,13 @@ class MatchParams:
         default: every order gets the same share of what it asked, to the kg, so that neither arriving
         first nor splitting an order into many small ones gets a buyer more), ``max_min`` (the smallest
         orders first) or ``fcfs`` (first come, first served).
+    small_share, max_subsidy_per_kg, small_kg
+        The safety net (:mod:`matcher.safety_net`, off while ``small_share`` is 0): a small
+        cooperative's open offers sell at least ``small_share`` of their kg whenever a feasible lane
+        with margin at least ``-max_subsidy_per_kg`` (money per kg the platform may pay) lets them;
+        without a cooperatives table, a cooperative is small when its open offers in the cycle total
+        at most ``small_kg``. In TOML also as a ``[safety_net]`` table (``min_share``,
+        ``max_subsidy_per_kg``, ``small_kg``).
     """
 
     circuity: float = 1.3
@@ -86,6 +96,9 @@ class MatchParams:
     fill_rule: FillRule = "pro_rata"
     executor: ExecutorKind = "local"
     scheduler: str | None = None
+    small_share: float = 0.0
+    max_subsidy_per_kg: float = 0.0
+    small_kg: float = 2000.0
 
     def __post_init__(self) -> None:
         _finite(self, "circuity", low=1.0)
@@ -96,6 +109,11 @@ class MatchParams:
         _whole(self, "max_rounds", low=1)
         _finite(self, "max_snap_km", low=0.0)
         _finite(self, "price_step", low=0.0, strict=True)
+        _finite(self, "small_share", low=0.0)
+        if self.small_share > 1:
+            raise ParameterError(f"small_share must be <= 1 (a share of an offer's kg), got {self.small_share!r}")
+        _finite(self, "max_subsidy_per_kg", low=0.0)
+        _finite(self, "small_kg", low=0.0)
         if self.workers is not None:
             _whole(self, "workers", low=1)
             if self.workers > MAX_WORKERS:
@@ -131,9 +149,16 @@ class MatchParams:
         """Parameters from a TOML file: top-level keys, or a ``[match]`` table. Other tables (the
         service's ``[plan]``) belong to other readers and are left to them."""
         data = read_toml(path)
-        if "match" in data:
-            return cls.from_mapping(data["match"])
-        return cls.from_mapping({k: v for k, v in data.items() if k not in OTHER_SECTIONS})
+        values = dict(data["match"]) if "match" in data else {k: v for k, v in data.items() if k not in OTHER_SECTIONS}
+        net = values.pop("safety_net", data.get("safety_net") if "match" in data else None)
+        if net is not None:
+            if not isinstance(net, dict):
+                raise ParameterError(f"{path}: safety_net must be a table with min_share, max_subsidy_per_kg, small_kg")
+            unknown = sorted(set(net) - set(SAFETY_NET_KEYS))
+            if unknown:
+                raise ParameterError(f"{path}: unknown safety_net key(s): {', '.join(unknown)} (known: {', '.join(SAFETY_NET_KEYS)})")
+            values.update({SAFETY_NET_KEYS[k]: v for k, v in net.items()})
+        return cls.from_mapping(values)
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:

@@ -59,6 +59,7 @@ def compute_cycle(
     demand: pl.DataFrame | None = None,
     lanes: pl.DataFrame | None = None,
     sources: Sources | None = None,
+    cooperatives: pl.DataFrame | None = None,
 ) -> CycleResult:
     """Run one cycle on typed frames: pool the orders into demand rows (or take the rows given),
     solve, and hand each row's filled kg back to its orders.
@@ -78,6 +79,8 @@ def compute_cycle(
         The cycle date.
     params
         The cycle's parameters; ``max_snap_km`` and ``price_step`` drive the pooling.
+    cooperatives
+        ``cooperative_id, small`` for the safety net (:func:`matcher.cycle.match`).
     sources
         Names of the inputs, for messages.
 
@@ -111,7 +114,7 @@ def compute_cycle(
         raise ParameterError("give exactly one of demand (pooled rows) and orders")
     pooled_at = time.perf_counter()
 
-    result = match(offers, rows, regions.hubs, date=date, params=params, lanes=lanes, sources=sources)
+    result = match(offers, rows, regions.hubs, date=date, params=params, lanes=lanes, sources=sources, cooperatives=cooperatives)
     orders_out = None
     if placed is not None:
         arrival = "created_at" if "created_at" in placed.columns else None

@@ -37,13 +37,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from matcher.aggregate import merge_identical, split_lanes
-from matcher.dense import DenseMargins, fits
+from matcher.dense import DenseMargins, check_duals, fits
 from matcher.flow import Flow, solve_flow
 from matcher.params import Solver
 from matcher.potentials import PriceRule, check_certificate, potentials
@@ -64,6 +64,9 @@ from regions.lanes import (
     pairs_below,
     top_per_group,
 )
+
+if TYPE_CHECKING:
+    from matcher.floor import FloorOutcome
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
@@ -95,6 +98,19 @@ class ProductProblem:
     demand_kg: I64
     hubs: Hubs
     given: GivenLanes | None = None
+    #: per offer, the whole kg the safety net's floor tries to sell (:mod:`matcher.floor`); None: no floor
+    floor_kg: I64 | None = None
+    #: per supply node, added to the scaled margin of each of its lanes (the safety net's floor nodes,
+    #: :mod:`matcher.floor`); None: no bonus
+    bonus: I64 | None = None
+    #: per supply node, the lowest scaled margin of a lane it may use; None: 1 (profitable lanes only)
+    lower: I64 | None = None
+
+    def node_bonus(self) -> I64:
+        return self.bonus if self.bonus is not None else np.zeros(self.supply.size, np.int64)
+
+    def node_lower(self) -> I64:
+        return self.lower if self.lower is not None else np.ones(self.supply.size, np.int64)
 
 
 @dataclass(frozen=True)
@@ -123,6 +139,7 @@ class SolveOptions:
     lookahead: float = 0.01
     price_rule: PriceRule = "farmer"
     max_rounds: int = 100
+    max_subsidy_per_kg: float = 0.0  # how far below zero a floor's lane margin may go (matcher.floor)
     keep_network: bool = False  # return the final lane set (benchmarks re-solve it)
 
 
@@ -147,6 +164,7 @@ class ProductSolution:
     pricing: str = "bounded"  # dense, bounded or given
     seconds: dict[str, float] = field(default_factory=dict)
     network: Lanes | None = None  # the final lane set, when SolveOptions.keep_network
+    floor: FloorOutcome | None = None  # the safety net's floor, when the problem has one
 
 
 def solve_product(problem: ProductProblem, options: SolveOptions) -> ProductSolution:
@@ -162,12 +180,26 @@ def solve_product(problem: ProductProblem, options: SolveOptions) -> ProductSolu
         When the solver fails, a certificate check fails, or the pricing loop exceeds ``max_rounds``.
     """
     if problem.given is not None:
-        return _solve(problem, options)
-    merged, merged_kg, group = merge_identical(problem.supply, problem.supply_kg)
+        return _dispatch(problem, options)
+    # an offer with a floor keeps its own node: its floor is its own
+    apart = None if problem.floor_kg is None else problem.floor_kg > 0
+    merged, merged_kg, group = merge_identical(problem.supply, problem.supply_kg, apart=apart)
     if merged.size == problem.supply.size:
-        return _solve(problem, options)
-    solution = _solve(replace(problem, supply=merged, supply_kg=merged_kg), options)
+        return _dispatch(problem, options)
+    floor_kg = None
+    if problem.floor_kg is not None:
+        floor_kg = np.zeros(merged.size, np.int64)
+        np.maximum.at(floor_kg, group, problem.floor_kg)  # a floor's group is that one offer
+    solution = _dispatch(replace(problem, supply=merged, supply_kg=merged_kg, floor_kg=floor_kg), options)
     return _unmerge(solution, group, problem.supply_kg)
+
+
+def _dispatch(problem: ProductProblem, options: SolveOptions) -> ProductSolution:
+    if problem.floor_kg is not None and np.any(problem.floor_kg > 0):
+        from matcher.floor import solve_with_floor  # it builds on this module
+
+        return solve_with_floor(problem, options)
+    return _solve(problem, options)
 
 
 def _unmerge(solution: ProductSolution, group: I64, supply_kg: I64) -> ProductSolution:
@@ -181,8 +213,15 @@ def _unmerge(solution: ProductSolution, group: I64, supply_kg: I64) -> ProductSo
     network = solution.network
     if network is not None:
         network = replace(network, offer=first[network.offer])
+    floor = solution.floor
+    if floor is not None:  # a floor's group is one offer: the others get the zeros of floorless groups
+        floor = replace(
+            floor, floor_kg=floor.floor_kg[group], floor_sold=floor.floor_sold[group], dual=floor.dual[group],
+            subsidy=floor.subsidy[group], reason=floor.reason[group],
+        )
     return replace(
         solution,
+        floor=floor,
         lanes=lanes,
         shipped=kg,
         unsold=supply_kg - np.bincount(member, weights=kg, minlength=len(group)).astype(np.int64),
@@ -193,6 +232,37 @@ def _unmerge(solution: ProductSolution, group: I64, supply_kg: I64) -> ProductSo
 
 
 def _solve(problem: ProductProblem, options: SolveOptions) -> ProductSolution:
+    return finish(problem, options, optimize(problem, options))
+
+
+@dataclass
+class Optimum:
+    """Where the pricing loop ended: a flow optimal over every feasible lane, the lane set that proves
+    it, and what :func:`finish` needs to publish prices and reasons."""
+
+    lanes: Lanes
+    margin: I64  # the solver's margins: scaled lane margins plus the node's bonus
+    flow: Flow
+    u: NDArray[np.int64] | F64
+    w: NDArray[np.int64] | F64
+    rule_duals: bool  # whether u, w are already the price rule's
+    dense: DenseMargins | None
+    table: Lanes | None  # a given lane table, whole
+    considered: int
+    mode: str
+    rounds: int
+    pivots: int
+    clock: _Clock
+
+
+def optimize(problem: ProductProblem, options: SolveOptions) -> Optimum:
+    """Steps 1-4 of the module docstring: the optimal flow over every feasible lane.
+
+    Raises
+    ------
+    SolverError
+        When the solver fails, a certificate check fails, or the pricing loop exceeds ``max_rounds``.
+    """
     clock = _Clock()
     supply, demand = problem.supply, problem.demand
     dense: DenseMargins | None = None
@@ -200,12 +270,12 @@ def _solve(problem: ProductProblem, options: SolveOptions) -> ProductSolution:
     start: I64 | None = None  # a starting flow on the first lanes (dense pricing: greedy over every cell)
     if problem.given is not None:
         table = _given_lanes(problem, options)  # every lane of a given table
-        lanes, considered, mode = _profitable(table, options.scale), table.size, "given"
+        lanes, considered, mode = _allowed(problem, table, options.scale), table.size, "given"
     elif options.dense and fits(supply, demand):
         dense = DenseMargins.build(supply, demand, problem.hubs, options.costs, options.scale)
         offer, row, kg = dense.greedy(problem.supply_kg, problem.demand_kg)
-        zero = np.zeros(supply.size, np.int64), np.zeros(demand.size, np.int64)
-        more_offer, more_row = dense.best_cells(*zero, options.k_row, options.k_offer)
+        zero = -2 * problem.node_bonus(), np.zeros(demand.size, np.int64)
+        more_offer, more_row = dense.best_cells(*zero, options.k_row, options.k_offer, problem.node_lower())
         cell = np.union1d(offer * demand.size + row, more_offer * demand.size + more_row)
         start = np.zeros(len(cell), np.int64)  # the greedy's kg, on its cells
         start[np.searchsorted(cell, offer * demand.size + row)] = kg
@@ -214,7 +284,7 @@ def _solve(problem: ProductProblem, options: SolveOptions) -> ProductSolution:
         (lanes, considered), mode = _initial_lanes(problem, options), "bounded"
     clock.lap("lanes")
 
-    margin = _scaled(lanes.margin, options.scale)
+    margin = solver_margin(problem, lanes, options.scale)
     engine: _Engine = (
         _Simplex(problem, lanes, margin, start if mode == "dense" else None)
         if options.solver == "simplex"
@@ -240,12 +310,24 @@ def _solve(problem: ProductProblem, options: SolveOptions) -> ProductSolution:
                 f"{rounds} pricing rounds (max_rounds)"
             )
         lanes = Lanes.concat([lanes, extra])
-        extra_margin = _scaled(extra.margin, options.scale)
+        extra_margin = solver_margin(problem, extra, options.scale)
         margin = np.concatenate([margin, extra_margin])
         engine.add(extra, extra_margin)
+    return Optimum(lanes, margin, flow, u, w, engine.rule_duals, dense, table, considered, mode, rounds, engine.pivots, clock)
 
-    # published prices: the price rule's duals, over every feasible lane (module docstring, step 5)
-    while not engine.rule_duals:
+
+def finish(problem: ProductProblem, options: SolveOptions, opt: Optimum) -> ProductSolution:
+    """Step 5 of the module docstring (prices by the price rule, over every feasible lane), then the
+    reasons; the solution names the problem's supply nodes.
+
+    Raises
+    ------
+    SolverError
+        When a certificate check fails.
+    """
+    supply, demand, clock = problem.supply, problem.demand, opt.clock
+    lanes, margin, flow, u, w, dense, mode, considered = opt.lanes, opt.margin, opt.flow, opt.u, opt.w, opt.dense, opt.mode, opt.considered
+    while not opt.rule_duals:
         u, w = potentials(supply.size, demand.size, lanes.offer, lanes.demand, margin, flow, rule=options.price_rule)
         check_certificate(lanes.offer, lanes.demand, margin, flow, u, w)
         clock.lap("prices")
@@ -256,13 +338,13 @@ def _solve(problem: ProductProblem, options: SolveOptions) -> ProductSolution:
         if extra.size == 0:
             break
         lanes = Lanes.concat([lanes, extra])
-        margin = np.concatenate([margin, _scaled(extra.margin, options.scale)])
+        margin = np.concatenate([margin, solver_margin(problem, extra, options.scale)])
         flow = Flow(np.concatenate([flow.shipped, np.zeros(extra.size, np.int64)]), flow.unsold, flow.unmet, flow.objective)
 
     if dense is not None:
         offer_reach, row_reach = dense.offer_reach, dense.row_reach
     else:
-        offer_reach, row_reach, evaluated = _reach(problem, options, lanes, flow, table)
+        offer_reach, row_reach, evaluated = _reach(problem, options, lanes, flow, opt.table)
         considered += evaluated
     clock.lap("reasons")
     ships = flow.shipped > 0
@@ -272,19 +354,25 @@ def _solve(problem: ProductProblem, options: SolveOptions) -> ProductSolution:
         shipped=flow.shipped[ships],
         unsold=flow.unsold,
         unmet=flow.unmet,
-        u=np.asarray(u, np.float64) / options.scale,
+        u=(np.asarray(u, np.float64) - problem.node_bonus()) / options.scale,
         w=np.asarray(w, np.float64) / options.scale,
         offer_reach=offer_reach,
         row_reach=row_reach,
         objective=flow.objective,
-        rounds=rounds,
+        rounds=opt.rounds,
         lanes_considered=considered,
         lanes_solved=lanes.size,
-        pivots=engine.pivots,
+        pivots=opt.pivots,
         pricing=mode,
         seconds=clock.seconds,
         network=lanes if options.keep_network else None,
     )
+
+
+def solver_margin(problem: ProductProblem, lanes: Lanes, scale: int) -> I64:
+    """The margins the solver sees: each lane's scaled margin plus its supply node's bonus."""
+    margin = _scaled(lanes.margin, scale)
+    return margin if problem.bonus is None else margin + problem.bonus[lanes.offer]
 
 
 class _Engine(Protocol):
@@ -359,10 +447,12 @@ def _price(
     many lanes were priced one by one."""
     if dense is None:
         return _improving_lanes(problem, options, np.asarray(u, np.float64), np.asarray(w, np.float64), current)
-    # duals are integers (simplex) or half-integers (the midpoint rule): twice them is exact
+    # duals are integers (simplex) or half-integers (the midpoint rule): twice them is exact; a node's
+    # bonus moves its dual, so the scan sees ``2M - (u2 - 2 bonus) - w2``
     u2 = np.rint(2 * np.asarray(u, np.float64)).astype(np.int64)
     w2 = np.rint(2 * np.asarray(w, np.float64)).astype(np.int64)
-    offer, row = dense.best_cells(u2, w2, options.k_row, options.k_offer)
+    check_duals(u2, w2)
+    offer, row = dense.best_cells(u2 - 2 * problem.node_bonus(), w2, options.k_row, options.k_offer, problem.node_lower())
     return dense.lanes(offer, row), 0
 
 
@@ -373,8 +463,9 @@ def _scaled(margin: F64, scale: int) -> I64:
     return scaled.astype(np.int64)
 
 
-def _profitable(lanes: Lanes, scale: int) -> Lanes:
-    return lanes.take(_scaled(lanes.margin, scale) > 0)
+def _allowed(problem: ProductProblem, lanes: Lanes, scale: int) -> Lanes:
+    """The lanes their supply node may use: profitable ones, or down to the node's ``lower`` margin."""
+    return lanes.take(_scaled(lanes.margin, scale) >= problem.node_lower()[lanes.offer])
 
 
 def _given_lanes(problem: ProductProblem, options: SolveOptions) -> Lanes:
@@ -410,7 +501,7 @@ def _initial_lanes(problem: ProductProblem, options: SolveOptions) -> tuple[Lane
     region = np.concatenate([r for _, r in pairs])
     # one lane per (offer, region) however many generators proposed it
     key = np.unique(offer * hubs.size + region)
-    lanes = _profitable(lanes_for_pairs(key // hubs.size, key % hubs.size, supply, demand, hubs, costs), options.scale)
+    lanes = _allowed(problem, lanes_for_pairs(key // hubs.size, key % hubs.size, supply, demand, hubs, costs), options.scale)
     return lanes, lanes.size
 
 
@@ -426,8 +517,9 @@ def _reach(
     supply, demand, hubs, costs = problem.supply, problem.demand, problem.hubs, options.costs
     offer_reach = np.full(supply.size, NO_LANE, np.int8)
     row_reach = np.full(demand.size, NO_LANE, np.int8)
-    offer_reach[lanes.offer] = PROFITABLE
-    row_reach[lanes.demand] = PROFITABLE
+    profitable = _scaled(lanes.margin, options.scale) > 0  # a floor node's lanes may not be
+    offer_reach[lanes.offer[profitable]] = PROFITABLE
+    row_reach[lanes.demand[profitable]] = PROFITABLE
     lonely_offers = np.flatnonzero((offer_reach != PROFITABLE) & (flow.unsold == problem.supply_kg))
     lonely_rows = (row_reach != PROFITABLE) & (flow.unmet == problem.demand_kg)
     evaluated = 0
@@ -470,7 +562,8 @@ def _improving_lanes(
     supply, demand, hubs, costs, scale = problem.supply, problem.demand, problem.hubs, options.costs, options.scale
     if supply.size == 0 or demand.size == 0:
         return Lanes.concat([]), 0
-    farm_gate = supply.ask + u / scale
+    bonus, lower = problem.node_bonus(), problem.node_lower()
+    farm_gate = supply.ask + (u - bonus) / scale  # a floor node's bonus lowers the farm-gate it must beat
     clearing = demand.bid - w / scale
     regions, first = np.unique(demand.region, return_index=True)
     ceiling = np.full(hubs.size, -np.inf)
@@ -486,16 +579,18 @@ def _improving_lanes(
         km = costs.circuity * haversine_km(supply.lat[o], supply.lon[o], hubs.lat[r], hubs.lon[r])
         block = lanes_for_pairs(o, r, supply, demand, hubs, costs, distance_km=km)
         evaluated += block.size
-        reduced = _scaled(block.margin, scale) - u[block.offer] - w[block.demand]
-        improving = improving or bool(np.any(reduced > 0))
-        found.append(block.take(reduced > -ahead))
+        scaled = _scaled(block.margin, scale)
+        reduced = scaled + bonus[block.offer] - u[block.offer] - w[block.demand]
+        allowed = scaled >= lower[block.offer]
+        improving = improving or bool(np.any(allowed & (reduced > 0)))
+        found.append(block.take(allowed & (reduced > -ahead)))
     if not improving:
         return Lanes.concat([]), evaluated
     extra = Lanes.concat(found)
     # lanes already in the set price at or below zero: drop the ones the look-ahead found again
     have = current.offer * demand.size + current.demand
     extra = extra.take(~np.isin(extra.offer * demand.size + extra.demand, have))
-    reduced = _scaled(extra.margin, scale) - u[extra.offer] - w[extra.demand]
+    reduced = _scaled(extra.margin, scale) + bonus[extra.offer] - u[extra.offer] - w[extra.demand]
     keep = np.union1d(
         top_per_group(extra.offer, reduced, options.lanes_per_round),
         top_per_group(extra.demand, reduced, options.lanes_per_row),

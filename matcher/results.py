@@ -7,6 +7,12 @@ Reasons for what did not sell (docs/design.md section 3), per offer and per dema
 - ``not_profitable``: lanes exist, but on every one the bid does not cover ask plus freight;
 - ``outbid``: a profitable lane exists, but the optimum used the counterpart elsewhere at a better margin;
 - ``not_ready`` / ``expired`` (offers only): not open on the cycle date, so not in the cycle.
+
+The safety net's columns of an offer (:mod:`matcher.floor`; empty or 0 for an offer without a floor):
+``floor_kg`` (whole kg), ``floor_sold_kg`` (kg sold through the floor), ``floor_met``, ``floor_reason``
+(``met``, ``no_feasible_lane``, ``beyond_subsidy_cap``, ``demand_taken``), ``floor_dual`` (the welfare
+one more kg of floor would cost, per kg: the cost of that producer's safety net) and ``subsidy`` (money
+the platform pays to make the floor's sales happen).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import numpy as np
 import polars as pl
 
 from matcher.day import Day
+from matcher.floor import FLOOR_REASONS
 from matcher.product import NO_LANE, PROFITABLE, UNPROFITABLE, ProductSolution
 
 #: how a cycle ended; a solve that cannot prove an optimum raises SolverError instead of returning
@@ -31,7 +38,10 @@ ALLOCATION_COLUMNS = (
     "offer_id", "cooperative_id", "demand_id", "region_id", "product", "quantity_kg", "distance_km",
     "transit_days", "cost_per_kg", "ask_per_kg", "price_per_kg", "farm_gate_price", "clearing_price",
 )
-OFFER_COLUMNS = ("offer_id", "cooperative_id", "sold_kg", "unsold_kg", "farm_gate_price", "reason")
+OFFER_COLUMNS = (
+    "offer_id", "cooperative_id", "sold_kg", "unsold_kg", "farm_gate_price", "reason",
+    "floor_kg", "floor_sold_kg", "floor_met", "floor_reason", "floor_dual", "subsidy",
+)
 DEMAND_COLUMNS = ("demand_id", "region_id", "product", "filled_kg", "unmet_kg", "clearing_price", "reason")
 
 
@@ -79,12 +89,21 @@ def assemble(day: Day, solutions: list[ProductSolution], *, scale: int) -> Table
     u, w = np.zeros(n_open), np.zeros(n_rows)
     offer_reach = np.full(n_open, NO_LANE, np.int8)
     row_reach = np.full(n_rows, NO_LANE, np.int8)
+    floor_kg = np.asarray(day.floor_kg, np.int64)
+    floor_sold, subsidy = np.zeros(n_open, np.int64), np.zeros(n_open)
+    # an offer whose product has no demand row is in no problem: its floor has no lane
+    floor_dual = np.full(n_open, np.nan)
+    floor_reason = np.where(floor_kg > 0, FLOOR_REASONS.index("no_feasible_lane"), 0).astype(np.int8)
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("offer", "demand", "kg", "km", "days", "cost", "margin")}
     for sol, oa, da in zip(solutions, day.offer_start, day.demand_start, strict=True):
         n, m = len(sol.unsold), len(sol.unmet)
         unsold[oa : oa + n], unmet[da : da + m] = sol.unsold, sol.unmet
         u[oa : oa + n], w[da : da + m] = sol.u, sol.w
         offer_reach[oa : oa + n], row_reach[da : da + m] = sol.offer_reach, sol.row_reach
+        if sol.floor is not None:
+            f = sol.floor
+            floor_sold[oa : oa + n], subsidy[oa : oa + n] = f.floor_sold, f.subsidy
+            floor_dual[oa : oa + n], floor_reason[oa : oa + n] = f.dual, f.reason
         lanes = sol.lanes
         for key, values in (
             ("offer", lanes.offer + oa), ("demand", lanes.demand + da), ("kg", sol.shipped),
@@ -129,9 +148,19 @@ def assemble(day: Day, solutions: list[ProductSolution], *, scale: int) -> Table
 
     sold = supply_kg - unsold
     offer_reason = _reason(sold, unsold, offer_reach, ("sold", "partly_sold"))
+    has_floor = floor_kg > 0
     open_out = day.open_offers.select("offer_id", "cooperative_id").with_columns(
         sold_kg=pl.Series(sold), unsold_kg=pl.Series(unsold), farm_gate_price=pl.Series(farm_gate),
         reason=offer_reason,
+        floor_kg=pl.Series(floor_kg),
+        floor_sold_kg=pl.Series(floor_sold),
+        floor_met=pl.Series(np.where(has_floor, floor_sold >= floor_kg, False)),
+        floor_reason=pl.Series(FLOOR_REASONS, dtype=pl.String).gather(floor_reason),
+        floor_dual=pl.Series(floor_dual, nan_to_null=True),
+        subsidy=pl.Series(subsidy),
+    ).with_columns(
+        floor_met=pl.when(pl.col("floor_kg") > 0).then("floor_met"),
+        floor_reason=pl.when(pl.col("floor_kg") > 0).then("floor_reason"),
     )
     closed = day.offers.filter(~pl.col("_open")).select(
         "offer_id",
@@ -140,6 +169,12 @@ def assemble(day: Day, solutions: list[ProductSolution], *, scale: int) -> Table
         unsold_kg=pl.col("quantity_kg"),
         farm_gate_price=pl.lit(None, pl.Float64),
         reason=pl.when("_not_ready").then(pl.lit("not_ready")).otherwise(pl.lit("expired")),
+        floor_kg=pl.lit(0, pl.Int64),
+        floor_sold_kg=pl.lit(0, pl.Int64),
+        floor_met=pl.lit(None, pl.Boolean),
+        floor_reason=pl.lit(None, pl.String),
+        floor_dual=pl.lit(None, pl.Float64),
+        subsidy=pl.lit(0.0, pl.Float64),
     )
     offers_out = pl.concat([open_out, closed]).sort("offer_id")
 

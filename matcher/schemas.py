@@ -23,7 +23,7 @@ import polars as pl
 
 from harvestmatch.errors import InputError, Problem, SchemaError
 
-Kind = Literal["id", "text", "grade", "kg", "days", "money", "lat", "lon", "date", "km", "timestamp", "minutes", "count"]
+Kind = Literal["id", "text", "grade", "kg", "days", "money", "lat", "lon", "date", "km", "timestamp", "minutes", "count", "flag"]
 
 #: grade letters and their ranks: an offer serves a demand row when its rank is at least the row's
 GRADES: dict[str, int] = {"A": 3, "B": 2, "C": 1}
@@ -113,6 +113,16 @@ LANES: tuple[Column, ...] = (
     Column("cost_per_kg", "money", required=False),
 )
 
+#: a cooperative and whether the safety net treats it as small (matcher.safety_net); extra columns
+#: (members, hectares) are kept and ignored
+COOPERATIVES: tuple[Column, ...] = (
+    Column("cooperative_id", "id"),
+    Column("small", "flag"),
+)
+
+#: the words a flag cell may hold (any case)
+FLAG_WORDS = {"true": True, "false": False}
+
 _DTYPES: dict[Kind, pl.DataType] = {
     "id": pl.String(),
     "text": pl.String(),
@@ -127,6 +137,7 @@ _DTYPES: dict[Kind, pl.DataType] = {
     "timestamp": pl.Datetime(),
     "minutes": pl.Float64(),
     "count": pl.Int64(),
+    "flag": pl.Boolean(),
 }
 
 _EXPECTED: dict[Kind, str] = {
@@ -143,6 +154,7 @@ _EXPECTED: dict[Kind, str] = {
     "timestamp": "a date and time as YYYY-MM-DDTHH:MM[:SS]",
     "minutes": f"a number of minutes from 0 to {MAX_MINUTES:,}",
     "count": f"a whole number from 1 to {MAX_COUNT:,}",
+    "flag": "true or false",
 }
 
 
@@ -409,6 +421,8 @@ def _parse_cells(series: pl.Series, column: Column) -> tuple[pl.Series, pl.Serie
         return _check_number(series.cast(pl.Float64), column)
     if kind == "date" and series.dtype == pl.Date:
         return series.alias(column.name), ~series.is_between(FIRST_DATE, LAST_DATE).fill_null(False)
+    if kind == "flag" and series.dtype == pl.Boolean:
+        return series.alias(column.name), series.is_null()
     if kind == "timestamp" and isinstance(series.dtype, pl.Datetime):
         # typed explicitly: a list of no booleans would be inferred as the Null type
         return series.cast(pl.Datetime("us")).alias(column.name), pl.repeat(False, len(series), dtype=pl.Boolean, eager=True)
@@ -424,6 +438,9 @@ def _parse_cells(series: pl.Series, column: Column) -> tuple[pl.Series, pl.Serie
     elif kind == "date":
         value = text.str.to_date("%Y-%m-%d", strict=False)
         bad = ~value.is_between(FIRST_DATE, LAST_DATE).fill_null(False)
+    elif kind == "flag":
+        value = text.str.to_lowercase().replace_strict(FLAG_WORDS, default=None, return_dtype=pl.Boolean)
+        bad = value.is_null()
     elif kind == "timestamp":
         value = text.str.replace(" ", "T").str.to_datetime(strict=False, time_unit="us")
         bad = value.is_null() & text.is_not_null()  # optional column: an empty cell is allowed

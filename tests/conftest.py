@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.pool
 import os
 from collections.abc import Callable, Iterator
 
@@ -14,13 +15,29 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session")
-def oracle() -> Iterator[Callable[..., dict]]:
-    """HiGHS in its own process (it cannot share one with OR-Tools): ``oracle(*lp_inputs, solver=...)``."""
+def highs_pool() -> Iterator[multiprocessing.pool.Pool]:
+    """One process for HiGHS (it cannot share one with OR-Tools), shared by the oracles."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="session")
+def oracle(highs_pool: multiprocessing.pool.Pool) -> Callable[..., dict]:
+    """The transportation LP by HiGHS, in its own process: ``oracle(*lp_inputs, solver=...)``."""
     from tests.oracle_highs import lp_optimum
 
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
+    def solve(*args: object, **kwargs: object) -> dict:
+        return highs_pool.apply(lp_optimum, args, kwargs)
 
-        def solve(*args: object, **kwargs: object) -> dict:
-            return pool.apply(lp_optimum, args, kwargs)
+    return solve
 
-        yield solve
+
+@pytest.fixture(scope="session")
+def floor_oracle(highs_pool: multiprocessing.pool.Pool) -> Callable[..., dict]:
+    """The safety net's lexicographic LP by HiGHS (:func:`tests.oracle_highs.lp_floor_optimum`)."""
+    from tests.oracle_highs import lp_floor_optimum
+
+    def solve(*args: object, **kwargs: object) -> dict:
+        return highs_pool.apply(lp_floor_optimum, args, kwargs)
+
+    return solve

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harvestmatch.errors import SolverError
-from matcher.dense import DenseMargins
+from matcher.dense import DenseMargins, check_duals
 from matcher.simplex import TransportationSimplex
 from regions.geodesy import haversine_km
 from regions.lanes import Demand, Hubs, LaneCosts, Supply, lanes_for_pairs
@@ -49,15 +49,21 @@ def test_cell_margins_are_the_lane_builders_bit_for_bit(seed: int, spread: float
     np.testing.assert_array_equal(dense.km.ravel(), km)
 
 
-@given(seed=st.integers(0, 2**32 - 1), k_row=st.integers(1, 3), k_offer=st.integers(1, 5))
-def test_best_cells_are_the_brute_force_best(seed: int, k_row: int, k_offer: int) -> None:
+@given(seed=st.integers(0, 2**32 - 1), k_row=st.integers(1, 3), k_offer=st.integers(1, 5), floors=st.booleans())
+def test_best_cells_are_the_brute_force_best(seed: int, k_row: int, k_offer: int, floors: bool) -> None:
     supply, demand, hubs = instance(seed, m=15, n=20)
     dense = DenseMargins.build(supply, demand, hubs, LaneCosts(), 10**4)
     rng = np.random.default_rng(seed)
     u2 = rng.integers(0, 2 * 10**4, supply.size)
     w2 = rng.integers(0, 2 * 10**4, demand.size)
-    offer, row = dense.best_cells(u2, w2, k_row, k_offer)
-    rc = 2 * dense.margin - u2[:, None] - w2[None, :]
+    lower = np.ones(supply.size, np.int64)
+    if floors:  # some offers are floor nodes: a bonus shifts their duals, a lower margin bounds their cells
+        node = rng.random(supply.size) < 0.5
+        u2 = np.where(node, u2 - 2 * 10**6, u2)
+        lower = np.where(node, -rng.integers(0, 10**4, supply.size), lower)
+    offer, row = dense.best_cells(u2, w2, k_row, k_offer, lower)
+    rc = 2 * dense.margin.astype(np.int64) - u2[:, None] - w2[None, :]
+    rc[dense.margin < lower[:, None]] = 0
     want = set()
     for j in range(demand.size):  # ties to the lower offer, as documented
         col = [(-rc[i, j], i) for i in range(supply.size) if rc[i, j] > 0]
@@ -73,10 +79,13 @@ def test_no_cell_is_found_when_none_prices_positive() -> None:
     supply, demand, hubs = instance(1)
     dense = DenseMargins.build(supply, demand, hubs, LaneCosts(), 10**4)
     u2 = np.full(supply.size, 2 * int(dense.margin.max()))
-    offer, _ = dense.best_cells(u2, np.zeros(demand.size, np.int64), 2, 2)
+    ones = np.ones(supply.size, np.int64)
+    offer, _ = dense.best_cells(u2, np.zeros(demand.size, np.int64), 2, 2, ones)
     assert offer.size == 0
     with pytest.raises(SolverError, match="duals out of range"):
-        dense.best_cells(-u2, np.zeros(demand.size, np.int64), 2, 2)
+        check_duals(-u2, np.zeros(demand.size, np.int64))
+    with pytest.raises(SolverError, match="out of range for the margin matrix"):
+        dense.best_cells(u2, np.zeros(demand.size, np.int64), 2, 2, ones * dense.no_lane)
 
 
 @given(seed=st.integers(0, 2**32 - 1))
