@@ -104,8 +104,8 @@ class PlanConfig:
 
 
 def read_config(path: str | Path) -> tuple[MatchParams, PlanConfig]:
-    """``HARVEST_CONFIG``: the cycle parameters (top-level keys, or a ``[match]`` table) and the
-    ``[plan]`` table.
+    """``HARVEST_CONFIG``: the cycle parameters (top-level keys, or a ``[match]`` table, and a
+    ``[safety_net]`` table) and the ``[plan]`` table.
 
     Raises
     ------
@@ -118,8 +118,9 @@ def read_config(path: str | Path) -> tuple[MatchParams, PlanConfig]:
     plan = data.pop("plan", {})
     if not isinstance(plan, dict):
         raise ParameterError(f"{path}: plan must be a table ([plan]), got {plan!r}")
+    params = MatchParams.from_config(data, source=str(path))
     try:
-        return MatchParams.from_mapping(data.get("match", data)), PlanConfig.from_mapping(plan)
+        return params, PlanConfig.from_mapping(plan)
     except (ParameterError, TypeError) as exc:
         raise ParameterError(f"{path}: {exc}") from exc
 

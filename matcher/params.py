@@ -146,19 +146,26 @@ class MatchParams:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> MatchParams:
-        """Parameters from a TOML file: top-level keys, or a ``[match]`` table. Other tables (the
-        service's ``[plan]``) belong to other readers and are left to them."""
-        data = read_toml(path)
+        """Parameters from a TOML file: top-level keys, or a ``[match]`` table, and a ``[safety_net]``
+        table. Other tables (the service's ``[plan]``) belong to other readers and are left to them."""
+        return cls.from_config(read_toml(path), source=str(path))
+
+    @classmethod
+    def from_config(cls, data: dict[str, Any], *, source: str = "config") -> MatchParams:
+        """Parameters from a parsed TOML document (see :meth:`from_toml`); errors name ``source``."""
         values = dict(data["match"]) if "match" in data else {k: v for k, v in data.items() if k not in OTHER_SECTIONS}
         net = values.pop("safety_net", data.get("safety_net") if "match" in data else None)
         if net is not None:
             if not isinstance(net, dict):
-                raise ParameterError(f"{path}: safety_net must be a table with min_share, max_subsidy_per_kg, small_kg")
+                raise ParameterError(f"{source}: safety_net must be a table with {', '.join(SAFETY_NET_KEYS)}")
             unknown = sorted(set(net) - set(SAFETY_NET_KEYS))
             if unknown:
-                raise ParameterError(f"{path}: unknown safety_net key(s): {', '.join(unknown)} (known: {', '.join(SAFETY_NET_KEYS)})")
+                raise ParameterError(f"{source}: unknown safety_net key(s): {', '.join(unknown)} (known: {', '.join(SAFETY_NET_KEYS)})")
             values.update({SAFETY_NET_KEYS[k]: v for k, v in net.items()})
-        return cls.from_mapping(values)
+        try:
+            return cls.from_mapping(values)
+        except (ParameterError, TypeError) as exc:
+            raise ParameterError(f"{source}: {exc}") from exc
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
