@@ -91,6 +91,34 @@ def test_parameters_from_a_toml_file(day: dict[str, Path], tmp_path: Path) -> No
     assert (alloc["cost_per_kg"] >= 0.3).all()
 
 
+def test_the_safety_net_from_the_command_line(day: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A cooperatives table names the small ones (extra columns kept and ignored); the policy comes from
+    a TOML [safety_net] table; offers_out and the summary say what the floor did and cost."""
+    offers = pl.read_csv(day["offers"]).with_columns(
+        cooperative_id=pl.Series(["tiny", "big", "tiny"]), ask_per_kg=pl.Series([2.9, 1.0, 2.9])
+    )
+    offers.write_csv(day["offers"])
+    coops = tmp_path / "cooperatives.csv"
+    coops.write_text("cooperative_id,small,members\ntiny,TRUE,12\nbig,false,900\n")
+    config = tmp_path / "params.toml"
+    config.write_text("[match]\nhandling_per_kg = 0.1\n\n[safety_net]\nmin_share = 0.5\nmax_subsidy_per_kg = 1.0\n")
+    assert main(args(day, "--config", str(config), "--cooperatives", str(coops))) == 0
+    out = pl.read_csv(day["out"] / "offers_out.csv").sort("offer_id")
+    assert out["floor_kg"].to_list() == [50, 0, 20]
+    assert out["floor_met"].to_list() == [True, None, True]
+    assert out["floor_reason"].to_list() == ["met", None, "met"]
+    summary = json.loads((day["out"] / "summary.json").read_text())
+    net = summary["safety_net"]
+    assert (net["min_share"], net["max_subsidy_per_kg"], net["small_by"], net["small_cooperatives"]) == (0.5, 1.0, "table", 1)
+    assert net["floor_kg"] == 70 and net["floor_shortfall_kg"] == 0
+    assert net["price_of_fairness"] == pytest.approx(net["welfare_without_floor"] - net["welfare"])
+    assert summary["inputs"]["cooperatives"].endswith("cooperatives.csv")
+    assert "price of fairness" in capsys.readouterr().out
+    # options override the file: no floor at all
+    assert main(args(day, "--config", str(config), "--cooperatives", str(coops), "--small-share", "0", "--quiet")) == 0
+    assert pl.read_csv(day["out"] / "offers_out.csv")["floor_kg"].sum() == 0
+
+
 def _edit_csv(name: str, change: Callable[[pl.DataFrame], pl.DataFrame]) -> Callable[[dict[str, Path]], None]:
     def edit(day: dict[str, Path]) -> None:
         path = day[name]
@@ -127,6 +155,14 @@ def _with_lanes(text: str):
     def edit(day: dict[str, Path]) -> None:
         day["lanes"] = day["offers"].parent / "lanes.csv"
         day["lanes"].write_text(text)
+
+    return edit
+
+
+def _with_cooperatives(text: str):
+    def edit(day: dict[str, Path]) -> None:
+        day["cooperatives"] = day["offers"].parent / "cooperatives.csv"
+        day["cooperatives"].write_text(text)
 
     return edit
 
@@ -180,6 +216,12 @@ BAD_INPUTS = [
      "lanes.csv: row 1: column 'distance_km': expected a distance from 0 to 50,000 km, got '-10'"),
     ("lane-duplicate", _with_lanes("offer_id,region_id,distance_km\no0,r0,10\no0,r0,12\n"),
      "lanes.csv: row 2: column 'offer_id + region_id': duplicate offer_id + region_id 'o0', 'r0' (first at row 1)"),
+    ("cooperative-not-a-flag", _with_cooperatives("cooperative_id,small\ncoop,maybe\n"),
+     "cooperatives.csv: row 1: column 'small': expected true or false, got 'maybe'"),
+    ("cooperative-duplicate", _with_cooperatives("cooperative_id,small\ncoop,true\ncoop,false\n"),
+     "cooperatives.csv: row 2: column 'cooperative_id': duplicate cooperative_id 'coop' (first at row 1)"),
+    ("cooperatives-without-flag", _with_cooperatives("cooperative_id,members\ncoop,12\n"),
+     "cooperatives.csv: column 'small': required column is missing"),
 ]
 
 
@@ -187,6 +229,7 @@ BAD_INPUTS = [
 def test_bad_input_exits_2_and_writes_nothing(day: dict[str, Path], edit, message: str, capsys: pytest.CaptureFixture[str]) -> None:
     edit(day)
     extra = ("--lanes", str(day["lanes"])) if "lanes" in day else ()
+    extra += ("--cooperatives", str(day["cooperatives"]), "--small-share", "0.5") if "cooperatives" in day else ()
     assert main(args(day, *extra)) == 2
     err = capsys.readouterr().err
     assert message in err
@@ -219,6 +262,8 @@ def test_missing_file_and_unknown_format(day: dict[str, Path], capsys: pytest.Ca
         (("--circuity", "0.5"), "circuity must be >= 1.0, got 0.5"),
         (("--km-per-day", "0"), "km_per_day must be > 0.0, got 0.0"),
         (("--k-nearest", "0"), "k_nearest must be a whole number >= 1, got 0"),
+        (("--small-share", "1.5"), "small_share must be <= 1 (a share of an offer's kg), got 1.5"),
+        (("--max-subsidy-per-kg", "-1"), "max_subsidy_per_kg must be >= 0.0, got -1.0"),
     ],
 )
 def test_bad_parameters_exit_2(day: dict[str, Path], extra: tuple[str, ...], message: str, capsys: pytest.CaptureFixture[str]) -> None:
