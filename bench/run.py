@@ -10,6 +10,9 @@
   households), with each solver.
 - ``pool``: 10 million orders pooled into China's 370 cities and into its 2,875 counties.
 - ``service``: the demo day through the service on SQLite and PostgreSQL: a cycle's seconds by stage.
+- ``fairness``: the safety net's price-of-fairness curve on the demo day and the national day for
+  ``min_share`` in {0, 0.25, 0.5, 0.75, 1}: welfare given up against floor kg sold, a table and a plot
+  (``bench/fairness.png``).
 - ``dask``: the national day on the local pool and on a Dask cluster of two local worker processes;
   with ``--million``, a million-offer day (1,000 products): memory of the driver and the workers, and the
   solve stage projected on 8, 32 and 128 workers from the measured per-product times.
@@ -280,6 +283,77 @@ def bench_village(args: argparse.Namespace) -> str:
     return section("village", "Many identical offers: a village's households on the demo day", args, lines)
 
 
+# -------------------------------------------------------------------------------------- fairness
+SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def bench_fairness(args: argparse.Namespace) -> str:
+    """The price of fairness as the floor rises: each day solved at every ``min_share``, exactly."""
+    from harvestmatch.demo.day import build_demo_inputs
+
+    demo = build_demo_inputs(HERE / "data" / "demo")
+    demo.pop("cached")
+    date = demo.pop("date")
+    days = [("demo day", [*HARVEST, "match", "--offers", str(demo["offers"]), "--orders", str(demo["orders"]),
+                          "--products", str(demo["products"]), "--regions", str(demo["regions"]), "--date", date.isoformat()],
+             HERE / "data" / "fairness-demo", "2000")]
+    if not args.quick:
+        national = write_instance(HERE / "data" / "national", n_offers=args.offers, n_regions=args.regions, n_products=args.products, seed=5)
+        cmd = harvest_cmd(national, Path("unused"))
+        days.append(("national day", cmd[: cmd.index("--out")], HERE / "data" / "fairness-national", "10000"))
+    lines = [
+        "Each day solved exactly at each `min_share` (`--small-share`), `--max-subsidy-per-kg 0.5`; small cooperatives by the "
+        "`--small-kg` rule (the demo's cooperatives offer about 2,500 kg each, the national day's about 20,000: the rule "
+        "is set so that a share of them is small). The price of fairness is the welfare of the same day solved without "
+        "floors less the welfare with them; both are exact optima.", "",
+        "| day | min_share | small coops | floor kg | sold under the floor | short | subsidy | welfare | price of fairness | % | wall s | solve s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    curves: dict[str, list[tuple[float, float]]] = {}
+    for name, base, folder, small_kg in days:
+        for share in SHARES:
+            out = folder / f"share-{share}"
+            run = run_measured([*base, "--out", str(out), "--quiet", "--small-share", str(share), "--max-subsidy-per-kg", "0.5",
+                                "--small-kg", small_kg])
+            if run.returncode != 0:
+                raise SystemExit(run.stderr)
+            s = json.loads((out / "summary.json").read_text())
+            n = s["safety_net"]
+            curves.setdefault(name, []).append((n["floor_sold_kg"], n["price_of_fairness"]))
+            lines.append(
+                f"| {name} | {share} | {n['small_cooperatives']:,} | {n['floor_kg']:,} | {n['floor_sold_kg']:,} | {n['floor_shortfall_kg']:,} "
+                f"| {n['subsidy']:,.0f} | {n['welfare']:,.0f} | {n['price_of_fairness']:,.0f} | {n['price_of_fairness_pct']:.3f} "
+                f"| {run.seconds:.1f} | {s['seconds']['solve']:.1f} |"
+            )
+    plot = HERE / "fairness.png"
+    _plot_fairness(curves, plot)
+    lines += ["", f"![welfare given up against floor kg sold]({plot.name})"]
+    return section("fairness", "The price of fairness: the small-producer floor", args, lines)
+
+
+def _plot_fairness(curves: dict[str, list[tuple[float, float]]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(curves), figsize=(5 * len(curves), 4), squeeze=False)
+    for ax, (name, points) in zip(axes[0], curves.items()):
+        kg = [p[0] / 1000 for p in points]
+        loss = [p[1] for p in points]
+        ax.plot(kg, loss, marker="o")
+        for (x, y), share in zip(zip(kg, loss), SHARES):
+            ax.annotate(f"{share:g}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        ax.set_xlabel("kg sold under the floor (tonnes)")
+        ax.set_ylabel("welfare given up (price of fairness)")
+        ax.set_title(name)
+        ax.grid(alpha=0.3)
+    fig.suptitle("Price of fairness by min_share (labels)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 # ------------------------------------------------------------------------------------------ pool
 def bench_pool(args: argparse.Namespace) -> str:
     """Pool 10 million orders into China's 370 cities and into its 2,875 counties."""
@@ -463,7 +537,7 @@ def write_section(path: Path, key: str, text: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    names = ["lp", "national", "village", "pool", "service", "dask"]
+    names = ["lp", "national", "village", "pool", "service", "fairness", "dask"]
     parser.add_argument("names", nargs="*", default=names, choices=names)
     parser.add_argument("--write", type=Path, help="replace each benchmark's section in this Markdown file")
     parser.add_argument("--offers", type=int, default=None)
@@ -474,6 +548,7 @@ def main() -> None:
     parser.add_argument("--lanes", type=int, default=1_000_000, help="lp: about how many lanes")
     parser.add_argument("--limit", type=float, default=600.0, help="lp: time limit per LP solver, seconds")
     parser.add_argument("--million", action="store_true", help="dask: also run the million-offer day (long)")
+    parser.add_argument("--quick", action="store_true", help="fairness: the demo day only")
     args = parser.parse_args()
     for name in args.names:
         a = argparse.Namespace(**vars(args))
@@ -482,7 +557,7 @@ def main() -> None:
         if name == "pool":
             a.orders = args.orders
         text = {"lp": bench_lp, "national": bench_national, "village": bench_village, "pool": bench_pool,
-                "service": bench_service, "dask": bench_dask}[name](a)
+                "service": bench_service, "fairness": bench_fairness, "dask": bench_dask}[name](a)
         print(text)
         if args.write:
             write_section(args.write, name, text)

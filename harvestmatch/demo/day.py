@@ -17,12 +17,17 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from matcher.params import MatchParams
 from regions.geodesy import haversine_km
 
 #: the routing search's iterations per problem in the demo (harvest plan's default is 1,000)
 DEMO_ROUTE_ITERATIONS = 300
 
 DEMO_DATE = dt.date(2026, 11, 23)
+
+#: the demo's cycle: defaults, with the safety net on (off by default): a cooperative offering at most
+#: 2,000 kg in the cycle is small, and half of its kg sell wherever a lane loses at most 0.50 yuan per kg
+DEMO_PARAMS = MatchParams(small_share=0.5, max_subsidy_per_kg=0.5, small_kg=2000.0)
 #: bump when the generated day changes, so cached inputs are rebuilt
 DEMO_VERSION = 7
 
@@ -173,7 +178,6 @@ def run_demo(out: Path, *, size: str = "small", seed: int = 7) -> dict:
 
     from matcher.batch import run_batch
     from matcher.fanout import available_cores
-    from matcher.params import MatchParams
     from matcher.routing.batch import PlanOptions
     from harvestmatch.demo.china import ATTRIBUTION
 
@@ -185,7 +189,7 @@ def run_demo(out: Path, *, size: str = "small", seed: int = 7) -> dict:
     cached = paths.pop("cached")
     built = time.perf_counter() - started
     plan = None if size == "national" else PlanOptions(iterations=DEMO_ROUTE_ITERATIONS, workers=available_cores())
-    summary = run_batch(out=out / "result", params=MatchParams(), plan=plan, **paths)
+    summary = run_batch(out=out / "result", params=DEMO_PARAMS if size != "national" else MatchParams(), plan=plan, **paths)
     summary["demo"] = {"size": size, "inputs_cached": cached, "build_seconds": built, "credit": ATTRIBUTION}
     if size != "national":
         summary["demo"]["maps"] = [str(p) for p in _draw(out, paths)]
