@@ -2,8 +2,9 @@
 
 A village's households each posting 50 kg at one place make thousands of identical offers, and every one
 is a node of the transportation problem. Merging them is exact: a lane's feasibility and margin depend on
-the offer only through ``lat, lon, ask, grade, expiry_days`` (:func:`regions.lanes.lanes_for_pairs`), so
-offers equal in all five have the same lanes with the same margins. For such a group ``G`` with one
+the offer only through ``lat, lon, ask, grade, expiry_days`` and ``keep`` (the share of value left after
+expected refunds; :func:`regions.lanes.lanes_for_pairs`), so offers equal in all six have the same lanes
+with the same margins. For such a group ``G`` with one
 merged offer ``g`` of capacity ``s_g = sum_{i in G} s_i``::
 
     any flow x of the original problem  ->  x_gj = sum_{i in G} x_ij   (same objective, feasible)
@@ -33,8 +34,8 @@ def merge_identical(supply: Supply, supply_kg: I64, *, apart: NDArray[np.bool_] 
     """(merged supply, merged kg, group) where group[k] is the merged index of original offer k.
 
     Merged offers are numbered in order of their first member (so with no duplicates the result is the
-    identity: same arrays, group = arange). Two offers merge only when lat, lon, ask, grade and expiry_days
-    are all equal (exact float equality; NaN never occurs).
+    identity: same arrays, group = arange). Two offers merge only when lat, lon, ask, grade, expiry_days
+    and keep are all equal (exact float equality; NaN never occurs) and neither is ``apart``.
 
     Parameters
     ----------
@@ -53,10 +54,11 @@ def merge_identical(supply: Supply, supply_kg: I64, *, apart: NDArray[np.bool_] 
     # lexsort is stable: within a run of equal keys members stay in index order, so the run's first
     # element is its first member; comparing neighbours (not bytes) keeps 0.0 and -0.0 together
     alone = np.full(n, -1, np.int64) if apart is None else np.where(apart, np.arange(n, dtype=np.int64), -1)
-    order = np.lexsort((alone, supply.expiry_days, supply.grade, supply.ask, supply.lon, supply.lat))
+    keep = supply.kept()
+    order = np.lexsort((alone, keep, supply.expiry_days, supply.grade, supply.ask, supply.lon, supply.lat))
     same_as_previous = np.zeros(n, np.bool_)
     same_as_previous[1:] = True
-    for key in (supply.lat, supply.lon, supply.ask, supply.grade, supply.expiry_days, alone):
+    for key in (supply.lat, supply.lon, supply.ask, supply.grade, supply.expiry_days, keep, alone):
         sorted_key = key[order]
         same_as_previous[1:] &= sorted_key[1:] == sorted_key[:-1]
     new_run = ~same_as_previous
@@ -70,10 +72,7 @@ def merge_identical(supply: Supply, supply_kg: I64, *, apart: NDArray[np.bool_] 
     group[order] = rank[np.cumsum(new_run) - 1]
     kg = np.empty(len(starts), np.int64)
     kg[rank] = np.add.reduceat(np.asarray(supply_kg, np.int64)[order], starts)
-    keep = np.sort(first)
-    merged = Supply(
-        supply.lat[keep], supply.lon[keep], supply.ask[keep], supply.grade[keep], supply.expiry_days[keep]
-    )
+    merged = supply.take(np.sort(first))
     return merged, kg, group
 
 

@@ -14,7 +14,7 @@ from matcher.io import output_folder_problems, read_tables, write_outputs
 from matcher.params import MatchParams
 from matcher.pipeline import compute_cycle
 from matcher.routing.batch import PlanOptions
-from matcher.schemas import COOPERATIVES, DEMAND, LANES, OFFERS, ORDERS, PRODUCTS, parse_table
+from matcher.schemas import COOPERATIVES, DEMAND, LANES, OFFERS, ORDERS, PRODUCTS, QUALITY, parse_table
 from harvestmatch.errors import InputError, ParameterError, Problem
 
 
@@ -30,6 +30,7 @@ def run_batch(
     lanes: Path | None = None,
     products: Path | None = None,
     cooperatives: Path | None = None,
+    quality: Path | None = None,
     plan: PlanOptions | None = None,
 ) -> dict[str, Any]:
     """Read and validate every file, run :func:`~matcher.pipeline.compute_cycle`, write the results.
@@ -56,6 +57,7 @@ def run_batch(
         ("lanes", lanes, LANES, None),
         ("products", products, PRODUCTS, "product"),
         ("cooperatives", cooperatives, COOPERATIVES, "cooperative_id"),
+        ("quality", quality, QUALITY, ["cooperative_id", "product"]),
     ))
     plan_tables = None
     if plan is not None:
@@ -87,6 +89,7 @@ def run_batch(
         lanes=tables.get("lanes"),
         sources=sources,
         cooperatives=tables.get("cooperatives"),
+        quality=tables.get("quality"),
     )
     outputs = {
         "allocations.csv": cycle.match.allocations,
@@ -99,7 +102,7 @@ def run_batch(
 
     cycle_done = time.perf_counter()
     given = (("offers", offers), ("demand", demand), ("orders", orders), ("regions", regions), ("lanes", lanes), ("products", products),
-             ("cooperatives", cooperatives))
+             ("cooperatives", cooperatives), ("quality", quality))
     summary = {key: value for key, value in cycle.summary.items() if key != "seconds"}
     summary["inputs"] = {k: str(v) for k, v in given if v}
     summary["seconds"] = {"read": read_done - clock, "regions": regions_done - read_done, **cycle.summary["seconds"]}

@@ -47,6 +47,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--regions", required=True, type=Path, help="region polygons (any vector format GDAL reads)")
     m.add_argument("--lanes", type=Path, help="the complete lane list: offer_id, region_id, distance_km [, transit_days, cost_per_kg]")
     m.add_argument("--cooperatives", type=Path, help="cooperative_id, small (true/false): who the safety net treats as small (others by --small-kg)")
+    m.add_argument("--quality", type=Path, help="cooperative_id, product, refund_rate: expected refunds, read with --refund-adjust")
+    m.add_argument("--refund-adjust", dest="refund_adjust", action="store_const", const=True,
+                   help="value a lane at bid * (1 - refund_rate) - ask - cost (default off)")
     m.add_argument("--date", required=True, type=_date, help="the cycle date, YYYY-MM-DD")
     m.add_argument("--out", required=True, type=Path, help="output folder: created, or replaced as a whole when it holds only a previous run's outputs")
     m.add_argument("--config", type=Path, help="TOML file of parameters (top level or a [match] table); options override it")
@@ -130,7 +133,7 @@ def _date(text: str) -> dt.date:
 
 def params_from_args(args: argparse.Namespace) -> MatchParams:
     base = MatchParams.from_toml(args.config) if args.config else MatchParams()
-    given = {name: getattr(args, name) for name in (*_PARAM_OPTIONS, "price_rule", "solver", "fill_rule", "executor", "scheduler") if getattr(args, name) is not None}
+    given = {name: getattr(args, name) for name in (*_PARAM_OPTIONS, "price_rule", "solver", "fill_rule", "executor", "scheduler", "refund_adjust") if getattr(args, name) is not None}
     return MatchParams.from_mapping({**_as_dict(base), **given})
 
 
@@ -151,6 +154,7 @@ def _run_match(args: argparse.Namespace) -> int:
         lanes=args.lanes,
         products=args.products,
         cooperatives=args.cooperatives,
+        quality=args.quality,
         date=args.date,
         out=args.out,
         params=params_from_args(args),
@@ -193,6 +197,12 @@ def format_summary(summary: dict) -> str:
             ("safety net", f"{net['floor_sold_kg']:,} of {net['floor_kg']:,} floor kg sold for {net['small_cooperatives']:,} small cooperatives "
                            f"({net['floor_shortfall_kg']:,} kg short); subsidy {net['subsidy']:,.2f}"),
             ("price of fairness", f"{net['price_of_fairness']:,.2f} ({net['price_of_fairness_pct']:.2f}% of {net['welfare_without_floor']:,.2f})"),
+        ]
+    quality = s.get("quality") or {}
+    if quality.get("refund_adjust"):
+        rows[-3:-3] = [
+            ("quality", f"{quality['offers_with_refund_rate']:,} offers with a refund rate; expected refunds {quality['expected_refunds']:,.2f}; "
+                        f"welfare moved {quality['welfare_moved']:,.2f}"),
         ]
     if "orders" in s:
         status = ", ".join(f"{k} {v:,}" for k, v in s.get("order_status", {}).items())

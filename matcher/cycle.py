@@ -21,6 +21,8 @@ from matcher.flow import INT_BUDGET
 from matcher.params import MatchParams
 from matcher.product import SolveOptions
 from matcher.results import MatchResult, Status, assemble
+from matcher.quality import account as quality_account
+from matcher.quality import refund_rates
 from matcher.safety_net import FloorPolicy, account
 from harvestmatch.errors import InputError, Problem
 
@@ -50,6 +52,7 @@ def match(
     sources: Sources | None = None,
     progress: Progress | None = None,
     cooperatives: pl.DataFrame | None = None,
+    quality: pl.DataFrame | None = None,
 ) -> MatchResult:
     """Run one cycle: the welfare-maximizing allocation of open offers to demand rows, with prices.
 
@@ -71,6 +74,9 @@ def match(
         ``cooperative_id, small`` (typed by ``COOPERATIVES``): who the safety net treats as small
         (:mod:`matcher.safety_net`); others by the ``small_kg`` rule. Only read when
         ``params.small_share`` is above 0.
+    quality
+        ``cooperative_id, product, refund_rate`` (typed by ``QUALITY``): expected refunds that lower the
+        value of a cooperative's lanes (:mod:`matcher.quality`). Only read when ``params.refund_adjust``.
 
     Raises
     ------
@@ -85,7 +91,7 @@ def match(
     # workers start (and load their compiled kernels) while the day is checked and split into products
     executor = open_executor(params.executor, workers=params.workers, scheduler=params.scheduler, problems=offers["product"].n_unique())
     try:
-        return _match(offers, demand, hubs, date, params, lanes, sources, started, executor, progress, cooperatives)
+        return _match(offers, demand, hubs, date, params, lanes, sources, started, executor, progress, cooperatives, quality)
     finally:
         executor.close()
 
@@ -102,10 +108,13 @@ def _match(
     executor: Executor,
     progress: Progress | None,
     cooperatives: pl.DataFrame | None,
+    quality: pl.DataFrame | None,
 ) -> MatchResult:
     check_references(offers, demand, hubs, lanes, sources=sources)
     policy = FloorPolicy(params.small_share, params.max_subsidy_per_kg, params.small_kg, cooperatives)
-    day = Day.build(offers, demand, hubs, lanes, date, floor=policy)
+    if params.refund_adjust and quality is None:
+        quality = pl.DataFrame(schema={"cooperative_id": pl.String, "product": pl.String, "refund_rate": pl.Float64})
+    day = Day.build(offers, demand, hubs, lanes, date, floor=policy, quality=quality if params.refund_adjust else None)
     margin = day.max_margin
     if policy.on:  # a floor node's margins carry a bonus of (nodes + 1) * (|margin| + 1) (matcher.floor)
         margin = (2 * day.max_nodes + 2) * (max(day.max_margin, params.max_subsidy_per_kg) + 1.0)
@@ -148,6 +157,10 @@ def _match(
             "match": done - started,
         },
         "safety_net": account(policy, day.open_offers, tables.offers, solutions, scale),
+        "quality": quality_account(
+            params.refund_adjust, day.open_offers, day.refund_rate if params.refund_adjust else refund_rates(day.open_offers, quality),
+            tables.allocations, solutions, tables.counts["welfare"],
+        ),
         "solver_seconds": stage,
         # each product's solve in its worker: the longest is the floor of any fan-out's wall time
         "product_seconds": {s.product: round(sum(s.seconds.values()), 4) for s in solutions},

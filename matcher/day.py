@@ -14,6 +14,7 @@ import numpy as np
 import polars as pl
 
 from matcher.product import GivenLanes, ProductProblem
+from matcher.quality import refund_rates
 from matcher.safety_net import FloorPolicy, floor_kg
 from matcher.schemas import GRADES
 from regions.lanes import Demand, Hubs, Supply
@@ -39,6 +40,7 @@ class Day:
     max_nodes: int
     max_flow: int
     floor_kg: np.ndarray  # each open offer's floor (matcher.safety_net), 0 without one
+    refund_rate: np.ndarray  # each open offer's expected refund rate steering the matching (matcher.quality), 0 without one
 
     @classmethod
     def build(
@@ -49,6 +51,7 @@ class Day:
         lanes: pl.DataFrame | None,
         date: dt.date,
         floor: FloorPolicy | None = None,
+        quality: pl.DataFrame | None = None,
     ) -> Day:
         hubs = hubs.sort("region_id").with_row_index("_region")
         expiry = pl.col("ready_date") + pl.duration(days=pl.col("shelf_life_days"))
@@ -80,6 +83,9 @@ class Day:
             "floor": floor_kg(open_offers, floor) if floor is not None else np.zeros(open_offers.height, np.int64),
         }
         floors_on = floor is not None and floor.on
+        # expected refunds (matcher.quality): a quality table, turned into each open offer's kept share
+        rates = refund_rates(open_offers, quality) if quality is not None else None
+        keep = None if rates is None else 1.0 - rates
         d_cols = {
             "region": demand["_region"].to_numpy().astype(np.int64),
             "bid": demand["price_per_kg"].to_numpy(),
@@ -94,7 +100,8 @@ class Day:
         for product in sorted(set(o_prod) & set(d_prod)):
             (oa, ob), (da, db) = o_prod[product], d_prod[product]
             supply = Supply(
-                o_cols["lat"][oa:ob], o_cols["lon"][oa:ob], o_cols["ask"][oa:ob], o_cols["grade"][oa:ob], o_cols["expiry"][oa:ob]
+                o_cols["lat"][oa:ob], o_cols["lon"][oa:ob], o_cols["ask"][oa:ob], o_cols["grade"][oa:ob], o_cols["expiry"][oa:ob],
+                None if keep is None else keep[oa:ob],
             )
             rows = Demand(d_cols["region"][da:db], d_cols["bid"][da:db], d_cols["grade"][da:db], d_cols["due"][da:db])
             g = None
@@ -110,7 +117,10 @@ class Day:
         bids = d_cols["bid"]
         asks = o_cols["ask"]
         max_margin = float(bids.max() - asks.min()) if len(bids) and len(asks) else 0.0
-        return cls(date, everything, open_offers, demand, hubs, problems, o_start, d_start, max_margin, max_nodes, max_flow, o_cols["floor"])
+        return cls(
+            date, everything, open_offers, demand, hubs, problems, o_start, d_start, max_margin, max_nodes, max_flow, o_cols["floor"],
+            np.zeros(open_offers.height) if rates is None else rates,
+        )
 
 
 def _runs(series: pl.Series) -> dict[str, tuple[int, int]]:

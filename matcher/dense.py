@@ -63,7 +63,7 @@ def _pairs(a, b, circuity, km_per_day, per_km, handling, km, days, cost):  # typ
 
 
 @njit(cache=True)
-def _fill(cost, days, column, bid, ask, grade, min_grade, due, expiry, scale, out, offer_reach, row_reach, limit):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def _fill(cost, days, column, bid, ask, keep, grade, min_grade, due, expiry, scale, out, offer_reach, row_reach, limit):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Write every cell's scaled margin (or ``-limit`` where no lane is feasible) into ``out`` and how
     far each offer and row reaches (0 no lane, 1 no profitable lane, 2 a profitable one); False when a
     margin does not fit below ``limit``. No branches in the inner loop, so that it compiles to vector code."""
@@ -71,12 +71,12 @@ def _fill(cost, days, column, bid, ask, grade, min_grade, due, expiry, scale, ou
     flimit = float(limit)
     bad = False
     for i in range(m):
-        ask_i, expiry_i, grade_i = ask[i], expiry[i], grade[i]
+        ask_i, keep_i, expiry_i, grade_i = ask[i], keep[i], expiry[i], grade[i]
         reach_i = offer_reach[i]
         for j in range(n):
             r = column[j]
             t = days[i, r]
-            x = np.rint(((bid[j] - ask_i) - cost[i, r]) * scale)
+            x = np.rint(((bid[j] * keep_i - ask_i) - cost[i, r]) * scale)
             ok = (t <= expiry_i) & (t <= due[j]) & (grade_i >= min_grade[j])
             fits = abs(x) < flimit
             bad |= ok & ~fits
@@ -232,7 +232,7 @@ class DenseMargins:
         margin = np.empty((supply.size, demand.size), np.int32 if small else np.int64)
         offer_reach, row_reach = np.zeros(supply.size, np.int8), np.zeros(demand.size, np.int8)
         ok = _fill(
-            cost, days, column.astype(np.int64), demand.bid, supply.ask, supply.grade, demand.min_grade,
+            cost, days, column.astype(np.int64), demand.bid, supply.ask, supply.kept(), supply.grade, demand.min_grade,
             demand.due_days, supply.expiry_days, float(scale), margin, offer_reach, row_reach, limit,
         )
         if not ok:
@@ -289,7 +289,8 @@ class DenseMargins:
         """
         col = self.column[row]
         cost = self.cost[offer, col]
-        margin = self.demand.bid[row] - self.supply.ask[offer] - cost
+        value = self.demand.bid[row] if self.supply.keep is None else self.demand.bid[row] * self.supply.keep[offer]
+        margin = value - self.supply.ask[offer] - cost
         lanes = Lanes(offer, row, self.km[offer, col], self.days[offer, col], cost, margin)
         if not np.array_equal(np.rint(margin * self.scale).astype(np.int64), self.margin[offer, row]):
             raise SolverError("a lane's margin differs from the dense matrix's: the distance formulas disagree")

@@ -63,7 +63,7 @@ from matcher.product import (
     optimize,
     solver_margin,
 )
-from regions.lanes import Lanes, Supply, all_pairs, demand_regions, lanes_for_pairs
+from regions.lanes import Lanes, all_pairs, demand_regions, lanes_for_pairs
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
@@ -101,7 +101,7 @@ def solve_with_floor(problem: ProductProblem, options: SolveOptions) -> ProductS
     SolverError
         When a solve or a certificate fails, or the bonus would leave exact arithmetic.
     """
-    from matcher.product import solve_product
+    from matcher.product import solve_merged
 
     assert problem.floor_kg is not None
     supply, q, floor = problem.supply, problem.supply_kg, problem.floor_kg
@@ -123,7 +123,7 @@ def solve_with_floor(problem: ProductProblem, options: SolveOptions) -> ProductS
     welfare = solution.objective - bonus * int(sold_floor.sum())
 
     started = time.perf_counter()
-    reference = solve_product(replace(problem, floor_kg=None), options)
+    reference = solve_merged(replace(problem, floor_kg=None), options)
     seconds = {**solution.seconds, "floor_reference": time.perf_counter() - started}
 
     folded = _fold(problem, second_nodes, solution)
@@ -190,10 +190,6 @@ def _bonus(problem: ProductProblem, options: SolveOptions, cap: int, nodes: int)
     return bonus
 
 
-def _take(supply: Supply, index: I64) -> Supply:
-    return Supply(supply.lat[index], supply.lon[index], supply.ask[index], supply.grade[index], supply.expiry_days[index])
-
-
 def _expanded(problem: ProductProblem, nodes: _Nodes, bonus: int, cap: int) -> ProductProblem:
     """The problem over the split's nodes: floor nodes carry the bonus and may use lanes down to ``-cap``."""
     given = problem.given
@@ -210,7 +206,7 @@ def _expanded(problem: ProductProblem, nodes: _Nodes, bonus: int, cap: int) -> P
         )
     return replace(
         problem,
-        supply=_take(problem.supply, nodes.origin),
+        supply=problem.supply.take(nodes.origin),
         supply_kg=nodes.kg,
         given=given,
         floor_kg=None,

@@ -45,7 +45,7 @@ def read_raw_table(path: str | Path) -> pl.DataFrame:
 
 
 def read_tables(
-    specs: Sequence[tuple[str, str | Path | None, Sequence[Column], str | None]],
+    specs: Sequence[tuple[str, str | Path | None, Sequence[Column], str | list[str] | None]],
     checks: Mapping[str, Callable[[pl.DataFrame, str], list[Problem]]] | None = None,
 ) -> tuple[dict[str, pl.DataFrame], list[Problem]]:
     """Read and type every table given, collecting every problem of every file instead of stopping at

@@ -80,6 +80,10 @@ class MatchParams:
         without a cooperatives table, a cooperative is small when its open offers in the cycle total
         at most ``small_kg``. In TOML also as a ``[safety_net]`` table (``min_share``,
         ``max_subsidy_per_kg``, ``small_kg``).
+    refund_adjust
+        Whether a cooperative's expected refund rate for a product (the batch job's quality table, or
+        the service's scorecards) lowers the value of its lanes to ``bid * (1 - refund_rate) - ask -
+        cost`` (:mod:`matcher.quality`); off by default.
     """
 
     circuity: float = 1.3
@@ -99,6 +103,7 @@ class MatchParams:
     small_share: float = 0.0
     max_subsidy_per_kg: float = 0.0
     small_kg: float = 2000.0
+    refund_adjust: bool = False
 
     def __post_init__(self) -> None:
         _finite(self, "circuity", low=1.0)
@@ -114,6 +119,8 @@ class MatchParams:
             raise ParameterError(f"small_share must be <= 1 (a share of an offer's kg), got {self.small_share!r}")
         _finite(self, "max_subsidy_per_kg", low=0.0)
         _finite(self, "small_kg", low=0.0)
+        if not isinstance(self.refund_adjust, bool):
+            raise ParameterError(f"refund_adjust must be true or false, got {self.refund_adjust!r}")
         if self.workers is not None:
             _whole(self, "workers", low=1)
             if self.workers > MAX_WORKERS:

@@ -60,6 +60,7 @@ def compute_cycle(
     lanes: pl.DataFrame | None = None,
     sources: Sources | None = None,
     cooperatives: pl.DataFrame | None = None,
+    quality: pl.DataFrame | None = None,
 ) -> CycleResult:
     """Run one cycle on typed frames: pool the orders into demand rows (or take the rows given),
     solve, and hand each row's filled kg back to its orders.
@@ -81,6 +82,8 @@ def compute_cycle(
         The cycle's parameters; ``max_snap_km`` and ``price_step`` drive the pooling.
     cooperatives
         ``cooperative_id, small`` for the safety net (:func:`matcher.cycle.match`).
+    quality
+        ``cooperative_id, product, refund_rate``: expected refunds (:func:`matcher.cycle.match`).
     sources
         Names of the inputs, for messages.
 
@@ -114,7 +117,7 @@ def compute_cycle(
         raise ParameterError("give exactly one of demand (pooled rows) and orders")
     pooled_at = time.perf_counter()
 
-    result = match(offers, rows, regions.hubs, date=date, params=params, lanes=lanes, sources=sources, cooperatives=cooperatives)
+    result = match(offers, rows, regions.hubs, date=date, params=params, lanes=lanes, sources=sources, cooperatives=cooperatives, quality=quality)
     orders_out = None
     if placed is not None:
         arrival = "created_at" if "created_at" in placed.columns else None

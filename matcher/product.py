@@ -165,6 +165,8 @@ class ProductSolution:
     seconds: dict[str, float] = field(default_factory=dict)
     network: Lanes | None = None  # the final lane set, when SolveOptions.keep_network
     floor: FloorOutcome | None = None  # the safety net's floor, when the problem has one
+    #: with expected refunds: the welfare, at the refund-aware margins, of the optimum that ignores them
+    welfare_if_quality_ignored: float | None = None
 
 
 def solve_product(problem: ProductProblem, options: SolveOptions) -> ProductSolution:
@@ -174,11 +176,30 @@ def solve_product(problem: ProductProblem, options: SolveOptions) -> ProductSolu
     crates) are merged first and the optimum handed back to them (:mod:`matcher.aggregate`: exact), so
     they cost one node, not thousands. Not with a given lane table, whose lanes name single offers.
 
+    With expected refunds (``Supply.keep``), the same product is solved a second time as if there were
+    none, and that allocation's welfare at the refund-aware margins is reported
+    (``welfare_if_quality_ignored``): what letting quality steer the matching gained.
+
     Raises
     ------
     SolverError
         When the solver fails, a certificate check fails, or the pricing loop exceeds ``max_rounds``.
     """
+    solution = solve_merged(problem, options)
+    keep = problem.supply.keep
+    if keep is None or np.all(keep == 1.0):
+        return solution
+    started = time.perf_counter()
+    plain = solve_merged(replace(problem, supply=replace(problem.supply, keep=None)), options)
+    lanes = plain.lanes
+    refunded = problem.demand.bid[lanes.demand] * (1.0 - keep[lanes.offer])
+    ignored = float(np.dot(plain.shipped.astype(np.float64), lanes.margin - refunded))
+    seconds = {**solution.seconds, "quality_reference": time.perf_counter() - started}
+    return replace(solution, welfare_if_quality_ignored=ignored, seconds=seconds)
+
+
+def solve_merged(problem: ProductProblem, options: SolveOptions) -> ProductSolution:
+    """:func:`solve_product` without the quality reference: identical offers merged, the floor if any."""
     if problem.given is not None:
         return _dispatch(problem, options)
     # an offer with a floor keeps its own node: its floor is its own

@@ -23,7 +23,7 @@ import polars as pl
 
 from harvestmatch.errors import InputError, Problem, SchemaError
 
-Kind = Literal["id", "text", "grade", "kg", "days", "money", "lat", "lon", "date", "km", "timestamp", "minutes", "count", "flag"]
+Kind = Literal["id", "text", "grade", "kg", "days", "money", "lat", "lon", "date", "km", "timestamp", "minutes", "count", "flag", "share"]
 
 #: grade letters and their ranks: an offer serves a demand row when its rank is at least the row's
 GRADES: dict[str, int] = {"A": 3, "B": 2, "C": 1}
@@ -120,6 +120,14 @@ COOPERATIVES: tuple[Column, ...] = (
     Column("small", "flag"),
 )
 
+#: a cooperative's expected refund rate for a product (matcher.quality): the share of its delivered kg
+#: refunded, from its after-sales record
+QUALITY: tuple[Column, ...] = (
+    Column("cooperative_id", "id"),
+    Column("product", "text"),
+    Column("refund_rate", "share"),
+)
+
 #: the words a flag cell may hold (any case)
 FLAG_WORDS = {"true": True, "false": False}
 
@@ -138,6 +146,7 @@ _DTYPES: dict[Kind, pl.DataType] = {
     "minutes": pl.Float64(),
     "count": pl.Int64(),
     "flag": pl.Boolean(),
+    "share": pl.Float64(),
 }
 
 _EXPECTED: dict[Kind, str] = {
@@ -155,10 +164,11 @@ _EXPECTED: dict[Kind, str] = {
     "minutes": f"a number of minutes from 0 to {MAX_MINUTES:,}",
     "count": f"a whole number from 1 to {MAX_COUNT:,}",
     "flag": "true or false",
+    "share": "a share from 0 to 1",
 }
 
 
-def parse_table(raw: pl.DataFrame, schema: Sequence[Column], *, source: str, key: str | None = None) -> pl.DataFrame:
+def parse_table(raw: pl.DataFrame, schema: Sequence[Column], *, source: str, key: str | list[str] | None = None) -> pl.DataFrame:
     """Check and type a table against its schema.
 
     Parameters
@@ -340,7 +350,7 @@ def _json_cell(value: object, column: Column) -> tuple[object, bool]:
         if isinstance(value, float) and value.is_integer():  # 10.0 and 1e3 are whole, as in a CSV cell
             value = int(value)
         return (value, True) if isinstance(value, int) and -_INT64 <= value < _INT64 else (None, False)
-    if kind in ("money", "lat", "lon", "km", "minutes"):
+    if kind in ("money", "lat", "lon", "km", "minutes", "share"):
         if not isinstance(value, (int, float)):
             return None, False
         try:
@@ -416,7 +426,7 @@ def _parse_cells(series: pl.Series, column: Column) -> tuple[pl.Series, pl.Serie
     through strings.
     """
     kind = column.kind
-    numeric = kind in ("kg", "days", "money", "lat", "lon", "km", "minutes", "count")
+    numeric = kind in ("kg", "days", "money", "lat", "lon", "km", "minutes", "count", "share")
     if numeric and series.dtype.is_numeric():
         return _check_number(series.cast(pl.Float64), column)
     if kind == "date" and series.dtype == pl.Date:
@@ -466,6 +476,8 @@ def _check_number(number: pl.Series, column: Column) -> tuple[pl.Series, pl.Seri
         ok = finite & (number >= 0) & (number <= MAX_MINUTES)
     elif kind == "count":
         ok = finite & (number >= 1) & (number == number.floor()) & (number <= MAX_COUNT)
+    elif kind == "share":
+        ok = finite & (number >= 0) & (number <= 1)
     else:  # km
         ok = finite & (number >= 0) & (number <= MAX_KM)
     bad = ~ok.fill_null(False)

@@ -56,17 +56,31 @@ class LaneCosts:
 
 @dataclass(frozen=True)
 class Supply:
-    """The open offers of one product, as columns. ``expiry_days`` counts days from the cycle date."""
+    """The open offers of one product, as columns. ``expiry_days`` counts days from the cycle date.
+
+    ``keep``, when given, is the share of a kg's value a buyer keeps, ``1 - refund_rate`` (the
+    cooperative's expected refunds for the product): a lane's margin is then ``bid * keep - ask - cost``.
+    """
 
     lat: F64
     lon: F64
     ask: F64
     grade: NDArray[np.int8]
     expiry_days: I64
+    keep: F64 | None = None
 
     @property
     def size(self) -> int:
         return len(self.ask)
+
+    def kept(self) -> F64:
+        """``keep``, or ones (a buyer keeps the whole value of every kg)."""
+        return self.keep if self.keep is not None else np.ones(self.size)
+
+    def take(self, index: I64) -> Supply:
+        """The offers at ``index``, in that order."""
+        keep = None if self.keep is None else self.keep[index]
+        return Supply(self.lat[index], self.lon[index], self.ask[index], self.grade[index], self.expiry_days[index], keep)
 
     @cached_property
     def xyz(self) -> F64:
@@ -198,13 +212,14 @@ def lanes_for_pairs(
     ok = (supply.grade[off] >= demand.min_grade[row]) & (transit_days[pair] <= demand.due_days[row])
     pair, row, off = pair[ok], row[ok], off[ok]
     cost = cost_per_kg[pair]
+    value = demand.bid[row] if supply.keep is None else demand.bid[row] * supply.keep[off]
     return Lanes(
         off,
         row,
         distance_km[pair],
         transit_days[pair],
         cost,
-        demand.bid[row] - supply.ask[off] - cost,
+        value - supply.ask[off] - cost,
     )
 
 

@@ -119,6 +119,20 @@ def test_the_safety_net_from_the_command_line(day: dict[str, Path], tmp_path: Pa
     assert pl.read_csv(day["out"] / "offers_out.csv")["floor_kg"].sum() == 0
 
 
+def test_expected_refunds_from_the_command_line(day: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    quality = tmp_path / "quality.csv"
+    quality.write_text("cooperative_id,product,refund_rate\ncoop,apple,0.25\n")
+    assert main(args(day, "--quality", str(quality), "--quiet")) == 0
+    plain = json.loads((day["out"] / "summary.json").read_text())
+    assert plain["quality"] == {"refund_adjust": False, "offers_with_refund_rate": 2}
+    assert main(args(day, "--quality", str(quality), "--refund-adjust")) == 0
+    adjusted = json.loads((day["out"] / "summary.json").read_text())
+    assert adjusted["params"]["refund_adjust"] is True and adjusted["inputs"]["quality"].endswith("quality.csv")
+    assert adjusted["welfare"] < plain["welfare"]
+    assert adjusted["quality"]["expected_refunds"] > 0
+    assert "expected refunds" in capsys.readouterr().out
+
+
 def _edit_csv(name: str, change: Callable[[pl.DataFrame], pl.DataFrame]) -> Callable[[dict[str, Path]], None]:
     def edit(day: dict[str, Path]) -> None:
         path = day[name]
@@ -163,6 +177,14 @@ def _with_cooperatives(text: str):
     def edit(day: dict[str, Path]) -> None:
         day["cooperatives"] = day["offers"].parent / "cooperatives.csv"
         day["cooperatives"].write_text(text)
+
+    return edit
+
+
+def _with_quality(text: str):
+    def edit(day: dict[str, Path]) -> None:
+        day["quality"] = day["offers"].parent / "quality.csv"
+        day["quality"].write_text(text)
 
     return edit
 
@@ -222,6 +244,10 @@ BAD_INPUTS = [
      "cooperatives.csv: row 2: column 'cooperative_id': duplicate cooperative_id 'coop' (first at row 1)"),
     ("cooperatives-without-flag", _with_cooperatives("cooperative_id,members\ncoop,12\n"),
      "cooperatives.csv: column 'small': required column is missing"),
+    ("refund-rate-above-one", _with_quality("cooperative_id,product,refund_rate\ncoop,apple,1.5\n"),
+     "quality.csv: row 1: column 'refund_rate': expected a share from 0 to 1, got '1.5'"),
+    ("refund-rate-twice", _with_quality("cooperative_id,product,refund_rate\ncoop,apple,0.1\ncoop,apple,0.2\n"),
+     "quality.csv: row 2: column 'cooperative_id + product': duplicate cooperative_id + product 'coop', 'apple' (first at row 1)"),
 ]
 
 
@@ -230,6 +256,7 @@ def test_bad_input_exits_2_and_writes_nothing(day: dict[str, Path], edit, messag
     edit(day)
     extra = ("--lanes", str(day["lanes"])) if "lanes" in day else ()
     extra += ("--cooperatives", str(day["cooperatives"]), "--small-share", "0.5") if "cooperatives" in day else ()
+    extra += ("--quality", str(day["quality"]), "--refund-adjust") if "quality" in day else ()
     assert main(args(day, *extra)) == 2
     err = capsys.readouterr().err
     assert message in err
