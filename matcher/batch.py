@@ -95,6 +95,7 @@ def run_batch(
         "allocations.csv": cycle.match.allocations,
         "offers_out.csv": cycle.match.offers,
         "demand_out.csv": cycle.match.demand,
+        "settlement.csv": cycle.settlement,
     }
     if cycle.orders is not None:
         outputs["demand.csv"] = cycle.demand.drop("orders")

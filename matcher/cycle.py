@@ -165,7 +165,10 @@ def _match(
         # each product's solve in its worker: the longest is the floor of any fan-out's wall time
         "product_seconds": {s.product: round(sum(s.seconds.values()), 4) for s in solutions},
     }
-    return MatchResult(tables.allocations, tables.offers, tables.demand, status, summary)
+    rates = None
+    if params.refund_adjust:
+        rates = pl.DataFrame({"offer_id": day.open_offers["offer_id"], "refund_rate": day.refund_rate}).filter(pl.col("refund_rate") > 0)
+    return MatchResult(tables.allocations, tables.offers, tables.demand, status, summary, rates)
 
 
 def cost_scale(max_margin: float, max_nodes: int, max_flow: int) -> int:

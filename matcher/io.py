@@ -120,7 +120,7 @@ def write_outputs(
 
 
 #: every file ``harvest match`` writes; a folder holding anything else is not replaced
-OUTPUT_NAMES = frozenset({"allocations.csv", "offers_out.csv", "demand_out.csv", "demand.csv", "orders_out.csv", "summary.json",
+OUTPUT_NAMES = frozenset({"allocations.csv", "offers_out.csv", "demand_out.csv", "demand.csv", "orders_out.csv", "settlement.csv", "summary.json",
                           "routes.csv", "stops.csv", "unserved.csv", "routes.geojson"})
 
 

@@ -40,13 +40,18 @@ class CycleResult:
         serve its ``unfilled_kg``.
     summary
         The whole cycle: the solve's summary, the pooling counts (with orders), the regions, hubs
-        derived, warnings, and seconds per stage.
+        derived, warnings, the settlement's totals, and seconds per stage.
+    settlement
+        The cycle's books (:func:`matcher.settlement.settle`): one line per buyer (an order's
+        ``buyer_id`` when the orders have one, else the order; the demand row when rows were given),
+        cooperative, freight and the platform, in decimal money, balanced to the cent.
     """
 
     match: MatchResult
     demand: pl.DataFrame
     orders: pl.DataFrame | None
     summary: Mapping[str, Any]
+    settlement: pl.DataFrame
 
 
 def compute_cycle(
@@ -96,6 +101,7 @@ def compute_cycle(
     SolverError
         The solve did not end in a proven optimum.
     """
+    from matcher.settlement import settle
     from regions.pooling import fill_orders, pool
 
     started = time.perf_counter()
@@ -124,14 +130,25 @@ def compute_cycle(
         orders_out = fill_orders(placed, result.demand, arrival=arrival, rule=params.fill_rule, date=date)
         pooled["order_status"] = _counts(orders_out["status"])
 
+    if orders_out is not None and placed is not None:
+        who = "buyer_id" if "buyer_id" in placed.columns else "order_id"
+        buyers = orders_out.join(placed.select("order_id", pl.col(who).alias("buyer_id")), on="order_id", how="left") if who == "buyer_id" \
+            else orders_out.with_columns(buyer_id=pl.col("order_id"))
+    else:
+        buyers = result.demand.select(pl.col("demand_id").alias("buyer_id"), "demand_id", "filled_kg")
+    settled = time.perf_counter()
+    books, totals = settle(result.allocations, result.offers, buyers.select("buyer_id", "demand_id", "filled_kg"),
+                           scale=int(result.summary["cost_scale"]), refund_rate=result.refund_rate)
+
     summary = {key: value for key, value in result.summary.items() if key != "seconds"}
+    summary["settlement"] = totals
     summary.update(pooled)
     summary["hubs_derived"] = int(regions.hubs["hub_derived"].sum())
     summary["regions"] = regions.hubs.height
     summary["warnings"] = list(regions.warnings)
     seconds = {"pool": pooled_at - started} if placed is not None else {}
-    summary["seconds"] = {**seconds, **result.summary["seconds"]}
-    return CycleResult(result, rows, orders_out, summary)
+    summary["seconds"] = {**seconds, **result.summary["seconds"], "settle": time.perf_counter() - settled}
+    return CycleResult(result, rows, orders_out, summary, books)
 
 
 def _counts(status: pl.Series) -> dict[str, int]:

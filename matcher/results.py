@@ -68,6 +68,8 @@ class MatchResult:
     demand: pl.DataFrame
     status: Status
     summary: Mapping[str, Any]
+    #: ``offer_id, refund_rate`` of the offers whose expected refunds steered the matching (None: off)
+    refund_rate: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)

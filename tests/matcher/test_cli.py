@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,6 +15,7 @@ import shapely
 from tests.frames import DATE, demand_frame, offers_frame
 from harvestmatch.cli import main
 from matcher.results import ALLOCATION_COLUMNS, DEMAND_COLUMNS, OFFER_COLUMNS
+from matcher.settlement import SETTLEMENT_COLUMNS
 from matcher.schemas import DEMAND, OFFERS, ORDERS, parse_table
 
 
@@ -52,7 +54,11 @@ def test_outputs_follow_the_contract(day: dict[str, Path], capsys: pytest.Captur
     assert tuple(pl.read_csv(out / "allocations.csv").columns) == ALLOCATION_COLUMNS
     assert tuple(pl.read_csv(out / "offers_out.csv").columns) == OFFER_COLUMNS
     assert tuple(pl.read_csv(out / "demand_out.csv").columns) == DEMAND_COLUMNS
+    books = pl.read_csv(out / "settlement.csv", infer_schema=False)
+    assert tuple(books.columns) == SETTLEMENT_COLUMNS
+    assert sum(Decimal(v) for v in books["net"]) == 0, "the books balance to the cent"
     summary = json.loads((out / "summary.json").read_text())
+    assert summary["settlement"]["balanced"] is True
     for key in ("welfare", "allocated_kg", "supply_kg", "demand_kg", "offers", "demand_rows", "lanes", "solver", "seconds", "status"):
         assert key in summary
     assert summary["status"] == "optimal" and summary["offers"] == 3 and summary["demand_rows"] == 3
@@ -453,6 +459,7 @@ EXPECTED_OUTPUTS = {
     "allocations.csv": ALLOCATION_COLUMNS,
     "offers_out.csv": OFFER_COLUMNS,
     "demand_out.csv": DEMAND_COLUMNS,
+    "settlement.csv": SETTLEMENT_COLUMNS,
 }
 ORDER_OUTPUTS = {
     "demand.csv": ("demand_id", "region_id", "product", "min_grade", "quantity_kg", "price_per_kg", "due_date"),
