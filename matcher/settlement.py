@@ -170,8 +170,8 @@ def settle(
     exact = sum((r[7] for r in rows), Decimal(0))
     if exact != 0:
         raise SolverError(f"the books do not balance: the parties' lines sum to {exact}, not 0")
-    rounded = [(*r[:3], *(_cents(v) for v in r[3:])) for r in rows]
-    rounding = -sum((r[7] for r in rounded), Decimal(0))
+    rounded = [(party, who, kg, *(_cents(v) for v in money)) for party, who, kg, *money in rows]
+    rounding = -sum((_cents(r[7]) for r in rows), Decimal(0))
     rounded.append(("platform", "rounding", 0, Decimal(0), Decimal(0), Decimal(0), Decimal(0), rounding))
     frame = pl.DataFrame(
         rounded, schema={"party": pl.String, "party_id": pl.String, "kg": pl.Int64, "gross": MONEY, "refunds": MONEY,

@@ -161,7 +161,10 @@ def test_the_floor_matches_the_lexicographic_lp(instance, small, share, cap, bou
 
 
 @given(instance=instances(adversarial=True), small=st.lists(st.booleans(), min_size=4, max_size=4), share=st.sampled_from([0.5, 1.0]))
-def test_both_solvers_give_the_same_floor_and_prices(instance, small, share) -> None:
+def test_both_solvers_give_the_same_floor_and_welfare(instance, small, share) -> None:
+    """The same lexicographic optimum value from both solvers. Prices may differ: which offers' floor
+    kg sell is not unique when floors compete, and the prices are the duals of the allocation chosen
+    (each solver's are certified by the oracle test)."""
     instance = {**instance, "params": {**instance["params"], "solver": "simplex"}}
     _, _, simplex = run(instance, small, share, 0.5, False)
     instance = {**instance, "params": {**instance["params"], "solver": "ortools"}}
@@ -169,8 +172,6 @@ def test_both_solvers_give_the_same_floor_and_prices(instance, small, share) -> 
     assert simplex.summary["welfare_scaled"] == ortools.summary["welfare_scaled"]
     for key in ("floor_sold_kg", "welfare", "welfare_without_floor", "price_of_fairness"):
         assert simplex.summary["safety_net"][key] == ortools.summary["safety_net"][key]
-    assert simplex.offers["farm_gate_price"].to_list() == ortools.offers["farm_gate_price"].to_list()
-    assert simplex.demand["clearing_price"].to_list() == ortools.demand["clearing_price"].to_list()
 
 
 HUBS = {"r0": (30.5, 110.5), "far": (45.0, 125.0)}
