@@ -26,8 +26,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     - ``AUTO_MIGRATE``: migrate the schema to the newest revision on start, unless
       ``HARVEST_AUTO_MIGRATE=0`` (then run ``harvest db upgrade`` first).
     - ``CYCLE_PARAMS``: the cycle parameters every cycle starts from (those of ``harvest match``), from
-      the TOML file ``HARVEST_CONFIG`` when set (top-level keys or a ``[match]`` table); a ``POST
-      /cycles`` may override them.
+      the TOML file ``HARVEST_CONFIG`` when set (top-level keys or a ``[match]`` table, and the safety
+      net's ``[safety_net]`` table); a ``POST /cycles`` may override them.
     - ``PLAN_ROUTES``, ``PLAN_ITERATIONS``, ``PLAN_SECONDS``, ``PLAN_WORKERS``, ``PLAN_SPEED_KMH``: how
       workers plan each cycle's routes (:mod:`api.planning`), from the ``[plan]`` table of
       ``HARVEST_CONFIG`` (keys ``routes``, ``iterations``, ``seconds``, ``workers``, ``speed_kmh``).
@@ -70,9 +70,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         upgrade(db)
     app.extensions["harvest_db"] = db
 
-    from api import cycles, health, offers, openapi, orders, plans, products, regions_api
+    from api import cooperatives, cycles, health, offers, openapi, orders, plans, products, regions_api
 
-    for blueprint in (health.bp, openapi.bp, offers.bp, orders.bp, products.bp, regions_api.bp, cycles.bp, plans.bp):
+    for blueprint in (health.bp, openapi.bp, offers.bp, orders.bp, products.bp, regions_api.bp, cycles.bp, plans.bp, cooperatives.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     if app.config["WORKER"]:

@@ -171,6 +171,20 @@ class Region(Base):
     hub_derived: Mapped[bool] = mapped_column(nullable=False, default=False)
 
 
+class Cooperative(Base):
+    """The operator's register of a cooperative (``PUT /cooperatives/{id}``): whether the safety net
+    treats it as small, whatever its offers weigh (one it does not list is judged by the cycle's
+    ``small_kg`` rule, :mod:`matcher.safety_net`), and what it is (members, hectares) for the record."""
+
+    __tablename__ = "cooperatives"
+
+    cooperative_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    small: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    members: Mapped[int | None] = mapped_column(Integer)
+    hectares: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, nullable=False)
+
+
 class Cycle(Base):
     """One run of the daily matching, a durable job: ``queued`` -> ``running`` -> ``done`` or ``failed``.
 
@@ -270,6 +284,16 @@ class OfferResult(Base):
     unsold_kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
     farm_gate_price: Mapped[float | None] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(String(32), nullable=False)
+    #: the safety net (matcher.floor): the offer's floor in whole kg (0 without one) and the kg sold through it
+    floor_kg: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    floor_sold_kg: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    #: null without a floor; ``floor_reason`` is ``met``, ``no_feasible_lane``, ``beyond_subsidy_cap`` or ``demand_taken``
+    floor_met: Mapped[bool | None] = mapped_column(Boolean)
+    floor_reason: Mapped[str | None] = mapped_column(String(32))
+    #: the per-kg cost of the producer's safety net (null where none)
+    floor_dual: Mapped[float | None] = mapped_column(Float)
+    #: money the platform pays for the floor's sales of this offer
+    subsidy: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
 
     __table_args__ = (
         Index("ix_offer_results_offer", "offer_id", "cycle_id"),

@@ -11,7 +11,8 @@ date a cycle asks about (``ready_date`` to ``expires_on``). While a cycle that h
 is running, withdrawals are refused (409): the cycle may be selling the offer, and the service does not
 trust two hosts' clocks to tell which offers it holds. Withdraw once the cycle has ended.
 
-``GET /offers/{id}`` also tells the offer's owner when it is collected: the first-mile routes of the
+``GET /offers/{id}`` gives the offer's result in every current cycle that had it, with its safety-net
+floor (:func:`floor_json`), and tells the offer's owner when it is collected: the first-mile routes of the
 latest current cycle whose plan picks it up, and the window from the earliest of their stops' starts
 to the latest departure. A cooperative sees only this about routes: the routes themselves (with other
 cooperatives' farms on them) are for planners.
@@ -93,7 +94,7 @@ def read(offer_id: str) -> Response:
         body = offer_json(offer)
         body["results"] = [
             {"cycle_id": r.cycle_id, "date": date.isoformat(), "sold_kg": r.sold_kg, "unsold_kg": r.unsold_kg,
-             "farm_gate_price": r.farm_gate_price, "reason": r.reason}
+             "farm_gate_price": r.farm_gate_price, "reason": r.reason, **floor_json(r)}
             for r, date in results
         ]
         body["pickup"] = _pickup(session, offer.offer_id)
@@ -162,6 +163,14 @@ def _parse_body(caller: Caller) -> tuple[list[Offer], bool]:
         for k, o in enumerate(offers)
     ]
     return rows, single
+
+
+def floor_json(r: OfferResult) -> dict[str, Any]:
+    """An offer result's safety net (:mod:`matcher.floor`): its floor kg (0 without one), the kg sold
+    through it, whether it was met and why (null without a floor), its dual (the per-kg cost of the
+    producer's safety net, null where none) and the subsidy the platform pays for it."""
+    return {"floor_kg": r.floor_kg, "floor_sold_kg": r.floor_sold_kg, "floor_met": r.floor_met, "floor_reason": r.floor_reason,
+            "floor_dual": r.floor_dual, "subsidy": r.subsidy}
 
 
 def offer_json(o: Offer) -> dict[str, Any]:

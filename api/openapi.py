@@ -10,9 +10,11 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, send_from_directory
 
+from api.cooperatives import MAX_HECTARES, MAX_MEMBERS
 from api.cycles import CycleIn
 from api.offers import UPLOAD as OFFER_UPLOAD
 from api.orders import UPLOAD as ORDER_UPLOAD
+from matcher.floor import FLOOR_REASONS
 from matcher.routing.tables import LEGS
 from matcher.schemas import MAX_KG, Column
 
@@ -56,7 +58,23 @@ SCHEMAS: dict[str, Any] = {
     "OfferIn": _input(OFFER_UPLOAD),
     "OrderIn": _input(ORDER_UPLOAD),
     "CycleIn": CycleIn.model_json_schema(ref_template=REF),
-    "OfferResult": _obj({"cycle_id": _I, "date": _DATE, "sold_kg": _I, "unsold_kg": _I, "farm_gate_price": _NN, "reason": _S}),
+    "OfferResult": _obj({
+        "cycle_id": _I, "date": _DATE, "sold_kg": _I, "unsold_kg": _I, "farm_gate_price": _NN, "reason": _S,
+        "floor_kg": _I, "floor_sold_kg": _I, "floor_met": {"type": ["boolean", "null"]},
+        "floor_reason": {"enum": [*FLOOR_REASONS[1:], None]}, "floor_dual": _NN, "subsidy": _N,
+    }),
+    "CooperativeIn": {**_obj({
+        "small": _B,
+        "members": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_MEMBERS},
+        "hectares": {"type": ["number", "null"], "minimum": 0, "maximum": MAX_HECTARES},
+    }, ["small"]), "additionalProperties": False},
+    "Cooperative": _obj({
+        "cooperative_id": _S, "small": {"type": ["boolean", "null"]}, "members": _NI, "hectares": _NN,
+        "updated_at": {"type": ["string", "null"], "format": "date-time"}, "small_by": {"enum": ["table", "small_kg"]},
+    }),
+    "CooperativeCycle": _obj({"cycle_id": _I, "date": _DATE, "offers": _I, "floor_kg": _I, "floor_sold_kg": _I, "subsidy": _N}),
+    "CooperativeDetail": {"allOf": [{"$ref": "#/components/schemas/Cooperative"},
+                                    _obj({"safety_net": {"type": "array", "items": {"$ref": "#/components/schemas/CooperativeCycle"}}})]},
     "Offer": _obj({
         "offer_id": _S, "cooperative_id": _S, "reference": _NS, "product": _S, "grade": _GRADE, "quantity_kg": _I,
         "remaining_kg": _I, "lat": _N, "lon": _N, "ready_date": _DATE, "shelf_life_days": _I, "expires_on": _DATE,
@@ -167,6 +185,7 @@ TABLE = {"content": {
     "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
 }}
 CYCLE_ID = _p("cycle_id", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1})
+COOPERATIVE_ID = _p("cooperative_id", _KINDS["id"])
 FORMAT = _q("format", {"enum": ["json", "csv", "parquet"]})
 PLAN_FORMAT = _q("format", {"enum": ["json", "csv"]})
 
@@ -226,6 +245,14 @@ def document() -> dict[str, Any]:
                 "put": _op("Replace the region polygons (operator)", (200, _json(_obj({"regions": _I, "hubs_derived": _I, "warnings": {"type": "array", "items": _S}}))),
                            401, 403, 413, 415, 422, body=region_body),
                 "get": _op("The regions as GeoJSON", (200, _json(_ref("FeatureCollection"), "application/geo+json")), 401, 403),
+            },
+            "/cooperatives": {"get": _op("The cooperatives register (operator)", (200, _json(_page("Cooperative"))), 401, 403, 422, params=PAGE)},
+            "/cooperatives/{cooperative_id}": {
+                "put": _op("Register a cooperative as small or not for the safety net, or replace its registration (operator)",
+                           (200, _json(_ref("Cooperative"))), 400, 401, 403, 404, 413, 415, 422, body=_json(_ref("CooperativeIn")),
+                           params=[COOPERATIVE_ID]),
+                "get": _op("A cooperative's registration and its safety net in every current cycle that had its offers "
+                           "(a cooperative: its own)", (200, _json(_ref("CooperativeDetail"))), 401, 403, 404, params=[COOPERATIVE_ID]),
             },
             "/cycles": {
                 "post": _op("Queue the matching cycle of a date (operator)", (202, _json(_ref("Cycle"))), 400, 401, 403, 409, 415, 422,

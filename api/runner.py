@@ -5,16 +5,18 @@ cancellation either lands before it (and the offer or order is not in the cycle)
 the cycle runs (409): nothing the cycle sells can be withdrawn under it. Offers and orders posted
 after the snapshot wait for the next cycle. The cycle takes what is left of each waiting order, and
 afterwards each order's status and filled kg follow from its current fills (:mod:`api.waiting`).
+The snapshot also reads the cooperatives register (``PUT /cooperatives``), which tells the safety net
+who is small (:mod:`matcher.safety_net`); a registration made after it counts from the next cycle.
 Frames are typed by the schemas below, never inferred from the rows, and sorted in binary order of
 their ids whatever order the database returns.
 
 The computation is :func:`matcher.pipeline.compute_cycle`, the same pure function ``harvest match``
 runs, with the parameters the operator queued the cycle with; then, unless the service's configuration
 switches it off, the transport plan of the result (:mod:`api.planning`). Every result (allocations,
-demand rows, offer results, order fills, the plan's routes, stops and unserved stops), the offers'
-remaining kg and the orders' fills are written in one transaction fenced by the worker's lease: all of
-it, or nothing. A cycle is done with its plan, or not at all. The cycle's ``stage`` follows the run:
-``matching``, ``planning``, ``writing``.
+demand rows, offer results with their safety-net floors, order fills, the plan's routes, stops and
+unserved stops), the offers' remaining kg and the orders' fills are written in one transaction fenced
+by the worker's lease: all of it, or nothing. A cycle is done with its plan, or not at all. The
+cycle's ``stage`` follows the run: ``matching``, ``planning``, ``writing``.
 
 A re-run of a date gives back what the date's current cycle sold and filled (in the snapshot),
 supersedes it in the same transaction, and keeps it as history, its plan included.
@@ -34,7 +36,9 @@ from sqlalchemy.orm import Session
 
 from api import jobs
 from api.db import Database, lock_snapshot
-from api.models import Allocation, Cycle, DemandRow, Offer, OfferResult, Order, OrderFill, PlanRoute, PlanStop, PlanUnserved, Region
+from api.models import (
+    Allocation, Cooperative, Cycle, DemandRow, Offer, OfferResult, Order, OrderFill, PlanRoute, PlanStop, PlanUnserved, Region,
+)
 from api.planning import OFF, PlanConfig, PlannedCycle, plan_cycle
 from api.waiting import BOOK_SCHEMA, FILL_SCHEMA, settle, take
 from harvestmatch.errors import InputError, Problem
@@ -49,12 +53,15 @@ REGION_SCHEMA: dict[str, pl.DataType] = {
     "hub_derived": pl.Boolean(),
 }
 SOLD_SCHEMA: dict[str, pl.DataType] = {"offer_id": pl.String(), "sold_kg": pl.Int64()}
+#: the cooperatives register as the safety net reads it (matcher.schemas.COOPERATIVES)
+COOPERATIVE_SCHEMA: dict[str, pl.DataType] = {"cooperative_id": pl.String(), "small": pl.Boolean()}
 
 
 @dataclass(frozen=True)
 class Snapshot:
     """What a cycle sees: open offers (with any re-run's sales given back), the kg it takes of each
-    order (``orders``), the regions; and, to settle the orders afterwards, the orders it read
+    order (``orders``), the regions, the cooperatives register (None when it is empty: everyone is then
+    judged by the ``small_kg`` rule); and, to settle the orders afterwards, the orders it read
     (``book``), their current fills and those it closes as expired (:mod:`api.waiting`)."""
 
     offers: pl.DataFrame
@@ -64,6 +71,7 @@ class Snapshot:
     book: pl.DataFrame
     fills: pl.DataFrame
     expired: pl.DataFrame
+    cooperatives: pl.DataFrame | None = None
 
 
 def run(db: Database, held: jobs.Claim, plan: PlanConfig = PlanConfig()) -> dict[str, Any]:
@@ -88,7 +96,8 @@ def run(db: Database, held: jobs.Claim, plan: PlanConfig = PlanConfig()) -> dict
     regions = regions_from_stored(snap.regions)
     shaped = time.perf_counter()
     with jobs.reporting_progress(db, held):
-        result = compute_cycle(snap.offers, regions, date=held.date, params=held.params, orders=snap.orders.drop("buyer_id", "pickup_point_id"))
+        result = compute_cycle(snap.offers, regions, date=held.date, params=held.params, orders=snap.orders.drop("buyer_id", "pickup_point_id"),
+                               cooperatives=snap.cooperatives)
     computed = time.perf_counter()
     summary = dict(result.summary)
     seconds = {"snapshot": read - started, "regions": shaped - read, **summary.pop("seconds", {})}
@@ -147,6 +156,7 @@ def take_snapshot(db: Database, held: jobs.Claim) -> Snapshot:
             FILL_SCHEMA,
         )
         regions = read_frame(session, select(*(getattr(Region, c) for c in REGION_SCHEMA)).order_by(Region.region_id), REGION_SCHEMA)
+        cooperatives = read_frame(session, select(*(getattr(Cooperative, c) for c in COOPERATIVE_SCHEMA)), COOPERATIVE_SCHEMA)
         at = jobs.now()
         stamped = session.execute(update(Cycle).where(*held.fence()).values(snapshot_at=at))
         if not stamped.rowcount:  # type: ignore[attr-defined]
@@ -162,7 +172,8 @@ def take_snapshot(db: Database, held: jobs.Claim) -> Snapshot:
     )
     book, fills = book.sort("order_id"), fills.sort("order_id", "date")
     orders, expired = take(book, fills, date=held.date, today=at.date(), previous_id=previous_id)
-    return Snapshot(offers, orders, regions.sort("region_id"), previous_id, book, fills, expired)
+    registered = cooperatives.sort("cooperative_id") if cooperatives.height else None
+    return Snapshot(offers, orders, regions.sort("region_id"), previous_id, book, fills, expired, registered)
 
 
 def read_frame(session: Session, query: Any, schema: dict[str, pl.DataType]) -> pl.DataFrame:

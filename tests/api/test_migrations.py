@@ -150,3 +150,48 @@ def test_downgrading_0004_closes_orders_that_0003_would_take_whole(database_url:
             ("e", "partly_filled"), ("f", "filled"), ("n", "pending"), ("w", "partly_filled"),
         ]
     db.engine.dispose()
+
+
+def test_a_0005_database_keeps_its_offer_results_without_floors(database_url: str) -> None:
+    """Offer results from before the safety net had no floor: 0 kg, no verdict, no subsidy; and the
+    revision goes back down."""
+    from alembic import command
+
+    from api import create_app
+    from api.db import create_key
+    from api.migrate import config
+
+    db = Database(database_url)
+    upgrade(db, "0005")
+    now = dt.datetime.now(dt.UTC)
+    with db.engine.begin() as c:
+        c.execute(text("INSERT INTO cycles (date, status, current, rerun, attempt, created_at) VALUES ('2026-11-20', 'done', 1, false, 1, :n)"),
+                  {"n": now})
+        c.execute(
+            text(
+                "INSERT INTO offers (offer_id, cooperative_id, product, grade, quantity_kg, remaining_kg, lat, lon, ready_date, shelf_life_days, "
+                "expires_on, ask_per_kg, status, created_at) VALUES ('o1', 'c', 'apple', 'A', 10, 4, 1, 1, '2026-11-20', 3, '2026-11-23', 1, 'open', :n)"
+            ),
+            {"n": now},
+        )
+        c.execute(text("INSERT INTO offer_results (cycle_id, offer_id, cooperative_id, sold_kg, unsold_kg, farm_gate_price, reason) "
+                       "VALUES (1, 'o1', 'c', 6, 4, 1.5, 'partly_sold')"))
+    db.engine.dispose()
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True})
+    client = app.test_client()
+    operator = {"Authorization": "Bearer " + create_key(app.extensions["harvest_db"], "operator")}
+    shown = client.get("/offers/o1", headers=operator).json["results"]
+    assert shown == [{"cycle_id": 1, "date": "2026-11-20", "sold_kg": 6, "unsold_kg": 4, "farm_gate_price": 1.5, "reason": "partly_sold",
+                      "floor_kg": 0, "floor_sold_kg": 0, "floor_met": None, "floor_reason": None, "floor_dual": None, "subsidy": 0.0}]
+    assert client.get("/cooperatives/c", headers=operator).json["safety_net"] == [
+        {"cycle_id": 1, "date": "2026-11-20", "offers": 1, "floor_kg": 0, "floor_sold_kg": 0, "subsidy": 0.0},
+    ]
+    assert client.put("/cooperatives/c", json={"small": True}, headers=operator).status_code == 200
+    migrated = app.extensions["harvest_db"]
+    cfg = config(migrated)
+    with migrated.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0005")
+    with migrated.engine.connect() as c:
+        assert c.execute(text("SELECT offer_id, sold_kg FROM offer_results")).all() == [("o1", 6)]
+    migrated.engine.dispose()
