@@ -263,4 +263,4 @@ def _table(cycle_id: int, query: Any, key: Any, name: str, *, drop: tuple[str, .
 def _dtype(column: Any) -> pl.DataType:
     """A result column's polars type, from the table's own type (never inferred from rows)."""
     python = column.type.python_type
-    return {int: pl.Int64(), float: pl.Float64(), str: pl.String()}[python]
+    return {int: pl.Int64(), float: pl.Float64(), str: pl.String(), bool: pl.Boolean()}[python]

@@ -344,6 +344,8 @@ def _json_cell(value: object, column: Column) -> tuple[object, bool]:
     if value is None:
         return None, not column.required
     kind = column.kind
+    if kind == "flag":  # JSON true or false, nothing else
+        return (value, True) if isinstance(value, bool) else (None, False)
     if isinstance(value, bool):  # a bool is an int in Python, never a number in the contract
         return None, False
     if kind in ("kg", "days", "count"):

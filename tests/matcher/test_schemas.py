@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import polars as pl
 import pytest
@@ -155,3 +156,33 @@ def test_a_million_unknown_fields_give_a_few_lines() -> None:
     with pytest.raises(InputError) as caught:
         parse_records([{**OFFER, **{f"x{k}": 1 for k in range(10_000)}}], OFFERS, source="body")
     assert len(caught.value.problems) == 11 and "9990 more unknown fields" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "want"),
+    [(["true", "FALSE", " True "], [True, False, True])],
+)
+def test_flags_read_as_true_or_false_in_any_case(raw: list[str], want: list[bool]) -> None:
+    from matcher.schemas import COOPERATIVES
+
+    frame = parse_table(pl.DataFrame({"cooperative_id": ["a", "b", "c"], "small": raw}), COOPERATIVES, source="coops.csv")
+    assert frame["small"].to_list() == want
+
+
+@pytest.mark.parametrize(
+    ("records", "message"),
+    [
+        ([{"cooperative_id": "a", "small": "yes"}], "row 1: column 'small': expected true or false, got 'yes'"),
+        ([{"cooperative_id": "a", "small": 1}], "row 1: column 'small': expected true or false, got 1"),
+        ([{"cooperative_id": "a", "product": "kale", "refund_rate": 1.2}], "row 1: column 'refund_rate': expected a share from 0 to 1, got 1.2"),
+        ([{"cooperative_id": "a", "product": "kale", "refund_rate": True}], "row 1: column 'refund_rate': expected a share from 0 to 1, got true"),
+    ],
+)
+def test_flags_and_shares_in_json(records: list[dict], message: str) -> None:
+    from matcher.schemas import COOPERATIVES, QUALITY
+
+    schema = QUALITY if "refund_rate" in records[0] else COOPERATIVES
+    with pytest.raises(InputError, match=re.escape(message)):
+        parse_records(records, schema, source="body")
+    ok = [{**records[0], "small": False}] if schema is COOPERATIVES else [{**records[0], "refund_rate": 0.25}]
+    assert parse_records(ok, schema, source="body").height == 1
