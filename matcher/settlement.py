@@ -20,9 +20,12 @@ Each party's line is computed from its own definition, in :class:`decimal.Decima
 clearing prices, the cooperatives' from farm-gate prices, freight's from the lanes, the platform's from
 the reserve, the safety net's published subsidies and the fund's payouts. Their sum must be exactly
 zero, and the subsidy the lanes imply must equal the one published per offer; anything else raises
-:class:`~harvestmatch.errors.SolverError`. Published lines are rounded to the cent (half to even); what
-the rounding leaves, at most half a cent per line, is one last ``rounding`` line of the platform's, so
-the published books balance to the cent as well.
+:class:`~harvestmatch.errors.SolverError`. Published amounts are rounded to the cent (half to even);
+the nets' leftover cents go one each to the lines rounded furthest the other way (largest remainder),
+so the published books balance to the cent too and every net is within a cent of its exact value.
+
+The work is columnar (polars decimals, each distinct price converted once): no Python loop per lane,
+offer, row or buyer.
 """
 
 from __future__ import annotations
@@ -61,7 +64,8 @@ def settle(
     Parameters
     ----------
     allocations, offers
-        The cycle's ``allocations`` and ``offers_out`` (:mod:`matcher.results`).
+        The cycle's ``allocations`` and ``offers_out`` (:mod:`matcher.results`), as computed (the CSV
+        files round prices to six decimals: settle the frames, not the files).
     buyers
         ``buyer_id, demand_id, filled_kg``: who bought the kg each demand row filled (an order's buyer,
         or the demand row itself); a buyer pays its row's clearing price.
@@ -77,129 +81,183 @@ def settle(
     -------
     (polars.DataFrame, dict)
         :data:`SETTLEMENT_COLUMNS` (money as ``Decimal(38, 2)``), sorted by party and id; and the
-        totals (strings of decimal money) with ``balanced``.
+        totals (strings of decimal money), ``cents_allocated`` and ``balanced``.
 
     Raises
     ------
     SolverError
-        The lines do not sum to zero exactly, or the subsidy on the lanes is not the published one.
+        A lane's prices leave the platform a margin, an offer or a demand row has two prices, a buyer
+        was filled from a row that shipped nothing, the lanes' subsidy is not the published one, or the
+        lines do not sum to zero exactly.
     """
-    s2 = 2 * Decimal(scale)
-    a = allocations
-    x = a["quantity_kg"].to_numpy().astype(np.int64)
-    bid, ask, cost = (a[c].to_numpy().astype(np.float64) for c in ("price_per_kg", "ask_per_kg", "cost_per_kg"))
-    rate = np.zeros(a.height)
+    unit = Decimal(1) / (2 * Decimal(scale))  # exact: the scale is a power of ten
+    lanes = _lanes(allocations, scale, refund_rate)
+    bad = lanes.filter(pl.col("_gap2") < 0)
+    if bad.height:
+        raise SolverError(f"lane {bad['offer_id'][0]} -> {bad['demand_id'][0]}: prices leave the platform a margin: not a zero-commission optimum")
+    for key, price in (("offer_id", "_u2"), ("demand_id", "_w2")):
+        if lanes.group_by(key).agg(pl.col(price).n_unique()).filter(pl.col(price) > 1).height:
+            raise SolverError(f"an {'offer' if key == 'offer_id' else 'demand row'} has two prices")
+    x = pl.col("quantity_kg").cast(DEC0)
+    u = pl.lit(unit, dtype=pl.Decimal(38, -unit.as_tuple().exponent))  # type: ignore[operator]
+    lanes = lanes.with_columns(
+        _coop=x * pl.col("_ask") + x * pl.col("_u2").cast(DEC0) * u,
+        _reserve=x * pl.col("_bid") * pl.col("_rate"),
+        _value=x * pl.col("_bid"),
+        _cost=x * pl.col("_ask") + x * pl.col("_m").cast(DEC0) * u * 2,
+        _gap=x * pl.col("_gap2").cast(DEC0) * u,
+    )
+    totals_lanes = lanes.select(pl.col("_value", "_reserve", "_cost", "_gap").sum()).row(0)
+    value, reserve, cost, subsidy_lanes = (_py(v) for v in totals_lanes)
+    published = sum((Decimal(int(v)) for v in np.rint(2 * scale * offers["subsidy"].to_numpy())), Decimal(0)) * unit
+    if published != subsidy_lanes:
+        raise SolverError(f"the lanes' subsidy {subsidy_lanes} is not the published {published}")
+    freight = value - reserve - cost
+
+    rows = lanes.group_by("demand_id").agg(pl.col("_bid").first(), pl.col("_w2").first())
+    paid = buyers.filter(pl.col("filled_kg") > 0).join(rows, on="demand_id", how="left")
+    if paid["_bid"].null_count():
+        stray = paid.filter(pl.col("_bid").is_null()).row(0, named=True)
+        raise SolverError(f"buyer {stray['buyer_id']} was filled from demand row {stray['demand_id']}, which shipped nothing")
+    fill = pl.col("filled_kg").cast(DEC0)
+    buyer = paid.group_by("buyer_id").agg(
+        pl.col("filled_kg").sum().alias("kg"), (fill * pl.col("_bid") - fill * pl.col("_w2").cast(DEC0) * u).sum().alias("gross")
+    )
+    coop = lanes.group_by("cooperative_id").agg(pl.col("quantity_kg").sum().alias("kg"), pl.col("_coop").sum().alias("gross"))
+
+    back = _refunds(refunds)
+    buyer = _with_refunds(buyer.rename({"buyer_id": "party_id"}), back.get("buyer"))
+    coop = _with_refunds(coop.rename({"cooperative_id": "party_id"}), back.get("cooperative"))
+    charged = _sum(back.get("freight"))
+    fund = _sum(back.get("protection_fund"))
+    zero = Decimal(0)
+    fixed = pl.DataFrame(
+        [("freight", "freight", int(allocations["quantity_kg"].sum()), freight, charged, zero, zero, freight - charged),
+         ("platform", "platform", 0, zero, fund, published, reserve, reserve - published - fund)],
+        schema=_EXACT, orient="row",
+    )
+    parts = [
+        buyer.select(pl.lit("buyer").alias("party"), "party_id", "kg", "gross", "refunds", *_ZERO, (pl.col("refunds") - pl.col("gross")).alias("net")),
+        coop.select(pl.lit("cooperative").alias("party"), "party_id", "kg", "gross", "refunds", *_ZERO, (pl.col("gross") - pl.col("refunds")).alias("net")),
+        fixed,
+    ]
+    exact = pl.concat([part.cast(_EXACT) for part in parts]).sort("party", "party_id")
+    total = _py(exact["net"].sum())
+    if total != 0:
+        raise SolverError(f"the books do not balance: the parties' lines sum to {total}, not 0")
+    books, moved = _to_the_cent(exact)
+    totals = {
+        "buyers_paid": str(_cents(_py(buyer["gross"].sum()) if buyer.height else zero)),
+        "cooperatives_received": str(_cents(_py(coop["gross"].sum()) if coop.height else zero)),
+        "freight": str(_cents(freight)),
+        "subsidy": str(_cents(published)),
+        "reserve": str(_cents(reserve)),
+        "refunds": str(_cents(_sum(back.get("buyer")))),
+        "protection_fund": str(_cents(fund)),
+        "platform_net": str(_cents(reserve - published - fund)),
+        "cents_allocated": moved,
+        "balanced": True,
+    }
+    return books, totals
+
+
+#: whole numbers as decimals; every money column at full precision before rounding to the cent
+DEC0 = pl.Decimal(38, 0)
+_FULL = pl.Decimal(38, 16)
+_EXACT: pl.Schema = pl.Schema({
+    "party": pl.String(), "party_id": pl.String(), "kg": pl.Int64(), "gross": _FULL, "refunds": _FULL, "subsidy": _FULL, "reserve": _FULL, "net": _FULL,
+})
+_ZERO = [pl.lit(Decimal(0), dtype=_FULL).alias("subsidy"), pl.lit(Decimal(0), dtype=_FULL).alias("reserve")]
+
+#: the most decimals a price or a refund rate may carry exactly (more are rounded, the same way for every
+#: party: the books stay exact)
+PRICE_DECIMALS, RATE_DECIMALS = 8, 6
+
+
+def _to_the_cent(exact: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """Every amount rounded to the cent (half to even); then the nets, which must sum to zero, made to:
+    the cents the rounding left over go one each to the lines rounded the furthest the other way
+    (largest remainder; ties to the earlier line), so every net is within a cent of its exact value.
+    Returns the books and how many lines got a cent."""
+    books = exact.with_columns(pl.col("gross", "refunds", "subsidy", "reserve").cast(MONEY), _net=pl.col("net").cast(MONEY))
+    off = _py(books["_net"].sum())  # a whole number of cents
+    cents = int(abs(off) / CENT)
+    if cents:
+        residual = (pl.col("_net").cast(_FULL) - pl.col("net")) * (1 if off > 0 else -1)  # how far each went the wrong way
+        order = books.with_row_index("_at").with_columns(_res=residual).sort("_res", "_at", descending=[True, False])
+        chosen = order["_at"].head(cents)
+        step = pl.lit(CENT, dtype=MONEY) * (-1 if off > 0 else 1)
+        books = books.with_row_index("_at").with_columns(
+            _net=pl.when(pl.col("_at").is_in(chosen.implode())).then(pl.col("_net") + step).otherwise(pl.col("_net")).cast(MONEY)
+        ).drop("_at")
+    books = books.drop("net").rename({"_net": "net"}).select(SETTLEMENT_COLUMNS)
+    if _py(books["net"].sum()) != 0:
+        raise SolverError("the books do not balance to the cent after rounding")
+    return books, cents
+
+
+def _lanes(allocations: pl.DataFrame, scale: int, refund_rate: pl.DataFrame | None) -> pl.DataFrame:
+    """The shipped lanes with the solver's integers (margin ``_m``, twice the premium ``_u2`` and the
+    saving ``_w2``, their gap) and the exact decimals of their bid, ask and refund rate."""
+    a = allocations.select("offer_id", "cooperative_id", "demand_id", "quantity_kg", "price_per_kg", "ask_per_kg", "cost_per_kg",
+                           "farm_gate_price", "clearing_price")
     if refund_rate is not None and a.height:
-        rate = a.select("offer_id").join(refund_rate, on="offer_id", how="left", maintain_order="left")["refund_rate"].fill_null(0.0).to_numpy()
+        a = a.join(refund_rate.select("offer_id", pl.col("refund_rate").alias("_r")), on="offer_id", how="left", maintain_order="left")
+        a = a.with_columns(pl.col("_r").fill_null(0.0))
+    else:
+        a = a.with_columns(_r=pl.lit(0.0))
+    bid, ask, cost, rate = (a[c].to_numpy().astype(np.float64) for c in ("price_per_kg", "ask_per_kg", "cost_per_kg", "_r"))
     value = np.where(rate == 0.0, bid, bid * (1.0 - rate))
     m = np.rint(((value - ask) - cost) * scale).astype(np.int64)  # the solver's margins, by its own arithmetic
     u2 = np.rint(2 * scale * (a["farm_gate_price"].to_numpy() - ask)).astype(np.int64)
     w2 = np.rint(2 * scale * (bid - a["clearing_price"].to_numpy())).astype(np.int64)
-    gap2 = u2 + w2 - 2 * m  # twice the platform's subsidy per kg, in units: 0 off a floor's lanes
-    if np.any(gap2 < 0):
-        k = int(np.flatnonzero(gap2 < 0)[0])
-        raise SolverError(f"lane {a['offer_id'][k]} -> {a['demand_id'][k]}: prices leave the platform a margin: not a zero-commission optimum")
-    xo = x.astype(object)  # exact integer sums, whatever their size
-    subsidy_lanes = Decimal(int(np.dot(xo, gap2.astype(object)) if len(x) else 0)) / s2
-
-    # cooperatives: sold kg times farm-gate price, offer by offer (one price per offer)
-    per_offer = (
-        a.with_columns(_u2=pl.Series(u2))
-        .group_by("offer_id", maintain_order=True)
-        .agg(pl.col("cooperative_id").first(), pl.col("ask_per_kg").first(), pl.col("quantity_kg").sum(), pl.col("_u2").n_unique().alias("_prices"), pl.col("_u2").first())
+    return a.with_columns(
+        _m=pl.Series(m), _u2=pl.Series(u2), _w2=pl.Series(w2), _gap2=pl.Series(u2 + w2 - 2 * m),
+        _bid=_exact(bid, PRICE_DECIMALS), _ask=_exact(ask, PRICE_DECIMALS), _rate=_exact(rate, RATE_DECIMALS),
     )
-    if (per_offer["_prices"] > 1).any():
-        raise SolverError("an offer has two farm-gate prices")
-    coop: dict[str, list[Decimal]] = {}
-    for coop_id, ask_i, kg, u2_i in per_offer.select("cooperative_id", "ask_per_kg", "quantity_kg", "_u2").iter_rows():
-        line = coop.setdefault(coop_id, [Decimal(0), Decimal(0)])
-        line[0] += kg
-        line[1] += kg * (_dec(ask_i) + Decimal(u2_i) / s2)
-
-    # freight: the lanes' value less ask less margin; the reserve: the value buyers keep back
-    row_price: dict[str, Decimal] = {}
-    gross_value, reserve = Decimal(0), Decimal(0)
-    per_row = a.group_by("demand_id", maintain_order=True).agg(
-        pl.col("price_per_kg").first(), pl.col("clearing_price").first(), pl.col("clearing_price").n_unique().alias("_prices"),
-        pl.col("quantity_kg").sum(),
-    )
-    if (per_row["_prices"] > 1).any():
-        raise SolverError("a demand row has two clearing prices")
-    w2_row = np.rint(2 * scale * (per_row["price_per_kg"].to_numpy() - per_row["clearing_price"].to_numpy())).astype(np.int64)
-    for (row_id, bid_j, _, _, kg), w in zip(per_row.iter_rows(), w2_row.tolist(), strict=True):
-        row_price[row_id] = _dec(bid_j) - Decimal(w) / s2
-        gross_value += kg * _dec(bid_j)
-    for k in np.flatnonzero(rate > 0).tolist():  # the lanes of offers with expected refunds
-        reserve += int(x[k]) * _dec(float(bid[k])) * _dec(float(rate[k]))
-    sold_ask = sum((kg * _dec(ask_i) for ask_i, kg in per_offer.select("ask_per_kg", "quantity_kg").iter_rows()), Decimal(0))
-    freight_kg = int(x.sum())
-    freight = gross_value - reserve - sold_ask - Decimal(int(np.dot(xo, m.astype(object)) if len(x) else 0)) / Decimal(scale)
-
-    published = sum((_subsidy(v, scale) for v in offers["subsidy"].to_list()), Decimal(0))
-    if published != subsidy_lanes:
-        raise SolverError(f"the lanes' subsidy {subsidy_lanes} is not the published {published}")
-
-    buyer: dict[str, list[Decimal]] = {}
-    for b in buyers.filter(pl.col("filled_kg") > 0).iter_rows(named=True):
-        if b["demand_id"] not in row_price:
-            raise SolverError(f"buyer {b['buyer_id']} was filled from demand row {b['demand_id']}, which shipped nothing")
-        line = buyer.setdefault(b["buyer_id"], [Decimal(0), Decimal(0)])
-        line[0] += b["filled_kg"]
-        line[1] += b["filled_kg"] * row_price[b["demand_id"]]
-
-    back: dict[tuple[str, str], Decimal] = {}
-    for r in (refunds.iter_rows(named=True) if refunds is not None else ()):
-        if r["bearer"] not in BEARERS:
-            raise SolverError(f"a refund's bearer must be one of {', '.join(BEARERS)}, got {r['bearer']!r}")
-        amount = _dec(r["amount"])
-        back[("buyer", r["buyer_id"])] = back.get(("buyer", r["buyer_id"]), Decimal(0)) + amount
-        key = ("cooperative", r["cooperative_id"]) if r["bearer"] == "cooperative" else (r["bearer"], "")
-        back[key] = back.get(key, Decimal(0)) + amount
-
-    rows: list[tuple[str, str, int, Decimal, Decimal, Decimal, Decimal, Decimal]] = []
-    for bid_id, (kg, paid) in sorted(buyer.items()):
-        got = back.get(("buyer", bid_id), Decimal(0))
-        rows.append(("buyer", bid_id, int(kg), paid, got, Decimal(0), Decimal(0), got - paid))
-    for coop_id, (kg, paid) in sorted(coop.items()):
-        charged = back.get(("cooperative", coop_id), Decimal(0))
-        rows.append(("cooperative", coop_id, int(kg), paid, charged, Decimal(0), Decimal(0), paid - charged))
-    charged = back.get(("freight", ""), Decimal(0))
-    rows.append(("freight", "freight", freight_kg, freight, charged, Decimal(0), Decimal(0), freight - charged))
-    fund = back.get(("protection_fund", ""), Decimal(0))
-    rows.append(("platform", "platform", 0, Decimal(0), fund, published, reserve, reserve - published - fund))
-    exact = sum((r[7] for r in rows), Decimal(0))
-    if exact != 0:
-        raise SolverError(f"the books do not balance: the parties' lines sum to {exact}, not 0")
-    rounded = [(party, who, kg, *(_cents(v) for v in money)) for party, who, kg, *money in rows]
-    rounding = -sum((_cents(r[7]) for r in rows), Decimal(0))
-    rounded.append(("platform", "rounding", 0, Decimal(0), Decimal(0), Decimal(0), Decimal(0), rounding))
-    frame = pl.DataFrame(
-        rounded, schema={"party": pl.String, "party_id": pl.String, "kg": pl.Int64, "gross": MONEY, "refunds": MONEY,
-                         "subsidy": MONEY, "reserve": MONEY, "net": MONEY}, orient="row",
-    )
-    totals = {
-        "buyers_paid": str(_cents(sum((v[1] for v in buyer.values()), Decimal(0)))),
-        "cooperatives_received": str(_cents(sum((v[1] for v in coop.values()), Decimal(0)))),
-        "freight": str(_cents(freight)),
-        "subsidy": str(_cents(published)),
-        "reserve": str(_cents(reserve)),
-        "refunds": str(_cents(sum((v for (kind, _), v in back.items() if kind == "buyer"), Decimal(0)))),
-        "protection_fund": str(_cents(fund)),
-        "platform_net": str(_cents(reserve - published - fund)),
-        "rounding": str(rounding),
-        "balanced": True,
-    }
-    return frame, totals
 
 
-def _dec(value: float | str | Decimal) -> Decimal:
-    """A price as the decimal it was written as (the shortest text that reads back as the float)."""
-    return value if isinstance(value, Decimal) else Decimal(repr(value) if isinstance(value, float) else str(value))
+def _exact(values: np.ndarray, places: int) -> pl.Series:
+    """Each float as the decimal it was written as (its shortest text), at most ``places`` decimals;
+    converted once per distinct value."""
+    distinct, inverse = np.unique(values, return_inverse=True)
+    q = Decimal(1).scaleb(-places)
+    as_text = [str(Decimal(repr(float(v))).quantize(q, rounding=ROUND_HALF_EVEN)) for v in distinct]
+    return pl.Series(as_text, dtype=pl.String).cast(pl.Decimal(38, places)).gather(inverse.ravel())
 
 
-def _subsidy(value: float, scale: int) -> Decimal:
-    """A published subsidy at the solver's unit (a multiple of 1 / (2 S))."""
-    return Decimal(int(np.rint(2 * scale * value))) / (2 * Decimal(scale))
+def _refunds(refunds: pl.DataFrame | None) -> dict[str, pl.DataFrame]:
+    """Refunds by who gets them (``buyer``) and who bears them: ``party_id, refunds`` per kind."""
+    if refunds is None or refunds.height == 0:
+        return {}
+    wrong = refunds.filter(~pl.col("bearer").is_in(list(BEARERS)))
+    if wrong.height:
+        raise SolverError(f"a refund's bearer must be one of {', '.join(BEARERS)}, got {wrong['bearer'][0]!r}")
+    r = refunds.with_columns(pl.col("amount").cast(pl.String).cast(_FULL))
+    out = {"buyer": r.group_by(pl.col("buyer_id").alias("party_id")).agg(pl.col("amount").sum().alias("refunds"))}
+    for bearer in BEARERS:
+        mine = r.filter(pl.col("bearer") == bearer)
+        key = pl.col("cooperative_id") if bearer == "cooperative" else pl.lit(bearer)
+        out[bearer] = mine.group_by(key.alias("party_id")).agg(pl.col("amount").sum().alias("refunds"))
+    return out
+
+
+def _with_refunds(lines: pl.DataFrame, refunds: pl.DataFrame | None) -> pl.DataFrame:
+    """A party's lines with its refunds (received by a buyer, charged to a cooperative); a party with
+    refunds but no sale this cycle (a claim on an earlier cycle's goods) gets a line of its own."""
+    lines = lines.with_columns(pl.col("gross").cast(_FULL))
+    if refunds is None:
+        return lines.with_columns(refunds=pl.lit(Decimal(0), dtype=_FULL))
+    joined = lines.join(refunds.with_columns(pl.col("refunds").cast(_FULL)), on="party_id", how="full", coalesce=True)
+    return joined.with_columns(pl.col("kg").fill_null(0), pl.col("gross").fill_null(Decimal(0)), pl.col("refunds").fill_null(Decimal(0)))
+
+
+def _sum(frame: pl.DataFrame | None) -> Decimal:
+    return _py(frame["refunds"].sum()) if frame is not None and frame.height else Decimal(0)
+
+
+def _py(value: object) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(0) if value is None else Decimal(str(value))
 
 
 def _cents(value: Decimal) -> Decimal:

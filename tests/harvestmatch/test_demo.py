@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -31,6 +32,12 @@ def test_demo_runs_on_real_geography_and_caches_its_inputs(tmp_path: Path, capsy
     orders_out = pl.read_csv(out / "result" / "orders_out.csv")
     assert orders_out.height == summary["orders"]
     assert (orders_out["filled_kg"] + orders_out["unfilled_kg"] > 0).all()
+    # the safety net is on in the demo: small cooperatives' floors sell, and what that costs is published
+    net = summary["safety_net"]
+    assert net["min_share"] == 0.5 and net["small_cooperatives"] > 0 and net["floor_sold_kg"] > 0
+    assert 0 < net["price_of_fairness"] <= net["welfare_without_floor"] and "price of fairness" in first
+    books = pl.read_csv(out / "result" / "settlement.csv", infer_schema=False)
+    assert sum(Decimal(v) for v in books["net"]) == 0 and summary["settlement"]["balanced"] is True
 
     allocations = (out / "result" / "allocations.csv").read_bytes()
     assert main(["demo", "--out", str(out)]) == 0
