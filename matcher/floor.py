@@ -39,7 +39,9 @@ v_i)`` when the whole offer is floor):
   bid, cooperatives never get below their ask.
 
 The price of fairness is the welfare of the same product solved without floors (exactly, again) less
-the welfare with them.
+the welfare with them. That solve comes first: when its optimum already sells every floor (on
+profitable lanes, all of them allowed) it is the lexicographic optimum, its prices need no floor dual
+(0 is one), and the floor problem is not built at all.
 """
 
 from __future__ import annotations
@@ -107,6 +109,16 @@ def solve_with_floor(problem: ProductProblem, options: SolveOptions) -> ProductS
     supply, q, floor = problem.supply, problem.supply_kg, problem.floor_kg
     if np.any(floor < 0) or np.any(floor > q):
         raise SolverError(f"product {problem.product!r}: a floor must be between 0 and the offer's kg")
+    # the day without floors first: its welfare is the reference, and when it meets every floor already
+    # (on profitable lanes, all allowed) it is the lexicographic optimum itself, with floor duals 0
+    started = time.perf_counter()
+    reference = solve_merged(replace(problem, floor_kg=None), options)
+    reference_seconds = time.perf_counter() - started
+    if np.all(problem.supply_kg - reference.unsold >= floor):
+        met = np.where(floor > 0, MET, NONE).astype(np.int8)
+        outcome = FloorOutcome(floor.copy(), floor.copy(), np.where(floor > 0, 0.0, np.nan), np.zeros(supply.size), met, reference.objective)
+        return replace(reference, floor=outcome)
+
     cap = cap_units(options)
     nodes = _Nodes.split(q, floor)
     bonus = _bonus(problem, options, cap, nodes.size + problem.demand.size + 1)
@@ -121,10 +133,7 @@ def solve_with_floor(problem: ProductProblem, options: SolveOptions) -> ProductS
     second = _expanded(problem, second_nodes, bonus, cap)
     solution = finish(second, options, _carried(opt, nodes, second_nodes, second, options))
     welfare = solution.objective - bonus * int(sold_floor.sum())
-
-    started = time.perf_counter()
-    reference = solve_merged(replace(problem, floor_kg=None), options)
-    seconds = {**solution.seconds, "floor_reference": time.perf_counter() - started}
+    seconds = {**solution.seconds, "floor_reference": reference_seconds}
 
     folded = _fold(problem, second_nodes, solution)
     u_node = solution.u  # the floor nodes' duals less the bonus: v
