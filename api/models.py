@@ -294,6 +294,9 @@ class OfferResult(Base):
     floor_dual: Mapped[float | None] = mapped_column(Float)
     #: money the platform pays for the floor's sales of this offer
     subsidy: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
+    #: the expected refund rate that steered this offer's lanes (``refund_adjust``, :mod:`matcher.quality`);
+    #: null when it was off or the offer had none. The settlement recomputes the cycle's books from it.
+    refund_rate: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (
         Index("ix_offer_results_offer", "offer_id", "cycle_id"),
@@ -373,3 +376,93 @@ class PlanUnserved(Base):
     reason: Mapped[str] = mapped_column(String(200), primary_key=True)
     leg: Mapped[str] = mapped_column(String(16), nullable=False)
     kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class Claim(Base):
+    """A buyer's after-sales claim on an order's delivered kg (``POST /claims``, :mod:`api.claims`).
+
+    ``status`` is ``approved``, ``needs_evidence``, ``awaiting_return``, ``rejected`` or ``unreasonable``
+    (a refund approved earlier and later found unreasonable: the buyer keeps it, the protection fund
+    bears it); ``bearer`` who pays an approved refund (``cooperative``, ``freight``,
+    ``protection_fund``); ``rule`` the rule of the latest decision (``instant_refund_only``,
+    ``evidence_required``, ``return_required``, ``operator``). ``value_cents`` is the claim's money in
+    cents: its kg at the clearing prices the order paid. ``decided_on`` is the latest current cycle
+    date when the latest decision was made: the date its outcome counts from in the scores
+    (:mod:`api.scores`).
+    """
+
+    __tablename__ = "claims"
+
+    claim_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.order_id"), nullable=False)
+    buyer_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    product: Mapped[str] = mapped_column(String(100), nullable=False)
+    kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    reason: Mapped[str] = mapped_column(String(16), nullable=False)
+    evidence: Mapped[str | None] = mapped_column(String(500))
+    remedy: Mapped[str] = mapped_column(String(16), nullable=False)
+    value_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    bearer: Mapped[str | None] = mapped_column(String(16))
+    rule: Mapped[str] = mapped_column(String(32), nullable=False)
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    decided_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, nullable=False)
+
+    __table_args__ = (
+        Index("ix_claims_buyer", "buyer_id", "claim_id"),
+        Index("ix_claims_order", "order_id"),
+        Index("ix_claims_status", "status", "claim_id"),
+    )
+
+
+class ClaimPart(Base):
+    """The part of a claim on one cycle's fill that one cooperative supplied: the claim's kg are taken
+    from the order's fills oldest first (after the kg earlier claims took), and each fill's kg are
+    attributed to the cooperatives whose allocations supplied its demand row in that cycle, pro rata by
+    kg (largest remainder, ties by ``cooperative_id``). ``amount_cents`` is the part's money."""
+
+    __tablename__ = "claim_parts"
+
+    claim_id: Mapped[str] = mapped_column(ForeignKey("claims.claim_id"), primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), primary_key=True)
+    cooperative_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    demand_id: Mapped[str] = mapped_column(String(300), nullable=False)
+    kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    clearing_price: Mapped[float] = mapped_column(Float, nullable=False)
+    amount_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+    __table_args__ = (
+        Index("ix_claim_parts_coop", "cooperative_id", "claim_id"),
+        Index("ix_claim_parts_cycle", "cycle_id"),
+    )
+
+
+class ClaimDecision(Base):
+    """One decision on a claim, in order (``seq`` from 1): the rule chain's at intake, then the
+    operator's. ``by`` is ``rules`` or ``operator``; ``decided_by`` the operator's key (``key:<id>``)."""
+
+    __tablename__ = "claim_decisions"
+
+    claim_id: Mapped[str] = mapped_column(ForeignKey("claims.claim_id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    bearer: Mapped[str | None] = mapped_column(String(16))
+    rule: Mapped[str] = mapped_column(String(32), nullable=False)
+    by: Mapped[str] = mapped_column(String(16), nullable=False)
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    decided_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ClaimResponse(Base):
+    """A cooperative's answer to a claim on its sales, in order (``seq`` from 1)."""
+
+    __tablename__ = "claim_responses"
+
+    claim_id: Mapped[str] = mapped_column(ForeignKey("claims.claim_id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cooperative_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, nullable=False)

@@ -195,3 +195,41 @@ def test_a_0005_database_keeps_its_offer_results_without_floors(database_url: st
     with migrated.engine.connect() as c:
         assert c.execute(text("SELECT offer_id, sold_kg FROM offer_results")).all() == [("o1", 6)]
     migrated.engine.dispose()
+
+
+def test_a_0006_database_keeps_its_offer_results_without_refund_rates_and_goes_back_down(database_url: str) -> None:
+    """Offer results from before after-sales had no refund rate (null); a claim's tables go away on the
+    way down, the results stay."""
+    from alembic import command
+
+    from api.migrate import config
+
+    db = Database(database_url)
+    upgrade(db, "0006")
+    now = dt.datetime.now(dt.UTC)
+    with db.engine.begin() as c:
+        c.execute(text("INSERT INTO cycles (date, status, current, rerun, attempt, created_at) VALUES ('2026-11-20', 'done', 1, false, 1, :n)"),
+                  {"n": now})
+        c.execute(text("INSERT INTO offer_results (cycle_id, offer_id, cooperative_id, sold_kg, unsold_kg, farm_gate_price, reason) "
+                       "VALUES (1, 'o1', 'c', 6, 4, 1.5, 'partly_sold')"))
+    upgrade(db)
+    with db.engine.begin() as c:
+        assert c.execute(text("SELECT offer_id, refund_rate FROM offer_results")).all() == [("o1", None)]
+        c.execute(text("INSERT INTO api_keys (role, key_hash, buyer_id, created_at) VALUES ('buyer', 'h1', 'b-1', :n)"), {"n": now})
+        c.execute(text("INSERT INTO orders (order_id, buyer_key_id, buyer_id, product, min_grade, quantity_kg, lat, lon, max_price_per_kg, "
+                       "due_date, status, filled_kg, created_at) VALUES ('r1', 1, 'b-1', 'kale', 'A', 10, 1, 1, 2, '2026-11-22', 'filled', 10, :n)"),
+                  {"n": now})
+        c.execute(text("INSERT INTO claims (claim_id, order_id, buyer_id, product, kg, reason, remedy, value_cents, status, rule, decided_at, "
+                       "decided_on, created_at) VALUES ('k1', 'r1', 'b-1', 'kale', 2, 'quality', 'return', 300, 'awaiting_return', "
+                       "'return_required', :n, '2026-11-20', :n)"), {"n": now})
+        c.execute(text("INSERT INTO claim_parts (claim_id, cycle_id, cooperative_id, demand_id, kg, clearing_price, amount_cents) "
+                       "VALUES ('k1', 1, 'c', 'd1', 2, 1.5, 300)"))
+    cfg = config(db)
+    with db.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0006")
+    with db.engine.connect() as c:
+        assert c.execute(text("SELECT offer_id, sold_kg FROM offer_results")).all() == [("o1", 6)]
+        assert c.execute(text("SELECT order_id FROM orders")).all() == [("r1",)]
+    upgrade(db)  # and up again
+    db.engine.dispose()
