@@ -31,6 +31,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     - ``PLAN_ROUTES``, ``PLAN_ITERATIONS``, ``PLAN_SECONDS``, ``PLAN_WORKERS``, ``PLAN_SPEED_KMH``: how
       workers plan each cycle's routes (:mod:`api.planning`), from the ``[plan]`` table of
       ``HARVEST_CONFIG`` (keys ``routes``, ``iterations``, ``seconds``, ``workers``, ``speed_kmh``).
+    - ``AFTER_SALES_CLAIM_WINDOW_DAYS``, ``AFTER_SALES_INSTANT_CREDIT``, ``AFTER_SALES_INSTANT_CAP``,
+      ``AFTER_SALES_FORGETTING``, ``AFTER_SALES_MAX_INSTANT_REJECTIONS``: claims and scores
+      (:mod:`api.after_sales`), from the ``[after_sales]`` table of ``HARVEST_CONFIG``.
     - ``WORKER``: start a cycle worker in a thread beside the app (``harvest serve`` does, unless
       ``--no-worker``); ``WORKER_LEASE_SECONDS``, ``WORKER_POLL_SECONDS`` tune it.
     - ``CYCLE_DATE_WINDOW_DAYS``: a cycle dated further than this from today needs
@@ -42,10 +45,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from api import errors
     from api.db import Database, default_url
+    from api.after_sales import AfterSalesConfig, read_after_sales
     from api.planning import PlanConfig, read_config
     from matcher.params import MatchParams
 
     params, plan = read_config(os.environ["HARVEST_CONFIG"]) if os.environ.get("HARVEST_CONFIG") else (MatchParams(), PlanConfig())
+    after_sales = read_after_sales(os.environ["HARVEST_CONFIG"]) if os.environ.get("HARVEST_CONFIG") else AfterSalesConfig()
     app = Flask(__name__)
     app.config.from_mapping(
         DATABASE_URL=default_url(),
@@ -54,6 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         AUTO_MIGRATE=os.environ.get("HARVEST_AUTO_MIGRATE", "1") != "0",
         CYCLE_PARAMS=params,
         **plan.app_config(),
+        **after_sales.app_config(),
         CYCLE_DATE_WINDOW_DAYS=7,
         WORKER=False,
         WORKER_LEASE_SECONDS=30.0,
@@ -63,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     plan = PlanConfig.from_app_config(app.config)  # checked here: a bad setting stops the start, not a cycle
     app.extensions["harvest_plan"] = plan
+    app.extensions["harvest_after_sales"] = AfterSalesConfig.from_app_config(app.config)  # likewise
     db = Database(app.config["DATABASE_URL"])
     if app.config["AUTO_MIGRATE"]:
         from api.migrate import upgrade
@@ -70,15 +77,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         upgrade(db)
     app.extensions["harvest_db"] = db
 
-    from api import cooperatives, cycles, health, offers, openapi, orders, plans, products, regions_api
+    from api import claims, cooperatives, cycles, health, offers, openapi, orders, plans, products, regions_api, scores, settlement
 
-    for blueprint in (health.bp, openapi.bp, offers.bp, orders.bp, products.bp, regions_api.bp, cycles.bp, plans.bp, cooperatives.bp):
+    for blueprint in (health.bp, openapi.bp, offers.bp, orders.bp, products.bp, regions_api.bp, cycles.bp, plans.bp, cooperatives.bp,
+                      claims.bp, scores.bp, settlement.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     if app.config["WORKER"]:
         from api.worker import Worker
 
-        worker = Worker(db, lease_seconds=app.config["WORKER_LEASE_SECONDS"], poll_seconds=app.config["WORKER_POLL_SECONDS"], plan=plan)
+        worker = Worker(db, lease_seconds=app.config["WORKER_LEASE_SECONDS"], poll_seconds=app.config["WORKER_POLL_SECONDS"], plan=plan,
+                        after_sales=app.extensions["harvest_after_sales"])
         worker.start()
         app.extensions["harvest_worker"] = worker
     return app

@@ -160,7 +160,8 @@ def _run_worker(args: argparse.Namespace) -> int:
     with _service() as app:
         try:
             worker = Worker(app.extensions["harvest_db"], lease_seconds=args.lease_seconds, poll_seconds=args.poll_seconds,
-                            max_attempts=args.max_attempts, plan=app.extensions["harvest_plan"])
+                            max_attempts=args.max_attempts, plan=app.extensions["harvest_plan"],
+                            after_sales=app.extensions["harvest_after_sales"])
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

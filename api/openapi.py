@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, send_from_directory
 
+from api.claims import DECISIONS, MAX_EVIDENCE, MAX_TEXT, REASONS, REMEDIES, RULES, STATUSES
 from api.cooperatives import MAX_HECTARES, MAX_MEMBERS
 from api.cycles import CycleIn
 from api.offers import UPLOAD as OFFER_UPLOAD
@@ -17,6 +18,7 @@ from api.orders import UPLOAD as ORDER_UPLOAD
 from matcher.floor import FLOOR_REASONS
 from matcher.routing.tables import LEGS
 from matcher.schemas import MAX_KG, Column
+from matcher.settlement import BEARERS, PARTIES
 
 bp = Blueprint("openapi", __name__)
 
@@ -27,6 +29,8 @@ _NS, _NN, _NI = {"type": ["string", "null"]}, {"type": ["number", "null"]}, {"ty
 _DATE, _TIME = {"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}
 _GRADE = {"enum": ["A", "B", "C"]}
 _LEG = {"enum": list(LEGS)}
+#: money as a decimal string, to the cent
+_MONEY = {"type": "string", "pattern": "^-?[0-9]+\\.[0-9]{2}$"}
 
 #: each column kind as JSON Schema (the schema module enforces the same, with its messages)
 _KINDS: dict[str, dict[str, Any]] = {
@@ -134,6 +138,51 @@ SCHEMAS: dict[str, Any] = {
     "Unserved": _obj({"leg": _LEG, "problem_id": _S, "stop_id": _S, "kg": _I, "reason": _S}),
     "Rows": _obj({"items": {"type": "array", "items": {"type": "object"}}, "next": _NS}),
     "Products": _obj({"products": {"type": "array", "items": _S}}),
+    "ClaimIn": {**_obj({
+        "order_id": _KINDS["id"], "kg": _KINDS["kg"], "reason": {"enum": list(REASONS)},
+        "evidence": {"type": ["string", "null"], "minLength": 1, "maxLength": MAX_EVIDENCE}, "remedy": {"enum": list(REMEDIES)},
+    }, ["order_id", "kg", "reason", "remedy"]), "additionalProperties": False},
+    "DecisionIn": {**_obj({
+        "decision": {"enum": list(DECISIONS)}, "bearer": {"enum": [*BEARERS, None]},
+        "note": {"type": ["string", "null"], "minLength": 1, "maxLength": MAX_TEXT},
+    }, ["decision"]), "additionalProperties": False},
+    "ResponseIn": {**_obj({"text": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT}}), "additionalProperties": False},
+    "Claim": _obj({
+        "claim_id": _S, "order_id": _S, "buyer_id": _NS, "product": _S, "kg": _I, "reason": {"enum": list(REASONS)}, "evidence": _NS,
+        "remedy": {"enum": list(REMEDIES)}, "value": _MONEY, "status": {"enum": list(STATUSES)}, "bearer": {"enum": [*BEARERS, None]},
+        "rule": {"enum": list(RULES)}, "decided_at": _TIME, "decided_on": _DATE, "created_at": _TIME,
+    }),
+    "ClaimPart": _obj({"cycle_id": _I, "date": _DATE, "cooperative_id": _S, "kg": _I, "clearing_price": _N, "value": _MONEY}),
+    "ClaimDecision": _obj({
+        "seq": _I, "status": {"enum": list(STATUSES)}, "bearer": {"enum": [*BEARERS, None]}, "rule": {"enum": list(RULES)},
+        "by": {"enum": ["rules", "operator"]}, "decided_at": _TIME, "decided_on": _DATE, "note": _NS, "decided_by": _NS,
+    }, ["seq", "status", "bearer", "rule", "by", "decided_at", "decided_on", "note"]),
+    "ClaimResponse": _obj({"seq": _I, "cooperative_id": _S, "text": _S, "created_at": _TIME}),
+    "ClaimDetail": {"allOf": [{"$ref": "#/components/schemas/Claim"}, _obj({
+        "parts": {"type": "array", "items": {"$ref": "#/components/schemas/ClaimPart"}},
+        "decisions": {"type": "array", "items": {"$ref": "#/components/schemas/ClaimDecision"}},
+        "responses": {"type": "array", "items": {"$ref": "#/components/schemas/ClaimResponse"}},
+    })]},
+    "Credit": _obj({
+        "buyer_id": _S, "as_of": {"type": ["string", "null"], "format": "date"}, "forgetting": _N, "good": _N, "bad": _N, "score": _N,
+        "recent_rejections": _I, "instant_refund_only": _B, "instant_credit": _N, "instant_cap": _MONEY, "max_instant_rejections": _I,
+        "history": {"type": "array", "items": _obj({"date": _DATE, "good": _N, "bad": _N, "score": _N})},
+    }),
+    "Scorecard": _obj({
+        "cooperative_id": _S, "as_of": {"type": ["string", "null"], "format": "date"}, "forgetting": _N,
+        "products": {"type": "array", "items": _obj({
+            "product": _S, "good_kg": _N, "bad_kg": _N, "score": _N, "refund_rate": _N,
+            "history": {"type": "array", "items": _obj({"date": _DATE, "good_kg": _N, "bad_kg": _N, "score": _N})},
+        })},
+    }),
+    "SettlementLine": _obj({
+        "party": {"enum": list(PARTIES)}, "party_id": _S, "kg": _I, "gross": _MONEY, "refunds": _MONEY, "subsidy": _MONEY,
+        "reserve": _MONEY, "net": _MONEY,
+    }),
+    "Settlement": _obj({
+        "cycle_id": _I, "date": _DATE, "lines": {"type": "array", "items": {"$ref": "#/components/schemas/SettlementLine"}},
+        "totals": {"type": "object", "description": "operator only: the core's totals (decimal strings) and balanced"},
+    }, ["cycle_id", "date", "lines"]),
 }
 
 
@@ -186,6 +235,7 @@ TABLE = {"content": {
 }}
 CYCLE_ID = _p("cycle_id", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1})
 COOPERATIVE_ID = _p("cooperative_id", _KINDS["id"])
+CLAIM_ID = _p("claim_id", _KINDS["id"])
 FORMAT = _q("format", {"enum": ["json", "csv", "parquet"]})
 PLAN_FORMAT = _q("format", {"enum": ["json", "csv"]})
 
@@ -279,6 +329,29 @@ def document() -> dict[str, Any]:
                 "One route with its stops in order, or its stops as CSV (planners)",
                 (200, {"content": {"application/geo+json": {"schema": _ref("RouteDetail")}, "text/csv": {"schema": _S}}}),
                 401, 403, 404, 409, 422, params=[CYCLE_ID, _p("route_id", _S), PLAN_FORMAT])},
+            "/claims": {
+                "post": _op("File a claim on delivered kg of one of your orders (buyer); the rule chain decides at once or makes it wait",
+                            (201, _json(_ref("ClaimDetail"))), 400, 401, 403, 404, 409, 413, 415, 422, body=_json(_ref("ClaimIn")), params=[idem]),
+                "get": _op("Claims: a buyer's own, those on a cooperative's sales, all (operator)", (200, _json(_page("Claim"))), 401, 403, 422,
+                           params=[*PAGE, _q("status", _S), _q("reason", _S), _q("remedy", _S), _q("order_id", _S), _q("buyer_id", _S),
+                                   _q("cooperative_id", _S)]),
+            },
+            "/claims/{claim_id}": {"get": _op("A claim with its parts by cycle and cooperative, its decisions in order and the responses",
+                                              (200, _json(_ref("ClaimDetail"))), 401, 403, 404, params=[CLAIM_ID])},
+            "/claims/{claim_id}/decision": {"post": _op(
+                "The operator's decision: approved (with a bearer), rejected, needs_evidence, or unreasonable (an approved refund; the fund bears it)",
+                (200, _json(_ref("ClaimDetail"))), 400, 401, 403, 404, 409, 413, 415, 422, body=_json(_ref("DecisionIn")), params=[CLAIM_ID, idem])},
+            "/claims/{claim_id}/response": {"post": _op(
+                "A cooperative's answer to a claim on its sales", (201, _json(_ref("ClaimDetail"))), 400, 401, 403, 404, 413, 415, 422,
+                body=_json(_ref("ResponseIn")), params=[CLAIM_ID, idem])},
+            "/buyers/me/credit": {"get": _op("Your credit score (buyer): weighed good and bad outcomes, recent rejections, history by cycle date",
+                                             (200, _json(_ref("Credit"))), 401, 403)},
+            "/cooperatives/{cooperative_id}/scorecard": {"get": _op(
+                "A cooperative's delivered quality per product, its expected refund rate and history (a cooperative: its own)",
+                (200, _json(_ref("Scorecard"))), 401, 403, 404, params=[COOPERATIVE_ID])},
+            "/cycles/{cycle_id}/settlement": {"get": _op(
+                "A done cycle's books in decimal money, refunds included (operator: every line and the totals; a cooperative or buyer: its own line)",
+                (200, _json(_ref("Settlement"))), 401, 403, 404, 409, params=[CYCLE_ID])},
             "/cycles/{cycle_id}/unserved": {"get": _op(
                 "What the transport plan could not route, and why (planners)",
                 (200, {"content": {"application/json": {"schema": _page("Unserved")}, "text/csv": {"schema": _S}}}),

@@ -105,7 +105,8 @@ class PlanConfig:
 
 def read_config(path: str | Path) -> tuple[MatchParams, PlanConfig]:
     """``HARVEST_CONFIG``: the cycle parameters (top-level keys, or a ``[match]`` table, and a
-    ``[safety_net]`` table) and the ``[plan]`` table.
+    ``[safety_net]`` table) and the ``[plan]`` table (its ``[after_sales]`` table is
+    :func:`api.after_sales.read_after_sales`'s).
 
     Raises
     ------
@@ -115,6 +116,7 @@ def read_config(path: str | Path) -> tuple[MatchParams, PlanConfig]:
     from matcher.params import read_toml
 
     data = read_toml(path)
+    data.pop("after_sales", None)  # the after-sales settings: api.after_sales.read_after_sales reads them
     plan = data.pop("plan", {})
     if not isinstance(plan, dict):
         raise ParameterError(f"{path}: plan must be a table ([plan]), got {plan!r}")

@@ -7,6 +7,9 @@ after the snapshot wait for the next cycle. The cycle takes what is left of each
 afterwards each order's status and filled kg follow from its current fills (:mod:`api.waiting`).
 The snapshot also reads the cooperatives register (``PUT /cooperatives``), which tells the safety net
 who is small (:mod:`matcher.safety_net`); a registration made after it counts from the next cycle.
+A cycle run with ``refund_adjust`` reads the cooperatives' delivered quality in the same snapshot: each
+(cooperative, product) with history gets the expected refund rate ``1 - score`` (:mod:`api.scores`),
+and each offer result keeps the rate that steered it, for the cycle's settlement.
 Frames are typed by the schemas below, never inferred from the rows, and sorted in binary order of
 their ids whatever order the database returns.
 
@@ -35,11 +38,13 @@ from sqlalchemy import Column as SqlColumn
 from sqlalchemy.orm import Session
 
 from api import jobs
+from api.after_sales import AfterSalesConfig
 from api.db import Database, lock_snapshot
 from api.models import (
     Allocation, Cooperative, Cycle, DemandRow, Offer, OfferResult, Order, OrderFill, PlanRoute, PlanStop, PlanUnserved, Region,
 )
 from api.planning import OFF, PlanConfig, PlannedCycle, plan_cycle
+from api.scores import refund_rates
 from api.waiting import BOOK_SCHEMA, FILL_SCHEMA, settle, take
 from harvestmatch.errors import InputError, Problem
 
@@ -72,10 +77,12 @@ class Snapshot:
     fills: pl.DataFrame
     expired: pl.DataFrame
     cooperatives: pl.DataFrame | None = None
+    quality: pl.DataFrame | None = None
 
 
-def run(db: Database, held: jobs.Claim, plan: PlanConfig = PlanConfig()) -> dict[str, Any]:
+def run(db: Database, held: jobs.Claim, plan: PlanConfig = PlanConfig(), after_sales: AfterSalesConfig = AfterSalesConfig()) -> dict[str, Any]:
     """Snapshot, compute, plan (as ``plan`` says) and commit the held cycle; the summary that was committed.
+    ``after_sales`` says how the scores forget, for the quality table of a cycle run with ``refund_adjust``.
 
     Raises
     ------
@@ -89,7 +96,7 @@ def run(db: Database, held: jobs.Claim, plan: PlanConfig = PlanConfig()) -> dict
     from regions.polygons import regions_from_stored
 
     started = time.perf_counter()
-    snap = take_snapshot(db, held)
+    snap = take_snapshot(db, held, forgetting=after_sales.forgetting)
     read = time.perf_counter()
     if snap.regions.height == 0:
         raise InputError(Problem("regions", None, None, "no regions uploaded yet: PUT /regions first"))
@@ -97,7 +104,7 @@ def run(db: Database, held: jobs.Claim, plan: PlanConfig = PlanConfig()) -> dict
     shaped = time.perf_counter()
     with jobs.reporting_progress(db, held):
         result = compute_cycle(snap.offers, regions, date=held.date, params=held.params, orders=snap.orders.drop("buyer_id", "pickup_point_id"),
-                               cooperatives=snap.cooperatives)
+                               cooperatives=snap.cooperatives, quality=snap.quality)
     computed = time.perf_counter()
     summary = dict(result.summary)
     seconds = {"snapshot": read - started, "regions": shaped - read, **summary.pop("seconds", {})}
@@ -123,8 +130,13 @@ def run(db: Database, held: jobs.Claim, plan: PlanConfig = PlanConfig()) -> dict
     return summary
 
 
-def take_snapshot(db: Database, held: jobs.Claim) -> Snapshot:
-    """Read the cycle's inputs under the snapshot lock and stamp the cycle with the snapshot time."""
+def take_snapshot(db: Database, held: jobs.Claim, *, forgetting: float = AfterSalesConfig.forgetting) -> Snapshot:
+    """Read the cycle's inputs under the snapshot lock and stamp the cycle with the snapshot time.
+
+    With ``refund_adjust`` it also reads each (cooperative, product)'s expected refund rate, ``1 -``
+    its quality score weighed with ``forgetting`` (:func:`api.scores.refund_rates`; a re-run leaves out
+    the cycle it supersedes): pairs without history have none.
+    """
     with db.write() as session:
         lock_snapshot(session)
         previous = jobs.current_cycle(session, held.date, other_than=held.cycle_id)
@@ -157,6 +169,7 @@ def take_snapshot(db: Database, held: jobs.Claim) -> Snapshot:
         )
         regions = read_frame(session, select(*(getattr(Region, c) for c in REGION_SCHEMA)).order_by(Region.region_id), REGION_SCHEMA)
         cooperatives = read_frame(session, select(*(getattr(Cooperative, c) for c in COOPERATIVE_SCHEMA)), COOPERATIVE_SCHEMA)
+        quality = refund_rates(session, forgetting, excluding=previous_id) if held.params.refund_adjust else None
         at = jobs.now()
         stamped = session.execute(update(Cycle).where(*held.fence()).values(snapshot_at=at))
         if not stamped.rowcount:  # type: ignore[attr-defined]
@@ -173,7 +186,7 @@ def take_snapshot(db: Database, held: jobs.Claim) -> Snapshot:
     book, fills = book.sort("order_id"), fills.sort("order_id", "date")
     orders, expired = take(book, fills, date=held.date, today=at.date(), previous_id=previous_id)
     registered = cooperatives.sort("cooperative_id") if cooperatives.height else None
-    return Snapshot(offers, orders, regions.sort("region_id"), previous_id, book, fills, expired, registered)
+    return Snapshot(offers, orders, regions.sort("region_id"), previous_id, book, fills, expired, registered, quality)
 
 
 def read_frame(session: Session, query: Any, schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -206,7 +219,7 @@ def write_results(
         tables: list[tuple[Any, pl.DataFrame]] = [
             (Allocation, allocations),
             (DemandRow, demand_rows),
-            (OfferResult, match.offers.with_columns(tag)),
+            (OfferResult, _offer_results(match, cycle_id)),
             (OrderFill, fills),
         ]
         if planned is not None:  # routes before their stops (the stops' foreign key)
@@ -255,6 +268,15 @@ def _sqlite_value(name: str, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.Boolean:
         return column.cast(pl.Int64)
     return column
+
+
+def _offer_results(match: Any, cycle_id: int) -> pl.DataFrame:
+    """The offers out, with the refund rate that steered each one's lanes (null without one): the
+    settlement recomputes the cycle's books from it."""
+    offers = match.offers.with_columns(pl.lit(cycle_id, pl.Int64).alias("cycle_id"))
+    if match.refund_rate is None:
+        return offers
+    return offers.join(match.refund_rate.select("offer_id", "refund_rate"), on="offer_id", how="left", maintain_order="left")
 
 
 def _order_fills(orders_out: pl.DataFrame | None, orders: pl.DataFrame, cycle_id: int) -> pl.DataFrame:

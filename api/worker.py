@@ -18,6 +18,7 @@ import traceback
 import uuid
 
 from api import jobs, runner
+from api.after_sales import AfterSalesConfig
 from api.db import Database
 from api.planning import PlanConfig
 from harvestmatch.errors import HarvestError
@@ -41,6 +42,9 @@ class Worker:
     plan
         How each cycle's routes are planned (:class:`api.planning.PlanConfig`; default: planned, with
         the default budget).
+    after_sales
+        How the scores forget, for the quality a cycle run with ``refund_adjust`` reads
+        (:class:`api.after_sales.AfterSalesConfig`; default: the defaults).
     """
 
     def __init__(
@@ -52,6 +56,7 @@ class Worker:
         max_attempts: int = jobs.MAX_ATTEMPTS,
         name: str | None = None,
         plan: PlanConfig | None = None,
+        after_sales: AfterSalesConfig | None = None,
     ) -> None:
         if lease_seconds <= 0 or poll_seconds <= 0 or max_attempts < 1:
             raise ValueError("lease_seconds and poll_seconds must be > 0 and max_attempts >= 1")
@@ -60,6 +65,7 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.max_attempts = max_attempts
         self.plan = plan or PlanConfig()
+        self.after_sales = after_sales or AfterSalesConfig()
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -76,7 +82,7 @@ class Worker:
             beat = _Heartbeat(self.db, held, self.lease_seconds)
             beat.start()
             try:
-                summary = runner.run(self.db, held, self.plan)
+                summary = runner.run(self.db, held, self.plan, self.after_sales)
                 log.info("cycle %s: done, welfare %.2f", held.cycle_id, summary.get("welfare", 0.0))
             except jobs.LeaseLost as exc:
                 log.warning("%s; another worker has it", exc)

@@ -54,7 +54,7 @@ def test_api_matches_its_document(served) -> None:  # type: ignore[no-untyped-de
     app, auth = served
     api = schemathesis.openapi.from_wsgi("/openapi.json", app)
     operations = [result.ok() for result in api.get_all_operations()]
-    assert len(operations) == 26
+    assert len(operations) == 34
     for operation in operations:
 
         @given(case=operation.as_strategy())
@@ -75,3 +75,4 @@ def test_docs_are_served_without_a_network(served) -> None:  # type: ignore[no-u
     asset.close()
     doc = client.get("/openapi.json").json
     assert doc["openapi"].startswith("3.") and "/cycles/{cycle_id}/shipments" in doc["paths"] and "/cycles/{cycle_id}/routes" in doc["paths"]
+    assert {"/claims", "/claims/{claim_id}/decision", "/buyers/me/credit", "/cycles/{cycle_id}/settlement"} <= set(doc["paths"])
