@@ -322,7 +322,7 @@ def bench_fairness(args: argparse.Namespace) -> str:
             curves.setdefault(name, []).append((n["floor_sold_kg"], n["price_of_fairness"]))
             lines.append(
                 f"| {name} | {share} | {n['small_cooperatives']:,} | {n['floor_kg']:,} | {n['floor_sold_kg']:,} | {n['floor_shortfall_kg']:,} "
-                f"| {n['subsidy']:,.0f} | {n['welfare']:,.0f} | {n['price_of_fairness']:,.0f} | {n["price_of_fairness_pct"]:.2g} "
+                f"| {n['subsidy']:,.0f} | {n['welfare']:,.0f} | {n['price_of_fairness']:,.0f} | {n['price_of_fairness_pct']:.2g} "
                 f"| {run.seconds:.1f} | {s['seconds']['solve']:.1f} |"
             )
     plot = HERE / "fairness.png"
