@@ -13,7 +13,7 @@ already half forgotten when it counts.
 - **Buyer credit.** ``good``: the buyer's orders filled (some kg, in a current cycle) without a bad
   claim, one each, dated by their latest fill; ``bad``: its claims rejected or found unreasonable, one
   each. *Recent rejections* are its bad outcomes whose weight is still above one half (at forgetting
-  0.9, for 7 cycle dates; at 1, for ever).
+  0.9, until the 7th cycle date after them; at 0.5, until the next; at 1, for ever).
 - **Cooperative quality, per product.** ``good``: kg delivered (allocated in a current cycle) without
   an upheld quality claim; ``bad``: kg of upheld quality claims (approved with the cooperative bearing
   them, for ``quality`` or ``short_weight``), from the claims' parts on that cooperative. A pair with
