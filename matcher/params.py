@@ -29,8 +29,8 @@ EXECUTORS: tuple[str, ...] = get_args(ExecutorKind)
 #: keys of the TOML ``[safety_net]`` table and the parameters they set
 SAFETY_NET_KEYS = {"min_share": "small_share", "max_subsidy_per_kg": "max_subsidy_per_kg", "small_kg": "small_kg"}
 
-#: tables of a shared TOML file that hold other settings than the cycle's (the service's route planning)
-OTHER_SECTIONS = frozenset({"plan"})
+#: tables of a shared TOML file that hold other settings than the cycle's (the service's route planning and after-sales)
+OTHER_SECTIONS = frozenset({"plan", "after_sales"})
 
 
 @dataclass(frozen=True)

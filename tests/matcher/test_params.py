@@ -51,3 +51,13 @@ def test_toml_errors_name_the_file(tmp_path: Path) -> None:
         MatchParams.from_toml(broken)
     with pytest.raises(ParameterError, match="cannot read"):
         MatchParams.from_toml(tmp_path / "absent.toml")
+
+
+def test_a_shared_config_keeps_the_services_tables_to_the_service(tmp_path) -> None:
+    """Top-level cycle keys beside the service's [plan] and [after_sales] tables and a [safety_net] table."""
+    from matcher.params import MatchParams
+
+    path = tmp_path / "harvest.toml"
+    path.write_text("handling_per_kg = 0.2\n[plan]\nroutes = false\n[after_sales]\ninstant_cap = 50\n[safety_net]\nmin_share = 0.5\n")
+    params = MatchParams.from_toml(path)
+    assert (params.handling_per_kg, params.small_share) == (0.2, 0.5)
