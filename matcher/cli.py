@@ -48,8 +48,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--lanes", type=Path, help="the complete lane list: offer_id, region_id, distance_km [, transit_days, cost_per_kg]")
     m.add_argument("--cooperatives", type=Path, help="cooperative_id, small (true/false): who the safety net treats as small (others by --small-kg)")
     m.add_argument("--quality", type=Path, help="cooperative_id, product, refund_rate: expected refunds, read with --refund-adjust")
-    m.add_argument("--refund-adjust", dest="refund_adjust", action="store_const", const=True,
-                   help="value a lane at bid * (1 - refund_rate) - ask - cost (default off)")
+    m.add_argument("--refund-adjust", dest="refund_adjust", action=argparse.BooleanOptionalAction, default=None,
+                   help="value a lane at bid * (1 - refund_rate) - ask - cost (default off; --no-refund-adjust overrides a config that sets it)")
     m.add_argument("--date", required=True, type=_date, help="the cycle date, YYYY-MM-DD")
     m.add_argument("--out", required=True, type=Path, help="output folder: created, or replaced as a whole when it holds only a previous run's outputs")
     m.add_argument("--config", type=Path, help="TOML file of parameters (top level or a [match] table); options override it")
@@ -196,7 +196,8 @@ def format_summary(summary: dict) -> str:
         rows[-3:-3] = [
             ("safety net", f"{net['floor_sold_kg']:,} of {net['floor_kg']:,} floor kg sold for {net['small_cooperatives']:,} small cooperatives "
                            f"({net['floor_shortfall_kg']:,} kg short); subsidy {net['subsidy']:,.2f}"),
-            ("price of fairness", f"{net['price_of_fairness']:,.2f} ({net['price_of_fairness_pct']:.2f}% of {net['welfare_without_floor']:,.2f})"),
+            ("price of fairness", f"{net['price_of_fairness']:,.2f} "
+                                  + (f"({net['price_of_fairness_pct']:.2f}% of {net['welfare_without_floor']:,.2f})" if net["price_of_fairness_pct"] is not None else "")),
         ]
     quality = s.get("quality") or {}
     if quality.get("refund_adjust"):

@@ -23,8 +23,10 @@ from matcher.product import SolveOptions
 from matcher.results import MatchResult, Status, assemble
 from matcher.quality import account as quality_account
 from matcher.quality import refund_rates
+from matcher.floor import BONUS_LIMIT, deepest_loss
+from matcher.schemas import duplicate_problems
 from matcher.safety_net import FloorPolicy, account
-from harvestmatch.errors import InputError, Problem
+from harvestmatch.errors import InputError, Problem, SolverError
 
 #: the solver's money unit is at least 1e-7 per kg: rounding then moves welfare by at most 1e-7 per kg
 #: traded (1e-6 of it at a margin of 0.1 per kg); finer units only slow the cost-scaling solver
@@ -111,14 +113,26 @@ def _match(
     quality: pl.DataFrame | None,
 ) -> MatchResult:
     check_references(offers, demand, hubs, lanes, sources=sources)
+    problems: list[Problem] = []
+    for frame, key, name in ((cooperatives, ["cooperative_id"], "cooperatives"), (quality, ["cooperative_id", "product"], "quality")):
+        if frame is not None:
+            problems += duplicate_problems(frame, key if len(key) > 1 else key[0], name)
+    if problems:
+        raise InputError(problems)
     policy = FloorPolicy(params.small_share, params.max_subsidy_per_kg, params.small_kg, cooperatives)
     if params.refund_adjust and quality is None:
         quality = pl.DataFrame(schema={"cooperative_id": pl.String, "product": pl.String, "refund_rate": pl.Float64})
     day = Day.build(offers, demand, hubs, lanes, date, floor=policy, quality=quality if params.refund_adjust else None)
-    margin = day.max_margin
-    if policy.on:  # a floor node's margins carry a bonus of (nodes + 1) * (|margin| + 1) (matcher.floor)
-        margin = (2 * day.max_nodes + 2) * (max(day.max_margin, params.max_subsidy_per_kg) + 1.0)
-    scale = cost_scale(margin, 2 * day.max_nodes if policy.on else day.max_nodes, day.max_flow)
+    margin, nodes, ceiling = day.max_margin, day.max_nodes, float(MAX_SCALE)
+    if policy.on and bool(day.floor_kg.any()):
+        # a floor node's margins carry a bonus of (nodes + 1) * (|margin| + 1) (matcher.floor), which must
+        # stay within the integer budget and within exact float duals (BONUS_LIMIT)
+        max_ask = float(offers["ask_per_kg"].to_numpy().max(initial=0.0))
+        per_kg = max(day.max_margin, min(params.max_subsidy_per_kg, deepest_loss(max_ask, params.costs, lanes))) + 1.0
+        nodes = 2 * day.max_nodes + 1
+        margin = (nodes + 1) * per_kg
+        ceiling = BONUS_LIMIT / 4 / margin
+    scale = cost_scale(margin, nodes, day.max_flow, ceiling=ceiling)
     options = SolveOptions(
         costs=params.costs,
         scale=scale,
@@ -171,12 +185,25 @@ def _match(
     return MatchResult(tables.allocations, tables.offers, tables.demand, status, summary, rates)
 
 
-def cost_scale(max_margin: float, max_nodes: int, max_flow: int) -> int:
-    """The integer cost scale: the largest power of ten, at most :data:`MAX_SCALE`, that keeps every
-    scaled quantity (OR-Tools multiplies costs by the node count; objectives are margin times flow)
-    below :data:`matcher.flow.INT_BUDGET`."""
+def cost_scale(max_margin: float, max_nodes: int, max_flow: int, *, ceiling: float = MAX_SCALE) -> int:
+    """The integer cost scale: the largest power of ten, at most :data:`MAX_SCALE` and ``ceiling``,
+    that keeps every scaled quantity (OR-Tools multiplies costs by the node count; objectives are margin
+    times flow) below :data:`matcher.flow.INT_BUDGET`.
+
+    Raises
+    ------
+    SolverError
+        When even one unit per currency would not keep them there (the schema's limits keep a day
+        without floors inside; a safety net's bonus on a huge day may not be).
+    """
     bound = max(max_margin, 1e-12) * max(max_nodes + 1, max_flow, 1)
-    exponent = math.floor(math.log10(INT_BUDGET / bound))
+    room = min(INT_BUDGET / bound, ceiling)
+    if room < 1:
+        raise SolverError(
+            f"the day's kg times its margins ({bound:.3g} with the safety net's bonus, if any) are too large for exact "
+            "integer money even at one unit per currency: split the day, or run it without the safety net"
+        )
+    exponent = math.floor(math.log10(room))
     return int(10 ** max(0, min(exponent, round(math.log10(MAX_SCALE)))))
 
 

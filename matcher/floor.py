@@ -24,7 +24,8 @@ Prices. The duals of that problem price scarce floor capacity at ``B`` (a row a 
 worth ``B`` per kg to the objective), which no buyer should see. Prices come from the second stage
 instead, ``max welfare subject to each offer's floor kg >= S_i``: the same flow is optimal for it with
 floor nodes of ``S_i`` kg and main nodes of ``q_i - S_i`` kg (the floor kg that could not sell join the
-main node unsold: no allowed lane, so no profitable lane, was open to them), every floor node ships all
+main node, unsold; the flow stays optimal: any better second-stage flow, mapped back to the first stage
+with the same floor kg sold, would beat the weighted optimum there), every floor node ships all
 it holds, so no dual is pinned to the bonus, and the price rule's duals are finite and honest. With
 ``v_i`` the floor node's dual less ``B`` and ``u_i`` the offer's premium (the main node's dual; ``max(0,
 v_i)`` when the whole offer is floor):
@@ -51,6 +52,7 @@ import time
 from dataclasses import dataclass, replace
 
 import numpy as np
+import polars as pl
 from numpy.typing import NDArray
 
 from harvestmatch.errors import SolverError
@@ -61,11 +63,13 @@ from matcher.product import (
     ProductProblem,
     ProductSolution,
     SolveOptions,
+    allowed,
     finish,
+    given_lanes,
     optimize,
     solver_margin,
 )
-from regions.lanes import Lanes, all_pairs, demand_regions, lanes_for_pairs
+from regions.lanes import LaneCosts, Lanes, all_pairs, demand_regions, lanes_for_pairs
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
@@ -90,9 +94,31 @@ class FloorOutcome:
     objective_without_floor: int
 
 
-def cap_units(options: SolveOptions) -> int:
-    """``max_subsidy_per_kg`` in the solver's integer units."""
-    return int(math.floor(options.max_subsidy_per_kg * options.scale + 0.5))
+def deepest_loss(max_ask: float, costs: LaneCosts, lanes: pl.DataFrame | GivenLanes | None = None) -> float:
+    """The most money per kg any lane can lose: ``ask + cost`` (a bid is never negative), the cost from
+    the lane table when one is given, else over half the globe."""
+    if lanes is None:
+        return max_ask + costs.handling_per_kg + costs.freight_per_kg_km * costs.circuity * math.pi * 6371.0
+    if isinstance(lanes, pl.DataFrame):
+        km = lanes["distance_km"].to_numpy()
+        given = lanes["cost_per_kg"].fill_null(np.nan).to_numpy() if "cost_per_kg" in lanes.columns else None
+    else:
+        km, given = lanes.distance_km, lanes.cost_per_kg
+    deepest = costs.freight_per_kg_km * float(np.max(np.asarray(km, np.float64), initial=0.0)) + costs.handling_per_kg
+    if given is not None:
+        given = np.asarray(given, np.float64)
+        given = given[~np.isnan(given)]  # an empty cell keeps the computed cost
+        deepest = max(deepest, float(given.max(initial=0.0)))
+    return max_ask + deepest
+
+
+def cap_units(problem: ProductProblem, options: SolveOptions) -> int:
+    """``max_subsidy_per_kg`` in the solver's integer units, at most just beyond the deepest loss any lane
+    of the product can make (:func:`deepest_loss`), so that a generous cap allows every feasible lane
+    and no more, whatever the integer width of the margins."""
+    deepest = deepest_loss(float(problem.supply.ask.max(initial=0.0)), options.costs, problem.given)
+    cap = min(options.max_subsidy_per_kg, deepest)
+    return int(math.floor(cap * options.scale + 0.5)) + (1 if options.max_subsidy_per_kg > deepest else 0)
 
 
 def solve_with_floor(problem: ProductProblem, options: SolveOptions) -> ProductSolution:
@@ -119,7 +145,7 @@ def solve_with_floor(problem: ProductProblem, options: SolveOptions) -> ProductS
         outcome = FloorOutcome(floor.copy(), floor.copy(), np.where(floor > 0, 0.0, np.nan), np.zeros(supply.size), met, reference.objective)
         return replace(reference, floor=outcome)
 
-    cap = cap_units(options)
+    cap = cap_units(problem, options)
     nodes = _Nodes.split(q, floor)
     bonus = _bonus(problem, options, cap, nodes.size + problem.demand.size + 1)
     first = _expanded(problem, nodes, bonus, cap)
@@ -193,8 +219,8 @@ def _bonus(problem: ProductProblem, options: SolveOptions, cap: int, nodes: int)
     bonus = (nodes + 1) * biggest
     if bonus * 4 >= BONUS_LIMIT:
         raise SolverError(
-            f"product {problem.product!r}: the floor's bonus ({bonus} units) is too large for exact prices; "
-            "fewer offers per product or a smaller max_subsidy_per_kg"
+            f"product {problem.product!r}: the floor's bonus ({bonus} units at cost scale {options.scale}) is too large for "
+            "exact prices; the cycle's cost scale should have been lowered for it (matcher.cycle.cost_scale)"
         )
     return bonus
 
@@ -252,17 +278,24 @@ def _carried(opt: Optimum, first: _Nodes, second: _Nodes, problem: ProductProble
         dense = dense.take(row[second.origin], problem.supply)
     table = opt.table
     if table is not None:
-        table = _renamed(table, rename)
+        # a lane table is the complete lane list, and a main node new in this stage (an offer that was all
+        # floor, with floor kg unsold) has lanes in it too: the second stage solves on every allowed lane
+        # of the table, the carried kg on theirs, the others at zero
+        table = given_lanes(problem, options)
+        every = allowed(problem, table, options.scale)
+        n = problem.demand.size
+        every = every.take(np.argsort(every.offer * n + every.demand, kind="stable"))
+        key, want = every.offer * n + every.demand, lanes.offer * n + lanes.demand
+        at = np.minimum(np.searchsorted(key, want), max(every.size - 1, 0))
+        if len(want) and (every.size == 0 or np.any(key[at] != want)):
+            raise SolverError("a carried lane is not an allowed lane of the table")
+        full = np.zeros(every.size, np.int64)
+        full[at] = shipped
+        lanes, flow = every, Flow(full, unsold, opt.flow.unmet, opt.flow.objective)
     return Optimum(
         lanes, solver_margin(problem, lanes, options.scale), flow, opt.u, opt.w, False, dense, table,
         opt.considered, opt.mode, opt.rounds, opt.pivots, opt.clock,
     )
-
-
-def _renamed(table: Lanes, rename: I64) -> Lanes:
-    keep = rename[table.offer] >= 0
-    t = table.take(keep)
-    return Lanes(rename[t.offer], t.demand, t.distance_km, t.transit_days, t.cost_per_kg, t.margin)
 
 
 def _fold(problem: ProductProblem, nodes: _Nodes, solution: ProductSolution) -> ProductSolution:

@@ -290,8 +290,8 @@ def optimize(problem: ProductProblem, options: SolveOptions) -> Optimum:
     table: Lanes | None = None
     start: I64 | None = None  # a starting flow on the first lanes (dense pricing: greedy over every cell)
     if problem.given is not None:
-        table = _given_lanes(problem, options)  # every lane of a given table
-        lanes, considered, mode = _allowed(problem, table, options.scale), table.size, "given"
+        table = given_lanes(problem, options)  # every lane of a given table
+        lanes, considered, mode = allowed(problem, table, options.scale), table.size, "given"
     elif options.dense and fits(supply, demand):
         dense = DenseMargins.build(supply, demand, problem.hubs, options.costs, options.scale)
         offer, row, kg = dense.greedy(problem.supply_kg, problem.demand_kg)
@@ -484,12 +484,12 @@ def _scaled(margin: F64, scale: int) -> I64:
     return scaled.astype(np.int64)
 
 
-def _allowed(problem: ProductProblem, lanes: Lanes, scale: int) -> Lanes:
+def allowed(problem: ProductProblem, lanes: Lanes, scale: int) -> Lanes:
     """The lanes their supply node may use: profitable ones, or down to the node's ``lower`` margin."""
     return lanes.take(_scaled(lanes.margin, scale) >= problem.node_lower()[lanes.offer])
 
 
-def _given_lanes(problem: ProductProblem, options: SolveOptions) -> Lanes:
+def given_lanes(problem: ProductProblem, options: SolveOptions) -> Lanes:
     """Every feasible lane of the given table, whatever its margin."""
     g = problem.given
     assert g is not None
@@ -522,7 +522,7 @@ def _initial_lanes(problem: ProductProblem, options: SolveOptions) -> tuple[Lane
     region = np.concatenate([r for _, r in pairs])
     # one lane per (offer, region) however many generators proposed it
     key = np.unique(offer * hubs.size + region)
-    lanes = _allowed(problem, lanes_for_pairs(key // hubs.size, key % hubs.size, supply, demand, hubs, costs), options.scale)
+    lanes = allowed(problem, lanes_for_pairs(key // hubs.size, key % hubs.size, supply, demand, hubs, costs), options.scale)
     return lanes, lanes.size
 
 

@@ -9,6 +9,7 @@ cycle total at most* ``small_kg``. A small cooperative's open offer gets the flo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -57,9 +58,19 @@ def floor_kg(open_offers: pl.DataFrame, policy: FloorPolicy) -> I64:
     small = small_cooperatives(open_offers, policy).filter("small").get_column("cooperative_id")
     is_small = open_offers["cooperative_id"].is_in(small.implode()).to_numpy()
     kg = open_offers["quantity_kg"].to_numpy().astype(np.int64)
-    # whole kg, and a share of 1 is every kg even where float rounding would shave one off
-    share = np.floor(policy.min_share * kg + 1e-9).astype(np.int64)
+    # whole kg of the share as written (0.29 of 100,000,000 kg is 29,000,000, which floating point would
+    # shave to 28,999,999): the share as a decimal fraction, the product in exact integers
+    numerator, exponent = _fraction(policy.min_share)
+    share = (kg.astype(object) * numerator // 10**exponent).astype(np.int64)
     return np.where(is_small, np.minimum(share, kg), 0)
+
+
+def _fraction(share: float) -> tuple[int, int]:
+    """``share`` as ``numerator / 10**exponent``, from the shortest text that reads back as it."""
+    digits = Decimal(repr(share)).as_tuple()
+    numerator = int("".join(map(str, digits.digits)) or "0")
+    exponent = -int(digits.exponent)
+    return (numerator, exponent) if exponent >= 0 else (numerator * 10**-exponent, 0)
 
 
 def account(policy: FloorPolicy, open_offers: pl.DataFrame, offers_out: pl.DataFrame, solutions: list[ProductSolution], scale: int) -> dict[str, Any]:
@@ -93,5 +104,6 @@ def account(policy: FloorPolicy, open_offers: pl.DataFrame, offers_out: pl.DataF
         "welfare": with_floor / scale,
         "welfare_without_floor": without / scale,
         "price_of_fairness": loss,
-        "price_of_fairness_pct": 100.0 * loss / (without / scale) if without > 0 else 0.0,
+        # a share of a positive welfare only; none when the day without floors makes none
+        "price_of_fairness_pct": 100.0 * loss / (without / scale) if without > 0 else (0.0 if loss == 0 else None),
     }

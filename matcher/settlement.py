@@ -30,7 +30,7 @@ offer, row or buyer.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal, getcontext
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
 import numpy as np
@@ -46,8 +46,6 @@ MONEY = pl.Decimal(38, 2)
 
 #: who may bear a refund
 BEARERS = ("cooperative", "freight", "protection_fund")
-
-getcontext().prec = 60  # amounts are integers of up to ~40 digits in units of 1/(2S): exact
 
 
 def settle(
@@ -86,15 +84,27 @@ def settle(
     Raises
     ------
     SolverError
-        A lane's prices leave the platform a margin, an offer or a demand row has two prices, a buyer
-        was filled from a row that shipped nothing, the lanes' subsidy is not the published one, or the
-        lines do not sum to zero exactly.
+        A lane's prices pay a cooperative below its ask, charge a buyer above its bid or leave the
+        platform a margin; an offer or a demand row has two prices; a buyer was filled from a row that
+        shipped nothing; an offer's subsidy on its lanes is not its floor kg sold times its floor's
+        dual (so the platform pays no one without a floor); or the lines do not sum to zero exactly.
     """
+    with localcontext() as context:
+        context.prec = 80  # every amount is exact; Python's sums of them must stay so
+        return _settle(allocations, offers, buyers, scale, refund_rate, refunds)
+
+
+def _settle(
+    allocations: pl.DataFrame, offers: pl.DataFrame, buyers: pl.DataFrame, scale: int,
+    refund_rate: pl.DataFrame | None, refunds: pl.DataFrame | None,
+) -> tuple[pl.DataFrame, dict[str, Any]]:
     unit = Decimal(1) / (2 * Decimal(scale))  # exact: the scale is a power of ten
     lanes = _lanes(allocations, scale, refund_rate)
-    bad = lanes.filter(pl.col("_gap2") < 0)
-    if bad.height:
-        raise SolverError(f"lane {bad['offer_id'][0]} -> {bad['demand_id'][0]}: prices leave the platform a margin: not a zero-commission optimum")
+    for column, what in (("_u2", "pay a cooperative below its ask"), ("_w2", "charge a buyer above its bid"),
+                         ("_gap2", "leave the platform a margin: not a zero-commission optimum")):
+        bad = lanes.filter(pl.col(column) < 0)
+        if bad.height:
+            raise SolverError(f"lane {bad['offer_id'][0]} -> {bad['demand_id'][0]}: its prices {what}")
     for key, price in (("offer_id", "_u2"), ("demand_id", "_w2")):
         if lanes.group_by(key).agg(pl.col(price).n_unique()).filter(pl.col(price) > 1).height:
             raise SolverError(f"an {'offer' if key == 'offer_id' else 'demand row'} has two prices")
@@ -102,16 +112,24 @@ def settle(
     u = pl.lit(unit, dtype=pl.Decimal(38, -unit.as_tuple().exponent))  # type: ignore[operator]
     lanes = lanes.with_columns(
         _coop=x * pl.col("_ask") + x * pl.col("_u2").cast(DEC0) * u,
-        _reserve=x * pl.col("_bid") * pl.col("_rate"),
+        # polars keeps the larger scale of a product's factors: at full scale, bid times rate is exact
+        _reserve=x * pl.col("_bid").cast(_FULL) * pl.col("_rate"),
         _value=x * pl.col("_bid"),
         _cost=x * pl.col("_ask") + x * pl.col("_m").cast(DEC0) * u * 2,
-        _gap=x * pl.col("_gap2").cast(DEC0) * u,
     )
-    totals_lanes = lanes.select(pl.col("_value", "_reserve", "_cost", "_gap").sum()).row(0)
-    value, reserve, cost, subsidy_lanes = (_py(v) for v in totals_lanes)
-    published = sum((Decimal(int(v)) for v in np.rint(2 * scale * offers["subsidy"].to_numpy())), Decimal(0)) * unit
-    if published != subsidy_lanes:
-        raise SolverError(f"the lanes' subsidy {subsidy_lanes} is not the published {published}")
+    totals_lanes = lanes.select(pl.col("_value", "_reserve", "_cost").sum()).row(0)
+    value, reserve, cost = (_py(v) for v in totals_lanes)
+
+    # the safety net: each offer's subsidy on its lanes is its floor kg sold times its floor's dual, exactly
+    per_offer = lanes.group_by("offer_id").agg((pl.col("quantity_kg").cast(pl.Int128) * pl.col("_gap2").cast(pl.Int128)).sum().alias("_lanes2"))
+    duals = offers.filter(pl.col("floor_sold_kg") > 0).select(
+        "offer_id", (pl.col("floor_sold_kg").cast(pl.Int128) * (pl.col("floor_dual").fill_null(0.0) * 2 * scale).round(0).cast(pl.Int128)).alias("_floor2")
+    )
+    both = per_offer.join(duals, on="offer_id", how="full", coalesce=True).with_columns(pl.col("_lanes2", "_floor2").fill_null(0))
+    wrong = both.filter(pl.col("_lanes2") != pl.col("_floor2"))
+    if wrong.height:
+        raise SolverError(f"offer {wrong['offer_id'][0]}: its lanes' subsidy is not its floor kg sold times its floor's dual")
+    published = Decimal(int(both["_floor2"].sum() or 0)) * unit
     freight = value - reserve - cost
 
     rows = lanes.group_by("demand_id").agg(pl.col("_bid").first(), pl.col("_w2").first())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from fractions import Fraction
 from collections import defaultdict
 from unittest import mock
 
@@ -34,9 +35,10 @@ def cooperatives(small: list[bool]) -> pl.DataFrame:
 
 
 def floors(offers: pl.DataFrame, small: dict[str, bool], share: float, date: dt.date) -> list[int]:
-    """The documented rule, independently: floor(share * kg) for a small cooperative's open offer."""
+    """The documented rule, independently: floor(share * kg) for a small cooperative's open offer, the
+    share as written (a decimal)."""
     return [
-        math.floor(share * o["quantity_kg"] + 1e-9) if small[o["cooperative_id"]] and is_open(o, date) else 0
+        math.floor(Fraction(str(share)) * o["quantity_kg"]) if small[o["cooperative_id"]] and is_open(o, date) else 0
         for o in offers.iter_rows(named=True)
     ]
 
@@ -241,7 +243,7 @@ def test_floor_reasons_name_what_stood_in_the_way() -> None:
     ]
     r = one_day(offers, demand)
     got = {o["offer_id"]: (o["floor_kg"], o["floor_sold_kg"], o["floor_reason"]) for o in r.offers.iter_rows(named=True)}
-    assert got["o0"] == (50, 100 - 0, "met") or got["o0"][2] == "met"
+    assert got["o0"] == (50, 50, "met")
     assert got["o1"] == (50, 0, "beyond_subsidy_cap")
     assert got["o2"] == (50, 0, "no_feasible_lane")
     assert {got["o3"][2], got["o4"][2]} == {"met", "demand_taken"}
@@ -273,6 +275,17 @@ def test_a_whole_offer_under_the_floor_and_identical_offers(bounded: bool) -> No
     assert small["sold_kg"].sum() == 300 and small["floor_met"].all()
     assert out.filter(pl.col("cooperative_id") == "big")["sold_kg"].sum() == 100
     assert r.summary["safety_net"]["floor_shortfall_kg"] == 0
+
+
+def test_floors_are_whole_kg_of_the_share_as_written() -> None:
+    """0.29 of 100,000,000 kg is 29,000,000 kg (floating point alone would make it 28,999,999)."""
+    from matcher.safety_net import FloorPolicy, floor_kg
+
+    frame = pl.DataFrame({"cooperative_id": ["a", "a", "b"], "quantity_kg": [100_000_000, 7, 10**12 - 1]})
+    coops = pl.DataFrame({"cooperative_id": ["a", "b"], "small": [True, False]})
+    assert floor_kg(frame, FloorPolicy(0.29, 0.0, 0.0, coops)).tolist() == [29_000_000, 2, 0]
+    assert floor_kg(frame, FloorPolicy(1.0, 0.0, 0.0, coops)).tolist() == [100_000_000, 7, 0]
+    assert floor_kg(frame, FloorPolicy(1e-7, 0.0, 1e13, None)).tolist() == [10, 0, 99_999]
 
 
 def test_same_day_in_any_row_order_gives_the_same_floor() -> None:

@@ -3,6 +3,7 @@ the lines sum to zero to the cent on random days, with floors, expected refunds 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import polars as pl
@@ -89,18 +90,39 @@ def test_the_books_balance_to_the_cent(instance: dict, floors: bool, refunds_on:
     assert Decimal(str(platform["refunds"])) == fund
 
 
-def test_prices_that_take_a_commission_do_not_settle() -> None:
-    """A clearing price raised above the optimum's leaves the platform a margin: refused, not booked."""
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        (pl.col("clearing_price") + 0.01, "charge a buyer above its bid"),
+        (pl.col("farm_gate_price") - 0.01, "leave the platform a margin"),
+        (pl.col("farm_gate_price") + 0.01, "its lanes' subsidy is not its floor kg sold times its floor's dual"),
+        (pl.col("ask_per_kg") - 0.5, "pay a cooperative below its ask"),
+    ],
+    ids=["buyer-above-bid", "commission", "subsidy-without-floor", "below-ask"],
+)
+def test_prices_that_are_not_the_optimums_do_not_settle(tamper: pl.Expr, message: str) -> None:
+    """The books are checked, not assumed: prices moved off the optimum's are refused, not booked."""
     from tests.frames import demand_frame, offers_frame
 
     offers = offers_frame([{"quantity_kg": 100, "ask_per_kg": 1.0}])
-    demand = demand_frame([{"quantity_kg": 100, "price_per_kg": 3.0}, {"quantity_kg": 50, "price_per_kg": 2.0, "region_id": "r0"}])
+    demand = demand_frame([{"quantity_kg": 100, "price_per_kg": 3.0}, {"quantity_kg": 50, "price_per_kg": 2.0}])
     result = match(offers, demand, hubs_frame({"r0": (30.2, 110.2)}), date=DATE, params=MatchParams(workers=1))
     buyers = result.demand.select(pl.col("demand_id").alias("buyer_id"), "demand_id", "filled_kg")
     settle(result.allocations, result.offers, buyers, scale=result.summary["cost_scale"])
-    raised = result.allocations.with_columns(clearing_price=pl.col("clearing_price") + 0.01)
-    with pytest.raises(SolverError, match="leave the platform a margin"):
-        settle(raised, result.offers, buyers, scale=result.summary["cost_scale"])
+    column = tamper.meta.root_names()[0]
+    moved = result.allocations.with_columns(tamper.alias(column))
+    if column == "ask_per_kg":  # the cooperative paid its old price, now below the ask it is said to have
+        moved = moved.with_columns(farm_gate_price=pl.col("ask_per_kg") - 0.1, clearing_price=pl.col("clearing_price"))
+    with pytest.raises(SolverError, match=re.escape(message)):
+        settle(moved, result.offers, buyers, scale=result.summary["cost_scale"])
+
+
+def test_buyers_filled_from_a_row_that_shipped_nothing_do_not_settle() -> None:
+    from tests.frames import demand_frame, offers_frame
+
+    offers = offers_frame([{"quantity_kg": 100, "ask_per_kg": 1.0}])
+    demand = demand_frame([{"quantity_kg": 100, "price_per_kg": 3.0}])
+    result = match(offers, demand, hubs_frame({"r0": (30.2, 110.2)}), date=DATE, params=MatchParams(workers=1))
+    buyers = pl.DataFrame({"buyer_id": ["b"], "demand_id": ["nowhere"], "filled_kg": [5]})
     with pytest.raises(SolverError, match="shipped nothing"):
-        settle(result.allocations, result.offers, buyers.with_columns(demand_id=pl.lit("nowhere"), filled_kg=pl.lit(5)),
-               scale=result.summary["cost_scale"])
+        settle(result.allocations, result.offers, buyers, scale=result.summary["cost_scale"])
