@@ -231,7 +231,7 @@ def _done(cycle: Cycle) -> None:
 def _table(cycle_id: int, query: Any, key: Any, name: str, *, drop: tuple[str, ...]) -> Response:
     """A done cycle's result rows as JSON pages (``limit``, ``after``), or whole as CSV or Parquet; read
     as plain columns into a frame typed by the table (no ORM object per row)."""
-    from api.runner import read_frame
+    from api.db import read_frame
 
     db: Database = current_app.extensions["harvest_db"]
     fmt = request.args.get("format", "json")

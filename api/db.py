@@ -21,6 +21,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import polars as pl
 
 from sqlalchemy import create_engine, event, select, text, update
 from sqlalchemy.engine import Engine
@@ -171,3 +174,12 @@ def revoke_key(db: Database, key_id: int) -> bool:
             update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None)).values(revoked_at=dt.datetime.now(dt.UTC))
         )
         return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
+def read_frame(session: Session, query: Any, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Rows of ``query`` as a frame typed by ``schema`` (never inferred from the rows); the query selects
+    the schema's columns in the schema's order."""
+    selected = [c.name for c in query.selected_columns]
+    if selected != list(schema):
+        raise ValueError(f"the query selects {selected}, the schema says {list(schema)}")
+    return pl.DataFrame(session.execute(query).all(), schema=schema, orient="row")

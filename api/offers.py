@@ -120,7 +120,7 @@ def _pickup(session: Session, offer_id: str) -> dict[str, Any] | None:
     """When and by which routes the offer is collected: its first-mile stops in the latest current done
     cycle whose plan has them (the earliest start and the latest departure, in minutes from the start of
     the working day); None when no such cycle picks it up."""
-    from api.runner import read_frame
+    from api.db import read_frame
 
     sold_in = select(OfferResult.cycle_id).where(OfferResult.offer_id == offer_id, OfferResult.sold_kg > 0)
     query = (

@@ -187,7 +187,7 @@ def _columns(model: Any, schema: dict[str, pl.DataType]) -> list[Any]:
 
 
 def _read(session: Session, query: Any, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    from api.runner import read_frame
+    from api.db import read_frame
 
     return read_frame(session, query, schema)
 

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from api import jobs
 from api.after_sales import AfterSalesConfig
-from api.db import Database, lock_snapshot
+from api.db import Database, lock_snapshot, read_frame
 from api.models import (
     Allocation, Cooperative, Cycle, DemandRow, Offer, OfferResult, Order, OrderFill, PlanRoute, PlanStop, PlanUnserved, Region,
 )
@@ -187,15 +187,6 @@ def take_snapshot(db: Database, held: jobs.Claim, *, forgetting: float = AfterSa
     orders, expired = take(book, fills, date=held.date, today=at.date(), previous_id=previous_id)
     registered = cooperatives.sort("cooperative_id") if cooperatives.height else None
     return Snapshot(offers, orders, regions.sort("region_id"), previous_id, book, fills, expired, registered, quality)
-
-
-def read_frame(session: Session, query: Any, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """Rows of ``query`` as a frame typed by ``schema`` (never inferred from the rows); the query selects
-    the schema's columns in the schema's order."""
-    selected = [c.name for c in query.selected_columns]
-    if selected != list(schema):
-        raise ValueError(f"the query selects {selected}, the schema says {list(schema)}")
-    return pl.DataFrame(session.execute(query).all(), schema=schema, orient="row")
 
 
 def write_results(

@@ -150,7 +150,7 @@ class Credit:
 
 def buyer_credit(session: Session, buyer_id: str, forgetting: float) -> Credit:
     """The buyer's credit (see the module docstring)."""
-    from api.runner import read_frame
+    from api.db import read_frame
 
     bad_orders = select(Claim.order_id).where(Claim.buyer_id == buyer_id, Claim.status.in_(BAD_STATUSES))
     filled = read_frame(
@@ -179,7 +179,7 @@ def buyer_credit(session: Session, buyer_id: str, forgetting: float) -> Credit:
 def quality_outcomes(session: Session, *, cooperative_id: str | None = None, excluding: int | None = None) -> pl.DataFrame:
     """Delivered kg and upheld quality claims as outcomes keyed ``cooperative_id|product`` (with those
     two columns too), for one cooperative or all (see the module docstring)."""
-    from api.runner import read_frame
+    from api.db import read_frame
 
     current = (Cycle.current == 1) & (Cycle.status == "done")
     if excluding is not None:

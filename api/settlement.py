@@ -40,7 +40,9 @@ ALLOCATION_SCHEMA: dict[str, pl.DataType] = {
     "price_per_kg": pl.Float64(), "ask_per_kg": pl.Float64(), "cost_per_kg": pl.Float64(), "farm_gate_price": pl.Float64(),
     "clearing_price": pl.Float64(),
 }
-OFFER_SCHEMA: dict[str, pl.DataType] = {"offer_id": pl.String(), "subsidy": pl.Float64(), "refund_rate": pl.Float64()}
+OFFER_SCHEMA: dict[str, pl.DataType] = {
+    "offer_id": pl.String(), "subsidy": pl.Float64(), "floor_sold_kg": pl.Int64(), "floor_dual": pl.Float64(), "refund_rate": pl.Float64(),
+}
 BUYER_SCHEMA: dict[str, pl.DataType] = {"buyer_id": pl.String(), "demand_id": pl.String(), "filled_kg": pl.Int64()}
 REFUND_SCHEMA: dict[str, pl.DataType] = {"buyer_id": pl.String(), "cooperative_id": pl.String(), "amount_cents": pl.Int64(), "bearer": pl.String()}
 MONEY_COLUMNS = ("gross", "refunds", "subsidy", "reserve", "net")
@@ -50,7 +52,7 @@ MONEY_COLUMNS = ("gross", "refunds", "subsidy", "reserve", "net")
 @requires("cooperative", "buyer", "operator")
 def settlement(cycle_id: int) -> Response:
     """The cycle's books (see the module docstring)."""
-    from api.runner import read_frame
+    from api.db import read_frame
     from matcher.settlement import settle
 
     caller: Caller = g.caller
@@ -82,7 +84,7 @@ def settlement(cycle_id: int) -> Response:
          "amount": [str(Decimal(c) / 100) for c in refunds["amount_cents"].to_list()], "bearer": refunds["bearer"]},
         schema={"buyer_id": pl.String(), "cooperative_id": pl.String(), "amount": pl.String(), "bearer": pl.String()},
     )
-    books, totals = settle(allocations, offers.select("offer_id", "subsidy"), buyers, scale=scale,
+    books, totals = settle(allocations, offers.select("offer_id", "subsidy", "floor_sold_kg", "floor_dual"), buyers, scale=scale,
                            refund_rate=rates if rates.height else None, refunds=amounts if amounts.height else None)
     lines = [{**row, **{c: _text(row[c]) for c in MONEY_COLUMNS}} for row in books.to_dicts()]
     if caller.role == "operator":

@@ -31,7 +31,8 @@ from typing import Protocol, TypeVar
 
 from harvestmatch.errors import ExecutionError, ParameterError
 from matcher.params import EXECUTORS
-from matcher.product import ProductProblem, ProductSolution, SolveOptions, solve_product
+from matcher.product import ProductProblem, ProductSolution, SolveOptions
+from matcher.solve import solve_product
 
 P = TypeVar("P")
 O = TypeVar("O")

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -58,6 +59,7 @@ from numpy.typing import NDArray
 from harvestmatch.errors import SolverError
 from matcher.flow import Flow
 from matcher.product import (
+    FloorOutcome,
     GivenLanes,
     Optimum,
     ProductProblem,
@@ -80,18 +82,6 @@ NONE, MET, NO_LANE, BEYOND_CAP, DEMAND_TAKEN = range(5)
 
 #: the bonus and the duals built on it stay below this, so that the float potentials stay exact
 BONUS_LIMIT = 2**50
-
-
-@dataclass(frozen=True)
-class FloorOutcome:
-    """One product's floor, per offer, and the welfare it cost (scaled integers)."""
-
-    floor_kg: I64
-    floor_sold: I64  # kg sold through the floor node, at most floor_kg
-    dual: F64  # lambda per kg, money; NaN where no floor kg sold
-    subsidy: F64  # money the platform pays the offer's floor kg
-    reason: NDArray[np.int8]  # index into FLOOR_REASONS
-    objective_without_floor: int
 
 
 def deepest_loss(max_ask: float, costs: LaneCosts, lanes: pl.DataFrame | GivenLanes | None = None) -> float:
@@ -121,16 +111,19 @@ def cap_units(problem: ProductProblem, options: SolveOptions) -> int:
     return int(math.floor(cap * options.scale + 0.5)) + (1 if options.max_subsidy_per_kg > deepest else 0)
 
 
-def solve_with_floor(problem: ProductProblem, options: SolveOptions) -> ProductSolution:
+def solve_with_floor(
+    problem: ProductProblem, options: SolveOptions, *, reference: Callable[[ProductProblem, SolveOptions], ProductSolution]
+) -> ProductSolution:
     """The lexicographic optimum of the module docstring, its prices, and the floor's outcome per offer.
+
+    ``reference`` solves the same product without floors (identical offers merged:
+    :func:`matcher.solve.solve_merged`).
 
     Raises
     ------
     SolverError
         When a solve or a certificate fails, or the bonus would leave exact arithmetic.
     """
-    from matcher.product import solve_merged
-
     assert problem.floor_kg is not None
     supply, q, floor = problem.supply, problem.supply_kg, problem.floor_kg
     if np.any(floor < 0) or np.any(floor > q):
@@ -138,12 +131,12 @@ def solve_with_floor(problem: ProductProblem, options: SolveOptions) -> ProductS
     # the day without floors first: its welfare is the reference, and when it meets every floor already
     # (on profitable lanes, all allowed) it is the lexicographic optimum itself, with floor duals 0
     started = time.perf_counter()
-    reference = solve_merged(replace(problem, floor_kg=None), options)
+    unfloored = reference(replace(problem, floor_kg=None), options)
     reference_seconds = time.perf_counter() - started
-    if np.all(problem.supply_kg - reference.unsold >= floor):
+    if np.all(problem.supply_kg - unfloored.unsold >= floor):
         met = np.where(floor > 0, MET, NONE).astype(np.int8)
-        outcome = FloorOutcome(floor.copy(), floor.copy(), np.where(floor > 0, 0.0, np.nan), np.zeros(supply.size), met, reference.objective)
-        return replace(reference, floor=outcome)
+        outcome = FloorOutcome(floor.copy(), floor.copy(), np.where(floor > 0, 0.0, np.nan), np.zeros(supply.size), met, unfloored.objective)
+        return replace(unfloored, floor=outcome)
 
     cap = cap_units(problem, options)
     nodes = _Nodes.split(q, floor)
@@ -176,7 +169,7 @@ def solve_with_floor(problem: ProductProblem, options: SolveOptions) -> ProductS
         dual=dual,
         subsidy=subsidy,
         reason=_reasons(first, opt, nodes, sold_floor, floor, cap, options),
-        objective_without_floor=reference.objective,
+        objective_without_floor=unfloored.objective,
     )
     return replace(folded, objective=welfare, seconds=seconds, floor=outcome)
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from api.db import Database
 from api.migrate import upgrade
 from api.models import Offer
-from api.runner import read_frame
+from api.db import read_frame
 
 
 def test_nulls_and_zones_after_the_first_hundred_rows_keep_their_type(database_url: str) -> None:

@@ -10,7 +10,8 @@ from tests.frames import DATE
 from matcher.cycle import cost_scale
 from matcher.day import Day
 from matcher.params import MatchParams
-from matcher.product import SolveOptions, solve_product
+from matcher.product import SolveOptions
+from matcher.solve import solve_product
 from matcher.synthetic import synthetic_day
 
 

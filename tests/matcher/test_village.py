@@ -17,7 +17,8 @@ from tests.frames import DATE, demand_frame, hubs_frame, offers_frame
 from matcher import MatchParams, match
 from matcher.cycle import cost_scale
 from matcher.day import Day
-from matcher.product import SolveOptions, solve_product
+from matcher.product import SolveOptions
+from matcher.solve import solve_product
 
 VILLAGE = 2_000
 HUBS = {f"r{k}": (28.0 + k * 0.9, 104.0 + k * 1.7) for k in range(8)}
