@@ -30,6 +30,9 @@ back to ``needs_evidence``; an ``approved`` claim may be found ``unreasonable``:
 refund, the protection fund bears it (never the producer) and it counts against the buyer's credit.
 ``rejected`` and ``unreasonable`` are final. Every decision is kept in order, with who made it, when,
 the rule and a note.
+
+**Evidence later** (``POST /claims/{id}/evidence``, the buyer): while a claim waits, its buyer may give
+evidence (it replaces what was given at filing); the history notes it, the operator decides.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ REMEDIES = ("refund_only", "return")
 STATUSES = ("approved", "needs_evidence", "awaiting_return", "rejected", "unreasonable")
 DECISIONS = ("approved", "rejected", "needs_evidence", "unreasonable")
 RULES = ("instant_refund_only", "evidence_required", "return_required", "operator")
+#: what a claim's history may also record: the buyer's evidence given while the claim waits
+HISTORY_RULES = (*RULES, "evidence_given")
 #: claims that wait for the operator
 WAITING = ("needs_evidence", "awaiting_return")
 #: claims whose refund the buyer got: the settlement of their cycles carries them
@@ -71,6 +76,7 @@ REFUNDED = ("approved", "unreasonable")
 FIELDS = ("order_id", "kg", "reason", "evidence", "remedy")
 DECISION_FIELDS = ("decision", "bearer", "note")
 RESPONSE_FIELDS = ("text",)
+EVIDENCE_FIELDS = ("evidence",)
 MAX_EVIDENCE = 500
 MAX_TEXT = 1000
 CENT = Decimal("0.01")
@@ -202,6 +208,42 @@ def respond(claim_id: str) -> Response:
     response = jsonify(payload)
     response.status_code = 201
     return response
+
+
+@bp.post("/<claim_id>/evidence")
+@requires("buyer")
+def give_evidence(claim_id: str) -> Response:
+    """Evidence for one of your claims while it waits (``needs_evidence``, ``awaiting_return``):
+    ``{"evidence": ...}``, up to 500 characters, text or a link. It replaces the claim's evidence and is
+    noted in its history (rule ``evidence_given``, by ``buyer``); the claim keeps waiting for the
+    operator, and its decision date (which the scores count from) does not move. 200 with the claim."""
+    caller: Caller = g.caller
+    body = _object_body('{"evidence": "photos of the crates at https://..."}')
+    earlier = idempotency.replay(caller)
+    if earlier is not None:
+        return earlier
+    problems = _unknown(body, EVIDENCE_FIELDS) + _text_problems(body, "evidence", MAX_EVIDENCE, required=True)
+    if problems:
+        raise ApiError(422, "Invalid request body", f"{len(problems)} problem(s)", problems)
+    db: Database = current_app.extensions["harvest_db"]
+    try:
+        with db.write() as session:
+            claim = _own(session, caller, claim_id, lock=True)
+            if claim.status not in WAITING:
+                raise ApiError(409, "Conflict", f"claim {claim.claim_id} is {claim.status}: evidence is taken while a claim waits ({', '.join(WAITING)})")
+            claim.evidence = body["evidence"]
+            session.add(ClaimDecision(claim_id=claim.claim_id, seq=_next_seq(session, ClaimDecision, claim.claim_id), status=claim.status,
+                                      bearer=None, rule="evidence_given", by="buyer", decided_by=caller.owner,
+                                      decided_at=dt.datetime.now(dt.UTC), decided_on=claim.decided_on, note=body["evidence"]))
+            session.flush()
+            payload = claim_detail(session, claim, caller)
+            idempotency.remember(session, caller, payload, status=200)
+    except IntegrityError:
+        earlier = idempotency.replay(caller)
+        if earlier is None:
+            raise
+        return earlier
+    return jsonify(payload)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -439,8 +439,10 @@ class ClaimPart(Base):
 
 
 class ClaimDecision(Base):
-    """One decision on a claim, in order (``seq`` from 1): the rule chain's at intake, then the
-    operator's. ``by`` is ``rules`` or ``operator``; ``decided_by`` the operator's key (``key:<id>``)."""
+    """One entry of a claim's history, in order (``seq`` from 1): the rule chain's decision at intake,
+    the operator's decisions, and the buyer's evidence given while the claim waits (rule
+    ``evidence_given``, status unchanged). ``by`` is ``rules``, ``operator`` or ``buyer``; ``decided_by``
+    the key that made it (``key:<id>``)."""
 
     __tablename__ = "claim_decisions"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, send_from_directory
 
-from api.claims import DECISIONS, MAX_EVIDENCE, MAX_TEXT, REASONS, REMEDIES, RULES, STATUSES
+from api.claims import DECISIONS, HISTORY_RULES, MAX_EVIDENCE, MAX_TEXT, REASONS, REMEDIES, RULES, STATUSES
 from api.cooperatives import MAX_HECTARES, MAX_MEMBERS
 from api.cycles import CycleIn
 from api.offers import UPLOAD as OFFER_UPLOAD
@@ -147,6 +147,7 @@ SCHEMAS: dict[str, Any] = {
         "note": {"type": ["string", "null"], "minLength": 1, "maxLength": MAX_TEXT},
     }, ["decision"]), "additionalProperties": False},
     "ResponseIn": {**_obj({"text": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT}}), "additionalProperties": False},
+    "EvidenceIn": {**_obj({"evidence": {"type": "string", "minLength": 1, "maxLength": MAX_EVIDENCE}}), "additionalProperties": False},
     "Claim": _obj({
         "claim_id": _S, "order_id": _S, "buyer_id": _NS, "product": _S, "kg": _I, "reason": {"enum": list(REASONS)}, "evidence": _NS,
         "remedy": {"enum": list(REMEDIES)}, "value": _MONEY, "status": {"enum": list(STATUSES)}, "bearer": {"enum": [*BEARERS, None]},
@@ -154,8 +155,8 @@ SCHEMAS: dict[str, Any] = {
     }),
     "ClaimPart": _obj({"cycle_id": _I, "date": _DATE, "cooperative_id": _S, "kg": _I, "clearing_price": _N, "value": _MONEY}),
     "ClaimDecision": _obj({
-        "seq": _I, "status": {"enum": list(STATUSES)}, "bearer": {"enum": [*BEARERS, None]}, "rule": {"enum": list(RULES)},
-        "by": {"enum": ["rules", "operator"]}, "decided_at": _TIME, "decided_on": _DATE, "note": _NS, "decided_by": _NS,
+        "seq": _I, "status": {"enum": list(STATUSES)}, "bearer": {"enum": [*BEARERS, None]}, "rule": {"enum": list(HISTORY_RULES)},
+        "by": {"enum": ["rules", "operator", "buyer"]}, "decided_at": _TIME, "decided_on": _DATE, "note": _NS, "decided_by": _NS,
     }, ["seq", "status", "bearer", "rule", "by", "decided_at", "decided_on", "note"]),
     "ClaimResponse": _obj({"seq": _I, "cooperative_id": _S, "text": _S, "created_at": _TIME}),
     "ClaimDetail": {"allOf": [{"$ref": "#/components/schemas/Claim"}, _obj({
@@ -341,6 +342,9 @@ def document() -> dict[str, Any]:
             "/claims/{claim_id}/decision": {"post": _op(
                 "The operator's decision: approved (with a bearer), rejected, needs_evidence, or unreasonable (an approved refund; the fund bears it)",
                 (200, _json(_ref("ClaimDetail"))), 400, 401, 403, 404, 409, 413, 415, 422, body=_json(_ref("DecisionIn")), params=[CLAIM_ID, idem])},
+            "/claims/{claim_id}/evidence": {"post": _op(
+                "Evidence for one of your claims while it waits (buyer); the history notes it, the operator decides",
+                (200, _json(_ref("ClaimDetail"))), 400, 401, 403, 404, 409, 413, 415, 422, body=_json(_ref("EvidenceIn")), params=[CLAIM_ID, idem])},
             "/claims/{claim_id}/response": {"post": _op(
                 "A cooperative's answer to a claim on its sales", (201, _json(_ref("ClaimDetail"))), 400, 401, 403, 404, 413, 415, 422,
                 body=_json(_ref("ResponseIn")), params=[CLAIM_ID, idem])},

@@ -139,6 +139,21 @@ def test_a_claim_above_the_instant_cap_needs_evidence(client: FlaskClient, keys:
     small = _claim(client, keys["buyer"], mine[1], 1).json
     assert (small["status"], small["rule"]) == ("approved", "instant_refund_only")
 
+    # the waiting claim takes evidence from its buyer (not from another, not once decided); the operator decides
+    given = client.post(f"/claims/{big['claim_id']}/evidence", json={"evidence": "photos: https://example.org/crates"}, headers=keys["buyer"])
+    assert given.status_code == 200, given.json
+    detail = given.json
+    assert (detail["status"], detail["evidence"]) == ("needs_evidence", "photos: https://example.org/crates")
+    assert [(d["rule"], d["by"]) for d in detail["decisions"]] == [("evidence_required", "rules"), ("evidence_given", "buyer")]
+    assert detail["decided_on"] == big["decided_on"]
+    assert client.post(f"/claims/{big['claim_id']}/evidence", json={"evidence": "x"}, headers=keys["buyer_2"]).status_code == 404
+    assert client.post(f"/claims/{big['claim_id']}/evidence", json={"evidence": "x"}, headers=keys["operator"]).status_code == 403
+    bad = client.post(f"/claims/{big['claim_id']}/evidence", json={"evidence": "", "photo": 1}, headers=keys["buyer"])
+    assert bad.status_code == 422 and {e["path"] for e in bad.json["errors"]} >= {"evidence", "photo"}
+    assert client.post(f"/claims/{small['claim_id']}/evidence", json={"evidence": "late"}, headers=keys["buyer"]).status_code == 409
+    approved = _decide(client, keys, big["claim_id"], "approved", "cooperative")
+    assert approved["status"] == "approved"
+
 
 @pytest.mark.parametrize("app_config", [{"AFTER_SALES_FORGETTING": 0.5}], indirect=True)
 @pytest.mark.usefixtures("regions")
