@@ -103,7 +103,7 @@ def run(db: Database, held: jobs.Claim, plan: PlanConfig = PlanConfig(), after_s
     regions = regions_from_stored(snap.regions)
     shaped = time.perf_counter()
     with jobs.reporting_progress(db, held):
-        result = compute_cycle(snap.offers, regions, date=held.date, params=held.params, orders=snap.orders.drop("buyer_id", "pickup_point_id"),
+        result = compute_cycle(snap.offers, regions, date=held.date, params=held.params, orders=snap.orders.drop("pickup_point_id"),
                                cooperatives=snap.cooperatives, quality=snap.quality)
     computed = time.perf_counter()
     summary = dict(result.summary)
