@@ -46,7 +46,6 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import BigInteger, cast, false, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api import idempotency, scores
@@ -100,21 +99,13 @@ def create() -> Response:
     if problems:
         raise ApiError(422, "Invalid request body", f"{len(problems)} problem(s)", problems)
     config: AfterSalesConfig = current_app.extensions["harvest_after_sales"]
-    db: Database = current_app.extensions["harvest_db"]
-    try:
-        with db.write() as session:
-            order = own_row(session, Order.order_id, body["order_id"], owner=Order.buyer_id, mine=caller.buyer_id, lock=True)
-            claim = _intake(session, order, body, config)
-            payload = claim_detail(session, claim, caller)
-            idempotency.remember(session, caller, payload, status=201)
-    except IntegrityError:
-        earlier = idempotency.replay(caller)  # a concurrent retry with the same key stored its answer first
-        if earlier is None:
-            raise
-        return earlier
-    response = jsonify(payload)
-    response.status_code = 201
-    response.headers["Location"] = f"/claims/{payload['claim_id']}"
+
+    def work(session: Session) -> dict[str, Any]:
+        order = own_row(session, Order.order_id, body["order_id"], owner=Order.buyer_id, mine=caller.buyer_id, lock=True)
+        return claim_detail(session, _intake(session, order, body, config), caller)
+
+    response = idempotency.write(caller, work, status=201)
+    response.headers["Location"] = f"/claims/{json.loads(response.get_data())['claim_id']}"
     return response
 
 
@@ -158,23 +149,18 @@ def decide(claim_id: str) -> Response:
     problems = _decision_problems(body)
     if problems:
         raise ApiError(422, "Invalid request body", f"{len(problems)} problem(s)", problems)
-    decision, note = body["decision"], body.get("note")
+    decision: str = body["decision"]
+    note = body.get("note")
     bearer = "protection_fund" if decision == "unreasonable" else body.get("bearer")
-    db: Database = current_app.extensions["harvest_db"]
-    try:
-        with db.write() as session:
-            claim = _own(session, caller, claim_id, lock=True)
-            _check_transition(claim, decision)
-            _decide(session, claim, status=decision, bearer=bearer if decision in REFUNDED else None, rule="operator", by="operator",
-                    decided_by=caller.owner, note=note)
-            payload = claim_detail(session, claim, caller)
-            idempotency.remember(session, caller, payload, status=200)
-    except IntegrityError:
-        earlier = idempotency.replay(caller)
-        if earlier is None:
-            raise
-        return earlier
-    return jsonify(payload)
+
+    def work(session: Session) -> dict[str, Any]:
+        claim = _own(session, caller, claim_id, lock=True)
+        _check_transition(claim, decision)
+        _decide(session, claim, status=decision, bearer=bearer if decision in REFUNDED else None, rule="operator", by="operator",
+                decided_by=caller.owner, note=note)
+        return claim_detail(session, claim, caller)
+
+    return idempotency.write(caller, work)
 
 
 @bp.post("/<claim_id>/response")
@@ -190,24 +176,16 @@ def respond(claim_id: str) -> Response:
     problems = _unknown(body, RESPONSE_FIELDS) + _text_problems(body, "text", MAX_TEXT, required=True)
     if problems:
         raise ApiError(422, "Invalid request body", f"{len(problems)} problem(s)", problems)
-    db: Database = current_app.extensions["harvest_db"]
-    try:
-        with db.write() as session:
-            claim = _own(session, caller, claim_id, lock=True)
-            seq = _next_seq(session, ClaimResponse, claim.claim_id)
-            session.add(ClaimResponse(claim_id=claim.claim_id, seq=seq, cooperative_id=caller.cooperative_id, text=body["text"],
-                                      created_at=dt.datetime.now(dt.UTC)))
-            session.flush()
-            payload = claim_detail(session, claim, caller)
-            idempotency.remember(session, caller, payload, status=201)
-    except IntegrityError:
-        earlier = idempotency.replay(caller)
-        if earlier is None:
-            raise
-        return earlier
-    response = jsonify(payload)
-    response.status_code = 201
-    return response
+
+    def work(session: Session) -> dict[str, Any]:
+        claim = _own(session, caller, claim_id, lock=True)
+        seq = _next_seq(session, ClaimResponse, claim.claim_id)
+        session.add(ClaimResponse(claim_id=claim.claim_id, seq=seq, cooperative_id=caller.cooperative_id, text=body["text"],
+                                  created_at=dt.datetime.now(dt.UTC)))
+        session.flush()
+        return claim_detail(session, claim, caller)
+
+    return idempotency.write(caller, work, status=201)
 
 
 @bp.post("/<claim_id>/evidence")
@@ -225,25 +203,19 @@ def give_evidence(claim_id: str) -> Response:
     problems = _unknown(body, EVIDENCE_FIELDS) + _text_problems(body, "evidence", MAX_EVIDENCE, required=True)
     if problems:
         raise ApiError(422, "Invalid request body", f"{len(problems)} problem(s)", problems)
-    db: Database = current_app.extensions["harvest_db"]
-    try:
-        with db.write() as session:
-            claim = _own(session, caller, claim_id, lock=True)
-            if claim.status not in WAITING:
-                raise ApiError(409, "Conflict", f"claim {claim.claim_id} is {claim.status}: evidence is taken while a claim waits ({', '.join(WAITING)})")
-            claim.evidence = body["evidence"]
-            session.add(ClaimDecision(claim_id=claim.claim_id, seq=_next_seq(session, ClaimDecision, claim.claim_id), status=claim.status,
-                                      bearer=None, rule="evidence_given", by="buyer", decided_by=caller.owner,
-                                      decided_at=dt.datetime.now(dt.UTC), decided_on=claim.decided_on, note=body["evidence"]))
-            session.flush()
-            payload = claim_detail(session, claim, caller)
-            idempotency.remember(session, caller, payload, status=200)
-    except IntegrityError:
-        earlier = idempotency.replay(caller)
-        if earlier is None:
-            raise
-        return earlier
-    return jsonify(payload)
+
+    def work(session: Session) -> dict[str, Any]:
+        claim = _own(session, caller, claim_id, lock=True)
+        if claim.status not in WAITING:
+            raise ApiError(409, "Conflict", f"claim {claim.claim_id} is {claim.status}: evidence is taken while a claim waits ({', '.join(WAITING)})")
+        claim.evidence = body["evidence"]
+        session.add(ClaimDecision(claim_id=claim.claim_id, seq=_next_seq(session, ClaimDecision, claim.claim_id), status=claim.status,
+                                  bearer=None, rule="evidence_given", by="buyer", decided_by=caller.owner,
+                                  decided_at=dt.datetime.now(dt.UTC), decided_on=claim.decided_on, note=body["evidence"]))
+        session.flush()
+        return claim_detail(session, claim, caller)
+
+    return idempotency.write(caller, work)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -57,6 +57,28 @@ def create(
     return response
 
 
+def write(caller: Caller, work: Callable[[Session], dict[str, Any]], *, status: int = 200) -> Response:
+    """Answer a POST whose work happens inside the writing transaction: ``work(session)`` checks under
+    lock, writes and returns the answer's body, stored with the key in the same transaction. A retry
+    replays the first answer; a concurrent retry that stored its answer first is replayed too."""
+    db: Database = current_app.extensions["harvest_db"]
+    earlier = replay(caller)
+    if earlier is not None:
+        return earlier
+    try:
+        with db.write() as session:
+            payload = work(session)
+            remember(session, caller, payload, status=status)
+    except IntegrityError:
+        earlier = replay(caller)
+        if earlier is None:
+            raise
+        return earlier
+    response = jsonify(payload)
+    response.status_code = status
+    return response
+
+
 def replay(caller: Caller) -> Response | None:
     """The stored answer when this request (same key, method, path, body) was answered before; 422 when
     the key was used with a different body; None when there is no key or it is new."""
