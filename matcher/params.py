@@ -168,11 +168,19 @@ class MatchParams:
             unknown = sorted(set(net) - set(SAFETY_NET_KEYS))
             if unknown:
                 raise ParameterError(f"{source}: unknown safety_net key(s): {', '.join(unknown)} (known: {', '.join(SAFETY_NET_KEYS)})")
+            twice = sorted(k for k in net if SAFETY_NET_KEYS[k] in values)
+            if twice:
+                raise ParameterError(
+                    f"{source}: {', '.join(f'safety_net.{k} and {SAFETY_NET_KEYS[k]}' for k in twice)} both set; set each once"
+                )
             values.update({SAFETY_NET_KEYS[k]: v for k, v in net.items()})
         try:
             return cls.from_mapping(values)
         except (ParameterError, TypeError) as exc:
-            raise ParameterError(f"{source}: {exc}") from exc
+            message = str(exc)
+            if net is not None and "min_share" in net:  # say it as the file says it
+                message = message.replace("small_share", "safety_net.min_share")
+            raise ParameterError(f"{source}: {message}") from exc
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,22 @@ def test_a_shared_config_keeps_the_services_tables_to_the_service(tmp_path) -> N
     path.write_text("handling_per_kg = 0.2\n[plan]\nroutes = false\n[after_sales]\ninstant_cap = 50\n[safety_net]\nmin_share = 0.5\n")
     params = MatchParams.from_toml(path)
     assert (params.handling_per_kg, params.small_share) == (0.2, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("small_share = 0.5\n[safety_net]\nmin_share = 0.25\n", "safety_net.min_share and small_share both set; set each once"),
+        ("[safety_net]\nmin_share = 2\n", "safety_net.min_share must be <= 1"),
+        ("[safety_net]\nshare = 0.5\n", "unknown safety_net key(s): share"),
+        ("safety_net = 3\n", "safety_net must be a table"),
+    ],
+)
+def test_bad_safety_net_tables_name_the_key_as_written(tmp_path, text: str, message: str) -> None:
+    from harvestmatch.errors import ParameterError
+    from matcher.params import MatchParams
+
+    path = tmp_path / "harvest.toml"
+    path.write_text(text)
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        MatchParams.from_toml(path)
