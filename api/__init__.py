@@ -45,12 +45,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from api import errors
     from api.db import Database, default_url
-    from api.after_sales import AfterSalesConfig, read_after_sales
-    from api.planning import PlanConfig, read_config
-    from matcher.params import MatchParams
+    from api.after_sales import AfterSalesConfig
+    from api.planning import PlanConfig, config_of
+    from matcher.params import read_toml
 
-    params, plan = read_config(os.environ["HARVEST_CONFIG"]) if os.environ.get("HARVEST_CONFIG") else (MatchParams(), PlanConfig())
-    after_sales = read_after_sales(os.environ["HARVEST_CONFIG"]) if os.environ.get("HARVEST_CONFIG") else AfterSalesConfig()
+    path = os.environ.get("HARVEST_CONFIG")
+    document = read_toml(path) if path else {}  # read once: the cycle's parameters, [plan], [after_sales]
+    params, plan = config_of(document, path or "HARVEST_CONFIG")
+    after_sales = AfterSalesConfig.from_table(AfterSalesConfig.table(document, path or "HARVEST_CONFIG"), path or "HARVEST_CONFIG")
     app = Flask(__name__)
     app.config.from_mapping(
         DATABASE_URL=default_url(),

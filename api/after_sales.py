@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
+from api.settings import SettingsTable
 from harvestmatch.errors import ParameterError
 
 #: the app's configuration key of each setting (and the ``[after_sales]`` key of ``HARVEST_CONFIG``)
@@ -38,7 +39,7 @@ MAX_CAP = 10**12
 
 
 @dataclass(frozen=True)
-class AfterSalesConfig:
+class AfterSalesConfig(SettingsTable):
     """The after-sales settings (see the module docstring); validated on creation.
 
     Raises
@@ -53,6 +54,9 @@ class AfterSalesConfig:
     forgetting: float = 0.9
     max_instant_rejections: int = 2
 
+    TABLE: ClassVar[str] = "after_sales"
+    KEYS: ClassVar[Mapping[str, str]] = CONFIG_KEYS
+
     def __post_init__(self) -> None:
         _whole(self, "claim_window_days", 0, MAX_WINDOW_DAYS)
         _number(self, "instant_credit", 0.0, 1.0, "from 0 to 1 (a credit score)")
@@ -61,24 +65,6 @@ class AfterSalesConfig:
         if self.forgetting == 0:
             raise ParameterError(f"{_named('forgetting')} must be above 0 and at most 1 (the weight an outcome keeps per cycle date), got 0")
         _whole(self, "max_instant_rejections", 1, 10**6)
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> AfterSalesConfig:
-        """Settings from the ``[after_sales]`` table's keys; unknown keys are an error naming them."""
-        unknown = sorted(set(values) - set(CONFIG_KEYS))
-        if unknown:
-            raise ParameterError(f"unknown [after_sales] setting(s): {', '.join(unknown)} (known: {', '.join(CONFIG_KEYS)})")
-        return cls(**values)
-
-    @classmethod
-    def from_app_config(cls, config: Mapping[str, Any]) -> AfterSalesConfig:
-        """Settings from the app's ``AFTER_SALES_*`` keys (absent keys keep their defaults)."""
-        return cls(**{name: config[key] for name, key in CONFIG_KEYS.items() if key in config})
-
-    def app_config(self) -> dict[str, Any]:
-        """The app's ``AFTER_SALES_*`` keys holding these settings."""
-        return {CONFIG_KEYS[f.name]: getattr(self, f.name) for f in fields(self)}
-
 
 def read_after_sales(path: str | Path) -> AfterSalesConfig:
     """The ``[after_sales]`` table of the TOML file ``HARVEST_CONFIG`` (defaults without one).
@@ -90,13 +76,7 @@ def read_after_sales(path: str | Path) -> AfterSalesConfig:
     """
     from matcher.params import read_toml
 
-    table = read_toml(path).get("after_sales", {})
-    if not isinstance(table, dict):
-        raise ParameterError(f"{path}: after_sales must be a table ([after_sales]), got {table!r}")
-    try:
-        return AfterSalesConfig.from_mapping(table)
-    except (ParameterError, TypeError) as exc:
-        raise ParameterError(f"{path}: {exc}") from exc
+    return AfterSalesConfig.from_table(AfterSalesConfig.table(read_toml(path), str(path)), str(path))
 
 
 def _whole(config: AfterSalesConfig, name: str, low: int, high: int) -> None:

@@ -91,13 +91,10 @@ def create() -> Response:
     """File a claim; 201 with the claim and its first decision, ``Location: /claims/{id}``."""
     caller: Caller = g.caller
     body = _object_body('{"order_id": "ord_...", "kg": 10, "reason": "quality", "remedy": "refund_only"}')
-    earlier = idempotency.replay(caller)
+    earlier = _replay_or_check(caller, _claim_problems(body))
     if earlier is not None:
         earlier.headers["Location"] = f"/claims/{json.loads(earlier.get_data())['claim_id']}"
         return earlier
-    problems = _claim_problems(body)
-    if problems:
-        raise ApiError(422, "Invalid request body", f"{len(problems)} problem(s)", problems)
     config: AfterSalesConfig = current_app.extensions["harvest_after_sales"]
 
     def work(session: Session) -> dict[str, Any]:
@@ -143,12 +140,9 @@ def decide(claim_id: str) -> Response:
     """The operator's decision on a claim (see the module docstring); 200 with the claim."""
     caller: Caller = g.caller
     body = _object_body('{"decision": "approved", "bearer": "cooperative", "note": "..."}')
-    earlier = idempotency.replay(caller)
+    earlier = _replay_or_check(caller, _decision_problems(body))
     if earlier is not None:
         return earlier
-    problems = _decision_problems(body)
-    if problems:
-        raise ApiError(422, "Invalid request body", f"{len(problems)} problem(s)", problems)
     decision: str = body["decision"]
     note = body.get("note")
     bearer = "protection_fund" if decision == "unreasonable" else body.get("bearer")
@@ -170,12 +164,9 @@ def respond(claim_id: str) -> Response:
     with the claim."""
     caller: Caller = g.caller
     body = _object_body('{"text": "the lot left the farm graded A; photos at ..."}')
-    earlier = idempotency.replay(caller)
+    earlier = _replay_or_check(caller, _unknown(body, RESPONSE_FIELDS) + _text_problems(body, "text", MAX_TEXT, required=True))
     if earlier is not None:
         return earlier
-    problems = _unknown(body, RESPONSE_FIELDS) + _text_problems(body, "text", MAX_TEXT, required=True)
-    if problems:
-        raise ApiError(422, "Invalid request body", f"{len(problems)} problem(s)", problems)
 
     def work(session: Session) -> dict[str, Any]:
         claim = _own(session, caller, claim_id, lock=True)
@@ -197,12 +188,9 @@ def give_evidence(claim_id: str) -> Response:
     operator, and its decision date (which the scores count from) does not move. 200 with the claim."""
     caller: Caller = g.caller
     body = _object_body('{"evidence": "photos of the crates at https://..."}')
-    earlier = idempotency.replay(caller)
+    earlier = _replay_or_check(caller, _unknown(body, EVIDENCE_FIELDS) + _text_problems(body, "evidence", MAX_EVIDENCE, required=True))
     if earlier is not None:
         return earlier
-    problems = _unknown(body, EVIDENCE_FIELDS) + _text_problems(body, "evidence", MAX_EVIDENCE, required=True)
-    if problems:
-        raise ApiError(422, "Invalid request body", f"{len(problems)} problem(s)", problems)
 
     def work(session: Session) -> dict[str, Any]:
         claim = _own(session, caller, claim_id, lock=True)
@@ -216,6 +204,15 @@ def give_evidence(claim_id: str) -> Response:
         return claim_detail(session, claim, caller)
 
     return idempotency.write(caller, work)
+
+
+def _replay_or_check(caller: Caller, problems: list[dict[str, str]]) -> Response | None:
+    """The stored answer to a retry (whatever its body's problems: the first try was checked), else
+    None once the body's ``problems`` are none, else 422 listing them."""
+    earlier = idempotency.replay(caller)
+    if earlier is None and problems:
+        raise ApiError(422, "Invalid request body", f"{len(problems)} problem(s)", problems)
+    return earlier
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -35,36 +35,26 @@ def create(
     ``guard(session, rows)`` runs first in the writing transaction: it re-checks, under lock, what
     ``make()`` checked before (that the rows' products are still in the catalogue).
     """
-    db: Database = current_app.extensions["harvest_db"]
     earlier = replay(caller)
     if earlier is not None:
         return earlier
     rows, payload = make()
-    try:
-        with db.write() as session:
-            if guard is not None:
-                guard(session, rows)
-            session.add_all(rows)
-            remember(session, caller, payload, status=status)
-    except IntegrityError:
-        # a concurrent retry with the same key stored its answer first: replay it
-        earlier = replay(caller)
-        if earlier is None:
-            raise
-        return earlier
-    response = jsonify(payload)
-    response.status_code = status
-    return response
+
+    def store(session: Session) -> dict[str, Any]:
+        if guard is not None:
+            guard(session, rows)
+        session.add_all(rows)
+        return payload
+
+    return write(caller, store, status=status)
 
 
 def write(caller: Caller, work: Callable[[Session], dict[str, Any]], *, status: int = 200) -> Response:
     """Answer a POST whose work happens inside the writing transaction: ``work(session)`` checks under
-    lock, writes and returns the answer's body, stored with the key in the same transaction. A retry
-    replays the first answer; a concurrent retry that stored its answer first is replayed too."""
+    lock, writes and returns the answer's body, stored with the key in the same transaction. The caller
+    has replayed an earlier answer first (:func:`replay`, before checking the body); a concurrent retry
+    that stored its answer in the meantime is replayed here."""
     db: Database = current_app.extensions["harvest_db"]
-    earlier = replay(caller)
-    if earlier is not None:
-        return earlier
     try:
         with db.write() as session:
             payload = work(session)

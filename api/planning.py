@@ -23,12 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
 
+from api.settings import SettingsTable
 from harvestmatch.errors import ParameterError
 from matcher.params import MAX_WORKERS, MatchParams
 
@@ -44,7 +45,7 @@ OFF = {"status": "off", "reason": "route planning is switched off in the service
 
 
 @dataclass(frozen=True)
-class PlanConfig:
+class PlanConfig(SettingsTable):
     """How the service plans each cycle's routes (see the module docstring); validated on creation.
 
     Raises
@@ -59,6 +60,9 @@ class PlanConfig:
     workers: int | None = None
     speed_kmh: float = 60.0
 
+    TABLE: ClassVar[str] = "plan"
+    KEYS: ClassVar[Mapping[str, str]] = CONFIG_KEYS
+
     def __post_init__(self) -> None:
         if not isinstance(self.routes, bool):
             raise ParameterError(f"{CONFIG_KEYS['routes']} must be true or false, got {self.routes!r}")
@@ -70,23 +74,6 @@ class PlanConfig:
                 raise ParameterError(f"{CONFIG_KEYS[name]} must be a finite number > 0, got {value!r}")
         if self.workers is not None and (isinstance(self.workers, bool) or not isinstance(self.workers, int) or not 1 <= self.workers <= MAX_WORKERS):
             raise ParameterError(f"{CONFIG_KEYS['workers']} must be a whole number from 1 to {MAX_WORKERS}, or unset, got {self.workers!r}")
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> PlanConfig:
-        """Settings from the ``[plan]`` table's keys; unknown keys are an error naming them."""
-        unknown = sorted(set(values) - set(CONFIG_KEYS))
-        if unknown:
-            raise ParameterError(f"unknown [plan] setting(s): {', '.join(unknown)} (known: {', '.join(CONFIG_KEYS)})")
-        return cls(**values)
-
-    @classmethod
-    def from_app_config(cls, config: Mapping[str, Any]) -> PlanConfig:
-        """Settings from the app's ``PLAN_*`` keys (absent keys keep their defaults)."""
-        return cls(**{name: config[key] for name, key in CONFIG_KEYS.items() if key in config})
-
-    def app_config(self) -> dict[str, Any]:
-        """The app's ``PLAN_*`` keys holding these settings."""
-        return {CONFIG_KEYS[f.name]: getattr(self, f.name) for f in fields(self)}
 
     def settings(self, params: MatchParams) -> PlanSettings:
         """The core's settings for a cycle run with ``params``: its circuity, and its workers unless the
@@ -115,16 +102,13 @@ def read_config(path: str | Path) -> tuple[MatchParams, PlanConfig]:
     """
     from matcher.params import read_toml
 
-    data = read_toml(path)
-    data.pop("after_sales", None)  # the after-sales settings: api.after_sales.read_after_sales reads them
-    plan = data.pop("plan", {})
-    if not isinstance(plan, dict):
-        raise ParameterError(f"{path}: plan must be a table ([plan]), got {plan!r}")
-    params = MatchParams.from_config(data, source=str(path))
-    try:
-        return params, PlanConfig.from_mapping(plan)
-    except (ParameterError, TypeError) as exc:
-        raise ParameterError(f"{path}: {exc}") from exc
+    return config_of(read_toml(path), str(path))
+
+
+def config_of(document: dict[str, Any], source: str) -> tuple[MatchParams, PlanConfig]:
+    """:func:`read_config` of a parsed document (the service reads ``HARVEST_CONFIG`` once)."""
+    plan = PlanConfig.table(document, source)
+    return MatchParams.from_config(document, source=source), PlanConfig.from_table(plan, source)
 
 
 @dataclass(frozen=True)

@@ -222,8 +222,9 @@ def _expanded(problem: ProductProblem, nodes: _Nodes, bonus: int, cap: int) -> P
     """The problem over the split's nodes: floor nodes carry the bonus and may use lanes down to ``-cap``."""
     given = problem.given
     if given is not None:
-        picks = [np.flatnonzero(at[given.offer] >= 0) for at in (nodes.index(problem.supply.size, False), nodes.index(problem.supply.size, True))]
-        offers = [nodes.index(problem.supply.size, kind)[given.offer[p]] for kind, p in zip((False, True), picks, strict=True)]
+        node_of = [nodes.index(problem.supply.size, kind)[given.offer] for kind in (False, True)]  # main, floor
+        picks = [np.flatnonzero(node >= 0) for node in node_of]
+        offers = [node[p] for node, p in zip(node_of, picks, strict=True)]
         pick = np.concatenate(picks)
         given = GivenLanes(
             np.concatenate(offers),

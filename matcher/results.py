@@ -150,19 +150,16 @@ def assemble(day: Day, solutions: list[ProductSolution], *, scale: int) -> Table
 
     sold = supply_kg - unsold
     offer_reason = _reason(sold, unsold, offer_reach, ("sold", "partly_sold"))
-    has_floor = floor_kg > 0
+    has_floor = pl.Series(floor_kg > 0)
     open_out = day.open_offers.select("offer_id", "cooperative_id").with_columns(
         sold_kg=pl.Series(sold), unsold_kg=pl.Series(unsold), farm_gate_price=pl.Series(farm_gate),
         reason=offer_reason,
         floor_kg=pl.Series(floor_kg),
         floor_sold_kg=pl.Series(floor_sold),
-        floor_met=pl.Series(np.where(has_floor, floor_sold >= floor_kg, False)),
-        floor_reason=pl.Series(FLOOR_REASONS, dtype=pl.String).gather(floor_reason),
+        floor_met=pl.when(has_floor).then(pl.Series(floor_sold >= floor_kg)),  # empty without a floor
+        floor_reason=pl.when(has_floor).then(pl.Series(FLOOR_REASONS, dtype=pl.String).gather(floor_reason)),
         floor_dual=pl.Series(floor_dual, nan_to_null=True),
         subsidy=pl.Series(subsidy),
-    ).with_columns(
-        floor_met=pl.when(pl.col("floor_kg") > 0).then("floor_met"),
-        floor_reason=pl.when(pl.col("floor_kg") > 0).then("floor_reason"),
     )
     closed = day.offers.filter(~pl.col("_open")).select(
         "offer_id",

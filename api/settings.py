@@ -1,0 +1,54 @@
+"""The service's own settings tables of ``HARVEST_CONFIG`` (``[plan]``, ``[after_sales]``): one way to read
+a table, to take it from the app's configuration keys and to put it back there.
+
+A settings class is a frozen dataclass that validates itself; it names its TOML table (``TABLE``) and
+the app key of each field (``KEYS``), and inherits the rest from :class:`SettingsTable`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import fields
+from typing import Any, ClassVar, Self
+
+from harvestmatch.errors import ParameterError
+
+
+class SettingsTable:
+    """Reading, writing and checking one settings table (mixed into a frozen dataclass)."""
+
+    TABLE: ClassVar[str]
+    KEYS: ClassVar[Mapping[str, str]]
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Self:
+        """Settings from the table's keys; unknown keys are an error naming them."""
+        unknown = sorted(set(values) - set(cls.KEYS))
+        if unknown:
+            raise ParameterError(f"unknown [{cls.TABLE}] setting(s): {', '.join(unknown)} (known: {', '.join(cls.KEYS)})")
+        return cls(**values)
+
+    @classmethod
+    def from_app_config(cls, config: Mapping[str, Any]) -> Self:
+        """Settings from the app's configuration keys (absent keys keep their defaults)."""
+        return cls(**{name: config[key] for name, key in cls.KEYS.items() if key in config})
+
+    @classmethod
+    def table(cls, document: Mapping[str, Any], source: str) -> Mapping[str, Any]:
+        """The class's table of a parsed TOML document (empty when absent); not a table is an error."""
+        table = document.get(cls.TABLE, {})
+        if not isinstance(table, dict):
+            raise ParameterError(f"{source}: {cls.TABLE} must be a table ([{cls.TABLE}]), got {table!r}")
+        return table
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any], source: str) -> Self:
+        """Settings from a table, errors naming ``source``."""
+        try:
+            return cls.from_mapping(table)
+        except (ParameterError, TypeError) as exc:
+            raise ParameterError(f"{source}: {exc}") from exc
+
+    def app_config(self) -> dict[str, Any]:
+        """The app's configuration keys holding these settings."""
+        return {self.KEYS[f.name]: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
