@@ -102,11 +102,17 @@ def _insert(values, index, value, at):  # type: ignore[no-untyped-def]  # pragma
     index[p] = at
 
 
+#: cells per chunk of a pricing scan: a chunk is first reduced to its largest ``2 M_ij - w2_j`` (vector
+#: code), and only a chunk that holds a positive reduced cost is scanned cell by cell
+SCAN_CHUNK = 32
+
+
 @njit(cache=True)
 def _top_cells(margin, u2, w2, lower, k_row, k_offer):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """The cells with the largest positive ``2 M_ij - u2_i - w2_j`` among those with ``M_ij >= lower_i``:
-    ``k_row`` per row, ``k_offer`` per offer (ties to the lower index). The margin test runs only on
-    a cell that would qualify, so it costs nothing in the common case."""
+    ``k_row`` per row, ``k_offer`` per offer (ties to the lower index). Each chunk of a row of the
+    matrix is skipped unless its largest ``2 M_ij - w2_j`` exceeds ``u2_i`` (once the duals are close
+    to optimal, almost every chunk is); the margin test runs only on a cell that would qualify."""
     m, n = margin.shape
     row_val = np.zeros((n, k_row), np.int64)
     row_idx = np.full((n, k_row), -1, np.int64)
@@ -116,15 +122,22 @@ def _top_cells(margin, u2, w2, lower, k_row, k_offer):  # type: ignore[no-untype
         ui = u2[i]
         lo = lower[i]
         last = off_val[i, k_offer - 1]
-        for j in range(n):
-            rc = 2 * margin[i, j] - ui - w2[j]
-            if rc > 0 and margin[i, j] < lo:
+        for j0 in range(0, n, SCAN_CHUNK):
+            j1 = min(j0 + SCAN_CHUNK, n)
+            top = 2 * np.int64(margin[i, j0]) - w2[j0]
+            for j in range(j0 + 1, j1):
+                top = max(top, 2 * np.int64(margin[i, j]) - w2[j])
+            if top <= ui:
                 continue
-            if rc > row_val[j, k_row - 1]:
-                _insert(row_val[j], row_idx[j], rc, i)
-            if rc > last:
-                _insert(off_val[i], off_idx[i], rc, j)
-                last = off_val[i, k_offer - 1]
+            for j in range(j0, j1):
+                rc = 2 * margin[i, j] - ui - w2[j]
+                if rc > 0 and margin[i, j] < lo:
+                    continue
+                if rc > row_val[j, k_row - 1]:
+                    _insert(row_val[j], row_idx[j], rc, i)
+                if rc > last:
+                    _insert(off_val[i], off_idx[i], rc, j)
+                    last = off_val[i, k_offer - 1]
     return row_idx, off_idx
 
 
