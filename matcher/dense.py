@@ -66,17 +66,23 @@ def _pairs(a, b, circuity, km_per_day, per_km, handling, km, days, cost):  # typ
 def _fill(cost, days, column, bid, ask, keep, grade, min_grade, due, expiry, scale, out, offer_reach, row_reach, limit):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Write every cell's scaled margin (or ``-limit`` where no lane is feasible) into ``out`` and how
     far each offer and row reaches (0 no lane, 1 no profitable lane, 2 a profitable one); False when a
-    margin does not fit below ``limit``. No branches in the inner loop, so that it compiles to vector code."""
+    margin does not fit below ``limit``. Each offer's pair values are first gathered into row order,
+    so that the cell loop reads only contiguous arrays and has no branches (vector code): half the
+    time of gathering them cell by cell."""
     m, n = out.shape
     flimit = float(limit)
     bad = False
+    cost_row = np.empty(n)
+    days_row = np.empty(n, np.int64)
     for i in range(m):
+        for j in range(n):
+            cost_row[j] = cost[i, column[j]]
+            days_row[j] = days[i, column[j]]
         ask_i, keep_i, expiry_i, grade_i = ask[i], keep[i], expiry[i], grade[i]
         reach_i = offer_reach[i]
         for j in range(n):
-            r = column[j]
-            t = days[i, r]
-            x = np.rint(((bid[j] * keep_i - ask_i) - cost[i, r]) * scale)
+            t = days_row[j]
+            x = np.rint(((bid[j] * keep_i - ask_i) - cost_row[j]) * scale)
             ok = (t <= expiry_i) & (t <= due[j]) & (grade_i >= min_grade[j])
             fits = abs(x) < flimit
             bad |= ok & ~fits
@@ -102,17 +108,19 @@ def _insert(values, index, value, at):  # type: ignore[no-untyped-def]  # pragma
     index[p] = at
 
 
-#: cells per chunk of a pricing scan: a chunk is first reduced to its largest ``2 M_ij - w2_j`` (vector
-#: code), and only a chunk that holds a positive reduced cost is scanned cell by cell
+#: cells per chunk of a pricing scan: a chunk is first checked in vector code, and only a chunk with a
+#: cell that would enter the offer's or a row's list is scanned cell by cell
 SCAN_CHUNK = 32
 
 
 @njit(cache=True)
 def _top_cells(margin, u2, w2, lower, k_row, k_offer):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """The cells with the largest positive ``2 M_ij - u2_i - w2_j`` among those with ``M_ij >= lower_i``:
-    ``k_row`` per row, ``k_offer`` per offer (ties to the lower index). Each chunk of a row of the
-    matrix is skipped unless its largest ``2 M_ij - w2_j`` exceeds ``u2_i`` (once the duals are close
-    to optimal, almost every chunk is); the margin test runs only on a cell that would qualify."""
+    ``k_row`` per row, ``k_offer`` per offer (ties to the lower index). A first, branch-free pass over
+    each chunk of a matrix row tells whether any of its cells beats the offer's list or its row's
+    list so far; only such a chunk is scanned cell by cell (once the duals are close to optimal,
+    almost no chunk is, and even at zero duals most are not once the lists fill). The margin test
+    runs only on a cell that would qualify."""
     m, n = margin.shape
     row_val = np.zeros((n, k_row), np.int64)
     row_idx = np.full((n, k_row), -1, np.int64)
@@ -124,10 +132,14 @@ def _top_cells(margin, u2, w2, lower, k_row, k_offer):  # type: ignore[no-untype
         last = off_val[i, k_offer - 1]
         for j0 in range(0, n, SCAN_CHUNK):
             j1 = min(j0 + SCAN_CHUNK, n)
-            top = 2 * np.int64(margin[i, j0]) - w2[j0]
-            for j in range(j0 + 1, j1):
-                top = max(top, 2 * np.int64(margin[i, j]) - w2[j])
-            if top <= ui:
+            # skip the chunk unless some cell beats its offer's list or its row's list
+            top = 0
+            beats = False
+            for j in range(j0, j1):
+                rc = 2 * np.int64(margin[i, j]) - ui - w2[j]
+                top = max(top, rc)
+                beats |= rc > row_val[j, k_row - 1]
+            if top <= last and not beats:
                 continue
             for j in range(j0, j1):
                 rc = 2 * margin[i, j] - ui - w2[j]
