@@ -106,7 +106,7 @@ def _settle(
         if bad.height:
             raise SolverError(f"lane {bad['offer_id'][0]} -> {bad['demand_id'][0]}: its prices {what}")
     for key, price in (("offer_id", "_u2"), ("demand_id", "_w2")):
-        if lanes.group_by(key).agg(pl.col(price).n_unique()).filter(pl.col(price) > 1).height:
+        if lanes.group_by(key).agg(pl.col(price).min().alias("_lo"), pl.col(price).max().alias("_hi")).filter(pl.col("_lo") != pl.col("_hi")).height:
             raise SolverError(f"an {'offer' if key == 'offer_id' else 'demand row'} has two prices")
     x = pl.col("quantity_kg").cast(DEC0)
     u = pl.lit(unit, dtype=pl.Decimal(38, -unit.as_tuple().exponent))  # type: ignore[operator]
@@ -159,7 +159,9 @@ def _settle(
         coop.select(pl.lit("cooperative").alias("party"), "party_id", "kg", "gross", "refunds", *_ZERO, (pl.col("gross") - pl.col("refunds")).alias("net")),
         fixed,
     ]
-    exact = pl.concat([part.cast(_EXACT) for part in parts]).sort("party", "party_id")
+    # the parts come in party order (buyer, cooperative, freight, platform): sorting each by its ids
+    # sorts the whole by (party, party_id), at half the cost of a two-key sort
+    exact = pl.concat([part.cast(_EXACT).sort("party_id") for part in parts])
     total = _py(exact["net"].sum())
     if total != 0:
         raise SolverError(f"the books do not balance: the parties' lines sum to {total}, not 0")
@@ -202,8 +204,8 @@ def _to_the_cent(exact: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     cents = int(abs(off) / CENT)
     if cents:
         residual = (pl.col("_net").cast(_FULL) - pl.col("net")) * (1 if off > 0 else -1)  # how far each went the wrong way
-        order = books.with_row_index("_at").with_columns(_res=residual).sort("_res", "_at", descending=[True, False])
-        chosen = order["_at"].head(cents)
+        # the ``cents`` largest residuals, ties to the earlier line (a partial selection, not a sort)
+        chosen = books.with_row_index("_at").with_columns(_res=residual).top_k(cents, by=["_res", "_at"], reverse=[False, True])["_at"]
         step = pl.lit(CENT, dtype=MONEY) * (-1 if off > 0 else 1)
         books = books.with_row_index("_at").with_columns(
             _net=pl.when(pl.col("_at").is_in(chosen.implode())).then(pl.col("_net") + step).otherwise(pl.col("_net")).cast(MONEY)
