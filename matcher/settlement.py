@@ -105,9 +105,17 @@ def _settle(
         bad = lanes.filter(pl.col(column) < 0)
         if bad.height:
             raise SolverError(f"lane {bad['offer_id'][0]} -> {bad['demand_id'][0]}: its prices {what}")
-    for key, price in (("offer_id", "_u2"), ("demand_id", "_w2")):
-        if lanes.group_by(key).agg(pl.col(price).min().alias("_lo"), pl.col(price).max().alias("_hi")).filter(pl.col("_lo") != pl.col("_hi")).height:
-            raise SolverError(f"an {'offer' if key == 'offer_id' else 'demand row'} has two prices")
+    # one pass per key: each offer's (each row's) price must be one, and its lanes' sums
+    per_offer = lanes.group_by("offer_id").agg(
+        pl.col("_u2").min().alias("_lo"), pl.col("_u2").max().alias("_hi"),
+        (pl.col("quantity_kg").cast(pl.Int128) * pl.col("_gap2").cast(pl.Int128)).sum().alias("_lanes2"),
+    )
+    rows = lanes.group_by("demand_id").agg(
+        pl.col("_w2").min().alias("_lo"), pl.col("_w2").max().alias("_hi"), pl.col("_bid").first(), pl.col("_w2").first(),
+    )
+    for what, per in (("an offer", per_offer), ("a demand row", rows)):
+        if per.filter(pl.col("_lo") != pl.col("_hi")).height:
+            raise SolverError(f"{what} has two prices")
     x = pl.col("quantity_kg").cast(DEC0)
     u = pl.lit(unit, dtype=pl.Decimal(38, -unit.as_tuple().exponent))  # type: ignore[operator]
     lanes = lanes.with_columns(
@@ -121,19 +129,17 @@ def _settle(
     value, reserve, cost = (_py(v) for v in totals_lanes)
 
     # the safety net: each offer's subsidy on its lanes is its floor kg sold times its floor's dual, exactly
-    per_offer = lanes.group_by("offer_id").agg((pl.col("quantity_kg").cast(pl.Int128) * pl.col("_gap2").cast(pl.Int128)).sum().alias("_lanes2"))
     duals = offers.filter(pl.col("floor_sold_kg") > 0).select(
         "offer_id", (pl.col("floor_sold_kg").cast(pl.Int128) * (pl.col("floor_dual").fill_null(0.0) * 2 * scale).round(0).cast(pl.Int128)).alias("_floor2")
     )
-    both = per_offer.join(duals, on="offer_id", how="full", coalesce=True).with_columns(pl.col("_lanes2", "_floor2").fill_null(0))
+    both = per_offer.select("offer_id", "_lanes2").join(duals, on="offer_id", how="full", coalesce=True).with_columns(pl.col("_lanes2", "_floor2").fill_null(0))
     wrong = both.filter(pl.col("_lanes2") != pl.col("_floor2"))
     if wrong.height:
         raise SolverError(f"offer {wrong['offer_id'][0]}: its lanes' subsidy is not its floor kg sold times its floor's dual")
     published = Decimal(int(both["_floor2"].sum() or 0)) * unit
     freight = value - reserve - cost
 
-    rows = lanes.group_by("demand_id").agg(pl.col("_bid").first(), pl.col("_w2").first())
-    paid = buyers.filter(pl.col("filled_kg") > 0).join(rows, on="demand_id", how="left")
+    paid = buyers.filter(pl.col("filled_kg") > 0).join(rows.select("demand_id", "_bid", "_w2"), on="demand_id", how="left")
     if paid["_bid"].null_count():
         stray = paid.filter(pl.col("_bid").is_null()).row(0, named=True)
         raise SolverError(f"buyer {stray['buyer_id']} was filled from demand row {stray['demand_id']}, which shipped nothing")

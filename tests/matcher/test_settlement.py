@@ -126,3 +126,27 @@ def test_buyers_filled_from_a_row_that_shipped_nothing_do_not_settle() -> None:
     buyers = pl.DataFrame({"buyer_id": ["b"], "demand_id": ["nowhere"], "filled_kg": [5]})
     with pytest.raises(SolverError, match="shipped nothing"):
         settle(result.allocations, result.offers, buyers, scale=result.summary["cost_scale"])
+
+
+@pytest.mark.parametrize(
+    ("offers_kg", "rows", "column", "step", "message"),
+    [
+        ([(100, 1.0)], [(60, 3.0), (60, 2.9)], "farm_gate_price", 0.01, "an offer has two prices"),
+        ([(50, 1.0), (50, 1.1)], [(100, 3.0)], "clearing_price", -0.01, "a demand row has two prices"),
+    ],
+    ids=["offer", "demand-row"],
+)
+def test_a_party_with_two_prices_does_not_settle(offers_kg: list, rows: list, column: str, step: float, message: str) -> None:
+    """One lane of an offer (or of a demand row) moved off the price its other lanes carry is refused."""
+    from tests.frames import demand_frame, offers_frame
+
+    offers = offers_frame([{"quantity_kg": kg, "ask_per_kg": ask} for kg, ask in offers_kg])
+    demand = demand_frame([{"quantity_kg": kg, "price_per_kg": bid} for kg, bid in rows])
+    result = match(offers, demand, hubs_frame({"r0": (30.2, 110.2)}), date=DATE, params=MatchParams(workers=1))
+    assert result.allocations.height == 2
+    buyers = result.demand.select(pl.col("demand_id").alias("buyer_id"), "demand_id", "filled_kg")
+    moved = result.allocations.with_row_index("_k").with_columns(
+        pl.when(pl.col("_k") == 0).then(pl.col(column) + step).otherwise(pl.col(column)).alias(column)
+    ).drop("_k")
+    with pytest.raises(SolverError, match=message):
+        settle(moved, result.offers, buyers, scale=result.summary["cost_scale"])
