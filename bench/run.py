@@ -141,6 +141,8 @@ def bench_lp(args: argparse.Namespace) -> str:
     for solver in ("highs-simplex", "highs-ipm", "pulp-cbc"):
         m = run_measured([sys.executable, str(HERE / "lp_worker.py"), str(lp_file), solver, str(args.limit)],
                          timeout=args.limit + 600)
+        if m.returncode != 0 and not m.timed_out:  # a crash (a missing `bench` extra, say) is not a result
+            raise SystemExit(f"{solver} failed (install the bench extra: make bench):\n{m.stderr}")
         # the result is the last line: HiGHS prints a banner on stdout before any option can silence it
         last = m.stdout.strip().splitlines()[-1] if m.stdout.strip() else ""
         r = json.loads(last) if m.returncode == 0 and last.startswith("{") else {"status": "killed", "objective": float("nan"), "optimal": False}
