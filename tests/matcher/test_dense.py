@@ -49,13 +49,16 @@ def test_cell_margins_are_the_lane_builders_bit_for_bit(seed: int, spread: float
     np.testing.assert_array_equal(dense.km.ravel(), km)
 
 
-@given(seed=st.integers(0, 2**32 - 1), k_row=st.integers(1, 3), k_offer=st.integers(1, 5), floors=st.booleans())
-def test_best_cells_are_the_brute_force_best(seed: int, k_row: int, k_offer: int, floors: bool) -> None:
-    supply, demand, hubs = instance(seed, m=15, n=20)
+@given(seed=st.integers(0, 2**32 - 1), k_row=st.integers(1, 3), k_offer=st.integers(1, 5), floors=st.booleans(),
+       n=st.sampled_from([20, 32, 70]), zero=st.booleans())
+def test_best_cells_are_the_brute_force_best(seed: int, k_row: int, k_offer: int, floors: bool, n: int, zero: bool) -> None:
+    """Rows of 20, 32 and 70 cells: within one scan chunk, exactly one, and across chunks (the scan skips
+    a chunk unless a cell beats a list); zero duals are the start's case, where most cells qualify."""
+    supply, demand, hubs = instance(seed, m=15, n=n)
     dense = DenseMargins.build(supply, demand, hubs, LaneCosts(), 10**4)
     rng = np.random.default_rng(seed)
-    u2 = rng.integers(0, 2 * 10**4, supply.size)
-    w2 = rng.integers(0, 2 * 10**4, demand.size)
+    u2 = np.zeros(supply.size, np.int64) if zero else rng.integers(0, 2 * 10**4, supply.size)
+    w2 = np.zeros(demand.size, np.int64) if zero else rng.integers(0, 2 * 10**4, demand.size)
     lower = np.ones(supply.size, np.int64)
     if floors:  # some offers are floor nodes: a bonus shifts their duals, a lower margin bounds their cells
         node = rng.random(supply.size) < 0.5
