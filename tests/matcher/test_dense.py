@@ -28,11 +28,13 @@ def instance(seed: int, m: int = 40, n: int = 60, n_hubs: int = 25, spread: floa
 
 
 @given(seed=st.integers(0, 2**32 - 1), spread=st.sampled_from([0.01, 1.0, 20.0, 80.0]),
-       scale=st.sampled_from([100, 10**5, 10**7]))
+       scale=st.sampled_from([100, 10**5, 10**7, 10**12]))
 def test_cell_margins_are_the_lane_builders_bit_for_bit(seed: int, spread: float, scale: int) -> None:
+    """At every scale, int32 cells (ordinary prices) and int64 ones (10**12: margins past 2**30)."""
     supply, demand, hubs = instance(seed, spread=spread)
     costs = LaneCosts(km_per_day=300.0)
     dense = DenseMargins.build(supply, demand, hubs, costs, scale)
+    assert dense.margin.dtype == (np.int64 if scale == 10**12 else np.int32)
     regions = np.unique(demand.region)
     o = np.repeat(np.arange(supply.size), len(regions))
     r = np.tile(regions, supply.size)
