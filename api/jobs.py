@@ -55,7 +55,7 @@ class LeaseLost(HarvestError):
 
 
 @dataclass(frozen=True)
-class Claim:
+class Lease:
     """A cycle held by one worker, under one attempt number."""
 
     cycle_id: int
@@ -104,7 +104,7 @@ def enqueue(
         raise ApiError(409, "Conflict", f"{what}; one cycle runs at a time, wait for it") from None
 
 
-def claim(db: Database, owner: str, *, lease_seconds: float = LEASE_SECONDS, max_attempts: int = MAX_ATTEMPTS) -> Claim | None:
+def claim(db: Database, owner: str, *, lease_seconds: float = LEASE_SECONDS, max_attempts: int = MAX_ATTEMPTS) -> Lease | None:
     """Take the queued cycle, or a running one whose worker stopped renewing its lease; None if none.
 
     A cycle whose lease expired after ``max_attempts`` workers is marked failed instead: something in
@@ -143,17 +143,17 @@ def claim(db: Database, owner: str, *, lease_seconds: float = LEASE_SECONDS, max
             cycle.status, cycle.active, cycle.stage, cycle.finished_at = "failed", None, None, t
             cycle.reason = f"its parameters cannot be read: {exc}"
             return None
-        return Claim(cycle.id, cycle.attempt, owner, cycle.date, cycle.rerun, params)
+        return Lease(cycle.id, cycle.attempt, owner, cycle.date, cycle.rerun, params)
 
 
-def heartbeat(db: Database, held: Claim, *, lease_seconds: float = LEASE_SECONDS) -> bool:
+def heartbeat(db: Database, held: Lease, *, lease_seconds: float = LEASE_SECONDS) -> bool:
     """Renew the lease; False when it was lost (the cycle is another worker's, or ended)."""
     with db.write() as session:
         done = session.execute(update(Cycle).where(*held.fence()).values(lease_until=now() + dt.timedelta(seconds=lease_seconds)))
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
-def fail(db: Database, held: Claim, reason: str, detail: str | None = None) -> bool:
+def fail(db: Database, held: Lease, reason: str, detail: str | None = None) -> bool:
     """Mark the held cycle failed with its reason; False when the lease was already lost."""
     with db.write() as session:
         done = session.execute(
@@ -164,7 +164,7 @@ def fail(db: Database, held: Claim, reason: str, detail: str | None = None) -> b
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
-def set_stage(db: Database, held: Claim, stage: Stage) -> None:
+def set_stage(db: Database, held: Lease, stage: Stage) -> None:
     """Say what the held cycle is doing now (fenced like every write of the worker).
 
     Raises
@@ -184,7 +184,7 @@ class ProgressToCycle(logging.Handler):
     at most every few seconds, so this is a few small writes per cycle. A write that fails (a lease
     lost, a database hiccup) is left to the cycle's own fenced writes to notice."""
 
-    def __init__(self, db: Database, held: Claim) -> None:
+    def __init__(self, db: Database, held: Lease) -> None:
         super().__init__(logging.INFO)
         self.db, self.held = db, held
         self.thread = threading.get_ident()
@@ -201,7 +201,7 @@ class ProgressToCycle(logging.Handler):
 
 
 @contextmanager
-def reporting_progress(db: Database, held: Claim) -> Iterator[None]:
+def reporting_progress(db: Database, held: Lease) -> Iterator[None]:
     """While the block runs, the cycle's row follows its fan-out's progress (``cycles.progress``)."""
     logger = logging.getLogger("harvestmatch.progress")
     handler = ProgressToCycle(db, held)
@@ -216,7 +216,7 @@ def reporting_progress(db: Database, held: Claim) -> Iterator[None]:
         logger.setLevel(level)
 
 
-def hold(session: Session, held: Claim) -> None:
+def hold(session: Session, held: Lease) -> None:
     """First in the results' transaction: lock the cycle's row and check the lease is still ours.
 
     Raises
@@ -229,7 +229,7 @@ def hold(session: Session, held: Claim) -> None:
         raise LeaseLost(f"cycle {held.cycle_id}: the lease of attempt {held.attempt} was lost before the commit")
 
 
-def finish(session: Session, held: Claim, summary: dict[str, Any], previous_id: int | None) -> None:
+def finish(session: Session, held: Lease, summary: dict[str, Any], previous_id: int | None) -> None:
     """Inside the results' transaction: supersede the date's previous result and mark this one done.
 
     Raises

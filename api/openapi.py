@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 document of the service. The request bodies of offers and orders are described from
-the same column schemas that validate them (:mod:`matcher.schemas`), and the interactive docs are
-served from an installed package (no network, no CDN)."""
+the same column schemas that validate them, each column kind's limits taken from
+:data:`matcher.schemas.KINDS` (:func:`kind_schema`), and the interactive docs are served from an
+installed package (no network, no CDN)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from api.offers import UPLOAD as OFFER_UPLOAD
 from api.orders import UPLOAD as ORDER_UPLOAD
 from matcher.floor import FLOOR_REASONS
 from matcher.routing.tables import LEGS
-from matcher.schemas import MAX_KG, Column
+from matcher.schemas import KINDS, Column, Kind
 from matcher.settlement import BEARERS, PARTIES
 
 bp = Blueprint("openapi", __name__)
@@ -27,25 +28,39 @@ REF = "#/components/schemas/{model}"
 _S, _I, _N, _B = {"type": "string"}, {"type": "integer"}, {"type": "number"}, {"type": "boolean"}
 _NS, _NN, _NI = {"type": ["string", "null"]}, {"type": ["number", "null"]}, {"type": ["integer", "null"]}
 _DATE, _TIME = {"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}
-_GRADE = {"enum": ["A", "B", "C"]}
 _LEG = {"enum": list(LEGS)}
 #: money as a decimal string, to the cent
 _MONEY = {"type": "string", "pattern": "^-?[0-9]+\\.[0-9]{2}$"}
 
-#: each column kind as JSON Schema (the schema module enforces the same, with its messages)
-_KINDS: dict[str, dict[str, Any]] = {
-    "id": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^\\x00]*$"},
-    "text": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[^\\x00]*$"},
-    "grade": _GRADE,
-    "kg": {"type": "integer", "minimum": 1, "maximum": MAX_KG - 1},
-    "days": {"type": "integer", "minimum": 0, "maximum": 10**6 - 1},
-    "money": {"type": "number", "minimum": 0},
-    "lat": {"type": "number", "minimum": -90, "maximum": 90},
-    "lon": {"type": "number", "minimum": -180, "maximum": 180},
-    "km": {"type": "number", "minimum": 0},
-    "date": _DATE,
-    "timestamp": _TIME,
-}
+
+
+def kind_schema(kind: Kind) -> dict[str, Any]:
+    """A column kind as JSON Schema, from its rule in :data:`matcher.schemas.KINDS` (which the schema
+    module enforces, with its messages).
+
+    A text kind is never empty (the checks refuse an empty cell), hence ``minLength`` 1; a date's
+    range (``FIRST_DATE`` to ``LAST_DATE``) has no JSON Schema keyword and is left to the checks.
+    """
+    rule = KINDS[kind]
+    if rule.values is not None:
+        return {"enum": list(rule.values)}
+    schema: dict[str, Any] = {"type": rule.json}
+    if rule.format is not None:
+        schema["format"] = rule.format
+    if rule.json == "string" and rule.format is None:
+        schema["minLength"] = 1
+    if rule.max_length is not None:
+        schema["maxLength"] = rule.max_length
+    if rule.pattern is not None:
+        schema["pattern"] = rule.pattern
+    if rule.minimum is not None:
+        schema["minimum"] = rule.minimum
+    if rule.maximum is not None:
+        schema["maximum"] = rule.maximum
+    return schema
+
+
+_GRADE = kind_schema("grade")
 
 
 def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -53,7 +68,7 @@ def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[
 
 
 def _input(columns: Sequence[Column]) -> dict[str, Any]:
-    schema = _obj({c.name: _KINDS[c.kind] for c in columns}, [c.name for c in columns if c.required])
+    schema = _obj({c.name: kind_schema(c.kind) for c in columns}, [c.name for c in columns if c.required])
     schema["additionalProperties"] = False
     return schema
 
@@ -139,7 +154,7 @@ SCHEMAS: dict[str, Any] = {
     "Rows": _obj({"items": {"type": "array", "items": {"type": "object"}}, "next": _NS}),
     "Products": _obj({"products": {"type": "array", "items": _S}}),
     "ClaimIn": {**_obj({
-        "order_id": _KINDS["id"], "kg": _KINDS["kg"], "reason": {"enum": list(REASONS)},
+        "order_id": kind_schema("id"), "kg": kind_schema("kg"), "reason": {"enum": list(REASONS)},
         "evidence": {"type": ["string", "null"], "minLength": 1, "maxLength": MAX_EVIDENCE}, "remedy": {"enum": list(REMEDIES)},
     }, ["order_id", "kg", "reason", "remedy"]), "additionalProperties": False},
     "DecisionIn": {**_obj({
@@ -235,8 +250,8 @@ TABLE = {"content": {
     "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
 }}
 CYCLE_ID = _p("cycle_id", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1})
-COOPERATIVE_ID = _p("cooperative_id", _KINDS["id"])
-CLAIM_ID = _p("claim_id", _KINDS["id"])
+COOPERATIVE_ID = _p("cooperative_id", kind_schema("id"))
+CLAIM_ID = _p("claim_id", kind_schema("id"))
 FORMAT = _q("format", {"enum": ["json", "csv", "parquet"]})
 PLAN_FORMAT = _q("format", {"enum": ["json", "csv"]})
 
@@ -251,7 +266,7 @@ def document() -> dict[str, Any]:
         "text/csv": {"schema": _S},
     }}
     product_body = {"content": {
-        "application/json": {"schema": {"oneOf": [{"type": "array", "items": _KINDS["text"]}, _obj({"products": {"type": "array", "items": _KINDS["text"]}})]}},
+        "application/json": {"schema": {"oneOf": [{"type": "array", "items": kind_schema("text")}, _obj({"products": {"type": "array", "items": kind_schema("text")}})]}},
         "text/csv": {"schema": _S},
     }}
     created_offers = _json({"oneOf": [_ref("Offer"), _obj({"items": {"type": "array", "items": _ref("Offer")}})]})

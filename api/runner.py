@@ -8,7 +8,7 @@ afterwards each order's status and filled kg follow from its current fills (:mod
 The snapshot also reads the cooperatives register (``PUT /cooperatives``), which tells the safety net
 who is small (:mod:`matcher.safety_net`); a registration made after it counts from the next cycle.
 A cycle run with ``refund_adjust`` reads the cooperatives' delivered quality in the same snapshot: each
-(cooperative, product) with history gets the expected refund rate ``1 - score`` (:mod:`api.scores`),
+(cooperative, product) with history gets the expected refund rate ``1 - score`` (:mod:`matcher.scores`),
 and each offer result keeps the rate that steered it, for the cycle's settlement.
 Frames are typed by the schemas below, never inferred from the rows, and sorted in binary order of
 their ids whatever order the database returns.
@@ -43,8 +43,8 @@ from api.db import Database, lock_snapshot, read_frame
 from api.models import (
     Allocation, Cooperative, Cycle, DemandRow, Offer, OfferResult, Order, OrderFill, PlanRoute, PlanStop, PlanUnserved, Region,
 )
-from api.planning import OFF, PlanConfig, PlannedCycle, plan_cycle
-from api.scores import refund_rates
+from api.planning import OFF, PlanConfig, PlannedCycle, planned_rows
+from api.scores_store import refund_rates
 from api.waiting import BOOK_SCHEMA, FILL_SCHEMA, settle, take
 from harvestmatch.errors import InputError, Problem
 
@@ -80,7 +80,7 @@ class Snapshot:
     quality: pl.DataFrame | None = None
 
 
-def run(db: Database, held: jobs.Claim, plan: PlanConfig = PlanConfig(), after_sales: AfterSalesConfig = AfterSalesConfig()) -> dict[str, Any]:
+def run(db: Database, held: jobs.Lease, plan: PlanConfig = PlanConfig(), after_sales: AfterSalesConfig = AfterSalesConfig()) -> dict[str, Any]:
     """Snapshot, compute, plan (as ``plan`` says) and commit the held cycle; the summary that was committed.
     ``after_sales`` says how the scores forget, for the quality table of a cycle run with ``refund_adjust``.
 
@@ -102,25 +102,18 @@ def run(db: Database, held: jobs.Claim, plan: PlanConfig = PlanConfig(), after_s
         raise InputError(Problem("regions", None, None, "no regions uploaded yet: PUT /regions first"))
     regions = regions_from_stored(snap.regions)
     shaped = time.perf_counter()
+    planning = plan.settings(held.params) if plan.routes else None
     with jobs.reporting_progress(db, held):
-        result = compute_cycle(snap.offers, regions, date=held.date, params=held.params, orders=snap.orders.drop("pickup_point_id"),
-                               cooperatives=snap.cooperatives, quality=snap.quality)
-    computed = time.perf_counter()
+        result = compute_cycle(snap.offers, regions, date=held.date, params=held.params, orders=snap.orders, cooperatives=snap.cooperatives,
+                               quality=snap.quality, plan=planning, stage=lambda name: jobs.set_stage(db, held, name))
     summary = dict(result.summary)
     seconds = {"snapshot": read - started, "regions": shaped - read, **summary.pop("seconds", {})}
+    seconds.setdefault("plan", 0.0)
     summary["seconds"] = seconds
     summary["cycle_id"], summary["attempt"] = held.cycle_id, held.attempt
     summary["orders_expired"] = snap.expired.height
-    planned = None
-    if plan.routes:
-        jobs.set_stage(db, held, "planning")
-        with jobs.reporting_progress(db, held):
-            planned = plan_cycle(cycle_id=held.cycle_id, date=held.date, params=held.params, offers=snap.offers, orders=snap.orders,
-                                 regions=regions, result=result, config=plan)
-        summary["plan"] = planned.summary
-    else:
-        summary["plan"] = dict(OFF)
-    seconds["plan"] = time.perf_counter() - computed
+    planned = planned_rows(held.cycle_id, result.plan) if result.plan is not None else None
+    summary["plan"] = planned.summary if planned is not None else dict(OFF)
     jobs.set_stage(db, held, "writing")
     write_results(db, held, snap, result, summary, planned, seconds_so_far=time.perf_counter() - started)
     # the commit itself is timed only once it is over: the total is set on the done cycle afterwards
@@ -130,11 +123,11 @@ def run(db: Database, held: jobs.Claim, plan: PlanConfig = PlanConfig(), after_s
     return summary
 
 
-def take_snapshot(db: Database, held: jobs.Claim, *, forgetting: float = AfterSalesConfig.forgetting) -> Snapshot:
+def take_snapshot(db: Database, held: jobs.Lease, *, forgetting: float = AfterSalesConfig.forgetting) -> Snapshot:
     """Read the cycle's inputs under the snapshot lock and stamp the cycle with the snapshot time.
 
     With ``refund_adjust`` it also reads each (cooperative, product)'s expected refund rate, ``1 -``
-    its quality score weighed with ``forgetting`` (:func:`api.scores.refund_rates`; a re-run leaves out
+    its quality score weighed with ``forgetting`` (:func:`api.scores_store.refund_rates`; a re-run leaves out
     the cycle it supersedes): pairs without history have none.
     """
     with db.write() as session:
@@ -190,7 +183,7 @@ def take_snapshot(db: Database, held: jobs.Claim, *, forgetting: float = AfterSa
 
 
 def write_results(
-    db: Database, held: jobs.Claim, snap: Snapshot, result: Any, summary: dict[str, Any], planned: PlannedCycle | None, *, seconds_so_far: float
+    db: Database, held: jobs.Lease, snap: Snapshot, result: Any, summary: dict[str, Any], planned: PlannedCycle | None, *, seconds_so_far: float
 ) -> None:
     """Write every result of the cycle (its plan too, when it was planned), and the offers' and orders'
     new state, in one fenced transaction."""

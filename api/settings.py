@@ -1,8 +1,11 @@
 """The service's own settings tables of ``HARVEST_CONFIG`` (``[plan]``, ``[after_sales]``): one way to read
 a table, to take it from the app's configuration keys and to put it back there.
 
-A settings class is a frozen dataclass that validates itself; it names its TOML table (``TABLE``) and
-the app key of each field (``KEYS``), and inherits the rest from :class:`SettingsTable`.
+A settings class is a frozen dataclass whose fields are :func:`harvestmatch.settings.setting` fields; it
+names its TOML table (``TABLE``) and the prefix of its app keys (``PREFIX``: ``[plan] iterations`` is
+the app's ``PLAN_ITERATIONS``), and inherits the rest from :class:`SettingsTable`: the check on
+creation (:func:`harvestmatch.settings.check`, each message naming the app key and the TOML key), the
+readers and :meth:`SettingsTable.app_config`.
 """
 
 from __future__ import annotations
@@ -12,26 +15,41 @@ from dataclasses import fields
 from typing import Any, ClassVar, Self
 
 from harvestmatch.errors import ParameterError
+from harvestmatch.settings import check
 
 
 class SettingsTable:
     """Reading, writing and checking one settings table (mixed into a frozen dataclass)."""
 
     TABLE: ClassVar[str]
-    KEYS: ClassVar[Mapping[str, str]]
+    PREFIX: ClassVar[str]
+
+    def __post_init__(self) -> None:
+        check(self, label=self.label)
+
+    @classmethod
+    def keys(cls) -> dict[str, str]:
+        """The app's configuration key of each setting: ``PREFIX`` + its name in capitals."""
+        return {f.name: cls.PREFIX + f.name.upper() for f in fields(cls)}  # type: ignore[arg-type]
+
+    @classmethod
+    def label(cls, name: str) -> str:
+        """A setting as messages name it: its app key and its TOML key, ``PLAN_SECONDS ([plan] seconds)``."""
+        return f"{cls.keys()[name]} ([{cls.TABLE}] {name})"
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Self:
         """Settings from the table's keys; unknown keys are an error naming them."""
-        unknown = sorted(set(values) - set(cls.KEYS))
+        known = cls.keys()
+        unknown = sorted(set(values) - set(known))
         if unknown:
-            raise ParameterError(f"unknown [{cls.TABLE}] setting(s): {', '.join(unknown)} (known: {', '.join(cls.KEYS)})")
+            raise ParameterError(f"unknown [{cls.TABLE}] setting(s): {', '.join(unknown)} (known: {', '.join(known)})")
         return cls(**values)
 
     @classmethod
     def from_app_config(cls, config: Mapping[str, Any]) -> Self:
         """Settings from the app's configuration keys (absent keys keep their defaults)."""
-        return cls(**{name: config[key] for name, key in cls.KEYS.items() if key in config})
+        return cls(**{name: config[key] for name, key in cls.keys().items() if key in config})
 
     @classmethod
     def table(cls, document: Mapping[str, Any], source: str) -> Mapping[str, Any]:
@@ -51,4 +69,5 @@ class SettingsTable:
 
     def app_config(self) -> dict[str, Any]:
         """The app's configuration keys holding these settings."""
-        return {self.KEYS[f.name]: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+        keys = self.keys()
+        return {keys[f.name]: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]

@@ -141,7 +141,7 @@ class Worker:
 class _Heartbeat:
     """Renews a claim's lease every third of it, until stopped or the lease is lost."""
 
-    def __init__(self, db: Database, held: jobs.Claim, lease_seconds: float) -> None:
+    def __init__(self, db: Database, held: jobs.Lease, lease_seconds: float) -> None:
         self.db, self.held, self.lease_seconds = db, held, lease_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{held.cycle_id}", daemon=True)

@@ -321,8 +321,9 @@ def plan_problems(result: Path) -> list:
     """The plan's problems (``matcher.routing.plan.build_problems``) from a result folder and the inputs
     its summary records, read as ``harvest plan`` reads them, with the default settings."""
     from matcher.io import read_raw_table
-    from matcher.routing.batch import ALLOCATIONS_IN, ORDERS_OUT_IN, PlanOptions, plan_inputs, read_plan_tables, settings_for
-    from matcher.routing.plan import build_problems
+    from matcher.routing.batch import ALLOCATIONS_IN, ORDERS_OUT_IN, PlanOptions, read_plan_tables, settings_for
+    from matcher.routing.plan import build_problems, plan_inputs
+    from matcher.routing.tables import Travel
     from matcher.schemas import OFFERS, ORDERS, parse_table
     from regions.polygons import read_regions
 
@@ -339,7 +340,7 @@ def plan_problems(result: Path) -> list:
     tables, problems = read_plan_tables(options)
     if problems:
         raise RuntimeError("; ".join(str(p) for p in problems))
-    settings = settings_for(options, tables, float(recorded.get("params", {}).get("circuity", 1.3)))
+    settings = settings_for(options, tables, float(recorded.get("params", {}).get("circuity", Travel.circuity)))
     built, _, _ = build_problems(inputs, settings)
     return built
 
@@ -588,7 +589,7 @@ def write_section(path: Path, key: str, text: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
     names = ["cvrplib", "demo", "national"]
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"which benchmarks: {', '.join(names)} (default: all three)")
     parser.add_argument("--write", type=Path, help="replace each benchmark's section in this Markdown file")

@@ -94,7 +94,8 @@ def harvest_cmd(paths: dict[str, Path], out: Path, *extra: str) -> list[str]:
 def bench_lp(args: argparse.Namespace) -> str:
     from matcher.day import Day
     from matcher.params import MatchParams
-    from regions.lanes import lanes_for_pairs, nearest_offer_pairs
+    from matcher.bounded import nearest_offer_pairs
+    from regions.lanes import lanes_for_pairs
 
     folder = HERE / "data" / "lp"
     paths = write_instance(folder, n_offers=args.offers, n_regions=3000, n_products=1, seed=11)
@@ -538,7 +539,7 @@ def write_section(path: Path, key: str, text: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
     names = ["lp", "national", "village", "pool", "service", "fairness", "dask"]
     parser.add_argument("names", nargs="*", default=names, choices=names)
     parser.add_argument("--write", type=Path, help="replace each benchmark's section in this Markdown file")

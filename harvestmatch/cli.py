@@ -11,12 +11,22 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 from pathlib import Path
 
 from harvestmatch.errors import HarvestError, InputError, ParameterError, SolverError
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+
+
+class Parser(argparse.ArgumentParser):
+    """``harvest`` and every subcommand's parser (``add_subparsers`` makes them of the same class):
+    options must be spelled out. With abbreviations, ``--freight x`` would be read as
+    ``--freight-per-kg-km x``, and a new option could silently change what an old command line means."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     from matcher.cli import add_commands as batch_commands
     from matcher.routing.cli import add_commands as routing_commands
 
-    parser = argparse.ArgumentParser(prog="harvest", description="harvestmatch: match harvest supply to pooled regional demand.")
+    parser = Parser(prog="harvest", description="harvestmatch: match harvest supply to pooled regional demand.")
     sub = parser.add_subparsers(dest="command")
     batch_commands(sub)
     routing_commands(sub)

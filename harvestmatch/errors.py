@@ -7,14 +7,23 @@ by the CLI and the API), so every package raises from the same base::
     ├── InputError(ValueError)        the input is wrong; carries one Problem per defect
     │   └── SchemaError               a table misses a column or a column has the wrong type
     ├── ParameterError(ValueError)    an option or a parameter file is out of range
+    ├── ExecutionError(RuntimeError)  the cluster that runs a day's problems is unreachable or lost its workers
     └── SolverError(RuntimeError)     the solver did not reach a proven optimum
 
 The CLI prints ``InputError.problems`` one line each and exits 2; the API turns them into problem details.
+A long list of defects of one kind is cut by :func:`first_problems`: the first :data:`MAX_LISTED` are
+listed, the rest counted in one line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
+
+#: how many problems of one kind (one column's bad cells, one table's duplicates) are listed before
+#: the rest are counted in one line
+MAX_LISTED = 10
 
 
 @dataclass(frozen=True, order=True)
@@ -37,6 +46,44 @@ class Problem:
         if self.column is not None:
             where.append(f"column {self.column!r}")
         return f"{': '.join(where)}: {self.message}"
+
+
+def first_problems(
+    problems: Iterable[Problem],
+    *,
+    source: str,
+    column: str | None,
+    rest: str,
+    total: int | None = None,
+    limit: int = MAX_LISTED,
+) -> list[Problem]:
+    """The first ``limit`` problems, then one line counting the rest: ``... and {n} more {rest}``.
+
+    Parameters
+    ----------
+    problems
+        The problems of one kind, in the order they are listed. It may be lazy (a generator over the
+        rows of a frame of bad rows): only the first ``limit`` are built when ``total`` is given.
+    source, column
+        Where the counting line points (its row is ``None``).
+    rest
+        What the rest are, after "more": ``"rows with bad values"``, ``"duplicate rows"``.
+    total
+        How many problems ``problems`` holds, when known (a frame's height); else they are counted.
+    limit
+        How many are listed.
+
+    Returns
+    -------
+    list of Problem
+        At most ``limit + 1`` problems.
+    """
+    remaining = iter(problems)
+    listed = list(islice(remaining, limit))
+    count = total if total is not None else len(listed) + sum(1 for _ in remaining)
+    if count > limit:
+        listed.append(Problem(source, None, column, f"... and {count - limit} more {rest}"))
+    return listed
 
 
 class HarvestError(Exception):

@@ -10,12 +10,12 @@ from typing import Any
 import polars as pl
 
 from matcher.cycle import Sources
-from matcher.io import output_folder_problems, read_tables, write_outputs
+from matcher.io import PLAN_FOLDER, output_folder_problems, read_tables, write_outputs
 from matcher.params import MatchParams
 from matcher.pipeline import compute_cycle
 from matcher.routing.batch import PlanOptions
 from matcher.schemas import COOPERATIVES, DEMAND, LANES, OFFERS, ORDERS, PRODUCTS, QUALITY, parse_table
-from harvestmatch.errors import InputError, ParameterError, Problem
+from harvestmatch.errors import InputError, ParameterError, Problem, first_problems
 
 
 def run_batch(
@@ -61,7 +61,7 @@ def run_batch(
     ))
     plan_tables = None
     if plan is not None:
-        from matcher.routing.batch import read_plan_tables
+        from matcher.routing.batch import read_plan_tables, settings_for
 
         plan_tables, more = read_plan_tables(plan)
         problems += more
@@ -90,6 +90,8 @@ def run_batch(
         sources=sources,
         cooperatives=tables.get("cooperatives"),
         quality=tables.get("quality"),
+        plan=settings_for(plan, plan_tables, params.circuity) if plan is not None and plan_tables is not None else None,
+        warehouses=plan_tables.warehouses if plan_tables is not None else None,
     )
     outputs = {
         "allocations.csv": cycle.match.allocations,
@@ -101,22 +103,13 @@ def run_batch(
         outputs["demand.csv"] = cycle.demand.drop("orders")
         outputs["orders_out.csv"] = cycle.orders
 
-    cycle_done = time.perf_counter()
     given = (("offers", offers), ("demand", demand), ("orders", orders), ("regions", regions), ("lanes", lanes), ("products", products),
              ("cooperatives", cooperatives), ("quality", quality))
     summary = {key: value for key, value in cycle.summary.items() if key != "seconds"}
     summary["inputs"] = {k: str(v) for k, v in given if v}
     summary["seconds"] = {"read": read_done - clock, "regions": regions_done - read_done, **cycle.summary["seconds"]}
-    planned = None
-    if plan is not None and plan_tables is not None:
-        from matcher.routing.batch import plan_inputs, settings_for
-        from matcher.routing.plan import plan_routes
-
-        inputs = plan_inputs(date=date, allocations=cycle.match.allocations, offers=tables["offers"], regions=region_set,
-                             orders_in=tables.get("orders"), orders_out=cycle.orders, warehouses=plan_tables.warehouses)
-        planned = plan_routes(inputs, settings_for(plan, plan_tables, params.circuity))
-        summary["plan"] = {k: planned.summary[k] for k in ("status", "routed_cost", "routed_cost_per_kg", "assumed_cost_per_kg", "routed_vs_assumed")}
-        summary["seconds"]["plan"] = time.perf_counter() - cycle_done
+    if cycle.plan is not None:
+        summary["plan"] = {k: cycle.plan.plan.summary[k] for k in ("status", "routed_cost", "routed_cost_per_kg", "assumed_cost_per_kg", "routed_vs_assumed")}
     before_write = time.perf_counter()
 
     def finished() -> dict[str, Any]:
@@ -125,17 +118,15 @@ def run_batch(
         return summary
 
     write_outputs(out, outputs, finished)
-    if planned is not None:
+    if cycle.plan is not None:
         from matcher.routing.batch import write_plan
 
-        write_plan(out / "plan", planned, inputs)
-        summary["plan"] = planned.summary
+        write_plan(out / PLAN_FOLDER, cycle.plan.plan, cycle.plan.inputs)
+        summary["plan"] = cycle.plan.plan.summary
     return summary
 
 
 def _unknown_products(tables: dict[str, pl.DataFrame], paths: dict[str, Path | None], catalogue: Path | None) -> list[Problem]:
-    from matcher.schemas import MAX_LISTED
-
     known = tables["products"].select("product")
     name = catalogue.name if catalogue else "products"
     problems: list[Problem] = []
@@ -144,7 +135,6 @@ def _unknown_products(tables: dict[str, pl.DataFrame], paths: dict[str, Path | N
             continue
         bad = tables[key].select("product").with_row_index("_row", offset=1).join(known, on="product", how="anti")
         source = paths[key].name  # type: ignore[union-attr]
-        problems += [Problem(source, int(r), "product", f"{p!r} is not a product in {name}") for r, p in bad.head(MAX_LISTED).iter_rows()]
-        if bad.height > MAX_LISTED:
-            problems.append(Problem(source, None, "product", f"... and {bad.height - MAX_LISTED} more rows with unknown products"))
+        listed = (Problem(source, int(r), "product", f"{p!r} is not a product in {name}") for r, p in bad.iter_rows())
+        problems += first_problems(listed, source=source, column="product", rest="rows with unknown products", total=bad.height)
     return problems

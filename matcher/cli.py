@@ -1,7 +1,8 @@
 """``harvest match``: the batch contract (docs/design.md, "The batch contract").
 
 ``harvest match`` reads the day's tables, validates all of them (every problem in every file, one line
-each), runs :func:`matcher.cycle.match`, and writes the outputs all at once. Exit 0 on success, 2 on bad
+each), runs the cycle (:func:`matcher.pipeline.compute_cycle`: with ``--plan`` its transport plan too), and
+writes the outputs all at once. Exit 0 on success, 2 on bad
 input or options (nothing written), 1 when the solver fails.
 """
 
@@ -9,30 +10,25 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
+from harvestmatch.settings import add_options, given
 from matcher.params import MatchParams
+from matcher.routing.tables import Travel
+from matcher.routing.vrp import SolveSettings
 
 if TYPE_CHECKING:
     from matcher.routing.batch import PlanOptions
 
-_PARAM_OPTIONS = {
-    "circuity": (float, "road km per great-circle km (default 1.3)"),
-    "km_per_day": (float, "km a truck covers per day; transit_days = ceil(km / km_per_day) (default 600)"),
-    "freight_per_kg_km": (float, "freight cost per kg per km (default 0.0005)"),
-    "handling_per_kg": (float, "fixed cost per kg shipped (default 0.10)"),
-    "k_nearest": (int, "offers nearest to each region whose lanes start the solve; any value gives the same optimum (default 12)"),
-    "max_rounds": (int, "pricing rounds before giving up with an error (default 100)"),
-    "workers": (int, "processes solving products in parallel (default: the cores available)"),
-    "max_snap_km": (float, "an order outside every region joins the nearest within this many km, else it is rejected (default 25)"),
-    "price_step": (float, "width of a price tier: an order's max price is rounded down to it (default 0.05)"),
-    "small_share": (float, "the safety net: a small cooperative's offers sell at least this share of their kg when a lane allows (default 0: off)"),
-    "max_subsidy_per_kg": (float, "the safety net: the lowest lane margin a floor may use is minus this, money per kg (default 0)"),
-    "small_kg": (float, "the safety net: without --cooperatives, a cooperative whose open offers total at most this many kg is small (default 2000)"),
-}
+#: the cycle parameters ``harvest plan`` takes too: where its routing problems run
+_EXECUTOR_SETTINGS = ("executor", "scheduler")
+
+#: the routing search's options: ``--route-iterations`` and so on (``harvest routes`` says ``--iterations``)
+_SEARCH_FLAGS = {"iterations": "--route-iterations", "seconds": "--route-seconds", "seed": "--route-seed"}
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -48,20 +44,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--lanes", type=Path, help="the complete lane list: offer_id, region_id, distance_km [, transit_days, cost_per_kg]")
     m.add_argument("--cooperatives", type=Path, help="cooperative_id, small (true/false): who the safety net treats as small (others by --small-kg)")
     m.add_argument("--quality", type=Path, help="cooperative_id, product, refund_rate: expected refunds, read with --refund-adjust")
-    m.add_argument("--refund-adjust", dest="refund_adjust", action=argparse.BooleanOptionalAction, default=None,
-                   help="value a lane at bid * (1 - refund_rate) - ask - cost (default off; --no-refund-adjust overrides a config that sets it)")
     m.add_argument("--date", required=True, type=_date, help="the cycle date, YYYY-MM-DD")
     m.add_argument("--out", required=True, type=Path, help="output folder: created, or replaced as a whole when it holds only a previous run's outputs")
     m.add_argument("--config", type=Path, help="TOML file of parameters (top level or a [match] table); options override it")
-    for name, (kind, text) in _PARAM_OPTIONS.items():
-        m.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
-    m.add_argument("--price-rule", dest="price_rule", choices=("farmer", "buyer", "midpoint"),
-                   help="which optimal prices to publish (default farmer: the highest farm-gate prices)")
-    m.add_argument("--fill-rule", dest="fill_rule", choices=("pro_rata", "max_min", "fcfs"),
-                   help="how a demand row's filled kg go back to its orders (default pro_rata: the same share each; max_min: smallest first; fcfs: first come, first served)")
-    m.add_argument("--solver", dest="solver", choices=("simplex", "ortools"),
-                   help="the exact solver (default simplex, the fastest; ortools cross-checks it)")
-    add_executor_options(m)
+    add_options(m, MatchParams)
     m.add_argument("--quiet", action="store_true", help="print nothing on success")
     m.add_argument("--plan", action="store_true", help="also plan the transport (first mile, line haul, last mile) into OUT/plan/ (docs/routes.md)")
     add_plan_options(m)
@@ -75,7 +61,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--regions", type=Path, help="its region polygons (default: as recorded)")
     p.add_argument("--circuity", type=float, help="road km per great-circle km (default: the result's)")
     add_plan_options(p)
-    add_executor_options(p)
+    add_options(p, MatchParams, _EXECUTOR_SETTINGS)
     p.add_argument("--quiet", action="store_true", help="print nothing on success")
     p.set_defaults(run=_run_plan)
 
@@ -89,29 +75,24 @@ why), 2 on bad input or options (nothing written).
 """
 
 
-def add_executor_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--executor", choices=("local", "dask"),
-                        help="where the day's problems run: local worker processes (default) or a Dask cluster (the dask extra)")
-    parser.add_argument("--scheduler", help="the Dask scheduler's address, e.g. tcp://10.0.0.5:8786 (default: $HARVEST_DASK_SCHEDULER)")
-
-
 def add_plan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fleet", type=Path, help="vehicle_type, capacity_kg, fixed_cost, cost_per_km, max_duration_min [, count, depot, leg] (default: docs/routes.md)")
     parser.add_argument("--warehouses", type=Path, help="warehouse_id, lat, lon, capacity_kg, handling_per_kg: offers are collected to the nearest with room")
     parser.add_argument("--matrix", type=Path, help="from_id, to_id, distance_km, duration_min for every pair a plan needs (docs/routes.md)")
-    parser.add_argument("--route-seconds", dest="route_seconds", type=float, default=5.0, help="time limit per routing problem (default 5)")
-    parser.add_argument("--route-iterations", dest="route_iterations", type=int, default=1_000, help="iterations per routing problem (default 1000)")
-    parser.add_argument("--route-seed", dest="route_seed", type=int, default=1, help="seed of the routing search (default 1)")
-    parser.add_argument("--speed-kmh", dest="speed_kmh", type=float, default=60.0, help="average speed without a matrix (default 60)")
+    add_options(parser, SolveSettings, flags=_SEARCH_FLAGS)
+    add_options(parser, Travel, ("speed_kmh",))
 
 
 def plan_options(args: argparse.Namespace) -> PlanOptions:
+    """The plan's options from the command line (the search's and the speed's defaults where none is given)."""
     from matcher.fanout import available_cores
     from matcher.routing.batch import PlanOptions
 
     workers = getattr(args, "workers", None) or available_cores()
-    return PlanOptions(args.fleet, args.warehouses, args.matrix, args.route_seconds, args.route_iterations, args.route_seed, args.speed_kmh, workers,
-                       executor=args.executor or "local", scheduler=args.scheduler)
+    where = MatchParams(executor=args.executor or MatchParams.executor, scheduler=args.scheduler).resolved(os.environ)
+    return PlanOptions(args.fleet, args.warehouses, args.matrix, search=SolveSettings(**given(args, SolveSettings)),
+                       speed_kmh=args.speed_kmh if args.speed_kmh is not None else Travel.speed_kmh, workers=workers,
+                       executor=where.executor, scheduler=where.scheduler)
 
 
 def _run_plan(args: argparse.Namespace) -> int:
@@ -132,15 +113,10 @@ def _date(text: str) -> dt.date:
 
 
 def params_from_args(args: argparse.Namespace) -> MatchParams:
+    """The cycle's parameters: the defaults, then ``--config``, then the options given; the Dask
+    scheduler's address from the environment when none is given (:meth:`MatchParams.resolved`)."""
     base = MatchParams.from_toml(args.config) if args.config else MatchParams()
-    given = {name: getattr(args, name) for name in (*_PARAM_OPTIONS, "price_rule", "solver", "fill_rule", "executor", "scheduler", "refund_adjust") if getattr(args, name) is not None}
-    return MatchParams.from_mapping({**_as_dict(base), **given})
-
-
-def _as_dict(params: MatchParams) -> dict[str, object]:
-    from dataclasses import asdict
-
-    return asdict(params)
+    return MatchParams.from_mapping({**asdict(base), **given(args, MatchParams)}).resolved(os.environ)
 
 
 def _run_match(args: argparse.Namespace) -> int:

@@ -1,9 +1,10 @@
-"""One matching cycle: typed frames in, allocations, prices and reasons out.
+"""The solve of one cycle: typed frames in, allocations, prices and reasons out.
 
-:func:`match` is the pure core that the CLI and the API share: it takes validated polars frames (see
-:mod:`matcher.schemas`) and the region hubs, splits the day into one problem per product, solves each
-exactly (:mod:`matcher.product`), and assembles the result frames. No files, no clock but the stage
-timer, no environment.
+:func:`match` takes validated polars frames (see :mod:`matcher.schemas`), pooled demand rows and the
+region hubs, splits the day into one problem per product, solves each exactly (:mod:`matcher.product`)
+on the executor it is handed, and assembles the result frames. The whole cycle around it (pooling,
+fills, settlement, the plan) is :func:`matcher.pipeline.compute_cycle`. No files, no clock but the
+stage timer, no environment.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from matcher.quality import refund_rates
 from matcher.floor import BONUS_LIMIT, deepest_loss
 from matcher.schemas import duplicate_problems
 from matcher.safety_net import FloorPolicy, account
-from harvestmatch.errors import InputError, Problem, SolverError
+from harvestmatch.errors import InputError, Problem, SolverError, first_problems
 
 #: the solver's money unit is at least 1e-7 per kg: rounding then moves welfare by at most 1e-7 per kg
 #: traded (1e-6 of it at a margin of 0.1 per kg); finer units only slow the cost-scaling solver
@@ -55,8 +56,10 @@ def match(
     progress: Progress | None = None,
     cooperatives: pl.DataFrame | None = None,
     quality: pl.DataFrame | None = None,
+    executor: Executor | None = None,
+    dense: bool = True,
 ) -> MatchResult:
-    """Run one cycle: the welfare-maximizing allocation of open offers to demand rows, with prices.
+    """The solve of one cycle: the welfare-maximizing allocation of open offers to demand rows, with prices.
 
     Parameters
     ----------
@@ -68,8 +71,15 @@ def match(
     date
         The cycle date ``T``: offers open on ``T`` are matched.
     params
-        :class:`MatchParams`; defaults when ``None``. Its ``executor`` (and ``scheduler``) say where the
-        products are solved (:mod:`matcher.fanout`); the result is the same on any.
+        :class:`MatchParams`; defaults when ``None``.
+    executor
+        Where the products are solved (:mod:`matcher.fanout`; the caller closes it). ``None``: one is
+        opened here as ``params.executor``, ``workers`` and ``scheduler`` say, and closed again. The
+        result is the same on any.
+    dense
+        Whether a product small enough for a dense margin matrix is priced densely
+        (:mod:`matcher.dense`); ``False`` prices every product by bounded pricing. Both reach the same
+        optimum; the tests run each path on small days.
     progress
         Called with (products solved, products) as the solve goes.
     cooperatives
@@ -90,12 +100,14 @@ def match(
     params = params or MatchParams()
     sources = sources or Sources()
     started = time.perf_counter()
+    if executor is not None:
+        return _match(offers, demand, hubs, date, params, lanes, sources, started, executor, progress, cooperatives, quality, dense)
     # workers start (and load their compiled kernels) while the day is checked and split into products
-    executor = open_executor(params.executor, workers=params.workers, scheduler=params.scheduler, problems=offers["product"].n_unique())
+    own = open_executor(params.executor, workers=params.workers, scheduler=params.scheduler, problems=offers["product"].n_unique())
     try:
-        return _match(offers, demand, hubs, date, params, lanes, sources, started, executor, progress, cooperatives, quality)
+        return _match(offers, demand, hubs, date, params, lanes, sources, started, own, progress, cooperatives, quality, dense)
     finally:
-        executor.close()
+        own.close()
 
 
 def _match(
@@ -111,6 +123,7 @@ def _match(
     progress: Progress | None,
     cooperatives: pl.DataFrame | None,
     quality: pl.DataFrame | None,
+    dense: bool,
 ) -> MatchResult:
     check_references(offers, demand, hubs, lanes, sources=sources)
     problems: list[Problem] = []
@@ -141,6 +154,7 @@ def _match(
         max_rounds=params.max_rounds,
         solver=params.solver,
         max_subsidy_per_kg=params.max_subsidy_per_kg,
+        dense=dense,
     )
     prepared = time.perf_counter()
     solutions, workers = solve_products(day.problems, options, executor=executor, progress=progress)
@@ -223,9 +237,8 @@ def check_references(
         # lots make the problem a MIP, which this solver does not do yet: refuse rather than ignore them
         lots = offers.select("min_lot_kg").with_row_index("_row", offset=1).filter(pl.col("min_lot_kg") > 1)
         why = "minimum lots are not supported yet (they need the MIP solver); leave it empty, 0 or 1"
-        problems += [Problem(sources.offers, int(r), "min_lot_kg", f"{v} kg: {why}") for r, v in lots.head(10).iter_rows()]
-        if lots.height > 10:
-            problems.append(Problem(sources.offers, None, "min_lot_kg", f"... and {lots.height - 10} more rows: {why}"))
+        listed = (Problem(sources.offers, int(r), "min_lot_kg", f"{v} kg: {why}") for r, v in lots.iter_rows())
+        problems += first_problems(listed, source=sources.offers, column="min_lot_kg", rest=f"rows: {why}", total=lots.height)
     known = hubs.select("region_id")
     problems += _unknown(demand, "region_id", known, sources.demand, "region_id", f"not a region in {sources.regions}")
     if lanes is not None:
@@ -237,14 +250,10 @@ def check_references(
 
 
 def _unknown(frame: pl.DataFrame, column: str, known: pl.DataFrame, source: str, name: str, why: str) -> list[Problem]:
-    from matcher.schemas import MAX_LISTED
-
     bad = (
         frame.select(column)
         .with_row_index("_row", offset=1)
         .join(known.unique(), left_on=column, right_on=known.columns[0], how="anti")
     )
-    listed = [Problem(source, int(r), name, f"{v!r} is {why}") for r, v in bad.head(MAX_LISTED).iter_rows()]
-    if bad.height > MAX_LISTED:
-        listed.append(Problem(source, None, name, f"... and {bad.height - MAX_LISTED} more rows {why}"))
-    return listed
+    listed = (Problem(source, int(r), name, f"{v!r} is {why}") for r, v in bad.iter_rows())
+    return first_problems(listed, source=source, column=name, rest=f"rows {why}", total=bad.height)

@@ -31,7 +31,7 @@ I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
 
 #: the largest dense matrix (cells = offers x demand rows) priced densely: 25 million int64 cells are
-#: 200 MB per worker. Larger products use the bounded pricing of :mod:`matcher.product`.
+#: 200 MB per worker. Larger products use the bounded pricing of :mod:`matcher.bounded`.
 DENSE_CELLS = 25_000_000
 
 #: scaled margins and twice the duals stay below 2**60 and 2**61 in absolute value, so that a scan's

@@ -30,7 +30,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from typing import Protocol, TypeVar
 
 from harvestmatch.errors import ExecutionError, ParameterError
-from matcher.params import EXECUTORS
+from matcher.params import EXECUTORS, SCHEDULER_ENV
 from matcher.product import ProductProblem, ProductSolution, SolveOptions
 from matcher.solve import solve_product
 
@@ -39,8 +39,6 @@ O = TypeVar("O")
 R = TypeVar("R")
 
 
-#: the environment variable naming the Dask scheduler when no address is given
-SCHEDULER_ENV = "HARVEST_DASK_SCHEDULER"
 
 #: how long a Dask cluster may have no worker at all before the day fails
 NO_WORKER_GRACE_SECONDS = 30.0
@@ -108,7 +106,8 @@ def open_executor(kind: str = "local", *, workers: int | None = None, scheduler:
 
     ``local``: ``workers`` processes (default: the cores available, at most ``problems``), warming up
     (:func:`warm_up`) while the caller goes on; one worker runs in this process. ``dask``: the cluster
-    at ``scheduler`` (default: ``$HARVEST_DASK_SCHEDULER``).
+    at ``scheduler`` (the edges fill it from ``$HARVEST_DASK_SCHEDULER``: :meth:`MatchParams.resolved
+    <matcher.params.MatchParams.resolved>`; nothing here reads the environment).
 
     Raises
     ------
@@ -121,7 +120,7 @@ def open_executor(kind: str = "local", *, workers: int | None = None, scheduler:
         n = min(workers or available_cores(), max(1, problems if problems is not None else available_cores()))
         return InProcess() if n <= 1 else LocalPool(n, warm=warm)
     if kind == "dask":
-        return DaskCluster(scheduler or os.environ.get(SCHEDULER_ENV) or "", warm=warm)
+        return DaskCluster(scheduler or "", warm=warm)
     raise ParameterError(f"executor must be one of {', '.join(EXECUTORS)}, got {kind!r}")
 
 

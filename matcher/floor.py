@@ -71,7 +71,8 @@ from matcher.product import (
     optimize,
     solver_margin,
 )
-from regions.lanes import LaneCosts, Lanes, all_pairs, demand_regions, lanes_for_pairs
+from matcher.bounded import all_pairs
+from regions.lanes import LaneCosts, Lanes, demand_regions, lanes_for_pairs
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import tomllib
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from matcher.potentials import PriceRule
 from harvestmatch.errors import ParameterError
+from harvestmatch.settings import Spec, check, setting
+from matcher.potentials import PriceRule
 from regions.fills import FILL_RULES, FillRule
 from regions.lanes import LaneCosts
 
@@ -24,6 +25,8 @@ Solver = Literal["simplex", "ortools"]
 #: where a day's problems run (:mod:`matcher.fanout`)
 ExecutorKind = Literal["local", "dask"]
 EXECUTORS: tuple[str, ...] = get_args(ExecutorKind)
+#: the environment variable naming the Dask scheduler when no address is given (read at the edges only)
+SCHEDULER_ENV = "HARVEST_DASK_SCHEDULER"
 
 
 #: keys of the TOML ``[safety_net]`` table and the parameters they set
@@ -86,57 +89,43 @@ class MatchParams:
         cost`` (:mod:`matcher.quality`); off by default.
     """
 
-    circuity: float = 1.3
-    km_per_day: float = 600.0
-    freight_per_kg_km: float = 0.0005
-    handling_per_kg: float = 0.10
-    k_nearest: int = 12
-    max_rounds: int = 100
-    price_rule: PriceRule = "farmer"
-    workers: int | None = None
-    max_snap_km: float = 25.0
-    price_step: float = 0.05
-    solver: Solver = "simplex"
-    fill_rule: FillRule = "pro_rata"
-    executor: ExecutorKind = "local"
-    scheduler: str | None = None
-    small_share: float = 0.0
-    max_subsidy_per_kg: float = 0.0
-    small_kg: float = 2000.0
-    refund_adjust: bool = False
+    circuity: float = setting(LaneCosts.circuity, Spec("number", "road km per great-circle km, used when no lane table gives distances", low=1))
+    km_per_day: float = setting(LaneCosts.km_per_day, Spec("number", "km a truck covers per day; transit_days = ceil(km / km_per_day)", low=0, above=True))
+    freight_per_kg_km: float = setting(LaneCosts.freight_per_kg_km, Spec("number", "freight cost per kg per km", low=0))
+    handling_per_kg: float = setting(LaneCosts.handling_per_kg, Spec("number", "fixed cost per kg shipped", low=0))
+    k_nearest: int = setting(12, Spec("whole", "offers nearest to each region whose lanes start the solve; any value gives the same optimum", low=1))
+    max_rounds: int = setting(100, Spec("whole", "pricing rounds before giving up with an error", low=1))
+    price_rule: PriceRule = setting("farmer", Spec("choice", "which optimal prices to publish: farmer (the highest farm-gate prices), buyer (the lowest clearing prices) or midpoint",
+                                                   choices=get_args(PriceRule)))
+    workers: int | None = setting(None, Spec("whole", "processes solving products in parallel", low=1, high=MAX_WORKERS, optional=True,
+                                             shown_default="the cores available"))
+    max_snap_km: float = setting(25.0, Spec("number", "an order outside every region joins the nearest within this many km, else it is rejected", low=0))
+    price_step: float = setting(0.05, Spec("number", "width of a price tier: an order's max price is rounded down to it", low=0, above=True))
+    solver: Solver = setting("simplex", Spec("choice", "the exact solver: simplex (the fastest) or ortools (cross-checks it)", choices=get_args(Solver)))
+    fill_rule: FillRule = setting("pro_rata", Spec("choice", "how a demand row's filled kg go back to its orders: pro_rata (the same share each), "
+                                                   "max_min (smallest first) or fcfs (first come, first served)", choices=FILL_RULES))
+    executor: ExecutorKind = setting("local", Spec("choice", "where the day's problems run: local worker processes or a Dask cluster (the dask extra)",
+                                                   choices=EXECUTORS))
+    scheduler: str | None = setting(None, Spec("address", "the Dask scheduler's address, e.g. tcp://10.0.0.5:8786", optional=True,
+                                               shown_default=f"${SCHEDULER_ENV}"))
+    small_share: float = setting(0.0, Spec("number", "the safety net: a small cooperative's offers sell at least this share of their kg when a lane allows",
+                                           low=0, high=1, meaning="a share of an offer's kg", shown_default="0: off"))
+    max_subsidy_per_kg: float = setting(0.0, Spec("number", "the safety net: the lowest lane margin a floor may use is minus this, money per kg", low=0))
+    small_kg: float = setting(2000.0, Spec("number", "the safety net: without a cooperatives table, a cooperative whose open offers total at most this many kg is small",
+                                           low=0))
+    refund_adjust: bool = setting(False, Spec("flag", "value a lane at bid * (1 - refund_rate) - ask - cost, with the quality table's refund rates "
+                                              "(--no-refund-adjust overrides a config that sets it)"))
 
     def __post_init__(self) -> None:
-        _finite(self, "circuity", low=1.0)
-        _finite(self, "km_per_day", low=0.0, strict=True)
-        _finite(self, "freight_per_kg_km", low=0.0)
-        _finite(self, "handling_per_kg", low=0.0)
-        _whole(self, "k_nearest", low=1)
-        _whole(self, "max_rounds", low=1)
-        _finite(self, "max_snap_km", low=0.0)
-        _finite(self, "price_step", low=0.0, strict=True)
-        _finite(self, "small_share", low=0.0)
-        if self.small_share > 1:
-            raise ParameterError(f"small_share must be <= 1 (a share of an offer's kg), got {self.small_share!r}")
-        _finite(self, "max_subsidy_per_kg", low=0.0)
-        _finite(self, "small_kg", low=0.0)
-        if not isinstance(self.refund_adjust, bool):
-            raise ParameterError(f"refund_adjust must be true or false, got {self.refund_adjust!r}")
-        if self.workers is not None:
-            _whole(self, "workers", low=1)
-            if self.workers > MAX_WORKERS:
-                raise ParameterError(f"workers must be at most {MAX_WORKERS}, got {self.workers}")
-        if self.solver not in get_args(Solver):
-            raise ParameterError(f"solver must be one of {', '.join(get_args(Solver))}, got {self.solver!r}")
-        if self.executor not in EXECUTORS:
-            raise ParameterError(f"executor must be one of {', '.join(EXECUTORS)}, got {self.executor!r}")
-        if self.scheduler is not None and (not isinstance(self.scheduler, str) or not self.scheduler.strip()):
-            raise ParameterError(f"scheduler must be an address such as tcp://HOST:8786, got {self.scheduler!r}")
-        if self.fill_rule not in FILL_RULES:
-            raise ParameterError(f"fill_rule must be one of {', '.join(FILL_RULES)}, got {self.fill_rule!r}")
-        if self.price_rule not in get_args(PriceRule):
-            raise ParameterError(
-                f"price_rule must be one of {', '.join(get_args(PriceRule))}, got {self.price_rule!r}"
-            )
+        check(self)
+
+    def resolved(self, environ: Mapping[str, str]) -> MatchParams:
+        """These parameters with what the environment supplies: the Dask scheduler's address from
+        ``$HARVEST_DASK_SCHEDULER`` when ``executor`` is ``dask`` and none is given. The command line and
+        the service call it with ``os.environ``; the core never reads the environment."""
+        if self.executor == "dask" and self.scheduler is None and environ.get(SCHEDULER_ENV, "").strip():
+            return replace(self, scheduler=environ[SCHEDULER_ENV])
+        return self
 
     @property
     def costs(self) -> LaneCosts:
@@ -193,15 +182,3 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ParameterError(f"{path}: not valid TOML: {exc}") from exc
 
 
-def _finite(params: MatchParams, name: str, *, low: float, strict: bool = False) -> None:
-    value = getattr(params, name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ParameterError(f"{name} must be a finite number, got {value!r}")
-    if value < low or (strict and value == low):
-        raise ParameterError(f"{name} must be {'>' if strict else '>='} {low}, got {value!r}")
-
-
-def _whole(params: MatchParams, name: str, *, low: int) -> None:
-    value = getattr(params, name)
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ParameterError(f"{name} must be a whole number >= {low}, got {value!r}")

@@ -1,17 +1,20 @@
-"""One cycle from typed frames to every result: pool the orders (if any), match, fill the orders.
+"""One cycle from typed frames to every result: pool the orders (if any), match, fill the orders, settle
+the books, and plan the transport.
 
-:func:`compute_cycle` is the one pure function that ``harvest match`` (:mod:`matcher.batch`) and the
-service run for a day: frames and regions in, frames and a summary out. Reading, validating the files
-or rows, and writing the results stay with the callers.
+:func:`compute_cycle` is the one function that ``harvest match`` (:mod:`matcher.batch`, with or without
+``--plan``) and the service (:mod:`api.runner`) run for a day: frames and regions in, frames, a plan
+and a summary out; ``harvest plan`` runs its planning half (:func:`plan_cycle`) on a result written
+before. Reading and validating the files or rows, opening the executor, and writing the results stay
+with the callers; the executor, the parameters and the stage callback are handed in.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
@@ -20,6 +23,10 @@ from matcher.cycle import Sources, match
 from matcher.params import MatchParams
 from matcher.results import MatchResult
 from regions.polygons import Regions
+
+if TYPE_CHECKING:
+    from matcher.fanout import Executor
+    from matcher.routing.plan import Plan, PlanInputs, PlanSettings
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,8 @@ class CycleResult:
         The cycle's books (:func:`matcher.settlement.settle`): one line per buyer (an order's
         ``buyer_id`` when the orders have one, else the order; the demand row when rows were given),
         cooperative, freight and the platform, in decimal money, balanced to the cent.
+    plan
+        The transport plan, when the cycle was asked to plan.
     """
 
     match: MatchResult
@@ -52,6 +61,16 @@ class CycleResult:
     orders: pl.DataFrame | None
     summary: Mapping[str, Any]
     settlement: pl.DataFrame
+    plan: CyclePlan | None = None
+
+
+@dataclass(frozen=True)
+class CyclePlan:
+    """A cycle's transport plan (:func:`matcher.routing.plan.plan_routes`) and the inputs it was made
+    from (the writers need their depots)."""
+
+    plan: Plan
+    inputs: PlanInputs
 
 
 def compute_cycle(
@@ -66,9 +85,13 @@ def compute_cycle(
     sources: Sources | None = None,
     cooperatives: pl.DataFrame | None = None,
     quality: pl.DataFrame | None = None,
+    plan: PlanSettings | None = None,
+    warehouses: pl.DataFrame | None = None,
+    executor: Executor | None = None,
+    stage: Callable[[Literal["planning"]], None] | None = None,
 ) -> CycleResult:
     """Run one cycle on typed frames: pool the orders into demand rows (or take the rows given),
-    solve, and hand each row's filled kg back to its orders.
+    solve, hand each row's filled kg back to its orders, settle, and (with ``plan``) plan the transport.
 
     Parameters
     ----------
@@ -91,6 +114,15 @@ def compute_cycle(
         ``cooperative_id, product, refund_rate``: expected refunds (:func:`matcher.cycle.match`).
     sources
         Names of the inputs, for messages.
+    plan, warehouses
+        How to plan the cycle's transport (:class:`matcher.routing.plan.PlanSettings`), and the
+        warehouses offers are collected to (``WAREHOUSES``; ``None``: their regions' hubs). ``None``:
+        no plan.
+    executor
+        Where the products and the routing problems run (:mod:`matcher.fanout`; the caller opens and
+        closes it). ``None``: each stage opens its own as ``params`` and ``plan`` say.
+    stage
+        Called with ``"planning"`` when the match is done and the plan begins.
 
     Raises
     ------
@@ -99,7 +131,7 @@ def compute_cycle(
     InputError
         Demand rows or lanes naming unknown regions or offers (see :func:`matcher.cycle.match`).
     SolverError
-        The solve did not end in a proven optimum.
+        The solve did not end in a proven optimum, or a routing solution broke a condition.
     """
     from matcher.settlement import settle
     from regions.pooling import fill_orders, pool
@@ -123,7 +155,8 @@ def compute_cycle(
         raise ParameterError("give exactly one of demand (pooled rows) and orders")
     pooled_at = time.perf_counter()
 
-    result = match(offers, rows, regions.hubs, date=date, params=params, lanes=lanes, sources=sources, cooperatives=cooperatives, quality=quality)
+    result = match(offers, rows, regions.hubs, date=date, params=params, lanes=lanes, sources=sources, cooperatives=cooperatives, quality=quality,
+                   executor=executor)
     orders_out = None
     if placed is not None:
         arrival = "created_at" if "created_at" in placed.columns else None
@@ -148,7 +181,35 @@ def compute_cycle(
     summary["warnings"] = list(regions.warnings)
     seconds = {"pool": pooled_at - started} if placed is not None else {}
     summary["seconds"] = {**seconds, **result.summary["seconds"], "settle": time.perf_counter() - settled}
-    return CycleResult(result, rows, orders_out, summary, books)
+    planned = None
+    if plan is not None:
+        if stage is not None:
+            stage("planning")
+        planning = time.perf_counter()
+        planned = plan_cycle(date=date, allocations=result.allocations, offers=offers, regions=regions, orders_in=orders, orders_out=orders_out,
+                             warehouses=warehouses, settings=plan, executor=executor)
+        summary["seconds"]["plan"] = time.perf_counter() - planning
+    return CycleResult(result, rows, orders_out, summary, books, planned)
+
+
+def plan_cycle(*, date: dt.date, allocations: pl.DataFrame, offers: pl.DataFrame, regions: Regions, orders_in: pl.DataFrame | None,
+               orders_out: pl.DataFrame | None, warehouses: pl.DataFrame | None, settings: PlanSettings,
+               executor: Executor | None = None) -> CyclePlan:
+    """The transport plan of a cycle's result (:func:`matcher.routing.plan.plan_routes`): its
+    allocations, the offers and orders it was computed from, the order fills, the regions.
+
+    Raises
+    ------
+    InputError
+        A matrix lacks a pair a problem needs.
+    SolverError
+        A routing solution broke a condition.
+    """
+    from matcher.routing.plan import plan_inputs, plan_routes
+
+    inputs = plan_inputs(date=date, allocations=allocations, offers=offers, regions=regions, orders_in=orders_in, orders_out=orders_out,
+                         warehouses=warehouses)
+    return CyclePlan(plan_routes(inputs, settings, executor=executor), inputs)
 
 
 def _counts(status: pl.Series) -> dict[str, int]:

@@ -22,7 +22,8 @@ Pricing modes:
   national benchmark) on the greedy's cells plus each row's best ``k_row`` offers and each offer's best
   ``k_offer`` rows by margin, and each round is one compiled pass over the matrix. Reasons (no lane,
   not profitable) come from the matrix too.
-- **bounded** (larger products, where the matrix would not fit in a worker's memory): each region with
+- **bounded** (larger products, where the matrix would not fit in a worker's memory,
+  :mod:`matcher.bounded`): each region with
   its ``k_nearest`` nearest offers and each offer with the ``k_best`` regions where its margin bound is
   highest; a round bounds the reduced cost of whole (offer, region) pairs by the regions' best clearing
   prices (``p_j <= P_r``: only pairs with ``f_i + c_ir < P_r`` can hold an improving lane) and prices
@@ -42,34 +43,17 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from matcher.bounded import improving_lanes, initial_lanes, reach, scaled_margins
 from matcher.dense import DenseMargins, check_duals, fits
 from matcher.flow import Flow, solve_flow
 from matcher.params import Solver
 from matcher.potentials import PriceRule, check_certificate, potentials
 from matcher.simplex import TransportationSimplex
 from harvestmatch.errors import SolverError
-from regions.geodesy import haversine_km
-from regions.lanes import (
-    Demand,
-    Hubs,
-    LaneCosts,
-    Lanes,
-    Supply,
-    all_pairs,
-    best_pairs,
-    demand_regions,
-    nearest_offer_pairs,
-    lanes_for_pairs,
-    pairs_below,
-    top_per_group,
-)
+from regions.lanes import Demand, Hubs, LaneCosts, Lanes, Supply, lanes_for_pairs
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
-
-#: reach of an offer or demand row: how far it got towards a sale
-NO_LANE, UNPROFITABLE, PROFITABLE = 0, 1, 2
-
 
 
 @dataclass(frozen=True)
@@ -236,7 +220,9 @@ def optimize(problem: ProductProblem, options: SolveOptions) -> Optimum:
         start[np.searchsorted(cell, offer * demand.size + row)] = kg
         lanes, considered, mode = dense.lanes(cell // demand.size, cell % demand.size), supply.size * demand.size, "dense"
     else:
-        (lanes, considered), mode = _initial_lanes(problem, options), "bounded"
+        first = initial_lanes(supply, demand, problem.hubs, options.costs, k_nearest=options.k_nearest, k_best=options.k_best)
+        lanes = allowed(problem, first, options.scale)
+        considered, mode = lanes.size, "bounded"
     clock.lap("lanes")
 
     margin = solver_margin(problem, lanes, options.scale)
@@ -299,7 +285,10 @@ def finish(problem: ProductProblem, options: SolveOptions, opt: Optimum) -> Prod
     if dense is not None:
         offer_reach, row_reach = dense.offer_reach, dense.row_reach
     else:
-        offer_reach, row_reach, evaluated = _reach(problem, options, lanes, flow, opt.table)
+        offer_reach, row_reach, evaluated = reach(
+            supply, demand, problem.hubs, options.costs, lanes, sold_nothing=flow.unsold == problem.supply_kg,
+            got_nothing=flow.unmet == problem.demand_kg, scale=options.scale, table=opt.table,
+        )
         considered += evaluated
     clock.lap("reasons")
     ships = flow.shipped > 0
@@ -326,7 +315,7 @@ def finish(problem: ProductProblem, options: SolveOptions, opt: Optimum) -> Prod
 
 def solver_margin(problem: ProductProblem, lanes: Lanes, scale: int) -> I64:
     """The margins the solver sees: each lane's scaled margin plus its supply node's bonus."""
-    margin = _scaled(lanes.margin, scale)
+    margin = scaled_margins(lanes.margin, scale)
     return margin if problem.bonus is None else margin + problem.bonus[lanes.offer]
 
 
@@ -401,7 +390,11 @@ def _price(
     """The lanes to add after a solve (none when no feasible lane has positive reduced cost), and how
     many lanes were priced one by one."""
     if dense is None:
-        return _improving_lanes(problem, options, np.asarray(u, np.float64), np.asarray(w, np.float64), current)
+        return improving_lanes(
+            problem.supply, problem.demand, problem.hubs, options.costs, np.asarray(u, np.float64), np.asarray(w, np.float64), current,
+            scale=options.scale, bonus=problem.node_bonus(), lower=problem.node_lower(), lookahead=options.lookahead,
+            per_offer=options.lanes_per_round, per_row=options.lanes_per_row,
+        )
     # duals are integers (simplex) or half-integers (the midpoint rule): twice them is exact; a node's
     # bonus moves its dual, so the scan sees ``2M - (u2 - 2 bonus) - w2``
     u2 = np.rint(2 * np.asarray(u, np.float64)).astype(np.int64)
@@ -411,16 +404,9 @@ def _price(
     return dense.lanes(offer, row), 0
 
 
-def _scaled(margin: F64, scale: int) -> I64:
-    scaled = np.rint(margin * scale)
-    if not np.all(np.abs(scaled) < 2.0**62):  # NaN fails too: never let a cast wrap around silently
-        raise SolverError(f"margins do not fit the solver's integer money at scale {scale}; prices per kg are out of range")
-    return scaled.astype(np.int64)
-
-
 def allowed(problem: ProductProblem, lanes: Lanes, scale: int) -> Lanes:
     """The lanes their supply node may use: profitable ones, or down to the node's ``lower`` margin."""
-    return lanes.take(_scaled(lanes.margin, scale) >= problem.node_lower()[lanes.offer])
+    return lanes.take(scaled_margins(lanes.margin, scale) >= problem.node_lower()[lanes.offer])
 
 
 def given_lanes(problem: ProductProblem, options: SolveOptions) -> Lanes:
@@ -439,118 +425,6 @@ def given_lanes(problem: ProductProblem, options: SolveOptions) -> Lanes:
         cost_per_kg=g.cost_per_kg,
     )
     return lanes
-
-
-def _initial_lanes(problem: ProductProblem, options: SolveOptions) -> tuple[Lanes, int]:
-    """The starting lanes: each region with its ``k_nearest`` nearest offers (regions are mostly served
-    from nearby), and each offer with the ``k_best`` regions where its margin bound is highest."""
-    supply, demand, hubs, costs = problem.supply, problem.demand, problem.hubs, options.costs
-    regions, first = np.unique(demand.region, return_index=True)
-    region_bid = np.full(hubs.size, -np.inf)
-    region_bid[regions] = np.maximum.reduceat(demand.bid, first)
-    region_due = np.full(hubs.size, -1, np.int64)
-    region_due[regions] = np.maximum.reduceat(demand.due_days, first)
-    pairs = [nearest_offer_pairs(supply, hubs, regions, options.k_nearest)]
-    pairs += best_pairs(supply, hubs, regions, region_bid, region_due, costs, options.k_best)
-    offer = np.concatenate([o for o, _ in pairs])
-    region = np.concatenate([r for _, r in pairs])
-    # one lane per (offer, region) however many generators proposed it
-    key = np.unique(offer * hubs.size + region)
-    lanes = allowed(problem, lanes_for_pairs(key // hubs.size, key % hubs.size, supply, demand, hubs, costs), options.scale)
-    return lanes, lanes.size
-
-
-def _reach(
-    problem: ProductProblem, options: SolveOptions, lanes: Lanes, flow: Flow, table: Lanes | None
-) -> tuple[NDArray[np.int8], NDArray[np.int8], int]:
-    """How far each offer and demand row got: NO_LANE, UNPROFITABLE or PROFITABLE.
-
-    Anything with a profitable lane in the final lane set is PROFITABLE. What has none and sold (or got)
-    nothing is searched exhaustively, so its reason is exact: every region for such an offer, every
-    offer for such a row. With a given lane table, the table is the search space.
-    """
-    supply, demand, hubs, costs = problem.supply, problem.demand, problem.hubs, options.costs
-    offer_reach = np.full(supply.size, NO_LANE, np.int8)
-    row_reach = np.full(demand.size, NO_LANE, np.int8)
-    profitable = _scaled(lanes.margin, options.scale) > 0  # a floor node's lanes may not be
-    offer_reach[lanes.offer[profitable]] = PROFITABLE
-    row_reach[lanes.demand[profitable]] = PROFITABLE
-    lonely_offers = np.flatnonzero((offer_reach != PROFITABLE) & (flow.unsold == problem.supply_kg))
-    lonely_rows = (row_reach != PROFITABLE) & (flow.unmet == problem.demand_kg)
-    evaluated = 0
-    if table is not None:
-        _note_reach(table, table.offer, offer_reach, options.scale)
-        _note_reach(table, table.demand, row_reach, options.scale)
-        return offer_reach, row_reach, 0
-    regions = demand_regions(demand)
-    for o, r in all_pairs(lonely_offers, regions):
-        block = lanes_for_pairs(o, r, supply, demand, hubs, costs)
-        evaluated += block.size
-        _note_reach(block, block.offer, offer_reach, options.scale)
-    everyone = np.arange(supply.size, dtype=np.int64)
-    for o, r in all_pairs(everyone, np.unique(demand.region[lonely_rows])):
-        block = lanes_for_pairs(o, r, supply, demand, hubs, costs)
-        block = block.take(lonely_rows[block.demand])
-        evaluated += block.size
-        _note_reach(block, block.demand, row_reach, options.scale)
-    return offer_reach, row_reach, evaluated
-
-
-def _note_reach(block: Lanes, index: I64, reach: NDArray[np.int8], scale: int) -> None:
-    """Raise ``reach`` for the elements ``block`` touches, by whether their lanes are profitable."""
-    np.maximum.at(reach, index, np.int8(UNPROFITABLE))
-    reach[index[_scaled(block.margin, scale) > 0]] = PROFITABLE
-
-
-def _improving_lanes(
-    problem: ProductProblem, options: SolveOptions, u: F64, w: F64, current: Lanes
-) -> tuple[Lanes, int]:
-    """The lanes to add after a solve, and how many lanes were priced: nothing when no feasible lane
-    has positive reduced cost; else the best few per offer and per row among the lanes outside
-    ``current`` whose reduced cost is above ``-lookahead`` (see :class:`SolveOptions`).
-
-    A lane ``(i, j)`` has reduced cost above ``-x`` when ``p_j + x > f_i + c_ij``; as ``p_j`` is at most
-    its region's best clearing price ``P_r``, only (offer, region) pairs with ``f_i + c_ir < P_r + x``
-    can hold one. Those pairs are found in bulk (:func:`~regions.lanes.pairs_below`), then priced
-    exactly row by row.
-    """
-    supply, demand, hubs, costs, scale = problem.supply, problem.demand, problem.hubs, options.costs, options.scale
-    if supply.size == 0 or demand.size == 0:
-        return Lanes.concat([]), 0
-    bonus, lower = problem.node_bonus(), problem.node_lower()
-    farm_gate = supply.ask + (u - bonus) / scale  # a floor node's bonus lowers the farm-gate it must beat
-    clearing = demand.bid - w / scale
-    regions, first = np.unique(demand.region, return_index=True)
-    ceiling = np.full(hubs.size, -np.inf)
-    ceiling[regions] = np.maximum.reduceat(clearing, first)
-    due = np.full(hubs.size, -1, np.int64)
-    due[regions] = np.maximum.reduceat(demand.due_days, first)
-    ahead = int(options.lookahead * float(np.median(demand.bid)) * scale)
-    # a hair of slack so float rounding never hides a lane the integer test would take
-    tol = (ahead + 4.0) / scale + 1e-9 * max(1.0, float(np.abs(clearing).max()))
-    offers = np.arange(supply.size, dtype=np.int64)
-    found, evaluated, improving = [], 0, False
-    for o, r in pairs_below(supply, offers, hubs, regions, farm_gate, ceiling, due, costs, tol=tol):
-        km = costs.circuity * haversine_km(supply.lat[o], supply.lon[o], hubs.lat[r], hubs.lon[r])
-        block = lanes_for_pairs(o, r, supply, demand, hubs, costs, distance_km=km)
-        evaluated += block.size
-        scaled = _scaled(block.margin, scale)
-        reduced = scaled + bonus[block.offer] - u[block.offer] - w[block.demand]
-        allowed = scaled >= lower[block.offer]
-        improving = improving or bool(np.any(allowed & (reduced > 0)))
-        found.append(block.take(allowed & (reduced > -ahead)))
-    if not improving:
-        return Lanes.concat([]), evaluated
-    extra = Lanes.concat(found)
-    # lanes already in the set price at or below zero: drop the ones the look-ahead found again
-    have = current.offer * demand.size + current.demand
-    extra = extra.take(~np.isin(extra.offer * demand.size + extra.demand, have))
-    reduced = _scaled(extra.margin, scale) + bonus[extra.offer] - u[extra.offer] - w[extra.demand]
-    keep = np.union1d(
-        top_per_group(extra.offer, reduced, options.lanes_per_round),
-        top_per_group(extra.demand, reduced, options.lanes_per_row),
-    )
-    return extra.take(keep), evaluated
 
 
 class _Clock:

@@ -26,7 +26,8 @@ import polars as pl
 
 from matcher.day import Day
 from matcher.floor import FLOOR_REASONS
-from matcher.product import NO_LANE, PROFITABLE, UNPROFITABLE, ProductSolution
+from matcher.bounded import NO_LANE, PROFITABLE, UNPROFITABLE
+from matcher.product import ProductSolution
 
 #: how a cycle ended; a solve that cannot prove an optimum raises SolverError instead of returning
 Status = Literal["optimal"]

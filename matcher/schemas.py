@@ -7,9 +7,10 @@ columns are kept and ignored. :func:`parse_records` does the same for decoded JS
 body), checking each value's JSON type first and then handing the frame to :func:`parse_table`, so a
 file and a body meet the same rules and messages.
 
-One set of limits: identifiers at most :data:`MAX_ID_CHARS` characters, names at most
-:data:`MAX_TEXT_CHARS`, neither empty nor holding NUL; grades exactly ``A``, ``B`` or ``C``;
-quantities whole kilograms; dates ISO 8601.
+One set of limits, :data:`KINDS`: each column kind's type and bounds, which the checks here apply and
+the API's OpenAPI document states (``api.openapi``). Identifiers at most :data:`MAX_ID_CHARS`
+characters, names at most :data:`MAX_TEXT_CHARS`, neither empty nor holding NUL; grades exactly ``A``,
+``B`` or ``C``; quantities whole kilograms; dates ISO 8601.
 """
 
 from __future__ import annotations
@@ -21,15 +22,14 @@ from typing import Literal
 
 import polars as pl
 
-from harvestmatch.errors import InputError, Problem, SchemaError
+from harvestmatch.errors import InputError, Problem, SchemaError, first_problems
 
-Kind = Literal["id", "text", "grade", "kg", "days", "money", "lat", "lon", "date", "km", "timestamp", "minutes", "count", "flag", "share"]
+Kind = Literal[
+    "id", "text", "grade", "kg", "kg0", "days", "money", "lat", "lon", "date", "km", "timestamp", "minutes", "count", "flag", "share"
+]
 
 #: grade letters and their ranks: an offer serves a demand row when its rank is at least the row's
 GRADES: dict[str, int] = {"A": 3, "B": 2, "C": 1}
-
-#: how many bad rows are listed per column before the rest are counted in one line
-MAX_LISTED = 10
 
 #: no quantity in kg may reach this (a billion tonnes): it keeps every integer sum far from overflow
 MAX_KG = 10**12
@@ -78,7 +78,7 @@ OFFERS: tuple[Column, ...] = (
     Column("ready_date", "date"),
     Column("shelf_life_days", "days"),
     Column("ask_per_kg", "money"),
-    Column("min_lot_kg", "days", required=False),
+    Column("min_lot_kg", "kg0", required=False),
 )
 
 DEMAND: tuple[Column, ...] = (
@@ -131,40 +131,58 @@ QUALITY: tuple[Column, ...] = (
 #: the words a flag cell may hold (any case)
 FLAG_WORDS = {"true": True, "false": False}
 
-_DTYPES: dict[Kind, pl.DataType] = {
-    "id": pl.String(),
-    "text": pl.String(),
-    "grade": pl.String(),
-    "kg": pl.Int64(),
-    "days": pl.Int64(),
-    "money": pl.Float64(),
-    "lat": pl.Float64(),
-    "lon": pl.Float64(),
-    "date": pl.Date(),
-    "km": pl.Float64(),
-    "timestamp": pl.Datetime(),
-    "minutes": pl.Float64(),
-    "count": pl.Int64(),
-    "flag": pl.Boolean(),
-    "share": pl.Float64(),
-}
+#: what a cell of a column kind is sent as in JSON (``api.openapi`` states it; :func:`parse_records` checks it)
+JsonType = Literal["string", "integer", "number", "boolean"]
 
-_EXPECTED: dict[Kind, str] = {
-    "id": f"a non-empty identifier of at most {MAX_ID_CHARS} characters without NUL characters",
-    "text": f"a non-empty name of at most {MAX_TEXT_CHARS} characters without NUL characters",
-    "grade": "one of " + ", ".join(GRADES),
-    "kg": "a whole number of kg greater than 0",
-    "days": f"a whole number of days from 0 to {MAX_DAYS:,}",
-    "money": f"an amount from 0 to {MAX_MONEY:,}",
-    "lat": "a latitude in degrees from -90 to 90",
-    "lon": "a longitude in degrees from -180 to 180",
-    "date": f"a date as YYYY-MM-DD from {FIRST_DATE} to {LAST_DATE}",
-    "km": f"a distance from 0 to {MAX_KM:,} km",
-    "timestamp": "a date and time as YYYY-MM-DDTHH:MM[:SS]",
-    "minutes": f"a number of minutes from 0 to {MAX_MINUTES:,}",
-    "count": f"a whole number from 1 to {MAX_COUNT:,}",
-    "flag": "true or false",
-    "share": "a share from 0 to 1",
+
+@dataclass(frozen=True)
+class KindRule:
+    """What a column kind holds: its type in a frame and in JSON, its limits, and what a message says
+    was expected.
+
+    ``minimum`` and ``maximum`` are inclusive (numbers; whole ones when ``json`` is ``"integer"``);
+    ``max_length`` counts characters, ``pattern`` must match the whole text; ``values`` are the only
+    texts taken; ``format`` is the JSON Schema format of a text (the checks here parse it).
+    """
+
+    dtype: pl.DataType
+    json: JsonType
+    expected: str
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    values: tuple[str, ...] | None = None
+    format: str | None = None
+
+
+#: every text of the contract: no NUL character (no database or C string holds one)
+NO_NUL = "^[^\\x00]*$"
+
+#: each column kind's type and limits, the one place they are written
+KINDS: dict[Kind, KindRule] = {
+    "id": KindRule(
+        pl.String(), "string", f"a non-empty identifier of at most {MAX_ID_CHARS} characters without NUL characters",
+        max_length=MAX_ID_CHARS, pattern=NO_NUL,
+    ),
+    "text": KindRule(
+        pl.String(), "string", f"a non-empty name of at most {MAX_TEXT_CHARS} characters without NUL characters",
+        max_length=MAX_TEXT_CHARS, pattern=NO_NUL,
+    ),
+    "grade": KindRule(pl.String(), "string", "one of " + ", ".join(GRADES), values=tuple(GRADES)),
+    "kg": KindRule(pl.Int64(), "integer", "a whole number of kg greater than 0", minimum=1, maximum=MAX_KG - 1),
+    "kg0": KindRule(pl.Int64(), "integer", f"a whole number of kg from 0 to {MAX_KG - 1:,}", minimum=0, maximum=MAX_KG - 1),
+    "days": KindRule(pl.Int64(), "integer", f"a whole number of days from 0 to {MAX_DAYS:,}", minimum=0, maximum=MAX_DAYS),
+    "money": KindRule(pl.Float64(), "number", f"an amount from 0 to {MAX_MONEY:,}", minimum=0, maximum=MAX_MONEY),
+    "lat": KindRule(pl.Float64(), "number", "a latitude in degrees from -90 to 90", minimum=-90, maximum=90),
+    "lon": KindRule(pl.Float64(), "number", "a longitude in degrees from -180 to 180", minimum=-180, maximum=180),
+    "date": KindRule(pl.Date(), "string", f"a date as YYYY-MM-DD from {FIRST_DATE} to {LAST_DATE}", format="date"),
+    "km": KindRule(pl.Float64(), "number", f"a distance from 0 to {MAX_KM:,} km", minimum=0, maximum=MAX_KM),
+    "timestamp": KindRule(pl.Datetime(), "string", "a date and time as YYYY-MM-DDTHH:MM[:SS]", format="date-time"),
+    "minutes": KindRule(pl.Float64(), "number", f"a number of minutes from 0 to {MAX_MINUTES:,}", minimum=0, maximum=MAX_MINUTES),
+    "count": KindRule(pl.Int64(), "integer", f"a whole number from 1 to {MAX_COUNT:,}", minimum=1, maximum=MAX_COUNT),
+    "flag": KindRule(pl.Boolean(), "boolean", "true or false"),
+    "share": KindRule(pl.Float64(), "number", "a share from 0 to 1", minimum=0, maximum=1),
 }
 
 
@@ -192,7 +210,8 @@ def parse_table(raw: pl.DataFrame, schema: Sequence[Column], *, source: str, key
     SchemaError
         A required column is missing (nothing else is checked then).
     InputError
-        One problem per bad cell (at most :data:`MAX_LISTED` listed per column) and per duplicate key.
+        One problem per bad cell (at most :data:`~harvestmatch.errors.MAX_LISTED` listed per column)
+        and per duplicate key.
     """
     missing = [c.name for c in schema if c.required and c.name not in raw.columns]
     if missing:
@@ -284,13 +303,14 @@ def parse_records(
             else:
                 got = "nothing (the field is missing)" if column.name not in item else _json_shown(item[column.name])
                 wrong.setdefault(column.name, []).append(
-                    Problem(source, row, column.name, f"expected {_EXPECTED[column.kind]}, got {got}")
+                    Problem(source, row, column.name, f"expected {KINDS[column.kind].expected}, got {got}")
                 )
     frame = pl.DataFrame([pl.Series(c.name, values[c.name], dtype=_JSON_DTYPES[c.kind]) for c in wanted])
-    problems = [p for listed in wrong.values() for p in _capped(listed, source)]
-    if len(unknown) > MAX_LISTED:  # a body of a million unknown keys gets ten lines, not a million
-        unknown = [*unknown[:MAX_LISTED], Problem(source, None, None, f"... and {len(unknown) - MAX_LISTED} more unknown fields")]
-    problems += unknown
+    problems = [
+        p for name, listed in wrong.items() for p in first_problems(listed, source=source, column=name, rest="rows with bad values")
+    ]
+    # a body of a million unknown keys gets ten lines, not a million
+    problems += first_problems(unknown, source=source, column=None, rest="unknown fields")
     if not problems:
         return parse_table(frame, columns, source=source, key=key)
     # cells already refused were left empty: parse_table would only say so again
@@ -304,7 +324,7 @@ def parse_records(
 
 def dtypes(schema: Sequence[Column]) -> dict[str, pl.DataType]:
     """Every column of ``schema`` (optional ones too) and the type :func:`parse_table` gives it."""
-    return {c.name: _DTYPES[c.kind] for c in schema}
+    return {c.name: KINDS[c.kind].dtype for c in schema}
 
 
 def empty_table(schema: Sequence[Column]) -> pl.DataFrame:
@@ -322,18 +342,16 @@ def duplicate_problems(frame: pl.DataFrame, key: str | list[str], source: str) -
     first = pl.col("_row").min().over(keys)
     dup = indexed.with_columns(first.alias("_first")).filter(pl.col("_row") != pl.col("_first"))
     label = " + ".join(keys)
-    problems = [
+    listed = (
         Problem(source, int(r["_row"]), label, f"duplicate {label} {_show(r, keys)} (first at row {r['_first']})")
-        for r in dup.head(MAX_LISTED).iter_rows(named=True)
-    ]
-    if dup.height > MAX_LISTED:
-        problems.append(Problem(source, None, label, f"... and {dup.height - MAX_LISTED} more duplicate rows"))
-    return problems
+        for r in dup.iter_rows(named=True)
+    )
+    return first_problems(listed, source=source, column=label, rest="duplicate rows", total=dup.height)
 
 
 #: the type a JSON value of each kind is held in before parse_table checks it (dates still as text)
 _JSON_DTYPES: dict[Kind, pl.DataType] = {
-    kind: pl.String() if kind in ("date", "timestamp") else dtype for kind, dtype in _DTYPES.items()
+    kind: pl.String() if rule.json == "string" else rule.dtype for kind, rule in KINDS.items()
 }
 
 _INT64 = 2**63
@@ -343,16 +361,16 @@ def _json_cell(value: object, column: Column) -> tuple[object, bool]:
     """(the value as its column holds it, whether its JSON type fits); null fits optional columns only."""
     if value is None:
         return None, not column.required
-    kind = column.kind
-    if kind == "flag":  # JSON true or false, nothing else
+    json = KINDS[column.kind].json
+    if json == "boolean":  # JSON true or false, nothing else
         return (value, True) if isinstance(value, bool) else (None, False)
     if isinstance(value, bool):  # a bool is an int in Python, never a number in the contract
         return None, False
-    if kind in ("kg", "days", "count"):
+    if json == "integer":
         if isinstance(value, float) and value.is_integer():  # 10.0 and 1e3 are whole, as in a CSV cell
             value = int(value)
         return (value, True) if isinstance(value, int) and -_INT64 <= value < _INT64 else (None, False)
-    if kind in ("money", "lat", "lon", "km", "minutes", "share"):
+    if json == "number":
         if not isinstance(value, (int, float)):
             return None, False
         try:
@@ -390,14 +408,6 @@ def _json_shown(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _capped(problems: list[Problem], source: str) -> list[Problem]:
-    """At most :data:`MAX_LISTED` problems of one column, and a line counting the rest."""
-    if len(problems) <= MAX_LISTED:
-        return problems
-    rest = len(problems) - MAX_LISTED
-    return [*problems[:MAX_LISTED], Problem(source, None, problems[0].column, f"... and {rest} more rows with bad values")]
-
-
 def _show(row: dict[str, object], keys: list[str]) -> str:
     return ", ".join(repr(row[k]) for k in keys)
 
@@ -427,8 +437,8 @@ def _parse_cells(series: pl.Series, column: Column) -> tuple[pl.Series, pl.Serie
     Text is parsed; a column that is already typed (Parquet) is checked as it is, without a detour
     through strings.
     """
-    kind = column.kind
-    numeric = kind in ("kg", "days", "money", "lat", "lon", "km", "minutes", "count", "share")
+    kind, rule = column.kind, KINDS[column.kind]
+    numeric = rule.json in ("integer", "number")
     if numeric and series.dtype.is_numeric():
         return _check_number(series.cast(pl.Float64), column)
     if kind == "date" and series.dtype == pl.Date:
@@ -441,12 +451,12 @@ def _parse_cells(series: pl.Series, column: Column) -> tuple[pl.Series, pl.Serie
     text = _as_text(series)
     if kind in ("id", "text"):
         value = text
-        longest = MAX_ID_CHARS if kind == "id" else MAX_TEXT_CHARS
-        nul = value.str.contains("\x00", literal=True).fill_null(False)
-        bad = value.is_null() | nul | (value.str.len_chars() > longest).fill_null(False)
+        assert rule.pattern is not None and rule.max_length is not None
+        unfit = ~value.str.contains(rule.pattern) | (value.str.len_chars() > rule.max_length)
+        bad = value.is_null() | unfit.fill_null(False)
     elif kind == "grade":
         value = text  # exactly A, B or C: the same rule for CSV, Parquet and JSON, no case folding
-        bad = value.is_null() | ~value.is_in(list(GRADES))
+        bad = value.is_null() | ~value.is_in(list(rule.values or ()))
     elif kind == "date":
         value = text.str.to_date("%Y-%m-%d", strict=False)
         bad = ~value.is_between(FIRST_DATE, LAST_DATE).fill_null(False)
@@ -462,43 +472,24 @@ def _parse_cells(series: pl.Series, column: Column) -> tuple[pl.Series, pl.Serie
 
 
 def _check_number(number: pl.Series, column: Column) -> tuple[pl.Series, pl.Series]:
-    kind = column.kind
-    finite = number.is_not_null() & number.is_finite()
-    if kind == "kg":
-        ok = finite & (number > 0) & (number == number.floor()) & (number < MAX_KG)
-    elif kind == "days":
-        ok = finite & (number >= 0) & (number == number.floor()) & (number <= MAX_DAYS)
-    elif kind == "lat":
-        ok = finite & (number >= -90) & (number <= 90)
-    elif kind == "lon":
-        ok = finite & (number >= -180) & (number <= 180)
-    elif kind == "money":
-        ok = finite & (number >= 0) & (number <= MAX_MONEY)
-    elif kind == "minutes":
-        ok = finite & (number >= 0) & (number <= MAX_MINUTES)
-    elif kind == "count":
-        ok = finite & (number >= 1) & (number == number.floor()) & (number <= MAX_COUNT)
-    elif kind == "share":
-        ok = finite & (number >= 0) & (number <= 1)
-    else:  # km
-        ok = finite & (number >= 0) & (number <= MAX_KM)
+    rule = KINDS[column.kind]
+    assert rule.minimum is not None and rule.maximum is not None
+    ok = number.is_not_null() & number.is_finite() & (number >= rule.minimum) & (number <= rule.maximum)
+    if rule.json == "integer":
+        ok = ok & (number == number.floor())
     bad = ~ok.fill_null(False)
-    value = number if _DTYPES[kind] == pl.Float64() else number.cast(pl.Int64, strict=False)
+    value = number if rule.dtype == pl.Float64() else number.cast(pl.Int64, strict=False)
     return value.alias(column.name), bad.fill_null(True)
 
 
 def _describe(original: pl.Series, bad: pl.Series, column: Column, source: str) -> list[Problem]:
     rows = bad.arg_true()
-    problems = []
-    for row in rows.head(MAX_LISTED).to_list():
-        cell = original[row]
-        got = "nothing" if cell is None or (isinstance(cell, str) and not cell.strip()) else _shown(_plain(cell))
-        problems.append(Problem(source, row + 1, column.name, f"expected {_EXPECTED[column.kind]}, got {got}"))
-    if len(rows) > MAX_LISTED:
-        problems.append(
-            Problem(source, None, column.name, f"... and {len(rows) - MAX_LISTED} more rows with bad values")
-        )
-    return problems
+    listed = (Problem(source, row + 1, column.name, f"expected {KINDS[column.kind].expected}, got {_got(original[row])}") for row in rows)
+    return first_problems(listed, source=source, column=column.name, rest="rows with bad values", total=len(rows))
+
+
+def _got(cell: object) -> str:
+    return "nothing" if cell is None or (isinstance(cell, str) and not cell.strip()) else _shown(_plain(cell))
 
 
 def _shown(cell: object) -> str:

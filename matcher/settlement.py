@@ -37,6 +37,7 @@ import numpy as np
 import polars as pl
 
 from harvestmatch.errors import SolverError
+from regions.apportion import largest_remainder
 
 #: the settlement's columns: a party, its id, its kg, and its money (net: + received, - paid)
 SETTLEMENT_COLUMNS = ("party", "party_id", "kg", "gross", "refunds", "subsidy", "reserve", "net")
@@ -203,19 +204,17 @@ PRICE_DECIMALS, RATE_DECIMALS = 8, 6
 def _to_the_cent(exact: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     """Every amount rounded to the cent (half to even); then the nets, which must sum to zero, made to:
     the cents the rounding left over go one each to the lines rounded the furthest the other way
-    (largest remainder; ties to the earlier line), so every net is within a cent of its exact value.
-    Returns the books and how many lines got a cent."""
+    (:func:`regions.apportion.largest_remainder`, ties to the earlier line), so every net is within a
+    cent of its exact value. Returns the books and how many lines got a cent."""
     books = exact.with_columns(pl.col("gross", "refunds", "subsidy", "reserve").cast(MONEY), _net=pl.col("net").cast(MONEY))
     off = _py(books["_net"].sum())  # a whole number of cents
     cents = int(abs(off) / CENT)
     if cents:
-        residual = (pl.col("_net").cast(_FULL) - pl.col("net")) * (1 if off > 0 else -1)  # how far each went the wrong way
-        # the ``cents`` largest residuals, ties to the earlier line (a partial selection, not a sort)
-        chosen = books.with_row_index("_at").with_columns(_res=residual).top_k(cents, by=["_res", "_at"], reverse=[False, True])["_at"]
-        step = pl.lit(CENT, dtype=MONEY) * (-1 if off > 0 else 1)
-        books = books.with_row_index("_at").with_columns(
-            _net=pl.when(pl.col("_at").is_in(chosen.implode())).then(pl.col("_net") + step).otherwise(pl.col("_net")).cast(MONEY)
-        ).drop("_at")
+        # each line's exact net less its rounded one, in units of 1e-16 (exact in int64: at most half a cent)
+        residual = ((pl.col("net") - pl.col("_net").cast(_FULL)) * 10**_FULL.scale).cast(pl.Int64)
+        left = -int(off / CENT)
+        moved = largest_remainder(np.zeros(books.height, np.int64), books.select(residual).to_series().to_numpy(), left)
+        books = books.with_columns(_net=(pl.col("_net") + pl.Series(moved).cast(DEC0) * pl.lit(CENT, dtype=MONEY)).cast(MONEY))
     books = books.drop("net").rename({"_net": "net"}).select(SETTLEMENT_COLUMNS)
     if _py(books["net"].sum()) != 0:
         raise SolverError("the books do not balance to the cent after rounding")

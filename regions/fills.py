@@ -6,8 +6,9 @@ A row ``g`` with filled kg ``F`` (at most its orders' total ``Q = sum q_k``) sha
 - ``fcfs`` (first come, first served): ``f_k = min(q_k, max(0, F - sum of q before k))``; an early
   order is filled whole before a later one gets anything.
 - ``pro_rata``: each order gets the same share of what it asked, rounded to whole kg by largest
-  remainder: ``f_k = floor(F q_k / Q)``, and the ``F - sum floor(...)`` kg left go one each to the
-  orders with the largest remainders ``F q_k mod Q`` (ties: the earlier order). So
+  remainder (:func:`regions.apportion.proportional`): ``f_k = floor(F q_k / Q)``, and the
+  ``F - sum floor(...)`` kg left go one each to the orders with the largest remainders ``F q_k mod Q``
+  (ties: the earlier order). So
   ``|f_k - F q_k / Q| < 1`` for every order, and splitting an order into pieces does not change what
   its buyer gets by more than the rounding.
 - ``max_min`` (water-filling): the smallest orders are filled first; every order gets
@@ -25,6 +26,8 @@ from typing import Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
+
+from regions.apportion import proportional
 
 FillRule = Literal["fcfs", "pro_rata", "max_min"]
 FILL_RULES: tuple[str, ...] = get_args(FillRule)
@@ -58,7 +61,7 @@ def share(group: I64, quantity: I64, filled: I64, rule: FillRule) -> I64:
         before = _cumsum_within(quantity, starts, size) - quantity
         return np.clip(np.repeat(F, size) - before, 0, quantity)
     if rule == "pro_rata":
-        return _pro_rata(quantity, starts, size, F)
+        return proportional(F, quantity, starts=starts)
     return _max_min(quantity, starts, size, F)
 
 
@@ -74,28 +77,6 @@ def _rank_within(order: I64, starts: I64, size: I64) -> I64:
     rank = np.empty(len(order), np.int64)
     rank[order] = np.arange(len(order)) - np.repeat(starts, size)
     return rank
-
-
-def _pro_rata(q: I64, starts: I64, size: I64, F: I64) -> I64:
-    Q = np.add.reduceat(q, starts)
-    Qs = np.maximum(Q, 1)
-    Fk, Qk = np.repeat(F, size), np.repeat(Qs, size)
-    if int(F.max()) * int(q.max()) >= 2**62:  # exact in Python integers when int64 could overflow
-        prod = Fk.astype(object) * q.astype(object)
-        base = np.array(prod // Qk.astype(object), np.int64)
-        rem = np.array(prod - base.astype(object) * Qk.astype(object), dtype=object)
-        # remainders compare within a row (same Q): rank them by their order, as exact integers
-        key = np.argsort(np.argsort(rem, kind="stable"), kind="stable").astype(np.int64)
-    else:
-        prod = Fk * q
-        base = prod // Qk
-        key = prod - base * Qk
-    left = F - np.add.reduceat(base, starts)
-    group = np.repeat(np.arange(len(starts)), size)
-    position = np.arange(len(q))
-    order = np.lexsort((position, -key, group))  # largest remainder first, ties to the earlier order
-    rank = _rank_within(order, starts, size)
-    return base + (rank < np.repeat(left, size))
 
 
 def _max_min(q: I64, starts: I64, size: I64, F: I64) -> I64:

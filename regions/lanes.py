@@ -13,35 +13,22 @@ Only lanes with a positive margin can carry flow in an optimum. Lanes are produc
 pairs: a pair is priced once (distance, transit, cost) and then expanded to every demand row of the
 region, so a region with two price tiers costs one distance, not two.
 
-The functions here are pure: numpy arrays in, numpy arrays out. Pair generators:
-
-- :func:`nearest_offer_pairs`: each region with its ``k`` nearest offers (a KD-tree on unit vectors);
-- :func:`best_pairs`: each offer with the ``k`` regions where its margin bound is highest;
-- :func:`all_pairs`: every offer of a subset with every region of a subset, in bounded chunks;
-- :func:`pairs_below`: every (offer, region) pair where the farm-gate price plus freight stays below
-  the region's best clearing price, the bound that lets the pricing loop skip lanes it can prove
-  useless without computing them.
+The functions here are pure: numpy arrays in, numpy arrays out. Which pairs to expand is the pricing's
+choice (:mod:`matcher.bounded`); :mod:`matcher.dense` computes every pair's lanes by the same formulas.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
 
-from regions.geodesy import EARTH_RADIUS_KM, haversine_km, nearest, unit_vectors
+from regions.geodesy import haversine_km, unit_vectors
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
-
-#: how much shorter than its chord estimate a distance is taken when bounding (km; rounding is ~1e-4)
-CHORD_SLACK_KM = 0.01
-
-#: how many (offer, region) cells one dense block may hold: 4 million cells is about 100 MB of temporaries
-BLOCK_CELLS = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -231,122 +218,6 @@ def transit_days_for(distance_km: F64, km_per_day: float) -> I64:
 def demand_regions(demand: Demand) -> I64:
     """The distinct regions that hold at least one demand row, ascending."""
     return np.unique(demand.region)
-
-
-def nearest_offer_pairs(supply: Supply, hubs: Hubs, regions: I64, k: int) -> tuple[I64, I64]:
-    """Each region with the ``k`` offers nearest to its hub, as (offer, region) pairs."""
-    if supply.size == 0 or len(regions) == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    index, _ = nearest(unit_vectors(hubs.lat[regions], hubs.lon[regions]), supply.xyz, k)
-    return index.ravel(), np.repeat(regions, index.shape[1])
-
-
-def best_pairs(
-    supply: Supply,
-    hubs: Hubs,
-    regions: I64,
-    region_bid: F64,
-    region_due: I64,
-    costs: LaneCosts,
-    k: int,
-) -> Iterator[tuple[I64, I64]]:
-    """Each offer with the ``k`` regions where its margin bound is highest, as (offer, region) pairs.
-
-    The bound is the region's best bid minus the ask and the freight; a region the goods cannot reach
-    before the offer expires or before the region's latest due date is skipped, and so is a pair whose
-    bound is not positive. Distances come from chords (one matrix product per block); they only rank.
-
-    Parameters
-    ----------
-    regions
-        Candidate region indices; ``region_bid`` and ``region_due`` are indexed by region number.
-    """
-    if supply.size == 0 or len(regions) == 0:
-        return
-    hub_xyz = unit_vectors(hubs.lat[regions], hubs.lon[regions])
-    bid, due = region_bid[regions][None, :], region_due[regions][None, :]
-    xyz = supply.xyz
-    k = min(k, len(regions))
-    step = max(1, BLOCK_CELLS // len(regions))
-    for start in range(0, supply.size, step):
-        block = np.arange(start, min(start + step, supply.size), dtype=np.int64)
-        chord = np.sqrt(np.maximum(2.0 - 2.0 * (xyz[block] @ hub_xyz.T), 0.0))
-        km = costs.circuity * 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(chord * 0.5, 1.0))
-        days = np.ceil(km / costs.km_per_day)
-        score = bid - supply.ask[block, None] - (costs.freight_per_kg_km * km + costs.handling_per_kg)
-        ok = (days <= supply.expiry_days[block, None]) & (days <= due) & (score > 0)
-        score = np.where(ok, score, -np.inf)
-        top = np.argpartition(-score, k - 1, axis=1)[:, :k] if k < len(regions) else np.broadcast_to(
-            np.arange(len(regions)), score.shape
-        )
-        keep = np.take_along_axis(score, top, axis=1) > -np.inf
-        yield np.broadcast_to(block[:, None], top.shape)[keep], regions[top[keep]]
-
-
-def all_pairs(offers: I64, regions: I64) -> Iterator[tuple[I64, I64]]:
-    """Every (offer, region) pair of two index sets, in blocks of at most :data:`BLOCK_CELLS` pairs."""
-    if len(offers) == 0 or len(regions) == 0:
-        return
-    step = max(1, BLOCK_CELLS // len(regions))
-    for start in range(0, len(offers), step):
-        block = offers[start : start + step]
-        yield np.repeat(block, len(regions)), np.tile(regions, len(block))
-
-
-def pairs_below(
-    supply: Supply,
-    offers: I64,
-    hubs: Hubs,
-    regions: I64,
-    offer_floor: F64,
-    region_ceiling: F64,
-    region_due: I64,
-    costs: LaneCosts,
-    *,
-    tol: float,
-) -> Iterator[tuple[I64, I64]]:
-    """Every (offer, region) pair where ``floor_i + cost_ir < ceiling_r + tol`` and the goods can arrive.
-
-    The pricing loop's search: with ``floor`` the farm-gate prices and ``ceiling`` each region's best
-    clearing price, only these pairs can hold a lane with positive reduced cost. Distances come from
-    chords (one matrix product per block, no gathering); callers recompute the exact haversine for the
-    pairs that pass, and ``tol`` absorbs the difference.
-
-    Parameters
-    ----------
-    offers
-        Offer indices to search from; ``offer_floor`` has one value per offer of ``supply``.
-    regions
-        Region indices to search; ``region_ceiling`` and ``region_due`` are indexed by region number.
-    """
-    if len(offers) == 0 or len(regions) == 0:
-        return
-    hub_xyz = unit_vectors(hubs.lat[regions], hubs.lon[regions])
-    ceiling = region_ceiling[regions][None, :] - costs.handling_per_kg + tol
-    reach_km = costs.km_per_day * np.minimum(supply.expiry_days, region_due[regions].max())
-    xyz = supply.xyz
-    step = max(1, BLOCK_CELLS // len(regions))
-    per_km = costs.freight_per_kg_km
-    for start in range(0, len(offers), step):
-        block = offers[start : start + step]
-        chord = np.sqrt(np.clip(2.0 - 2.0 * (xyz[block] @ hub_xyz.T), 0.0, 4.0))
-        # rounding in the dot product puts co-located points up to about 1e-4 km apart: take every
-        # distance CHORD_SLACK_KM shorter, so the bound never drops a pair the haversine would keep
-        km = np.maximum((costs.circuity * 2.0 * EARTH_RADIUS_KM) * np.arcsin(np.minimum(chord * 0.5, 1.0)) - CHORD_SLACK_KM, 0.0)
-        ok = (per_km * km < ceiling - offer_floor[block, None]) & (km <= reach_km[block, None] * (1 + 1e-9))
-        hit_o, hit_r = np.nonzero(ok)
-        yield block[hit_o], regions[hit_r]
-
-
-def top_per_group(group: I64, score: F64, k: int) -> I64:
-    """Indices of the ``k`` highest scores within each group (ties by position), in group order."""
-    if len(group) == 0:
-        return np.empty(0, np.int64)
-    order = np.lexsort((np.arange(len(group)), -score, group))
-    g = group[order]
-    first = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
-    rank = np.arange(len(g)) - np.repeat(first, np.diff(np.r_[first, len(g)]))
-    return np.sort(order[rank < k])
 
 
 def _region_ptr(demand: Demand, n_regions: int) -> I64:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from harvestmatch.errors import InputError, Problem, SchemaError
+from harvestmatch.errors import MAX_LISTED, InputError, Problem, SchemaError, first_problems
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -23,7 +23,6 @@ WGS84 = "EPSG:4326"
 
 #: the longest region_id taken (the contract's limit for every identifier)
 MAX_ID_CHARS = 64
-MAX_LISTED = 10
 
 
 @dataclass(frozen=True)
@@ -256,7 +255,5 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
 
 
 def _rows(source: str, column: str, rows: np.ndarray, message: str) -> list[Problem]:
-    listed = [Problem(source, int(r) + 1, column, message) for r in rows[:MAX_LISTED]]
-    if len(rows) > MAX_LISTED:
-        listed.append(Problem(source, None, column, f"... and {len(rows) - MAX_LISTED} more rows: {message}"))
-    return listed
+    listed = (Problem(source, int(r) + 1, column, message) for r in rows)
+    return first_problems(listed, source=source, column=column, rest=f"rows: {message}", total=len(rows))

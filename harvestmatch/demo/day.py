@@ -20,7 +20,7 @@ import polars as pl
 from matcher.params import MatchParams
 from regions.geodesy import haversine_km
 
-#: the routing search's iterations per problem in the demo (harvest plan's default is 1,000)
+#: the routing search's iterations per problem in the demo (fewer than the default: the demo is a quick look)
 DEMO_ROUTE_ITERATIONS = 300
 
 DEMO_DATE = dt.date(2026, 11, 23)
@@ -179,6 +179,7 @@ def run_demo(out: Path, *, size: str = "small", seed: int = 7) -> dict:
     from matcher.batch import run_batch
     from matcher.fanout import available_cores
     from matcher.routing.batch import PlanOptions
+    from matcher.routing.vrp import SolveSettings
     from harvestmatch.demo.china import ATTRIBUTION
 
     started = time.perf_counter()
@@ -188,7 +189,7 @@ def run_demo(out: Path, *, size: str = "small", seed: int = 7) -> dict:
         paths = build_demo_inputs(out / "input", seed=seed)
     cached = paths.pop("cached")
     built = time.perf_counter() - started
-    plan = None if size == "national" else PlanOptions(iterations=DEMO_ROUTE_ITERATIONS, workers=available_cores())
+    plan = None if size == "national" else PlanOptions(search=SolveSettings(iterations=DEMO_ROUTE_ITERATIONS), workers=available_cores())
     summary = run_batch(out=out / "result", params=DEMO_PARAMS if size != "national" else MatchParams(), plan=plan, **paths)
     summary["demo"] = {"size": size, "inputs_cached": cached, "build_seconds": built, "credit": ATTRIBUTION}
     if size != "national":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import polars as pl
 
 from harvestmatch.errors import InputError, ParameterError, Problem
 from matcher.io import PLAN_FOLDER, output_folder_problems, read_tables, write_outputs
-from matcher.routing.plan import Plan, PlanInputs, PlanSettings, depot_places, offer_regions, plan_geojson, plan_routes
+from matcher.routing.plan import Plan, PlanInputs, PlanSettings, depot_places, plan_geojson
 from matcher.routing.tables import DEFAULT_FLEETS, FLEET, LEGS, MATRIX, WAREHOUSES, Travel, with_fleet_defaults
 from matcher.routing.vrp import SolveSettings
 from matcher.schemas import OFFERS, ORDERS, Column, duplicate_problems
@@ -35,20 +35,17 @@ ALLOCATIONS_IN: tuple[Column, ...] = (
 ORDERS_OUT_IN: tuple[Column, ...] = (Column("order_id", "id"), Column("region_id", "id", required=False), Column("demand_id", "id", required=False),
                                      Column("filled_kg", "days"))
 
-PLAN_DIR = PLAN_FOLDER
-
 
 @dataclass(frozen=True)
 class PlanOptions:
-    """What the command line says about a plan: the optional tables and the search."""
+    """What the command line says about a plan: the optional tables, the search (its defaults are
+    :class:`~matcher.routing.vrp.SolveSettings`'s), the speed and where the problems run."""
 
     fleet: Path | None = None
     warehouses: Path | None = None
     matrix: Path | None = None
-    seconds: float = 5.0
-    iterations: int = 1_000
-    seed: int = 1
-    speed_kmh: float = 60.0
+    search: SolveSettings = field(default_factory=SolveSettings)
+    speed_kmh: float = Travel.speed_kmh
     workers: int = 1
     executor: str = "local"
     scheduler: str | None = None
@@ -64,12 +61,6 @@ class PlanTables:
 def read_plan_tables(options: PlanOptions) -> tuple[PlanTables, list[Problem]]:
     """The fleet (split per leg; a leg without rows keeps its default), warehouses and matrix, checked."""
     problems: list[Problem] = []
-    if not options.seconds > 0 or options.seconds == float("inf"):
-        problems.append(Problem("options", None, "route-seconds", f"must be a finite number above 0, got {options.seconds}"))
-    if options.iterations < 1:
-        problems.append(Problem("options", None, "route-iterations", f"must be at least 1, got {options.iterations}"))
-    if not options.speed_kmh > 0 or options.speed_kmh == float("inf"):
-        problems.append(Problem("options", None, "speed-kmh", f"must be a finite number above 0, got {options.speed_kmh}"))
     read, more = read_tables((("fleet", options.fleet, PLAN_FLEET, None), ("warehouses", options.warehouses, WAREHOUSES, "warehouse_id"),
                               ("matrix", options.matrix, MATRIX, None)), checks={"fleet": _leg_problems})
     problems += more
@@ -101,26 +92,13 @@ def _leg_problems(raw: pl.DataFrame, source: str) -> list[Problem]:
 
 def settings_for(options: PlanOptions, tables: PlanTables, circuity: float) -> PlanSettings:
     return PlanSettings(
-        solve=SolveSettings(options.iterations, options.seconds, options.seed),
+        solve=options.search,
         travel=Travel(circuity=circuity, speed_kmh=options.speed_kmh, matrix=tables.matrix),
         fleets=tables.fleets,
         workers=options.workers,
         executor=options.executor,
         scheduler=options.scheduler,
     )
-
-
-def plan_inputs(*, date: dt.date, allocations: pl.DataFrame, offers: pl.DataFrame, regions: Any, orders_in: pl.DataFrame | None,
-                orders_out: pl.DataFrame | None, warehouses: pl.DataFrame | None) -> PlanInputs:
-    """The plan's inputs from a cycle's frames: the input offers and orders, the result's allocations
-    and order fills, and the validated regions."""
-    hubs = regions.hubs.select("region_id", "hub_lat", "hub_lon")
-    sold = offers.join(allocations.select("offer_id").unique(), on="offer_id", how="semi")
-    orders = None
-    if orders_in is not None and orders_out is not None:
-        keep = ["order_id", "lat", "lon", "due_date"] + (["pickup_point_id"] if "pickup_point_id" in orders_in.columns else [])
-        orders = orders_out.select("order_id", "region_id", "demand_id", "filled_kg").join(orders_in.select(keep), on="order_id", how="inner")
-    return PlanInputs(date, allocations, sold, offer_regions(sold, regions.shapes, hubs), hubs, orders, warehouses)
 
 
 def write_plan(out: Path, plan: Plan, inputs: PlanInputs, extra: dict[str, Any] | None = None) -> None:
@@ -140,6 +118,7 @@ def run_plan(*, result: Path, options: PlanOptions, offers: Path | None = None, 
     InputError
         The result folder, an input or an option table is missing or bad (nothing written).
     """
+    from matcher.pipeline import plan_cycle
     from regions.polygons import read_regions
 
     summary_path = result / "summary.json"
@@ -167,7 +146,7 @@ def run_plan(*, result: Path, options: PlanOptions, offers: Path | None = None, 
         region_set = read_regions(regions)
     except InputError as exc:
         problems += exc.problems
-    problems += output_folder_problems(result / PLAN_DIR)
+    problems += output_folder_problems(result / PLAN_FOLDER)
     if problems:
         raise InputError(problems)
     if "allocations" in frames:
@@ -175,12 +154,11 @@ def run_plan(*, result: Path, options: PlanOptions, offers: Path | None = None, 
         if unknown.height:
             raise InputError(Problem("allocations.csv", None, "offer_id", f"{unknown['offer_id'][0]!r} and {unknown.height - 1} more are not offers in {offers.name}: "
                                      "give the offers the result was made from"))
-    inputs = plan_inputs(date=date, allocations=frames["allocations"], offers=frames["offers"], regions=region_set,
-                         orders_in=frames.get("orders"), orders_out=frames.get("orders_out"), warehouses=tables.warehouses)
-    circuity = circuity if circuity is not None else float(recorded.get("params", {}).get("circuity", 1.3))
-    plan = plan_routes(inputs, settings_for(options, tables, circuity))
-    write_plan(result / PLAN_DIR, plan, inputs)
-    return plan.summary
+    circuity = circuity if circuity is not None else float(recorded.get("params", {}).get("circuity", Travel.circuity))
+    planned = plan_cycle(date=date, allocations=frames["allocations"], offers=frames["offers"], regions=region_set, orders_in=frames.get("orders"),
+                         orders_out=frames.get("orders_out"), warehouses=tables.warehouses, settings=settings_for(options, tables, circuity))
+    write_plan(result / PLAN_FOLDER, planned.plan, planned.inputs)
+    return planned.plan.summary
 
 
 def format_plan(summary: dict[str, Any]) -> str:
@@ -199,4 +177,4 @@ def format_plan(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["PLAN_DIR", "PlanOptions", "format_plan", "plan_inputs", "read_plan_tables", "run_plan", "settings_for", "write_plan"]
+__all__ = ["PlanOptions", "format_plan", "read_plan_tables", "run_plan", "settings_for", "write_plan"]

@@ -9,11 +9,15 @@ served: they are listed in ``unserved.csv`` with why), 2 on bad input (nothing w
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
 
-from harvestmatch.errors import InputError, ParameterError, Problem
+from harvestmatch.errors import InputError, Problem
+from harvestmatch.settings import add_options, given
+from matcher.routing.tables import Travel
+from matcher.routing.vrp import SolveSettings
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -26,26 +30,19 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--matrix", type=Path, help="from_id, to_id, distance_km, duration_min for every pair of depots and stops")
     r.add_argument("--out", required=True, type=Path, help="output folder: created, or replaced as a whole when it holds only a previous run's outputs")
     r.add_argument("--collect", action="store_true", help="the stops' kg are collected and brought to the depot (default: delivered from it)")
-    r.add_argument("--seconds", type=float, default=10.0, help="time limit of the search (default 10)")
-    r.add_argument("--iterations", type=int, default=2_000, help="iteration budget of the search; with the seed it makes the routes repeatable (default 2000)")
-    r.add_argument("--seed", type=int, default=1, help="seed of the search (default 1)")
-    r.add_argument("--circuity", type=float, default=1.3, help="road km per great-circle km without a matrix (default 1.3)")
-    r.add_argument("--speed-kmh", dest="speed_kmh", type=float, default=60.0, help="average speed without a matrix (default 60)")
+    add_options(r, SolveSettings)
+    add_options(r, Travel, ("circuity", "speed_kmh"))
     r.add_argument("--quiet", action="store_true", help="print nothing on success")
     r.set_defaults(run=_run_routes)
 
 
 def _run_routes(args: argparse.Namespace) -> int:
     from matcher.io import output_folder_problems, read_tables, write_outputs
-    from matcher.routing.tables import DEFAULT_FLEETS, DEPOTS, FLEET, MATRIX, STOPS, Travel, fleet_problems
-    from matcher.routing.vrp import RoutingProblem, SolveSettings, solve_routing
+    from matcher.routing.tables import DEFAULT_FLEETS, DEPOTS, FLEET, MATRIX, STOPS, fleet_problems
+    from matcher.routing.vrp import RoutingProblem, solve_routing
     from matcher.schemas import duplicate_problems
 
-    for name, value, low in (("--seconds", args.seconds, 0.0), ("--circuity", args.circuity, 1.0), ("--speed-kmh", args.speed_kmh, 0.0)):
-        if not value > low or value != value or value == float("inf"):
-            raise ParameterError(f"{name} must be a finite number above {low:g}, got {value}")
-    if args.iterations < 1:
-        raise ParameterError(f"--iterations must be at least 1, got {args.iterations}")
+    search, travel = SolveSettings(**given(args, SolveSettings)), Travel(**given(args, Travel))  # checked before any file is read
     tables, problems = read_tables((("stops", args.stops, STOPS, "stop_id"), ("depots", args.depots, DEPOTS, "depot_id"),
                                     ("fleet", args.fleet, FLEET, None), ("matrix", args.matrix, MATRIX, None)))
     if "matrix" in tables:
@@ -64,10 +61,10 @@ def _run_routes(args: argparse.Namespace) -> int:
     if problems:
         raise InputError(problems)
     fleet = tables.get("fleet", DEFAULT_FLEETS["routes"])
-    travel = Travel(circuity=args.circuity, speed_kmh=args.speed_kmh, matrix=tables.get("matrix"))
+    travel = replace(travel, matrix=tables.get("matrix"))
     problem = RoutingProblem("routes", tables["stops"], tables["depots"], fleet, collect=args.collect, travel=travel)
-    outcome = solve_routing(problem, SolveSettings(args.iterations, args.seconds, args.seed))
-    summary = {**outcome.summary(), "seed": args.seed, "iteration_budget": args.iterations, "time_limit_seconds": args.seconds,
+    outcome = solve_routing(problem, search)
+    summary = {**outcome.summary(), "seed": search.seed, "iteration_budget": search.iterations, "time_limit_seconds": search.seconds,
                "collect": args.collect, "inputs": {k: str(getattr(args, k)) for k in ("stops", "depots", "fleet", "matrix") if getattr(args, k)}}
     geojson = routes_geojson(outcome.routes, outcome.stops, tables["depots"])
     write_outputs(args.out, {"routes.csv": outcome.routes.drop("problem_id"), "stops.csv": outcome.stops,

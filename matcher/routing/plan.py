@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from matcher.fanout import Progress
+from matcher.fanout import Executor, Progress
 from matcher.routing.geojson import feature_collection, route_features
 from matcher.routing.tables import DEFAULT_FLEETS, LEGS, Travel
 from matcher.routing.vrp import ROUTE_SCHEMA, STOP_SCHEMA, UNSERVED_SCHEMA, RoutingOutcome, RoutingProblem, SolveSettings, solve_routing
@@ -70,7 +70,7 @@ class PlanSettings:
     """How to plan: the search budget per problem, travel, one fleet per leg, and where the problems
     run (:mod:`matcher.fanout`: ``local`` with ``workers`` processes, or ``dask`` at ``scheduler``)."""
 
-    solve: SolveSettings = SolveSettings(iterations=1_000, seconds=5.0)
+    solve: SolveSettings = field(default_factory=SolveSettings)
     travel: Travel = field(default_factory=Travel)
     fleets: Mapping[str, pl.DataFrame] = field(default_factory=lambda: {leg: DEFAULT_FLEETS[leg] for leg in LEGS})
     workers: int = 1
@@ -126,6 +126,20 @@ class Plan:
     stops: pl.DataFrame
     unserved: pl.DataFrame
     summary: dict[str, Any]
+
+
+def plan_inputs(*, date: dt.date, allocations: pl.DataFrame, offers: pl.DataFrame, regions: Any, orders_in: pl.DataFrame | None,
+                orders_out: pl.DataFrame | None, warehouses: pl.DataFrame | None) -> PlanInputs:
+    """A cycle's plan inputs from its frames: the input offers and orders (an optional
+    ``pickup_point_id`` is kept), the result's allocations and order fills, and the validated regions
+    (:class:`regions.polygons.Regions`)."""
+    hubs = regions.hubs.select("region_id", "hub_lat", "hub_lon")
+    sold = offers.join(allocations.select("offer_id").unique(), on="offer_id", how="semi")
+    orders = None
+    if orders_in is not None and orders_out is not None:
+        keep = ["order_id", "lat", "lon", "due_date"] + (["pickup_point_id"] if "pickup_point_id" in orders_in.columns else [])
+        orders = orders_out.select("order_id", "region_id", "demand_id", "filled_kg").join(orders_in.select(keep), on="order_id", how="inner")
+    return PlanInputs(date, allocations, sold, offer_regions(sold, regions.shapes, hubs), hubs, orders, warehouses)
 
 
 def offer_regions(offers: pl.DataFrame, shapes: Any, hubs: pl.DataFrame) -> pl.DataFrame:
@@ -263,9 +277,13 @@ def _stops(problem: LegProblem) -> int:
     return problem.problem.stops.height
 
 
-def plan_routes(inputs: PlanInputs, settings: PlanSettings = PlanSettings(), progress: Progress | None = None) -> Plan:
-    """Build and solve every problem of the plan (on ``settings.executor``; ``progress`` is called with
-    problems done and problems); see the module docstring.
+def plan_routes(inputs: PlanInputs, settings: PlanSettings = PlanSettings(), progress: Progress | None = None, *,
+                executor: Executor | None = None) -> Plan:
+    """Build and solve every problem of the plan; see the module docstring.
+
+    The problems run on ``executor`` when one is given (the caller closes it), else on one opened here
+    as ``settings`` say (``settings.executor``, ``workers``, ``scheduler``) and closed again;
+    ``progress`` is called with problems done and problems.
 
     Raises
     ------
@@ -279,12 +297,15 @@ def plan_routes(inputs: PlanInputs, settings: PlanSettings = PlanSettings(), pro
     clock = time.perf_counter()
     problems, refused, notes = build_problems(inputs, settings)
     built = time.perf_counter()
-    executor = open_executor(settings.executor, workers=settings.workers, scheduler=settings.scheduler, problems=len(problems), warm=False)
+    own = executor is None
+    runner = open_executor(settings.executor, workers=settings.workers, scheduler=settings.scheduler, problems=len(problems), warm=False) \
+        if executor is None else executor
     try:
-        outcomes = executor.map_ordered(_solve_one, problems, settings.solve, size=_stops, progress=progress)
-        workers = executor.workers
+        outcomes = runner.map_ordered(_solve_one, problems, settings.solve, size=_stops, progress=progress)
+        workers = runner.workers
     finally:
-        executor.close()
+        if own:
+            runner.close()
     solved = time.perf_counter()
     routes = pl.concat(
         [pl.DataFrame(schema=PLAN_ROUTE_SCHEMA)]
@@ -364,4 +385,4 @@ def depot_places(inputs: PlanInputs) -> pl.DataFrame:
 
 
 __all__ = ["DUE_CUTOFF_MIN", "SERVICE_MIN", "LegProblem", "Plan", "PlanInputs", "PlanSettings", "build_problems", "depot_places",
-           "offer_regions", "plan_geojson", "plan_routes"]
+           "offer_regions", "plan_geojson", "plan_inputs", "plan_routes"]

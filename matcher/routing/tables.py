@@ -11,7 +11,9 @@ from dataclasses import dataclass
 import polars as pl
 
 from harvestmatch.errors import Problem
+from harvestmatch.settings import Spec, check, setting
 from matcher.schemas import Column
+from regions.lanes import LaneCosts
 
 STOPS: tuple[Column, ...] = (
     Column("stop_id", "id"),
@@ -85,9 +87,12 @@ class Travel:
     ``matrix`` (``from_id, to_id, distance_km, duration_min``) is given; then only the matrix is used,
     and every pair a problem needs must be in it."""
 
-    circuity: float = 1.3
-    speed_kmh: float = 60.0
+    circuity: float = setting(LaneCosts.circuity, Spec("number", "road km per great-circle km without a matrix", low=1))
+    speed_kmh: float = setting(60.0, Spec("number", "average speed without a matrix, km per hour", low=0, above=True))
     matrix: pl.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        check(self)
 
 
 def fleet_problems(fleet: pl.DataFrame, depots: pl.Series, *, source: str) -> list[Problem]:

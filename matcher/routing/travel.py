@@ -10,9 +10,8 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from harvestmatch.errors import InputError, Problem
+from harvestmatch.errors import InputError, Problem, first_problems
 from matcher.routing.tables import Travel
-from matcher.schemas import MAX_LISTED
 from regions.geodesy import haversine_km
 
 
@@ -48,13 +47,11 @@ def matrices(ids: pl.Series, lat: NDArray[np.float64], lon: NDArray[np.float64],
     missing_i, missing_j = np.nonzero(np.isnan(km))
     if len(missing_i):
         names = ids.to_list()
-        problems = [
+        listed = (
             Problem(source, None, None, f"no row from {names[a]!r} to {names[b]!r}; the matrix must hold every pair of stops and depots")
-            for a, b in zip(missing_i[:MAX_LISTED].tolist(), missing_j[:MAX_LISTED].tolist())
-        ]
-        if len(missing_i) > MAX_LISTED:
-            problems.append(Problem(source, None, None, f"... and {len(missing_i) - MAX_LISTED} more missing pairs"))
-        raise InputError(problems)
+            for a, b in zip(missing_i, missing_j)
+        )
+        raise InputError(first_problems(listed, source=source, column=None, rest="missing pairs", total=len(missing_i)))
     return np.rint(km * 1000.0).astype(np.int64), np.rint(minutes * 60.0).astype(np.int64)
 
 

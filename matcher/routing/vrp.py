@@ -46,6 +46,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from harvestmatch.errors import SolverError
+from harvestmatch.settings import Spec, check, setting
 from matcher.routing.tables import Travel, with_fleet_defaults
 from matcher.routing.travel import matrices
 
@@ -82,11 +83,22 @@ REASONS = {
 
 @dataclass(frozen=True)
 class SolveSettings:
-    """The search budget: ``iterations`` (deterministic with ``seed``), capped at ``seconds``."""
+    """The search budget of one routing problem: ``iterations`` (deterministic with ``seed``), capped at
+    ``seconds``. The defaults are every command's and the service's (``harvest routes``, ``harvest plan``,
+    ``harvest match --plan``, the ``[plan]`` table); validated on creation.
 
-    iterations: int = 2_000
-    seconds: float = 10.0
-    seed: int = 1
+    Raises
+    ------
+    ParameterError
+        A setting of the wrong type or out of range, naming it.
+    """
+
+    iterations: int = setting(1_000, Spec("whole", "iterations per routing problem; with the seed they make the routes repeatable", low=1))
+    seconds: float = setting(5.0, Spec("number", "time limit per routing problem, in seconds", low=0, above=True))
+    seed: int = setting(1, Spec("whole", "seed of the routing search", low=0))
+
+    def __post_init__(self) -> None:
+        check(self)
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,15 @@
 """The API against its own OpenAPI document: schemathesis generates requests, every answer must be
-documented and no answer may be a server error."""
+documented and no answer may be a server error; and the document's column limits are the schema
+module's, value for value."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import jsonschema_rs
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -20,6 +23,11 @@ from schemathesis.specs.openapi.checks import (
 
 from api import create_app
 from api.db import create_key
+from api.offers import UPLOAD as OFFER_UPLOAD
+from api.openapi import SCHEMAS, kind_schema
+from api.orders import UPLOAD as ORDER_UPLOAD
+from harvestmatch.errors import InputError
+from matcher.schemas import KINDS, Column, Kind, KindRule, parse_records
 
 # no server error, and every answer documented: its status, its content type and its body. (Accepting
 # every schema-valid body is not asked: who may post what depends on the key's role.)
@@ -76,3 +84,53 @@ def test_docs_are_served_without_a_network(served) -> None:  # type: ignore[no-u
     doc = client.get("/openapi.json").json
     assert doc["openapi"].startswith("3.") and "/cycles/{cycle_id}/shipments" in doc["paths"] and "/cycles/{cycle_id}/routes" in doc["paths"]
     assert {"/claims", "/claims/{claim_id}/decision", "/buyers/me/credit", "/cycles/{cycle_id}/settlement"} <= set(doc["paths"])
+
+
+def _edges(rule: KindRule) -> list[tuple[object, bool]]:
+    """(a JSON value, whether a kind with ``rule`` takes it): each limit, and a value just past it."""
+    wrong_type: object = "1" if rule.json in ("integer", "number", "boolean") else 17
+    edges: list[tuple[object, bool]] = [(wrong_type, False)]
+    if rule.json == "integer":
+        assert rule.minimum is not None and rule.maximum is not None
+        low, high = int(rule.minimum), int(rule.maximum)
+        edges += [(low, True), (high, True), (low - 1, False), (high + 1, False), (low + 0.5, False)]
+    if rule.json == "number":
+        assert rule.minimum is not None and rule.maximum is not None
+        low, high = float(rule.minimum), float(rule.maximum)
+        edges += [(low, True), (high, True), (math.nextafter(low, -math.inf), False), (math.nextafter(high, math.inf), False)]
+    if rule.json == "boolean":
+        edges += [(True, True), (False, True), (1, False)]
+    if rule.max_length is not None:
+        edges += [("x" * rule.max_length, True), ("x" * (rule.max_length + 1), False), ("", False)]
+    if rule.pattern is not None:
+        edges += [("x\x00y", False)]
+    if rule.values is not None:
+        edges += [(v, True) for v in rule.values] + [(rule.values[0].lower(), False), ("", False)]
+    if rule.format == "date":
+        edges += [("1900-01-01", True), ("2199-12-31", True), ("2026-02-30", False)]
+    return edges
+
+
+def _validator_takes(kind: Kind, value: object) -> bool:
+    try:
+        parse_records([{"v": value}], (Column("v", kind),), source="body")
+    except InputError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_kind_has_the_schemas_limits(kind: Kind) -> None:
+    """At each limit of a kind the validator and the document both take the value; just past it,
+    both refuse it (so neither side can drift from :data:`matcher.schemas.KINDS` alone)."""
+    document = jsonschema_rs.Draft202012Validator(kind_schema(kind), validate_formats=True)
+    for value, taken in _edges(KINDS[kind]):
+        assert _validator_takes(kind, value) is taken, (kind, value)
+        assert document.is_valid(value) is taken, (kind, value)
+
+
+@pytest.mark.parametrize(("model", "columns"), [("OfferIn", OFFER_UPLOAD), ("OrderIn", ORDER_UPLOAD)])
+def test_request_bodies_use_the_kinds(model: str, columns: tuple[Column, ...]) -> None:
+    schema = SCHEMAS[model]
+    assert schema["properties"] == {c.name: kind_schema(c.kind) for c in columns}
+    assert schema["required"] == [c.name for c in columns if c.required]

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from harvestmatch.errors import SolverError
 from matcher.aggregate import merge_identical, split_lanes
 from matcher.flow import solve_flow
-from regions.lanes import Demand, Hubs, LaneCosts, Supply, all_pairs, lanes_for_pairs
+from matcher.bounded import all_pairs
+from regions.lanes import Demand, Hubs, LaneCosts, Supply, lanes_for_pairs
 
 
 def offers(rows: list[tuple[float, float, float, int, int]]) -> Supply:

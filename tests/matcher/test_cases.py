@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from unittest import mock
 
 import dataclasses
 import datetime as dt
@@ -23,8 +22,8 @@ HERE = {"r0": (30.0, 110.0)}
 FLAT = {"freight_per_kg_km": 0.0, "handling_per_kg": 0.1}  # cost 0.1 per kg everywhere
 
 
-def run(offers, demand, hubs, **params):
-    return match(offers, demand, hubs_frame(hubs), date=DATE, params=MatchParams(workers=1, **params))
+def run(offers, demand, hubs, *, dense=True, **params):
+    return match(offers, demand, hubs_frame(hubs), date=DATE, params=MatchParams(workers=1, **params), dense=dense)
 
 
 def row(frame: pl.DataFrame, key: str, value: str) -> dict:
@@ -134,9 +133,8 @@ def test_pricing_loop_finds_the_far_market_in_several_rounds(oracle) -> None:
         [{"region_id": f"r{k}", "price_per_kg": 1.5, "quantity_kg": 200} for k in range(7)]
         + [{"region_id": "r7", "price_per_kg": 4.0, "quantity_kg": 1200}]
     )
-    with mock.patch("matcher.dense.DENSE_CELLS", 0):
-        few = run(offers, demand, hubs, k_nearest=1)
-        many = run(offers, demand, hubs, k_nearest=16)
+    few = run(offers, demand, hubs, k_nearest=1, dense=False)
+    many = run(offers, demand, hubs, k_nearest=16, dense=False)
     assert few.summary["pricing"]["bounded"] == 1
     assert few.summary["rounds"] >= 2
     assert few.summary["lanes_considered"] > few.summary["lanes"]

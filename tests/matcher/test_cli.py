@@ -292,11 +292,11 @@ def test_missing_file_and_unknown_format(day: dict[str, Path], capsys: pytest.Ca
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (("--circuity", "0.5"), "circuity must be >= 1.0, got 0.5"),
-        (("--km-per-day", "0"), "km_per_day must be > 0.0, got 0.0"),
+        (("--circuity", "0.5"), "circuity must be a finite number >= 1, got 0.5"),
+        (("--km-per-day", "0"), "km_per_day must be a finite number > 0, got 0.0"),
         (("--k-nearest", "0"), "k_nearest must be a whole number >= 1, got 0"),
-        (("--small-share", "1.5"), "small_share must be <= 1 (a share of an offer's kg), got 1.5"),
-        (("--max-subsidy-per-kg", "-1"), "max_subsidy_per_kg must be >= 0.0, got -1.0"),
+        (("--small-share", "1.5"), "small_share must be a finite number from 0 to 1 (a share of an offer's kg), got 1.5"),
+        (("--max-subsidy-per-kg", "-1"), "max_subsidy_per_kg must be a finite number >= 0, got -1.0"),
     ],
 )
 def test_bad_parameters_exit_2(day: dict[str, Path], extra: tuple[str, ...], message: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,6 @@ import datetime as dt
 import math
 from fractions import Fraction
 from collections import defaultdict
-from unittest import mock
 
 import numpy as np
 import polars as pl
@@ -21,7 +20,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from matcher import MatchParams, match
-from matcher.dense import DENSE_CELLS
 from tests.frames import DATE, demand_frame, hubs_frame, offers_frame
 from tests.matcher.test_oracle import build, instances
 from tests.reference import is_open, lp_inputs, reference_lanes
@@ -135,8 +133,7 @@ def run(instance: dict, small: list[bool], share: float, cap: float, bounded: bo
     offers, demand = build(instance)
     offers = offers.with_columns(cooperative_id=pl.Series([COOPS[k % len(COOPS)] for k in range(offers.height)]))
     params = MatchParams(workers=1, small_share=share, max_subsidy_per_kg=cap, **instance["params"])
-    with mock.patch("matcher.dense.DENSE_CELLS", 0 if bounded else DENSE_CELLS):
-        result = match(offers, demand, hubs_frame(instance["hubs"]), date=DATE, params=params, cooperatives=cooperatives(small))
+    result = match(offers, demand, hubs_frame(instance["hubs"]), date=DATE, params=params, cooperatives=cooperatives(small), dense=not bounded)
     return offers, demand, result
 
 
@@ -187,9 +184,9 @@ def test_both_solvers_give_the_same_floor_and_welfare(instance, small, share) ->
 HUBS = {"r0": (30.5, 110.5), "far": (45.0, 125.0)}
 
 
-def one_day(offers: list[dict], demand: list[dict], **params):
+def one_day(offers: list[dict], demand: list[dict], *, dense: bool = True, **params):
     settings = {"workers": 1, "small_share": 0.5, "max_subsidy_per_kg": 0.5, "small_kg": 500, **params}
-    return match(offers_frame(offers), demand_frame(demand), hubs_frame(HUBS), date=DATE, params=MatchParams(**settings))
+    return match(offers_frame(offers), demand_frame(demand), hubs_frame(HUBS), date=DATE, params=MatchParams(**settings), dense=dense)
 
 
 def row(frame: pl.DataFrame, key: str, value: str) -> dict:
@@ -267,8 +264,7 @@ def test_a_whole_offer_under_the_floor_and_identical_offers(bounded: bool) -> No
     village = [{"cooperative_id": f"h{k}", "quantity_kg": 50, "ask_per_kg": 2.2} for k in range(6)]
     big = [{"cooperative_id": "big", "quantity_kg": 600, "ask_per_kg": 1.0} for _ in range(3)]
     demand = [{"quantity_kg": 400, "price_per_kg": 2.3}]
-    with mock.patch("matcher.dense.DENSE_CELLS", 0 if bounded else DENSE_CELLS):
-        r = one_day(village + big, demand, small_share=1.0, small_kg=100)
+    r = one_day(village + big, demand, small_share=1.0, small_kg=100, dense=not bounded)
     out = r.offers.sort("offer_id")
     small = out.filter(pl.col("cooperative_id").str.starts_with("h"))
     assert small["floor_kg"].to_list() == [50] * 6

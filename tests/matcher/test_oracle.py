@@ -7,7 +7,6 @@ bounded: the dense threshold set to zero), drawn by hypothesis or crossed for th
 from __future__ import annotations
 
 import datetime as dt
-from unittest import mock
 
 import numpy as np
 import pytest
@@ -17,7 +16,6 @@ from hypothesis import strategies as st
 from tests.checks import check_cycle
 from tests.frames import DATE, demand_frame, hubs_frame, offers_frame
 from matcher import MatchParams, match
-from matcher.dense import DENSE_CELLS
 
 PRODUCTS = ["apple", "kale"]
 
@@ -119,8 +117,7 @@ def solve_and_check(instance: dict, oracle) -> None:
     offers, demand = build(instance)
     p = instance["params"]
     params = MatchParams(workers=1, **p)
-    with mock.patch("matcher.dense.DENSE_CELLS", 0 if instance.get("bounded") else DENSE_CELLS):
-        result = match(offers, demand, hubs_frame(instance["hubs"]), date=DATE, params=params)
+    result = match(offers, demand, hubs_frame(instance["hubs"]), date=DATE, params=params, dense=not instance.get("bounded"))
     assert set(result.summary["pricing"]) == {"dense", "bounded", "given"}
     used = {mode for mode, count in result.summary["pricing"].items() if count}
     assert used <= {"bounded" if instance.get("bounded") else "dense"}

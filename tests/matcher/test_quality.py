@@ -9,7 +9,6 @@ must certify the allocation: ``farm_gate + cost - clearing + refund_rate * bid >
 from __future__ import annotations
 
 from dataclasses import replace
-from unittest import mock
 
 import numpy as np
 import polars as pl
@@ -18,7 +17,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from matcher import MatchParams, match
-from matcher.dense import DENSE_CELLS
 from tests.checks import check_conservation
 from tests.frames import DATE, demand_frame, hubs_frame, offers_frame
 from tests.matcher.test_oracle import PRODUCTS, build, instances
@@ -53,8 +51,7 @@ def test_refund_aware_matching_is_the_lp_optimum(instance, rates, bounded, oracl
         schema={"cooperative_id": pl.String, "product": pl.String, "refund_rate": pl.Float64},
     )
     params = MatchParams(workers=1, refund_adjust=True, **instance["params"])
-    with mock.patch("matcher.dense.DENSE_CELLS", 0 if bounded else DENSE_CELLS):
-        result = match(offers, demand, hubs_frame(instance["hubs"]), date=DATE, params=params, quality=quality)
+    result = match(offers, demand, hubs_frame(instance["hubs"]), date=DATE, params=params, quality=quality, dense=not bounded)
     lane_args = {k: instance["params"][k] for k in ("freight_per_kg_km", "handling_per_kg", "km_per_day")}
     lanes = adjusted(reference_lanes(offers, demand, instance["hubs"], DATE, **lane_args), offers, demand, rates)
     lp = oracle(*lp_inputs(offers, demand, lanes))

@@ -38,6 +38,8 @@ BAD_RECORDS = [
     ("lone-surrogate", {"product": "\udfff"}, "row 1: column 'product': expected a non-empty name of at most 100 characters without NUL characters, got '\\udfff'"),
     ("year-9999", {"ready_date": "9999-12-31"}, "row 1: column 'ready_date': expected a date as YYYY-MM-DD from 1900-01-01 to 2199-12-31, got '9999-12-31'"),
     ("negative-kg", {"quantity_kg": -5}, "row 1: column 'quantity_kg': " + KG + ", got -5"),
+    ("negative-lot", {"min_lot_kg": -5}, "row 1: column 'min_lot_kg': expected a whole number of kg from 0 to 999,999,999,999, got -5"),
+    ("fraction-for-lot", {"min_lot_kg": 2.5}, "row 1: column 'min_lot_kg': expected a whole number of kg from 0 to 999,999,999,999, got 2.5"),
     ("huge-kg", {"quantity_kg": 2**70}, "row 1: column 'quantity_kg': " + KG + f", got {2**70}"),
     ("bool-for-money", {"ask_per_kg": False}, "row 1: column 'ask_per_kg': expected an amount from 0 to 1,000,000, got false"),
     ("text-for-lat", {"lat": "30.5"}, "row 1: column 'lat': expected a latitude in degrees from -90 to 90, got '30.5'"),
