@@ -35,7 +35,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
       ``AFTER_SALES_FORGETTING``, ``AFTER_SALES_MAX_INSTANT_REJECTIONS``: claims and scores
       (:mod:`api.after_sales`), from the ``[after_sales]`` table of ``HARVEST_CONFIG``.
     - ``WORKER``: start a cycle worker in a thread beside the app (``harvest serve`` does, unless
-      ``--no-worker``); ``WORKER_LEASE_SECONDS``, ``WORKER_POLL_SECONDS`` tune it.
+      ``--no-worker``); ``WORKER_LEASE_SECONDS``, ``WORKER_POLL_SECONDS`` tune it; ``CYCLE_COMPUTE``
+      replaces its computation (:class:`api.worker.Worker`'s ``compute``: the tests' seam).
     - ``CYCLE_DATE_WINDOW_DAYS``: a cycle dated further than this from today needs
       ``"confirm_far_date": true`` (default 7).
     """
@@ -89,7 +90,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         from api.worker import Worker
 
         worker = Worker(db, lease_seconds=app.config["WORKER_LEASE_SECONDS"], poll_seconds=app.config["WORKER_POLL_SECONDS"], plan=plan,
-                        after_sales=app.extensions["harvest_after_sales"])
+                        after_sales=app.extensions["harvest_after_sales"], compute=app.config.get("CYCLE_COMPUTE"))
         worker.start()
         app.extensions["harvest_worker"] = worker
     return app

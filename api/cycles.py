@@ -26,9 +26,10 @@ from sqlalchemy import select
 
 from api import idempotency, jobs
 from api.auth import Caller, requires
+from api.cycle_reads import concerning, get_cycle, require_done, visible_cycle
 from api.db import Database
 from api.errors import ApiError
-from api.models import Allocation, Cycle, DemandRow, Offer, OfferResult, OrderFill
+from api.models import Allocation, Cycle, DemandRow, Offer
 from api.requests import MAX_PAGE, after_arg, binary, int_arg, iso, json_body, where_args
 from harvestmatch.errors import ParameterError
 from matcher.params import MatchParams
@@ -95,7 +96,7 @@ def list_cycles() -> Response:
     """Cycles, newest first, in pages (``limit``, ``after``: the last id of the previous page)."""
     caller: Caller = g.caller
     limit = int_arg("limit", 100, 1, 1000)
-    query = _concerning(select(Cycle), caller)
+    query = concerning(select(Cycle), caller)
     if request.args.get("after"):
         query = query.where(Cycle.id < int_arg("after", 0, 0, 2**31 - 1))
     query = where_args(query, {"status": Cycle.status})
@@ -111,9 +112,7 @@ def list_cycles() -> Response:
 def read(cycle_id: int) -> Response:
     db: Database = current_app.extensions["harvest_db"]
     with db.session() as session:
-        if session.scalars(_concerning(select(Cycle.id).where(Cycle.id == cycle_id), g.caller)).first() is None:
-            raise ApiError(404, "Not Found", f"no cycle {cycle_id}")
-        return jsonify(cycle_json(_cycle(session, cycle_id), g.caller))
+        return jsonify(cycle_json(visible_cycle(session, cycle_id, g.caller), g.caller))
 
 
 @bp.get("/<int(max=2147483647):cycle_id>/allocations")
@@ -155,7 +154,7 @@ def shipments(cycle_id: int) -> Response:
     )
     query = after_arg(where_args(query, {"region_id": Allocation.region_id, "product": Allocation.product}), Allocation.id, integer=True)
     with db.session() as session:
-        _done(_cycle(session, cycle_id))
+        require_done(get_cycle(session, cycle_id))
         rows = session.execute(query.order_by(Allocation.id).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
@@ -173,15 +172,6 @@ def shipments(cycle_id: int) -> Response:
     response = jsonify({"type": "FeatureCollection", "features": features, "next": str(rows[-1].id) if more else None})
     response.content_type = "application/geo+json"
     return response
-
-
-def _concerning(query: Any, caller: Caller) -> Any:
-    """Only the cycles that concern a cooperative (its offers were in them) or a buyer (its orders)."""
-    if caller.role == "cooperative":
-        return query.where(Cycle.id.in_(select(OfferResult.cycle_id).where(OfferResult.cooperative_id == caller.cooperative_id)))
-    if caller.role == "buyer":
-        return query.where(Cycle.id.in_(select(OrderFill.cycle_id).where(OrderFill.buyer_id == caller.buyer_id)))
-    return query
 
 
 def cycle_json(c: Cycle, caller: Caller) -> dict[str, Any]:
@@ -216,18 +206,6 @@ def _params(given: dict[str, Any]) -> MatchParams:
         raise ApiError(422, "Invalid request body", errors=[{"path": "params", "message": str(exc)}]) from None
 
 
-def _cycle(session: Any, cycle_id: int) -> Cycle:
-    cycle = session.get(Cycle, cycle_id)
-    if cycle is None:
-        raise ApiError(404, "Not Found", f"no cycle {cycle_id}")
-    return cycle
-
-
-def _done(cycle: Cycle) -> None:
-    if cycle.status != "done":
-        raise ApiError(409, "Conflict", f"cycle {cycle.id} is {cycle.status}; results come when it is done")
-
-
 def _table(cycle_id: int, query: Any, key: Any, name: str, *, drop: tuple[str, ...]) -> Response:
     """A done cycle's result rows as JSON pages (``limit``, ``after``), or whole as CSV or Parquet; read
     as plain columns into a frame typed by the table (no ORM object per row)."""
@@ -244,7 +222,7 @@ def _table(cycle_id: int, query: Any, key: Any, name: str, *, drop: tuple[str, .
         limit = int_arg("limit", 1000, 1, MAX_PAGE)
         query = after_arg(query, key, integer=key is Allocation.id).limit(limit + 1)
     with db.session() as session:
-        _done(_cycle(session, cycle_id))
+        require_done(get_cycle(session, cycle_id))
         frame = read_frame(session, query, {c.key: _dtype(c) for c in columns})
     if fmt == "json":
         more = frame.height > limit

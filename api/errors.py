@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from harvestmatch.errors import HarvestError, InputError, ParameterError
+from matcher.claims import ClaimConflict, InvalidClaim
 
 
 class ApiError(HarvestError):
@@ -52,6 +53,14 @@ def register(app: Flask) -> None:
             for p in exc.problems
         ]
         return problem(422, "Invalid input", f"{len(errors)} problem(s)", errors)
+
+    @app.errorhandler(InvalidClaim)
+    def _invalid_claim(exc: InvalidClaim) -> Response:
+        return problem(422, "Invalid claim", exc.message, [{"path": exc.path, "message": exc.message}])
+
+    @app.errorhandler(ClaimConflict)
+    def _claim_conflict(exc: ClaimConflict) -> Response:
+        return problem(409, "Conflict", str(exc))
 
     @app.errorhandler(ParameterError)
     def _parameter(exc: ParameterError) -> Response:

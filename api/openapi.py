@@ -11,12 +11,14 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, send_from_directory
 
-from api.claims import DECISIONS, HISTORY_RULES, MAX_EVIDENCE, MAX_TEXT, REASONS, REMEDIES, RULES, STATUSES
 from api.cooperatives import MAX_HECTARES, MAX_MEMBERS
 from api.cycles import CycleIn
 from api.offers import UPLOAD as OFFER_UPLOAD
 from api.orders import UPLOAD as ORDER_UPLOAD
+from harvestmatch.settings import json_schema
+from matcher.claims import DECISIONS, HISTORY_RULES, MAX_EVIDENCE, MAX_TEXT, REASONS, REMEDIES, RULES, STATUSES
 from matcher.floor import FLOOR_REASONS
+from matcher.params import MatchParams
 from matcher.routing.tables import LEGS
 from matcher.schemas import KINDS, Column, Kind
 from matcher.settlement import BEARERS, PARTIES
@@ -73,10 +75,24 @@ def _input(columns: Sequence[Column]) -> dict[str, Any]:
     return schema
 
 
+def _cycle_in() -> dict[str, Any]:
+    """The body of POST /cycles as pydantic describes it, with its ``params`` described field by field
+    from :class:`~matcher.params.MatchParams`'s settings (kind, limits, help: one declaration)."""
+    schema = CycleIn.model_json_schema(ref_template=REF)
+    schema["properties"]["params"] = {
+        "type": "object",
+        "title": "Params",
+        "description": "cycle parameters that override the service's; one left out keeps the service's value",
+        "properties": json_schema(MatchParams),
+        "additionalProperties": False,
+    }
+    return schema
+
+
 SCHEMAS: dict[str, Any] = {
     "OfferIn": _input(OFFER_UPLOAD),
     "OrderIn": _input(ORDER_UPLOAD),
-    "CycleIn": CycleIn.model_json_schema(ref_template=REF),
+    "CycleIn": _cycle_in(),
     "OfferResult": _obj({
         "cycle_id": _I, "date": _DATE, "sold_kg": _I, "unsold_kg": _I, "farm_gate_price": _NN, "reason": _S,
         "floor_kg": _I, "floor_sold_kg": _I, "floor_met": {"type": ["boolean", "null"]},

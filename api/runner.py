@@ -28,7 +28,9 @@ supersedes it in the same transaction, and keeps it as history, its plan include
 from __future__ import annotations
 
 import json
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,9 +82,17 @@ class Snapshot:
     quality: pl.DataFrame | None = None
 
 
-def run(db: Database, held: jobs.Lease, plan: PlanConfig = PlanConfig(), after_sales: AfterSalesConfig = AfterSalesConfig()) -> dict[str, Any]:
+#: the function that computes a cycle from its snapshot (:func:`matcher.pipeline.compute_cycle`'s signature)
+Compute = Callable[..., Any]
+
+
+def run(db: Database, held: jobs.Lease, plan: PlanConfig = PlanConfig(), after_sales: AfterSalesConfig = AfterSalesConfig(), *,
+        compute: Compute | None = None) -> dict[str, Any]:
     """Snapshot, compute, plan (as ``plan`` says) and commit the held cycle; the summary that was committed.
-    ``after_sales`` says how the scores forget, for the quality table of a cycle run with ``refund_adjust``.
+    ``after_sales`` says how the scores forget, for the quality table of a cycle run with ``refund_adjust``;
+    ``compute`` is the computation (default :func:`matcher.pipeline.compute_cycle`; tests hand in one
+    that holds or fails). The cycle's parameters take the Dask scheduler's address from the
+    environment when they name none (:meth:`matcher.params.MatchParams.resolved`).
 
     Raises
     ------
@@ -93,6 +103,7 @@ def run(db: Database, held: jobs.Lease, plan: PlanConfig = PlanConfig(), after_s
         Another worker took the cycle over; nothing was committed.
     """
     from matcher.pipeline import compute_cycle
+
     from regions.polygons import regions_from_stored
 
     started = time.perf_counter()
@@ -102,10 +113,11 @@ def run(db: Database, held: jobs.Lease, plan: PlanConfig = PlanConfig(), after_s
         raise InputError(Problem("regions", None, None, "no regions uploaded yet: PUT /regions first"))
     regions = regions_from_stored(snap.regions)
     shaped = time.perf_counter()
-    planning = plan.settings(held.params) if plan.routes else None
+    params = held.params.resolved(os.environ)
+    planning = plan.settings(params) if plan.routes else None
     with jobs.reporting_progress(db, held):
-        result = compute_cycle(snap.offers, regions, date=held.date, params=held.params, orders=snap.orders, cooperatives=snap.cooperatives,
-                               quality=snap.quality, plan=planning, stage=lambda name: jobs.set_stage(db, held, name))
+        result = (compute or compute_cycle)(snap.offers, regions, date=held.date, params=params, orders=snap.orders, cooperatives=snap.cooperatives,
+                                            quality=snap.quality, plan=planning, stage=lambda name: jobs.set_stage(db, held, name))
     summary = dict(result.summary)
     seconds = {"snapshot": read - started, "regions": shaped - read, **summary.pop("seconds", {})}
     seconds.setdefault("plan", 0.0)

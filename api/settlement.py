@@ -26,11 +26,11 @@ from flask import Blueprint, Response, current_app, g, jsonify
 from sqlalchemy import select
 
 from api.auth import Caller, requires
-from api.claims import REFUNDED
-from api.cycles import _concerning, _cycle, _done
+from api.cycle_reads import require_done, visible_cycle
 from api.db import Database
 from api.errors import ApiError
-from api.models import Allocation, Claim, ClaimPart, Cycle, OfferResult, OrderFill
+from api.models import Allocation, Claim, ClaimPart, OfferResult, OrderFill
+from matcher.claims import REFUNDED
 
 bp = Blueprint("settlement", __name__, url_prefix="/cycles")
 
@@ -58,10 +58,7 @@ def settlement(cycle_id: int) -> Response:
     caller: Caller = g.caller
     db: Database = current_app.extensions["harvest_db"]
     with db.session() as session:
-        if session.scalars(_concerning(select(Cycle.id).where(Cycle.id == cycle_id), caller)).first() is None:
-            raise ApiError(404, "Not Found", f"no cycle {cycle_id}")
-        cycle = _cycle(session, cycle_id)
-        _done(cycle)
+        cycle = require_done(visible_cycle(session, cycle_id, caller))
         scale = (json.loads(cycle.summary) if cycle.summary else {}).get("cost_scale")
         if not isinstance(scale, int) or scale < 1:
             raise ApiError(409, "Conflict", f"cycle {cycle_id} has no cost scale in its summary: its books cannot be recomputed")

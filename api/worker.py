@@ -21,6 +21,7 @@ from api import jobs, runner
 from api.after_sales import AfterSalesConfig
 from api.db import Database
 from api.planning import PlanConfig
+from api.runner import Compute
 from harvestmatch.errors import HarvestError
 
 log = logging.getLogger("harvestmatch.worker")
@@ -45,6 +46,9 @@ class Worker:
     after_sales
         How the scores forget, for the quality a cycle run with ``refund_adjust`` reads
         (:class:`api.after_sales.AfterSalesConfig`; default: the defaults).
+    compute
+        The function that computes a claimed cycle (default :func:`matcher.pipeline.compute_cycle`):
+        a seam, so that a test can hold a cycle after its snapshot or make it fail.
     """
 
     def __init__(
@@ -57,6 +61,7 @@ class Worker:
         name: str | None = None,
         plan: PlanConfig | None = None,
         after_sales: AfterSalesConfig | None = None,
+        compute: Compute | None = None,
     ) -> None:
         if lease_seconds <= 0 or poll_seconds <= 0 or max_attempts < 1:
             raise ValueError("lease_seconds and poll_seconds must be > 0 and max_attempts >= 1")
@@ -66,6 +71,7 @@ class Worker:
         self.max_attempts = max_attempts
         self.plan = plan or PlanConfig()
         self.after_sales = after_sales or AfterSalesConfig()
+        self.compute = compute
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -82,7 +88,7 @@ class Worker:
             beat = _Heartbeat(self.db, held, self.lease_seconds)
             beat.start()
             try:
-                summary = runner.run(self.db, held, self.plan, self.after_sales)
+                summary = runner.run(self.db, held, self.plan, self.after_sales, compute=self.compute)
                 log.info("cycle %s: done, welfare %.2f", held.cycle_id, summary.get("welfare", 0.0))
             except jobs.LeaseLost as exc:
                 log.warning("%s; another worker has it", exc)

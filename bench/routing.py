@@ -58,7 +58,7 @@ from measure import Measured, run_measured  # noqa: E402
 INSTANCES = ("A-n32-k5", "E-n22-k4", "X-n101-k25", "X-n148-k46")
 CVRPLIB = HERE / "data" / "cvrplib"
 WORK = HERE / "data" / "routing"  # scratch: inputs, results and plans (git-ignored with bench/data/)
-HARVEST = [sys.executable, "-m", "harvestmatch.cli"]
+HARVEST = [sys.executable, "-m", "harvest"]
 
 
 @dataclass(frozen=True)
@@ -243,7 +243,7 @@ def _ortools_version() -> str:
 # ------------------------------------------------------------------------------------------ demo
 def bench_demo(args: argparse.Namespace) -> str:
     """The demo day matched, then planned at two budgets."""
-    from harvestmatch.demo.day import build_demo_inputs
+    from harvest.demo.day import build_demo_inputs
 
     folder = WORK / "demo"
     paths = build_demo_inputs(folder / "input")
@@ -279,7 +279,7 @@ def bench_demo(args: argparse.Namespace) -> str:
         f"with `harvest match` in {match.seconds:.1f} s, then planned with the default fleets (docs/routes.md), great-circle km x 1.3 "
         "at 60 km/h, and 2 workers (the plan's default: the cores available).",
         "",
-        "Commands (from the repository root; `harvest` run as `.venv/bin/python -m harvestmatch.cli`):",
+        "Commands (from the repository root; `harvest` run as `.venv/bin/python -m harvest`):",
         "",
         "```",
         _command(match_cmd),
@@ -398,7 +398,7 @@ def _versus_assumed(s: dict[str, Any], result: Path) -> str:
 # -------------------------------------------------------------------------------------- national
 def bench_national(args: argparse.Namespace) -> str:
     """The national day: match, then plan under a cap; past the cap, sizes and timed samples."""
-    from harvestmatch.demo.day import build_national_inputs
+    from harvest.demo.day import build_national_inputs
 
     folder = WORK / "national"
     t = time.perf_counter()
@@ -428,7 +428,7 @@ def bench_national(args: argparse.Namespace) -> str:
         + (f" in {match.seconds:.0f} s (peak RSS {match.peak_rss_mb:,.0f} MB)" if match else " (a result of an earlier run of the same inputs)")
         + f": {m['allocated_kg']:,} kg allocated.",
         "",
-        "Commands (from the repository root; `harvest` run as `.venv/bin/python -m harvestmatch.cli`):",
+        "Commands (from the repository root; `harvest` run as `.venv/bin/python -m harvest`):",
         "",
         "```",
         _command(match_cmd),

@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from measure import run_measured  # noqa: E402
 
 DATE = dt.date(2026, 11, 23)
-HARVEST = [sys.executable, "-m", "harvestmatch.cli"]
+HARVEST = [sys.executable, "-m", "harvest"]
 
 
 def machine() -> str:
@@ -231,7 +231,7 @@ def _resolve_final_networks(paths: dict[str, Path], params: dict) -> float:
     p = MatchParams.from_mapping(params)
     day = Day.build(pl.read_parquet(paths["offers"]), pl.read_parquet(paths["demand"]), read_regions(paths["regions"]).hubs, None, DATE)
     scale = cost_scale(day.max_margin, day.max_nodes, day.max_flow)
-    options = SolveOptions(costs=p.costs, scale=scale, k_nearest=p.k_nearest, keep_network=True)
+    options = SolveOptions.of(p, scale=scale, keep_network=True)
     solutions, _ = solve_products(day.problems, options, workers=p.workers)
     total = 0.0
     for problem, sol in zip(day.problems, solutions):
@@ -246,7 +246,7 @@ def _resolve_final_networks(paths: dict[str, Path], params: dict) -> float:
 # --------------------------------------------------------------------------------------- village
 def bench_village(args: argparse.Namespace) -> str:
     """The demo day, then the same day with 2,000 offers of 50 kg at one place, with each solver."""
-    from harvestmatch.demo.day import build_demo_inputs
+    from harvest.demo.day import build_demo_inputs
 
     folder = HERE / "data" / "village"
     paths = build_demo_inputs(HERE / "data" / "demo")
@@ -292,7 +292,7 @@ SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 def bench_fairness(args: argparse.Namespace) -> str:
     """The price of fairness as the floor rises: each day solved at every ``min_share``, exactly."""
-    from harvestmatch.demo.day import build_demo_inputs
+    from harvest.demo.day import build_demo_inputs
 
     demo = build_demo_inputs(HERE / "data" / "demo")
     demo.pop("cached")
@@ -360,7 +360,7 @@ def _plot_fairness(curves: dict[str, list[tuple[float, float]]], path: Path) -> 
 # ------------------------------------------------------------------------------------------ pool
 def bench_pool(args: argparse.Namespace) -> str:
     """Pool 10 million orders into China's 370 cities and into its 2,875 counties."""
-    from harvestmatch.demo.china import load_regions, load_towns
+    from harvest.demo.china import load_regions, load_towns
 
     folder = HERE / "data" / "pool"
     folder.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ ADMIN_URL = os.environ.get("HARVEST_TEST_POSTGRES_URL", "postgresql://postgres@1
 
 def run(data: Path) -> list[dict[str, Any]]:
     """One cycle of the demo day on each database that answers; a row of seconds per database."""
-    from harvestmatch.demo.day import DEMO_DATE, build_demo_inputs
+    from harvest.demo.day import DEMO_DATE, build_demo_inputs
 
     paths = build_demo_inputs(data / "demo-input")
     rows = []

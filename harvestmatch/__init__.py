@@ -1,7 +1,8 @@
-"""harvestmatch: the project's base of errors, the ``harvest`` command and the demo.
+"""harvestmatch: the project's base, below every package.
 
-The three working packages import one way, ``api`` -> ``matcher`` -> ``regions``; all of them raise
-from :mod:`harvestmatch.errors`, which imports nothing of theirs. :mod:`harvestmatch.cli` is the top of
-the graph (it gathers each package's commands) and :mod:`harvestmatch.demo` builds the demo day on real
-geography; neither is imported by the core.
+:mod:`harvestmatch.errors` is the one exception tree (and the way problems are listed);
+:mod:`harvestmatch.settings` declares parameters once (default, limits, help) for every reader. The
+working packages import one way, ``api`` -> ``matcher`` -> ``regions``, and all of them import from
+here; this package imports nothing of theirs. The ``harvest`` command and the demo are the top
+(:mod:`harvest`).
 """

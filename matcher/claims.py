@@ -128,7 +128,7 @@ class Decision:
     status: str
     bearer: str | None
     rule: str
-    note: str
+    note: str | None
 
 
 def check_claimable(order_id: str, kg: int, *, due: dt.date, today: dt.date, window_days: int, delivered: int, claimed: int) -> int:

@@ -21,7 +21,7 @@ from matcher.fanout import Executor, Progress, open_executor, solve_products
 from matcher.flow import INT_BUDGET
 from matcher.params import MatchParams
 from matcher.product import SolveOptions
-from matcher.results import MatchResult, Status, assemble
+from matcher.results import MatchResult, assemble
 from matcher.quality import account as quality_account
 from matcher.quality import refund_rates
 from matcher.floor import BONUS_LIMIT, deepest_loss
@@ -146,16 +146,7 @@ def _match(
         margin = (nodes + 1) * per_kg
         ceiling = BONUS_LIMIT / 4 / margin
     scale = cost_scale(margin, nodes, day.max_flow, ceiling=ceiling)
-    options = SolveOptions(
-        costs=params.costs,
-        scale=scale,
-        k_nearest=params.k_nearest,
-        price_rule=params.price_rule,
-        max_rounds=params.max_rounds,
-        solver=params.solver,
-        max_subsidy_per_kg=params.max_subsidy_per_kg,
-        dense=dense,
-    )
+    options = SolveOptions.of(params, scale=scale, dense=dense)
     prepared = time.perf_counter()
     solutions, workers = solve_products(day.problems, options, executor=executor, progress=progress)
     solved = time.perf_counter()
@@ -166,9 +157,8 @@ def _match(
     for s in solutions:
         for name, sec in s.seconds.items():
             stage[name] = stage.get(name, 0.0) + sec
-    status: Status = "optimal"  # a solve that cannot prove its optimum raised SolverError above
     summary = {
-        "status": status,
+        "status": "optimal",  # a solve that cannot prove its optimum raised SolverError above
         **tables.counts,
         "date": date.isoformat(),
         "solver": params.solver,
@@ -196,7 +186,7 @@ def _match(
     rates = None
     if params.refund_adjust:
         rates = pl.DataFrame({"offer_id": day.open_offers["offer_id"], "refund_rate": day.refund_rate}).filter(pl.col("refund_rate") > 0)
-    return MatchResult(tables.allocations, tables.offers, tables.demand, status, summary, rates)
+    return MatchResult(tables.allocations, tables.offers, tables.demand, summary, rates)
 
 
 def cost_scale(max_margin: float, max_nodes: int, max_flow: int, *, ceiling: float = MAX_SCALE) -> int:

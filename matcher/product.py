@@ -46,7 +46,7 @@ from numpy.typing import NDArray
 from matcher.bounded import improving_lanes, initial_lanes, reach, scaled_margins
 from matcher.dense import DenseMargins, check_duals, fits
 from matcher.flow import Flow, solve_flow
-from matcher.params import Solver
+from matcher.params import MatchParams, Solver
 from matcher.potentials import PriceRule, check_certificate, potentials
 from matcher.simplex import TransportationSimplex
 from harvestmatch.errors import SolverError
@@ -103,24 +103,32 @@ class SolveOptions:
     region and ``k_best`` regions per offer; a round adds at most ``lanes_per_round`` lanes per offer
     and ``lanes_per_row`` per demand row, taken from the lanes whose reduced cost is above
     ``-lookahead`` times the product's median bid. ``dense=False`` forces bounded pricing. None of them
-    changes the optimum, only how fast it is reached.
+    changes the optimum, only how fast it is reached. What a cycle's parameters also set (solver,
+    ``k_nearest``, price rule, rounds, the floor's subsidy cap) defaults to :class:`MatchParams`'
+    declaration; :meth:`of` takes them from a cycle's parameters.
     """
 
     costs: LaneCosts
     scale: int
-    solver: Solver = "simplex"
+    solver: Solver = MatchParams.solver
     dense: bool = True
     k_row: int = 1
     k_offer: int = 16
-    k_nearest: int = 12
+    k_nearest: int = MatchParams.k_nearest
     k_best: int = 4
     lanes_per_round: int = 16
     lanes_per_row: int = 8
     lookahead: float = 0.01
-    price_rule: PriceRule = "farmer"
-    max_rounds: int = 100
-    max_subsidy_per_kg: float = 0.0  # how far below zero a floor's lane margin may go (matcher.floor)
+    price_rule: PriceRule = MatchParams.price_rule
+    max_rounds: int = MatchParams.max_rounds
+    max_subsidy_per_kg: float = MatchParams.max_subsidy_per_kg  # how far below zero a floor's lane margin may go (matcher.floor)
     keep_network: bool = False  # return the final lane set (benchmarks re-solve it)
+
+    @classmethod
+    def of(cls, params: MatchParams, *, scale: int, dense: bool = True, keep_network: bool = False) -> SolveOptions:
+        """The options of a cycle run with ``params`` at the integer cost ``scale``."""
+        return cls(costs=params.costs, scale=scale, solver=params.solver, dense=dense, k_nearest=params.k_nearest, price_rule=params.price_rule,
+                   max_rounds=params.max_rounds, max_subsidy_per_kg=params.max_subsidy_per_kg, keep_network=keep_network)
 
 
 @dataclass(frozen=True)

@@ -19,20 +19,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from matcher.day import Day
 from matcher.floor import FLOOR_REASONS
-from matcher.bounded import NO_LANE, PROFITABLE, UNPROFITABLE
+from matcher.bounded import NO_LANE, UNPROFITABLE
 from matcher.product import ProductSolution
 
 #: how a cycle ended; a solve that cannot prove an optimum raises SolverError instead of returning
-Status = Literal["optimal"]
 
+#: an offer's ``reason`` (offers_out.csv): the first five by :func:`_reason`'s code, then the offers not open
 OFFER_REASONS = ("sold", "partly_sold", "no_feasible_lane", "not_profitable", "outbid", "not_ready", "expired")
+#: a demand row's ``reason`` (demand_out.csv), by :func:`_reason`'s code
 DEMAND_REASONS = ("filled", "partly_filled", "no_feasible_lane", "not_profitable", "outbid")
 
 ALLOCATION_COLUMNS = (
@@ -58,16 +59,14 @@ class MatchResult:
         One row per offer (:data:`OFFER_COLUMNS`).
     demand
         One row per demand row (:data:`DEMAND_COLUMNS`).
-    status
-        How the solve ended: always ``"optimal"`` (anything else raises).
     summary
-        Welfare, kg, counts, lanes, rounds, parameters, seconds per stage; also holds ``status``.
+        Welfare, kg, counts, lanes, rounds, parameters, seconds per stage, and ``status``: always
+        ``"optimal"`` (a solve that cannot prove its optimum raises :class:`SolverError` instead).
     """
 
     allocations: pl.DataFrame
     offers: pl.DataFrame
     demand: pl.DataFrame
-    status: Status
     summary: Mapping[str, Any]
     #: ``offer_id, refund_rate`` of the offers whose expected refunds steered the matching (None: off)
     refund_rate: pl.DataFrame | None = None
@@ -150,7 +149,7 @@ def assemble(day: Day, solutions: list[ProductSolution], *, scale: int) -> Table
     )
 
     sold = supply_kg - unsold
-    offer_reason = _reason(sold, unsold, offer_reach, ("sold", "partly_sold"))
+    offer_reason = _reason(sold, unsold, offer_reach, OFFER_REASONS[:5])
     has_floor = pl.Series(floor_kg > 0)
     open_out = day.open_offers.select("offer_id", "cooperative_id").with_columns(
         sold_kg=pl.Series(sold), unsold_kg=pl.Series(unsold), farm_gate_price=pl.Series(farm_gate),
@@ -179,7 +178,7 @@ def assemble(day: Day, solutions: list[ProductSolution], *, scale: int) -> Table
     offers_out = pl.concat([open_out, closed]).sort("offer_id")
 
     filled = demand_kg - unmet
-    row_reason = _reason(filled, unmet, row_reach, ("filled", "partly_filled"))
+    row_reason = _reason(filled, unmet, row_reach, DEMAND_REASONS)
     demand_out = day.demand.select("demand_id", "region_id", "product").with_columns(
         filled_kg=pl.Series(filled), unmet_kg=pl.Series(unmet), clearing_price=pl.Series(clearing),
         reason=row_reason,
@@ -208,10 +207,10 @@ def assemble(day: Day, solutions: list[ProductSolution], *, scale: int) -> Table
     return Tables(allocations, offers_out, demand_out, counts)
 
 
-def _reason(done: np.ndarray, left: np.ndarray, reach: np.ndarray, cleared: tuple[str, str]) -> pl.Series:
-    names = pl.Series([cleared[0], cleared[1], "no_feasible_lane", "not_profitable", "outbid"], dtype=pl.String)
+def _reason(done: np.ndarray, left: np.ndarray, reach: np.ndarray, names: tuple[str, ...]) -> pl.Series:
+    """``names[code]``: 0 nothing left, 1 some done, 2 no feasible lane, 3 none profitable, 4 outbid."""
     code = np.select([left == 0, done > 0, reach == NO_LANE, reach == UNPROFITABLE], [0, 1, 2, 3], default=4)
-    return names.gather(code)
+    return pl.Series(names, dtype=pl.String).gather(code)
 
 
 def _counts(series: pl.Series) -> dict[str, int]:

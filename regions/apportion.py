@@ -18,13 +18,16 @@ The work is columnar: one partial selection for one group, one sort for many; no
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 I64 = NDArray[np.int64]
 
 
-def largest_remainder(base: ArrayLike, residual: ArrayLike, left: ArrayLike, *, starts: ArrayLike | None = None) -> I64:
+def largest_remainder(base: ArrayLike, residual: ArrayLike | Sequence[Any], left: ArrayLike, *, starts: ArrayLike | None = None) -> I64:
     """Each item's base plus its leftover unit (see the module docstring).
 
     Parameters
@@ -107,7 +110,7 @@ def proportional(total: ArrayLike, weights: ArrayLike, *, starts: ArrayLike | No
     return largest_remainder(base, residual, T - np.add.reduceat(base, first), starts=first)
 
 
-def _comparable(residual: ArrayLike) -> NDArray[np.int64] | NDArray[np.float64]:
+def _comparable(residual: ArrayLike | Sequence[Any]) -> NDArray[np.int64] | NDArray[np.float64]:
     """Residuals as numbers numpy orders: numeric arrays as they are, exact Python numbers by their
     dense rank (equal residuals get equal ranks, so the tie still goes to the earlier item)."""
     r = np.asarray(residual)

@@ -33,7 +33,7 @@ ALLOCATIONS_IN: tuple[Column, ...] = (
     Column("transit_days", "days"), Column("cost_per_kg", "money"),
 )
 ORDERS_OUT_IN: tuple[Column, ...] = (Column("order_id", "id"), Column("region_id", "id", required=False), Column("demand_id", "id", required=False),
-                                     Column("filled_kg", "days"))
+                                     Column("filled_kg", "kg0"))
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from api import create_app
 from api.db import create_key
 from tests.api.conftest_db import fresh_postgres, postgres_missing
+from tests.api.day import ComputeGate
 
 #: the products the API tests post; the catalogue is set before each test
 CATALOGUE = ("apple", "kale", "pear")
@@ -48,11 +49,18 @@ def app_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
+def compute() -> ComputeGate:
+    """The worker's computation: open, unless a test holds it or makes it fail."""
+    return ComputeGate()
+
+
+@pytest.fixture
+def app(database_url: str, app_config: dict[str, Any], compute: ComputeGate) -> Iterator[Flask]:
     """The app with a cycle worker in a thread (as ``harvest serve`` runs it) and the catalogue set."""
     from api.models import Product
 
-    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "WORKER": True, "WORKER_POLL_SECONDS": 0.05, **TEST_PLAN, **app_config})
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "WORKER": True, "WORKER_POLL_SECONDS": 0.05, "CYCLE_COMPUTE": compute,
+                      **TEST_PLAN, **app_config})
     db = app.extensions["harvest_db"]
     with db.write() as session:
         session.add_all([Product(product=p) for p in CATALOGUE])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from typing import Any
 
 import geopandas as gpd
 import shapely
@@ -14,6 +15,15 @@ from flask.testing import FlaskClient
 TODAY = dt.datetime.now(dt.UTC).date()
 DAY = TODAY.isoformat()
 DUE = (TODAY + dt.timedelta(days=3)).isoformat()
+#: the matching in the test's own process: no pool to start for a few offers
+IN_PROCESS = {"workers": 1}
+#: how far from today a cycle's date may be without an explicit confirmation (the service's default)
+WINDOW_DAYS = 7
+
+
+def date_of(day: int) -> str:
+    """The date ``day`` days from today, as the API takes it."""
+    return (TODAY + dt.timedelta(days=day)).isoformat()
 
 
 def regions_geojson() -> bytes:
@@ -45,18 +55,60 @@ def wait(client: FlaskClient, headers: dict, cycle_id: int, timeout: float = 120
     raise AssertionError(f"cycle {cycle_id} did not finish in {timeout} s")
 
 
-def hold_computation(monkeypatch) -> tuple[threading.Event, threading.Event]:  # type: ignore[no-untyped-def]
-    """Make the next cycles wait after their snapshot until the second event is set; the first tells
-    that a cycle has got there."""
-    import matcher.pipeline
+def run_cycle(client: FlaskClient, keys: dict, day: int = 0, *, params: dict[str, Any] | None = None, rerun: bool = False,
+              done: bool = True) -> dict:
+    """Queue the cycle of ``day`` days from today as the operator (202), wait for its end and return it.
 
-    running, go_on = threading.Event(), threading.Event()
-    real = matcher.pipeline.compute_cycle
+    ``params`` override the cycle parameters (sent only when given); a date beyond
+    :data:`WINDOW_DAYS` is confirmed; the cycle must end ``done`` unless ``done=False``.
+    """
+    body: dict[str, Any] = {"date": date_of(day), "rerun": rerun}
+    if params is not None:
+        body["params"] = params
+    if abs(day) > WINDOW_DAYS:
+        body["confirm_far_date"] = True
+    started = client.post("/cycles", json=body, headers=keys["operator"])
+    assert started.status_code == 202, started.json
+    cycle = wait(client, keys["operator"], started.json["id"])
+    if done:
+        assert cycle["status"] == "done", cycle["reason"]
+    return cycle
 
-    def held(*args, **kwargs):  # type: ignore[no-untyped-def]
-        running.set()
-        assert go_on.wait(30)
-        return real(*args, **kwargs)
 
-    monkeypatch.setattr(matcher.pipeline, "compute_cycle", held)
-    return running, go_on
+class ComputeGate:
+    """The test app's cycle computation (its ``CYCLE_COMPUTE``): :func:`matcher.pipeline.compute_cycle`,
+    open by default. A test may hold the next cycles after their snapshot (:meth:`hold`) or once their
+    planning has begun (:meth:`hold_planning`), or make them fail (``failure``)."""
+
+    def __init__(self) -> None:
+        self.failure: BaseException | None = None
+        self._holds: dict[str, tuple[threading.Event, threading.Event]] = {}
+
+    def hold(self) -> tuple[threading.Event, threading.Event]:
+        """The first event tells that a cycle has got past its snapshot; it waits until the second is set."""
+        return self._holds.setdefault("snapshot", (threading.Event(), threading.Event()))
+
+    def hold_planning(self) -> tuple[threading.Event, threading.Event]:
+        """As :meth:`hold`, once the cycle's stage is ``planning``."""
+        return self._holds.setdefault("planning", (threading.Event(), threading.Event()))
+
+    def _wait(self, where: str) -> None:
+        if where in self._holds:
+            reached, go_on = self._holds[where]
+            reached.set()
+            assert go_on.wait(30)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from matcher.pipeline import compute_cycle
+
+        self._wait("snapshot")
+        if self.failure is not None:
+            raise self.failure
+        stage = kwargs.get("stage")
+
+        def staged(name: Any) -> None:
+            if stage is not None:
+                stage(name)
+            self._wait(name)
+
+        return compute_cycle(*args, **{**kwargs, "stage": staged})

@@ -15,10 +15,10 @@ import pytest
 from flask.testing import FlaskClient
 
 from api.after_sales import AfterSalesConfig, read_after_sales
-from api.claims import _cents_shared, pro_rata
-from api.scores import OUTCOME_SCHEMA, history, weigh
 from harvestmatch.errors import ParameterError
-from tests.api.day import TODAY, offer, order, regions_geojson, wait
+from matcher.claims import cents_shared, pro_rata
+from matcher.scores import OUTCOME_SCHEMA, history, weigh
+from tests.api.day import IN_PROCESS, TODAY, date_of, offer, order, regions_geojson, run_cycle
 
 
 @pytest.fixture
@@ -32,27 +32,14 @@ def regions(client: FlaskClient, keys: dict) -> None:
     assert client.put("/regions", data=regions_geojson(), content_type="application/geo+json", headers=keys["operator"]).status_code == 200
 
 
-def _day(k: int) -> str:
-    return (TODAY + dt.timedelta(days=k)).isoformat()
-
-
-def _cycle(client: FlaskClient, keys: dict, day: int, params: dict[str, Any] | None = None) -> dict:
-    body = {"date": _day(day), "params": {"workers": 1, **(params or {})}, "confirm_far_date": abs(day) > 7}
-    started = client.post("/cycles", json=body, headers=keys["operator"])
-    assert started.status_code == 202, started.json
-    cycle = wait(client, keys["operator"], started.json["id"])
-    assert cycle["status"] == "done", cycle["reason"]
-    return cycle
-
-
 def _offer(client: FlaskClient, headers: dict, kg: int, lat: float, *, ask: float = 1.0, day: int = 0) -> str:
-    made = client.post("/offers", json={**offer("apple", kg, lat, ask), "ready_date": _day(day)}, headers=headers)
+    made = client.post("/offers", json={**offer("apple", kg, lat, ask), "ready_date": date_of(day)}, headers=headers)
     assert made.status_code == 201, made.json
     return str(made.json["offer_id"])
 
 
 def _orders(client: FlaskClient, headers: dict, n: int, kg: int, lat: float = 31.5, *, price: float = 3.0, due: int = 3) -> list[str]:
-    made = client.post("/orders", json=[{**order("apple", kg, lat, price), "due_date": _day(due)}] * n, headers=headers)
+    made = client.post("/orders", json=[{**order("apple", kg, lat, price), "due_date": date_of(due)}] * n, headers=headers)
     assert made.status_code == 201, made.json
     return [o["order_id"] for o in made.json["items"]]
 
@@ -94,10 +81,10 @@ def _balanced(body: dict) -> None:
 def test_an_honest_buyers_refund_only_is_approved_at_once(client: FlaskClient, keys: dict) -> None:
     _offer(client, keys["coop_a"], 1000, 31.2)
     mine = _orders(client, keys["buyer"], 3, 10)
-    cycle = _cycle(client, keys, 0)
+    cycle = run_cycle(client, keys, 0, params=IN_PROCESS)
     credit = client.get("/buyers/me/credit", headers=keys["buyer"]).json
     assert (credit["good"], credit["bad"], credit["score"], credit["instant_refund_only"]) == (3.0, 0.0, 0.8, True)
-    assert credit["history"] == [{"date": _day(0), "good": 3.0, "bad": 0.0, "score": 0.8}]
+    assert credit["history"] == [{"date": date_of(0), "good": 3.0, "bad": 0.0, "score": 0.8}]
 
     body = {"order_id": mine[0], "kg": 4, "reason": "quality", "remedy": "refund_only", "evidence": "https://photos.example/lot-9"}
     idem = {**keys["buyer"], "Idempotency-Key": "claim-1"}
@@ -131,7 +118,7 @@ def test_an_honest_buyers_refund_only_is_approved_at_once(client: FlaskClient, k
 def test_a_claim_above_the_instant_cap_needs_evidence(client: FlaskClient, keys: dict) -> None:
     _offer(client, keys["coop_a"], 30, 31.2)  # as much as the orders: they pay their bid, 3.0
     mine = _orders(client, keys["buyer"], 3, 10)
-    _cycle(client, keys, 0)
+    run_cycle(client, keys, 0, params=IN_PROCESS)
     assert _value(client, keys["buyer"], mine[0], 4) == "12.00"
     big = _claim(client, keys["buyer"], mine[0], 4).json
     assert (big["status"], big["rule"], big["bearer"]) == ("needs_evidence", "evidence_required", None)
@@ -163,7 +150,7 @@ def test_an_abusive_buyer_loses_instant_approval_and_regains_it_as_forgetting_di
     forgetting 0.5, the rejections weigh 0.5 each (no longer recent) and instant approval is back."""
     _offer(client, keys["coop_a"], 2000, 31.2)
     mine = _orders(client, keys["buyer"], 10, 10)
-    _cycle(client, keys, 0)
+    run_cycle(client, keys, 0, params=IN_PROCESS)
     first = _claim(client, keys["buyer"], mine[0], 5).json
     assert (first["status"], first["rule"]) == ("approved", "instant_refund_only")
     # found unreasonable: the buyer keeps the refund, the fund bears it, the buyer's credit pays
@@ -193,11 +180,11 @@ def test_an_abusive_buyer_loses_instant_approval_and_regains_it_as_forgetting_di
 
     # the next cycle date: both rejections weigh 0.5, no longer recent; the score is (8 * 0.5 + 1) / (8 * 0.5 + 1 + 2)
     _orders(client, keys["buyer_2"], 1, 10)
-    _cycle(client, keys, 1)
+    run_cycle(client, keys, 1, params=IN_PROCESS)
     later = client.get("/buyers/me/credit", headers=keys["buyer"]).json
     assert (later["good"], later["bad"], later["recent_rejections"], later["instant_refund_only"]) == (4.0, 1.0, 0, True)
-    assert later["score"] == pytest.approx(5 / 7) and later["as_of"] == _day(1)
-    assert [(h["date"], h["good"], h["bad"]) for h in later["history"]] == [(_day(0), 8.0, 2.0), (_day(1), 4.0, 1.0)]
+    assert later["score"] == pytest.approx(5 / 7) and later["as_of"] == date_of(1)
+    assert [(h["date"], h["good"], h["bad"]) for h in later["history"]] == [(date_of(0), 8.0, 2.0), (date_of(1), 4.0, 1.0)]
     fourth = _claim(client, keys["buyer"], mine[3], 5).json
     assert (fourth["status"], fourth["rule"]) == ("approved", "instant_refund_only")
     # the claims so far, by status
@@ -218,7 +205,7 @@ def test_upheld_quality_claims_lower_a_cooperatives_scorecard_and_its_next_farm_
     _offer(client, keys["coop_b"], 100, 29.2)
     [north] = _orders(client, keys["buyer"], 1, 100, 31.5, price=4.0)
     _orders(client, keys["buyer_2"], 1, 100, 29.5, price=4.0)
-    first = _cycle(client, keys, 0, {"refund_adjust": True})
+    first = run_cycle(client, keys, 0, params={**IN_PROCESS, "refund_adjust": True})
     assert first["summary"]["quality"]["offers_with_refund_rate"] == 0  # no history yet: no rate
 
     claim = _claim(client, keys["buyer"], north, 40, remedy="return", evidence="graded B at the pickup point").json
@@ -232,12 +219,12 @@ def test_upheld_quality_claims_lower_a_cooperatives_scorecard_and_its_next_farm_
     assert (apple_a["product"], apple_a["good_kg"], apple_a["bad_kg"]) == ("apple", 60.0, 40.0)
     assert apple_a["score"] == pytest.approx(61 / 102) and apple_a["refund_rate"] == pytest.approx(41 / 102)
     assert (apple_b["good_kg"], apple_b["bad_kg"]) == (100.0, 0.0) and apple_b["score"] == pytest.approx(101 / 102)
-    assert apple_a["history"] == [{"date": _day(0), "good_kg": 60.0, "bad_kg": 40.0, "score": apple_a["score"]}]
+    assert apple_a["history"] == [{"date": date_of(0), "good_kg": 60.0, "bad_kg": 40.0, "score": apple_a["score"]}]
 
     offer_a = _offer(client, keys["coop_a"], 100, 31.2, day=1)
     offer_b = _offer(client, keys["coop_b"], 100, 31.2, day=1)
     _orders(client, keys["buyer"], 1, 500, 31.5, price=4.0, due=4)
-    second = _cycle(client, keys, 1, {"refund_adjust": True})
+    second = run_cycle(client, keys, 1, params={**IN_PROCESS, "refund_adjust": True})
     assert second["summary"]["quality"]["offers_with_refund_rate"] == 2
     price_a = client.get(f"/offers/{offer_a}", headers=keys["coop_a"]).json["results"][0]
     price_b = client.get(f"/offers/{offer_b}", headers=keys["coop_b"]).json["results"][0]
@@ -269,7 +256,7 @@ def shared(client: FlaskClient, keys: dict, regions: None) -> dict:
     [big] = _orders(client, keys["buyer"], 1, 80)
     [small] = _orders(client, keys["buyer_2"], 1, 20)
     [south] = _orders(client, keys["buyer_2"], 1, 30, 29.5)
-    cycle = _cycle(client, keys, 0)
+    cycle = run_cycle(client, keys, 0, params=IN_PROCESS)
     return {"cycle": cycle, "big": big, "small": small, "south": south}
 
 
@@ -329,7 +316,7 @@ def test_each_party_sees_its_own_settlement_line(client: FlaskClient, keys: dict
     # a cycle that did not concern a party is not found for it
     _offer(client, keys["coop_a"], 10, 31.2, day=1)
     _orders(client, keys["buyer"], 1, 10, due=4)
-    other = _cycle(client, keys, 1)
+    other = run_cycle(client, keys, 1, params=IN_PROCESS)
     for who in ("coop_b", "buyer_2"):
         refused = client.get(f"/cycles/{other['id']}/settlement", headers=keys[who])
         assert refused.status_code == 404 and refused.json["title"] == "Not Found"
@@ -490,18 +477,18 @@ def test_a_claim_outside_the_window_or_above_the_delivered_kg_is_refused(client:
     # an order due ten days ago, filled by a cycle of eleven days ago: its window closed three days ago
     _offer(client, keys["coop_a"], 100, 31.2, day=-11)
     [old] = _orders(client, keys["buyer"], 1, 10, due=-10)
-    _cycle(client, keys, -11)
+    run_cycle(client, keys, -11, params=IN_PROCESS)
     late = _claim(client, keys["buyer"], old, 1)
     assert late.status_code == 422 and late.json["errors"][0]["path"] == "order_id"
-    assert f"the claim window of order {old} closed on {_day(-3)}" in late.json["detail"] and "7 days after its due date" in late.json["detail"]
+    assert f"the claim window of order {old} closed on {date_of(-3)}" in late.json["detail"] and "7 days after its due date" in late.json["detail"]
 
     # an order filled over two cycles: claims take its fills oldest first, each at its cycle's clearing price
     _offer(client, keys["coop_a"], 60, 31.2)
     [wanted] = _orders(client, keys["buyer"], 1, 100, price=3.0)
     [unfilled] = _orders(client, keys["buyer"], 1, 10, lat=40.0)  # outside every region
-    first = _cycle(client, keys, 0)
+    first = run_cycle(client, keys, 0, params=IN_PROCESS)
     _offer(client, keys["coop_a"], 50, 31.2, ask=1.5, day=1)
-    second = _cycle(client, keys, 1)
+    second = run_cycle(client, keys, 1, params=IN_PROCESS)
     fills = client.get(f"/orders/{wanted}", headers=keys["buyer"]).json["fills"]
     assert [(f["cycle_id"], f["filled_kg"]) for f in fills] == [(first["id"], 60), (second["id"], 40)]
 
@@ -598,6 +585,6 @@ def test_claims_split_their_kg_and_cents_exactly() -> None:
     assert pro_rata(33, [("coop-b", 40), ("coop-a", 60)]) == [("coop-a", 20), ("coop-b", 13)]
     assert pro_rata(1, [("x", 50), ("w", 50)]) == [("w", 1)]  # a tie goes to the first id
     assert pro_rata(7, [("a", 1), ("b", 1), ("c", 1)]) == [("a", 3), ("b", 2), ("c", 2)]
-    cents = _cents_shared([Decimal("0.333"), Decimal("0.333"), Decimal("0.339")])  # 1.005 -> 1.00 (half to even)
+    cents = cents_shared([Decimal("0.333"), Decimal("0.333"), Decimal("0.339")])  # 1.005 -> 1.00 (half to even)
     assert cents == [33, 33, 34] and sum(cents) == 100
-    assert _cents_shared([Decimal("12.345"), Decimal("0.001")]) == [1235, 0]  # 12.346 -> 12.35
+    assert cents_shared([Decimal("12.345"), Decimal("0.001")]) == [1235, 0]  # 12.346 -> 12.35

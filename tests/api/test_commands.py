@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harvestmatch.cli import main
+from harvest.cli import main
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 import shapely
 from flask.testing import FlaskClient
 
-from tests.api.day import DAY, TODAY, hold_computation, offer, order, regions_geojson, wait
+from tests.api.day import DAY, TODAY, ComputeGate, offer, order, regions_geojson, wait
 
 
 @pytest.fixture
@@ -83,8 +83,8 @@ def test_a_date_runs_once_unless_rerun_and_history_stays(client: FlaskClient, ke
     assert after == before  # the re-run gave back the first run's sales before selling again
 
 
-def test_offers_posted_during_a_run_wait_for_the_next(client: FlaskClient, keys: dict, day: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    snapshot_taken, go_on = hold_computation(monkeypatch)
+def test_offers_posted_during_a_run_wait_for_the_next(client: FlaskClient, keys: dict, day: dict, compute: ComputeGate) -> None:
+    snapshot_taken, go_on = compute.hold()
     cycle_id = client.post("/cycles", json={"date": DAY}, headers=keys["operator"]).json["id"]
     assert snapshot_taken.wait(30)
     late = client.post("/offers", json=offer("apple", 999, 31.2, 0.5), headers=keys["coop_a"]).json

@@ -53,7 +53,7 @@ def test_processes_starting_together_migrate_one_after_the_other(database_url: s
 
     env = {**os.environ, "HARVEST_DATABASE_URL": database_url, "HARVEST_DATA_DIR": str(tmp_path)}
     started = [
-        subprocess.Popen([sys.executable, "-m", "harvestmatch.cli", "db", "upgrade"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        subprocess.Popen([sys.executable, "-m", "harvest", "db", "upgrade"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         for _ in range(3)
     ]
     errors = [p.communicate(timeout=120)[1].decode() for p in started]

@@ -26,7 +26,8 @@ from api.db import create_key
 from api.offers import UPLOAD as OFFER_UPLOAD
 from api.openapi import SCHEMAS, kind_schema
 from api.orders import UPLOAD as ORDER_UPLOAD
-from harvestmatch.errors import InputError
+from harvestmatch.errors import InputError, ParameterError
+from matcher.params import MatchParams
 from matcher.schemas import KINDS, Column, Kind, KindRule, parse_records
 
 # no server error, and every answer documented: its status, its content type and its body. (Accepting
@@ -134,3 +135,34 @@ def test_request_bodies_use_the_kinds(model: str, columns: tuple[Column, ...]) -
     schema = SCHEMAS[model]
     assert schema["properties"] == {c.name: kind_schema(c.kind) for c in columns}
     assert schema["required"] == [c.name for c in columns if c.required]
+
+
+def _params_take(name: str, value: object) -> bool:
+    try:
+        MatchParams.from_mapping({name: value})
+    except ParameterError:
+        return False
+    return True
+
+
+def test_cycle_params_have_the_settings_limits() -> None:
+    """POST /cycles' ``params``: each bound the document states is the parameters' own, at it and
+    just past it."""
+    params = SCHEMAS["CycleIn"]["properties"]["params"]
+    assert params["additionalProperties"] is False and set(params["properties"]) == set(MatchParams.__dataclass_fields__)
+    checked = 0
+    for name, field in params["properties"].items():
+        document = jsonschema_rs.Draft202012Validator(field)
+        schema = field.get("anyOf", [field])[0]
+        whole = schema.get("type") == "integer"
+        for key, toward in (("minimum", -math.inf), ("exclusiveMinimum", math.inf), ("maximum", math.inf)):
+            if key not in schema:
+                continue
+            limit = schema[key]
+            past = limit + (1 if toward > 0 else -1) if whole else math.nextafter(float(limit), toward)
+            edges = [(limit, key != "exclusiveMinimum"), (past, key == "exclusiveMinimum")]
+            for value, taken in edges:
+                assert _params_take(name, value) is taken, (name, value)
+                assert document.is_valid(value) is taken, (name, value)
+            checked += 1
+    assert checked >= 10

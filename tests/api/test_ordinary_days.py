@@ -13,18 +13,12 @@ import shapely
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.api.day import DAY, TODAY, hold_computation, offer, order, regions_geojson, wait
+from tests.api.day import DAY, TODAY, ComputeGate, offer, order, regions_geojson, run_cycle, wait
 
 
 def _regions(client: FlaskClient, keys: dict, body: bytes | None = None) -> None:
     r = client.put("/regions", data=body or regions_geojson(), content_type="application/geo+json", headers=keys["operator"])
     assert r.status_code == 200, r.json
-
-
-def _cycle(client: FlaskClient, keys: dict, **body: object) -> dict:
-    started = client.post("/cycles", json={"date": DAY, **body}, headers=keys["operator"])
-    assert started.status_code == 202, started.json
-    return wait(client, keys["operator"], started.json["id"])
 
 
 def test_a_withdrawal_after_the_first_hundred_offers_stops_nothing(client: FlaskClient, keys: dict) -> None:
@@ -34,7 +28,7 @@ def test_a_withdrawal_after_the_first_hundred_offers_stops_nothing(client: Flask
     last = sorted(posted, key=lambda o: o["offer_id"])[-1]["offer_id"]
     assert client.post(f"/offers/{last}/withdraw", headers=keys["coop_a"]).status_code == 200
     for rerun in (False, True):
-        cycle = _cycle(client, keys, rerun=rerun)
+        cycle = run_cycle(client, keys, rerun=rerun, done=False)
         assert cycle["status"] == "done", cycle["reason"]
         assert cycle["summary"]["allocated_kg"] == 500
 
@@ -44,7 +38,7 @@ def test_an_order_outside_every_region_is_rejected_whatever_its_place(client: Fl
     client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"])
     stray = client.post("/orders", json=order("apple", 5, 60.0, 9.0), headers=keys["buyer"]).json
     inside = client.post("/orders", json=order("apple", 5, 31.5, 4.0), headers=keys["buyer"]).json
-    cycle = _cycle(client, keys)
+    cycle = run_cycle(client, keys, done=False)
     assert cycle["status"] == "done", cycle["reason"]
     assert client.get(f"/orders/{stray['order_id']}", headers=keys["buyer"]).json["status"] == "rejected"
     assert client.get(f"/orders/{inside['order_id']}", headers=keys["buyer"]).json["status"] == "filled"
@@ -57,10 +51,10 @@ def test_an_empty_day_is_done_with_nothing_sold(client: FlaskClient, keys: dict,
         client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"])
     if what == "orders only":
         client.post("/orders", json=order("apple", 5, 31.5, 4.0), headers=keys["buyer"])
-    cycle = _cycle(client, keys)
+    cycle = run_cycle(client, keys, done=False)
     assert cycle["status"] == "done", cycle["reason"]
     assert cycle["summary"]["allocated_kg"] == 0 and cycle["summary"]["welfare"] == 0
-    assert _cycle(client, keys, rerun=True)["status"] == "done"
+    assert run_cycle(client, keys, rerun=True, done=False)["status"] == "done"
 
 
 def test_concurrent_cycle_requests_accept_exactly_one(app: Flask, keys: dict) -> None:
@@ -83,11 +77,11 @@ def test_concurrent_cycle_requests_accept_exactly_one(app: Flask, keys: dict) ->
     assert len(listed) == 1
 
 
-def test_withdrawing_or_cancelling_during_a_run_is_refused(client: FlaskClient, keys: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_withdrawing_or_cancelling_during_a_run_is_refused(client: FlaskClient, keys: dict, compute: ComputeGate) -> None:
     _regions(client, keys)
     held = client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"]).json
     wanted = client.post("/orders", json=order("apple", 40, 31.5, 4.0), headers=keys["buyer"]).json
-    running, go_on = hold_computation(monkeypatch)
+    running, go_on = compute.hold()
     cycle_id = client.post("/cycles", json={"date": DAY}, headers=keys["operator"]).json["id"]
     assert running.wait(30)
     refused = client.post(f"/offers/{held['offer_id']}/withdraw", headers=keys["coop_a"])
@@ -114,7 +108,7 @@ def test_a_far_date_needs_confirmation_and_expires_nothing(client: FlaskClient, 
     shown = client.get(f"/offers/{kept['offer_id']}", headers=keys["coop_a"]).json
     assert shown["status"] == "open" and shown["results"] == []  # not open on that date, so not in that cycle; not expired for good
     client.post("/orders", json=order("apple", 30, 31.5, 4.0), headers=keys["buyer"])
-    today = _cycle(client, keys)
+    today = run_cycle(client, keys, done=False)
     assert today["status"] == "done" and today["summary"]["allocated_kg"] == 30
 
 
@@ -135,7 +129,7 @@ def test_cycle_parameters_are_recorded_and_checked(client: FlaskClient, keys: di
     assert bad.status_code == 422 and "circuity" in bad.json["errors"][0]["message"]
     unknown = client.post("/cycles", json={"date": DAY, "params": {"speed": 3}}, headers=keys["operator"])
     assert unknown.status_code == 422 and "speed" in unknown.json["errors"][0]["message"]
-    cycle = _cycle(client, keys, params={"handling_per_kg": 0.25, "workers": 1})
+    cycle = run_cycle(client, keys, params={"handling_per_kg": 0.25, "workers": 1}, done=False)
     assert cycle["params"]["handling_per_kg"] == 0.25 and cycle["summary"]["params"]["handling_per_kg"] == 0.25
 
 
@@ -148,26 +142,20 @@ def test_an_order_inside_overlapping_regions_goes_to_the_smallest_id(client: Fla
     _regions(client, keys, frame.to_json().encode())
     client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"])
     placed = client.post("/orders", json=order("apple", 5, 31.5, 4.0), headers=keys["buyer"]).json
-    assert _cycle(client, keys)["status"] == "done"
+    assert run_cycle(client, keys, done=False)["status"] == "done"
     assert client.get(f"/orders/{placed['order_id']}", headers=keys["buyer"]).json["region_id"] == "aa-small"
 
 
-def test_a_failed_cycle_shows_details_to_the_operator_only(client: FlaskClient, keys: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    import matcher.pipeline
-
+def test_a_failed_cycle_shows_details_to_the_operator_only(client: FlaskClient, keys: dict, compute: ComputeGate) -> None:
     _regions(client, keys)
     client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"])
-
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
-        raise RuntimeError("disk /srv/secret/path is gone")
-
-    monkeypatch.setattr(matcher.pipeline, "compute_cycle", broken)
-    cycle = _cycle(client, keys)
+    compute.failure = RuntimeError("disk /srv/secret/path is gone")
+    cycle = run_cycle(client, keys, done=False)
     assert cycle["status"] == "failed" and "Traceback" in cycle["detail"] and "/srv/secret" in cycle["detail"]
     public = client.get(f"/cycles/{cycle['id']}", headers=keys["planner"]).json
     assert "detail" not in public and "/srv" not in public["reason"] and "Traceback" not in public["reason"]
-    monkeypatch.undo()
-    assert _cycle(client, keys)["status"] == "done"  # the date runs again after a failure
+    compute.failure = None
+    assert run_cycle(client, keys, done=False)["status"] == "done"  # the date runs again after a failure
 
 
 def test_a_retried_cycle_request_queues_one_cycle(client: FlaskClient, keys: dict) -> None:
@@ -185,7 +173,7 @@ def test_shipments_keep_their_hubs_when_regions_are_replaced(client: FlaskClient
     _regions(client, keys)
     client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"])
     client.post("/orders", json=order("apple", 40, 31.5, 4.0), headers=keys["buyer"])
-    cycle = _cycle(client, keys)
+    cycle = run_cycle(client, keys, done=False)
     before = client.get(f"/cycles/{cycle['id']}/shipments", headers=keys["planner"]).json["features"]
     moved = gpd.GeoDataFrame({"region_id": ["elsewhere"]}, geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:4326")
     _regions(client, keys, moved.to_json().encode())
@@ -197,9 +185,9 @@ def test_a_rerun_keeps_what_a_withdrawn_offer_had_sold(client: FlaskClient, keys
     _regions(client, keys)
     held = client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"]).json
     client.post("/orders", json=order("apple", 60, 31.5, 4.0), headers=keys["buyer"])
-    assert _cycle(client, keys)["summary"]["allocated_kg"] == 60
+    assert run_cycle(client, keys, done=False)["summary"]["allocated_kg"] == 60
     assert client.post(f"/offers/{held['offer_id']}/withdraw", headers=keys["coop_a"]).status_code == 200  # its unsold 40 kg
-    rerun = _cycle(client, keys, rerun=True)
+    rerun = run_cycle(client, keys, rerun=True, done=False)
     assert rerun["summary"]["allocated_kg"] == 60
     shown = client.get(f"/offers/{held['offer_id']}", headers=keys["coop_a"]).json
     assert (shown["status"], shown["remaining_kg"], [r["sold_kg"] for r in shown["results"]]) == ("withdrawn", 40, [60])
@@ -211,10 +199,10 @@ def test_orders_of_one_request_are_filled_in_the_order_given(client: FlaskClient
     client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"])
     names = ["z9", "a1", "m5", "b2", "y8"]
     made = client.post("/orders", json=[{**order("apple", 30, 31.5, 4.0), "reference": n} for n in names], headers=keys["buyer"]).json["items"]
-    assert _cycle(client, keys, params={"fill_rule": "fcfs"})["status"] == "done"
+    assert run_cycle(client, keys, params={"fill_rule": "fcfs"}, done=False)["status"] == "done"
     filled = [client.get(f"/orders/{o['order_id']}", headers=keys["buyer"]).json["filled_kg"] for o in made]
     assert filled == [30, 30, 30, 10, 0]
-    assert _cycle(client, keys, rerun=True)["status"] == "done"
+    assert run_cycle(client, keys, rerun=True, done=False)["status"] == "done"
     filled = [client.get(f"/orders/{o['order_id']}", headers=keys["buyer"]).json["filled_kg"] for o in made]
     assert filled == [20, 20, 20, 20, 20]
 
@@ -225,7 +213,7 @@ def test_cycles_concern_their_cooperatives_and_buyers(app: Flask, client: FlaskC
     _regions(client, keys)
     client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"])
     client.post("/orders", json=order("apple", 40, 31.5, 4.0), headers=keys["buyer"])
-    cycle = _cycle(client, keys)
+    cycle = run_cycle(client, keys, done=False)
     stranger = {"Authorization": "Bearer " + create_key(app.extensions["harvest_db"], "cooperative", cooperative_id="coop-99")}
     assert client.get(f"/cycles/{cycle['id']}", headers=keys["coop_a"]).status_code == 200
     assert client.get(f"/cycles/{cycle['id']}", headers=keys["buyer"]).status_code == 200
@@ -237,7 +225,7 @@ def test_cycles_concern_their_cooperatives_and_buyers(app: Flask, client: FlaskC
 @pytest.mark.parametrize("url", ["/cycles?after=9999999999", "/cycles?after=x", "/cycles/1/allocations?after=99999999999999999999999"])
 def test_cursors_out_of_range_are_422(client: FlaskClient, keys: dict, url: str) -> None:
     _regions(client, keys)
-    _cycle(client, keys)
+    run_cycle(client, keys, done=False)
     assert client.get(url, headers=keys["operator"]).status_code == 422
 
 
@@ -250,7 +238,7 @@ def test_result_pages_come_in_code_point_order_on_both_databases(client: FlaskCl
     _regions(client, keys, frame.to_json().encode())
     client.post("/offers", json=offer("apple", 100, 30.5, 1.0), headers=keys["coop_a"])
     client.post("/orders", json=[order("apple", 5, lat, 4.0) for lat in (31.5, 29.5, 30.5)], headers=keys["buyer"])
-    cycle = _cycle(client, keys)
+    cycle = run_cycle(client, keys, done=False)
     assert {"snapshot", "regions", "pool", "solve", "write", "total"} <= set(cycle["summary"]["seconds"])
     assert cycle["summary"]["seconds"]["total"] >= cycle["summary"]["seconds"]["snapshot"] + cycle["summary"]["seconds"]["write"]
     seen, after = [], ""

@@ -57,7 +57,7 @@ def setup(database_url: str, tmp_path: Path) -> Iterator[tuple[Flask, FlaskClien
 
 def _worker(env: dict, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "harvestmatch.cli", "worker", "--lease-seconds", "2", "--poll-seconds", "0.1", *extra],
+        [sys.executable, "-m", "harvest", "worker", "--lease-seconds", "2", "--poll-seconds", "0.1", *extra],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
 
@@ -193,7 +193,7 @@ def test_serve_restarted_after_sigkill_loses_nothing_accepted(setup: tuple) -> N
     app, _client, op, env = setup
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "harvestmatch.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "harvest", "serve", "--port", str(port)]
 
     def start() -> subprocess.Popen:
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -5,7 +5,6 @@ as history by a re-run; absent (and said so) when planning is switched off."""
 from __future__ import annotations
 
 import io
-import threading
 from typing import Any
 
 import geopandas as gpd
@@ -14,7 +13,7 @@ import pytest
 import shapely
 from flask.testing import FlaskClient
 
-from tests.api.day import DAY, hold_computation, offer, order, wait
+from tests.api.day import DAY, IN_PROCESS, ComputeGate, offer, order, run_cycle, wait
 
 LEGS = ("first_mile", "line_haul", "last_mile")
 ROUTE_PROPERTIES = {"route_id", "leg", "hub", "problem_id", "depot_id", "depot_lat", "depot_lon", "vehicle_type", "capacity_kg", "stops",
@@ -46,11 +45,9 @@ def farms(client: FlaskClient, keys: dict) -> dict[str, Any]:
     return {"a": a, "b": b, "orders": orders}
 
 
-def _run(client: FlaskClient, keys: dict, **body: Any) -> dict:
-    """Run the day's cycle (the matching in this process: no pool to start for a few offers) until done."""
-    body = {"date": DAY, "params": {"workers": 1}, **body}
-    cycle = wait(client, keys["operator"], client.post("/cycles", json=body, headers=keys["operator"]).json["id"])
-    assert cycle["status"] == "done", cycle["reason"]
+def _run(client: FlaskClient, keys: dict, *, rerun: bool = False) -> dict:
+    """Run the day's cycle (the matching in this process) until done, its plan's progress complete."""
+    cycle = run_cycle(client, keys, params=IN_PROCESS, rerun=rerun)
     assert cycle["stage"] is None
     # its last progress line is the plan's (the matching's with planning off): everything done
     last = "products" if cycle["summary"]["plan"].get("status") == "off" else "routing problems"
@@ -242,20 +239,10 @@ def test_an_offer_shows_its_pickup_to_its_cooperative(client: FlaskClient, keys:
     assert far_body["results"][0]["sold_kg"] == 300 and far_body["pickup"] is None
 
 
-def test_routes_wait_until_the_cycle_is_done(client: FlaskClient, keys: dict, farms: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_routes_wait_until_the_cycle_is_done(client: FlaskClient, keys: dict, farms: dict, compute: ComputeGate) -> None:
     """The stage follows the run: held while matching, then while planning."""
-    import matcher.routing.plan
-
-    matching, matched = hold_computation(monkeypatch)
-    planning, go_on = threading.Event(), threading.Event()
-    real = matcher.routing.plan.plan_routes
-
-    def held(*args: Any, **kwargs: Any) -> Any:
-        planning.set()
-        assert go_on.wait(30)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(matcher.routing.plan, "plan_routes", held)
+    matching, matched = compute.hold()
+    planning, go_on = compute.hold_planning()
     cycle_id = client.post("/cycles", json={"date": DAY, "params": {"workers": 1}}, headers=keys["operator"]).json["id"]
     assert matching.wait(60)
     assert client.get(f"/cycles/{cycle_id}", headers=keys["operator"]).json["stage"] == "matching"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.api.day import DAY, offer, order, regions_geojson, wait
+from tests.api.day import DAY, IN_PROCESS, offer, order, regions_geojson, run_cycle
 
 #: the safety net on: half of a small cooperative's offer must sell when a lane within 2.0 per kg of
 #: subsidy allows; small by the rule up to 500 kg
@@ -39,14 +39,6 @@ def day(client: FlaskClient, keys: dict) -> dict:
     return {"small": small, "big": big}
 
 
-def _cycle(client: FlaskClient, keys: dict, params: dict[str, Any], *, rerun: bool = False) -> dict:
-    started = client.post("/cycles", json={"date": DAY, "rerun": rerun, "params": {"workers": 1, **params}}, headers=keys["operator"])
-    assert started.status_code == 202, started.json
-    cycle = wait(client, keys["operator"], started.json["id"])
-    assert cycle["status"] == "done", cycle["reason"]
-    return cycle
-
-
 def _result(client: FlaskClient, headers: dict, offer_id: str) -> dict:
     r = client.get(f"/offers/{offer_id}", headers=headers)
     assert r.status_code == 200, r.json
@@ -55,7 +47,7 @@ def _result(client: FlaskClient, headers: dict, offer_id: str) -> dict:
 
 
 def test_a_small_cooperative_sells_its_floor_with_a_subsidy(client: FlaskClient, keys: dict, day: dict) -> None:
-    cycle = _cycle(client, keys, NET)
+    cycle = run_cycle(client, keys, params={**IN_PROCESS, **NET})
     small = _result(client, keys["coop_a"], day["small"]["offer_id"])
     assert (small["floor_kg"], small["floor_sold_kg"], small["floor_met"], small["floor_reason"]) == (50, 50, True, "met")
     assert small["sold_kg"] == 50 and small["subsidy"] > 0 and small["floor_dual"] > 0
@@ -95,7 +87,7 @@ def test_the_register_overrides_the_small_kg_rule(client: FlaskClient, keys: dic
         "cooperative_id": "coop-a", "small": False, "members": 12, "hectares": None, "small_by": "table",
     }
     assert client.put("/cooperatives/coop-b", json={"small": True, "hectares": 80}, headers=keys["operator"]).status_code == 200
-    cycle = _cycle(client, keys, NET)
+    cycle = run_cycle(client, keys, params={**IN_PROCESS, **NET})
     small = _result(client, keys["coop_a"], day["small"]["offer_id"])
     assert (small["floor_kg"], small["floor_sold_kg"], small["floor_met"], small["sold_kg"], small["subsidy"]) == (0, 0, None, 0, 0.0)
     big = _result(client, keys["coop_b"], day["big"]["offer_id"])
@@ -172,7 +164,7 @@ def test_bad_registration_requests_are_refused_whole(client: FlaskClient, keys: 
 
 
 def test_the_safety_net_is_off_by_default(client: FlaskClient, keys: dict, day: dict) -> None:
-    cycle = _cycle(client, keys, {})
+    cycle = run_cycle(client, keys, params=IN_PROCESS)
     for who, made in (("coop_a", day["small"]), ("coop_b", day["big"])):
         result = _result(client, keys[who], made["offer_id"])
         floor = tuple(result[k] for k in ("floor_kg", "floor_sold_kg", "floor_met", "floor_reason", "floor_dual", "subsidy"))
@@ -187,9 +179,9 @@ def test_the_safety_net_is_off_by_default(client: FlaskClient, keys: dict, day: 
 @pytest.mark.parametrize("app_config", ["[match]\nworkers = 1\n\n[safety_net]\nmin_share = 0.5\nmax_subsidy_per_kg = 2.0\nsmall_kg = 500\n"],
                          indirect=True)
 def test_the_configured_safety_net_runs_every_cycle_unless_a_cycle_says_otherwise(client: FlaskClient, keys: dict, day: dict) -> None:
-    cycle = _cycle(client, keys, {})
+    cycle = run_cycle(client, keys, params=IN_PROCESS)
     assert (cycle["params"]["small_share"], cycle["params"]["max_subsidy_per_kg"], cycle["params"]["small_kg"]) == (0.5, 2.0, 500)
     small = _result(client, keys["coop_a"], day["small"]["offer_id"])
     assert (small["floor_kg"], small["floor_sold_kg"], small["floor_met"]) == (50, 50, True)
-    _cycle(client, keys, {"small_share": 0.0}, rerun=True)
+    run_cycle(client, keys, params={**IN_PROCESS, "small_share": 0.0}, rerun=True)
     assert _result(client, keys["coop_a"], day["small"]["offer_id"])["floor_kg"] == 0

@@ -10,7 +10,7 @@ import pytest
 
 from api.after_sales import AfterSalesConfig
 from api.planning import PlanConfig
-from harvestmatch.cli import _parser
+from harvest.cli import _parser
 from harvestmatch.errors import ParameterError
 from harvestmatch.settings import Spec, json_schema, settings_of
 from matcher.params import MatchParams
@@ -94,7 +94,7 @@ def test_the_routing_search_has_one_default_everywhere() -> None:
 
 
 def test_option_abbreviations_are_refused_in_every_command(capsys: pytest.CaptureFixture[str]) -> None:
-    from harvestmatch.cli import main
+    from harvest.cli import main
 
     # --freight would have been read as --freight-per-kg-km
     with pytest.raises(SystemExit) as stop:

@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from tests.frames import DATE, demand_frame, offers_frame
-from harvestmatch.cli import main
+from harvest.cli import main
 from matcher.results import ALLOCATION_COLUMNS, DEMAND_COLUMNS, OFFER_COLUMNS
 from matcher.settlement import SETTLEMENT_COLUMNS
 from matcher.schemas import DEMAND, OFFERS, ORDERS, parse_table

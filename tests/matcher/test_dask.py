@@ -47,7 +47,7 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def _match(day: dict[str, Path], out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "harvestmatch.cli", "match", "--offers", str(day["offers"]), "--demand", str(day["demand"]),
+        [sys.executable, "-m", "harvest", "match", "--offers", str(day["offers"]), "--demand", str(day["demand"]),
          "--regions", str(day["regions"]), "--date", DATE.isoformat(), "--out", str(out), "--quiet", *extra],
         capture_output=True, text=True, timeout=600, cwd=ROOT,
     )

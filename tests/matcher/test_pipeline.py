@@ -12,7 +12,7 @@ import pytest
 import shapely
 from polars.testing import assert_frame_equal
 
-from harvestmatch.cli import main
+from harvest.cli import main
 from matcher import CycleResult, MatchParams, ParameterError, compute_cycle
 from matcher.schemas import LANES, ORDERS, parse_table
 from regions.polygons import Regions, parse_regions
@@ -72,7 +72,7 @@ def test_orders_are_pooled_solved_and_filled_in_order_of_arrival(regions: Region
     assert (s["orders"], s["orders_rejected"], s["pooled_demand_rows"], s["regions"]) == (4, 1, 1, 2)
     assert s["order_status"] == {"filled": 1, "pending": 2, "rejected": 1}
     assert list(s["seconds"])[:2] == ["pool", "prepare"]
-    assert s["welfare"] == got.match.summary["welfare"] and s["status"] == got.match.status == "optimal"
+    assert s["welfare"] == got.match.summary["welfare"] and s["status"] == got.match.summary["status"] == "optimal"
 
 
 def test_without_created_at_the_frame_order_is_the_queue(regions: Regions) -> None:

@@ -156,7 +156,7 @@ def test_a_short_fleet_lists_what_it_cannot_carry() -> None:
 
 
 def _harvest(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harvestmatch.cli", *args], capture_output=True, text=True, timeout=600, cwd=cwd)
+    return subprocess.run([sys.executable, "-m", "harvest", *args], capture_output=True, text=True, timeout=600, cwd=cwd)
 
 
 @pytest.fixture

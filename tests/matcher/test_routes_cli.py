@@ -12,7 +12,7 @@ import pytest
 
 
 def _harvest(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harvestmatch.cli", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "harvest", *args], capture_output=True, text=True, timeout=300)
 
 
 def _inputs(tmp_path: Path) -> list[str]:

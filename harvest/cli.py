@@ -90,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from harvestmatch.demo.day import run_demo
+    from harvest.demo.day import run_demo
     from matcher.cli import format_summary
 
     seed = args.seed if args.seed is not None else (5 if args.size == "national" else 7)

@@ -73,7 +73,7 @@ def build_demo_inputs(folder: Path, *, seed: int = 7) -> dict:
     if stamp.exists() and json.loads(stamp.read_text()) == wanted and all(p.exists() for p in paths.values()):
         return {**paths, "date": DEMO_DATE, "cached": True}
 
-    from harvestmatch.demo.china import load_regions, load_towns
+    from harvest.demo.china import load_regions, load_towns
     from regions.pooling import assign_regions
 
     regions = load_regions("city")
@@ -180,7 +180,7 @@ def run_demo(out: Path, *, size: str = "small", seed: int = 7) -> dict:
     from matcher.fanout import available_cores
     from matcher.routing.batch import PlanOptions
     from matcher.routing.vrp import SolveSettings
-    from harvestmatch.demo.china import ATTRIBUTION
+    from harvest.demo.china import ATTRIBUTION
 
     started = time.perf_counter()
     if size == "national":
@@ -200,8 +200,8 @@ def run_demo(out: Path, *, size: str = "small", seed: int = 7) -> dict:
 def _draw(out: Path, paths: dict) -> list[Path]:
     """The country (clearing prices and the line-haul network) and the last-mile tours of the city that
     receives the most kg."""
-    from harvestmatch.demo.china import ATTRIBUTION
-    from harvestmatch.demo.maps import render_cycle_map, render_last_mile_map
+    from harvest.demo.china import ATTRIBUTION
+    from harvest.demo.maps import render_cycle_map, render_last_mile_map
     from regions.polygons import read_regions
 
     regions = read_regions(paths["regions"])
@@ -233,7 +233,7 @@ def build_national_inputs(folder: Path, *, seed: int = 5, n_offers: int = 200_00
     """The benchmark's national day on real geography: China's 2,875 counties, 200,000 offers,
     300 products, every county bidding for every product in 2 price tiers (pooled demand rows)."""
     from matcher.synthetic import synthetic_day
-    from harvestmatch.demo.china import load_regions
+    from harvest.demo.china import load_regions
 
     folder.mkdir(parents=True, exist_ok=True)
     stamp = folder / "BUILD.json"

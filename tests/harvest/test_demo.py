@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from harvestmatch.cli import main
-from harvestmatch.demo.china import merge_districts
+from harvest.cli import main
+from harvest.demo.china import merge_districts
 
 
 @pytest.mark.slow
