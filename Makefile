@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: venv demo test bench clean
+.PHONY: venv demo test check bench clean
 
 venv: $(STAMP)
 
@@ -27,10 +27,21 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 demo: venv
 	$(BIN)/harvest demo --out demo-out
 
-# the type check, then every test; pytest exits non-zero (5) when it collects none, and make fails with it
+# the type check, the linter and the formatter's check, then every test; pytest exits non-zero (5) when it
+# collects none, and make fails with it
 test: venv
 	$(BIN)/python -m mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# the edit loop, about a minute: the same checks, and the tests that are quick (not marked slow, SQLite
+# only, few examples per property)
+check: venv
+	$(BIN)/python -m mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest --quick -q
 
 # benchmarks are run by hand; results go to bench/RESULTS.md
 bench: $(BENCH_STAMP)

@@ -48,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from api.db import Database, default_url
     from api.after_sales import AfterSalesConfig
     from api.planning import PlanConfig, config_of
+    from api.worker import WorkerSettings
     from matcher.params import read_toml
 
     path = os.environ.get("HARVEST_CONFIG")
@@ -65,8 +66,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         **after_sales.app_config(),
         CYCLE_DATE_WINDOW_DAYS=7,
         WORKER=False,
-        WORKER_LEASE_SECONDS=30.0,
-        WORKER_POLL_SECONDS=1.0,
+        WORKER_LEASE_SECONDS=WorkerSettings.lease_seconds,
+        WORKER_POLL_SECONDS=WorkerSettings.poll_seconds,
     )
     if test_config:
         app.config.from_mapping(test_config)

@@ -3,7 +3,7 @@ scores, from the ``[after_sales]`` table of ``HARVEST_CONFIG`` and the app's ``A
 
 Each setting of :class:`AfterSalesConfig` is an ``[after_sales]`` key and an app key ``AFTER_SALES_`` +
 its name in capitals (``claim_window_days`` is ``AFTER_SALES_CLAIM_WINDOW_DAYS``); the class declares
-each one's default, limits and meaning once (``harvest serve --help`` and docs/service.md show them).
+each one's default, limits and meaning once, and docs/service.md lists them.
 Unknown or bad settings stop the service at start, naming the setting (:mod:`api.settings`).
 """
 

@@ -1,6 +1,7 @@
 """Request bodies that are one JSON object, checked by one pydantic model each.
 
-A body model derives from :class:`Body`: unknown fields are refused (the first ten named), a missing
+A body model derives from :class:`Body`: unknown fields are refused (the first
+:data:`~harvestmatch.errors.MAX_LISTED` named, the rest counted), a missing
 field reaches its validator as :data:`MISSING` (so that its message can say so), and every problem
 becomes one ``{"path": field, "message": ...}`` entry of one 422 ``Invalid request body`` (:mod:`api.errors` turns the
 :class:`pydantic.ValidationError` into problem details): unknown fields first, then the fields in the
@@ -20,9 +21,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from api.errors import ApiError
 from api.requests import json_body
+from harvestmatch.errors import MAX_LISTED
 
-#: how many unknown fields one answer names
-MAX_UNKNOWN = 10
 
 class _Missing:
     def __repr__(self) -> str:
@@ -46,10 +46,13 @@ class Body(BaseModel):
         if not isinstance(data, dict):
             return handler(data)
         fields = tuple(cls.model_fields)
+        names = [name for name in data if name not in fields]
         unknown: list[InitErrorDetails] = [
             {"type": invalid(f"unknown field {shown(name)} (allowed: {', '.join(cls.ALLOWED or fields)})"), "loc": (escaped(name),), "input": data[name]}
-            for name in list(data)[:MAX_UNKNOWN] if name not in fields
+            for name in names[:MAX_LISTED]
         ]
+        if len(names) > MAX_LISTED:  # a body of a million unknown keys gets ten lines, not a million
+            unknown.append({"type": invalid(f"... and {len(names) - MAX_LISTED} more unknown fields"), "loc": (), "input": None})
         try:
             body = handler({name: data.get(name, MISSING) for name in fields})
         except ValidationError as exc:

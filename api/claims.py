@@ -33,7 +33,8 @@ from api.claims_store import file_claim, own_claim, record_decision, record_evid
 from api.db import Database
 from api.models import Claim, ClaimDecision, ClaimPart, ClaimResponse, Cycle, Order
 from api.requests import iso, own_row, page
-from matcher.claims import CENT, Decision, check_decision, check_evidence, decision_bearer
+from harvestmatch.money import AMOUNT_DECIMALS, decimal_text, price_text
+from matcher.claims import Decision, check_decision, check_evidence, decision_bearer
 
 bp = Blueprint("claims", __name__, url_prefix="/claims")
 
@@ -194,7 +195,7 @@ def claim_detail(session: Session, c: Claim, caller: Caller) -> dict[str, Any]:
         **claim_json(c, caller),
         "parts": [
             {"cycle_id": p.cycle_id, "date": date.isoformat(), "cooperative_id": p.cooperative_id, "kg": p.kg,
-             "clearing_price": p.clearing_price, "value": money(p.amount_cents)}
+             "clearing_price": price_text(p.clearing_price), "value": money(p.amount_cents)}
             for p, date in session.execute(parts_query).all()
         ],
         "decisions": [
@@ -212,4 +213,4 @@ def claim_detail(session: Session, c: Claim, caller: Caller) -> dict[str, Any]:
 
 def money(cents: int) -> str:
     """Cents as a decimal string of money (``"12.30"``)."""
-    return str((Decimal(cents) / 100).quantize(CENT))
+    return decimal_text(Decimal(cents).scaleb(-AMOUNT_DECIMALS), AMOUNT_DECIMALS)

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from api.roles import ROLES
+from api.settings import WorkerSettings
+from harvestmatch.settings import add_options, given
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -53,11 +55,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     s.set_defaults(run=_run_serve)
 
     w = sub.add_parser("worker", help="run queued cycles from the database until stopped (SIGTERM or Ctrl-C)")
-    w.add_argument("--lease-seconds", type=float, default=30.0,
-                   help="a cycle whose worker stops renewing its lease for this long is taken over (default 30)")
-    w.add_argument("--poll-seconds", type=float, default=1.0, help="how often an idle worker looks for a queued cycle (default 1)")
-    w.add_argument("--max-attempts", type=int, default=3,
-                   help="workers lost on one cycle before it is marked failed instead of taken over (default 3)")
+    add_options(w, WorkerSettings)
     w.add_argument("--once", action="store_true", help="run at most one cycle, then exit")
     w.set_defaults(run=_run_worker)
 
@@ -159,8 +157,7 @@ def _run_worker(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with _service() as app:
         try:
-            worker = Worker(app.extensions["harvest_db"], lease_seconds=args.lease_seconds, poll_seconds=args.poll_seconds,
-                            max_attempts=args.max_attempts, plan=app.extensions["harvest_plan"],
+            worker = Worker(app.extensions["harvest_db"], **given(args, WorkerSettings), plan=app.extensions["harvest_plan"],
                             after_sales=app.extensions["harvest_after_sales"])
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)

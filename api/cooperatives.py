@@ -19,21 +19,23 @@ offer is); the operator reads any.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify
+from pydantic import ValidationError, field_validator
 from sqlalchemy import BigInteger, Float, cast, func, select
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from api.auth import Caller, requires
+from api.bodies import MISSING, Body, got, invalid, json_object, shown
 from api.db import Database
-from api.errors import ApiError
+from api.errors import ApiError, body_problems
 from api.models import Cooperative, Cycle, OfferResult
-from api.requests import iso, json_body, page
+from api.requests import iso, page
 from harvestmatch.errors import InputError
+from harvestmatch.money import amount_text
 from matcher.schemas import COOPERATIVES, parse_records
 
 bp = Blueprint("cooperatives", __name__, url_prefix="/cooperatives")
@@ -42,27 +44,61 @@ bp = Blueprint("cooperatives", __name__, url_prefix="/cooperatives")
 MAX_MEMBERS = 2**31 - 1
 #: the most hectares a registration may give (more than any country's farmland)
 MAX_HECTARES = 10**9
-#: the fields of a registration's body
-FIELDS = ("small", "members", "hectares")
+#: what a registration looks like, for the message refusing a body that is not an object
+REGISTRATION_EXAMPLE = '{"small": true, "members": 40, "hectares": 120.5}'
+
+
+class RegistrationIn(Body):
+    """A cooperative's registration: whether it is small (required), its members and hectares (optional)."""
+
+    small: bool
+    members: int | None = None
+    hectares: float | None = None
+
+    @field_validator("small", mode="before")
+    @classmethod
+    def _small(cls, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        raise invalid(f"expected true or false, got {got(value)}")
+
+    @field_validator("members", mode="before")
+    @classmethod
+    def _members(cls, value: Any) -> int | None:
+        if value is MISSING or value is None:
+            return None
+        if not isinstance(value, bool) and isinstance(value, (int, float)) and _finite(value) and float(value).is_integer() \
+                and 0 <= value <= MAX_MEMBERS:
+            return int(value)  # a whole float such as 40.0 counts, as whole kg do
+        raise invalid(f"expected a whole number of members from 0 to {MAX_MEMBERS:,}, got {shown(value)}")
+
+    @field_validator("hectares", mode="before")
+    @classmethod
+    def _hectares(cls, value: Any) -> float | None:
+        if value is MISSING or value is None:
+            return None
+        if not isinstance(value, bool) and isinstance(value, (int, float)) and _finite(value) and 0 <= value <= MAX_HECTARES:
+            return float(value)
+        raise invalid(f"expected an area in hectares from 0 to {MAX_HECTARES:,}, got {shown(value)}")
 
 
 @bp.put("/<cooperative_id>")
 @requires("operator")
 def register(cooperative_id: str) -> Response:
     """Register a cooperative, or replace its registration (an upsert, in one statement)."""
-    if request.mimetype != "application/json":
-        raise ApiError(415, "Unsupported Media Type", "send application/json")
-    body = json_body()  # 400 for malformed JSON, 422 for duplicate keys
     problems = _id_problems(cooperative_id)
-    if not isinstance(body, dict):
-        raise ApiError(422, "Invalid request body", 'expected an object such as {"small": true, "members": 40, "hectares": 120.5}',
-                       problems or None)
-    problems += _body_problems(body)
+    try:
+        data = json_object(REGISTRATION_EXAMPLE)  # 415 unless JSON, 400 for malformed JSON, 422 for duplicate keys
+        body = RegistrationIn.model_validate(data)
+    except ApiError as exc:  # not an object: said with the path's problems
+        if exc.status != 422 or not problems:
+            raise
+        raise ApiError(exc.status, exc.title, exc.detail, problems) from None
+    except ValidationError as exc:
+        problems += body_problems(exc)
     if problems:
-        raise ApiError(422, "Invalid request body", f"{len(problems)} problem(s)", problems)
-    hectares = body.get("hectares")
-    values = {"small": body["small"], "members": _whole(body.get("members")), "hectares": None if hectares is None else float(hectares),
-              "updated_at": dt.datetime.now(dt.UTC)}
+        raise ApiError(422, "Invalid request body", f"{len(problems)} problem(s) in the request body", problems)
+    values = {"small": body.small, "members": body.members, "hectares": body.hectares, "updated_at": dt.datetime.now(dt.UTC)}
     db: Database = current_app.extensions["harvest_db"]
     with db.write() as session:
         insert = postgres_insert if db.dialect == "postgresql" else sqlite_insert
@@ -108,7 +144,7 @@ def read(cooperative_id: str) -> Response:
         ).all()
     body["safety_net"] = [
         {"cycle_id": r.id, "date": r.date.isoformat(), "offers": int(r.offers), "floor_kg": int(r.floor_kg),
-         "floor_sold_kg": int(r.floor_sold_kg), "subsidy": float(r.subsidy)}
+         "floor_sold_kg": int(r.floor_sold_kg), "subsidy": amount_text(float(r.subsidy))}
         for r in records
     ]
     return jsonify(body)
@@ -127,41 +163,8 @@ def _id_problems(cooperative_id: str) -> list[dict[str, str]]:
     except InputError as exc:
         return [{"path": "cooperative_id", "message": p.message} for p in exc.problems]
     if cooperative_id != cooperative_id.strip():
-        return [{"path": "cooperative_id", "message": f"expected no spaces before or after the identifier, got {_shown(cooperative_id)}"}]
+        return [{"path": "cooperative_id", "message": f"expected no spaces before or after the identifier, got {shown(cooperative_id)}"}]
     return []
-
-
-def _body_problems(body: dict[str, Any]) -> list[dict[str, str]]:
-    """One entry per unknown field and per field of the wrong type or out of range, naming the field."""
-    problems = [
-        {"path": name, "message": f"unknown field {_shown(name)} (allowed: {', '.join(FIELDS)})"}
-        for name in list(body)[:10] if name not in FIELDS
-    ]
-    small = body.get("small")
-    if not isinstance(small, bool):
-        got = "nothing (the field is missing)" if "small" not in body else _shown(small)
-        problems.append({"path": "small", "message": f"expected true or false, got {got}"})
-    members = body.get("members")
-    if members is not None and _whole(members) is None:
-        problems.append({"path": "members", "message": f"expected a whole number of members from 0 to {MAX_MEMBERS:,}, got {_shown(members)}"})
-    hectares = body.get("hectares")
-    if hectares is not None and not (
-        isinstance(hectares, (int, float)) and not isinstance(hectares, bool) and _finite(hectares) and 0 <= hectares <= MAX_HECTARES
-    ):
-        problems.append({"path": "hectares", "message": f"expected an area in hectares from 0 to {MAX_HECTARES:,}, got {_shown(hectares)}"})
-    return problems
-
-
-def _whole(value: Any) -> int | None:
-    """A JSON count as an int (a whole float such as ``40.0`` counts, as whole kg do), or None when it
-    is not one from 0 to :data:`MAX_MEMBERS` (or is null)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    if isinstance(value, float):
-        if not (_finite(value) and value.is_integer()):
-            return None
-        value = int(value)
-    return value if 0 <= value <= MAX_MEMBERS else None
 
 
 def _finite(value: float) -> bool:
@@ -169,9 +172,3 @@ def _finite(value: float) -> bool:
         return math.isfinite(value)
     except OverflowError:  # an integer beyond any float
         return False
-
-
-def _shown(value: Any) -> str:
-    """A JSON value as a message shows it: at most 80 characters."""
-    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, float) or _finite(value) else repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."

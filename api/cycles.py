@@ -32,6 +32,7 @@ from api.errors import ApiError
 from api.models import Allocation, Cycle, DemandRow, Offer
 from api.requests import MAX_PAGE, after_arg, binary, int_arg, iso, json_body, where_args
 from harvestmatch.errors import ParameterError
+from harvestmatch.money import publish
 from matcher.params import MatchParams
 from matcher.schemas import FIRST_DATE, LAST_DATE
 
@@ -227,12 +228,12 @@ def _table(cycle_id: int, query: Any, key: Any, name: str, *, drop: tuple[str, .
     if fmt == "json":
         more = frame.height > limit
         frame = frame.head(limit)
-        return jsonify({"items": frame.to_dicts(), "next": str(frame[key.key][-1]) if more else None})
+        return jsonify({"items": publish(frame).to_dicts(), "next": str(frame[key.key][-1]) if more else None})
     if fmt == "csv":
-        response = Response(frame.write_csv(), mimetype="text/csv")
+        response = Response(publish(frame).write_csv(), mimetype="text/csv")
     else:
         buffer = io.BytesIO()
-        frame.write_parquet(buffer)
+        publish(frame, as_="decimal").write_parquet(buffer)
         response = Response(buffer.getvalue(), mimetype="application/vnd.apache.parquet")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}-{cycle_id}.{fmt}"'
     return response

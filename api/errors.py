@@ -21,6 +21,11 @@ class ApiError(HarvestError):
         self.status, self.title, self.detail, self.errors = status, title, detail, errors
 
 
+def body_problems(exc: ValidationError) -> list[dict[str, str]]:
+    """A body model's refusal as problem entries: ``{"path": field, "message": ...}`` each."""
+    return [{"path": "/".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+
+
 def problem(status: int, title: str, detail: str | None = None, errors: list[dict[str, Any]] | None = None) -> Response:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
@@ -43,7 +48,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ValidationError)
     def _pydantic(exc: ValidationError) -> Response:
-        errors = [{"path": "/".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        errors = body_problems(exc)
         return problem(422, "Invalid request body", f"{len(errors)} problem(s) in the request body", errors)
 
     @app.errorhandler(InputError)

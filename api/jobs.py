@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from api.db import Database
 from api.errors import ApiError
 from api.models import Cycle
+from api.settings import WorkerSettings
 from harvestmatch.errors import HarvestError
 from matcher.params import MatchParams
 
@@ -45,9 +46,9 @@ log = logging.getLogger("harvestmatch.worker")
 Stage = Literal["matching", "planning", "writing"]
 
 #: a running cycle whose worker has not renewed its lease for this long is taken over
-LEASE_SECONDS = 30.0
+LEASE_SECONDS = WorkerSettings.lease_seconds
 #: workers lost on one cycle before it is marked failed instead of taken over again
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = WorkerSettings.max_attempts
 
 
 class LeaseLost(HarvestError):

@@ -379,7 +379,8 @@ class PlanUnserved(Base):
 
 
 class Claim(Base):
-    """A buyer's after-sales claim on an order's delivered kg (``POST /claims``, :mod:`api.claims`).
+    """A buyer's after-sales claim on an order's delivered kg (``POST /claims``, the views of :mod:`api.claims`;
+    the rules are :mod:`matcher.claims`, what is read and written :mod:`api.claims_store`).
 
     ``status`` is ``approved``, ``needs_evidence``, ``awaiting_return``, ``rejected`` or ``unreasonable``
     (a refund approved earlier and later found unreasonable: the buyer keeps it, the protection fund
@@ -388,7 +389,7 @@ class Claim(Base):
     ``evidence_required``, ``return_required``, ``operator``). ``value_cents`` is the claim's money in
     cents: its kg at the clearing prices the order paid. ``decided_on`` is the latest current cycle
     date when the latest decision was made: the date its outcome counts from in the scores
-    (:mod:`api.scores`).
+    (:mod:`matcher.scores`, read by :mod:`api.scores_store`).
     """
 
     __tablename__ = "claims"
@@ -420,7 +421,8 @@ class ClaimPart(Base):
     """The part of a claim on one cycle's fill that one cooperative supplied: the claim's kg are taken
     from the order's fills oldest first (after the kg earlier claims took), and each fill's kg are
     attributed to the cooperatives whose allocations supplied its demand row in that cycle, pro rata by
-    kg (largest remainder, ties by ``cooperative_id``). ``amount_cents`` is the part's money."""
+    kg (largest remainder, ties by ``cooperative_id``; :func:`matcher.claims.claim_parts`). ``amount_cents``
+    is the part's money."""
 
     __tablename__ = "claim_parts"
 

@@ -34,6 +34,7 @@ from api.db import Database, lock_snapshot
 from api.errors import ApiError
 from api.models import Base, Cycle, Offer, OfferResult, PlanRoute, PlanStop
 from api.requests import iso, lock_products, new_id, own_row, owned_records, page
+from harvestmatch.money import amount_text, price_text
 from matcher.schemas import OFFERS, Column
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
@@ -94,7 +95,7 @@ def read(offer_id: str) -> Response:
         body = offer_json(offer)
         body["results"] = [
             {"cycle_id": r.cycle_id, "date": date.isoformat(), "sold_kg": r.sold_kg, "unsold_kg": r.unsold_kg,
-             "farm_gate_price": r.farm_gate_price, "reason": r.reason, **floor_json(r)}
+             "farm_gate_price": price_text(r.farm_gate_price), "reason": r.reason, **floor_json(r)}
             for r, date in results
         ]
         body["pickup"] = _pickup(session, offer.offer_id)
@@ -170,7 +171,7 @@ def floor_json(r: OfferResult) -> dict[str, Any]:
     through it, whether it was met and why (null without a floor), its dual (the per-kg cost of the
     producer's safety net, null where none) and the subsidy the platform pays for it."""
     return {"floor_kg": r.floor_kg, "floor_sold_kg": r.floor_sold_kg, "floor_met": r.floor_met, "floor_reason": r.floor_reason,
-            "floor_dual": r.floor_dual, "subsidy": r.subsidy}
+            "floor_dual": price_text(r.floor_dual), "subsidy": amount_text(r.subsidy)}
 
 
 def offer_json(o: Offer) -> dict[str, Any]:
@@ -187,7 +188,7 @@ def offer_json(o: Offer) -> dict[str, Any]:
         "ready_date": o.ready_date.isoformat(),
         "shelf_life_days": o.shelf_life_days,
         "expires_on": o.expires_on.isoformat(),
-        "ask_per_kg": o.ask_per_kg,
+        "ask_per_kg": price_text(o.ask_per_kg),
         "status": o.status,
         "created_at": iso(o.created_at),
     }

@@ -15,6 +15,7 @@ from api.cooperatives import MAX_HECTARES, MAX_MEMBERS
 from api.cycles import CycleIn
 from api.offers import UPLOAD as OFFER_UPLOAD
 from api.orders import UPLOAD as ORDER_UPLOAD
+from harvestmatch.money import AMOUNT_DECIMALS, PRICE_DECIMALS
 from harvestmatch.settings import json_schema
 from matcher.claims import DECISIONS, HISTORY_RULES, MAX_EVIDENCE, MAX_TEXT, REASONS, REMEDIES, RULES, STATUSES
 from matcher.floor import FLOOR_REASONS
@@ -31,8 +32,11 @@ _S, _I, _N, _B = {"type": "string"}, {"type": "integer"}, {"type": "number"}, {"
 _NS, _NN, _NI = {"type": ["string", "null"]}, {"type": ["number", "null"]}, {"type": ["integer", "null"]}
 _DATE, _TIME = {"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}
 _LEG = {"enum": list(LEGS)}
-#: money as a decimal string, to the cent
-_MONEY = {"type": "string", "pattern": "^-?[0-9]+\\.[0-9]{2}$"}
+#: money as published (:mod:`harvestmatch.money`): an amount as a decimal string to the cent, a price
+#: (money per kg) as one to six places; null where the answer has none
+_MONEY = {"type": "string", "pattern": f"^-?[0-9]+\\.[0-9]{{{AMOUNT_DECIMALS}}}$"}
+_PRICE = {"type": "string", "pattern": f"^-?[0-9]+\\.[0-9]{{{PRICE_DECIMALS}}}$"}
+_NPRICE = {"type": ["string", "null"], "pattern": _PRICE["pattern"]}
 
 
 
@@ -94,9 +98,9 @@ SCHEMAS: dict[str, Any] = {
     "OrderIn": _input(ORDER_UPLOAD),
     "CycleIn": _cycle_in(),
     "OfferResult": _obj({
-        "cycle_id": _I, "date": _DATE, "sold_kg": _I, "unsold_kg": _I, "farm_gate_price": _NN, "reason": _S,
+        "cycle_id": _I, "date": _DATE, "sold_kg": _I, "unsold_kg": _I, "farm_gate_price": _NPRICE, "reason": _S,
         "floor_kg": _I, "floor_sold_kg": _I, "floor_met": {"type": ["boolean", "null"]},
-        "floor_reason": {"enum": [*FLOOR_REASONS[1:], None]}, "floor_dual": _NN, "subsidy": _N,
+        "floor_reason": {"enum": [*FLOOR_REASONS[1:], None]}, "floor_dual": _NPRICE, "subsidy": _MONEY,
     }),
     "CooperativeIn": {**_obj({
         "small": _B,
@@ -107,26 +111,26 @@ SCHEMAS: dict[str, Any] = {
         "cooperative_id": _S, "small": {"type": ["boolean", "null"]}, "members": _NI, "hectares": _NN,
         "updated_at": {"type": ["string", "null"], "format": "date-time"}, "small_by": {"enum": ["table", "small_kg"]},
     }),
-    "CooperativeCycle": _obj({"cycle_id": _I, "date": _DATE, "offers": _I, "floor_kg": _I, "floor_sold_kg": _I, "subsidy": _N}),
+    "CooperativeCycle": _obj({"cycle_id": _I, "date": _DATE, "offers": _I, "floor_kg": _I, "floor_sold_kg": _I, "subsidy": _MONEY}),
     "CooperativeDetail": {"allOf": [{"$ref": "#/components/schemas/Cooperative"},
                                     _obj({"safety_net": {"type": "array", "items": {"$ref": "#/components/schemas/CooperativeCycle"}}})]},
     "Offer": _obj({
         "offer_id": _S, "cooperative_id": _S, "reference": _NS, "product": _S, "grade": _GRADE, "quantity_kg": _I,
         "remaining_kg": _I, "lat": _N, "lon": _N, "ready_date": _DATE, "shelf_life_days": _I, "expires_on": _DATE,
-        "ask_per_kg": _N, "status": {"enum": ["open", "withdrawn", "sold_out"]}, "created_at": _TIME,
+        "ask_per_kg": _PRICE, "status": {"enum": ["open", "withdrawn", "sold_out"]}, "created_at": _TIME,
         "results": {"type": "array", "items": {"$ref": "#/components/schemas/OfferResult"}},
         "pickup": {"oneOf": [{"$ref": "#/components/schemas/Pickup"}, {"type": "null"}]},
     }, ["offer_id", "cooperative_id", "reference", "product", "grade", "quantity_kg", "remaining_kg", "lat", "lon", "ready_date",
         "shelf_life_days", "expires_on", "ask_per_kg", "status", "created_at"]),
     "OrderFill": _obj({
-        "cycle_id": _I, "date": _DATE, "filled_kg": _I, "clearing_price": _NN,
+        "cycle_id": _I, "date": _DATE, "filled_kg": _I, "clearing_price": _NPRICE,
         "status": {"enum": ["pending", "filled", "partly_filled", "unfilled", "rejected"]}, "reason": _NS,
     }),
     "Order": _obj({
         "order_id": _S, "buyer_id": _S, "reference": _NS, "product": _S, "min_grade": _GRADE, "quantity_kg": _I, "lat": _N, "lon": _N,
-        "max_price_per_kg": _N, "due_date": _DATE, "pickup_point_id": _NS,
+        "max_price_per_kg": _PRICE, "due_date": _DATE, "pickup_point_id": _NS,
         "status": {"enum": ["pending", "filled", "partly_filled", "unfilled", "rejected", "cancelled", "expired"]}, "filled_kg": _I,
-        "unfilled_kg": _I, "remaining_kg": _I, "region_id": _NS, "clearing_price": _NN, "reason": _NS, "cycle_id": _NI, "created_at": _TIME,
+        "unfilled_kg": _I, "remaining_kg": _I, "region_id": _NS, "clearing_price": _NPRICE, "reason": _NS, "cycle_id": _NI, "created_at": _TIME,
         "fills": {"type": "array", "items": {"$ref": "#/components/schemas/OrderFill"}},
     }, ["order_id", "buyer_id", "reference", "product", "min_grade", "quantity_kg", "lat", "lon", "max_price_per_kg", "due_date",
         "pickup_point_id", "status", "filled_kg", "unfilled_kg", "remaining_kg", "region_id", "clearing_price", "reason", "cycle_id",
@@ -152,7 +156,7 @@ SCHEMAS: dict[str, Any] = {
                               ["type", "features"]),
     "RouteProperties": _obj({
         "route_id": _S, "leg": _LEG, "hub": _S, "problem_id": _S, "depot_id": _S, "depot_lat": _N, "depot_lon": _N, "vehicle_type": _S,
-        "capacity_kg": _I, "stops": _I, "kg": _I, "load_factor": _N, "km": _N, "start_min": _N, "end_min": _N, "duration_min": _N, "cost": _N,
+        "capacity_kg": _I, "stops": _I, "kg": _I, "load_factor": _N, "km": _N, "start_min": _N, "end_min": _N, "duration_min": _N, "cost": _MONEY,
     }),
     "RouteStop": _obj({
         "seq": _I, "stop_id": _S, "kg": _I, "arrive_min": _N, "start_min": _N, "depart_min": _N, "load_kg": _I, "lat": _N, "lon": _N,
@@ -167,7 +171,9 @@ SCHEMAS: dict[str, Any] = {
     "Routes": _obj({"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": {"$ref": "#/components/schemas/Route"}},
                     "next": _NS}),
     "Unserved": _obj({"leg": _LEG, "problem_id": _S, "stop_id": _S, "kg": _I, "reason": _S}),
-    "Rows": _obj({"items": {"type": "array", "items": {"type": "object"}}, "next": _NS}),
+    "Rows": _obj({"items": {"type": "array", "items": {
+        "type": "object", "description": "a result row; its prices (per kg) and amounts are decimal strings, as Offer's and Order's are",
+    }}, "next": _NS}),
     "Products": _obj({"products": {"type": "array", "items": _S}}),
     "ClaimIn": {**_obj({
         "order_id": kind_schema("id"), "kg": kind_schema("kg"), "reason": {"enum": list(REASONS)},
@@ -184,7 +190,7 @@ SCHEMAS: dict[str, Any] = {
         "remedy": {"enum": list(REMEDIES)}, "value": _MONEY, "status": {"enum": list(STATUSES)}, "bearer": {"enum": [*BEARERS, None]},
         "rule": {"enum": list(RULES)}, "decided_at": _TIME, "decided_on": _DATE, "created_at": _TIME,
     }),
-    "ClaimPart": _obj({"cycle_id": _I, "date": _DATE, "cooperative_id": _S, "kg": _I, "clearing_price": _N, "value": _MONEY}),
+    "ClaimPart": _obj({"cycle_id": _I, "date": _DATE, "cooperative_id": _S, "kg": _I, "clearing_price": _PRICE, "value": _MONEY}),
     "ClaimDecision": _obj({
         "seq": _I, "status": {"enum": list(STATUSES)}, "bearer": {"enum": [*BEARERS, None]}, "rule": {"enum": list(HISTORY_RULES)},
         "by": {"enum": ["rules", "operator", "buyer"]}, "decided_at": _TIME, "decided_on": _DATE, "note": _NS, "decided_by": _NS,

@@ -30,6 +30,7 @@ from api.db import Database, lock_snapshot
 from api.errors import ApiError
 from api.models import Base, Cycle, Order, OrderFill
 from api.requests import iso, lock_products, new_id, own_row, owned_records, page
+from harvestmatch.money import price_text
 from matcher.schemas import ORDERS, Column
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -89,7 +90,7 @@ def read(order_id: str) -> Response:
             .order_by(Cycle.date, Cycle.id)
         ).all()
         return jsonify({**order_json(order), "fills": [
-            {"cycle_id": f.cycle_id, "date": date.isoformat(), "filled_kg": f.filled_kg, "clearing_price": f.clearing_price,
+            {"cycle_id": f.cycle_id, "date": date.isoformat(), "filled_kg": f.filled_kg, "clearing_price": price_text(f.clearing_price),
              "status": f.status, "reason": f.reason}
             for f, date in fills
         ]})
@@ -125,7 +126,7 @@ def order_json(o: Order) -> dict[str, Any]:
         "quantity_kg": o.quantity_kg,
         "lat": o.lat,
         "lon": o.lon,
-        "max_price_per_kg": o.max_price_per_kg,
+        "max_price_per_kg": price_text(o.max_price_per_kg),
         "due_date": o.due_date.isoformat(),
         "pickup_point_id": o.pickup_point_id,
         "status": o.status,
@@ -133,7 +134,7 @@ def order_json(o: Order) -> dict[str, Any]:
         "unfilled_kg": o.quantity_kg - o.filled_kg,
         "remaining_kg": o.quantity_kg - o.filled_kg if o.status == "pending" else 0,
         "region_id": o.region_id,
-        "clearing_price": o.clearing_price,
+        "clearing_price": price_text(o.clearing_price),
         "reason": o.reason,
         "cycle_id": o.cycle_id,
         "created_at": iso(o.created_at),

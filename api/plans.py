@@ -30,6 +30,7 @@ from api.db import Database
 from api.errors import ApiError
 from api.models import Cycle, PlanRoute, PlanStop, PlanUnserved
 from api.requests import MAX_PAGE, after_arg, binary, int_arg, where_args
+from harvestmatch.money import publish
 from matcher.routing.tables import LEGS
 
 bp = Blueprint("plans", __name__, url_prefix="/cycles")
@@ -166,11 +167,12 @@ def _planned(session: Session, cycle_id: int) -> Cycle:
 
 
 def _features(routes: pl.DataFrame, paths: pl.DataFrame) -> list[dict[str, Any]]:
-    """Each route as a Feature (the core's GeoJSON of a route: :func:`matcher.routing.geojson.route_features`)."""
+    """Each route as a Feature (the core's GeoJSON of a route: :func:`matcher.routing.geojson.route_features`),
+    its cost as published money."""
     from matcher.routing.geojson import route_features
 
     places = routes.select("depot_id", pl.col("depot_lat").alias("lat"), pl.col("depot_lon").alias("lon")).unique("depot_id")
-    return route_features(routes, paths.sort("route_id", "seq"), places)
+    return route_features(publish(routes), paths.sort("route_id", "seq"), places)
 
 
 def _whole(cycle_id: int, query: Any, schema: dict[str, pl.DataType], name: str) -> Response:
@@ -223,7 +225,7 @@ def _cursor() -> tuple[str, str, str] | None:
 
 
 def _csv(frame: pl.DataFrame, name: str) -> Response:
-    response = Response(frame.write_csv(), mimetype="text/csv")
+    response = Response(publish(frame).write_csv(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

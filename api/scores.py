@@ -15,6 +15,7 @@ from api.auth import Caller, requires
 from api.db import Database
 from api.errors import ApiError
 from api.scores_store import buyer_credit, clock, quality_outcomes
+from harvestmatch.money import amount_text
 from matcher.scores import history, instant_allowed
 from matcher.scores import scorecard as scorecard_of
 
@@ -41,7 +42,7 @@ def credit() -> Response:
         "recent_rejections": c.recent_rejections,
         "instant_refund_only": instant_allowed(c, config),
         "instant_credit": config.instant_credit,
-        "instant_cap": f"{config.instant_cap:.2f}",
+        "instant_cap": amount_text(config.instant_cap),
         "max_instant_rejections": config.max_instant_rejections,
         "history": history(c.outcomes, c.dates, config.forgetting),
     })

@@ -11,11 +11,11 @@ readers and :meth:`SettingsTable.app_config`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Self
 
 from harvestmatch.errors import ParameterError
-from harvestmatch.settings import check
+from harvestmatch.settings import Spec, check, setting
 
 
 class SettingsTable:
@@ -71,3 +71,24 @@ class SettingsTable:
         """The app's configuration keys holding these settings."""
         keys = self.keys()
         return {keys[f.name]: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """How a cycle worker holds and looks for cycles: ``harvest worker``'s options, the app's
+    ``WORKER_LEASE_SECONDS`` and ``WORKER_POLL_SECONDS`` (:class:`api.worker.Worker`, :mod:`api.jobs`);
+    validated on creation.
+
+    Raises
+    ------
+    ParameterError
+        A setting of the wrong type or out of range, naming it.
+    """
+
+    lease_seconds: float = setting(30.0, Spec("number", "a cycle whose worker stops renewing its lease for this long is taken over, in seconds",
+                                              low=0, above=True))
+    poll_seconds: float = setting(1.0, Spec("number", "how often an idle worker looks for a queued cycle, in seconds", low=0, above=True))
+    max_attempts: int = setting(3, Spec("whole", "workers lost on one cycle before it is marked failed instead of taken over", low=1))
+
+    def __post_init__(self) -> None:
+        check(self)

@@ -30,6 +30,7 @@ from api.cycle_reads import require_done, visible_cycle
 from api.db import Database
 from api.errors import ApiError
 from api.models import Allocation, Claim, ClaimPart, OfferResult, OrderFill
+from harvestmatch.money import AMOUNT_DECIMALS, decimal_text
 from matcher.claims import REFUNDED
 
 bp = Blueprint("settlement", __name__, url_prefix="/cycles")
@@ -91,6 +92,5 @@ def settlement(cycle_id: int) -> Response:
 
 
 def _text(value: Any) -> str:
-    """Decimal money as text, never ``-0.00``."""
-    amount = Decimal(value)
-    return str(abs(amount) if amount == 0 else amount)
+    """The books' money (already to the cent) as published text, never ``-0.00``."""
+    return decimal_text(Decimal(value), AMOUNT_DECIMALS)

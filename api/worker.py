@@ -22,6 +22,7 @@ from api.after_sales import AfterSalesConfig
 from api.db import Database
 from api.planning import PlanConfig
 from api.runner import Compute
+from api.settings import WorkerSettings
 from harvestmatch.errors import HarvestError
 
 log = logging.getLogger("harvestmatch.worker")
@@ -34,12 +35,9 @@ class Worker:
     ----------
     db
         The service's database.
-    lease_seconds
-        How long a claim holds without a heartbeat; the heartbeat renews it every third of that.
-    poll_seconds
-        How often an idle worker looks for a queued cycle (``wake()`` makes it look at once).
-    max_attempts
-        Workers lost on one cycle before it is marked failed instead of taken over.
+    lease_seconds, poll_seconds, max_attempts
+        As :class:`WorkerSettings` (the heartbeat renews the lease every third of ``lease_seconds``;
+        ``wake()`` makes an idle worker look at once).
     plan
         How each cycle's routes are planned (:class:`api.planning.PlanConfig`; default: planned, with
         the default budget).
@@ -55,16 +53,15 @@ class Worker:
         self,
         db: Database,
         *,
-        lease_seconds: float = jobs.LEASE_SECONDS,
-        poll_seconds: float = 1.0,
-        max_attempts: int = jobs.MAX_ATTEMPTS,
+        lease_seconds: float = WorkerSettings.lease_seconds,
+        poll_seconds: float = WorkerSettings.poll_seconds,
+        max_attempts: int = WorkerSettings.max_attempts,
         name: str | None = None,
         plan: PlanConfig | None = None,
         after_sales: AfterSalesConfig | None = None,
         compute: Compute | None = None,
     ) -> None:
-        if lease_seconds <= 0 or poll_seconds <= 0 or max_attempts < 1:
-            raise ValueError("lease_seconds and poll_seconds must be > 0 and max_attempts >= 1")
+        WorkerSettings(lease_seconds, poll_seconds, max_attempts)  # refuses a bad one, naming it
         self.db = db
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from harvestmatch.errors import InputError, Problem
+from harvestmatch.money import publish
 
 if TYPE_CHECKING:
     from matcher.schemas import Column
@@ -76,6 +77,9 @@ def write_outputs(
 ) -> list[Path]:
     """Write every table as CSV and ``summary.json`` as the whole of ``out_dir``, all or nothing.
 
+    Money columns are written as published (:func:`harvestmatch.money.publish`: a price to 6 places,
+    an amount to the cent); the summary keeps its numbers as computed.
+
     The files are written into a staging folder beside ``out_dir``; when all are complete, the
     previous folder is renamed aside, the staged one renamed into place, and the previous one
     removed. So the folder holds exactly this run's files (none left from a run with other inputs),
@@ -99,7 +103,8 @@ def write_outputs(
     staging = _new_folder(out, "staging")
     try:
         for name, frame in tables.items():
-            frame.write_csv(staging / name, float_precision=6)
+            # money at its published precision (prices 6 places, amounts 2); other floats (km, minutes) to 6
+            publish(frame).write_csv(staging / name, float_precision=6)
         for name, text in (texts or {}).items():
             (staging / name).write_text(text, encoding="utf-8")
         (staging / "summary.json").write_text(json.dumps(summary(), indent=2, default=str) + "\n", encoding="utf-8")

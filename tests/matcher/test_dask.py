@@ -22,7 +22,7 @@ import shapely
 pytest.importorskip("distributed", reason="the dask extra is not installed")
 
 from harvestmatch.errors import ExecutionError, ParameterError  # noqa: E402
-from matcher.fanout import open_executor  # noqa: E402
+from matcher.fanout import DaskCluster, open_executor  # noqa: E402
 from matcher.synthetic import synthetic_day  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -181,11 +181,8 @@ def test_dask_without_an_address_names_the_setting(monkeypatch: pytest.MonkeyPat
 
 
 @pytest.mark.slow
-def test_a_cluster_that_loses_every_worker_fails_the_day(cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
-    import matcher.fanout as fanout
-
-    monkeypatch.setattr(fanout, "NO_WORKER_GRACE_SECONDS", 3.0)
-    executor = open_executor("dask", scheduler=cluster.address, warm=False)
+def test_a_cluster_that_loses_every_worker_fails_the_day(cluster: Cluster) -> None:
+    executor = DaskCluster(cluster.address, warm=False, grace_seconds=3.0)
 
     def progress(done: int, total: int) -> None:
         for p in cluster.workers:
