@@ -167,12 +167,11 @@ def _planned(session: Session, cycle_id: int) -> Cycle:
 
 
 def _features(routes: pl.DataFrame, paths: pl.DataFrame) -> list[dict[str, Any]]:
-    """Each route as a Feature (the core's GeoJSON of a route: :func:`matcher.routing.geojson.route_features`),
-    its cost as published money."""
+    """Each route as a Feature (the core's GeoJSON of a route: :func:`matcher.routing.geojson.route_features`)."""
     from matcher.routing.geojson import route_features
 
     places = routes.select("depot_id", pl.col("depot_lat").alias("lat"), pl.col("depot_lon").alias("lon")).unique("depot_id")
-    return route_features(publish(routes), paths.sort("route_id", "seq"), places)
+    return route_features(routes, paths.sort("route_id", "seq"), places)
 
 
 def _whole(cycle_id: int, query: Any, schema: dict[str, pl.DataType], name: str) -> Response:

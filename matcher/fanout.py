@@ -35,7 +35,7 @@ from matcher.product import ProductProblem, ProductSolution, SolveOptions
 from matcher.solve import solve_product
 
 P = TypeVar("P")
-O = TypeVar("O")
+Opts = TypeVar("Opts")
 R = TypeVar("R")
 
 
@@ -86,7 +86,7 @@ class Executor(Protocol):
     kind: str
     workers: int
 
-    def map_ordered(self, fn: Callable[[P, O], R], problems: Sequence[P], options: O, *, size: Callable[[P], int],
+    def map_ordered(self, fn: Callable[[P, Opts], R], problems: Sequence[P], options: Opts, *, size: Callable[[P], int],
                     progress: Progress | None = None) -> list[R]: ...
 
     def close(self) -> None: ...
@@ -130,7 +130,7 @@ class InProcess:
     kind = "local"
     workers = 1
 
-    def map_ordered(self, fn: Callable[[P, O], R], problems: Sequence[P], options: O, *, size: Callable[[P], int],
+    def map_ordered(self, fn: Callable[[P, Opts], R], problems: Sequence[P], options: Opts, *, size: Callable[[P], int],
                     progress: Progress | None = None) -> list[R]:
         progress = progress or ProgressLog(_label(fn))
         results = []
@@ -155,7 +155,7 @@ class LocalPool:
             for _ in range(workers):
                 self._pool.submit(warm_up)
 
-    def map_ordered(self, fn: Callable[[P, O], R], problems: Sequence[P], options: O, *, size: Callable[[P], int],
+    def map_ordered(self, fn: Callable[[P, Opts], R], problems: Sequence[P], options: Opts, *, size: Callable[[P], int],
                     progress: Progress | None = None) -> list[R]:
         progress = progress or ProgressLog(_label(fn))
         # biggest first, so a large problem does not start last and leave the other workers idle at the end
@@ -198,7 +198,7 @@ class DaskCluster:
         # each worker loads the compiled kernels while the caller prepares the day (not waited for)
         self._warming = [self._client.submit(warm_up, pure=False, workers=[a], allow_other_workers=False) for a in addresses] if warm else []
 
-    def map_ordered(self, fn: Callable[[P, O], R], problems: Sequence[P], options: O, *, size: Callable[[P], int],
+    def map_ordered(self, fn: Callable[[P, Opts], R], problems: Sequence[P], options: Opts, *, size: Callable[[P], int],
                     progress: Progress | None = None) -> list[R]:
         client = self._client
         if not problems:

@@ -196,9 +196,9 @@ _EXACT: pl.Schema = pl.Schema({
 })
 _ZERO = [pl.lit(Decimal(0), dtype=_FULL).alias("subsidy"), pl.lit(Decimal(0), dtype=_FULL).alias("reserve")]
 
-#: the most decimals a price or a refund rate may carry exactly (more are rounded, the same way for every
-#: party: the books stay exact)
-PRICE_DECIMALS, RATE_DECIMALS = 8, 6
+#: the most decimals an input price (bid, ask) or a refund rate carries into the books exactly (more are rounded,
+#: the same way for every party: the books stay exact); published prices have fewer (harvestmatch.money)
+EXACT_PRICE_DECIMALS, RATE_DECIMALS = 8, 6
 
 
 def _to_the_cent(exact: pl.DataFrame) -> tuple[pl.DataFrame, int]:
@@ -238,7 +238,7 @@ def _lanes(allocations: pl.DataFrame, scale: int, refund_rate: pl.DataFrame | No
     w2 = np.rint(2 * scale * (bid - a["clearing_price"].to_numpy())).astype(np.int64)
     return a.with_columns(
         _m=pl.Series(m), _u2=pl.Series(u2), _w2=pl.Series(w2), _gap2=pl.Series(u2 + w2 - 2 * m),
-        _bid=_exact(bid, PRICE_DECIMALS), _ask=_exact(ask, PRICE_DECIMALS), _rate=_exact(rate, RATE_DECIMALS),
+        _bid=_exact(bid, EXACT_PRICE_DECIMALS), _ask=_exact(ask, EXACT_PRICE_DECIMALS), _rate=_exact(rate, RATE_DECIMALS),
     )
 
 

@@ -518,7 +518,7 @@ class TransportationSimplex:
         self.pivots += pivots
         if pivots >= max_pivots:
             raise RuntimeError(f"no optimum after {pivots} pivots")
-        m, n, k = self.m, self.n, self.offset
+        m, k = self.m, self.offset
         shipped = self._flow[k:].copy()
         margin = -self._cost[k:]
         return SimplexResult(

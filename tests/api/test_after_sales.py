@@ -60,7 +60,7 @@ def _value(client: FlaskClient, headers: dict, order_id: str, kg: int) -> str:
     """kg at the order's (single) clearing price, to the cent."""
     fills = client.get(f"/orders/{order_id}", headers=headers).json["fills"]
     assert len(fills) == 1
-    return str((kg * Decimal(repr(fills[0]["clearing_price"]))).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
+    return str((kg * Decimal(fills[0]["clearing_price"])).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
 
 
 def _lines(body: dict) -> dict[tuple[str, str], dict]:
@@ -229,9 +229,9 @@ def test_upheld_quality_claims_lower_a_cooperatives_scorecard_and_its_next_farm_
     price_a = client.get(f"/offers/{offer_a}", headers=keys["coop_a"]).json["results"][0]
     price_b = client.get(f"/offers/{offer_b}", headers=keys["coop_b"]).json["results"][0]
     assert price_a["sold_kg"] == price_b["sold_kg"] == 100
-    assert price_a["farm_gate_price"] < price_b["farm_gate_price"]
+    assert float(price_a["farm_gate_price"]) < float(price_b["farm_gate_price"])
     # demand is short of nothing: each keeps bid * (1 - rate) less its freight, so the gap is the rates' difference times the bid
-    assert price_b["farm_gate_price"] - price_a["farm_gate_price"] == pytest.approx(4.0 * (41 / 102 - 1 / 102), abs=1e-3)
+    assert float(price_b["farm_gate_price"]) - float(price_a["farm_gate_price"]) == pytest.approx(4.0 * (41 / 102 - 1 / 102), abs=1e-3)
 
     # its books: the platform holds the reserve against the expected refunds, and they balance to the cent
     books = client.get(f"/cycles/{second['id']}/settlement", headers=keys["operator"]).json
@@ -327,7 +327,7 @@ def test_each_party_sees_its_own_settlement_line(client: FlaskClient, keys: dict
 
 
 def test_every_after_sales_resource_keeps_parties_apart(client: FlaskClient, keys: dict, shared: dict) -> None:
-    big, small = shared["big"], shared["small"]
+    big = shared["big"]
     # another buyer's order is not found, as it is on GET /orders/{id}
     theirs = _claim(client, keys["buyer_2"], big, 5)
     assert theirs.status_code == 404 and theirs.json == client.get(f"/orders/{big}", headers=keys["buyer_2"]).json
@@ -502,7 +502,7 @@ def test_a_claim_outside_the_window_or_above_the_delivered_kg_is_refused(client:
     assert [(p["cycle_id"], p["kg"], p["clearing_price"]) for p in spans["parts"]] == [
         (first["id"], 60, fills[0]["clearing_price"]), (second["id"], 10, fills[1]["clearing_price"]),
     ]
-    exact = 60 * Decimal(repr(fills[0]["clearing_price"])) + 10 * Decimal(repr(fills[1]["clearing_price"]))
+    exact = 60 * Decimal(fills[0]["clearing_price"]) + 10 * Decimal(fills[1]["clearing_price"])
     assert Decimal(spans["value"]) == exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
     rest = _claim(client, keys["buyer"], wanted, 25, remedy="return").json
     assert [(p["cycle_id"], p["kg"]) for p in rest["parts"]] == [(second["id"], 25)]

@@ -117,7 +117,7 @@ def test_a_0003_database_keeps_its_orders_and_shows_their_fills(database_url: st
     operator = {"Authorization": "Bearer " + create_key(app.extensions["harvest_db"], "operator")}
     closed = client.get("/orders/r1", headers=operator).json
     assert (closed["status"], closed["filled_kg"], closed["unfilled_kg"], closed["remaining_kg"]) == ("partly_filled", 6, 4, 0)
-    assert closed["fills"] == [{"cycle_id": 1, "date": "2026-11-20", "filled_kg": 6, "clearing_price": 1.5, "status": "partly_filled",
+    assert closed["fills"] == [{"cycle_id": 1, "date": "2026-11-20", "filled_kg": 6, "clearing_price": "1.500000", "status": "partly_filled",
                                 "reason": "row_shared_pro_rata"}]
     waiting = client.get("/orders/r2", headers=operator).json
     assert (waiting["status"], waiting["remaining_kg"], waiting["fills"]) == ("pending", 3, [])
@@ -181,10 +181,10 @@ def test_a_0005_database_keeps_its_offer_results_without_floors(database_url: st
     client = app.test_client()
     operator = {"Authorization": "Bearer " + create_key(app.extensions["harvest_db"], "operator")}
     shown = client.get("/offers/o1", headers=operator).json["results"]
-    assert shown == [{"cycle_id": 1, "date": "2026-11-20", "sold_kg": 6, "unsold_kg": 4, "farm_gate_price": 1.5, "reason": "partly_sold",
-                      "floor_kg": 0, "floor_sold_kg": 0, "floor_met": None, "floor_reason": None, "floor_dual": None, "subsidy": 0.0}]
+    assert shown == [{"cycle_id": 1, "date": "2026-11-20", "sold_kg": 6, "unsold_kg": 4, "farm_gate_price": "1.500000", "reason": "partly_sold",
+                      "floor_kg": 0, "floor_sold_kg": 0, "floor_met": None, "floor_reason": None, "floor_dual": None, "subsidy": "0.00"}]
     assert client.get("/cooperatives/c", headers=operator).json["safety_net"] == [
-        {"cycle_id": 1, "date": "2026-11-20", "offers": 1, "floor_kg": 0, "floor_sold_kg": 0, "subsidy": 0.0},
+        {"cycle_id": 1, "date": "2026-11-20", "offers": 1, "floor_kg": 0, "floor_sold_kg": 0, "subsidy": "0.00"},
     ]
     assert client.put("/cooperatives/c", json={"small": True}, headers=operator).status_code == 200
     migrated = app.extensions["harvest_db"]

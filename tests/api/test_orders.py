@@ -7,6 +7,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api.db import create_key
+from api.models import Order
 
 ORDER = {"product": "apple", "min_grade": "B", "quantity_kg": 12, "lat": 31.2, "lon": 121.5, "max_price_per_kg": 6.5, "due_date": "2026-11-25"}
 
@@ -60,3 +61,13 @@ def test_the_operator_names_the_buyer(client: FlaskClient, keys: dict) -> None:
     assert made["buyer_id"] == "buyer-1"
     assert [o["order_id"] for o in client.get("/orders", headers=keys["buyer"]).json["items"]] == [made["order_id"]]
     assert client.post("/orders", json={**ORDER, "buyer_id": "buyer-2"}, headers=keys["buyer"]).status_code == 403
+
+
+def test_prices_are_answered_as_decimal_strings_to_six_places(app: Flask, client: FlaskClient, keys: dict) -> None:
+    """A price with float noise is answered at the published precision, as text; a missing one stays null."""
+    made = client.post("/orders", json={**ORDER, "max_price_per_kg": 4.109496099999999}, headers=keys["buyer"]).json
+    assert (made["max_price_per_kg"], made["clearing_price"]) == ("4.109496", None)
+    with app.extensions["harvest_db"].write() as session:
+        session.get(Order, made["order_id"]).clearing_price = 4.109496099999999
+    read = client.get(f"/orders/{made['order_id']}", headers=keys["buyer"]).json
+    assert (read["max_price_per_kg"], read["clearing_price"]) == ("4.109496", "4.109496")

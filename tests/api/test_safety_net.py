@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from harvestmatch.money import amount_text
 from tests.api.day import DAY, IN_PROCESS, offer, order, regions_geojson, run_cycle
 
 #: the safety net on: half of a small cooperative's offer must sell when a lane within 2.0 per kg of
@@ -50,11 +51,13 @@ def test_a_small_cooperative_sells_its_floor_with_a_subsidy(client: FlaskClient,
     cycle = run_cycle(client, keys, params={**IN_PROCESS, **NET})
     small = _result(client, keys["coop_a"], day["small"]["offer_id"])
     assert (small["floor_kg"], small["floor_sold_kg"], small["floor_met"], small["floor_reason"]) == (50, 50, True, "met")
-    assert small["sold_kg"] == 50 and small["subsidy"] > 0 and small["floor_dual"] > 0
-    # the platform pays the floor's dual on each kg it sold (matcher.floor)
-    assert small["subsidy"] == pytest.approx(small["floor_dual"] * small["floor_sold_kg"], rel=1e-6)
+    assert small["sold_kg"] == 50 and float(small["subsidy"]) > 0 and float(small["floor_dual"]) > 0
+    # the platform pays the floor's dual on each kg it sold (matcher.floor), as published: an amount to the
+    # cent, a price to six places
+    kg = small["floor_sold_kg"]
+    assert float(small["subsidy"]) == pytest.approx(float(small["floor_dual"]) * kg, abs=0.005 + kg * 5e-7)
     big = _result(client, keys["coop_b"], day["big"]["offer_id"])
-    assert (big["sold_kg"], big["floor_kg"], big["floor_met"], big["floor_reason"], big["subsidy"]) == (450, 0, None, None, 0.0)
+    assert (big["sold_kg"], big["floor_kg"], big["floor_met"], big["floor_reason"], big["subsidy"]) == (450, 0, None, None, "0.00")
 
     # another cooperative learns nothing of it: not the offer, not its record
     assert client.get(f"/offers/{day['small']['offer_id']}", headers=keys["coop_b"]).status_code == 404
@@ -69,13 +72,13 @@ def test_a_small_cooperative_sells_its_floor_with_a_subsidy(client: FlaskClient,
         "cooperative_id": "coop-a", "small": None, "members": None, "hectares": None, "updated_at": None, "small_by": "small_kg",
     }
     assert mine.json["safety_net"] == [{"cycle_id": cycle["id"], "date": DAY, "offers": 1, "floor_kg": 50, "floor_sold_kg": 50,
-                                        "subsidy": pytest.approx(small["subsidy"])}]
+                                        "subsidy": small["subsidy"]}]
     assert client.get("/cooperatives/coop-b", headers=keys["operator"]).json["safety_net"][0]["floor_kg"] == 0
 
     net = client.get(f"/cycles/{cycle['id']}", headers=keys["operator"]).json["summary"]["safety_net"]
     assert net["price_of_fairness"] > 0 and net["welfare_without_floor"] > net["welfare"]
     assert (net["floor_kg"], net["floor_sold_kg"], net["floor_shortfall_kg"], net["small_by"]) == (50, 50, 0, "small_kg")
-    assert net["subsidy"] == pytest.approx(small["subsidy"], rel=1e-6)
+    assert amount_text(net["subsidy"]) == small["subsidy"]  # the summary's number, published to the cent
 
 
 def test_the_register_overrides_the_small_kg_rule(client: FlaskClient, keys: dict, day: dict) -> None:
@@ -89,7 +92,7 @@ def test_the_register_overrides_the_small_kg_rule(client: FlaskClient, keys: dic
     assert client.put("/cooperatives/coop-b", json={"small": True, "hectares": 80}, headers=keys["operator"]).status_code == 200
     cycle = run_cycle(client, keys, params={**IN_PROCESS, **NET})
     small = _result(client, keys["coop_a"], day["small"]["offer_id"])
-    assert (small["floor_kg"], small["floor_sold_kg"], small["floor_met"], small["sold_kg"], small["subsidy"]) == (0, 0, None, 0, 0.0)
+    assert (small["floor_kg"], small["floor_sold_kg"], small["floor_met"], small["sold_kg"], small["subsidy"]) == (0, 0, None, 0, "0.00")
     big = _result(client, keys["coop_b"], day["big"]["offer_id"])
     assert big["floor_kg"] == 1500 and big["floor_sold_kg"] == big["sold_kg"] == 500 and big["floor_met"] is False
     assert big["floor_reason"] in ("demand_taken", "no_feasible_lane", "beyond_subsidy_cap")
@@ -168,12 +171,12 @@ def test_the_safety_net_is_off_by_default(client: FlaskClient, keys: dict, day: 
     for who, made in (("coop_a", day["small"]), ("coop_b", day["big"])):
         result = _result(client, keys[who], made["offer_id"])
         floor = tuple(result[k] for k in ("floor_kg", "floor_sold_kg", "floor_met", "floor_reason", "floor_dual", "subsidy"))
-        assert floor == (0, 0, None, None, None, 0.0)
+        assert floor == (0, 0, None, None, None, "0.00")
     assert _result(client, keys["coop_a"], day["small"]["offer_id"])["sold_kg"] == 0  # it cannot compete on price
     net = client.get(f"/cycles/{cycle['id']}", headers=keys["operator"]).json["summary"]["safety_net"]
     assert (net["floor_kg"], net["subsidy"], net["price_of_fairness"]) == (0, 0.0, 0.0)
     record = client.get("/cooperatives/coop-a", headers=keys["coop_a"]).json["safety_net"]
-    assert [(r["cycle_id"], r["floor_kg"], r["floor_sold_kg"], r["subsidy"]) for r in record] == [(cycle["id"], 0, 0, 0.0)]
+    assert [(r["cycle_id"], r["floor_kg"], r["floor_sold_kg"], r["subsidy"]) for r in record] == [(cycle["id"], 0, 0, "0.00")]
 
 
 @pytest.mark.parametrize("app_config", ["[match]\nworkers = 1\n\n[safety_net]\nmin_share = 0.5\nmax_subsidy_per_kg = 2.0\nsmall_kg = 500\n"],

@@ -1,7 +1,7 @@
 """initial schema: keys, offers, orders, regions, cycles and their results
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 07:49:06.232107
 """
 
