@@ -21,16 +21,17 @@ from typing import Any
 
 import polars as pl
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import Field, field_validator
 from sqlalchemy import select
 
 from api import idempotency, jobs
 from api.auth import Caller, requires
+from api.bodies import MISSING, Body, got, invalid, json_object
 from api.cycle_reads import concerning, get_cycle, require_done, visible_cycle
 from api.db import Database
 from api.errors import ApiError
 from api.models import Allocation, Cycle, DemandRow, Offer
-from api.requests import MAX_PAGE, after_arg, binary, int_arg, iso, json_body, where_args
+from api.requests import MAX_PAGE, after_arg, binary, int_arg, iso, where_args
 from harvestmatch.errors import ParameterError
 from harvestmatch.money import publish
 from matcher.params import MatchParams
@@ -39,26 +40,52 @@ from matcher.schemas import FIRST_DATE, LAST_DATE
 bp = Blueprint("cycles", __name__, url_prefix="/cycles")
 
 
-class CycleIn(BaseModel):
-    """A cycle to queue. ``params`` override the service's cycle parameters (those of ``harvest match``)."""
+#: what a cycle request looks like, for the message refusing a body that is not an object
+CYCLE_EXAMPLE = '{"date": "2026-11-23"}'
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+
+class CycleIn(Body):
+    """A cycle to queue. ``params`` override the service's cycle parameters (those of ``harvest match``);
+    they are checked by :class:`~matcher.params.MatchParams` itself."""
 
     date: dt.date = Field(description="the cycle date, YYYY-MM-DD")
-    rerun: StrictBool = False
-    confirm_far_date: StrictBool = False
+    rerun: bool = False
+    confirm_far_date: bool = False
     params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, value: Any) -> dt.date:
+        if isinstance(value, str) and len(value) == 10:
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise invalid(f"expected a date as YYYY-MM-DD, got {got(value)}")
+
+    @field_validator("rerun", "confirm_far_date", mode="before")
+    @classmethod
+    def _flag(cls, value: Any) -> bool:
+        if value is MISSING:
+            return False
+        if isinstance(value, bool):  # "yes" or 1 is not a boolean
+            return value
+        raise invalid(f"expected true or false, got {got(value)}")
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _params(cls, value: Any) -> dict[str, Any]:
+        if value is MISSING:
+            return {}
+        if isinstance(value, dict):
+            return value
+        raise invalid(f"expected an object of cycle parameters such as {{\"workers\": 2}}, got {got(value)}")
 
 
 @bp.post("")
 @requires("operator")
 def run_cycle() -> Response:
-    if request.mimetype != "application/json":
-        raise ApiError(415, "Unsupported Media Type", "send application/json")
-    if not isinstance(json_body(), dict):  # also refuses duplicate keys and malformed JSON
-        raise ApiError(422, "Invalid request body", 'expected an object such as {"date": "2026-11-23"}')
-    # strict, from the JSON itself: "rerun": "yes" or 1 is not a boolean
-    body = CycleIn.model_validate_json(request.get_data(cache=True))
+    body = CycleIn.model_validate(json_object(CYCLE_EXAMPLE))
     window = current_app.config["CYCLE_DATE_WINDOW_DAYS"]
     today = dt.datetime.now(dt.UTC).date()
     if not FIRST_DATE <= body.date <= LAST_DATE:

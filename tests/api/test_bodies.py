@@ -23,3 +23,15 @@ def test_a_bad_path_and_a_bad_body_are_said_together(client: FlaskClient, keys: 
     not_an_object = client.put("/cooperatives/%20coop", json=[1], headers=keys["operator"])
     assert not_an_object.status_code == 422 and "expected an object such as" in not_an_object.json["detail"]
     assert [e["path"] for e in not_an_object.json["errors"]] == ["cooperative_id"]
+
+
+def test_a_cycle_request_is_checked_by_the_same_validator(client: FlaskClient, keys: dict) -> None:
+    r = client.post("/cycles", json={"date": 20261123, "rerun": "yes", "colour": "red"}, headers=keys["operator"])
+    assert r.status_code == 422 and r.json["detail"] == "3 problem(s) in the request body"
+    assert r.json["errors"] == [
+        {"path": "colour", "message": 'unknown field "colour" (allowed: date, rerun, confirm_far_date, params)'},
+        {"path": "date", "message": "expected a date as YYYY-MM-DD, got 20261123"},
+        {"path": "rerun", "message": 'expected true or false, got "yes"'},
+    ]
+    missing = client.post("/cycles", json={"params": []}, headers=keys["operator"]).json["errors"]
+    assert [e["path"] for e in missing] == ["date", "params"] and "nothing (the field is missing)" in missing[0]["message"]
