@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -45,8 +43,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from flask import Flask
 
     from api import errors
-    from api.db import Database, default_url
     from api.after_sales import AfterSalesConfig
+    from api.db import Database, default_url
     from api.planning import PlanConfig, config_of
     from api.worker import WorkerSettings
     from matcher.params import read_toml
@@ -83,15 +81,33 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from api import claims, cooperatives, cycles, health, offers, openapi, orders, plans, products, regions_api, scores, settlement
 
-    for blueprint in (health.bp, openapi.bp, offers.bp, orders.bp, products.bp, regions_api.bp, cycles.bp, plans.bp, cooperatives.bp,
-                      claims.bp, scores.bp, settlement.bp):
+    for blueprint in (
+        health.bp,
+        openapi.bp,
+        offers.bp,
+        orders.bp,
+        products.bp,
+        regions_api.bp,
+        cycles.bp,
+        plans.bp,
+        cooperatives.bp,
+        claims.bp,
+        scores.bp,
+        settlement.bp,
+    ):
         app.register_blueprint(blueprint)
     errors.register(app)
     if app.config["WORKER"]:
         from api.worker import Worker
 
-        worker = Worker(db, lease_seconds=app.config["WORKER_LEASE_SECONDS"], poll_seconds=app.config["WORKER_POLL_SECONDS"], plan=plan,
-                        after_sales=app.extensions["harvest_after_sales"], compute=app.config.get("CYCLE_COMPUTE"))
+        worker = Worker(
+            db,
+            lease_seconds=app.config["WORKER_LEASE_SECONDS"],
+            poll_seconds=app.config["WORKER_POLL_SECONDS"],
+            plan=plan,
+            after_sales=app.extensions["harvest_after_sales"],
+            compute=app.config.get("CYCLE_COMPUTE"),
+        )
         worker.start()
         app.extensions["harvest_worker"] = worker
     return app

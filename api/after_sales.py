@@ -33,11 +33,21 @@ class AfterSalesConfig(SettingsTable):
     """
 
     claim_window_days: int = setting(7, Spec("whole", "a claim is filed at most this many days after the order's due date", low=0, high=MAX_WINDOW_DAYS))
-    instant_credit: float = setting(0.7, Spec("number", "the buyer credit score a refund-only claim needs to be approved at once", low=0, high=1,
-                                              meaning="a credit score"))
+    instant_credit: float = setting(
+        0.7, Spec("number", "the buyer credit score a refund-only claim needs to be approved at once", low=0, high=1, meaning="a credit score")
+    )
     instant_cap: float = setting(200.0, Spec("number", "the most money a claim approved at once may be worth", low=0, high=MAX_CAP, meaning="money"))
-    forgetting: float = setting(0.9, Spec("number", "the weight an outcome keeps per cycle date since it (1: nothing is forgotten)", low=0, above=True,
-                                          high=1, meaning="the weight an outcome keeps per cycle date"))
+    forgetting: float = setting(
+        0.9,
+        Spec(
+            "number",
+            "the weight an outcome keeps per cycle date since it (1: nothing is forgotten)",
+            low=0,
+            above=True,
+            high=1,
+            meaning="the weight an outcome keeps per cycle date",
+        ),
+    )
     max_instant_rejections: int = setting(2, Spec("whole", "recent rejections (or refunds found unreasonable) that stop instant approval", low=1, high=10**6))
 
     TABLE: ClassVar[str] = "after_sales"
@@ -55,5 +65,3 @@ def read_after_sales(path: str | Path) -> AfterSalesConfig:
     from matcher.params import read_toml
 
     return AfterSalesConfig.from_table(AfterSalesConfig.table(read_toml(path), str(path)), str(path))
-
-

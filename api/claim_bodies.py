@@ -32,8 +32,7 @@ class ClaimIn(Body):
     @field_validator("order_id", mode="before")
     @classmethod
     def _order_id(cls, value: Any) -> str:
-        if (isinstance(value, str) and 1 <= len(value) <= MAX_ID_CHARS and "\x00" not in value and value.strip() == value
-                and not lone_surrogate(value)):
+        if isinstance(value, str) and 1 <= len(value) <= MAX_ID_CHARS and "\x00" not in value and value.strip() == value and not lone_surrogate(value):
             return value
         raise invalid(f"expected the id of one of your orders (1 to {MAX_ID_CHARS} characters), got {got(value)}")
 

@@ -183,7 +183,9 @@ def claim_detail(session: Session, c: Claim, caller: Caller) -> dict[str, Any]:
     cooperative: its own)."""
     mine = caller.cooperative_id if caller.role == "cooperative" else None
     parts_query = (
-        select(ClaimPart, Cycle.date).join(Cycle, Cycle.id == ClaimPart.cycle_id).where(ClaimPart.claim_id == c.claim_id)
+        select(ClaimPart, Cycle.date)
+        .join(Cycle, Cycle.id == ClaimPart.cycle_id)
+        .where(ClaimPart.claim_id == c.claim_id)
         .order_by(Cycle.date, ClaimPart.cycle_id, ClaimPart.cooperative_id)
     )
     responses_query = select(ClaimResponse).where(ClaimResponse.claim_id == c.claim_id).order_by(ClaimResponse.seq)
@@ -194,19 +196,32 @@ def claim_detail(session: Session, c: Claim, caller: Caller) -> dict[str, Any]:
     return {
         **claim_json(c, caller),
         "parts": [
-            {"cycle_id": p.cycle_id, "date": date.isoformat(), "cooperative_id": p.cooperative_id, "kg": p.kg,
-             "clearing_price": price_text(p.clearing_price), "value": money(p.amount_cents)}
+            {
+                "cycle_id": p.cycle_id,
+                "date": date.isoformat(),
+                "cooperative_id": p.cooperative_id,
+                "kg": p.kg,
+                "clearing_price": price_text(p.clearing_price),
+                "value": money(p.amount_cents),
+            }
             for p, date in session.execute(parts_query).all()
         ],
         "decisions": [
-            {"seq": d.seq, "status": d.status, "bearer": d.bearer, "rule": d.rule, "by": d.by, "decided_at": iso(d.decided_at),
-             "decided_on": d.decided_on.isoformat(), "note": d.note,
-             **({"decided_by": d.decided_by} if caller.role == "operator" else {})}
+            {
+                "seq": d.seq,
+                "status": d.status,
+                "bearer": d.bearer,
+                "rule": d.rule,
+                "by": d.by,
+                "decided_at": iso(d.decided_at),
+                "decided_on": d.decided_on.isoformat(),
+                "note": d.note,
+                **({"decided_by": d.decided_by} if caller.role == "operator" else {}),
+            }
             for d in decisions
         ],
         "responses": [
-            {"seq": r.seq, "cooperative_id": r.cooperative_id, "text": r.text, "created_at": iso(r.created_at)}
-            for r in session.scalars(responses_query).all()
+            {"seq": r.seq, "cooperative_id": r.cooperative_id, "text": r.text, "created_at": iso(r.created_at)} for r in session.scalars(responses_query).all()
         ],
     }
 

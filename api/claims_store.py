@@ -27,22 +27,45 @@ def file_claim(session: Session, order: Order, body: ClaimIn, config: AfterSales
     fills = order_fills(session, order_id)
     delivered = sum(f.filled_kg for f in fills)
     claimed = int(session.scalar(select(cast(func.coalesce(func.sum(Claim.kg), 0), BigInteger)).where(Claim.order_id == order_id)) or 0)
-    left = check_claimable(order_id, kg, due=order.due_date, today=dt.datetime.now(dt.UTC).date(), window_days=config.claim_window_days,
-                           delivered=delivered, claimed=claimed)
+    left = check_claimable(
+        order_id, kg, due=order.due_date, today=dt.datetime.now(dt.UTC).date(), window_days=config.claim_window_days, delivered=delivered, claimed=claimed
+    )
     parts = claim_parts(fills, _supply(session, fills), skip=claimed, kg=kg)
     cents = cents_shared([p.exact for p in parts])
     value = sum(cents)
     now = dt.datetime.now(dt.UTC)
-    claim = Claim(claim_id=new_id("clm", now, 0), order_id=order_id, buyer_id=order.buyer_id, product=order.product, kg=kg,
-                  reason=body.reason, evidence=body.evidence, remedy=body.remedy, value_cents=value, created_at=now,
-                  status="", rule="", decided_at=now, decided_on=now.date())
+    claim = Claim(
+        claim_id=new_id("clm", now, 0),
+        order_id=order_id,
+        buyer_id=order.buyer_id,
+        product=order.product,
+        kg=kg,
+        reason=body.reason,
+        evidence=body.evidence,
+        remedy=body.remedy,
+        value_cents=value,
+        created_at=now,
+        status="",
+        rule="",
+        decided_at=now,
+        decided_on=now.date(),
+    )
     session.add(claim)
     session.flush()  # the parts' foreign key
-    session.add_all([
-        ClaimPart(claim_id=claim.claim_id, cycle_id=p.cycle_id, cooperative_id=p.cooperative_id, demand_id=p.demand_id,
-                  kg=p.kg, clearing_price=p.clearing_price, amount_cents=c)
-        for p, c in zip(parts, cents, strict=True)
-    ])
+    session.add_all(
+        [
+            ClaimPart(
+                claim_id=claim.claim_id,
+                cycle_id=p.cycle_id,
+                cooperative_id=p.cooperative_id,
+                demand_id=p.demand_id,
+                kg=p.kg,
+                clearing_price=p.clearing_price,
+                amount_cents=c,
+            )
+            for p, c in zip(parts, cents, strict=True)
+        ]
+    )
     credit = buyer_credit(session, order.buyer_id, config.forgetting)
     decided = intake_decision(body.remedy, credit, value_cents=value, kg=kg, claimable=left, rules=config)
     record_decision(session, claim, decided, by="rules", decided_by=None)
@@ -66,9 +89,20 @@ def record_decision(session: Session, claim: Claim, decided: Decision, *, by: st
     now = dt.datetime.now(dt.UTC)
     on = today_on(session)
     claim.status, claim.bearer, claim.rule, claim.decided_at, claim.decided_on = decided.status, decided.bearer, decided.rule, now, on
-    session.add(ClaimDecision(claim_id=claim.claim_id, seq=next_seq(session, ClaimDecision, claim.claim_id), status=decided.status,
-                              bearer=decided.bearer, rule=decided.rule, by=by, decided_by=decided_by, decided_at=now, decided_on=on,
-                              note=decided.note))
+    session.add(
+        ClaimDecision(
+            claim_id=claim.claim_id,
+            seq=next_seq(session, ClaimDecision, claim.claim_id),
+            status=decided.status,
+            bearer=decided.bearer,
+            rule=decided.rule,
+            by=by,
+            decided_by=decided_by,
+            decided_at=now,
+            decided_on=on,
+            note=decided.note,
+        )
+    )
     session.flush()
 
 
@@ -76,16 +110,34 @@ def record_evidence(session: Session, claim: Claim, evidence: str, *, decided_by
     """The buyer's evidence replaces the claim's and is noted in its history (rule ``evidence_given``);
     the claim's status and decision date stay."""
     claim.evidence = evidence
-    session.add(ClaimDecision(claim_id=claim.claim_id, seq=next_seq(session, ClaimDecision, claim.claim_id), status=claim.status,
-                              bearer=None, rule="evidence_given", by="buyer", decided_by=decided_by,
-                              decided_at=dt.datetime.now(dt.UTC), decided_on=claim.decided_on, note=evidence))
+    session.add(
+        ClaimDecision(
+            claim_id=claim.claim_id,
+            seq=next_seq(session, ClaimDecision, claim.claim_id),
+            status=claim.status,
+            bearer=None,
+            rule="evidence_given",
+            by="buyer",
+            decided_by=decided_by,
+            decided_at=dt.datetime.now(dt.UTC),
+            decided_on=claim.decided_on,
+            note=evidence,
+        )
+    )
     session.flush()
 
 
 def record_response(session: Session, claim: Claim, text: str, *, cooperative_id: str | None) -> None:
     """A cooperative's answer, the next in the claim's responses."""
-    session.add(ClaimResponse(claim_id=claim.claim_id, seq=next_seq(session, ClaimResponse, claim.claim_id), cooperative_id=cooperative_id,
-                              text=text, created_at=dt.datetime.now(dt.UTC)))
+    session.add(
+        ClaimResponse(
+            claim_id=claim.claim_id,
+            seq=next_seq(session, ClaimResponse, claim.claim_id),
+            cooperative_id=cooperative_id,
+            text=text,
+            created_at=dt.datetime.now(dt.UTC),
+        )
+    )
     session.flush()
 
 

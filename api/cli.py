@@ -50,8 +50,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8080)
     s.add_argument("--threads", type=int, default=8)
-    s.add_argument("--no-worker", dest="worker", action="store_false",
-                   help="do not run cycles in this process (run 'harvest worker' elsewhere)")
+    s.add_argument("--no-worker", dest="worker", action="store_false", help="do not run cycles in this process (run 'harvest worker' elsewhere)")
     s.set_defaults(run=_run_serve)
 
     w = sub.add_parser("worker", help="run queued cycles from the database until stopped (SIGTERM or Ctrl-C)")
@@ -157,8 +156,12 @@ def _run_worker(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with _service() as app:
         try:
-            worker = Worker(app.extensions["harvest_db"], **given(args, WorkerSettings), plan=app.extensions["harvest_plan"],
-                            after_sales=app.extensions["harvest_after_sales"])
+            worker = Worker(
+                app.extensions["harvest_db"],
+                **given(args, WorkerSettings),
+                plan=app.extensions["harvest_plan"],
+                after_sales=app.extensions["harvest_after_sales"],
+            )
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

@@ -67,8 +67,7 @@ class RegistrationIn(Body):
     def _members(cls, value: Any) -> int | None:
         if value is MISSING or value is None:
             return None
-        if not isinstance(value, bool) and isinstance(value, (int, float)) and _finite(value) and float(value).is_integer() \
-                and 0 <= value <= MAX_MEMBERS:
+        if not isinstance(value, bool) and isinstance(value, (int, float)) and _finite(value) and float(value).is_integer() and 0 <= value <= MAX_MEMBERS:
             return int(value)  # a whole float such as 40.0 counts, as whole kg do
         raise invalid(f"expected a whole number of members from 0 to {MAX_MEMBERS:,}, got {shown(value)}")
 
@@ -126,13 +125,24 @@ def read(cooperative_id: str) -> Response:
     db: Database = current_app.extensions["harvest_db"]
     with db.session() as session:
         row = session.get(Cooperative, cooperative_id)
-        body: dict[str, Any] = registration_json(row) if row is not None else {
-            "cooperative_id": cooperative_id, "small": None, "members": None, "hectares": None, "updated_at": None, "small_by": "small_kg",
-        }
+        body: dict[str, Any] = (
+            registration_json(row)
+            if row is not None
+            else {
+                "cooperative_id": cooperative_id,
+                "small": None,
+                "members": None,
+                "hectares": None,
+                "updated_at": None,
+                "small_by": "small_kg",
+            }
+        )
         # sums cast back to their columns' types: PostgreSQL sums a bigint as numeric
         records = session.execute(
             select(
-                Cycle.id, Cycle.date, func.count().label("offers"),
+                Cycle.id,
+                Cycle.date,
+                func.count().label("offers"),
                 cast(func.sum(OfferResult.floor_kg), BigInteger).label("floor_kg"),
                 cast(func.sum(OfferResult.floor_sold_kg), BigInteger).label("floor_sold_kg"),
                 cast(func.sum(OfferResult.subsidy), Float).label("subsidy"),
@@ -143,16 +153,28 @@ def read(cooperative_id: str) -> Response:
             .order_by(Cycle.date, Cycle.id)
         ).all()
     body["safety_net"] = [
-        {"cycle_id": r.id, "date": r.date.isoformat(), "offers": int(r.offers), "floor_kg": int(r.floor_kg),
-         "floor_sold_kg": int(r.floor_sold_kg), "subsidy": amount_text(float(r.subsidy))}
+        {
+            "cycle_id": r.id,
+            "date": r.date.isoformat(),
+            "offers": int(r.offers),
+            "floor_kg": int(r.floor_kg),
+            "floor_sold_kg": int(r.floor_sold_kg),
+            "subsidy": amount_text(float(r.subsidy)),
+        }
         for r in records
     ]
     return jsonify(body)
 
 
 def registration_json(c: Cooperative) -> dict[str, Any]:
-    return {"cooperative_id": c.cooperative_id, "small": c.small, "members": c.members, "hectares": c.hectares,
-            "updated_at": iso(c.updated_at), "small_by": "table"}
+    return {
+        "cooperative_id": c.cooperative_id,
+        "small": c.small,
+        "members": c.members,
+        "hectares": c.hectares,
+        "updated_at": iso(c.updated_at),
+        "small_by": "table",
+    }
 
 
 def _id_problems(cooperative_id: str) -> list[dict[str, str]]:

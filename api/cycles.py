@@ -79,7 +79,7 @@ class CycleIn(Body):
             return {}
         if isinstance(value, dict):
             return value
-        raise invalid(f"expected an object of cycle parameters such as {{\"workers\": 2}}, got {got(value)}")
+        raise invalid(f'expected an object of cycle parameters such as {{"workers": 2}}, got {got(value)}')
 
 
 @bp.post("")
@@ -92,7 +92,8 @@ def run_cycle() -> Response:
         raise ApiError(422, "Invalid request body", errors=[{"path": "date", "message": f"expected a date from {FIRST_DATE} to {LAST_DATE}"}])
     if abs((body.date - today).days) > window and not body.confirm_far_date:
         raise ApiError(
-            422, "Invalid request body",
+            422,
+            "Invalid request body",
             errors=[{"path": "date", "message": f"{body.date} is more than {window} days from today ({today}); send 'confirm_far_date': true if it is meant"}],
         )
     params = _params(body.params)
@@ -174,8 +175,18 @@ def shipments(cycle_id: int) -> Response:
     limit = int_arg("limit", 1000, 1, MAX_PAGE)
     query = (
         select(
-            Allocation.id, Allocation.offer_id, Allocation.demand_id, Allocation.region_id, Allocation.product, Allocation.quantity_kg,
-            Allocation.distance_km, Allocation.transit_days, Offer.lat, Offer.lon, Allocation.hub_lat, Allocation.hub_lon,
+            Allocation.id,
+            Allocation.offer_id,
+            Allocation.demand_id,
+            Allocation.region_id,
+            Allocation.product,
+            Allocation.quantity_kg,
+            Allocation.distance_km,
+            Allocation.transit_days,
+            Offer.lat,
+            Offer.lon,
+            Allocation.hub_lat,
+            Allocation.hub_lon,
         )
         .join(Offer, Offer.offer_id == Allocation.offer_id)
         .where(Allocation.cycle_id == cycle_id)
@@ -191,8 +202,13 @@ def shipments(cycle_id: int) -> Response:
             "type": "Feature",
             "geometry": {"type": "LineString", "coordinates": [[r.lon, r.lat], [r.hub_lon, r.hub_lat]]},
             "properties": {
-                "offer_id": r.offer_id, "demand_id": r.demand_id, "region_id": r.region_id, "product": r.product,
-                "quantity_kg": r.quantity_kg, "distance_km": r.distance_km, "transit_days": r.transit_days,
+                "offer_id": r.offer_id,
+                "demand_id": r.demand_id,
+                "region_id": r.region_id,
+                "product": r.product,
+                "quantity_kg": r.quantity_kg,
+                "distance_km": r.distance_km,
+                "transit_days": r.transit_days,
             },
         }
         for r in rows

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-
 from sqlalchemy import create_engine, event, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -133,9 +132,7 @@ class KeyInfo:
     revoked_at: dt.datetime | None
 
 
-def create_key(
-    db: Database, role: str, *, cooperative_id: str | None = None, buyer_id: str | None = None, label: str | None = None
-) -> str:
+def create_key(db: Database, role: str, *, cooperative_id: str | None = None, buyer_id: str | None = None, label: str | None = None) -> str:
     """Create an API key for a role and return it; only its hash is stored.
 
     A cooperative key speaks for one cooperative and a buyer key for one buyer: a new key for the
@@ -170,9 +167,7 @@ def list_keys(db: Database) -> list[KeyInfo]:
 def revoke_key(db: Database, key_id: int) -> bool:
     """Revoke a key (it answers 401 from then on); False when there is no such key or it was revoked."""
     with db.write() as session:
-        done = session.execute(
-            update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None)).values(revoked_at=dt.datetime.now(dt.UTC))
-        )
+        done = session.execute(update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None)).values(revoked_at=dt.datetime.now(dt.UTC)))
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
 

@@ -53,10 +53,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(InputError)
     def _input(exc: InputError) -> Response:
-        errors = [
-            {"path": "/".join(str(x) for x in (p.row, p.column) if x is not None) or p.source, "message": p.message}
-            for p in exc.problems
-        ]
+        errors = [{"path": "/".join(str(x) for x in (p.row, p.column) if x is not None) or p.source, "message": p.message} for p in exc.problems]
         return problem(422, "Invalid input", f"{len(errors)} problem(s)", errors)
 
     @app.errorhandler(InvalidClaim)

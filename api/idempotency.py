@@ -82,8 +82,11 @@ def remember(session: Any, caller: Caller, payload: Any, *, status: int) -> None
     """Store this request's answer in the caller's transaction (when it carries an Idempotency-Key)."""
     key = request.headers.get("Idempotency-Key")
     if key is not None:
-        session.add(IdempotentRequest(owner=caller.owner, method=request.method, path=request.path, key=key,
-                                      request_hash=_digest(), status=status, body=json.dumps(payload)))
+        session.add(
+            IdempotentRequest(
+                owner=caller.owner, method=request.method, path=request.path, key=key, request_hash=_digest(), status=status, body=json.dumps(payload)
+            )
+        )
 
 
 def _digest() -> str:
@@ -101,7 +104,8 @@ def _replay(db: Database, caller: Caller, key: str, digest: str) -> Response | N
             return None
         if seen.request_hash != digest:
             raise ApiError(
-                422, "Idempotency-Key reused",
+                422,
+                "Idempotency-Key reused",
                 f"this Idempotency-Key was already used on {request.method} {request.path} with a different body; use a new key for a new request",
             )
         response = Response(seen.body, status=seen.status, mimetype="application/json")

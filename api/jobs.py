@@ -75,9 +75,7 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def enqueue(
-    db: Database, date: dt.date, *, rerun: bool, params: MatchParams, answered: Callable[[Session, Cycle], None] | None = None
-) -> int:
+def enqueue(db: Database, date: dt.date, *, rerun: bool, params: MatchParams, answered: Callable[[Session, Cycle], None] | None = None) -> int:
     """Queue a cycle for ``date``; its id. ``answered(session, cycle)`` runs in the same transaction (to
     store the answer of an idempotent request with the cycle, or neither).
 
@@ -117,16 +115,13 @@ def claim(db: Database, owner: str, *, lease_seconds: float = LEASE_SECONDS, max
     if waiting is None:
         return None
     with db.write() as session:
-        cycle = session.scalars(
-            select(Cycle).where(Cycle.active == 1).with_for_update(skip_locked=True)
-        ).first()
+        cycle = session.scalars(select(Cycle).where(Cycle.active == 1).with_for_update(skip_locked=True)).first()
         if cycle is None or (cycle.status == "running" and cycle.lease_until is not None and _aware(cycle.lease_until) > t):
             return None
         if cycle.status == "running" and cycle.attempt >= max_attempts:
             cycle.status, cycle.active, cycle.stage, cycle.finished_at = "failed", None, None, t
             cycle.reason = (
-                f"the worker running this cycle stopped {cycle.attempt} times (its lease expired each time); "
-                "nothing of it was committed; run the date again"
+                f"the worker running this cycle stopped {cycle.attempt} times (its lease expired each time); nothing of it was committed; run the date again"
             )
             cycle.detail = f"last worker: {cycle.lease_owner}"
             return None
@@ -158,9 +153,7 @@ def fail(db: Database, held: Lease, reason: str, detail: str | None = None) -> b
     """Mark the held cycle failed with its reason; False when the lease was already lost."""
     with db.write() as session:
         done = session.execute(
-            update(Cycle).where(*held.fence()).values(
-                status="failed", active=None, stage=None, reason=reason[:4000], detail=detail, finished_at=now()
-            )
+            update(Cycle).where(*held.fence()).values(status="failed", active=None, stage=None, reason=reason[:4000], detail=detail, finished_at=now())
         )
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
@@ -241,9 +234,9 @@ def finish(session: Session, held: Lease, summary: dict[str, Any], previous_id: 
     if previous_id is not None:
         session.execute(update(Cycle).where(Cycle.id == previous_id).values(current=None, superseded_by=held.cycle_id))
     done = session.execute(
-        update(Cycle).where(*held.fence()).values(
-            status="done", active=None, stage=None, current=1, finished_at=now(), summary=json.dumps(summary, default=str)
-        )
+        update(Cycle)
+        .where(*held.fence())
+        .values(status="done", active=None, stage=None, current=1, finished_at=now(), summary=json.dumps(summary, default=str))
     )
     if not done.rowcount:  # type: ignore[attr-defined]
         raise LeaseLost(f"cycle {held.cycle_id}: the lease of attempt {held.attempt} was lost before the commit")
@@ -257,7 +250,8 @@ def refuse_while_running(session: Session, what: str) -> None:
     running = session.scalars(select(Cycle).where(Cycle.status == "running", Cycle.snapshot_at.is_not(None))).first()
     if running is not None:
         raise ApiError(
-            409, "Conflict",
+            409,
+            "Conflict",
             f"cycle {running.id} ({running.date}) is running and may be matching {what}; try again when it has ended",
         )
 

@@ -41,15 +41,20 @@ bp = Blueprint("offers", __name__, url_prefix="/offers")
 
 #: an offer's first-mile stops, as read for its ``pickup``
 PICKUP_SCHEMA: dict[str, pl.DataType] = {
-    "cycle_id": pl.Int64(), "date": pl.Date(), "route_id": pl.String(), "hub": pl.String(), "kg": pl.Int64(), "start_min": pl.Float64(),
+    "cycle_id": pl.Int64(),
+    "date": pl.Date(),
+    "route_id": pl.String(),
+    "hub": pl.String(),
+    "kg": pl.Int64(),
+    "start_min": pl.Float64(),
     "depart_min": pl.Float64(),
 }
 
 #: what a cooperative posts: the batch columns without the id (made here) and lots (not supported yet);
 #: ``cooperative_id`` comes from a cooperative's key and only the operator gives it
-UPLOAD: tuple[Column, ...] = tuple(
-    Column(c.name, c.kind, required=c.name != "cooperative_id") for c in OFFERS if c.name not in ("offer_id", "min_lot_kg")
-) + (Column("reference", "text", required=False),)
+UPLOAD: tuple[Column, ...] = tuple(Column(c.name, c.kind, required=c.name != "cooperative_id") for c in OFFERS if c.name not in ("offer_id", "min_lot_kg")) + (
+    Column("reference", "text", required=False),
+)
 
 
 @bp.post("")
@@ -94,8 +99,15 @@ def read(offer_id: str) -> Response:
         ).all()
         body = offer_json(offer)
         body["results"] = [
-            {"cycle_id": r.cycle_id, "date": date.isoformat(), "sold_kg": r.sold_kg, "unsold_kg": r.unsold_kg,
-             "farm_gate_price": price_text(r.farm_gate_price), "reason": r.reason, **floor_json(r)}
+            {
+                "cycle_id": r.cycle_id,
+                "date": date.isoformat(),
+                "sold_kg": r.sold_kg,
+                "unsold_kg": r.unsold_kg,
+                "farm_gate_price": price_text(r.farm_gate_price),
+                "reason": r.reason,
+                **floor_json(r),
+            }
             for r, date in results
         ]
         body["pickup"] = _pickup(session, offer.offer_id)
@@ -128,8 +140,7 @@ def _pickup(session: Session, offer_id: str) -> dict[str, Any] | None:
         select(PlanStop.cycle_id, Cycle.date, PlanStop.route_id, PlanRoute.hub, PlanStop.kg, PlanStop.start_min, PlanStop.depart_min)
         .join(Cycle, Cycle.id == PlanStop.cycle_id)
         .join(PlanRoute, (PlanRoute.cycle_id == PlanStop.cycle_id) & (PlanRoute.route_id == PlanStop.route_id))
-        .where(PlanStop.cycle_id.in_(sold_in), PlanStop.stop_id == offer_id, PlanStop.leg == "first_mile",
-               Cycle.current == 1, Cycle.status == "done")
+        .where(PlanStop.cycle_id.in_(sold_in), PlanStop.stop_id == offer_id, PlanStop.leg == "first_mile", Cycle.current == 1, Cycle.status == "done")
     )
     stops = read_frame(session, query, PICKUP_SCHEMA)
     if stops.height == 0:
@@ -159,8 +170,14 @@ def _parse_body(caller: Caller) -> tuple[list[Offer], bool]:
     now = dt.datetime.now(dt.UTC)
     known = {c.name for c in UPLOAD}
     rows = [
-        Offer(offer_id=new_id("off", now, k), remaining_kg=o["quantity_kg"], status="open", created_at=now,
-              expires_on=o["ready_date"] + dt.timedelta(days=o["shelf_life_days"]), **{k: v for k, v in o.items() if k in known})
+        Offer(
+            offer_id=new_id("off", now, k),
+            remaining_kg=o["quantity_kg"],
+            status="open",
+            created_at=now,
+            expires_on=o["ready_date"] + dt.timedelta(days=o["shelf_life_days"]),
+            **{k: v for k, v in o.items() if k in known},
+        )
         for k, o in enumerate(offers)
     ]
     return rows, single
@@ -170,8 +187,14 @@ def floor_json(r: OfferResult) -> dict[str, Any]:
     """An offer result's safety net (:mod:`matcher.floor`): its floor kg (0 without one), the kg sold
     through it, whether it was met and why (null without a floor), its dual (the per-kg cost of the
     producer's safety net, null where none) and the subsidy the platform pays for it."""
-    return {"floor_kg": r.floor_kg, "floor_sold_kg": r.floor_sold_kg, "floor_met": r.floor_met, "floor_reason": r.floor_reason,
-            "floor_dual": price_text(r.floor_dual), "subsidy": amount_text(r.subsidy)}
+    return {
+        "floor_kg": r.floor_kg,
+        "floor_sold_kg": r.floor_sold_kg,
+        "floor_met": r.floor_met,
+        "floor_reason": r.floor_reason,
+        "floor_dual": price_text(r.floor_dual),
+        "subsidy": amount_text(r.subsidy),
+    }
 
 
 def offer_json(o: Offer) -> dict[str, Any]:

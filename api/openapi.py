@@ -39,7 +39,6 @@ _PRICE = {"type": "string", "pattern": f"^-?[0-9]+\\.[0-9]{{{PRICE_DECIMALS}}}$"
 _NPRICE = {"type": ["string", "null"], "pattern": _PRICE["pattern"]}
 
 
-
 def kind_schema(kind: Kind) -> dict[str, Any]:
     """A column kind as JSON Schema, from its rule in :data:`matcher.schemas.KINDS` (which the schema
     module enforces, with its messages).
@@ -97,130 +96,382 @@ SCHEMAS: dict[str, Any] = {
     "OfferIn": _input(OFFER_UPLOAD),
     "OrderIn": _input(ORDER_UPLOAD),
     "CycleIn": _cycle_in(),
-    "OfferResult": _obj({
-        "cycle_id": _I, "date": _DATE, "sold_kg": _I, "unsold_kg": _I, "farm_gate_price": _NPRICE, "reason": _S,
-        "floor_kg": _I, "floor_sold_kg": _I, "floor_met": {"type": ["boolean", "null"]},
-        "floor_reason": {"enum": [*FLOOR_REASONS[1:], None]}, "floor_dual": _NPRICE, "subsidy": _MONEY,
-    }),
-    "CooperativeIn": {**_obj({
-        "small": _B,
-        "members": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_MEMBERS},
-        "hectares": {"type": ["number", "null"], "minimum": 0, "maximum": MAX_HECTARES},
-    }, ["small"]), "additionalProperties": False},
-    "Cooperative": _obj({
-        "cooperative_id": _S, "small": {"type": ["boolean", "null"]}, "members": _NI, "hectares": _NN,
-        "updated_at": {"type": ["string", "null"], "format": "date-time"}, "small_by": {"enum": ["table", "small_kg"]},
-    }),
+    "OfferResult": _obj(
+        {
+            "cycle_id": _I,
+            "date": _DATE,
+            "sold_kg": _I,
+            "unsold_kg": _I,
+            "farm_gate_price": _NPRICE,
+            "reason": _S,
+            "floor_kg": _I,
+            "floor_sold_kg": _I,
+            "floor_met": {"type": ["boolean", "null"]},
+            "floor_reason": {"enum": [*FLOOR_REASONS[1:], None]},
+            "floor_dual": _NPRICE,
+            "subsidy": _MONEY,
+        }
+    ),
+    "CooperativeIn": {
+        **_obj(
+            {
+                "small": _B,
+                "members": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_MEMBERS},
+                "hectares": {"type": ["number", "null"], "minimum": 0, "maximum": MAX_HECTARES},
+            },
+            ["small"],
+        ),
+        "additionalProperties": False,
+    },
+    "Cooperative": _obj(
+        {
+            "cooperative_id": _S,
+            "small": {"type": ["boolean", "null"]},
+            "members": _NI,
+            "hectares": _NN,
+            "updated_at": {"type": ["string", "null"], "format": "date-time"},
+            "small_by": {"enum": ["table", "small_kg"]},
+        }
+    ),
     "CooperativeCycle": _obj({"cycle_id": _I, "date": _DATE, "offers": _I, "floor_kg": _I, "floor_sold_kg": _I, "subsidy": _MONEY}),
-    "CooperativeDetail": {"allOf": [{"$ref": "#/components/schemas/Cooperative"},
-                                    _obj({"safety_net": {"type": "array", "items": {"$ref": "#/components/schemas/CooperativeCycle"}}})]},
-    "Offer": _obj({
-        "offer_id": _S, "cooperative_id": _S, "reference": _NS, "product": _S, "grade": _GRADE, "quantity_kg": _I,
-        "remaining_kg": _I, "lat": _N, "lon": _N, "ready_date": _DATE, "shelf_life_days": _I, "expires_on": _DATE,
-        "ask_per_kg": _PRICE, "status": {"enum": ["open", "withdrawn", "sold_out"]}, "created_at": _TIME,
-        "results": {"type": "array", "items": {"$ref": "#/components/schemas/OfferResult"}},
-        "pickup": {"oneOf": [{"$ref": "#/components/schemas/Pickup"}, {"type": "null"}]},
-    }, ["offer_id", "cooperative_id", "reference", "product", "grade", "quantity_kg", "remaining_kg", "lat", "lon", "ready_date",
-        "shelf_life_days", "expires_on", "ask_per_kg", "status", "created_at"]),
-    "OrderFill": _obj({
-        "cycle_id": _I, "date": _DATE, "filled_kg": _I, "clearing_price": _NPRICE,
-        "status": {"enum": ["pending", "filled", "partly_filled", "unfilled", "rejected"]}, "reason": _NS,
-    }),
-    "Order": _obj({
-        "order_id": _S, "buyer_id": _S, "reference": _NS, "product": _S, "min_grade": _GRADE, "quantity_kg": _I, "lat": _N, "lon": _N,
-        "max_price_per_kg": _PRICE, "due_date": _DATE, "pickup_point_id": _NS,
-        "status": {"enum": ["pending", "filled", "partly_filled", "unfilled", "rejected", "cancelled", "expired"]}, "filled_kg": _I,
-        "unfilled_kg": _I, "remaining_kg": _I, "region_id": _NS, "clearing_price": _NPRICE, "reason": _NS, "cycle_id": _NI, "created_at": _TIME,
-        "fills": {"type": "array", "items": {"$ref": "#/components/schemas/OrderFill"}},
-    }, ["order_id", "buyer_id", "reference", "product", "min_grade", "quantity_kg", "lat", "lon", "max_price_per_kg", "due_date",
-        "pickup_point_id", "status", "filled_kg", "unfilled_kg", "remaining_kg", "region_id", "clearing_price", "reason", "cycle_id",
-        "created_at"]),
-    "Pickup": _obj({"cycle_id": _I, "date": _DATE, "route_ids": {"type": "array", "items": _S}, "hub": _S, "kg": _I,
-                    "window_start_min": _N, "window_end_min": _N}),
-    "Cycle": _obj({
-        "id": _I, "date": _DATE, "status": {"enum": ["queued", "running", "done", "failed"]},
-        "stage": {"enum": ["matching", "planning", "writing", None]}, "rerun": _B, "current": _B,
-        "reason": _NS, "superseded_by": _NI, "attempt": _I, "created_at": _TIME, "snapshot_at": _NS, "finished_at": _NS,
-        "progress": {"type": ["object", "null"], "properties": {"stage": _S, "done": _I, "total": _I, "elapsed_s": _N,
-                                                                 "left_s": {"type": ["number", "null"]}}},
-        "params": {"type": ["object", "null"]}, "summary": {"type": ["object", "null"]},
-        "detail": _NS, "lease_owner": _NS,
-    }, ["id", "date", "status", "stage", "rerun", "current", "reason", "superseded_by", "attempt", "created_at", "snapshot_at", "finished_at",
-        "progress", "params", "summary"]),
+    "CooperativeDetail": {
+        "allOf": [
+            {"$ref": "#/components/schemas/Cooperative"},
+            _obj({"safety_net": {"type": "array", "items": {"$ref": "#/components/schemas/CooperativeCycle"}}}),
+        ]
+    },
+    "Offer": _obj(
+        {
+            "offer_id": _S,
+            "cooperative_id": _S,
+            "reference": _NS,
+            "product": _S,
+            "grade": _GRADE,
+            "quantity_kg": _I,
+            "remaining_kg": _I,
+            "lat": _N,
+            "lon": _N,
+            "ready_date": _DATE,
+            "shelf_life_days": _I,
+            "expires_on": _DATE,
+            "ask_per_kg": _PRICE,
+            "status": {"enum": ["open", "withdrawn", "sold_out"]},
+            "created_at": _TIME,
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/OfferResult"}},
+            "pickup": {"oneOf": [{"$ref": "#/components/schemas/Pickup"}, {"type": "null"}]},
+        },
+        [
+            "offer_id",
+            "cooperative_id",
+            "reference",
+            "product",
+            "grade",
+            "quantity_kg",
+            "remaining_kg",
+            "lat",
+            "lon",
+            "ready_date",
+            "shelf_life_days",
+            "expires_on",
+            "ask_per_kg",
+            "status",
+            "created_at",
+        ],
+    ),
+    "OrderFill": _obj(
+        {
+            "cycle_id": _I,
+            "date": _DATE,
+            "filled_kg": _I,
+            "clearing_price": _NPRICE,
+            "status": {"enum": ["pending", "filled", "partly_filled", "unfilled", "rejected"]},
+            "reason": _NS,
+        }
+    ),
+    "Order": _obj(
+        {
+            "order_id": _S,
+            "buyer_id": _S,
+            "reference": _NS,
+            "product": _S,
+            "min_grade": _GRADE,
+            "quantity_kg": _I,
+            "lat": _N,
+            "lon": _N,
+            "max_price_per_kg": _PRICE,
+            "due_date": _DATE,
+            "pickup_point_id": _NS,
+            "status": {"enum": ["pending", "filled", "partly_filled", "unfilled", "rejected", "cancelled", "expired"]},
+            "filled_kg": _I,
+            "unfilled_kg": _I,
+            "remaining_kg": _I,
+            "region_id": _NS,
+            "clearing_price": _NPRICE,
+            "reason": _NS,
+            "cycle_id": _NI,
+            "created_at": _TIME,
+            "fills": {"type": "array", "items": {"$ref": "#/components/schemas/OrderFill"}},
+        },
+        [
+            "order_id",
+            "buyer_id",
+            "reference",
+            "product",
+            "min_grade",
+            "quantity_kg",
+            "lat",
+            "lon",
+            "max_price_per_kg",
+            "due_date",
+            "pickup_point_id",
+            "status",
+            "filled_kg",
+            "unfilled_kg",
+            "remaining_kg",
+            "region_id",
+            "clearing_price",
+            "reason",
+            "cycle_id",
+            "created_at",
+        ],
+    ),
+    "Pickup": _obj(
+        {"cycle_id": _I, "date": _DATE, "route_ids": {"type": "array", "items": _S}, "hub": _S, "kg": _I, "window_start_min": _N, "window_end_min": _N}
+    ),
+    "Cycle": _obj(
+        {
+            "id": _I,
+            "date": _DATE,
+            "status": {"enum": ["queued", "running", "done", "failed"]},
+            "stage": {"enum": ["matching", "planning", "writing", None]},
+            "rerun": _B,
+            "current": _B,
+            "reason": _NS,
+            "superseded_by": _NI,
+            "attempt": _I,
+            "created_at": _TIME,
+            "snapshot_at": _NS,
+            "finished_at": _NS,
+            "progress": {
+                "type": ["object", "null"],
+                "properties": {"stage": _S, "done": _I, "total": _I, "elapsed_s": _N, "left_s": {"type": ["number", "null"]}},
+            },
+            "params": {"type": ["object", "null"]},
+            "summary": {"type": ["object", "null"]},
+            "detail": _NS,
+            "lease_owner": _NS,
+        },
+        [
+            "id",
+            "date",
+            "status",
+            "stage",
+            "rerun",
+            "current",
+            "reason",
+            "superseded_by",
+            "attempt",
+            "created_at",
+            "snapshot_at",
+            "finished_at",
+            "progress",
+            "params",
+            "summary",
+        ],
+    ),
     "Problem": _obj(
-        {"type": _S, "title": _S, "status": _I, "detail": _S,
-         "errors": {"type": "array", "items": _obj({"path": _S, "message": _S})}},
+        {"type": _S, "title": _S, "status": _I, "detail": _S, "errors": {"type": "array", "items": _obj({"path": _S, "message": _S})}},
         ["type", "title", "status"],
     ),
-    "FeatureCollection": _obj({"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": {"type": "object"}}},
-                              ["type", "features"]),
-    "RouteProperties": _obj({
-        "route_id": _S, "leg": _LEG, "hub": _S, "problem_id": _S, "depot_id": _S, "depot_lat": _N, "depot_lon": _N, "vehicle_type": _S,
-        "capacity_kg": _I, "stops": _I, "kg": _I, "load_factor": _N, "km": _N, "start_min": _N, "end_min": _N, "duration_min": _N, "cost": _MONEY,
-    }),
-    "RouteStop": _obj({
-        "seq": _I, "stop_id": _S, "kg": _I, "arrive_min": _N, "start_min": _N, "depart_min": _N, "load_kg": _I, "lat": _N, "lon": _N,
-        "region_id": _NS,
-    }),
-    "Route": _obj({
-        "type": {"const": "Feature"}, "geometry": _obj({"type": {"const": "LineString"}, "coordinates": {"type": "array", "items": {"type": "array", "items": _N}}}),
-        "properties": {"$ref": "#/components/schemas/RouteProperties"},
-    }),
-    "RouteDetail": {"allOf": [{"$ref": "#/components/schemas/Route"},
-                              _obj({"stops": {"type": "array", "items": {"$ref": "#/components/schemas/RouteStop"}}})]},
-    "Routes": _obj({"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": {"$ref": "#/components/schemas/Route"}},
-                    "next": _NS}),
+    "FeatureCollection": _obj({"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": {"type": "object"}}}, ["type", "features"]),
+    "RouteProperties": _obj(
+        {
+            "route_id": _S,
+            "leg": _LEG,
+            "hub": _S,
+            "problem_id": _S,
+            "depot_id": _S,
+            "depot_lat": _N,
+            "depot_lon": _N,
+            "vehicle_type": _S,
+            "capacity_kg": _I,
+            "stops": _I,
+            "kg": _I,
+            "load_factor": _N,
+            "km": _N,
+            "start_min": _N,
+            "end_min": _N,
+            "duration_min": _N,
+            "cost": _MONEY,
+        }
+    ),
+    "RouteStop": _obj(
+        {
+            "seq": _I,
+            "stop_id": _S,
+            "kg": _I,
+            "arrive_min": _N,
+            "start_min": _N,
+            "depart_min": _N,
+            "load_kg": _I,
+            "lat": _N,
+            "lon": _N,
+            "region_id": _NS,
+        }
+    ),
+    "Route": _obj(
+        {
+            "type": {"const": "Feature"},
+            "geometry": _obj({"type": {"const": "LineString"}, "coordinates": {"type": "array", "items": {"type": "array", "items": _N}}}),
+            "properties": {"$ref": "#/components/schemas/RouteProperties"},
+        }
+    ),
+    "RouteDetail": {"allOf": [{"$ref": "#/components/schemas/Route"}, _obj({"stops": {"type": "array", "items": {"$ref": "#/components/schemas/RouteStop"}}})]},
+    "Routes": _obj({"type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": {"$ref": "#/components/schemas/Route"}}, "next": _NS}),
     "Unserved": _obj({"leg": _LEG, "problem_id": _S, "stop_id": _S, "kg": _I, "reason": _S}),
-    "Rows": _obj({"items": {"type": "array", "items": {
-        "type": "object", "description": "a result row; its prices (per kg) and amounts are decimal strings, as Offer's and Order's are",
-    }}, "next": _NS}),
+    "Rows": _obj(
+        {
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "description": "a result row; its prices (per kg) and amounts are decimal strings, as Offer's and Order's are",
+                },
+            },
+            "next": _NS,
+        }
+    ),
     "Products": _obj({"products": {"type": "array", "items": _S}}),
-    "ClaimIn": {**_obj({
-        "order_id": kind_schema("id"), "kg": kind_schema("kg"), "reason": {"enum": list(REASONS)},
-        "evidence": {"type": ["string", "null"], "minLength": 1, "maxLength": MAX_EVIDENCE}, "remedy": {"enum": list(REMEDIES)},
-    }, ["order_id", "kg", "reason", "remedy"]), "additionalProperties": False},
-    "DecisionIn": {**_obj({
-        "decision": {"enum": list(DECISIONS)}, "bearer": {"enum": [*BEARERS, None]},
-        "note": {"type": ["string", "null"], "minLength": 1, "maxLength": MAX_TEXT},
-    }, ["decision"]), "additionalProperties": False},
+    "ClaimIn": {
+        **_obj(
+            {
+                "order_id": kind_schema("id"),
+                "kg": kind_schema("kg"),
+                "reason": {"enum": list(REASONS)},
+                "evidence": {"type": ["string", "null"], "minLength": 1, "maxLength": MAX_EVIDENCE},
+                "remedy": {"enum": list(REMEDIES)},
+            },
+            ["order_id", "kg", "reason", "remedy"],
+        ),
+        "additionalProperties": False,
+    },
+    "DecisionIn": {
+        **_obj(
+            {
+                "decision": {"enum": list(DECISIONS)},
+                "bearer": {"enum": [*BEARERS, None]},
+                "note": {"type": ["string", "null"], "minLength": 1, "maxLength": MAX_TEXT},
+            },
+            ["decision"],
+        ),
+        "additionalProperties": False,
+    },
     "ResponseIn": {**_obj({"text": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT}}), "additionalProperties": False},
     "EvidenceIn": {**_obj({"evidence": {"type": "string", "minLength": 1, "maxLength": MAX_EVIDENCE}}), "additionalProperties": False},
-    "Claim": _obj({
-        "claim_id": _S, "order_id": _S, "buyer_id": _NS, "product": _S, "kg": _I, "reason": {"enum": list(REASONS)}, "evidence": _NS,
-        "remedy": {"enum": list(REMEDIES)}, "value": _MONEY, "status": {"enum": list(STATUSES)}, "bearer": {"enum": [*BEARERS, None]},
-        "rule": {"enum": list(RULES)}, "decided_at": _TIME, "decided_on": _DATE, "created_at": _TIME,
-    }),
+    "Claim": _obj(
+        {
+            "claim_id": _S,
+            "order_id": _S,
+            "buyer_id": _NS,
+            "product": _S,
+            "kg": _I,
+            "reason": {"enum": list(REASONS)},
+            "evidence": _NS,
+            "remedy": {"enum": list(REMEDIES)},
+            "value": _MONEY,
+            "status": {"enum": list(STATUSES)},
+            "bearer": {"enum": [*BEARERS, None]},
+            "rule": {"enum": list(RULES)},
+            "decided_at": _TIME,
+            "decided_on": _DATE,
+            "created_at": _TIME,
+        }
+    ),
     "ClaimPart": _obj({"cycle_id": _I, "date": _DATE, "cooperative_id": _S, "kg": _I, "clearing_price": _PRICE, "value": _MONEY}),
-    "ClaimDecision": _obj({
-        "seq": _I, "status": {"enum": list(STATUSES)}, "bearer": {"enum": [*BEARERS, None]}, "rule": {"enum": list(HISTORY_RULES)},
-        "by": {"enum": ["rules", "operator", "buyer"]}, "decided_at": _TIME, "decided_on": _DATE, "note": _NS, "decided_by": _NS,
-    }, ["seq", "status", "bearer", "rule", "by", "decided_at", "decided_on", "note"]),
+    "ClaimDecision": _obj(
+        {
+            "seq": _I,
+            "status": {"enum": list(STATUSES)},
+            "bearer": {"enum": [*BEARERS, None]},
+            "rule": {"enum": list(HISTORY_RULES)},
+            "by": {"enum": ["rules", "operator", "buyer"]},
+            "decided_at": _TIME,
+            "decided_on": _DATE,
+            "note": _NS,
+            "decided_by": _NS,
+        },
+        ["seq", "status", "bearer", "rule", "by", "decided_at", "decided_on", "note"],
+    ),
     "ClaimResponse": _obj({"seq": _I, "cooperative_id": _S, "text": _S, "created_at": _TIME}),
-    "ClaimDetail": {"allOf": [{"$ref": "#/components/schemas/Claim"}, _obj({
-        "parts": {"type": "array", "items": {"$ref": "#/components/schemas/ClaimPart"}},
-        "decisions": {"type": "array", "items": {"$ref": "#/components/schemas/ClaimDecision"}},
-        "responses": {"type": "array", "items": {"$ref": "#/components/schemas/ClaimResponse"}},
-    })]},
-    "Credit": _obj({
-        "buyer_id": _S, "as_of": {"type": ["string", "null"], "format": "date"}, "forgetting": _N, "good": _N, "bad": _N, "score": _N,
-        "recent_rejections": _I, "instant_refund_only": _B, "instant_credit": _N, "instant_cap": _MONEY, "max_instant_rejections": _I,
-        "history": {"type": "array", "items": _obj({"date": _DATE, "good": _N, "bad": _N, "score": _N})},
-    }),
-    "Scorecard": _obj({
-        "cooperative_id": _S, "as_of": {"type": ["string", "null"], "format": "date"}, "forgetting": _N,
-        "products": {"type": "array", "items": _obj({
-            "product": _S, "good_kg": _N, "bad_kg": _N, "score": _N, "refund_rate": _N,
-            "history": {"type": "array", "items": _obj({"date": _DATE, "good_kg": _N, "bad_kg": _N, "score": _N})},
-        })},
-    }),
-    "SettlementLine": _obj({
-        "party": {"enum": list(PARTIES)}, "party_id": _S, "kg": _I, "gross": _MONEY, "refunds": _MONEY, "subsidy": _MONEY,
-        "reserve": _MONEY, "net": _MONEY,
-    }),
-    "Settlement": _obj({
-        "cycle_id": _I, "date": _DATE, "lines": {"type": "array", "items": {"$ref": "#/components/schemas/SettlementLine"}},
-        "totals": {"type": "object", "description": "operator only: the core's totals (decimal strings) and balanced"},
-    }, ["cycle_id", "date", "lines"]),
+    "ClaimDetail": {
+        "allOf": [
+            {"$ref": "#/components/schemas/Claim"},
+            _obj(
+                {
+                    "parts": {"type": "array", "items": {"$ref": "#/components/schemas/ClaimPart"}},
+                    "decisions": {"type": "array", "items": {"$ref": "#/components/schemas/ClaimDecision"}},
+                    "responses": {"type": "array", "items": {"$ref": "#/components/schemas/ClaimResponse"}},
+                }
+            ),
+        ]
+    },
+    "Credit": _obj(
+        {
+            "buyer_id": _S,
+            "as_of": {"type": ["string", "null"], "format": "date"},
+            "forgetting": _N,
+            "good": _N,
+            "bad": _N,
+            "score": _N,
+            "recent_rejections": _I,
+            "instant_refund_only": _B,
+            "instant_credit": _N,
+            "instant_cap": _MONEY,
+            "max_instant_rejections": _I,
+            "history": {"type": "array", "items": _obj({"date": _DATE, "good": _N, "bad": _N, "score": _N})},
+        }
+    ),
+    "Scorecard": _obj(
+        {
+            "cooperative_id": _S,
+            "as_of": {"type": ["string", "null"], "format": "date"},
+            "forgetting": _N,
+            "products": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "product": _S,
+                        "good_kg": _N,
+                        "bad_kg": _N,
+                        "score": _N,
+                        "refund_rate": _N,
+                        "history": {"type": "array", "items": _obj({"date": _DATE, "good_kg": _N, "bad_kg": _N, "score": _N})},
+                    }
+                ),
+            },
+        }
+    ),
+    "SettlementLine": _obj(
+        {
+            "party": {"enum": list(PARTIES)},
+            "party_id": _S,
+            "kg": _I,
+            "gross": _MONEY,
+            "refunds": _MONEY,
+            "subsidy": _MONEY,
+            "reserve": _MONEY,
+            "net": _MONEY,
+        }
+    ),
+    "Settlement": _obj(
+        {
+            "cycle_id": _I,
+            "date": _DATE,
+            "lines": {"type": "array", "items": {"$ref": "#/components/schemas/SettlementLine"}},
+            "totals": {"type": "object", "description": "operator only: the core's totals (decimal strings) and balanced"},
+        },
+        ["cycle_id", "date", "lines"],
+    ),
 }
 
 
@@ -237,14 +488,27 @@ def _ref(name: str) -> dict[str, Any]:
 
 
 def _problems(*codes: int) -> dict[str, Any]:
-    titles = {400: "Malformed body", 401: "Missing, unknown or revoked API key", 403: "The key's role may not do this",
-              404: "Not found (or not yours)", 409: "Conflict with the current state", 413: "Body too large",
-              415: "Unsupported content type", 422: "Invalid input, one entry per problem"}
+    titles = {
+        400: "Malformed body",
+        401: "Missing, unknown or revoked API key",
+        403: "The key's role may not do this",
+        404: "Not found (or not yours)",
+        409: "Conflict with the current state",
+        413: "Body too large",
+        415: "Unsupported content type",
+        422: "Invalid input, one entry per problem",
+    }
     return {str(c): {"description": titles[c], **_json(_ref("Problem"), "application/problem+json")} for c in codes}
 
 
-def _op(summary: str, ok: tuple[int, dict[str, Any]], *problems: int, body: dict[str, Any] | None = None,
-        params: list[dict[str, Any]] | None = None, secure: bool = True) -> dict[str, Any]:
+def _op(
+    summary: str,
+    ok: tuple[int, dict[str, Any]],
+    *problems: int,
+    body: dict[str, Any] | None = None,
+    params: list[dict[str, Any]] | None = None,
+    secure: bool = True,
+) -> dict[str, Any]:
     code, content = ok
     op: dict[str, Any] = {"summary": summary, "responses": {str(code): {"description": "OK", **content}, **_problems(*problems)}}
     if body is not None:
@@ -266,11 +530,13 @@ def _p(name: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 PAGE = [_q("limit", {"type": "integer", "minimum": 1, "maximum": 1000}), _q("after", _S)]
 RESULT_PAGE = [_q("limit", {"type": "integer", "minimum": 1, "maximum": 10000}), _q("after", _S)]
-TABLE = {"content": {
-    "application/json": {"schema": _ref("Rows")},
-    "text/csv": {"schema": _S},
-    "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
-}}
+TABLE = {
+    "content": {
+        "application/json": {"schema": _ref("Rows")},
+        "text/csv": {"schema": _S},
+        "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+    }
+}
 CYCLE_ID = _p("cycle_id", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1})
 COOPERATIVE_ID = _p("cooperative_id", kind_schema("id"))
 CLAIM_ID = _p("claim_id", kind_schema("id"))
@@ -279,124 +545,346 @@ PLAN_FORMAT = _q("format", {"enum": ["json", "csv"]})
 
 
 def document() -> dict[str, Any]:
-    offer_body = {"content": {
-        "application/json": {"schema": {"oneOf": [_ref("OfferIn"), {"type": "array", "items": _ref("OfferIn"), "maxItems": 10000}]}},
-        "text/csv": {"schema": _S},
-    }}
-    order_body = {"content": {
-        "application/json": {"schema": {"oneOf": [_ref("OrderIn"), {"type": "array", "items": _ref("OrderIn"), "maxItems": 10000}]}},
-        "text/csv": {"schema": _S},
-    }}
-    product_body = {"content": {
-        "application/json": {"schema": {"oneOf": [{"type": "array", "items": kind_schema("text")}, _obj({"products": {"type": "array", "items": kind_schema("text")}})]}},
-        "text/csv": {"schema": _S},
-    }}
+    offer_body = {
+        "content": {
+            "application/json": {"schema": {"oneOf": [_ref("OfferIn"), {"type": "array", "items": _ref("OfferIn"), "maxItems": 10000}]}},
+            "text/csv": {"schema": _S},
+        }
+    }
+    order_body = {
+        "content": {
+            "application/json": {"schema": {"oneOf": [_ref("OrderIn"), {"type": "array", "items": _ref("OrderIn"), "maxItems": 10000}]}},
+            "text/csv": {"schema": _S},
+        }
+    }
+    product_body = {
+        "content": {
+            "application/json": {
+                "schema": {"oneOf": [{"type": "array", "items": kind_schema("text")}, _obj({"products": {"type": "array", "items": kind_schema("text")}})]}
+            },
+            "text/csv": {"schema": _S},
+        }
+    }
     created_offers = _json({"oneOf": [_ref("Offer"), _obj({"items": {"type": "array", "items": _ref("Offer")}})]})
     created_orders = _json({"oneOf": [_ref("Order"), _obj({"items": {"type": "array", "items": _ref("Order")}})]})
-    region_body = {"content": {"application/geo+json": {"schema": {"type": "object"}}, "application/geopackage+sqlite3": {"schema": {"type": "string", "format": "binary"}}}}
+    region_body = {
+        "content": {
+            "application/geo+json": {"schema": {"type": "object"}},
+            "application/geopackage+sqlite3": {"schema": {"type": "string", "format": "binary"}},
+        }
+    }
     idem = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
     return {
         "openapi": "3.1.0",
-        "info": {"title": "harvestmatch", "version": "0.1.0",
-                 "description": "Cooperatives post supply, buyers post orders, the operator runs the daily matching cycle, planners fetch shipments and routes."},
+        "info": {
+            "title": "harvestmatch",
+            "version": "0.1.0",
+            "description": "Cooperatives post supply, buyers post orders, the operator runs the daily matching cycle, planners fetch shipments and routes.",
+        },
         "components": {"schemas": SCHEMAS, "securitySchemes": {"key": {"type": "http", "scheme": "bearer"}}},
         "security": [{"key": []}],
         "paths": {
             "/healthz": {"get": _op("Liveness", (200, _json(_obj({"status": _S}))), secure=False)},
             "/readyz": {"get": _op("Readiness: the database answers", (200, _json(_obj({"status": _S, "database": _S}))), secure=False)},
             "/offers": {
-                "post": _op("Post one offer, many, or a CSV (cooperative: own; operator: names the cooperative)", (201, created_offers),
-                            400, 401, 403, 409, 413, 415, 422, body=offer_body, params=[idem]),
-                "get": _op("List offers (a cooperative sees its own)", (200, _json(_page("Offer"))), 401, 403, 422,
-                           params=[*PAGE, _q("product", _S), _q("status", _S), _q("reference", _S), _q("cooperative_id", _S)]),
+                "post": _op(
+                    "Post one offer, many, or a CSV (cooperative: own; operator: names the cooperative)",
+                    (201, created_offers),
+                    400,
+                    401,
+                    403,
+                    409,
+                    413,
+                    415,
+                    422,
+                    body=offer_body,
+                    params=[idem],
+                ),
+                "get": _op(
+                    "List offers (a cooperative sees its own)",
+                    (200, _json(_page("Offer"))),
+                    401,
+                    403,
+                    422,
+                    params=[*PAGE, _q("product", _S), _q("status", _S), _q("reference", _S), _q("cooperative_id", _S)],
+                ),
             },
-            "/offers/{offer_id}": {"get": _op("Read an offer, its results in every current cycle, and its pickup", (200, _json(_ref("Offer"))),
-                                              401, 403, 404, params=[_p("offer_id", _S)])},
-            "/offers/{offer_id}/withdraw": {"post": _op("Withdraw an open offer (409 while a running cycle holds it)", (200, _json(_ref("Offer"))),
-                                                        401, 403, 404, 409, params=[_p("offer_id", _S)])},
+            "/offers/{offer_id}": {
+                "get": _op(
+                    "Read an offer, its results in every current cycle, and its pickup", (200, _json(_ref("Offer"))), 401, 403, 404, params=[_p("offer_id", _S)]
+                )
+            },
+            "/offers/{offer_id}/withdraw": {
+                "post": _op(
+                    "Withdraw an open offer (409 while a running cycle holds it)", (200, _json(_ref("Offer"))), 401, 403, 404, 409, params=[_p("offer_id", _S)]
+                )
+            },
             "/orders": {
                 "post": _op("Post one order, many, or a CSV", (201, created_orders), 400, 401, 403, 409, 413, 415, 422, body=order_body, params=[idem]),
-                "get": _op("List orders (a buyer sees its own)", (200, _json(_page("Order"))), 401, 403, 422,
-                           params=[*PAGE, _q("product", _S), _q("status", _S), _q("reference", _S), _q("buyer_id", _S)]),
+                "get": _op(
+                    "List orders (a buyer sees its own)",
+                    (200, _json(_page("Order"))),
+                    401,
+                    403,
+                    422,
+                    params=[*PAGE, _q("product", _S), _q("status", _S), _q("reference", _S), _q("buyer_id", _S)],
+                ),
             },
-            "/orders/{order_id}": {"get": _op("Read an order, its fills by cycle (oldest first) and what still waits", (200, _json(_ref("Order"))),
-                                              401, 403, 404, params=[_p("order_id", _S)])},
-            "/orders/{order_id}/cancel": {"post": _op("Cancel what still waits of a pending order; its fills stay (409 while a running cycle holds it)",
-                                                      (200, _json(_ref("Order"))),
-                                                      401, 403, 404, 409, params=[_p("order_id", _S)])},
+            "/orders/{order_id}": {
+                "get": _op(
+                    "Read an order, its fills by cycle (oldest first) and what still waits",
+                    (200, _json(_ref("Order"))),
+                    401,
+                    403,
+                    404,
+                    params=[_p("order_id", _S)],
+                )
+            },
+            "/orders/{order_id}/cancel": {
+                "post": _op(
+                    "Cancel what still waits of a pending order; its fills stay (409 while a running cycle holds it)",
+                    (200, _json(_ref("Order"))),
+                    401,
+                    403,
+                    404,
+                    409,
+                    params=[_p("order_id", _S)],
+                )
+            },
             "/products": {
-                "put": _op("Replace the product catalogue (operator)", (200, _json(_ref("Products"))), 400, 401, 403, 409, 413, 415, 422,
-                           body=product_body),
+                "put": _op("Replace the product catalogue (operator)", (200, _json(_ref("Products"))), 400, 401, 403, 409, 413, 415, 422, body=product_body),
                 "get": _op("The product catalogue", (200, _json(_ref("Products"))), 401, 403),
             },
             "/regions": {
-                "put": _op("Replace the region polygons (operator)", (200, _json(_obj({"regions": _I, "hubs_derived": _I, "warnings": {"type": "array", "items": _S}}))),
-                           401, 403, 413, 415, 422, body=region_body),
+                "put": _op(
+                    "Replace the region polygons (operator)",
+                    (200, _json(_obj({"regions": _I, "hubs_derived": _I, "warnings": {"type": "array", "items": _S}}))),
+                    401,
+                    403,
+                    413,
+                    415,
+                    422,
+                    body=region_body,
+                ),
                 "get": _op("The regions as GeoJSON", (200, _json(_ref("FeatureCollection"), "application/geo+json")), 401, 403),
             },
             "/cooperatives": {"get": _op("The cooperatives register (operator)", (200, _json(_page("Cooperative"))), 401, 403, 422, params=PAGE)},
             "/cooperatives/{cooperative_id}": {
-                "put": _op("Register a cooperative as small or not for the safety net, or replace its registration (operator)",
-                           (200, _json(_ref("Cooperative"))), 400, 401, 403, 404, 413, 415, 422, body=_json(_ref("CooperativeIn")),
-                           params=[COOPERATIVE_ID]),
-                "get": _op("A cooperative's registration and its safety net in every current cycle that had its offers "
-                           "(a cooperative: its own)", (200, _json(_ref("CooperativeDetail"))), 401, 403, 404, params=[COOPERATIVE_ID]),
+                "put": _op(
+                    "Register a cooperative as small or not for the safety net, or replace its registration (operator)",
+                    (200, _json(_ref("Cooperative"))),
+                    400,
+                    401,
+                    403,
+                    404,
+                    413,
+                    415,
+                    422,
+                    body=_json(_ref("CooperativeIn")),
+                    params=[COOPERATIVE_ID],
+                ),
+                "get": _op(
+                    "A cooperative's registration and its safety net in every current cycle that had its offers (a cooperative: its own)",
+                    (200, _json(_ref("CooperativeDetail"))),
+                    401,
+                    403,
+                    404,
+                    params=[COOPERATIVE_ID],
+                ),
             },
             "/cycles": {
-                "post": _op("Queue the matching cycle of a date (operator)", (202, _json(_ref("Cycle"))), 400, 401, 403, 409, 415, 422,
-                            body=_json(_ref("CycleIn"))),
-                "get": _op("Cycles, newest first (a cooperative or buyer sees those that concern it)", (200, _json(_page("Cycle"))), 401, 403, 422,
-                           params=[*PAGE, _q("status", _S)]),
+                "post": _op(
+                    "Queue the matching cycle of a date (operator)", (202, _json(_ref("Cycle"))), 400, 401, 403, 409, 415, 422, body=_json(_ref("CycleIn"))
+                ),
+                "get": _op(
+                    "Cycles, newest first (a cooperative or buyer sees those that concern it)",
+                    (200, _json(_page("Cycle"))),
+                    401,
+                    403,
+                    422,
+                    params=[*PAGE, _q("status", _S)],
+                ),
             },
             "/cycles/{cycle_id}": {"get": _op("A cycle's status and summary", (200, _json(_ref("Cycle"))), 401, 403, 404, params=[CYCLE_ID])},
-            "/cycles/{cycle_id}/allocations": {"get": _op(
-                "Shipped lanes (a cooperative sees its own)", (200, TABLE), 401, 403, 404, 409, 422,
-                params=[CYCLE_ID, FORMAT, *RESULT_PAGE, _q("cooperative_id", _S), _q("region_id", _S), _q("product", _S)])},
-            "/cycles/{cycle_id}/prices": {"get": _op(
-                "Regional clearing prices", (200, TABLE), 401, 403, 404, 409, 422,
-                params=[CYCLE_ID, FORMAT, *RESULT_PAGE, _q("region_id", _S), _q("product", _S)])},
-            "/cycles/{cycle_id}/shipments": {"get": _op(
-                "Shipped lanes as GeoJSON lines (planners), in pages", (200, _json(_ref("FeatureCollection"), "application/geo+json")),
-                401, 403, 404, 409, 422, params=[CYCLE_ID, *RESULT_PAGE, _q("region_id", _S), _q("product", _S)])},
-            "/cycles/{cycle_id}/routes": {"get": _op(
-                "The transport plan's routes as GeoJSON lines in pages, or the routes table as CSV (planners)",
-                (200, {"content": {"application/geo+json": {"schema": _ref("Routes")}, "text/csv": {"schema": _S}}}),
-                401, 403, 404, 409, 422,
-                params=[CYCLE_ID, PLAN_FORMAT, *RESULT_PAGE, _q("leg", _LEG), _q("hub", _S), _q("region_id", _S)])},
-            "/cycles/{cycle_id}/routes/{route_id}": {"get": _op(
-                "One route with its stops in order, or its stops as CSV (planners)",
-                (200, {"content": {"application/geo+json": {"schema": _ref("RouteDetail")}, "text/csv": {"schema": _S}}}),
-                401, 403, 404, 409, 422, params=[CYCLE_ID, _p("route_id", _S), PLAN_FORMAT])},
-            "/claims": {
-                "post": _op("File a claim on delivered kg of one of your orders (buyer); the rule chain decides at once or makes it wait",
-                            (201, _json(_ref("ClaimDetail"))), 400, 401, 403, 404, 409, 413, 415, 422, body=_json(_ref("ClaimIn")), params=[idem]),
-                "get": _op("Claims: a buyer's own, those on a cooperative's sales, all (operator)", (200, _json(_page("Claim"))), 401, 403, 422,
-                           params=[*PAGE, _q("status", _S), _q("reason", _S), _q("remedy", _S), _q("order_id", _S), _q("buyer_id", _S),
-                                   _q("cooperative_id", _S)]),
+            "/cycles/{cycle_id}/allocations": {
+                "get": _op(
+                    "Shipped lanes (a cooperative sees its own)",
+                    (200, TABLE),
+                    401,
+                    403,
+                    404,
+                    409,
+                    422,
+                    params=[CYCLE_ID, FORMAT, *RESULT_PAGE, _q("cooperative_id", _S), _q("region_id", _S), _q("product", _S)],
+                )
             },
-            "/claims/{claim_id}": {"get": _op("A claim with its parts by cycle and cooperative, its decisions in order and the responses",
-                                              (200, _json(_ref("ClaimDetail"))), 401, 403, 404, params=[CLAIM_ID])},
-            "/claims/{claim_id}/decision": {"post": _op(
-                "The operator's decision: approved (with a bearer), rejected, needs_evidence, or unreasonable (an approved refund; the fund bears it)",
-                (200, _json(_ref("ClaimDetail"))), 400, 401, 403, 404, 409, 413, 415, 422, body=_json(_ref("DecisionIn")), params=[CLAIM_ID, idem])},
-            "/claims/{claim_id}/evidence": {"post": _op(
-                "Evidence for one of your claims while it waits (buyer); the history notes it, the operator decides",
-                (200, _json(_ref("ClaimDetail"))), 400, 401, 403, 404, 409, 413, 415, 422, body=_json(_ref("EvidenceIn")), params=[CLAIM_ID, idem])},
-            "/claims/{claim_id}/response": {"post": _op(
-                "A cooperative's answer to a claim on its sales", (201, _json(_ref("ClaimDetail"))), 400, 401, 403, 404, 413, 415, 422,
-                body=_json(_ref("ResponseIn")), params=[CLAIM_ID, idem])},
-            "/buyers/me/credit": {"get": _op("Your credit score (buyer): weighed good and bad outcomes, recent rejections, history by cycle date",
-                                             (200, _json(_ref("Credit"))), 401, 403)},
-            "/cooperatives/{cooperative_id}/scorecard": {"get": _op(
-                "A cooperative's delivered quality per product, its expected refund rate and history (a cooperative: its own)",
-                (200, _json(_ref("Scorecard"))), 401, 403, 404, params=[COOPERATIVE_ID])},
-            "/cycles/{cycle_id}/settlement": {"get": _op(
-                "A done cycle's books in decimal money, refunds included (operator: every line and the totals; a cooperative or buyer: its own line)",
-                (200, _json(_ref("Settlement"))), 401, 403, 404, 409, params=[CYCLE_ID])},
-            "/cycles/{cycle_id}/unserved": {"get": _op(
-                "What the transport plan could not route, and why (planners)",
-                (200, {"content": {"application/json": {"schema": _page("Unserved")}, "text/csv": {"schema": _S}}}),
-                401, 403, 404, 409, 422, params=[CYCLE_ID, PLAN_FORMAT, *RESULT_PAGE, _q("leg", _LEG)])},
+            "/cycles/{cycle_id}/prices": {
+                "get": _op(
+                    "Regional clearing prices",
+                    (200, TABLE),
+                    401,
+                    403,
+                    404,
+                    409,
+                    422,
+                    params=[CYCLE_ID, FORMAT, *RESULT_PAGE, _q("region_id", _S), _q("product", _S)],
+                )
+            },
+            "/cycles/{cycle_id}/shipments": {
+                "get": _op(
+                    "Shipped lanes as GeoJSON lines (planners), in pages",
+                    (200, _json(_ref("FeatureCollection"), "application/geo+json")),
+                    401,
+                    403,
+                    404,
+                    409,
+                    422,
+                    params=[CYCLE_ID, *RESULT_PAGE, _q("region_id", _S), _q("product", _S)],
+                )
+            },
+            "/cycles/{cycle_id}/routes": {
+                "get": _op(
+                    "The transport plan's routes as GeoJSON lines in pages, or the routes table as CSV (planners)",
+                    (200, {"content": {"application/geo+json": {"schema": _ref("Routes")}, "text/csv": {"schema": _S}}}),
+                    401,
+                    403,
+                    404,
+                    409,
+                    422,
+                    params=[CYCLE_ID, PLAN_FORMAT, *RESULT_PAGE, _q("leg", _LEG), _q("hub", _S), _q("region_id", _S)],
+                )
+            },
+            "/cycles/{cycle_id}/routes/{route_id}": {
+                "get": _op(
+                    "One route with its stops in order, or its stops as CSV (planners)",
+                    (200, {"content": {"application/geo+json": {"schema": _ref("RouteDetail")}, "text/csv": {"schema": _S}}}),
+                    401,
+                    403,
+                    404,
+                    409,
+                    422,
+                    params=[CYCLE_ID, _p("route_id", _S), PLAN_FORMAT],
+                )
+            },
+            "/claims": {
+                "post": _op(
+                    "File a claim on delivered kg of one of your orders (buyer); the rule chain decides at once or makes it wait",
+                    (201, _json(_ref("ClaimDetail"))),
+                    400,
+                    401,
+                    403,
+                    404,
+                    409,
+                    413,
+                    415,
+                    422,
+                    body=_json(_ref("ClaimIn")),
+                    params=[idem],
+                ),
+                "get": _op(
+                    "Claims: a buyer's own, those on a cooperative's sales, all (operator)",
+                    (200, _json(_page("Claim"))),
+                    401,
+                    403,
+                    422,
+                    params=[*PAGE, _q("status", _S), _q("reason", _S), _q("remedy", _S), _q("order_id", _S), _q("buyer_id", _S), _q("cooperative_id", _S)],
+                ),
+            },
+            "/claims/{claim_id}": {
+                "get": _op(
+                    "A claim with its parts by cycle and cooperative, its decisions in order and the responses",
+                    (200, _json(_ref("ClaimDetail"))),
+                    401,
+                    403,
+                    404,
+                    params=[CLAIM_ID],
+                )
+            },
+            "/claims/{claim_id}/decision": {
+                "post": _op(
+                    "The operator's decision: approved (with a bearer), rejected, needs_evidence, or unreasonable (an approved refund; the fund bears it)",
+                    (200, _json(_ref("ClaimDetail"))),
+                    400,
+                    401,
+                    403,
+                    404,
+                    409,
+                    413,
+                    415,
+                    422,
+                    body=_json(_ref("DecisionIn")),
+                    params=[CLAIM_ID, idem],
+                )
+            },
+            "/claims/{claim_id}/evidence": {
+                "post": _op(
+                    "Evidence for one of your claims while it waits (buyer); the history notes it, the operator decides",
+                    (200, _json(_ref("ClaimDetail"))),
+                    400,
+                    401,
+                    403,
+                    404,
+                    409,
+                    413,
+                    415,
+                    422,
+                    body=_json(_ref("EvidenceIn")),
+                    params=[CLAIM_ID, idem],
+                )
+            },
+            "/claims/{claim_id}/response": {
+                "post": _op(
+                    "A cooperative's answer to a claim on its sales",
+                    (201, _json(_ref("ClaimDetail"))),
+                    400,
+                    401,
+                    403,
+                    404,
+                    413,
+                    415,
+                    422,
+                    body=_json(_ref("ResponseIn")),
+                    params=[CLAIM_ID, idem],
+                )
+            },
+            "/buyers/me/credit": {
+                "get": _op(
+                    "Your credit score (buyer): weighed good and bad outcomes, recent rejections, history by cycle date", (200, _json(_ref("Credit"))), 401, 403
+                )
+            },
+            "/cooperatives/{cooperative_id}/scorecard": {
+                "get": _op(
+                    "A cooperative's delivered quality per product, its expected refund rate and history (a cooperative: its own)",
+                    (200, _json(_ref("Scorecard"))),
+                    401,
+                    403,
+                    404,
+                    params=[COOPERATIVE_ID],
+                )
+            },
+            "/cycles/{cycle_id}/settlement": {
+                "get": _op(
+                    "A done cycle's books in decimal money, refunds included (operator: every line and the totals; a cooperative or buyer: its own line)",
+                    (200, _json(_ref("Settlement"))),
+                    401,
+                    403,
+                    404,
+                    409,
+                    params=[CYCLE_ID],
+                )
+            },
+            "/cycles/{cycle_id}/unserved": {
+                "get": _op(
+                    "What the transport plan could not route, and why (planners)",
+                    (200, {"content": {"application/json": {"schema": _page("Unserved")}, "text/csv": {"schema": _S}}}),
+                    401,
+                    403,
+                    404,
+                    409,
+                    422,
+                    params=[CYCLE_ID, PLAN_FORMAT, *RESULT_PAGE, _q("leg", _LEG)],
+                )
+            },
         },
     }
 

@@ -53,8 +53,14 @@ def create() -> Response:
         now = dt.datetime.now(dt.UTC)
         known = {c.name for c in UPLOAD}
         rows = [
-            Order(order_id=new_id("ord", now, k), buyer_key_id=caller.key_id, status="pending", filled_kg=0, created_at=now,
-                  **{key: v for key, v in o.items() if key in known})
+            Order(
+                order_id=new_id("ord", now, k),
+                buyer_key_id=caller.key_id,
+                status="pending",
+                filled_kg=0,
+                created_at=now,
+                **{key: v for key, v in o.items() if key in known},
+            )
             for k, o in enumerate(orders)
         ]
         out = [order_json(r) for r in rows]
@@ -89,11 +95,22 @@ def read(order_id: str) -> Response:
             .where(OrderFill.order_id == order.order_id, Cycle.current == 1)
             .order_by(Cycle.date, Cycle.id)
         ).all()
-        return jsonify({**order_json(order), "fills": [
-            {"cycle_id": f.cycle_id, "date": date.isoformat(), "filled_kg": f.filled_kg, "clearing_price": price_text(f.clearing_price),
-             "status": f.status, "reason": f.reason}
-            for f, date in fills
-        ]})
+        return jsonify(
+            {
+                **order_json(order),
+                "fills": [
+                    {
+                        "cycle_id": f.cycle_id,
+                        "date": date.isoformat(),
+                        "filled_kg": f.filled_kg,
+                        "clearing_price": price_text(f.clearing_price),
+                        "status": f.status,
+                        "reason": f.reason,
+                    }
+                    for f, date in fills
+                ],
+            }
+        )
 
 
 @bp.post("/<order_id>/cancel")

@@ -50,8 +50,12 @@ class PlanConfig(SettingsTable):
     routes: bool = setting(True, Spec("flag", "plan the routes of every cycle; off: cycles have no plan"))
     iterations: int = like(SolveSettings, "iterations")
     seconds: float = like(SolveSettings, "seconds")
-    workers: int | None = setting(None, Spec("whole", "processes solving routing problems", low=1, high=MAX_WORKERS, optional=True,
-                                             shown_default="the cycle's workers, else the cores available"))
+    workers: int | None = setting(
+        None,
+        Spec(
+            "whole", "processes solving routing problems", low=1, high=MAX_WORKERS, optional=True, shown_default="the cycle's workers, else the cores available"
+        ),
+    )
     speed_kmh: float = like(Travel, "speed_kmh")
 
     TABLE: ClassVar[str] = "plan"

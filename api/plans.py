@@ -37,18 +37,45 @@ bp = Blueprint("plans", __name__, url_prefix="/cycles")
 
 #: the columns each resource reads, in order, and their types (never inferred from the rows)
 ROUTE_SCHEMA: dict[str, pl.DataType] = {
-    "route_id": pl.String(), "leg": pl.String(), "hub": pl.String(), "problem_id": pl.String(), "depot_id": pl.String(),
-    "depot_lat": pl.Float64(), "depot_lon": pl.Float64(), "vehicle_type": pl.String(), "capacity_kg": pl.Int64(), "stops": pl.Int64(),
-    "kg": pl.Int64(), "load_factor": pl.Float64(), "km": pl.Float64(), "start_min": pl.Float64(), "end_min": pl.Float64(),
-    "duration_min": pl.Float64(), "cost": pl.Float64(),
+    "route_id": pl.String(),
+    "leg": pl.String(),
+    "hub": pl.String(),
+    "problem_id": pl.String(),
+    "depot_id": pl.String(),
+    "depot_lat": pl.Float64(),
+    "depot_lon": pl.Float64(),
+    "vehicle_type": pl.String(),
+    "capacity_kg": pl.Int64(),
+    "stops": pl.Int64(),
+    "kg": pl.Int64(),
+    "load_factor": pl.Float64(),
+    "km": pl.Float64(),
+    "start_min": pl.Float64(),
+    "end_min": pl.Float64(),
+    "duration_min": pl.Float64(),
+    "cost": pl.Float64(),
 }
 STOP_SCHEMA: dict[str, pl.DataType] = {
-    "route_id": pl.String(), "seq": pl.Int64(), "leg": pl.String(), "problem_id": pl.String(), "stop_id": pl.String(), "kg": pl.Int64(),
-    "arrive_min": pl.Float64(), "start_min": pl.Float64(), "depart_min": pl.Float64(), "load_kg": pl.Int64(), "lat": pl.Float64(),
-    "lon": pl.Float64(), "region_id": pl.String(),
+    "route_id": pl.String(),
+    "seq": pl.Int64(),
+    "leg": pl.String(),
+    "problem_id": pl.String(),
+    "stop_id": pl.String(),
+    "kg": pl.Int64(),
+    "arrive_min": pl.Float64(),
+    "start_min": pl.Float64(),
+    "depart_min": pl.Float64(),
+    "load_kg": pl.Int64(),
+    "lat": pl.Float64(),
+    "lon": pl.Float64(),
+    "region_id": pl.String(),
 }
 UNSERVED_SCHEMA: dict[str, pl.DataType] = {
-    "leg": pl.String(), "problem_id": pl.String(), "stop_id": pl.String(), "kg": pl.Int64(), "reason": pl.String(),
+    "leg": pl.String(),
+    "problem_id": pl.String(),
+    "stop_id": pl.String(),
+    "kg": pl.Int64(),
+    "reason": pl.String(),
 }
 PATH_SCHEMA: dict[str, pl.DataType] = {"route_id": pl.String(), "seq": pl.Int64(), "lat": pl.Float64(), "lon": pl.Float64()}
 
@@ -159,8 +186,9 @@ def _planned(session: Session, cycle_id: int) -> Cycle:
         raise ApiError(409, "Conflict", f"cycle {cycle_id} is {cycle.status}{doing}; its routes come when it is done")
     plan = json.loads(cycle.summary).get("plan") if cycle.summary else None
     if plan is None:
-        raise ApiError(409, "Conflict", f"cycle {cycle_id} has no transport plan: it was done before the service planned routes; "
-                                        "a re-run of its date plans them")
+        raise ApiError(
+            409, "Conflict", f"cycle {cycle_id} has no transport plan: it was done before the service planned routes; a re-run of its date plans them"
+        )
     if plan.get("status") == "off":
         raise ApiError(409, "Conflict", f"cycle {cycle_id} has no transport plan: route planning was switched off (PLAN_ROUTES) when it ran")
     return cycle

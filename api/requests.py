@@ -31,6 +31,7 @@ MAX_BATCH = 10_000
 #: the most result rows one JSON page of a cycle's results holds (CSV and Parquet give the whole table)
 MAX_PAGE = 10_000
 
+
 def json_body() -> Any:
     """The request body as JSON: 400 when it is not JSON, 422 for duplicate keys or deep nesting."""
     raw = request.get_data(cache=True)
@@ -73,7 +74,9 @@ def table_body(schema: Sequence[Column], *, what: str) -> tuple[pl.DataFrame, bo
         unknown = [c for c in raw.columns if c not in known]
         if unknown:
             raise ApiError(
-                422, "Invalid CSV", f"{len(unknown)} unknown column(s)",
+                422,
+                "Invalid CSV",
+                f"{len(unknown)} unknown column(s)",
                 [{"path": c, "message": f"unknown column (known: {', '.join(known)})"} for c in unknown[:20]],
             )
         try:

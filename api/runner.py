@@ -43,7 +43,18 @@ from api import jobs
 from api.after_sales import AfterSalesConfig
 from api.db import Database, lock_snapshot, read_frame
 from api.models import (
-    Allocation, Cooperative, Cycle, DemandRow, Offer, OfferResult, Order, OrderFill, PlanRoute, PlanStop, PlanUnserved, Region,
+    Allocation,
+    Cooperative,
+    Cycle,
+    DemandRow,
+    Offer,
+    OfferResult,
+    Order,
+    OrderFill,
+    PlanRoute,
+    PlanStop,
+    PlanUnserved,
+    Region,
 )
 from api.planning import OFF, PlanConfig, PlannedCycle, planned_rows
 from api.scores_store import refund_rates
@@ -51,12 +62,23 @@ from api.waiting import BOOK_SCHEMA, FILL_SCHEMA, settle, take
 from harvestmatch.errors import InputError, Problem
 
 OFFER_SCHEMA: dict[str, pl.DataType] = {
-    "offer_id": pl.String(), "cooperative_id": pl.String(), "product": pl.String(), "grade": pl.String(),
-    "quantity_kg": pl.Int64(), "lat": pl.Float64(), "lon": pl.Float64(), "ready_date": pl.Date(),
-    "shelf_life_days": pl.Int64(), "ask_per_kg": pl.Float64(), "status": pl.String(),
+    "offer_id": pl.String(),
+    "cooperative_id": pl.String(),
+    "product": pl.String(),
+    "grade": pl.String(),
+    "quantity_kg": pl.Int64(),
+    "lat": pl.Float64(),
+    "lon": pl.Float64(),
+    "ready_date": pl.Date(),
+    "shelf_life_days": pl.Int64(),
+    "ask_per_kg": pl.Float64(),
+    "status": pl.String(),
 }
 REGION_SCHEMA: dict[str, pl.DataType] = {
-    "region_id": pl.String(), "geometry": pl.String(), "hub_lat": pl.Float64(), "hub_lon": pl.Float64(),
+    "region_id": pl.String(),
+    "geometry": pl.String(),
+    "hub_lat": pl.Float64(),
+    "hub_lon": pl.Float64(),
     "hub_derived": pl.Boolean(),
 }
 SOLD_SCHEMA: dict[str, pl.DataType] = {"offer_id": pl.String(), "sold_kg": pl.Int64()}
@@ -86,8 +108,9 @@ class Snapshot:
 Compute = Callable[..., Any]
 
 
-def run(db: Database, held: jobs.Lease, plan: PlanConfig = PlanConfig(), after_sales: AfterSalesConfig = AfterSalesConfig(), *,
-        compute: Compute | None = None) -> dict[str, Any]:
+def run(
+    db: Database, held: jobs.Lease, plan: PlanConfig = PlanConfig(), after_sales: AfterSalesConfig = AfterSalesConfig(), *, compute: Compute | None = None
+) -> dict[str, Any]:
     """Snapshot, compute, plan (as ``plan`` says) and commit the held cycle; the summary that was committed.
     ``after_sales`` says how the scores forget, for the quality table of a cycle run with ``refund_adjust``;
     ``compute`` is the computation (default :func:`matcher.pipeline.compute_cycle`; tests hand in one
@@ -103,7 +126,6 @@ def run(db: Database, held: jobs.Lease, plan: PlanConfig = PlanConfig(), after_s
         Another worker took the cycle over; nothing was committed.
     """
     from matcher.pipeline import compute_cycle
-
     from regions.polygons import regions_from_stored
 
     started = time.perf_counter()
@@ -116,8 +138,17 @@ def run(db: Database, held: jobs.Lease, plan: PlanConfig = PlanConfig(), after_s
     params = held.params.resolved(os.environ)
     planning = plan.settings(params) if plan.routes else None
     with jobs.reporting_progress(db, held):
-        result = (compute or compute_cycle)(snap.offers, regions, date=held.date, params=params, orders=snap.orders, cooperatives=snap.cooperatives,
-                                            quality=snap.quality, plan=planning, stage=lambda name: jobs.set_stage(db, held, name))
+        result = (compute or compute_cycle)(
+            snap.offers,
+            regions,
+            date=held.date,
+            params=params,
+            orders=snap.orders,
+            cooperatives=snap.cooperatives,
+            quality=snap.quality,
+            plan=planning,
+            stage=lambda name: jobs.set_stage(db, held, name),
+        )
     summary = dict(result.summary)
     seconds = {"snapshot": read - started, "regions": shaped - read, **summary.pop("seconds", {})}
     seconds.setdefault("plan", 0.0)
@@ -277,20 +308,32 @@ def _offer_results(match: Any, cycle_id: int) -> pl.DataFrame:
 
 def _order_fills(orders_out: pl.DataFrame | None, orders: pl.DataFrame, cycle_id: int) -> pl.DataFrame:
     if orders_out is None:
-        return pl.DataFrame(schema={"order_id": pl.String(), "region_id": pl.String(), "filled_kg": pl.Int64(), "clearing_price": pl.Float64(),
-                                    "status": pl.String(), "reason": pl.String()})
-    return orders_out.join(orders.select("order_id", "buyer_id"), on="order_id", how="left").with_columns(
-        pl.lit(cycle_id, pl.Int64).alias("cycle_id")
-    )
+        return pl.DataFrame(
+            schema={
+                "order_id": pl.String(),
+                "region_id": pl.String(),
+                "filled_kg": pl.Int64(),
+                "clearing_price": pl.Float64(),
+                "status": pl.String(),
+                "reason": pl.String(),
+            }
+        )
+    return orders_out.join(orders.select("order_id", "buyer_id"), on="order_id", how="left").with_columns(pl.lit(cycle_id, pl.Int64).alias("cycle_id"))
 
 
 #: the orders' state after a cycle, staged for one ``UPDATE ... FROM`` (a temporary table of the transaction)
 _ORDER_STATE = Table(
-    "order_state", MetaData(),
-    SqlColumn("order_id", String(64), primary_key=True), SqlColumn("status", String(16), nullable=False),
-    SqlColumn("filled_kg", BigInteger, nullable=False), SqlColumn("cycle_id", Integer), SqlColumn("region_id", String(64)),
-    SqlColumn("clearing_price", Float), SqlColumn("reason", String(200)),
-    prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
+    "order_state",
+    MetaData(),
+    SqlColumn("order_id", String(64), primary_key=True),
+    SqlColumn("status", String(16), nullable=False),
+    SqlColumn("filled_kg", BigInteger, nullable=False),
+    SqlColumn("cycle_id", Integer),
+    SqlColumn("region_id", String(64)),
+    SqlColumn("clearing_price", Float),
+    SqlColumn("reason", String(200)),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
 )
 
 
@@ -308,8 +351,14 @@ def _settle_orders(session: Session, settled: pl.DataFrame) -> None:
     session.execute(
         update(Order)
         .where(Order.order_id == state.order_id)
-        .values(status=state.status, filled_kg=state.filled_kg, cycle_id=state.cycle_id, region_id=state.region_id,
-                clearing_price=state.clearing_price, reason=state.reason)
+        .values(
+            status=state.status,
+            filled_kg=state.filled_kg,
+            cycle_id=state.cycle_id,
+            region_id=state.region_id,
+            clearing_price=state.clearing_price,
+            reason=state.reason,
+        )
         .execution_options(synchronize_session=False)
     )
     if not postgres:  # PostgreSQL drops it at the commit
@@ -320,7 +369,9 @@ def _give_back(session: Session, previous_id: int) -> None:
     """The superseded cycle's sales return to its offers."""
     sold = select(OfferResult.sold_kg).where(OfferResult.cycle_id == previous_id, OfferResult.offer_id == Offer.offer_id).scalar_subquery()
     sold_ids = select(OfferResult.offer_id).where(OfferResult.cycle_id == previous_id, OfferResult.sold_kg > 0)
-    session.execute(update(Offer).where(Offer.offer_id.in_(sold_ids)).values(remaining_kg=Offer.remaining_kg + sold).execution_options(synchronize_session=False))
+    session.execute(
+        update(Offer).where(Offer.offer_id.in_(sold_ids)).values(remaining_kg=Offer.remaining_kg + sold).execution_options(synchronize_session=False)
+    )
 
 
 def _take(session: Session, cycle_id: int) -> None:

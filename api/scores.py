@@ -32,20 +32,22 @@ def credit() -> Response:
     db: Database = current_app.extensions["harvest_db"]
     with db.session() as session:
         c = buyer_credit(session, caller.buyer_id, config.forgetting)
-    return jsonify({
-        "buyer_id": c.buyer_id,
-        "as_of": c.dates[-1].isoformat() if c.dates else None,
-        "forgetting": config.forgetting,
-        "good": c.good,
-        "bad": c.bad,
-        "score": c.score,
-        "recent_rejections": c.recent_rejections,
-        "instant_refund_only": instant_allowed(c, config),
-        "instant_credit": config.instant_credit,
-        "instant_cap": amount_text(config.instant_cap),
-        "max_instant_rejections": config.max_instant_rejections,
-        "history": history(c.outcomes, c.dates, config.forgetting),
-    })
+    return jsonify(
+        {
+            "buyer_id": c.buyer_id,
+            "as_of": c.dates[-1].isoformat() if c.dates else None,
+            "forgetting": config.forgetting,
+            "good": c.good,
+            "bad": c.bad,
+            "score": c.score,
+            "recent_rejections": c.recent_rejections,
+            "instant_refund_only": instant_allowed(c, config),
+            "instant_credit": config.instant_credit,
+            "instant_cap": amount_text(config.instant_cap),
+            "max_instant_rejections": config.max_instant_rejections,
+            "history": history(c.outcomes, c.dates, config.forgetting),
+        }
+    )
 
 
 @bp.get("/cooperatives/<cooperative_id>/scorecard")
@@ -60,5 +62,11 @@ def scorecard(cooperative_id: str) -> Response:
     with db.session() as session:
         outcomes = quality_outcomes(session, cooperative_id=cooperative_id)
         dates = clock(session)
-    return jsonify({"cooperative_id": cooperative_id, "as_of": dates[-1].isoformat() if dates else None, "forgetting": config.forgetting,
-                    "products": scorecard_of(outcomes, dates, forgetting=config.forgetting)})
+    return jsonify(
+        {
+            "cooperative_id": cooperative_id,
+            "as_of": dates[-1].isoformat() if dates else None,
+            "forgetting": config.forgetting,
+            "products": scorecard_of(outcomes, dates, forgetting=config.forgetting),
+        }
+    )

@@ -47,13 +47,15 @@ def buyer_credit(session: Session, buyer_id: str, forgetting: float) -> Credit:
         session,
         select(OrderFill.order_id.label("key"), func.max(Cycle.date).label("date"))
         .join(Cycle, Cycle.id == OrderFill.cycle_id)
-        .where(OrderFill.buyer_id == buyer_id, OrderFill.filled_kg > 0, Cycle.current == 1, Cycle.status == "done",
-               OrderFill.order_id.not_in(bad_orders))
+        .where(OrderFill.buyer_id == buyer_id, OrderFill.filled_kg > 0, Cycle.current == 1, Cycle.status == "done", OrderFill.order_id.not_in(bad_orders))
         .group_by(OrderFill.order_id),
         DATED_SCHEMA,
     )
-    bad = read_frame(session, select(Claim.claim_id.label("key"), Claim.decided_on.label("date"))
-                     .where(Claim.buyer_id == buyer_id, Claim.status.in_(BAD_STATUSES)), DATED_SCHEMA)
+    bad = read_frame(
+        session,
+        select(Claim.claim_id.label("key"), Claim.decided_on.label("date")).where(Claim.buyer_id == buyer_id, Claim.status.in_(BAD_STATUSES)),
+        DATED_SCHEMA,
+    )
     return credit_from(buyer_id, filled, bad, clock(session), forgetting=forgetting)
 
 

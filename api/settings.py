@@ -85,8 +85,9 @@ class WorkerSettings:
         A setting of the wrong type or out of range, naming it.
     """
 
-    lease_seconds: float = setting(30.0, Spec("number", "a cycle whose worker stops renewing its lease for this long is taken over, in seconds",
-                                              low=0, above=True))
+    lease_seconds: float = setting(
+        30.0, Spec("number", "a cycle whose worker stops renewing its lease for this long is taken over, in seconds", low=0, above=True)
+    )
     poll_seconds: float = setting(1.0, Spec("number", "how often an idle worker looks for a queued cycle, in seconds", low=0, above=True))
     max_attempts: int = setting(3, Spec("whole", "workers lost on one cycle before it is marked failed instead of taken over", low=1))
 

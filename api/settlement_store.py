@@ -18,12 +18,22 @@ from matcher.claims import REFUNDED
 
 #: what the books read, typed (never inferred from the rows)
 ALLOCATION_SCHEMA: dict[str, pl.DataType] = {
-    "offer_id": pl.String(), "cooperative_id": pl.String(), "demand_id": pl.String(), "quantity_kg": pl.Int64(),
-    "price_per_kg": pl.Float64(), "ask_per_kg": pl.Float64(), "cost_per_kg": pl.Float64(), "farm_gate_price": pl.Float64(),
+    "offer_id": pl.String(),
+    "cooperative_id": pl.String(),
+    "demand_id": pl.String(),
+    "quantity_kg": pl.Int64(),
+    "price_per_kg": pl.Float64(),
+    "ask_per_kg": pl.Float64(),
+    "cost_per_kg": pl.Float64(),
+    "farm_gate_price": pl.Float64(),
     "clearing_price": pl.Float64(),
 }
 OFFER_SCHEMA: dict[str, pl.DataType] = {
-    "offer_id": pl.String(), "subsidy": pl.Float64(), "floor_sold_kg": pl.Int64(), "floor_dual": pl.Float64(), "refund_rate": pl.Float64(),
+    "offer_id": pl.String(),
+    "subsidy": pl.Float64(),
+    "floor_sold_kg": pl.Int64(),
+    "floor_dual": pl.Float64(),
+    "refund_rate": pl.Float64(),
 }
 BUYER_SCHEMA: dict[str, pl.DataType] = {"buyer_id": pl.String(), "demand_id": pl.String(), "filled_kg": pl.Int64()}
 REFUND_SCHEMA: dict[str, pl.DataType] = {"buyer_id": pl.String(), "cooperative_id": pl.String(), "amount_cents": pl.Int64(), "bearer": pl.String()}
@@ -57,11 +67,13 @@ class BooksInputs:
 
 def books_inputs(session: Session, cycle_id: int) -> BooksInputs:
     """Read what the books of ``cycle_id`` are computed from (see :class:`BooksInputs`)."""
-    allocations = read_frame(session, select(*(getattr(Allocation, c) for c in ALLOCATION_SCHEMA))
-                             .where(Allocation.cycle_id == cycle_id).order_by(Allocation.id), ALLOCATION_SCHEMA)
+    allocations = read_frame(
+        session, select(*(getattr(Allocation, c) for c in ALLOCATION_SCHEMA)).where(Allocation.cycle_id == cycle_id).order_by(Allocation.id), ALLOCATION_SCHEMA
+    )
     offers = read_frame(session, select(*(getattr(OfferResult, c) for c in OFFER_SCHEMA)).where(OfferResult.cycle_id == cycle_id), OFFER_SCHEMA)
-    buyers = read_frame(session, select(*(getattr(OrderFill, c) for c in BUYER_SCHEMA))
-                        .where(OrderFill.cycle_id == cycle_id, OrderFill.filled_kg > 0), BUYER_SCHEMA)
+    buyers = read_frame(
+        session, select(*(getattr(OrderFill, c) for c in BUYER_SCHEMA)).where(OrderFill.cycle_id == cycle_id, OrderFill.filled_kg > 0), BUYER_SCHEMA
+    )
     refunds = read_frame(
         session,
         select(Claim.buyer_id, ClaimPart.cooperative_id, ClaimPart.amount_cents, Claim.bearer)
@@ -71,9 +83,18 @@ def books_inputs(session: Session, cycle_id: int) -> BooksInputs:
     )
     rates = offers.filter(pl.col("refund_rate").is_not_null()).select("offer_id", "refund_rate")
     amounts = pl.DataFrame(
-        {"buyer_id": refunds["buyer_id"], "cooperative_id": refunds["cooperative_id"],
-         "amount": [str(Decimal(c) / 100) for c in refunds["amount_cents"].to_list()], "bearer": refunds["bearer"]},
+        {
+            "buyer_id": refunds["buyer_id"],
+            "cooperative_id": refunds["cooperative_id"],
+            "amount": [str(Decimal(c) / 100) for c in refunds["amount_cents"].to_list()],
+            "bearer": refunds["bearer"],
+        },
         schema={"buyer_id": pl.String(), "cooperative_id": pl.String(), "amount": pl.String(), "bearer": pl.String()},
     )
-    return BooksInputs(allocations, offers.select("offer_id", "subsidy", "floor_sold_kg", "floor_dual"), buyers,
-                       rates if rates.height else None, amounts if amounts.height else None)
+    return BooksInputs(
+        allocations,
+        offers.select("offer_id", "subsidy", "floor_sold_kg", "floor_dual"),
+        buyers,
+        rates if rates.height else None,
+        amounts if amounts.height else None,
+    )

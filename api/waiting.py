@@ -47,21 +47,40 @@ import polars as pl
 
 #: the order columns a cycle reads (``quantity_kg`` becomes the kg it takes)
 ORDER_SCHEMA: dict[str, pl.DataType] = {
-    "order_id": pl.String(), "buyer_id": pl.String(), "product": pl.String(), "min_grade": pl.String(),
-    "quantity_kg": pl.Int64(), "lat": pl.Float64(), "lon": pl.Float64(), "max_price_per_kg": pl.Float64(),
-    "due_date": pl.Date(), "created_at": pl.Datetime("us"), "pickup_point_id": pl.String(),
+    "order_id": pl.String(),
+    "buyer_id": pl.String(),
+    "product": pl.String(),
+    "min_grade": pl.String(),
+    "quantity_kg": pl.Int64(),
+    "lat": pl.Float64(),
+    "lon": pl.Float64(),
+    "max_price_per_kg": pl.Float64(),
+    "due_date": pl.Date(),
+    "created_at": pl.Datetime("us"),
+    "pickup_point_id": pl.String(),
 }
 #: an order as the snapshot reads it: what the cycle needs, and its status
 BOOK_SCHEMA: dict[str, pl.DataType] = {**ORDER_SCHEMA, "status": pl.String()}
 #: an order's current fills, one row per current cycle that took it
 FILL_SCHEMA: dict[str, pl.DataType] = {
-    "order_id": pl.String(), "cycle_id": pl.Int64(), "date": pl.Date(), "filled_kg": pl.Int64(), "status": pl.String(),
-    "region_id": pl.String(), "clearing_price": pl.Float64(), "reason": pl.String(),
+    "order_id": pl.String(),
+    "cycle_id": pl.Int64(),
+    "date": pl.Date(),
+    "filled_kg": pl.Int64(),
+    "status": pl.String(),
+    "region_id": pl.String(),
+    "clearing_price": pl.Float64(),
+    "reason": pl.String(),
 }
 #: an order's state after a cycle: the columns of ``orders`` the cycle writes
 STATE_SCHEMA: dict[str, pl.DataType] = {
-    "order_id": pl.String(), "status": pl.String(), "filled_kg": pl.Int64(), "cycle_id": pl.Int64(), "region_id": pl.String(),
-    "clearing_price": pl.Float64(), "reason": pl.String(),
+    "order_id": pl.String(),
+    "status": pl.String(),
+    "filled_kg": pl.Int64(),
+    "cycle_id": pl.Int64(),
+    "region_id": pl.String(),
+    "clearing_price": pl.Float64(),
+    "reason": pl.String(),
 }
 
 #: why an order closed without a cycle: its due date passed while it waited
@@ -103,14 +122,20 @@ def take(book: pl.DataFrame, fills: pl.DataFrame, *, date: dt.date, today: dt.da
         .select(list(ORDER_SCHEMA))
         .sort("created_at", "order_id")
     )
-    expired = sized.filter(
-        (pl.col("status") == "pending") & ~pl.col("in_previous") & (pl.col("due_date") < date) & (pl.col("due_date") < today)
-    ).select("order_id")
+    expired = sized.filter((pl.col("status") == "pending") & ~pl.col("in_previous") & (pl.col("due_date") < date) & (pl.col("due_date") < today)).select(
+        "order_id"
+    )
     return taken, expired
 
 
 def settle(
-    book: pl.DataFrame, fills: pl.DataFrame, new_fills: pl.DataFrame, expired: pl.DataFrame, *, cycle_id: int, date: dt.date,
+    book: pl.DataFrame,
+    fills: pl.DataFrame,
+    new_fills: pl.DataFrame,
+    expired: pl.DataFrame,
+    *,
+    cycle_id: int,
+    date: dt.date,
     previous_id: int | None,
 ) -> pl.DataFrame:
     """Each order's state after the cycle (see the module docstring), for every order the cycle
@@ -133,8 +158,14 @@ def settle(
         :data:`STATE_SCHEMA`, by ``order_id``.
     """
     made = new_fills.select(
-        "order_id", pl.lit(cycle_id, pl.Int64).alias("cycle_id"), pl.lit(date, pl.Date).alias("date"), "filled_kg", "status",
-        "region_id", "clearing_price", "reason",
+        "order_id",
+        pl.lit(cycle_id, pl.Int64).alias("cycle_id"),
+        pl.lit(date, pl.Date).alias("date"),
+        "filled_kg",
+        "status",
+        "region_id",
+        "clearing_price",
+        "reason",
     ).cast(FILL_SCHEMA)  # type: ignore[arg-type]
     kept = fills.filter(pl.col("cycle_id") != previous_id) if previous_id is not None else fills
     after = pl.concat([kept.select(list(FILL_SCHEMA)), made], how="vertical")
@@ -142,11 +173,13 @@ def settle(
         pl.col("filled_kg").sum().alias("filled"),
         *(pl.col(c).sort_by("date").last() for c in ("cycle_id", "date", "status", "region_id", "clearing_price", "reason")),
     )
-    touched = pl.concat([
-        made.select("order_id"),
-        fills.filter(pl.col("cycle_id") == previous_id).select("order_id") if previous_id is not None else made.select("order_id").clear(),
-        expired.select("order_id"),
-    ]).unique()
+    touched = pl.concat(
+        [
+            made.select("order_id"),
+            fills.filter(pl.col("cycle_id") == previous_id).select("order_id") if previous_id is not None else made.select("order_id").clear(),
+            expired.select("order_id"),
+        ]
+    ).unique()
     rows = (
         book.select("order_id", "quantity_kg", "due_date", pl.col("status").alias("was"))
         .join(touched, on="order_id", how="semi")
@@ -155,25 +188,33 @@ def settle(
         .with_columns(pl.col("filled").fill_null(0), pl.col("expiring").fill_null(False))
     )
     status = (
-        pl.when(pl.col("was") == "cancelled").then(pl.lit("cancelled"))
-        .when(pl.col("filled") == pl.col("quantity_kg")).then(pl.lit("filled"))
-        .when((pl.col("was") == "expired") | pl.col("expiring")).then(pl.lit("expired"))
-        .when(pl.col("date").is_null()).then(pl.lit("pending"))
-        .when(pl.col("status") == "rejected").then(pl.lit("rejected"))
-        .when(pl.col("date") < pl.col("due_date")).then(pl.lit("pending"))
-        .when(pl.col("filled") > 0).then(pl.lit("partly_filled"))
+        pl.when(pl.col("was") == "cancelled")
+        .then(pl.lit("cancelled"))
+        .when(pl.col("filled") == pl.col("quantity_kg"))
+        .then(pl.lit("filled"))
+        .when((pl.col("was") == "expired") | pl.col("expiring"))
+        .then(pl.lit("expired"))
+        .when(pl.col("date").is_null())
+        .then(pl.lit("pending"))
+        .when(pl.col("status") == "rejected")
+        .then(pl.lit("rejected"))
+        .when(pl.col("date") < pl.col("due_date"))
+        .then(pl.lit("pending"))
+        .when(pl.col("filled") > 0)
+        .then(pl.lit("partly_filled"))
         .otherwise(pl.lit("unfilled"))
     )
     reason = (
-        pl.when(pl.col("new_status") == "filled").then(pl.lit(None, pl.String))
-        .when(pl.col("new_status") == "expired").then(pl.lit(EXPIRED_REASON))
+        pl.when(pl.col("new_status") == "filled")
+        .then(pl.lit(None, pl.String))
+        .when(pl.col("new_status") == "expired")
+        .then(pl.lit(EXPIRED_REASON))
         .otherwise(pl.col("reason"))
     )
     return (
         rows.with_columns(new_status=status)
         .with_columns(reason=reason)
-        .select("order_id", pl.col("new_status").alias("status"), pl.col("filled").alias("filled_kg"), "cycle_id", "region_id",
-                "clearing_price", "reason")
+        .select("order_id", pl.col("new_status").alias("status"), pl.col("filled").alias("filled_kg"), "cycle_id", "region_id", "clearing_price", "reason")
         .cast(STATE_SCHEMA)  # type: ignore[arg-type]
         .sort("order_id")
     )
@@ -191,7 +232,5 @@ def _standing(book: pl.DataFrame, fills: pl.DataFrame, previous_id: int | None) 
     return (
         book.join(held, on="order_id", how="left")
         .join(previous.with_columns(in_previous=pl.lit(True)), on="order_id", how="left")
-        .with_columns(
-            pl.col("filled").fill_null(0), pl.col("previous_kg").fill_null(0), pl.col("in_previous").fill_null(False)
-        )
+        .with_columns(pl.col("filled").fill_null(0), pl.col("previous_kg").fill_null(0), pl.col("in_previous").fill_null(False))
     )

@@ -95,7 +95,8 @@ class Worker:
             except Exception as exc:  # the cycle must end in a status, whatever happened
                 log.exception("cycle %s: internal error", held.cycle_id)
                 jobs.fail(
-                    self.db, held,
+                    self.db,
+                    held,
                     f"internal error ({type(exc).__name__}); the operator sees the details and the service log has them",
                     traceback.format_exc(limit=8),
                 )

@@ -24,10 +24,14 @@ def main() -> None:
     if solver.startswith("highs"):
         from tests.oracle_highs import lp_optimum
 
-        r = lp_optimum(n, m, z["lane_offer"], z["lane_demand"], z["margin"], z["supply_kg"], z["demand_kg"],
-                       solver=solver.split("-")[1], time_limit=limit)
-        result = {"status": r["status"], "optimal": r["optimal"], "objective": r["objective"],
-                  "build_seconds": r["build_seconds"], "solve_seconds": r["solve_seconds"]}
+        r = lp_optimum(n, m, z["lane_offer"], z["lane_demand"], z["margin"], z["supply_kg"], z["demand_kg"], solver=solver.split("-")[1], time_limit=limit)
+        result = {
+            "status": r["status"],
+            "optimal": r["optimal"],
+            "objective": r["objective"],
+            "build_seconds": r["build_seconds"],
+            "solve_seconds": r["solve_seconds"],
+        }
     else:
         result = _pulp(z, n, m, limit)
     result["seconds"] = time.perf_counter() - started
@@ -59,8 +63,13 @@ def _pulp(z, n: int, m: int, limit: float) -> dict:
     t2 = time.perf_counter()
     # PuLP's status string can say Optimal for a stopped run: trust sol_status (docs/design.md section 5)
     optimal = prob.sol_status == pulp.LpSolutionOptimal
-    return {"status": pulp.LpStatus[status], "optimal": bool(optimal), "objective": float(pulp.value(prob.objective) or 0.0),
-            "build_seconds": t1 - t0, "solve_seconds": t2 - t1}
+    return {
+        "status": pulp.LpStatus[status],
+        "optimal": bool(optimal),
+        "objective": float(pulp.value(prob.objective) or 0.0),
+        "build_seconds": t1 - t0,
+        "solve_seconds": t2 - t1,
+    }
 
 
 if __name__ == "__main__":

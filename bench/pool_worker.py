@@ -29,11 +29,22 @@ def main() -> None:
     t3 = time.perf_counter()
     demand, placed = pool(orders, regions.shapes)
     t4 = time.perf_counter()
-    print(json.dumps({
-        "orders": orders.height, "regions": regions.hubs.height, "demand_rows": demand.height,
-        "rejected": int(placed["region_id"].null_count()), "snapped": int((placed["snapped_km"] > 0).sum()),
-        "read": t1 - t0, "validate": t2 - t1, "regions_read": t3 - t2, "pool": t4 - t3, "total": t4 - t0,
-    }))
+    print(
+        json.dumps(
+            {
+                "orders": orders.height,
+                "regions": regions.hubs.height,
+                "demand_rows": demand.height,
+                "rejected": int(placed["region_id"].null_count()),
+                "snapped": int((placed["snapped_km"] > 0).sum()),
+                "read": t1 - t0,
+                "validate": t2 - t1,
+                "regions_read": t3 - t2,
+                "pool": t4 - t3,
+                "total": t4 - t0,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

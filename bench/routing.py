@@ -120,12 +120,17 @@ def bench_cvrplib(args: argparse.Namespace) -> str:
     for r in runs:
         inst = instances[r.instance]
         cost, gap = ("-", "-") if r.cost is None else (f"{r.cost:,}", f"{100.0 * (r.cost - inst.optimum) / inst.optimum:.2f}")
-        lines.append(f"| {r.instance} | {len(inst.demand) - 1} | {inst.optimum:,} | {r.limit:g} | {r.solver} | {cost} | {gap} | "
-                     f"{r.vehicles} | {r.seconds:.1f} | {r.cpu_seconds:.1f} | {r.status} |")
+        lines.append(
+            f"| {r.instance} | {len(inst.demand) - 1} | {inst.optimum:,} | {r.limit:g} | {r.solver} | {cost} | {gap} | "
+            f"{r.vehicles} | {r.seconds:.1f} | {r.cpu_seconds:.1f} | {r.status} |"
+        )
     if any(r.solver.startswith("harvest, ") for r in runs):
-        lines += ["", "Rows `harvest, 1 unit = 0.01 km` are a diagnosis, run only where `harvest` found no plan serving every customer: "
-                  "the same matrix read as 0.01 km per unit, so that every cost the solver sees is 100 times smaller while its load "
-                  "penalties are not; the cost is reported in matrix units."]
+        lines += [
+            "",
+            "Rows `harvest, 1 unit = 0.01 km` are a diagnosis, run only where `harvest` found no plan serving every customer: "
+            "the same matrix read as 0.01 km per unit, so that every cost the solver sees is 100 times smaller while its load "
+            "penalties are not; the cost is reported in matrix units.",
+        ]
     return section("routing-cvrplib", "Routing: CVRPLIB instances, harvest (PyVRP) against OR-Tools at the same time limit", lines)
 
 
@@ -139,8 +144,7 @@ def read_instance(vrp: Path, sol: Path) -> Instance:
     if data["edge_weight_type"] != "EUC_2D":
         raise ValueError(f"{vrp.name}: expected EDGE_WEIGHT_TYPE EUC_2D, got {data['edge_weight_type']}")
     optimum = vrplib.read_solution(str(sol))["cost"]
-    return Instance(str(data["name"]), np.asarray(data["node_coord"], np.float64), np.asarray(data["demand"], np.int64),
-                    int(data["capacity"]), int(optimum))
+    return Instance(str(data["name"]), np.asarray(data["node_coord"], np.float64), np.asarray(data["demand"], np.int64), int(data["capacity"]), int(optimum))
 
 
 def rounded_euclid(xy: NDArray[np.float64]) -> NDArray[np.int64]:
@@ -158,13 +162,13 @@ def solve_with_project(instance: Instance, matrix: NDArray[np.int64], limit: flo
     n = len(instance.xy)
     ids = np.array([f"n{k}" for k in range(n)])
     i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    frame = pl.DataFrame({"from_id": ids[i.ravel()], "to_id": ids[j.ravel()], "distance_km": matrix.ravel() * km_per_unit,
-                          "duration_min": np.zeros(n * n)})
+    frame = pl.DataFrame({"from_id": ids[i.ravel()], "to_id": ids[j.ravel()], "distance_km": matrix.ravel() * km_per_unit, "duration_min": np.zeros(n * n)})
     # coordinates only place the stops for PyVRP's neighbourhoods; every distance comes from the matrix
     stops = pl.DataFrame({"stop_id": ids[1:], "lat": instance.xy[1:, 1] / 1000, "lon": instance.xy[1:, 0] / 1000, "kg": instance.demand[1:]})
     depots = pl.DataFrame({"depot_id": [ids[0]], "lat": [instance.xy[0, 1] / 1000], "lon": [instance.xy[0, 0] / 1000]})
-    fleet = pl.DataFrame({"vehicle_type": ["truck"], "capacity_kg": [instance.capacity], "fixed_cost": [0.0], "cost_per_km": [1.0],
-                          "max_duration_min": [10_000.0]})
+    fleet = pl.DataFrame(
+        {"vehicle_type": ["truck"], "capacity_kg": [instance.capacity], "fixed_cost": [0.0], "cost_per_km": [1.0], "max_duration_min": [10_000.0]}
+    )
     problem = RoutingProblem(instance.name, stops, depots, fleet, travel=Travel(matrix=frame))
     wall, cpu = time.perf_counter(), time.process_time()
     outcome = solve_routing(problem, SolveSettings(iterations=10**9, seconds=limit, seed=1))
@@ -250,8 +254,23 @@ def bench_demo(args: argparse.Namespace) -> str:
     paths.pop("cached")
     date = paths.pop("date")
     result = folder / "result"
-    match_cmd = [*HARVEST, "match", "--offers", str(paths["offers"]), "--orders", str(paths["orders"]), "--products", str(paths["products"]),
-                 "--regions", str(paths["regions"]), "--date", date.isoformat(), "--out", str(result), "--quiet"]
+    match_cmd = [
+        *HARVEST,
+        "match",
+        "--offers",
+        str(paths["offers"]),
+        "--orders",
+        str(paths["orders"]),
+        "--products",
+        str(paths["products"]),
+        "--regions",
+        str(paths["regions"]),
+        "--date",
+        date.isoformat(),
+        "--out",
+        str(result),
+        "--quiet",
+    ]
     match = measure(match_cmd)
     _ok(match, "harvest match (demo day)")
     budgets = [("default (1,000 iterations, 5 s per problem)", []), ("--route-iterations 200", ["--route-iterations", "200"])]
@@ -269,8 +288,10 @@ def bench_demo(args: argparse.Namespace) -> str:
     match_summary = json.loads((result / "summary.json").read_text())
     orders = pl.read_csv(paths["orders"], infer_schema_length=0)
     if "pickup_point_id" in orders.columns:
-        points = (f"the orders name {orders['pickup_point_id'].n_unique():,} community pickup points (`pickup_point_id`), the last mile's "
-                  "stops, one problem per destination city and delivery day")
+        points = (
+            f"the orders name {orders['pickup_point_id'].n_unique():,} community pickup points (`pickup_point_id`), the last mile's "
+            "stops, one problem per destination city and delivery day"
+        )
     else:
         points = "the orders carry no `pickup_point_id`, so each order's location is a last-mile stop"
     lines = [
@@ -290,8 +311,11 @@ def bench_demo(args: argparse.Namespace) -> str:
         "",
     ]
     for label, _, run, s in plans:
-        lines += [f"**Budget: {label}.** Wall {run.seconds:.0f} s (routing {s['seconds']['route']:.0f} s of it on {s['seconds']['workers']} workers), "
-                  f"CPU {_cpu(run)}, peak RSS of the process tree {run.peak_rss_mb:,.0f} MB.", ""]
+        lines += [
+            f"**Budget: {label}.** Wall {run.seconds:.0f} s (routing {s['seconds']['route']:.0f} s of it on {s['seconds']['workers']} workers), "
+            f"CPU {_cpu(run)}, peak RSS of the process tree {run.peak_rss_mb:,.0f} MB.",
+            "",
+        ]
         lines += _legs_table(s)
         lines += ["", _versus_assumed(s, result), ""]
     return section("routing-demo", "Routing: the demo day planned end to end (harvest plan)", lines)
@@ -301,13 +325,15 @@ def problem_sizes(result: Path) -> pl.DataFrame:
     """``leg, problem_id, stops, kg``: every routing problem the plan of ``result`` builds (stops before
     any is refused), built the way ``harvest plan`` builds them."""
     problems = plan_problems(result)
-    return pl.DataFrame({
-        "leg": [p.leg for p in problems],
-        "problem_id": [p.problem.problem_id for p in problems],
-        "stops": [p.problem.stops.height for p in problems],
-        "pieces": [_pieces(p.problem) for p in problems],
-        "kg": [int(p.problem.stops["kg"].sum()) for p in problems],
-    })
+    return pl.DataFrame(
+        {
+            "leg": [p.leg for p in problems],
+            "problem_id": [p.problem.problem_id for p in problems],
+            "stops": [p.problem.stops.height for p in problems],
+            "pieces": [_pieces(p.problem) for p in problems],
+            "kg": [int(p.problem.stops["kg"].sum()) for p in problems],
+        }
+    )
 
 
 def _pieces(problem: Any) -> int:
@@ -329,13 +355,22 @@ def plan_problems(result: Path) -> list:
 
     recorded = json.loads((result / "summary.json").read_text())
     given = recorded["inputs"]
-    frames = {"allocations": parse_table(read_raw_table(result / "allocations.csv"), ALLOCATIONS_IN, source="allocations.csv"),
-              "offers": parse_table(read_raw_table(given["offers"]), OFFERS, source="offers", key="offer_id")}
+    frames = {
+        "allocations": parse_table(read_raw_table(result / "allocations.csv"), ALLOCATIONS_IN, source="allocations.csv"),
+        "offers": parse_table(read_raw_table(given["offers"]), OFFERS, source="offers", key="offer_id"),
+    }
     if "orders" in given:
         frames["orders"] = parse_table(read_raw_table(given["orders"]), ORDERS, source="orders", key="order_id")
         frames["orders_out"] = parse_table(read_raw_table(result / "orders_out.csv"), ORDERS_OUT_IN, source="orders_out.csv", key="order_id")
-    inputs = plan_inputs(date=dt.date.fromisoformat(recorded["date"]), allocations=frames["allocations"], offers=frames["offers"],
-                         regions=read_regions(given["regions"]), orders_in=frames.get("orders"), orders_out=frames.get("orders_out"), warehouses=None)
+    inputs = plan_inputs(
+        date=dt.date.fromisoformat(recorded["date"]),
+        allocations=frames["allocations"],
+        offers=frames["offers"],
+        regions=read_regions(given["regions"]),
+        orders_in=frames.get("orders"),
+        orders_out=frames.get("orders_out"),
+        warehouses=None,
+    )
     options = PlanOptions()
     tables, problems = read_plan_tables(options)
     if problems:
@@ -346,34 +381,47 @@ def plan_problems(result: Path) -> list:
 
 
 def _sizes_table(sizes: pl.DataFrame) -> str:
-    rows = (
-        sizes.group_by("leg", maintain_order=True)
-        .agg(pl.len().alias("problems"), pl.col("stops").sum().alias("total"), pl.col("stops").max().alias("max"),
-             pl.col("stops").median().alias("median"), pl.col("stops").quantile(0.9, "nearest").alias("p90"),
-             (pl.col("stops") > 500).sum().alias("over500"), pl.col("pieces").sum().alias("pieces"),
-             pl.col("pieces").max().alias("pieces_max"), pl.col("kg").sum().alias("kg"))
+    rows = sizes.group_by("leg", maintain_order=True).agg(
+        pl.len().alias("problems"),
+        pl.col("stops").sum().alias("total"),
+        pl.col("stops").max().alias("max"),
+        pl.col("stops").median().alias("median"),
+        pl.col("stops").quantile(0.9, "nearest").alias("p90"),
+        (pl.col("stops") > 500).sum().alias("over500"),
+        pl.col("pieces").sum().alias("pieces"),
+        pl.col("pieces").max().alias("pieces_max"),
+        pl.col("kg").sum().alias("kg"),
     )
-    lines = ["Routing problems as `harvest plan` builds them (stops before the search; visits: the stops after `solve_routing` splits "
-             "a stop heavier than the leg's largest vehicle into full loads and a remainder):", "",
-             "| leg | problems | stops | stops per problem: max / median / 90th pct | problems over 500 stops | visits (max per problem) | kg |",
-             "|---|---:|---:|---|---:|---|---:|"]
+    lines = [
+        "Routing problems as `harvest plan` builds them (stops before the search; visits: the stops after `solve_routing` splits "
+        "a stop heavier than the leg's largest vehicle into full loads and a remainder):",
+        "",
+        "| leg | problems | stops | stops per problem: max / median / 90th pct | problems over 500 stops | visits (max per problem) | kg |",
+        "|---|---:|---:|---|---:|---|---:|",
+    ]
     for r in rows.iter_rows(named=True):
-        lines.append(f"| {r['leg']} | {r['problems']:,} | {r['total']:,} | {r['max']:,} / {r['median']:g} / {r['p90']:,} | {r['over500']:,} | "
-                     f"{r['pieces']:,} ({r['pieces_max']:,}) | {r['kg']:,} |")
+        lines.append(
+            f"| {r['leg']} | {r['problems']:,} | {r['total']:,} | {r['max']:,} / {r['median']:g} / {r['p90']:,} | {r['over500']:,} | "
+            f"{r['pieces']:,} ({r['pieces_max']:,}) | {r['kg']:,} |"
+        )
     return "\n".join(lines)
 
 
 def _legs_table(s: dict[str, Any]) -> list[str]:
-    lines = ["| leg | problems | time-limited | routing s (sum over problems) | vehicles | kg | km | load factor | cost per kg | unserved stops | unserved kg |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| leg | problems | time-limited | routing s (sum over problems) | vehicles | kg | km | load factor | cost per kg | unserved stops | unserved kg |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for leg, v in s["legs"].items():
         if v["problems"] == 0:
             lines.append(f"| {leg} | 0 | | | | | | | | | |")
             continue
         load = f"{v['load_factor']:.0%}" if v["load_factor"] is not None else "-"
         per_kg = f"{v['cost_per_kg']:.3f}" if v["cost_per_kg"] is not None else "-"
-        lines.append(f"| {leg} | {v['problems']:,} | {v['time_limited']:,} | {v['seconds']:,.1f} | {v['vehicles']:,} | {v['kg']:,} | {v['km']:,.0f} | "
-                     f"{load} | {per_kg} | {v['unserved_stops']:,} | {v['unserved_kg']:,} |")
+        lines.append(
+            f"| {leg} | {v['problems']:,} | {v['time_limited']:,} | {v['seconds']:,.1f} | {v['vehicles']:,} | {v['kg']:,} | {v['km']:,.0f} | "
+            f"{load} | {per_kg} | {v['unserved_stops']:,} | {v['unserved_kg']:,} |"
+        )
     return lines
 
 
@@ -386,10 +434,12 @@ def _versus_assumed(s: dict[str, Any], result: Path) -> str:
     handling = float(params.get("handling_per_kg", 0.10))
     freight = s["assumed_cost_per_kg"] - handling
     routed = s["routed_cost_per_kg"]
-    text = (f"Routed cost {s['routed_cost']:,.0f} for {s['kg_matched']:,} kg matched: {routed:.3f} per kg, against the matching's assumed "
-            f"{s['assumed_cost_per_kg']:.3f} per kg ({freight:.3f} freight at {params.get('freight_per_kg_km', 0.0005)} per kg-km over a "
-            f"kg-weighted mean lane of {lane_km:,.0f} km, plus {handling:.2f} handling): **{s['routed_vs_assumed']:.2f}x** the assumed cost, "
-            f"{routed / freight:.1f}x its freight part.")
+    text = (
+        f"Routed cost {s['routed_cost']:,.0f} for {s['kg_matched']:,} kg matched: {routed:.3f} per kg, against the matching's assumed "
+        f"{s['assumed_cost_per_kg']:.3f} per kg ({freight:.3f} freight at {params.get('freight_per_kg_km', 0.0005)} per kg-km over a "
+        f"kg-weighted mean lane of {lane_km:,.0f} km, plus {handling:.2f} handling): **{s['routed_vs_assumed']:.2f}x** the assumed cost, "
+        f"{routed / freight:.1f}x its freight part."
+    )
     if s["legs"].get("line_haul", {}).get("cost_per_kg"):
         text += f" The line haul alone costs {s['legs']['line_haul']['cost_per_kg']:.3f} per kg it carries."
     return text
@@ -407,8 +457,21 @@ def bench_national(args: argparse.Namespace) -> str:
     date = paths.pop("date")
     built = time.perf_counter() - t
     result = folder / "result"
-    match_cmd = [*HARVEST, "match", "--offers", str(paths["offers"]), "--demand", str(paths["demand"]), "--regions", str(paths["regions"]),
-                 "--date", date.isoformat(), "--out", str(result), "--quiet"]
+    match_cmd = [
+        *HARVEST,
+        "match",
+        "--offers",
+        str(paths["offers"]),
+        "--demand",
+        str(paths["demand"]),
+        "--regions",
+        str(paths["regions"]),
+        "--date",
+        date.isoformat(),
+        "--out",
+        str(result),
+        "--quiet",
+    ]
     if args.reuse_match and (result / "allocations.csv").exists():
         match = None
     else:
@@ -440,14 +503,20 @@ def bench_national(args: argparse.Namespace) -> str:
     ]
     if not plan.timed_out:
         s = json.loads((result / "plan" / "summary.json").read_text())
-        lines += [f"`harvest plan` finished: wall {plan.seconds:.0f} s (routing {s['seconds']['route']:.0f} s on {s['seconds']['workers']} workers), "
-                  f"CPU {_cpu(plan)}, peak RSS of the process tree {plan.peak_rss_mb:,.0f} MB.", ""]
+        lines += [
+            f"`harvest plan` finished: wall {plan.seconds:.0f} s (routing {s['seconds']['route']:.0f} s on {s['seconds']['workers']} workers), "
+            f"CPU {_cpu(plan)}, peak RSS of the process tree {plan.peak_rss_mb:,.0f} MB.",
+            "",
+        ]
         lines += _legs_table(s)
         lines += ["", _versus_assumed(s, result)]
         return section("routing-national", "Routing: the national day planned (harvest plan)", lines)
-    lines += [f"`harvest plan` did not finish within {args.plan_timeout:,.0f} s ({args.plan_timeout / 60:.1f} min) of wall time; it was stopped "
-              f"(peak RSS of the process tree until then {plan.peak_rss_mb:,.0f} MB). Samples, solved one by one in this process with "
-              "the plan's default budget (`SolveSettings(iterations=1000, seconds=5)`, the same problems `harvest plan` builds):", ""]
+    lines += [
+        f"`harvest plan` did not finish within {args.plan_timeout:,.0f} s ({args.plan_timeout / 60:.1f} min) of wall time; it was stopped "
+        f"(peak RSS of the process tree until then {plan.peak_rss_mb:,.0f} MB). Samples, solved one by one in this process with "
+        "the plan's default budget (`SolveSettings(iterations=1000, seconds=5)`, the same problems `harvest plan` builds):",
+        "",
+    ]
     lines += _national_samples(result, args)
     return section("routing-national", "Routing: the national day (harvest plan stopped; sizes, samples and an estimate)", lines)
 
@@ -459,8 +528,11 @@ def _national_samples(result: Path, args: argparse.Namespace) -> list[str]:
     problems = plan_problems(result)
     budget = PlanSettings().solve
     rng = np.random.default_rng(args.seed)
-    lines = ["| leg | sample | problems | stops per problem (min-max) | wall s (sum) | wall s per problem: mean / max | CPU s (sum) | "
-             "time-limited | statuses | unserved kg | vehicles |", "|---|---|---:|---|---:|---|---:|---:|---|---:|---:|"]
+    lines = [
+        "| leg | sample | problems | stops per problem (min-max) | wall s (sum) | wall s per problem: mean / max | CPU s (sum) | "
+        "time-limited | statuses | unserved kg | vehicles |",
+        "|---|---|---:|---|---:|---|---:|---:|---|---:|---:|",
+    ]
     estimate: dict[str, tuple[float, float]] = {}
     workers = len(os.sched_getaffinity(0))
     for leg in ("first_mile", "line_haul"):
@@ -468,7 +540,7 @@ def _national_samples(result: Path, args: argparse.Namespace) -> list[str]:
         if not mine:
             continue
         order = np.argsort([-p.problem.stops.height for p in mine], kind="stable")
-        largest, rest = order[: args.largest], order[args.largest:]
+        largest, rest = order[: args.largest], order[args.largest :]
         sample = rng.choice(rest, size=min(args.sample, len(rest)), replace=False) if len(rest) else np.empty(0, np.int64)
         timed = []
         for label, chosen in ((f"the {len(largest)} largest", largest), (f"{len(sample)} at random from the other {len(rest):,}", sample)):
@@ -478,19 +550,32 @@ def _national_samples(result: Path, args: argparse.Namespace) -> list[str]:
                 wall, cpu = time.perf_counter(), time.process_time()
                 outcome = solve_routing(p.problem, budget)
                 s = outcome.summary()
-                rows.append((p.problem.stops.height, time.perf_counter() - wall, time.process_time() - cpu, outcome.time_limited,
-                             outcome.status, s["unserved_kg"], s["vehicles"]))
+                rows.append(
+                    (
+                        p.problem.stops.height,
+                        time.perf_counter() - wall,
+                        time.process_time() - cpu,
+                        outcome.time_limited,
+                        outcome.status,
+                        s["unserved_kg"],
+                        s["vehicles"],
+                    )
+                )
                 print(f"  {leg} {p.problem.problem_id}: {rows[-1][0]} stops, {rows[-1][1]:.1f} s, {outcome.status}", file=sys.stderr)
             timed.append(rows)
             if rows:
                 stops, wall_s, cpu_s, limited = (np.array([r[c] for r in rows]) for c in range(4))
                 statuses = ", ".join(f"{v} {k}" for k, v in sorted(_count(r[4] for r in rows).items()))
-                lines.append(f"| {leg} | {label} | {len(rows)} | {stops.min():,}-{stops.max():,} | {wall_s.sum():,.1f} | {wall_s.mean():.2f} / "
-                             f"{wall_s.max():.2f} | {cpu_s.sum():,.1f} | {int(limited.sum())} | {statuses} | {sum(r[5] for r in rows):,} | "
-                             f"{sum(r[6] for r in rows):,} |")
+                lines.append(
+                    f"| {leg} | {label} | {len(rows)} | {stops.min():,}-{stops.max():,} | {wall_s.sum():,.1f} | {wall_s.mean():.2f} / "
+                    f"{wall_s.max():.2f} | {cpu_s.sum():,.1f} | {int(limited.sum())} | {statuses} | {sum(r[5] for r in rows):,} | "
+                    f"{sum(r[6] for r in rows):,} |"
+                )
         big, small = timed
-        estimate[leg] = tuple(sum(r[c] for r in big) + (float(np.mean([r[c] for r in small])) * len(rest) if small else 0.0)  # type: ignore[assignment]
-                              for c in (1, 2))
+        estimate[leg] = tuple(
+            sum(r[c] for r in big) + (float(np.mean([r[c] for r in small])) * len(rest) if small else 0.0)  # type: ignore[assignment]
+            for c in (1, 2)
+        )
     wall_total = sum(w for w, _ in estimate.values())
     cpu_total = sum(c for _, c in estimate.values())
     lines += [
@@ -533,7 +618,7 @@ def _cpu(run: Measured) -> str:
 
 def _command(cmd: list[str]) -> str:
     """A command as typed from the repository root: ``harvest`` for the interpreter running the CLI module."""
-    words = ["harvest", *cmd[len(HARVEST):]] if cmd[: len(HARVEST)] == HARVEST else cmd
+    words = ["harvest", *cmd[len(HARVEST) :]] if cmd[: len(HARVEST)] == HARVEST else cmd
     return " ".join(_shown(w) for w in words)
 
 
@@ -560,12 +645,12 @@ def machine() -> str:
             cpu = line.split(":", 1)[1].strip()
             break
     kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal:"))
-    return (f"{os.cpu_count()} cores ({cpu}), {kib / 2**20:.1f} GiB RAM, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}")
+    return f"{os.cpu_count()} cores ({cpu}), {kib / 2**20:.1f} GiB RAM, Python {platform.python_version()}, {platform.system()} {platform.release()}"
 
 
 def _code_version() -> str:
     """The commit, and whether the code the benchmark runs differs from it."""
+
     def git(*words: str) -> str:
         return subprocess.run(["git", *words], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
@@ -575,9 +660,14 @@ def _code_version() -> str:
 
 def section(key: str, title: str, lines: list[str]) -> str:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    head = [f"<!-- bench:{key} -->", f"## {title}", "",
-            f"Measured {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {machine()}; load average at the end {load}; code at {_code_version()}.",
-            f"Command: `.venv/bin/python bench/routing.py {' '.join(sys.argv[1:])}`", ""]
+    head = [
+        f"<!-- bench:{key} -->",
+        f"## {title}",
+        "",
+        f"Measured {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {machine()}; load average at the end {load}; code at {_code_version()}.",
+        f"Command: `.venv/bin/python bench/routing.py {' '.join(sys.argv[1:])}`",
+        "",
+    ]
     return "\n".join(head + lines + [f"<!-- /bench:{key} -->"]) + "\n"
 
 

@@ -63,8 +63,7 @@ def machine() -> str:
     )
 
 
-def write_instance(folder: Path, *, n_offers: int, n_regions: int, n_products: int, seed: int,
-                   towns: tuple[int, int] = (30, 300)) -> dict[str, Path]:
+def write_instance(folder: Path, *, n_offers: int, n_regions: int, n_products: int, seed: int, towns: tuple[int, int] = (30, 300)) -> dict[str, Path]:
     from matcher.synthetic import synthetic_day
     from regions.synthetic import grid_regions
 
@@ -73,8 +72,17 @@ def write_instance(folder: Path, *, n_offers: int, n_regions: int, n_products: i
     pts = regions.geometry.representative_point()
     lat = np.where(regions["hub_lat"].isna(), pts.y, regions["hub_lat"])
     lon = np.where(regions["hub_lon"].isna(), pts.x, regions["hub_lon"])
-    offers, demand = synthetic_day(n_offers=n_offers, n_products=n_products, region_ids=list(regions["region_id"]),
-                                   region_lat=lat, region_lon=lon, date=DATE, seed=seed, towns=towns, freight_hint=0.0005)
+    offers, demand = synthetic_day(
+        n_offers=n_offers,
+        n_products=n_products,
+        region_ids=list(regions["region_id"]),
+        region_lat=lat,
+        region_lon=lon,
+        date=DATE,
+        seed=seed,
+        towns=towns,
+        freight_hint=0.0005,
+    )
     paths = {"offers": folder / "offers.parquet", "demand": folder / "demand.parquet", "regions": folder / "regions.gpkg"}
     offers.write_parquet(paths["offers"])
     demand.write_parquet(paths["demand"])
@@ -83,8 +91,22 @@ def write_instance(folder: Path, *, n_offers: int, n_regions: int, n_products: i
 
 
 def harvest_cmd(paths: dict[str, Path], out: Path, *extra: str) -> list[str]:
-    cmd = [*HARVEST, "match", "--offers", str(paths["offers"]), "--demand", str(paths["demand"]),
-           "--regions", str(paths["regions"]), "--date", DATE.isoformat(), "--out", str(out), "--quiet", *extra]
+    cmd = [
+        *HARVEST,
+        "match",
+        "--offers",
+        str(paths["offers"]),
+        "--demand",
+        str(paths["demand"]),
+        "--regions",
+        str(paths["regions"]),
+        "--date",
+        DATE.isoformat(),
+        "--out",
+        str(out),
+        "--quiet",
+        *extra,
+    ]
     if "lanes" in paths:
         cmd += ["--lanes", str(paths["lanes"])]
     return cmd
@@ -92,9 +114,9 @@ def harvest_cmd(paths: dict[str, Path], out: Path, *extra: str) -> list[str]:
 
 # --------------------------------------------------------------------------------------------- lp
 def bench_lp(args: argparse.Namespace) -> str:
+    from matcher.bounded import nearest_offer_pairs
     from matcher.day import Day
     from matcher.params import MatchParams
-    from matcher.bounded import nearest_offer_pairs
     from regions.lanes import lanes_for_pairs
 
     folder = HERE / "data" / "lp"
@@ -112,15 +134,24 @@ def bench_lp(args: argparse.Namespace) -> str:
     o, r = nearest_offer_pairs(problem.supply, problem.hubs, np.unique(problem.demand.region), k)
     lanes = lanes_for_pairs(o, r, problem.supply, problem.demand, problem.hubs, params.costs)
     good = lanes.margin > 0
-    table = pl.DataFrame({
-        "offer_id": day.open_offers["offer_id"].gather(o), "region_id": day.hubs["region_id"].gather(r),
-        "distance_km": params.costs.circuity * _hav(problem, o, r),
-    })
+    table = pl.DataFrame(
+        {
+            "offer_id": day.open_offers["offer_id"].gather(o),
+            "region_id": day.hubs["region_id"].gather(r),
+            "distance_km": params.costs.circuity * _hav(problem, o, r),
+        }
+    )
     paths["lanes"] = folder / "lanes.parquet"
     table.write_parquet(paths["lanes"])
     lp_file = folder / "lp.npz"
-    np.savez(lp_file, lane_offer=lanes.offer[good], lane_demand=lanes.demand[good], margin=lanes.margin[good],
-             supply_kg=problem.supply_kg, demand_kg=problem.demand_kg)
+    np.savez(
+        lp_file,
+        lane_offer=lanes.offer[good],
+        lane_demand=lanes.demand[good],
+        margin=lanes.margin[good],
+        supply_kg=problem.supply_kg,
+        demand_kg=problem.demand_kg,
+    )
     n_lanes = int(good.sum())
 
     rows = []
@@ -137,11 +168,18 @@ def bench_lp(args: argparse.Namespace) -> str:
         harvest_seconds[solver] = run.seconds
         rows.append((f"harvest match --solver {solver} (end to end, CLI)", run.seconds, run.peak_rss_mb, summary["welfare"], "optimal"))
         rows.append((f"  of which the solve ({summary['pivots']:,} pivots) + duals", solver_s["solve"] + solver_s["prices"], None, summary["welfare"], ""))
-        rows.append(("  of which reading, lanes, outputs", summary["seconds"]["read"] + summary["seconds"]["prepare"] + summary["seconds"]["write"], None, summary["welfare"], ""))
+        rows.append(
+            (
+                "  of which reading, lanes, outputs",
+                summary["seconds"]["read"] + summary["seconds"]["prepare"] + summary["seconds"]["write"],
+                None,
+                summary["welfare"],
+                "",
+            )
+        )
     results = {}
     for solver in ("highs-simplex", "highs-ipm", "pulp-cbc"):
-        m = run_measured([sys.executable, str(HERE / "lp_worker.py"), str(lp_file), solver, str(args.limit)],
-                         timeout=args.limit + 600)
+        m = run_measured([sys.executable, str(HERE / "lp_worker.py"), str(lp_file), solver, str(args.limit)], timeout=args.limit + 600)
         if m.returncode != 0 and not m.timed_out:  # a crash (a missing `bench` extra, say) is not a result
             raise SystemExit(f"{solver} failed (install the bench extra: make bench):\n{m.stderr}")
         # the result is the last line: HiGHS prints a banner on stdout before any option can silence it
@@ -150,10 +188,14 @@ def bench_lp(args: argparse.Namespace) -> str:
         results[solver] = (m, r)
         rows.append((solver, m.seconds, m.peak_rss_mb, r["objective"], r["status"] + ("" if r["optimal"] else " (not optimal)")))
 
-    lines = [f"Instance: 1 product, {offers.height:,} offers, {demand.height:,} demand rows (3,000 regions x 2 tiers), "
-             f"{n_lanes:,} profitable lanes given as a lane table (each region's {k} nearest offers). "
-             f"Time limit for the LP solvers: {args.limit:.0f} s.", "",
-             "| solver | wall s | peak RSS MB | welfare | relative gap to harvest | status |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"Instance: 1 product, {offers.height:,} offers, {demand.height:,} demand rows (3,000 regions x 2 tiers), "
+        f"{n_lanes:,} profitable lanes given as a lane table (each region's {k} nearest offers). "
+        f"Time limit for the LP solvers: {args.limit:.0f} s.",
+        "",
+        "| solver | wall s | peak RSS MB | welfare | relative gap to harvest | status |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, sec, rss, welfare, status in rows:
         gap = abs(welfare - ours) / max(1.0, abs(ours)) if welfare == welfare else float("nan")
         lines.append(f"| {name} | {sec:.2f} | {'' if rss is None else f'{rss:,.0f}'} | {welfare:,.2f} | {gap:.1e} | {status} |")
@@ -161,9 +203,12 @@ def bench_lp(args: argparse.Namespace) -> str:
     hi = results["highs-ipm"][0].seconds
     pc = results["pulp-cbc"][0].seconds
     ours_s = harvest_seconds["simplex"]
-    lines += ["", f"Speed-up of `harvest match` (simplex) end to end: {hs / ours_s:.0f}x over HiGHS simplex, "
-              f"{hi / ours_s:.0f}x over HiGHS IPM, {pc / ours_s:.0f}x over PuLP + CBC (each capped by its time limit "
-              f"when it did not finish); {harvest_seconds['ortools'] / ours_s:.1f}x over `--solver ortools`."]
+    lines += [
+        "",
+        f"Speed-up of `harvest match` (simplex) end to end: {hs / ours_s:.0f}x over HiGHS simplex, "
+        f"{hi / ours_s:.0f}x over HiGHS IPM, {pc / ours_s:.0f}x over PuLP + CBC (each capped by its time limit "
+        f"when it did not finish); {harvest_seconds['ortools'] / ours_s:.1f}x over `--solver ortools`.",
+    ]
     return section("lp", f"harvest match vs HiGHS and PuLP+CBC at {n_lanes / 1e6:.1f} million lanes", args, lines)
 
 
@@ -193,11 +238,15 @@ def bench_national(args: argparse.Namespace) -> str:
         f"Instance: {s['offers']:,} open offers ({s['offers_not_open']:,} more not open), {s['demand_rows']:,} demand rows "
         f"({args.regions:,} regions x {args.products} products x 2 tiers), generated in {generated:.0f} s "
         "(`matcher.synthetic`: each product grown around 30 to 300 farm towns, regional bids rising with distance "
-        "from them, 1% noise). Both solvers in one run, one after the other.", "",
-        "| measure | `--solver simplex` | `--solver ortools` |", "|---|---|---|",
+        "from them, 1% noise). Both solvers in one run, one after the other.",
+        "",
+        "| measure | `--solver simplex` | `--solver ortools` |",
+        "|---|---|---|",
     ]
+
     def both(name: str, f) -> str:
         return f"| {name} | {f('simplex')} | {f('ortools')} |"
+
     lines += [
         both("end to end wall time (`harvest match`)", lambda k: f"{runs[k].seconds:.1f} s ({summaries[k]['workers']} workers)"),
         both("peak RSS, whole process tree", lambda k: f"{runs[k].peak_rss_mb:,.0f} MB"),
@@ -209,7 +258,9 @@ def bench_national(args: argparse.Namespace) -> str:
         both("pricing rounds (max per product / total)", lambda k: f"{summaries[k]['rounds']} / {summaries[k]['rounds_total']:,}"),
         both("simplex pivots", lambda k: f"{summaries[k]['pivots']:,}"),
         both("stages (wall)", lambda k: ", ".join(f"{a} {b:.1f} s" for a, b in summaries[k]["seconds"].items())),
-        both("solver stages summed over products (CPU in the workers)", lambda k: ", ".join(f"{a} {b:.1f} s" for a, b in summaries[k]["solver_seconds"].items())),
+        both(
+            "solver stages summed over products (CPU in the workers)", lambda k: ", ".join(f"{a} {b:.1f} s" for a, b in summaries[k]["solver_seconds"].items())
+        ),
         "",
         f"The final lane sets of the simplex run, re-solved alone by the simplex from a greedy start in one process: "
         f"{resolve:.1f} s; end to end (2 workers) / that pure solve: {runs['simplex'].seconds / resolve:.2f}.",
@@ -254,12 +305,14 @@ def bench_village(args: argparse.Namespace) -> str:
     date = paths.pop("date")
     offers = pl.read_csv(paths["offers"], infer_schema_length=0)
     first = offers.row(0, named=True)
-    village = pl.DataFrame({
-        **{k: [v] * 2000 for k, v in first.items()},
-        "offer_id": [f"VILLAGE{k:05d}" for k in range(2000)],
-        "cooperative_id": [f"household{k:05d}" for k in range(2000)],
-        "quantity_kg": ["50"] * 2000,
-    }).select(offers.columns)
+    village = pl.DataFrame(
+        {
+            **{k: [v] * 2000 for k, v in first.items()},
+            "offer_id": [f"VILLAGE{k:05d}" for k in range(2000)],
+            "cooperative_id": [f"household{k:05d}" for k in range(2000)],
+            "quantity_kg": ["50"] * 2000,
+        }
+    ).select(offers.columns)
     folder.mkdir(parents=True, exist_ok=True)
     with_village = folder / "offers_with_village.csv"
     pl.concat([offers, village]).write_csv(with_village)
@@ -267,22 +320,41 @@ def bench_village(args: argparse.Namespace) -> str:
         f"The demo day ({offers.height:,} offers, orders pooled by the run), and the same day with 2,000 more offers "
         f"of 50 kg each at the place, product, grade, dates and ask of its first offer ({first['product']} at "
         f"{first['lat']}, {first['lon']}). Identical offers are merged before the solve (exact) and the optimum "
-        "handed back to them; before that merge a re-run of such a day took 220 s in 57 pricing rounds.", "",
+        "handed back to them; before that merge a re-run of such a day took 220 s in 57 pricing rounds.",
+        "",
         "| day | solver | wall s | solve s | pricing rounds (max / total) | lanes solved | pivots | welfare |",
         "|---|---|---:|---:|---|---:|---:|---:|",
     ]
     for name, offers_path in (("demo day", paths["offers"]), ("demo day + village", with_village)):
         for solver in ("simplex", "ortools"):
             out = folder / f"out-{solver}"
-            cmd = [*HARVEST, "match", "--offers", str(offers_path), "--orders", str(paths["orders"]),
-                   "--products", str(paths["products"]), "--regions", str(paths["regions"]),
-                   "--date", date.isoformat(), "--out", str(out), "--quiet", "--solver", solver]
+            cmd = [
+                *HARVEST,
+                "match",
+                "--offers",
+                str(offers_path),
+                "--orders",
+                str(paths["orders"]),
+                "--products",
+                str(paths["products"]),
+                "--regions",
+                str(paths["regions"]),
+                "--date",
+                date.isoformat(),
+                "--out",
+                str(out),
+                "--quiet",
+                "--solver",
+                solver,
+            ]
             run = run_measured(cmd)
             if run.returncode != 0:
                 raise SystemExit(run.stderr)
             s = json.loads((out / "summary.json").read_text())
-            lines.append(f"| {name} | {solver} | {run.seconds:.1f} | {s['seconds']['solve']:.1f} | {s['rounds']} / {s['rounds_total']} "
-                         f"| {s['lanes']:,} | {s['pivots']:,} | {s['welfare']:,.2f} |")
+            lines.append(
+                f"| {name} | {solver} | {run.seconds:.1f} | {s['seconds']['solve']:.1f} | {s['rounds']} / {s['rounds_total']} "
+                f"| {s['lanes']:,} | {s['pivots']:,} | {s['welfare']:,.2f} |"
+            )
     return section("village", "Many identical offers: a village's households on the demo day", args, lines)
 
 
@@ -297,9 +369,27 @@ def bench_fairness(args: argparse.Namespace) -> str:
     demo = build_demo_inputs(HERE / "data" / "demo")
     demo.pop("cached")
     date = demo.pop("date")
-    days = [("demo day", [*HARVEST, "match", "--offers", str(demo["offers"]), "--orders", str(demo["orders"]),
-                          "--products", str(demo["products"]), "--regions", str(demo["regions"]), "--date", date.isoformat()],
-             HERE / "data" / "fairness-demo", "2000")]
+    days = [
+        (
+            "demo day",
+            [
+                *HARVEST,
+                "match",
+                "--offers",
+                str(demo["offers"]),
+                "--orders",
+                str(demo["orders"]),
+                "--products",
+                str(demo["products"]),
+                "--regions",
+                str(demo["regions"]),
+                "--date",
+                date.isoformat(),
+            ],
+            HERE / "data" / "fairness-demo",
+            "2000",
+        )
+    ]
     if not args.quick:
         national = write_instance(HERE / "data" / "national", n_offers=args.offers, n_regions=args.regions, n_products=args.products, seed=5)
         cmd = harvest_cmd(national, Path("unused"))
@@ -308,7 +398,8 @@ def bench_fairness(args: argparse.Namespace) -> str:
         "Each day solved exactly at each `min_share` (`--small-share`), `--max-subsidy-per-kg 0.5`; small cooperatives by the "
         "`--small-kg` rule (the demo's cooperatives offer about 2,500 kg each, the national day's about 20,000: the rule "
         "is set so that a share of them is small). The price of fairness is the welfare of the same day solved without "
-        "floors less the welfare with them; both are exact optima.", "",
+        "floors less the welfare with them; both are exact optima.",
+        "",
         "| day | min_share | small coops | floor kg | sold under the floor | short | subsidy | welfare | price of fairness | % | wall s | solve s |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -316,8 +407,7 @@ def bench_fairness(args: argparse.Namespace) -> str:
     for name, base, folder, small_kg in days:
         for share in SHARES:
             out = folder / f"share-{share}"
-            run = run_measured([*base, "--out", str(out), "--quiet", "--small-share", str(share), "--max-subsidy-per-kg", "0.5",
-                                "--small-kg", small_kg])
+            run = run_measured([*base, "--out", str(out), "--quiet", "--small-share", str(share), "--max-subsidy-per-kg", "0.5", "--small-kg", small_kg])
             if run.returncode != 0:
                 raise SystemExit(run.stderr)
             s = json.loads((out / "summary.json").read_text())
@@ -372,18 +462,23 @@ def bench_pool(args: argparse.Namespace) -> str:
     orders_file = folder / f"orders-v2-{args.orders}.parquet"
     if not orders_file.exists():
         _orders_frame(load_towns("CN"), args.orders, np.random.default_rng(3)).write_parquet(orders_file)
-    lines = [f"Orders: {args.orders:,} (Parquet), placed around China's towns by population with a few km of spread; "
-             "300 products, a price level per town and product (1 to 20 yuan/kg) with a premium tier, 3 grades, "
-             "3 due dates (`bench/run.py: _orders_frame`). Each run in its own process; times in seconds.", "",
-             "| regions | demand rows | rejected | snapped | read s | validate s | regions s | pool s | total s | wall s | peak RSS MB |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Orders: {args.orders:,} (Parquet), placed around China's towns by population with a few km of spread; "
+        "300 products, a price level per town and product (1 to 20 yuan/kg) with a premium tier, 3 grades, "
+        "3 due dates (`bench/run.py: _orders_frame`). Each run in its own process; times in seconds.",
+        "",
+        "| regions | demand rows | rejected | snapped | read s | validate s | regions s | pool s | total s | wall s | peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for level in ("city", "county"):
         m = run_measured([sys.executable, str(HERE / "pool_worker.py"), str(orders_file), str(files[level])])
         if m.returncode != 0:
             raise SystemExit(m.stderr)
         r = json.loads(m.stdout)
-        lines.append(f"| {r['regions']:,} ({level}) | {r['demand_rows']:,} | {r['rejected']:,} | {r['snapped']:,} | {r['read']:.1f} | "
-                     f"{r['validate']:.1f} | {r['regions_read']:.1f} | {r['pool']:.1f} | {r['total']:.1f} | {m.seconds:.1f} | {m.peak_rss_mb:,.0f} |")
+        lines.append(
+            f"| {r['regions']:,} ({level}) | {r['demand_rows']:,} | {r['rejected']:,} | {r['snapped']:,} | {r['read']:.1f} | "
+            f"{r['validate']:.1f} | {r['regions_read']:.1f} | {r['pool']:.1f} | {r['total']:.1f} | {m.seconds:.1f} | {m.peak_rss_mb:,.0f} |"
+        )
     return section("pool", f"pooling {args.orders / 1e6:g} million orders", args, lines)
 
 
@@ -397,16 +492,18 @@ def _orders_frame(towns: pl.DataFrame, n: int, rng: np.random.Generator) -> pl.D
     level = rng.uniform(1, 20, (len(pop), 300))
     price = level[at, product] * np.where(rng.random(n) < 0.3, 1.08, 1.0) + rng.uniform(0, 0.04, n)
     due = np.datetime64(DATE) + rng.integers(1, 4, n).astype("timedelta64[D]")
-    return pl.DataFrame({
-        "order_id": pl.int_range(0, n, eager=True).cast(pl.String).str.zfill(9),
-        "product": pl.Series(product).cast(pl.String).str.zfill(3),
-        "min_grade": rng.choice(np.array(["A", "B", "C"]), n, p=[0.05, 0.25, 0.7]),
-        "quantity_kg": np.maximum(np.rint(rng.lognormal(np.log(3), 0.8, n)), 1).astype(np.int64),
-        "lat": towns["lat"].to_numpy()[at] + rng.normal(0, 0.05, n),
-        "lon": towns["lon"].to_numpy()[at] + rng.normal(0, 0.05, n),
-        "max_price_per_kg": np.round(price, 2),
-        "due_date": pl.Series(due).cast(pl.Date),
-    })
+    return pl.DataFrame(
+        {
+            "order_id": pl.int_range(0, n, eager=True).cast(pl.String).str.zfill(9),
+            "product": pl.Series(product).cast(pl.String).str.zfill(3),
+            "min_grade": rng.choice(np.array(["A", "B", "C"]), n, p=[0.05, 0.25, 0.7]),
+            "quantity_kg": np.maximum(np.rint(rng.lognormal(np.log(3), 0.8, n)), 1).astype(np.int64),
+            "lat": towns["lat"].to_numpy()[at] + rng.normal(0, 0.05, n),
+            "lon": towns["lon"].to_numpy()[at] + rng.normal(0, 0.05, n),
+            "max_price_per_kg": np.round(price, 2),
+            "due_date": pl.Series(due).cast(pl.Date),
+        }
+    )
 
 
 def bench_service(args: argparse.Namespace) -> str:
@@ -451,8 +548,10 @@ def bench_dask(args: argparse.Namespace) -> str:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": ROOT, "env": env}
     procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet)]
-    procs += [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"], **quiet)
-              for _ in range(2)]
+    procs += [
+        subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"], **quiet)
+        for _ in range(2)
+    ]
     try:
         from distributed import Client
 
@@ -465,17 +564,23 @@ def bench_dask(args: argparse.Namespace) -> str:
         for p in procs:
             p.kill()
             p.wait()
-    same = all((folder / "out-local" / n).read_bytes() == (folder / "out-dask" / n).read_bytes() for n in ("allocations.csv", "offers_out.csv", "demand_out.csv"))
+    same = all(
+        (folder / "out-local" / n).read_bytes() == (folder / "out-dask" / n).read_bytes() for n in ("allocations.csv", "offers_out.csv", "demand_out.csv")
+    )
     sl = json.loads((folder / "out-local" / "summary.json").read_text())
     sd = json.loads((folder / "out-dask" / "summary.json").read_text())
     lines = [
-        f"National day ({sl['offers']:,} offers, {sl['demand_rows']:,} demand rows, {args.products} products):", "",
-        "| executor | wall time | solve stage | peak RSS |", "|---|---|---|---|",
+        f"National day ({sl['offers']:,} offers, {sl['demand_rows']:,} demand rows, {args.products} products):",
+        "",
+        "| executor | wall time | solve stage | peak RSS |",
+        "|---|---|---|---|",
         f"| local pool, 2 workers | {local.seconds:.1f} s | {sl['seconds']['solve']:.1f} s | {local.peak_rss_mb:,.0f} MB (driver and workers) |",
-        f"| Dask, scheduler + 2 worker processes on this machine | {dask.seconds:.1f} s | {sd['seconds']['solve']:.1f} s | {dask.peak_rss_mb:,.0f} MB driver, {cluster_rss:,.0f} MB cluster at the end |",
+        f"| Dask, scheduler + 2 worker processes on this machine | {dask.seconds:.1f} s | {sd['seconds']['solve']:.1f} s "
+        f"| {dask.peak_rss_mb:,.0f} MB driver, {cluster_rss:,.0f} MB cluster at the end |",
         "",
         f"Outputs byte-identical: {'yes' if same else 'NO'}. Dask's overhead on the solve stage: {sd['seconds']['solve'] - sl['seconds']['solve']:+.1f} s "
-        f"({(sd['seconds']['solve'] / sl['seconds']['solve'] - 1) * 100:+.0f}%).", "",
+        f"({(sd['seconds']['solve'] / sl['seconds']['solve'] - 1) * 100:+.0f}%).",
+        "",
     ]
     if args.million:
         big = HERE / "data" / "million"
@@ -490,19 +595,27 @@ def bench_dask(args: argparse.Namespace) -> str:
         serial = sum(v for k, v in sb["seconds"].items() if k not in ("solve", "match", "total"))
         lines += [
             f"A million-offer day ({sb['offers']:,} offers, {sb['demand_rows']:,} demand rows, 1,000 products, {args.regions:,} regions; "
-            f"generated in {generated:.0f} s), local pool of 2 workers:", "",
+            f"generated in {generated:.0f} s), local pool of 2 workers:",
+            "",
             f"- wall time {run.seconds:.0f} s (stages: {', '.join(f'{k} {v:.1f} s' for k, v in sb['seconds'].items())});",
             f"- peak RSS: driver {run.driver_mb:,.0f} MB, largest worker {run.worker_mb:,.0f} MB, whole tree {run.peak_rss_mb:,.0f} MB;",
-            f"- per-product solve: sum {sum(per):.0f} s, longest {per[0]:.2f} s, median {per[len(per) // 2]:.2f} s.", "",
+            f"- per-product solve: sum {sum(per):.0f} s, longest {per[0]:.2f} s, median {per[len(per) // 2]:.2f} s.",
+            "",
             "Projected solve stage (longest-first scheduling of the measured per-product times; the longest product is the floor) "
-            "and the whole run (plus the stages that do not fan out, measured here):", "",
-            "| workers | solve stage | whole run |", "|---|---|---|",
+            "and the whole run (plus the stages that do not fan out, measured here):",
+            "",
+            "| workers | solve stage | whole run |",
+            "|---|---|---|",
         ]
         for w in (2, 8, 32, 128):
             span = _makespan(per, w)
             lines.append(f"| {w} | {span:.1f} s | {span + serial:.1f} s |")
-        lines += ["", f"The stages that do not fan out take {serial:.0f} s together ({', '.join(f'{k} {v:.1f} s' for k, v in sb['seconds'].items() if k not in ('solve', 'match', 'total'))}): "
-                  "they stop the day scaling first, well before the longest product does."]
+        lines += [
+            "",
+            f"The stages that do not fan out take {serial:.0f} s together "
+            f"({', '.join(f'{k} {v:.1f} s' for k, v in sb['seconds'].items() if k not in ('solve', 'match', 'total'))}): "
+            "they stop the day scaling first, well before the longest product does.",
+        ]
     return section("dask", "the day on a Dask cluster, and a million-offer day", args, lines)
 
 
@@ -526,8 +639,7 @@ def _makespan(seconds: list[float], workers: int) -> float:
 
 def section(key: str, title: str, args: argparse.Namespace, lines: list[str]) -> str:
     command = "python bench/run.py " + " ".join(sys.argv[1:])
-    head = [f"<!-- bench:{key} -->", f"## {title}", "",
-            f"Measured {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {machine()}.", f"Command: `{command}`", ""]
+    head = [f"<!-- bench:{key} -->", f"## {title}", "", f"Measured {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {machine()}.", f"Command: `{command}`", ""]
     return "\n".join(head + lines + [f"<!-- /bench:{key} -->"]) + "\n"
 
 
@@ -559,8 +671,15 @@ def main() -> None:
             a.offers = 20_000 if name == "lp" else 200_000
         if name == "pool":
             a.orders = args.orders
-        text = {"lp": bench_lp, "national": bench_national, "village": bench_village, "pool": bench_pool,
-                "service": bench_service, "fairness": bench_fairness, "dask": bench_dask}[name](a)
+        text = {
+            "lp": bench_lp,
+            "national": bench_national,
+            "village": bench_village,
+            "pool": bench_pool,
+            "service": bench_service,
+            "fairness": bench_fairness,
+            "dask": bench_dask,
+        }[name](a)
         print(text)
         if args.write:
             write_section(args.write, name, text)

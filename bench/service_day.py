@@ -52,7 +52,9 @@ def _one(url: str, paths: dict[str, Path], date: dt.date) -> dict[str, Any]:
     create_key(db, "buyer", buyer_id="demo-buyers")
     now = dt.datetime.now(dt.UTC)
     offers = pl.read_csv(paths["offers"], try_parse_dates=True).with_columns(
-        remaining_kg=pl.col("quantity_kg"), status=pl.lit("open"), created_at=pl.lit(now),
+        remaining_kg=pl.col("quantity_kg"),
+        status=pl.lit("open"),
+        created_at=pl.lit(now),
         expires_on=pl.col("ready_date") + pl.duration(days=pl.col("shelf_life_days")),
     )
     orders = pl.read_csv(paths["orders"], try_parse_dates=True).with_columns(

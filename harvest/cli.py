@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
 from pathlib import Path
+from typing import Any, TextIO
 
 from harvestmatch.errors import HarvestError, InputError, ParameterError, SolverError
 
@@ -82,8 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     service_commands(sub)
     d = sub.add_parser("demo", help="build the demo day on real geography (cached) and run one cycle on it")
     d.add_argument("--out", type=Path, default=Path("demo-out"), help="folder for the inputs, the results, the plan and the maps")
-    d.add_argument("--size", choices=("small", "national"), default="small",
-                   help="small: 370 cities, a day of fresh produce (default); national: 2,875 counties, 200,000 offers, 300 products")
+    d.add_argument(
+        "--size",
+        choices=("small", "national"),
+        default="small",
+        help="small: 370 cities, a day of fresh produce (default); national: 2,875 counties, 200,000 offers, 300 products",
+    )
     d.add_argument("--seed", type=int, default=None)
     d.set_defaults(run=_run_demo)
     return parser

@@ -36,9 +36,17 @@ AMOUNT_DECIMALS: Final = 2
 ROUNDING: Final = ROUND_HALF_EVEN
 
 #: the published columns and answer fields that hold a price
-PRICES: Final = frozenset({
-    "ask_per_kg", "price_per_kg", "max_price_per_kg", "cost_per_kg", "farm_gate_price", "clearing_price", "floor_dual",
-})
+PRICES: Final = frozenset(
+    {
+        "ask_per_kg",
+        "price_per_kg",
+        "max_price_per_kg",
+        "cost_per_kg",
+        "farm_gate_price",
+        "clearing_price",
+        "floor_dual",
+    }
+)
 #: the published columns and answer fields that hold an amount
 AMOUNTS: Final = frozenset({"subsidy", "cost", "value", "gross", "refunds", "reserve", "net"})
 
@@ -124,6 +132,15 @@ def _texts(series: pl.Series, places: int) -> pl.Series:
 
 
 __all__ = [
-    "AMOUNTS", "AMOUNT_DECIMALS", "PRICES", "PRICE_DECIMALS", "ROUNDING", "amount_expr", "amount_text", "decimal_text", "price_expr",
-    "price_text", "publish",
+    "AMOUNTS",
+    "AMOUNT_DECIMALS",
+    "PRICES",
+    "PRICE_DECIMALS",
+    "ROUNDING",
+    "amount_expr",
+    "amount_text",
+    "decimal_text",
+    "price_expr",
+    "price_text",
+    "publish",
 ]

@@ -163,8 +163,9 @@ def help_text(f: Field[Any], spec: Spec) -> str:
     return f"{spec.help} (default {shown})"
 
 
-def add_options(parser: argparse.ArgumentParser | Any, cls: Any, names: Iterator[str] | tuple[str, ...] | None = None, *,
-                flags: Mapping[str, str] | None = None) -> None:
+def add_options(
+    parser: argparse.ArgumentParser | Any, cls: Any, names: Iterator[str] | tuple[str, ...] | None = None, *, flags: Mapping[str, str] | None = None
+) -> None:
     """Add ``--NAME`` options for the settings of ``cls`` (all, or those in ``names``), each with the
     field's type, choices and help. Their default is ``None`` (not given), so that a configuration file
     read before them keeps what it sets; ``flags`` renames an option (``{"seconds": "--route-seconds"}``)."""

@@ -133,8 +133,7 @@ def _check_lanes(group: I64, supply_kg: I64, lane_offer: I64, shipped: I64, n_me
     """The merged solution must fit its members, or the split would hand kg to the wrong offers."""
     if len(lane_offer) != len(shipped) or len(group) != len(supply_kg):
         raise SolverError(
-            f"expected parallel arrays: {len(group)} groups for {len(supply_kg)} offers, "
-            f"{len(lane_offer)} lane offers for {len(shipped)} shipped amounts"
+            f"expected parallel arrays: {len(group)} groups for {len(supply_kg)} offers, {len(lane_offer)} lane offers for {len(shipped)} shipped amounts"
         )
     if np.any(shipped <= 0):
         raise SolverError(f"every merged lane must ship > 0 kg, got {int(shipped.min())}")

@@ -9,13 +9,13 @@ from typing import Any
 
 import polars as pl
 
+from harvestmatch.errors import InputError, ParameterError, Problem, first_problems
 from matcher.cycle import Sources
 from matcher.io import PLAN_FOLDER, output_folder_problems, read_tables, write_outputs
 from matcher.params import MatchParams
 from matcher.pipeline import compute_cycle
 from matcher.routing.batch import PlanOptions
-from matcher.schemas import COOPERATIVES, DEMAND, LANES, OFFERS, ORDERS, PRODUCTS, QUALITY, parse_table
-from harvestmatch.errors import InputError, ParameterError, Problem, first_problems
+from matcher.schemas import COOPERATIVES, DEMAND, LANES, OFFERS, ORDERS, PRODUCTS, QUALITY
 
 
 def run_batch(
@@ -50,15 +50,17 @@ def run_batch(
     if (demand is None) == (orders is None):
         raise ParameterError("give exactly one of demand (pooled rows) and orders")
     clock = time.perf_counter()
-    tables, problems = read_tables((
-        ("offers", offers, OFFERS, "offer_id"),
-        ("demand", demand, DEMAND, "demand_id"),
-        ("orders", orders, ORDERS, "order_id"),
-        ("lanes", lanes, LANES, None),
-        ("products", products, PRODUCTS, "product"),
-        ("cooperatives", cooperatives, COOPERATIVES, "cooperative_id"),
-        ("quality", quality, QUALITY, ["cooperative_id", "product"]),
-    ))
+    tables, problems = read_tables(
+        (
+            ("offers", offers, OFFERS, "offer_id"),
+            ("demand", demand, DEMAND, "demand_id"),
+            ("orders", orders, ORDERS, "order_id"),
+            ("lanes", lanes, LANES, None),
+            ("products", products, PRODUCTS, "product"),
+            ("cooperatives", cooperatives, COOPERATIVES, "cooperative_id"),
+            ("quality", quality, QUALITY, ["cooperative_id", "product"]),
+        )
+    )
     plan_tables = None
     if plan is not None:
         from matcher.routing.batch import read_plan_tables, settings_for
@@ -103,8 +105,16 @@ def run_batch(
         outputs["demand.csv"] = cycle.demand.drop("orders")
         outputs["orders_out.csv"] = cycle.orders
 
-    given = (("offers", offers), ("demand", demand), ("orders", orders), ("regions", regions), ("lanes", lanes), ("products", products),
-             ("cooperatives", cooperatives), ("quality", quality))
+    given = (
+        ("offers", offers),
+        ("demand", demand),
+        ("orders", orders),
+        ("regions", regions),
+        ("lanes", lanes),
+        ("products", products),
+        ("cooperatives", cooperatives),
+        ("quality", quality),
+    )
     summary = {key: value for key, value in cycle.summary.items() if key != "seconds"}
     summary["inputs"] = {k: str(v) for k, v in given if v}
     summary["seconds"] = {"read": read_done - clock, "regions": regions_done - read_done, **cycle.summary["seconds"]}

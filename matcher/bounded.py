@@ -242,9 +242,7 @@ def best_pairs(
         score = bid - supply.ask[block, None] - (costs.freight_per_kg_km * km + costs.handling_per_kg)
         ok = (days <= supply.expiry_days[block, None]) & (days <= due) & (score > 0)
         score = np.where(ok, score, -np.inf)
-        top = np.argpartition(-score, k - 1, axis=1)[:, :k] if k < len(regions) else np.broadcast_to(
-            np.arange(len(regions)), score.shape
-        )
+        top = np.argpartition(-score, k - 1, axis=1)[:, :k] if k < len(regions) else np.broadcast_to(np.arange(len(regions)), score.shape)
         keep = np.take_along_axis(score, top, axis=1) > -np.inf
         yield np.broadcast_to(block[:, None], top.shape)[keep], regions[top[keep]]
 

@@ -69,10 +69,34 @@ MAX_TEXT = 1000
 CENT = Decimal("0.01")
 
 __all__ = [
-    "BEARERS", "CENT", "DECISIONS", "FINAL", "HISTORY_RULES", "MAX_EVIDENCE", "MAX_TEXT", "REASONS", "REFUNDED", "REMEDIES", "RULES",
-    "STATUSES", "WAITING", "ClaimConflict", "ClaimError", "Decision", "Fill", "InstantThresholds", "InvalidClaim", "Part",
-    "cents_shared", "check_claimable", "check_decision", "check_evidence", "claim_parts", "decision_bearer",
-    "intake_decision", "pro_rata",
+    "BEARERS",
+    "CENT",
+    "DECISIONS",
+    "FINAL",
+    "HISTORY_RULES",
+    "MAX_EVIDENCE",
+    "MAX_TEXT",
+    "REASONS",
+    "REFUNDED",
+    "REMEDIES",
+    "RULES",
+    "STATUSES",
+    "WAITING",
+    "ClaimConflict",
+    "ClaimError",
+    "Decision",
+    "Fill",
+    "InstantThresholds",
+    "InvalidClaim",
+    "Part",
+    "cents_shared",
+    "check_claimable",
+    "check_decision",
+    "check_evidence",
+    "claim_parts",
+    "decision_bearer",
+    "intake_decision",
+    "pro_rata",
 ]
 
 
@@ -145,12 +169,14 @@ def check_claimable(order_id: str, kg: int, *, due: dt.date, today: dt.date, win
         raise InvalidClaim("order_id", f"order {order_id} has no kg delivered by a current cycle: there is nothing to claim")
     closes = due + dt.timedelta(days=window_days)
     if today > closes:
-        raise InvalidClaim("order_id", f"the claim window of order {order_id} closed on {closes}: claims are filed at most "
-                                       f"{window_days} days after its due date ({due})")
+        raise InvalidClaim(
+            "order_id", f"the claim window of order {order_id} closed on {closes}: claims are filed at most {window_days} days after its due date ({due})"
+        )
     left = delivered - claimed
     if kg > left:
-        raise InvalidClaim("kg", f"at most {left} kg can be claimed on order {order_id}: {delivered} kg were delivered to it and "
-                                 f"earlier claims took {claimed} kg; got {kg}")
+        raise InvalidClaim(
+            "kg", f"at most {left} kg can be claimed on order {order_id}: {delivered} kg were delivered to it and earlier claims took {claimed} kg; got {kg}"
+        )
     return left
 
 
@@ -228,9 +254,11 @@ def intake_decision(remedy: str, credit: Credit, *, value_cents: int, kg: int, c
         The thresholds: ``instant_credit``, ``max_instant_rejections``, ``instant_cap``.
     """
     worth, cap = Decimal(value_cents) / 100, Decimal(repr(float(rules.instant_cap)))
-    note = (f"credit score {credit.score:.4f} (instant needs at least {rules.instant_credit}), recent rejections "
-            f"{credit.recent_rejections} (instant needs fewer than {rules.max_instant_rejections}), value {worth:.2f} "
-            f"(instant cap {cap:.2f}), {kg} of {claimable} claimable kg")
+    note = (
+        f"credit score {credit.score:.4f} (instant needs at least {rules.instant_credit}), recent rejections "
+        f"{credit.recent_rejections} (instant needs fewer than {rules.max_instant_rejections}), value {worth:.2f} "
+        f"(instant cap {cap:.2f}), {kg} of {claimable} claimable kg"
+    )
     if remedy == "refund_only" and instant_allowed(credit, rules) and worth <= cap:
         return Decision("approved", "protection_fund", "instant_refund_only", note)
     if remedy == "refund_only":

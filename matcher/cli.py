@@ -33,8 +33,7 @@ _SEARCH_FLAGS = {"iterations": "--route-iterations", "seconds": "--route-seconds
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Add ``harvest match`` to the ``harvest`` command's subcommands."""
-    m = sub.add_parser("match", help="run one matching cycle on files", description=__doc__,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    m = sub.add_parser("match", help="run one matching cycle on files", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     m.add_argument("--offers", required=True, type=Path, help="offers table (.csv or .parquet)")
     source = m.add_mutually_exclusive_group(required=True)
     source.add_argument("--demand", type=Path, help="pooled demand table (.csv or .parquet)")
@@ -53,8 +52,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add_plan_options(m)
     m.set_defaults(run=_run_match)
 
-    p = sub.add_parser("plan", help="plan the transport of a result written by harvest match", description=_PLAN_TEXT,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "plan", help="plan the transport of a result written by harvest match", description=_PLAN_TEXT, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--result", required=True, type=Path, help="a result folder of harvest match; the plan goes to RESULT/plan/")
     p.add_argument("--offers", type=Path, help="the offers the result was made from (default: the path its summary.json records)")
     p.add_argument("--orders", type=Path, help="the orders it was made from (default: as recorded; without orders no last mile is planned)")
@@ -76,7 +76,9 @@ why), 2 on bad input or options (nothing written).
 
 
 def add_plan_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--fleet", type=Path, help="vehicle_type, capacity_kg, fixed_cost, cost_per_km, max_duration_min [, count, depot, leg] (default: docs/routes.md)")
+    parser.add_argument(
+        "--fleet", type=Path, help="vehicle_type, capacity_kg, fixed_cost, cost_per_km, max_duration_min [, count, depot, leg] (default: docs/routes.md)"
+    )
     parser.add_argument("--warehouses", type=Path, help="warehouse_id, lat, lon, capacity_kg, handling_per_kg: offers are collected to the nearest with room")
     parser.add_argument("--matrix", type=Path, help="from_id, to_id, distance_km, duration_min for every pair a plan needs (docs/routes.md)")
     add_options(parser, SolveSettings, flags=_SEARCH_FLAGS)
@@ -90,16 +92,22 @@ def plan_options(args: argparse.Namespace) -> PlanOptions:
 
     workers = getattr(args, "workers", None) or available_cores()
     where = MatchParams(executor=args.executor or MatchParams.executor, scheduler=args.scheduler).resolved(os.environ)
-    return PlanOptions(args.fleet, args.warehouses, args.matrix, search=SolveSettings(**given(args, SolveSettings)),
-                       speed_kmh=args.speed_kmh if args.speed_kmh is not None else Travel.speed_kmh, workers=workers,
-                       executor=where.executor, scheduler=where.scheduler)
+    return PlanOptions(
+        args.fleet,
+        args.warehouses,
+        args.matrix,
+        search=SolveSettings(**given(args, SolveSettings)),
+        speed_kmh=args.speed_kmh if args.speed_kmh is not None else Travel.speed_kmh,
+        workers=workers,
+        executor=where.executor,
+        scheduler=where.scheduler,
+    )
 
 
 def _run_plan(args: argparse.Namespace) -> int:
     from matcher.routing.batch import format_plan, run_plan
 
-    summary = run_plan(result=args.result, options=plan_options(args), offers=args.offers, regions=args.regions,
-                       orders=args.orders, circuity=args.circuity)
+    summary = run_plan(result=args.result, options=plan_options(args), offers=args.offers, regions=args.regions, orders=args.orders, circuity=args.circuity)
     if not args.quiet:
         print(format_plan(summary))
     return 0
@@ -170,16 +178,25 @@ def format_summary(summary: dict) -> str:
     net = s.get("safety_net") or {}
     if net.get("min_share"):
         rows[-3:-3] = [
-            ("safety net", f"{net['floor_sold_kg']:,} of {net['floor_kg']:,} floor kg sold for {net['small_cooperatives']:,} small cooperatives "
-                           f"({net['floor_shortfall_kg']:,} kg short); subsidy {net['subsidy']:,.2f}"),
-            ("price of fairness", f"{net['price_of_fairness']:,.2f} "
-                                  + (f"({net['price_of_fairness_pct']:.2f}% of {net['welfare_without_floor']:,.2f})" if net["price_of_fairness_pct"] is not None else "")),
+            (
+                "safety net",
+                f"{net['floor_sold_kg']:,} of {net['floor_kg']:,} floor kg sold for {net['small_cooperatives']:,} small cooperatives "
+                f"({net['floor_shortfall_kg']:,} kg short); subsidy {net['subsidy']:,.2f}",
+            ),
+            (
+                "price of fairness",
+                f"{net['price_of_fairness']:,.2f} "
+                + (f"({net['price_of_fairness_pct']:.2f}% of {net['welfare_without_floor']:,.2f})" if net["price_of_fairness_pct"] is not None else ""),
+            ),
         ]
     quality = s.get("quality") or {}
     if quality.get("refund_adjust"):
         rows[-3:-3] = [
-            ("quality", f"{quality['offers_with_refund_rate']:,} offers with a refund rate; expected refunds {quality['expected_refunds']:,.2f}; "
-                        f"welfare moved {quality['welfare_moved']:,.2f}"),
+            (
+                "quality",
+                f"{quality['offers_with_refund_rate']:,} offers with a refund rate; expected refunds {quality['expected_refunds']:,.2f}; "
+                f"welfare moved {quality['welfare_moved']:,.2f}",
+            ),
         ]
     if "orders" in s:
         status = ", ".join(f"{k} {v:,}" for k, v in s.get("order_status", {}).items())

@@ -16,18 +16,18 @@ from dataclasses import asdict, dataclass
 
 import polars as pl
 
+from harvestmatch.errors import InputError, Problem, SolverError, first_problems
 from matcher.day import Day
 from matcher.fanout import Executor, Progress, open_executor, solve_products
+from matcher.floor import BONUS_LIMIT, deepest_loss
 from matcher.flow import INT_BUDGET
 from matcher.params import MatchParams
 from matcher.product import SolveOptions
-from matcher.results import MatchResult, assemble
 from matcher.quality import account as quality_account
 from matcher.quality import refund_rates
-from matcher.floor import BONUS_LIMIT, deepest_loss
-from matcher.schemas import duplicate_problems
+from matcher.results import MatchResult, assemble
 from matcher.safety_net import FloorPolicy, account
-from harvestmatch.errors import InputError, Problem, SolverError, first_problems
+from matcher.schemas import duplicate_problems
 
 #: the solver's money unit is at least 1e-7 per kg: rounding then moves welfare by at most 1e-7 per kg
 #: traded (1e-6 of it at a margin of 0.1 per kg); finer units only slow the cost-scaling solver
@@ -176,8 +176,12 @@ def _match(
         },
         "safety_net": account(policy, day.open_offers, tables.offers, solutions, scale),
         "quality": quality_account(
-            params.refund_adjust, day.open_offers, day.refund_rate if params.refund_adjust else refund_rates(day.open_offers, quality),
-            tables.allocations, solutions, tables.counts["welfare"],
+            params.refund_adjust,
+            day.open_offers,
+            day.refund_rate if params.refund_adjust else refund_rates(day.open_offers, quality),
+            tables.allocations,
+            solutions,
+            tables.counts["welfare"],
         ),
         "solver_seconds": stage,
         # each product's solve in its worker: the longest is the floor of any fan-out's wall time
@@ -240,10 +244,6 @@ def check_references(
 
 
 def _unknown(frame: pl.DataFrame, column: str, known: pl.DataFrame, source: str, name: str, why: str) -> list[Problem]:
-    bad = (
-        frame.select(column)
-        .with_row_index("_row", offset=1)
-        .join(known.unique(), left_on=column, right_on=known.columns[0], how="anti")
-    )
+    bad = frame.select(column).with_row_index("_row", offset=1).join(known.unique(), left_on=column, right_on=known.columns[0], how="anti")
     listed = (Problem(source, int(r), name, f"{v!r} is {why}") for r, v in bad.iter_rows())
     return first_problems(listed, source=source, column=name, rest=f"rows {why}", total=bad.height)

@@ -100,7 +100,11 @@ class Day:
         for product in sorted(set(o_prod) & set(d_prod)):
             (oa, ob), (da, db) = o_prod[product], d_prod[product]
             supply = Supply(
-                o_cols["lat"][oa:ob], o_cols["lon"][oa:ob], o_cols["ask"][oa:ob], o_cols["grade"][oa:ob], o_cols["expiry"][oa:ob],
+                o_cols["lat"][oa:ob],
+                o_cols["lon"][oa:ob],
+                o_cols["ask"][oa:ob],
+                o_cols["grade"][oa:ob],
+                o_cols["expiry"][oa:ob],
                 None if keep is None else keep[oa:ob],
             )
             rows = Demand(d_cols["region"][da:db], d_cols["bid"][da:db], d_cols["grade"][da:db], d_cols["due"][da:db])
@@ -118,7 +122,18 @@ class Day:
         asks = o_cols["ask"]
         max_margin = float(bids.max() - asks.min()) if len(bids) and len(asks) else 0.0
         return cls(
-            date, everything, open_offers, demand, hubs, problems, o_start, d_start, max_margin, max_nodes, max_flow, o_cols["floor"],
+            date,
+            everything,
+            open_offers,
+            demand,
+            hubs,
+            problems,
+            o_start,
+            d_start,
+            max_margin,
+            max_nodes,
+            max_flow,
+            o_cols["floor"],
             np.zeros(open_offers.height) if rates is None else rates,
         )
 

@@ -245,23 +245,43 @@ class DenseMargins:
         shape = (supply.size, len(regions))
         km, days, cost = np.empty(shape), np.empty(shape, np.int64), np.empty(shape)
         _pairs(
-            half_angles(supply.lat, supply.lon), half_angles(hubs.lat[regions], hubs.lon[regions]),
-            float(costs.circuity), float(costs.km_per_day), float(costs.freight_per_kg_km), float(costs.handling_per_kg),
-            km, days, cost,
+            half_angles(supply.lat, supply.lon),
+            half_angles(hubs.lat[regions], hubs.lon[regions]),
+            float(costs.circuity),
+            float(costs.km_per_day),
+            float(costs.freight_per_kg_km),
+            float(costs.handling_per_kg),
+            km,
+            days,
+            cost,
         )
         # a bound on every |margin|: int32 cells when it is small enough (it is for any ordinary price)
-        bound = scale * (float(np.abs(demand.bid).max(initial=0.0)) + float(np.abs(supply.ask).max(initial=0.0))
-                         + float(np.abs(cost).max(initial=0.0))) + 1.0
+        bound = scale * (float(np.abs(demand.bid).max(initial=0.0)) + float(np.abs(supply.ask).max(initial=0.0)) + float(np.abs(cost).max(initial=0.0))) + 1.0
         small = bound < INT32_LIMIT
         limit = INT32_LIMIT if small else MARGIN_LIMIT
         margin = np.empty((supply.size, demand.size), np.int32 if small else np.int64)
         offer_reach, row_reach = np.zeros(supply.size, np.int8), np.zeros(demand.size, np.int8)
         ok = _fill(
-            cost, days, column.astype(np.int64), demand.bid, supply.ask, supply.kept(), supply.grade, demand.min_grade,
-            demand.due_days, supply.expiry_days, float(scale), margin, offer_reach, row_reach, limit,
+            cost,
+            days,
+            column.astype(np.int64),
+            demand.bid,
+            supply.ask,
+            supply.kept(),
+            supply.grade,
+            demand.min_grade,
+            demand.due_days,
+            supply.expiry_days,
+            float(scale),
+            margin,
+            offer_reach,
+            row_reach,
+            limit,
         )
         if not ok:
-            raise SolverError(f"margins do not fit the solver's integer money at scale {scale} (at most {MARGIN_LIMIT:.2e} units); prices per kg are out of range")
+            raise SolverError(
+                f"margins do not fit the solver's integer money at scale {scale} (at most {MARGIN_LIMIT:.2e} units); prices per kg are out of range"
+            )
         return cls(supply, demand, km, days, cost, column.astype(np.int64), margin, -limit, scale, offer_reach, row_reach)
 
     def best_cells(self, u2: I64, w2: I64, k_row: int, k_offer: int, lower: I64) -> tuple[I64, I64]:
@@ -294,8 +314,17 @@ class DenseMargins:
         """The matrix of other supply nodes, each a copy of row ``rows[k]`` of this one (same place,
         ask, grade and expiry: :mod:`matcher.floor`'s nodes)."""
         return DenseMargins(
-            supply, self.demand, self.km[rows], self.days[rows], self.cost[rows], self.column,
-            self.margin[rows], self.no_lane, self.scale, self.offer_reach[rows], self.row_reach,
+            supply,
+            self.demand,
+            self.km[rows],
+            self.days[rows],
+            self.cost[rows],
+            self.column,
+            self.margin[rows],
+            self.no_lane,
+            self.scale,
+            self.offer_reach[rows],
+            self.row_reach,
         )
 
     def greedy(self, supply_kg: I64, demand_kg: I64) -> tuple[I64, I64, I64]:

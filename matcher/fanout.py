@@ -39,7 +39,6 @@ Opts = TypeVar("Opts")
 R = TypeVar("R")
 
 
-
 #: how long a Dask cluster may have no worker at all before the day fails
 NO_WORKER_GRACE_SECONDS = 30.0
 
@@ -75,8 +74,13 @@ class ProgressLog:
         estimate = elapsed / done * (total - done) if 0 < done < total else None
         left = f", about {estimate:.0f} s left" if estimate is not None else ""
         # the numbers ride along for handlers that keep them (the service's cycle status)
-        numbers = {"stage": self.label, "done": done, "total": total, "elapsed_s": round(elapsed, 1),
-                   "left_s": round(estimate, 1) if estimate is not None else None}
+        numbers = {
+            "stage": self.label,
+            "done": done,
+            "total": total,
+            "elapsed_s": round(elapsed, 1),
+            "left_s": round(estimate, 1) if estimate is not None else None,
+        }
         self.log.info("%s: %d of %d done, %.0f s%s", self.label, done, total, elapsed, left, extra={"progress": numbers})
 
 
@@ -86,8 +90,9 @@ class Executor(Protocol):
     kind: str
     workers: int
 
-    def map_ordered(self, fn: Callable[[P, Opts], R], problems: Sequence[P], options: Opts, *, size: Callable[[P], int],
-                    progress: Progress | None = None) -> list[R]: ...
+    def map_ordered(
+        self, fn: Callable[[P, Opts], R], problems: Sequence[P], options: Opts, *, size: Callable[[P], int], progress: Progress | None = None
+    ) -> list[R]: ...
 
     def close(self) -> None: ...
 
@@ -100,8 +105,7 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def open_executor(kind: str = "local", *, workers: int | None = None, scheduler: str | None = None, problems: int | None = None,
-                  warm: bool = True) -> Executor:
+def open_executor(kind: str = "local", *, workers: int | None = None, scheduler: str | None = None, problems: int | None = None, warm: bool = True) -> Executor:
     """An executor of ``kind``; the caller closes it.
 
     ``local``: ``workers`` processes (default: the cores available, at most ``problems``), warming up
@@ -130,8 +134,9 @@ class InProcess:
     kind = "local"
     workers = 1
 
-    def map_ordered(self, fn: Callable[[P, Opts], R], problems: Sequence[P], options: Opts, *, size: Callable[[P], int],
-                    progress: Progress | None = None) -> list[R]:
+    def map_ordered(
+        self, fn: Callable[[P, Opts], R], problems: Sequence[P], options: Opts, *, size: Callable[[P], int], progress: Progress | None = None
+    ) -> list[R]:
         progress = progress or ProgressLog(_label(fn))
         results = []
         for k, problem in enumerate(problems, start=1):
@@ -155,8 +160,9 @@ class LocalPool:
             for _ in range(workers):
                 self._pool.submit(warm_up)
 
-    def map_ordered(self, fn: Callable[[P, Opts], R], problems: Sequence[P], options: Opts, *, size: Callable[[P], int],
-                    progress: Progress | None = None) -> list[R]:
+    def map_ordered(
+        self, fn: Callable[[P, Opts], R], problems: Sequence[P], options: Opts, *, size: Callable[[P], int], progress: Progress | None = None
+    ) -> list[R]:
         progress = progress or ProgressLog(_label(fn))
         # biggest first, so a large problem does not start last and leave the other workers idle at the end
         order = sorted(range(len(problems)), key=lambda k: -size(problems[k]))
@@ -198,8 +204,9 @@ class DaskCluster:
         # each worker loads the compiled kernels while the caller prepares the day (not waited for)
         self._warming = [self._client.submit(warm_up, pure=False, workers=[a], allow_other_workers=False) for a in addresses] if warm else []
 
-    def map_ordered(self, fn: Callable[[P, Opts], R], problems: Sequence[P], options: Opts, *, size: Callable[[P], int],
-                    progress: Progress | None = None) -> list[R]:
+    def map_ordered(
+        self, fn: Callable[[P, Opts], R], problems: Sequence[P], options: Opts, *, size: Callable[[P], int], progress: Progress | None = None
+    ) -> list[R]:
         client = self._client
         if not problems:
             return []
@@ -216,15 +223,19 @@ class DaskCluster:
                 if failed:
                     failed[0].result()  # raises the task's own exception
                 if any(f.status == "cancelled" for f in finished):  # the shared options died with every worker that held them
-                    raise ExecutionError(f"the Dask cluster at {self.address} lost its workers mid-day (and the data they held); "
-                                         f"{len(futures) - len(finished)} of {len(futures)} problems unsolved")
+                    raise ExecutionError(
+                        f"the Dask cluster at {self.address} lost its workers mid-day (and the data they held); "
+                        f"{len(futures) - len(finished)} of {len(futures)} problems unsolved"
+                    )
                 if len(finished) == len(futures):
                     break
                 if not client.scheduler_info().get("workers"):
                     alone_since = alone_since or time.monotonic()
                     if time.monotonic() - alone_since > self.grace_seconds:
-                        raise ExecutionError(f"the Dask cluster at {self.address} has had no worker for {self.grace_seconds:g} s; "
-                                             f"{len(futures) - len(finished)} of {len(futures)} problems unsolved")
+                        raise ExecutionError(
+                            f"the Dask cluster at {self.address} has had no worker for {self.grace_seconds:g} s; "
+                            f"{len(futures) - len(finished)} of {len(futures)} problems unsolved"
+                        )
                 else:
                     alone_since = None
                 time.sleep(POLL_SECONDS)

@@ -57,6 +57,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from harvestmatch.errors import SolverError
+from matcher.bounded import all_pairs
 from matcher.flow import Flow
 from matcher.product import (
     FloorOutcome,
@@ -71,7 +72,6 @@ from matcher.product import (
     optimize,
     solver_margin,
 )
-from matcher.bounded import all_pairs
 from regions.lanes import LaneCosts, Lanes, demand_regions, lanes_for_pairs
 
 I64 = NDArray[np.int64]
@@ -288,8 +288,19 @@ def _carried(opt: Optimum, first: _Nodes, second: _Nodes, problem: ProductProble
         full[at] = shipped
         lanes, flow = every, Flow(full, unsold, opt.flow.unmet, opt.flow.objective)
     return Optimum(
-        lanes, solver_margin(problem, lanes, options.scale), flow, opt.u, opt.w, False, dense, table,
-        opt.considered, opt.mode, opt.rounds, opt.pivots, opt.clock,
+        lanes,
+        solver_margin(problem, lanes, options.scale),
+        flow,
+        opt.u,
+        opt.w,
+        False,
+        dense,
+        table,
+        opt.considered,
+        opt.mode,
+        opt.rounds,
+        opt.pivots,
+        opt.clock,
     )
 
 
@@ -320,9 +331,7 @@ def _fold(problem: ProductProblem, nodes: _Nodes, solution: ProductSolution) -> 
     return replace(solution, lanes=folded, shipped=shipped, unsold=unsold, u=u, offer_reach=reach, network=network)
 
 
-def _reasons(
-    problem: ProductProblem, opt: Optimum, nodes: _Nodes, sold: I64, floor: I64, cap: int, options: SolveOptions
-) -> NDArray[np.int8]:
+def _reasons(problem: ProductProblem, opt: Optimum, nodes: _Nodes, sold: I64, floor: I64, cap: int, options: SolveOptions) -> NDArray[np.int8]:
     """Per offer: no floor, met, or why not (:data:`FLOOR_REASONS`), from the first stage's lanes."""
     m = len(floor)
     reason = np.where(floor == 0, NONE, np.where(sold >= floor, MET, DEMAND_TAKEN)).astype(np.int8)

@@ -70,9 +70,7 @@ def solve_flow(supply_kg: I64, demand_kg: I64, lane_offer: I64, lane_demand: I64
     rows = np.arange(n_off, slack, dtype=np.int32)
     tails = np.concatenate([lane_offer.astype(np.int32), offers, np.full(n_dem, slack, np.int32)])
     heads = np.concatenate([(lane_demand + n_off).astype(np.int32), np.full(n_off, slack, np.int32), rows])
-    capacity = np.concatenate(
-        [np.minimum(supply_kg[lane_offer], demand_kg[lane_demand]), supply_kg, demand_kg]
-    ).astype(np.int64)
+    capacity = np.concatenate([np.minimum(supply_kg[lane_offer], demand_kg[lane_demand]), supply_kg, demand_kg]).astype(np.int64)
     cost = np.concatenate([-lane_margin, np.zeros(n_off + n_dem, np.int64)]).astype(np.int64)
 
     smcf = min_cost_flow.SimpleMinCostFlow()
@@ -90,10 +88,7 @@ def solve_flow(supply_kg: I64, demand_kg: I64, lane_offer: I64, lane_demand: I64
     unmet = flows[n_lanes + n_off :]
     objective = int(np.dot(shipped, lane_margin))  # exact: the cost scale keeps it below INT_BUDGET
     if objective != -smcf.optimal_cost():
-        raise SolverError(
-            f"min-cost flow objective {-smcf.optimal_cost()} disagrees with the flow's {objective}: "
-            "an integer overflow; lower the cost scale"
-        )
+        raise SolverError(f"min-cost flow objective {-smcf.optimal_cost()} disagrees with the flow's {objective}: an integer overflow; lower the cost scale")
     return Flow(shipped, unsold, unmet, objective)
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import stat
 import shutil
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,7 +72,9 @@ def read_tables(
 
 
 def write_outputs(
-    out_dir: str | Path, tables: Mapping[str, pl.DataFrame], summary: Callable[[], Mapping[str, Any]],
+    out_dir: str | Path,
+    tables: Mapping[str, pl.DataFrame],
+    summary: Callable[[], Mapping[str, Any]],
     texts: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write every table as CSV and ``summary.json`` as the whole of ``out_dir``, all or nothing.
@@ -125,8 +127,21 @@ def write_outputs(
 
 
 #: every file ``harvest match`` writes; a folder holding anything else is not replaced
-OUTPUT_NAMES = frozenset({"allocations.csv", "offers_out.csv", "demand_out.csv", "demand.csv", "orders_out.csv", "settlement.csv", "summary.json",
-                          "routes.csv", "stops.csv", "unserved.csv", "routes.geojson"})
+OUTPUT_NAMES = frozenset(
+    {
+        "allocations.csv",
+        "offers_out.csv",
+        "demand_out.csv",
+        "demand.csv",
+        "orders_out.csv",
+        "settlement.csv",
+        "summary.json",
+        "routes.csv",
+        "stops.csv",
+        "unserved.csv",
+        "routes.geojson",
+    }
+)
 
 
 def output_folder_problems(out_dir: str | Path, tables: Mapping[str, object] | None = None) -> list[Problem]:
@@ -156,7 +171,9 @@ def output_folder_problems(out_dir: str | Path, tables: Mapping[str, object] | N
     listed = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
     return [
         Problem(
-            source, None, None,
+            source,
+            None,
+            None,
             f"is not a previous output folder (it holds {listed}); its contents would be replaced, so give a new or empty folder",
         )
     ]

@@ -14,7 +14,6 @@ from matcher.potentials import PriceRule
 from regions.fills import FILL_RULES, FillRule
 from regions.lanes import LaneCosts
 
-
 #: most worker processes one cycle may start
 MAX_WORKERS = 256
 
@@ -95,26 +94,56 @@ class MatchParams:
     handling_per_kg: float = setting(LaneCosts.handling_per_kg, Spec("number", "fixed cost per kg shipped", low=0))
     k_nearest: int = setting(12, Spec("whole", "offers nearest to each region whose lanes start the solve; any value gives the same optimum", low=1))
     max_rounds: int = setting(100, Spec("whole", "pricing rounds before giving up with an error", low=1))
-    price_rule: PriceRule = setting("farmer", Spec("choice", "which optimal prices to publish: farmer (the highest farm-gate prices), buyer (the lowest clearing prices) or midpoint",
-                                                   choices=get_args(PriceRule)))
-    workers: int | None = setting(None, Spec("whole", "processes solving products in parallel", low=1, high=MAX_WORKERS, optional=True,
-                                             shown_default="the cores available"))
+    price_rule: PriceRule = setting(
+        "farmer",
+        Spec(
+            "choice",
+            "which optimal prices to publish: farmer (the highest farm-gate prices), buyer (the lowest clearing prices) or midpoint",
+            choices=get_args(PriceRule),
+        ),
+    )
+    workers: int | None = setting(
+        None, Spec("whole", "processes solving products in parallel", low=1, high=MAX_WORKERS, optional=True, shown_default="the cores available")
+    )
     max_snap_km: float = setting(25.0, Spec("number", "an order outside every region joins the nearest within this many km, else it is rejected", low=0))
     price_step: float = setting(0.05, Spec("number", "width of a price tier: an order's max price is rounded down to it", low=0, above=True))
     solver: Solver = setting("simplex", Spec("choice", "the exact solver: simplex (the fastest) or ortools (cross-checks it)", choices=get_args(Solver)))
-    fill_rule: FillRule = setting("pro_rata", Spec("choice", "how a demand row's filled kg go back to its orders: pro_rata (the same share each), "
-                                                   "max_min (smallest first) or fcfs (first come, first served)", choices=FILL_RULES))
-    executor: ExecutorKind = setting("local", Spec("choice", "where the day's problems run: local worker processes or a Dask cluster (the dask extra)",
-                                                   choices=EXECUTORS))
-    scheduler: str | None = setting(None, Spec("address", "the Dask scheduler's address, e.g. tcp://10.0.0.5:8786", optional=True,
-                                               shown_default=f"${SCHEDULER_ENV}"))
-    small_share: float = setting(0.0, Spec("number", "the safety net: a small cooperative's offers sell at least this share of their kg when a lane allows",
-                                           low=0, high=1, meaning="a share of an offer's kg", shown_default="0: off"))
+    fill_rule: FillRule = setting(
+        "pro_rata",
+        Spec(
+            "choice",
+            "how a demand row's filled kg go back to its orders: pro_rata (the same share each), max_min (smallest first) or fcfs (first come, first served)",
+            choices=FILL_RULES,
+        ),
+    )
+    executor: ExecutorKind = setting(
+        "local", Spec("choice", "where the day's problems run: local worker processes or a Dask cluster (the dask extra)", choices=EXECUTORS)
+    )
+    scheduler: str | None = setting(
+        None, Spec("address", "the Dask scheduler's address, e.g. tcp://10.0.0.5:8786", optional=True, shown_default=f"${SCHEDULER_ENV}")
+    )
+    small_share: float = setting(
+        0.0,
+        Spec(
+            "number",
+            "the safety net: a small cooperative's offers sell at least this share of their kg when a lane allows",
+            low=0,
+            high=1,
+            meaning="a share of an offer's kg",
+            shown_default="0: off",
+        ),
+    )
     max_subsidy_per_kg: float = setting(0.0, Spec("number", "the safety net: the lowest lane margin a floor may use is minus this, money per kg", low=0))
-    small_kg: float = setting(2000.0, Spec("number", "the safety net: without a cooperatives table, a cooperative whose open offers total at most this many kg is small",
-                                           low=0))
-    refund_adjust: bool = setting(False, Spec("flag", "value a lane at bid * (1 - refund_rate) - ask - cost, with the quality table's refund rates "
-                                              "(--no-refund-adjust overrides a config that sets it)"))
+    small_kg: float = setting(
+        2000.0, Spec("number", "the safety net: without a cooperatives table, a cooperative whose open offers total at most this many kg is small", low=0)
+    )
+    refund_adjust: bool = setting(
+        False,
+        Spec(
+            "flag",
+            "value a lane at bid * (1 - refund_rate) - ask - cost, with the quality table's refund rates (--no-refund-adjust overrides a config that sets it)",
+        ),
+    )
 
     def __post_init__(self) -> None:
         check(self)
@@ -159,9 +188,7 @@ class MatchParams:
                 raise ParameterError(f"{source}: unknown safety_net key(s): {', '.join(unknown)} (known: {', '.join(SAFETY_NET_KEYS)})")
             twice = sorted(k for k in net if SAFETY_NET_KEYS[k] in values)
             if twice:
-                raise ParameterError(
-                    f"{source}: {', '.join(f'safety_net.{k} and {SAFETY_NET_KEYS[k]}' for k in twice)} both set; set each once"
-                )
+                raise ParameterError(f"{source}: {', '.join(f'safety_net.{k} and {SAFETY_NET_KEYS[k]}' for k in twice)} both set; set each once")
             values.update({SAFETY_NET_KEYS[k]: v for k, v in net.items()})
         try:
             return cls.from_mapping(values)
@@ -180,5 +207,3 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ParameterError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ParameterError(f"{path}: not valid TOML: {exc}") from exc
-
-

@@ -155,8 +155,9 @@ def compute_cycle(
         raise ParameterError("give exactly one of demand (pooled rows) and orders")
     pooled_at = time.perf_counter()
 
-    result = match(offers, rows, regions.hubs, date=date, params=params, lanes=lanes, sources=sources, cooperatives=cooperatives, quality=quality,
-                   executor=executor)
+    result = match(
+        offers, rows, regions.hubs, date=date, params=params, lanes=lanes, sources=sources, cooperatives=cooperatives, quality=quality, executor=executor
+    )
     orders_out = None
     if placed is not None:
         arrival = "created_at" if "created_at" in placed.columns else None
@@ -165,13 +166,21 @@ def compute_cycle(
 
     if orders_out is not None and placed is not None:
         who = "buyer_id" if "buyer_id" in placed.columns else "order_id"
-        buyers = orders_out.join(placed.select("order_id", pl.col(who).alias("buyer_id")), on="order_id", how="left") if who == "buyer_id" \
+        buyers = (
+            orders_out.join(placed.select("order_id", pl.col(who).alias("buyer_id")), on="order_id", how="left")
+            if who == "buyer_id"
             else orders_out.with_columns(buyer_id=pl.col("order_id"))
+        )
     else:
         buyers = result.demand.select(pl.col("demand_id").alias("buyer_id"), "demand_id", "filled_kg")
     settled = time.perf_counter()
-    books, totals = settle(result.allocations, result.offers, buyers.select("buyer_id", "demand_id", "filled_kg"),
-                           scale=int(result.summary["cost_scale"]), refund_rate=result.refund_rate)
+    books, totals = settle(
+        result.allocations,
+        result.offers,
+        buyers.select("buyer_id", "demand_id", "filled_kg"),
+        scale=int(result.summary["cost_scale"]),
+        refund_rate=result.refund_rate,
+    )
 
     summary = {key: value for key, value in result.summary.items() if key != "seconds"}
     summary["settlement"] = totals
@@ -186,15 +195,33 @@ def compute_cycle(
         if stage is not None:
             stage("planning")
         planning = time.perf_counter()
-        planned = plan_cycle(date=date, allocations=result.allocations, offers=offers, regions=regions, orders_in=orders, orders_out=orders_out,
-                             warehouses=warehouses, settings=plan, executor=executor)
+        planned = plan_cycle(
+            date=date,
+            allocations=result.allocations,
+            offers=offers,
+            regions=regions,
+            orders_in=orders,
+            orders_out=orders_out,
+            warehouses=warehouses,
+            settings=plan,
+            executor=executor,
+        )
         summary["seconds"]["plan"] = time.perf_counter() - planning
     return CycleResult(result, rows, orders_out, summary, books, planned)
 
 
-def plan_cycle(*, date: dt.date, allocations: pl.DataFrame, offers: pl.DataFrame, regions: Regions, orders_in: pl.DataFrame | None,
-               orders_out: pl.DataFrame | None, warehouses: pl.DataFrame | None, settings: PlanSettings,
-               executor: Executor | None = None) -> CyclePlan:
+def plan_cycle(
+    *,
+    date: dt.date,
+    allocations: pl.DataFrame,
+    offers: pl.DataFrame,
+    regions: Regions,
+    orders_in: pl.DataFrame | None,
+    orders_out: pl.DataFrame | None,
+    warehouses: pl.DataFrame | None,
+    settings: PlanSettings,
+    executor: Executor | None = None,
+) -> CyclePlan:
     """The transport plan of a cycle's result (:func:`matcher.routing.plan.plan_routes`): its
     allocations, the offers and orders it was computed from, the order fills, the regions.
 
@@ -207,8 +234,7 @@ def plan_cycle(*, date: dt.date, allocations: pl.DataFrame, offers: pl.DataFrame
     """
     from matcher.routing.plan import plan_inputs, plan_routes
 
-    inputs = plan_inputs(date=date, allocations=allocations, offers=offers, regions=regions, orders_in=orders_in, orders_out=orders_out,
-                         warehouses=warehouses)
+    inputs = plan_inputs(date=date, allocations=allocations, offers=offers, regions=regions, orders_in=orders_in, orders_out=orders_out, warehouses=warehouses)
     return CyclePlan(plan_routes(inputs, settings, executor=executor), inputs)
 
 

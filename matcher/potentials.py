@@ -32,8 +32,8 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from matcher.flow import Flow
 from harvestmatch.errors import SolverError
+from matcher.flow import Flow
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
@@ -72,12 +72,8 @@ def potentials(
     ships = flow.shipped > 0
     unsold = flow.unsold > 0
     unmet = flow.unmet > 0
-    tails = np.concatenate(
-        [lane_offer, lane_demand[ships] + n_offers, offers, np.full(int(unsold.sum()), slack), np.full(n_rows, slack), rows[unmet]]
-    )
-    heads = np.concatenate(
-        [lane_demand + n_offers, lane_offer[ships], np.full(n_offers, slack), offers[unsold], rows, np.full(int(unmet.sum()), slack)]
-    )
+    tails = np.concatenate([lane_offer, lane_demand[ships] + n_offers, offers, np.full(int(unsold.sum()), slack), np.full(n_rows, slack), rows[unmet]])
+    heads = np.concatenate([lane_demand + n_offers, lane_offer[ships], np.full(n_offers, slack), offers[unsold], rows, np.full(int(unmet.sum()), slack)])
     weights = np.zeros(len(tails), dtype=np.float64)
     weights[: len(lane_margin)] = -lane_margin
     weights[len(lane_margin) : len(lane_margin) + int(ships.sum())] = lane_margin[ships]
@@ -150,9 +146,7 @@ def _bellman_ford(indptr, head, weight, source):  # type: ignore[no-untyped-def]
     return dist
 
 
-def check_certificate(
-    lane_offer: I64, lane_demand: I64, lane_margin: I64, flow: Flow, u: F64 | I64, w: F64 | I64
-) -> None:
+def check_certificate(lane_offer: I64, lane_demand: I64, lane_margin: I64, flow: Flow, u: F64 | I64, w: F64 | I64) -> None:
     """Raise :class:`SolverError` unless ``(flow, u, w)`` satisfy the optimality certificate exactly.
 
     Dual feasibility on the given lanes, complementary slackness on shipped lanes, unsold offers and

@@ -43,13 +43,13 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from harvestmatch.errors import SolverError
 from matcher.bounded import improving_lanes, initial_lanes, reach, scaled_margins
 from matcher.dense import DenseMargins, check_duals, fits
 from matcher.flow import Flow, solve_flow
 from matcher.params import MatchParams, Solver
 from matcher.potentials import PriceRule, check_certificate, potentials
 from matcher.simplex import TransportationSimplex
-from harvestmatch.errors import SolverError
 from regions.lanes import Demand, Hubs, LaneCosts, Lanes, Supply, lanes_for_pairs
 
 I64 = NDArray[np.int64]
@@ -127,8 +127,17 @@ class SolveOptions:
     @classmethod
     def of(cls, params: MatchParams, *, scale: int, dense: bool = True, keep_network: bool = False) -> SolveOptions:
         """The options of a cycle run with ``params`` at the integer cost ``scale``."""
-        return cls(costs=params.costs, scale=scale, solver=params.solver, dense=dense, k_nearest=params.k_nearest, price_rule=params.price_rule,
-                   max_rounds=params.max_rounds, max_subsidy_per_kg=params.max_subsidy_per_kg, keep_network=keep_network)
+        return cls(
+            costs=params.costs,
+            scale=scale,
+            solver=params.solver,
+            dense=dense,
+            k_nearest=params.k_nearest,
+            price_rule=params.price_rule,
+            max_rounds=params.max_rounds,
+            max_subsidy_per_kg=params.max_subsidy_per_kg,
+            keep_network=keep_network,
+        )
 
 
 @dataclass(frozen=True)
@@ -254,10 +263,7 @@ def optimize(problem: ProductProblem, options: SolveOptions) -> Optimum:
         if extra.size == 0:
             break
         if rounds >= options.max_rounds:
-            raise SolverError(
-                f"product {problem.product!r}: {extra.size} improving lanes remain after "
-                f"{rounds} pricing rounds (max_rounds)"
-            )
+            raise SolverError(f"product {problem.product!r}: {extra.size} improving lanes remain after {rounds} pricing rounds (max_rounds)")
         lanes = Lanes.concat([lanes, extra])
         extra_margin = solver_margin(problem, extra, options.scale)
         margin = np.concatenate([margin, extra_margin])
@@ -294,8 +300,15 @@ def finish(problem: ProductProblem, options: SolveOptions, opt: Optimum) -> Prod
         offer_reach, row_reach = dense.offer_reach, dense.row_reach
     else:
         offer_reach, row_reach, evaluated = reach(
-            supply, demand, problem.hubs, options.costs, lanes, sold_nothing=flow.unsold == problem.supply_kg,
-            got_nothing=flow.unmet == problem.demand_kg, scale=options.scale, table=opt.table,
+            supply,
+            demand,
+            problem.hubs,
+            options.costs,
+            lanes,
+            sold_nothing=flow.unsold == problem.supply_kg,
+            got_nothing=flow.unmet == problem.demand_kg,
+            scale=options.scale,
+            table=opt.table,
         )
         considered += evaluated
     clock.lap("reasons")
@@ -335,14 +348,11 @@ class _Engine(Protocol):
         ...
 
     @property
-    def pivots(self) -> int:
-        ...
+    def pivots(self) -> int: ...
 
-    def solve(self) -> tuple[Flow, NDArray[np.int64] | F64, NDArray[np.int64] | F64]:
-        ...
+    def solve(self) -> tuple[Flow, NDArray[np.int64] | F64, NDArray[np.int64] | F64]: ...
 
-    def add(self, lanes: Lanes, margin: I64) -> None:
-        ...
+    def add(self, lanes: Lanes, margin: I64) -> None: ...
 
 
 class _Simplex:
@@ -399,9 +409,19 @@ def _price(
     many lanes were priced one by one."""
     if dense is None:
         return improving_lanes(
-            problem.supply, problem.demand, problem.hubs, options.costs, np.asarray(u, np.float64), np.asarray(w, np.float64), current,
-            scale=options.scale, bonus=problem.node_bonus(), lower=problem.node_lower(), lookahead=options.lookahead,
-            per_offer=options.lanes_per_round, per_row=options.lanes_per_row,
+            problem.supply,
+            problem.demand,
+            problem.hubs,
+            options.costs,
+            np.asarray(u, np.float64),
+            np.asarray(w, np.float64),
+            current,
+            scale=options.scale,
+            bonus=problem.node_bonus(),
+            lower=problem.node_lower(),
+            lookahead=options.lookahead,
+            per_offer=options.lanes_per_round,
+            per_row=options.lanes_per_row,
         )
     # duals are integers (simplex) or half-integers (the midpoint rule): twice them is exact; a node's
     # bonus moves its dual, so the scan sees ``2M - (u2 - 2 bonus) - w2``

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from matcher.bounded import NO_LANE, UNPROFITABLE
 from matcher.day import Day
 from matcher.floor import FLOOR_REASONS
-from matcher.bounded import NO_LANE, UNPROFITABLE
 from matcher.product import ProductSolution
 
 #: how a cycle ended; a solve that cannot prove an optimum raises SolverError instead of returning
@@ -37,12 +37,33 @@ OFFER_REASONS = ("sold", "partly_sold", "no_feasible_lane", "not_profitable", "o
 DEMAND_REASONS = ("filled", "partly_filled", "no_feasible_lane", "not_profitable", "outbid")
 
 ALLOCATION_COLUMNS = (
-    "offer_id", "cooperative_id", "demand_id", "region_id", "product", "quantity_kg", "distance_km",
-    "transit_days", "cost_per_kg", "ask_per_kg", "price_per_kg", "farm_gate_price", "clearing_price",
+    "offer_id",
+    "cooperative_id",
+    "demand_id",
+    "region_id",
+    "product",
+    "quantity_kg",
+    "distance_km",
+    "transit_days",
+    "cost_per_kg",
+    "ask_per_kg",
+    "price_per_kg",
+    "farm_gate_price",
+    "clearing_price",
 )
 OFFER_COLUMNS = (
-    "offer_id", "cooperative_id", "sold_kg", "unsold_kg", "farm_gate_price", "reason",
-    "floor_kg", "floor_sold_kg", "floor_met", "floor_reason", "floor_dual", "subsidy",
+    "offer_id",
+    "cooperative_id",
+    "sold_kg",
+    "unsold_kg",
+    "farm_gate_price",
+    "reason",
+    "floor_kg",
+    "floor_sold_kg",
+    "floor_met",
+    "floor_reason",
+    "floor_dual",
+    "subsidy",
 )
 DEMAND_COLUMNS = ("demand_id", "region_id", "product", "filled_kg", "unmet_kg", "clearing_price", "reason")
 
@@ -108,8 +129,12 @@ def assemble(day: Day, solutions: list[ProductSolution], *, scale: int) -> Table
             floor_dual[oa : oa + n], floor_reason[oa : oa + n] = f.dual, f.reason
         lanes = sol.lanes
         for key, values in (
-            ("offer", lanes.offer + oa), ("demand", lanes.demand + da), ("kg", sol.shipped),
-            ("km", lanes.distance_km), ("days", lanes.transit_days), ("cost", lanes.cost_per_kg),
+            ("offer", lanes.offer + oa),
+            ("demand", lanes.demand + da),
+            ("kg", sol.shipped),
+            ("km", lanes.distance_km),
+            ("days", lanes.transit_days),
+            ("cost", lanes.cost_per_kg),
             ("margin", lanes.margin),
         ):
             parts[key].append(values)
@@ -152,7 +177,9 @@ def assemble(day: Day, solutions: list[ProductSolution], *, scale: int) -> Table
     offer_reason = _reason(sold, unsold, offer_reach, OFFER_REASONS[:5])
     has_floor = pl.Series(floor_kg > 0)
     open_out = day.open_offers.select("offer_id", "cooperative_id").with_columns(
-        sold_kg=pl.Series(sold), unsold_kg=pl.Series(unsold), farm_gate_price=pl.Series(farm_gate),
+        sold_kg=pl.Series(sold),
+        unsold_kg=pl.Series(unsold),
+        farm_gate_price=pl.Series(farm_gate),
         reason=offer_reason,
         floor_kg=pl.Series(floor_kg),
         floor_sold_kg=pl.Series(floor_sold),
@@ -180,7 +207,9 @@ def assemble(day: Day, solutions: list[ProductSolution], *, scale: int) -> Table
     filled = demand_kg - unmet
     row_reason = _reason(filled, unmet, row_reach, DEMAND_REASONS)
     demand_out = day.demand.select("demand_id", "region_id", "product").with_columns(
-        filled_kg=pl.Series(filled), unmet_kg=pl.Series(unmet), clearing_price=pl.Series(clearing),
+        filled_kg=pl.Series(filled),
+        unmet_kg=pl.Series(unmet),
+        clearing_price=pl.Series(clearing),
         reason=row_reason,
     )[row_order]
 

@@ -24,9 +24,7 @@ import polars as pl
 
 from harvestmatch.errors import InputError, Problem, SchemaError, first_problems
 
-Kind = Literal[
-    "id", "text", "grade", "kg", "kg0", "days", "money", "lat", "lon", "date", "km", "timestamp", "minutes", "count", "flag", "share"
-]
+Kind = Literal["id", "text", "grade", "kg", "kg0", "days", "money", "lat", "lon", "date", "km", "timestamp", "minutes", "count", "flag", "share"]
 
 #: grade letters and their ranks: an offer serves a demand row when its rank is at least the row's
 GRADES: dict[str, int] = {"A": 3, "B": 2, "C": 1}
@@ -162,12 +160,18 @@ NO_NUL = "^[^\\x00]*$"
 #: each column kind's type and limits, the one place they are written
 KINDS: dict[Kind, KindRule] = {
     "id": KindRule(
-        pl.String(), "string", f"a non-empty identifier of at most {MAX_ID_CHARS} characters without NUL characters",
-        max_length=MAX_ID_CHARS, pattern=NO_NUL,
+        pl.String(),
+        "string",
+        f"a non-empty identifier of at most {MAX_ID_CHARS} characters without NUL characters",
+        max_length=MAX_ID_CHARS,
+        pattern=NO_NUL,
     ),
     "text": KindRule(
-        pl.String(), "string", f"a non-empty name of at most {MAX_TEXT_CHARS} characters without NUL characters",
-        max_length=MAX_TEXT_CHARS, pattern=NO_NUL,
+        pl.String(),
+        "string",
+        f"a non-empty name of at most {MAX_TEXT_CHARS} characters without NUL characters",
+        max_length=MAX_TEXT_CHARS,
+        pattern=NO_NUL,
     ),
     "grade": KindRule(pl.String(), "string", "one of " + ", ".join(GRADES), values=tuple(GRADES)),
     "kg": KindRule(pl.Int64(), "integer", "a whole number of kg greater than 0", minimum=1, maximum=MAX_KG - 1),
@@ -215,9 +219,7 @@ def parse_table(raw: pl.DataFrame, schema: Sequence[Column], *, source: str, key
     """
     missing = [c.name for c in schema if c.required and c.name not in raw.columns]
     if missing:
-        raise SchemaError(
-            [Problem(source, None, name, f"required column is missing (has: {', '.join(raw.columns) or 'none'})") for name in missing]
-        )
+        raise SchemaError([Problem(source, None, name, f"required column is missing (has: {', '.join(raw.columns) or 'none'})") for name in missing])
     present = [c for c in schema if c.name in raw.columns]
     problems: list[Problem] = []
     typed = {}
@@ -302,13 +304,9 @@ def parse_records(
                 values[column.name][row - 1] = cell
             else:
                 got = "nothing (the field is missing)" if column.name not in item else _json_shown(item[column.name])
-                wrong.setdefault(column.name, []).append(
-                    Problem(source, row, column.name, f"expected {KINDS[column.kind].expected}, got {got}")
-                )
+                wrong.setdefault(column.name, []).append(Problem(source, row, column.name, f"expected {KINDS[column.kind].expected}, got {got}"))
     frame = pl.DataFrame([pl.Series(c.name, values[c.name], dtype=_JSON_DTYPES[c.kind]) for c in wanted])
-    problems = [
-        p for name, listed in wrong.items() for p in first_problems(listed, source=source, column=name, rest="rows with bad values")
-    ]
+    problems = [p for name, listed in wrong.items() for p in first_problems(listed, source=source, column=name, rest="rows with bad values")]
     # a body of a million unknown keys gets ten lines, not a million
     problems += first_problems(unknown, source=source, column=None, rest="unknown fields")
     if not problems:
@@ -342,17 +340,12 @@ def duplicate_problems(frame: pl.DataFrame, key: str | list[str], source: str) -
     first = pl.col("_row").min().over(keys)
     dup = indexed.with_columns(first.alias("_first")).filter(pl.col("_row") != pl.col("_first"))
     label = " + ".join(keys)
-    listed = (
-        Problem(source, int(r["_row"]), label, f"duplicate {label} {_show(r, keys)} (first at row {r['_first']})")
-        for r in dup.iter_rows(named=True)
-    )
+    listed = (Problem(source, int(r["_row"]), label, f"duplicate {label} {_show(r, keys)} (first at row {r['_first']})") for r in dup.iter_rows(named=True))
     return first_problems(listed, source=source, column=label, rest="duplicate rows", total=dup.height)
 
 
 #: the type a JSON value of each kind is held in before parse_table checks it (dates still as text)
-_JSON_DTYPES: dict[Kind, pl.DataType] = {
-    kind: pl.String() if rule.json == "string" else rule.dtype for kind, rule in KINDS.items()
-}
+_JSON_DTYPES: dict[Kind, pl.DataType] = {kind: pl.String() if rule.json == "string" else rule.dtype for kind, rule in KINDS.items()}
 
 _INT64 = 2**63
 

@@ -51,8 +51,13 @@ DELIVERED_SCHEMA: dict[str, pl.DataType] = {"cooperative_id": pl.String(), "prod
 #: the parts of upheld quality claims on a cooperative: the cycle that delivered them (its date, whether
 #: it is current) and the date of the decision
 UPHELD_SCHEMA: dict[str, pl.DataType] = {
-    "cooperative_id": pl.String(), "product": pl.String(), "cycle_id": pl.Int64(), "date": pl.Date(), "current": pl.Int64(),
-    "kg": pl.Int64(), "decided_on": pl.Date(),
+    "cooperative_id": pl.String(),
+    "product": pl.String(),
+    "cycle_id": pl.Int64(),
+    "date": pl.Date(),
+    "current": pl.Int64(),
+    "kg": pl.Int64(),
+    "decided_on": pl.Date(),
 }
 
 
@@ -94,10 +99,14 @@ def weigh(outcomes: pl.DataFrame, dates: list[dt.date], forgetting: float) -> pl
     """
     ages = _ages(outcomes, dates)
     weight = pl.lit(forgetting, pl.Float64).pow(ages.cast(pl.Float64))
-    weighed = outcomes.with_columns(_w=weight).group_by("key").agg(
-        (pl.col("good") * pl.col("_w")).sum().alias("good"),
-        (pl.col("bad") * pl.col("_w")).sum().alias("bad"),
-        pl.when((pl.col("bad") > 0) & (pl.col("_w") > RECENT_WEIGHT)).then(pl.col("bad")).otherwise(0.0).sum().alias("recent"),
+    weighed = (
+        outcomes.with_columns(_w=weight)
+        .group_by("key")
+        .agg(
+            (pl.col("good") * pl.col("_w")).sum().alias("good"),
+            (pl.col("bad") * pl.col("_w")).sum().alias("bad"),
+            pl.when((pl.col("bad") > 0) & (pl.col("_w") > RECENT_WEIGHT)).then(pl.col("bad")).otherwise(0.0).sum().alias("recent"),
+        )
     )
     return weighed.with_columns(score=(pl.col("good") + 1) / (pl.col("good") + pl.col("bad") + 2)).sort("key")
 
@@ -135,10 +144,16 @@ def credit_from(buyer_id: str, filled: pl.DataFrame, bad: pl.DataFrame, dates: l
     forgetting
         The weight an outcome keeps per cycle date since it.
     """
-    outcomes = pl.concat([
-        filled.with_columns(good=pl.lit(1.0), bad=pl.lit(0.0)),
-        bad.with_columns(good=pl.lit(0.0), bad=pl.lit(1.0)),
-    ]).with_columns(key=pl.lit(buyer_id)).cast(OUTCOME_SCHEMA)  # type: ignore[arg-type]
+    outcomes = (
+        pl.concat(
+            [
+                filled.with_columns(good=pl.lit(1.0), bad=pl.lit(0.0)),
+                bad.with_columns(good=pl.lit(0.0), bad=pl.lit(1.0)),
+            ]
+        )
+        .with_columns(key=pl.lit(buyer_id))
+        .cast(OUTCOME_SCHEMA)  # type: ignore[arg-type]
+    )
     weighed = weigh(outcomes, dates, forgetting)
     if weighed.height == 0:
         return Credit(buyer_id, 0.0, 0.0, 0.5, 0, dates, outcomes)
@@ -171,9 +186,7 @@ def quality_from(delivered: pl.DataFrame, upheld: pl.DataFrame, *, excluding: in
     bad = upheld.select("cooperative_id", "product", pl.col("decided_on").alias("date"), good=pl.lit(0.0), bad=pl.col("kg").cast(pl.Float64))
     good = delivered.select("cooperative_id", "product", "date", good=pl.col("kg").cast(pl.Float64), bad=pl.lit(0.0))
     frame = pl.concat([good, taken_back, bad])
-    return frame.with_columns(key=pl.concat_str("cooperative_id", pl.lit("\x00"), "product")).select(
-        "cooperative_id", "product", *OUTCOME_SCHEMA
-    )
+    return frame.with_columns(key=pl.concat_str("cooperative_id", pl.lit("\x00"), "product")).select("cooperative_id", "product", *OUTCOME_SCHEMA)
 
 
 def refund_rates_from(outcomes: pl.DataFrame, dates: list[dt.date], *, forgetting: float) -> pl.DataFrame:
@@ -213,12 +226,16 @@ def scorecard(outcomes: pl.DataFrame, dates: list[dt.date], *, forgetting: float
     products = []
     for row in weighed.iter_rows(named=True):
         mine = outcomes.filter(pl.col("key") == row["key"]).select(list(OUTCOME_SCHEMA))
-        products.append({
-            "product": names[row["key"]], "good_kg": row["good"], "bad_kg": row["bad"], "score": row["score"],
-            "refund_rate": 1.0 - row["score"],
-            "history": [{"date": h["date"], "good_kg": h["good"], "bad_kg": h["bad"], "score": h["score"]}
-                        for h in history(mine, dates, forgetting)],
-        })
+        products.append(
+            {
+                "product": names[row["key"]],
+                "good_kg": row["good"],
+                "bad_kg": row["bad"],
+                "score": row["score"],
+                "refund_rate": 1.0 - row["score"],
+                "history": [{"date": h["date"], "good_kg": h["good"], "bad_kg": h["bad"], "score": h["score"]} for h in history(mine, dates, forgetting)],
+            }
+        )
     products.sort(key=lambda p: p["product"])
     return products
 
@@ -231,7 +248,21 @@ def _ages(outcomes: pl.DataFrame, dates: list[dt.date]) -> pl.Series:
 
 
 __all__ = [
-    "BAD_STATUSES", "DATED_SCHEMA", "DELIVERED_SCHEMA", "OUTCOME_SCHEMA", "QUALITY_REASONS", "QUALITY_SCHEMA", "RECENT_WEIGHT",
-    "UPHELD_SCHEMA", "Credit", "InstantRules", "credit_from", "history", "instant_allowed", "quality_from", "refund_rates_from",
-    "scorecard", "weigh",
+    "BAD_STATUSES",
+    "DATED_SCHEMA",
+    "DELIVERED_SCHEMA",
+    "OUTCOME_SCHEMA",
+    "QUALITY_REASONS",
+    "QUALITY_SCHEMA",
+    "RECENT_WEIGHT",
+    "UPHELD_SCHEMA",
+    "Credit",
+    "InstantRules",
+    "credit_from",
+    "history",
+    "instant_allowed",
+    "quality_from",
+    "refund_rates_from",
+    "scorecard",
+    "weigh",
 ]

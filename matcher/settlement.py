@@ -96,23 +96,34 @@ def settle(
 
 
 def _settle(
-    allocations: pl.DataFrame, offers: pl.DataFrame, buyers: pl.DataFrame, scale: int,
-    refund_rate: pl.DataFrame | None, refunds: pl.DataFrame | None,
+    allocations: pl.DataFrame,
+    offers: pl.DataFrame,
+    buyers: pl.DataFrame,
+    scale: int,
+    refund_rate: pl.DataFrame | None,
+    refunds: pl.DataFrame | None,
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     unit = Decimal(1) / (2 * Decimal(scale))  # exact: the scale is a power of ten
     lanes = _lanes(allocations, scale, refund_rate)
-    for column, what in (("_u2", "pay a cooperative below its ask"), ("_w2", "charge a buyer above its bid"),
-                         ("_gap2", "leave the platform a margin: not a zero-commission optimum")):
+    for column, what in (
+        ("_u2", "pay a cooperative below its ask"),
+        ("_w2", "charge a buyer above its bid"),
+        ("_gap2", "leave the platform a margin: not a zero-commission optimum"),
+    ):
         bad = lanes.filter(pl.col(column) < 0)
         if bad.height:
             raise SolverError(f"lane {bad['offer_id'][0]} -> {bad['demand_id'][0]}: its prices {what}")
     # one pass per key: each offer's (each row's) price must be one, and its lanes' sums
     per_offer = lanes.group_by("offer_id").agg(
-        pl.col("_u2").min().alias("_lo"), pl.col("_u2").max().alias("_hi"),
+        pl.col("_u2").min().alias("_lo"),
+        pl.col("_u2").max().alias("_hi"),
         (pl.col("quantity_kg").cast(pl.Int128) * pl.col("_gap2").cast(pl.Int128)).sum().alias("_lanes2"),
     )
     rows = lanes.group_by("demand_id").agg(
-        pl.col("_w2").min().alias("_lo"), pl.col("_w2").max().alias("_hi"), pl.col("_bid").first(), pl.col("_w2").first(),
+        pl.col("_w2").min().alias("_lo"),
+        pl.col("_w2").max().alias("_hi"),
+        pl.col("_bid").first(),
+        pl.col("_w2").first(),
     )
     for what, per in (("an offer", per_offer), ("a demand row", rows)):
         if per.filter(pl.col("_lo") != pl.col("_hi")).height:
@@ -157,9 +168,12 @@ def _settle(
     fund = _sum(back.get("protection_fund"))
     zero = Decimal(0)
     fixed = pl.DataFrame(
-        [("freight", "freight", int(allocations["quantity_kg"].sum()), freight, charged, zero, zero, freight - charged),
-         ("platform", "platform", 0, zero, fund, published, reserve, reserve - published - fund)],
-        schema=_EXACT, orient="row",
+        [
+            ("freight", "freight", int(allocations["quantity_kg"].sum()), freight, charged, zero, zero, freight - charged),
+            ("platform", "platform", 0, zero, fund, published, reserve, reserve - published - fund),
+        ],
+        schema=_EXACT,
+        orient="row",
     )
     parts = [
         buyer.select(pl.lit("buyer").alias("party"), "party_id", "kg", "gross", "refunds", *_ZERO, (pl.col("refunds") - pl.col("gross")).alias("net")),
@@ -191,9 +205,18 @@ def _settle(
 #: whole numbers as decimals; every money column at full precision before rounding to the cent
 DEC0 = pl.Decimal(38, 0)
 _FULL = pl.Decimal(38, 16)
-_EXACT: pl.Schema = pl.Schema({
-    "party": pl.String(), "party_id": pl.String(), "kg": pl.Int64(), "gross": _FULL, "refunds": _FULL, "subsidy": _FULL, "reserve": _FULL, "net": _FULL,
-})
+_EXACT: pl.Schema = pl.Schema(
+    {
+        "party": pl.String(),
+        "party_id": pl.String(),
+        "kg": pl.Int64(),
+        "gross": _FULL,
+        "refunds": _FULL,
+        "subsidy": _FULL,
+        "reserve": _FULL,
+        "net": _FULL,
+    }
+)
 _ZERO = [pl.lit(Decimal(0), dtype=_FULL).alias("subsidy"), pl.lit(Decimal(0), dtype=_FULL).alias("reserve")]
 
 #: the most decimals an input price (bid, ask) or a refund rate carries into the books exactly (more are rounded,
@@ -224,8 +247,9 @@ def _to_the_cent(exact: pl.DataFrame) -> tuple[pl.DataFrame, int]:
 def _lanes(allocations: pl.DataFrame, scale: int, refund_rate: pl.DataFrame | None) -> pl.DataFrame:
     """The shipped lanes with the solver's integers (margin ``_m``, twice the premium ``_u2`` and the
     saving ``_w2``, their gap) and the exact decimals of their bid, ask and refund rate."""
-    a = allocations.select("offer_id", "cooperative_id", "demand_id", "quantity_kg", "price_per_kg", "ask_per_kg", "cost_per_kg",
-                           "farm_gate_price", "clearing_price")
+    a = allocations.select(
+        "offer_id", "cooperative_id", "demand_id", "quantity_kg", "price_per_kg", "ask_per_kg", "cost_per_kg", "farm_gate_price", "clearing_price"
+    )
     if refund_rate is not None and a.height:
         a = a.join(refund_rate.select("offer_id", pl.col("refund_rate").alias("_r")), on="offer_id", how="left", maintain_order="left")
         a = a.with_columns(pl.col("_r").fill_null(0.0))
@@ -237,8 +261,13 @@ def _lanes(allocations: pl.DataFrame, scale: int, refund_rate: pl.DataFrame | No
     u2 = np.rint(2 * scale * (a["farm_gate_price"].to_numpy() - ask)).astype(np.int64)
     w2 = np.rint(2 * scale * (bid - a["clearing_price"].to_numpy())).astype(np.int64)
     return a.with_columns(
-        _m=pl.Series(m), _u2=pl.Series(u2), _w2=pl.Series(w2), _gap2=pl.Series(u2 + w2 - 2 * m),
-        _bid=_exact(bid, EXACT_PRICE_DECIMALS), _ask=_exact(ask, EXACT_PRICE_DECIMALS), _rate=_exact(rate, RATE_DECIMALS),
+        _m=pl.Series(m),
+        _u2=pl.Series(u2),
+        _w2=pl.Series(w2),
+        _gap2=pl.Series(u2 + w2 - 2 * m),
+        _bid=_exact(bid, EXACT_PRICE_DECIMALS),
+        _ask=_exact(ask, EXACT_PRICE_DECIMALS),
+        _rate=_exact(rate, RATE_DECIMALS),
     )
 
 

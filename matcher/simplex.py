@@ -453,9 +453,7 @@ class TransportationSimplex:
     ([1, 4], 30)
     """
 
-    def __init__(
-        self, supply_kg: I64, demand_kg: I64, lane_offer: I64, lane_demand: I64, lane_margin: I64, flow: I64 | None = None
-    ) -> None:
+    def __init__(self, supply_kg: I64, demand_kg: I64, lane_offer: I64, lane_demand: I64, lane_margin: I64, flow: I64 | None = None) -> None:
         q = np.ascontiguousarray(supply_kg, np.int64)
         d = np.ascontiguousarray(demand_kg, np.int64)
         if np.any(q <= 0) or np.any(d <= 0):
@@ -481,10 +479,27 @@ class TransportationSimplex:
         self._succ_num = np.empty(nodes, np.int64)
         self._last_succ = np.empty(nodes, np.int64)
         if not _initial_tree(
-            m, n, self._tail, self._head, self._cost, self._flow, q, d, self.offset,
-            self._parent, self._pred, self._dirs, self._pi, self._thread, self._rev_thread, self._succ_num, self._last_succ,
+            m,
+            n,
+            self._tail,
+            self._head,
+            self._cost,
+            self._flow,
+            q,
+            d,
+            self.offset,
+            self._parent,
+            self._pred,
+            self._dirs,
+            self._pi,
+            self._thread,
+            self._rev_thread,
+            self._succ_num,
+            self._last_succ,
         ):
-            raise ValueError("a starting flow must be greedy-shaped: its lanes a forest, each tree with at most one offer or row left non-empty, nothing over-allocated")
+            raise ValueError(
+                "a starting flow must be greedy-shaped: its lanes a forest, each tree with at most one offer or row left non-empty, nothing over-allocated"
+            )
         self._state = np.array([0, 0], np.int64)
         self.pivots = 0
 
@@ -510,8 +525,20 @@ class TransportationSimplex:
         self._state[1] = max(10, math.ceil(BLOCK_FACTOR * math.sqrt(len(self._tail))))
         self._state[0] %= max(1, len(self._tail))
         pivots = _pivot_loop(
-            self._tail, self._head, self._cost, self._flow, self._parent, self._pred, self._dirs, self._pi,
-            self._thread, self._rev_thread, self._succ_num, self._last_succ, self._state, max_pivots,
+            self._tail,
+            self._head,
+            self._cost,
+            self._flow,
+            self._parent,
+            self._pred,
+            self._dirs,
+            self._pi,
+            self._thread,
+            self._rev_thread,
+            self._succ_num,
+            self._last_succ,
+            self._state,
+            max_pivots,
         )
         if pivots < 0:
             raise RuntimeError("a pivot found no blocking arc: the basis is broken")

@@ -86,8 +86,12 @@ def _unmerge(solution: ProductSolution, group: I64, supply_kg: I64) -> ProductSo
     floor = solution.floor
     if floor is not None:  # a floor's group is one offer: the others get the zeros of floorless groups
         floor = replace(
-            floor, floor_kg=floor.floor_kg[group], floor_sold=floor.floor_sold[group], dual=floor.dual[group],
-            subsidy=floor.subsidy[group], reason=floor.reason[group],
+            floor,
+            floor_kg=floor.floor_kg[group],
+            floor_sold=floor.floor_sold[group],
+            dual=floor.dual[group],
+            subsidy=floor.subsidy[group],
+            reason=floor.reason[group],
         )
     return replace(
         solution,

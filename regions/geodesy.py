@@ -74,9 +74,7 @@ def unit_vectors(lat: ArrayLike, lon: ArrayLike) -> NDArray[np.float64]:
     return np.column_stack((cos_phi * np.cos(lmb), cos_phi * np.sin(lmb), np.sin(phi)))
 
 
-def nearest(
-    points: NDArray[np.float64], targets: NDArray[np.float64], k: int
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+def nearest(points: NDArray[np.float64], targets: NDArray[np.float64], k: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """The ``k`` nearest targets of every point by great-circle distance.
 
     Parameters

@@ -181,9 +181,7 @@ def lanes_for_pairs(
         Every feasible lane, whatever its margin, in pair order and then row order.
     """
     if distance_km is None:
-        distance_km = costs.circuity * haversine_km(
-            supply.lat[offer], supply.lon[offer], hubs.lat[region], hubs.lon[region]
-        )
+        distance_km = costs.circuity * haversine_km(supply.lat[offer], supply.lon[offer], hubs.lat[region], hubs.lon[region])
     # given values win; a negative day count or a NaN cost marks a cell left empty
     computed_days = transit_days_for(distance_km, costs.km_per_day)
     transit_days = computed_days if transit_days is None else np.where(transit_days < 0, computed_days, transit_days)

@@ -134,9 +134,7 @@ def regions_to_stored(regions: Regions) -> pl.DataFrame:
     import shapely
 
     geometry = shapely.to_geojson(np.asarray(regions.shapes.geometry.values))
-    return regions.hubs.select(
-        "region_id", pl.Series("geometry", geometry.tolist(), dtype=pl.String), "hub_lat", "hub_lon", "hub_derived"
-    )
+    return regions.hubs.select("region_id", pl.Series("geometry", geometry.tolist(), dtype=pl.String), "hub_lat", "hub_lon", "hub_derived")
 
 
 #: the columns of a stored region (:func:`regions_to_stored`, :func:`regions_from_stored`)
@@ -184,13 +182,13 @@ def parse_regions(frame: gpd.GeoDataFrame, *, source: str) -> Regions:
     bad_id = no_id | unfit
     problems += _rows(source, "region_id", np.flatnonzero(no_id.to_numpy()), "expected a non-empty identifier, got nothing")
     problems += _rows(
-        source, "region_id", np.flatnonzero(unfit.to_numpy()),
+        source,
+        "region_id",
+        np.flatnonzero(unfit.to_numpy()),
         f"expected an identifier of at most {MAX_ID_CHARS} characters without NUL characters",
     )
     indexed = pl.DataFrame({"region_id": ids}).with_row_index("_row", offset=1).filter(~bad_id)
-    dups = indexed.with_columns(pl.col("_row").min().over("region_id").alias("_first")).filter(
-        pl.col("_row") != pl.col("_first")
-    )
+    dups = indexed.with_columns(pl.col("_row").min().over("region_id").alias("_first")).filter(pl.col("_row") != pl.col("_first"))
     for r in dups.head(MAX_LISTED).iter_rows(named=True):
         problems.append(Problem(source, r["_row"], "region_id", f"duplicate region_id {r['region_id']!r} (first at row {r['_first']})"))
 
@@ -230,9 +228,7 @@ def parse_regions(frame: gpd.GeoDataFrame, *, source: str) -> Regions:
 
     shapes = frame.assign(region_id=ids.to_numpy()).set_geometry(geoms)
     shapes = shapes[["region_id", shapes.geometry.name]]
-    hubs = pl.DataFrame(
-        {"region_id": ids, "hub_lat": hub_lat, "hub_lon": hub_lon, "hub_derived": derived}
-    )
+    hubs = pl.DataFrame({"region_id": ids, "hub_lat": hub_lat, "hub_lon": hub_lon, "hub_derived": derived})
     order = ids.arg_sort().to_numpy()  # binary (code point) order, as polars sorts everywhere else
     return Regions(shapes.iloc[order].reset_index(drop=True), hubs[order], tuple(warnings))
 

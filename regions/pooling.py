@@ -20,7 +20,6 @@ import numpy as np
 import polars as pl
 
 from regions.fills import FillRule
-
 from regions.geodesy import haversine_km
 
 if TYPE_CHECKING:
@@ -276,16 +275,23 @@ def fill_orders(
     # due after the cycle date: a later cycle (even the next day's, over a lane of 0 transit days) may still serve it
     waits = pl.col("due_date") > pl.lit(date, pl.Date) if date is not None else pl.lit(False)
     status = (
-        pl.when(pl.col("demand_id").is_null()).then(pl.lit("rejected"))
-        .when(pl.col("unfilled_kg") == 0).then(pl.lit("filled"))
-        .when(waits).then(pl.lit("pending"))
-        .when(pl.col("filled_kg") > 0).then(pl.lit("partly_filled"))
+        pl.when(pl.col("demand_id").is_null())
+        .then(pl.lit("rejected"))
+        .when(pl.col("unfilled_kg") == 0)
+        .then(pl.lit("filled"))
+        .when(waits)
+        .then(pl.lit("pending"))
+        .when(pl.col("filled_kg") > 0)
+        .then(pl.lit("partly_filled"))
         .otherwise(pl.lit("unfilled"))
     )
     reason = (
-        pl.when(pl.col("demand_id").is_null()).then(pl.col("_reject"))
-        .when(pl.col("unfilled_kg") == 0).then(pl.lit(None, pl.String))
-        .when(pl.col("_row_reason") == "partly_filled").then(pl.lit(SHARED_REASONS[rule]))
+        pl.when(pl.col("demand_id").is_null())
+        .then(pl.col("_reject"))
+        .when(pl.col("unfilled_kg") == 0)
+        .then(pl.lit(None, pl.String))
+        .when(pl.col("_row_reason") == "partly_filled")
+        .then(pl.lit(SHARED_REASONS[rule]))
         .otherwise(pl.col("_row_reason"))
     )
     return (
@@ -295,9 +301,7 @@ def fill_orders(
     )
 
 
-def pool(
-    orders: pl.DataFrame, shapes: gpd.GeoDataFrame, *, max_snap_km: float = 25.0, price_step: float = 0.05
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+def pool(orders: pl.DataFrame, shapes: gpd.GeoDataFrame, *, max_snap_km: float = 25.0, price_step: float = 0.05) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Assign typed orders to regions and pool them (see :func:`assign_regions`, :func:`pool_orders`).
 
     Returns

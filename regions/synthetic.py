@@ -13,9 +13,7 @@ if TYPE_CHECKING:
 DEFAULT_BBOX = (100.0, 21.0, 122.0, 45.0)  # lon_min, lat_min, lon_max, lat_max
 
 
-def grid_regions(
-    n_regions: int, *, bbox: tuple[float, float, float, float] = DEFAULT_BBOX, hub_share: float = 0.9, seed: int = 0
-) -> gpd.GeoDataFrame:
+def grid_regions(n_regions: int, *, bbox: tuple[float, float, float, float] = DEFAULT_BBOX, hub_share: float = 0.9, seed: int = 0) -> gpd.GeoDataFrame:
     """About ``n_regions`` rectangles tiling ``bbox`` (columns x rows, as square as the box allows).
 
     ``hub_share`` of the regions get a ``hub_lat``/``hub_lon`` near their centre; the rest leave them

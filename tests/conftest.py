@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
-
 settings.register_profile("default", deadline=None, max_examples=80, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", deadline=None, max_examples=1500, suppress_health_check=[HealthCheck.too_slow])
 #: the edit loop (``make check``): a few examples per property
@@ -17,9 +16,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--quick", action="store_true",
-                     help="the edit loop (make check): leave out tests marked slow and the PostgreSQL half of the API suite, "
-                          "and draw few examples per property; make test runs everything")
+    parser.addoption(
+        "--quick",
+        action="store_true",
+        help="the edit loop (make check): leave out tests marked slow and the PostgreSQL half of the API suite, "
+        "and draw few examples per property; make test runs everything",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

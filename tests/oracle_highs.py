@@ -30,8 +30,7 @@ def lp_optimum(
     started = time.perf_counter()
     n_lanes = len(margin)
     if n_lanes == 0:  # HiGHS calls a model without columns "Empty"; its optimum is 0
-        return {"status": "Optimal", "optimal": True, "objective": 0.0, "x": np.zeros(0),
-                "build_seconds": 0.0, "solve_seconds": 0.0}
+        return {"status": "Optimal", "optimal": True, "objective": 0.0, "x": np.zeros(0), "build_seconds": 0.0, "solve_seconds": 0.0}
     lp = highspy.HighsLp()
     lp.num_col_ = n_lanes
     lp.num_row_ = n_offers + n_rows

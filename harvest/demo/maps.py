@@ -35,16 +35,17 @@ def render_cycle_map(
     from matplotlib.collections import LineCollection
 
     traded = demand_out.filter((pl.col("product") == product) & (pl.col("filled_kg") > 0))
-    price = traded.group_by("region_id").agg(
-        ((pl.col("clearing_price") * pl.col("filled_kg")).sum() / pl.col("filled_kg").sum()).alias("price")
-    )
+    price = traded.group_by("region_id").agg(((pl.col("clearing_price") * pl.col("filled_kg")).sum() / pl.col("filled_kg").sum()).alias("price"))
     shaded = shapes.merge(price.to_pandas(), on="region_id", how="left")
     where = {d: (lon, lat) for d, lat, lon in places.select("depot_id", "lat", "lon").iter_rows()}
     haul = routes.filter(pl.col("leg") == "line_haul")
     legs = stops.filter(pl.col("leg") == "line_haul").join(haul.select("route_id", "depot_id"), on="route_id").sort("route_id", "seq")
-    hops = legs.with_columns(
-        frm=pl.col("stop_id").shift(1).over("route_id").fill_null(pl.col("depot_id")), to=pl.col("stop_id")
-    ).group_by("frm", "to").agg(pl.len().alias("trucks")).sort("frm", "to")
+    hops = (
+        legs.with_columns(frm=pl.col("stop_id").shift(1).over("route_id").fill_null(pl.col("depot_id")), to=pl.col("stop_id"))
+        .group_by("frm", "to")
+        .agg(pl.len().alias("trucks"))
+        .sort("frm", "to")
+    )
     sent = haul.group_by("depot_id").agg(pl.col("kg").sum()).rename({"depot_id": "hub"})
     received = legs.group_by("stop_id").agg(pl.col("kg").sum()).rename({"stop_id": "hub"})
     kg = pl.concat([sent, received]).group_by("hub").agg(pl.col("kg").sum()).sort("hub")
@@ -53,14 +54,20 @@ def render_cycle_map(
     shaded.plot(ax=ax, color="#eeeeee", edgecolor="white", linewidth=0.3)
     if shaded["price"].notna().any():
         shaded[shaded["price"].notna()].plot(
-            ax=ax, column="price", cmap="YlOrRd", edgecolor="white", linewidth=0.3, legend=True,
+            ax=ax,
+            column="price",
+            cmap="YlOrRd",
+            edgecolor="white",
+            linewidth=0.3,
+            legend=True,
             legend_kwds={"label": f"{product}: clearing price, yuan/kg", "shrink": 0.6},
         )
     if hops.height:
         segments = [[where[f], where[t]] for f, t in hops.select("frm", "to").iter_rows()]
         trucks = hops["trucks"].to_numpy().astype(float)
-        ax.add_collection(LineCollection(segments, linewidths=0.3 + 2.5 * np.sqrt(trucks / trucks.max()), colors="#1f4e79", alpha=0.45,
-                                         label="line haul (width: trucks)"))
+        ax.add_collection(
+            LineCollection(segments, linewidths=0.3 + 2.5 * np.sqrt(trucks / trucks.max()), colors="#1f4e79", alpha=0.45, label="line haul (width: trucks)")
+        )
     if kg.height:
         xy = np.array([where[h] for h in kg["hub"]])
         size = kg["kg"].to_numpy().astype(float)
@@ -72,8 +79,9 @@ def render_cycle_map(
     return _finish(fig, ax, path, title=title, credit=credit)
 
 
-def render_last_mile_map(shapes: gpd.GeoDataFrame, routes: pl.DataFrame, stops: pl.DataFrame, places: pl.DataFrame, path: Path, *,
-                         hub: str, title: str, credit: str) -> Path:
+def render_last_mile_map(
+    shapes: gpd.GeoDataFrame, routes: pl.DataFrame, stops: pl.DataFrame, places: pl.DataFrame, path: Path, *, hub: str, title: str, credit: str
+) -> Path:
     """One destination hub's last-mile tours: each tour a coloured loop from the hub through its pickup
     points in order, over the hub's region."""
     import matplotlib

@@ -29,11 +29,19 @@ PLAN_FLEET: tuple[Column, ...] = (*FLEET, Column("leg", "id", required=False))
 
 #: what a plan reads back from a result folder
 ALLOCATIONS_IN: tuple[Column, ...] = (
-    Column("offer_id", "id"), Column("demand_id", "id"), Column("region_id", "id"), Column("quantity_kg", "kg"),
-    Column("transit_days", "days"), Column("cost_per_kg", "money"),
+    Column("offer_id", "id"),
+    Column("demand_id", "id"),
+    Column("region_id", "id"),
+    Column("quantity_kg", "kg"),
+    Column("transit_days", "days"),
+    Column("cost_per_kg", "money"),
 )
-ORDERS_OUT_IN: tuple[Column, ...] = (Column("order_id", "id"), Column("region_id", "id", required=False), Column("demand_id", "id", required=False),
-                                     Column("filled_kg", "kg0"))
+ORDERS_OUT_IN: tuple[Column, ...] = (
+    Column("order_id", "id"),
+    Column("region_id", "id", required=False),
+    Column("demand_id", "id", required=False),
+    Column("filled_kg", "kg0"),
+)
 
 
 @dataclass(frozen=True)
@@ -61,8 +69,10 @@ class PlanTables:
 def read_plan_tables(options: PlanOptions) -> tuple[PlanTables, list[Problem]]:
     """The fleet (split per leg; a leg without rows keeps its default), warehouses and matrix, checked."""
     problems: list[Problem] = []
-    read, more = read_tables((("fleet", options.fleet, PLAN_FLEET, None), ("warehouses", options.warehouses, WAREHOUSES, "warehouse_id"),
-                              ("matrix", options.matrix, MATRIX, None)), checks={"fleet": _leg_problems})
+    read, more = read_tables(
+        (("fleet", options.fleet, PLAN_FLEET, None), ("warehouses", options.warehouses, WAREHOUSES, "warehouse_id"), ("matrix", options.matrix, MATRIX, None)),
+        checks={"fleet": _leg_problems},
+    )
     problems += more
     fleets = {leg: DEFAULT_FLEETS[leg] for leg in LEGS}
     if "fleet" in read and options.fleet is not None:
@@ -72,7 +82,9 @@ def read_plan_tables(options: PlanOptions) -> tuple[PlanTables, list[Problem]]:
         if "leg" not in fleet.columns:
             fleet = fleet.with_columns(leg=pl.lit(None, pl.String))
         duplicated = with_fleet_defaults(fleet).with_columns(fleet["leg"]).select("vehicle_type", "depot", "leg").is_duplicated()
-        problems += [Problem(source, r + 1, "vehicle_type", "the same vehicle type is listed twice for the same depot and leg") for r in duplicated.arg_true().to_list()]
+        problems += [
+            Problem(source, r + 1, "vehicle_type", "the same vehicle type is listed twice for the same depot and leg") for r in duplicated.arg_true().to_list()
+        ]
         for leg in LEGS:
             rows = fleet.filter(pl.col("leg").is_null() | (pl.col("leg") == leg)).drop("leg")
             if rows.height:
@@ -86,8 +98,11 @@ def _leg_problems(raw: pl.DataFrame, source: str) -> list[Problem]:
     """A fleet's ``leg`` cells that name no leg (said with the other cells' problems, not after them)."""
     if "leg" not in raw.columns:
         return []
-    return [Problem(source, row, "leg", f"{leg!r} is not a leg; expected one of {', '.join(LEGS)} or empty (every leg)")
-            for row, leg in enumerate(raw["leg"].cast(pl.String).to_list(), start=1) if leg not in (None, "", *LEGS)]
+    return [
+        Problem(source, row, "leg", f"{leg!r} is not a leg; expected one of {', '.join(LEGS)} or empty (every leg)")
+        for row, leg in enumerate(raw["leg"].cast(pl.String).to_list(), start=1)
+        if leg not in (None, "", *LEGS)
+    ]
 
 
 def settings_for(options: PlanOptions, tables: PlanTables, circuity: float) -> PlanSettings:
@@ -104,12 +119,17 @@ def settings_for(options: PlanOptions, tables: PlanTables, circuity: float) -> P
 def write_plan(out: Path, plan: Plan, inputs: PlanInputs, extra: dict[str, Any] | None = None) -> None:
     """``out`` (a result's ``plan/`` folder) replaced as a whole by the plan's files."""
     summary = {**plan.summary, **(extra or {})}
-    write_outputs(out, {"routes.csv": plan.routes, "stops.csv": plan.stops, "unserved.csv": plan.unserved}, lambda: summary,
-                  texts={"routes.geojson": plan_geojson(plan, depot_places(inputs))})
+    write_outputs(
+        out,
+        {"routes.csv": plan.routes, "stops.csv": plan.stops, "unserved.csv": plan.unserved},
+        lambda: summary,
+        texts={"routes.geojson": plan_geojson(plan, depot_places(inputs))},
+    )
 
 
-def run_plan(*, result: Path, options: PlanOptions, offers: Path | None = None, regions: Path | None = None, orders: Path | None = None,
-             circuity: float | None = None) -> dict[str, Any]:
+def run_plan(
+    *, result: Path, options: PlanOptions, offers: Path | None = None, regions: Path | None = None, orders: Path | None = None, circuity: float | None = None
+) -> dict[str, Any]:
     """``harvest plan``: plan a result folder written by ``harvest match``; inputs not given are taken
     from the paths its ``summary.json`` records. Returns the plan's summary.
 
@@ -138,9 +158,14 @@ def run_plan(*, result: Path, options: PlanOptions, offers: Path | None = None, 
     problems: list[Problem] = []
     tables, more = read_plan_tables(options)
     problems += more
-    frames, more = read_tables((("offers", offers, OFFERS, "offer_id"), ("orders", orders, ORDERS, "order_id"),
-                                ("allocations", result / "allocations.csv", ALLOCATIONS_IN, None),
-                                ("orders_out", result / "orders_out.csv" if orders else None, ORDERS_OUT_IN, "order_id")))
+    frames, more = read_tables(
+        (
+            ("offers", offers, OFFERS, "offer_id"),
+            ("orders", orders, ORDERS, "order_id"),
+            ("allocations", result / "allocations.csv", ALLOCATIONS_IN, None),
+            ("orders_out", result / "orders_out.csv" if orders else None, ORDERS_OUT_IN, "order_id"),
+        )
+    )
     problems += more
     try:
         region_set = read_regions(regions)
@@ -152,11 +177,25 @@ def run_plan(*, result: Path, options: PlanOptions, offers: Path | None = None, 
     if "allocations" in frames:
         unknown = frames["allocations"].join(frames["offers"], on="offer_id", how="anti")
         if unknown.height:
-            raise InputError(Problem("allocations.csv", None, "offer_id", f"{unknown['offer_id'][0]!r} and {unknown.height - 1} more are not offers in {offers.name}: "
-                                     "give the offers the result was made from"))
+            raise InputError(
+                Problem(
+                    "allocations.csv",
+                    None,
+                    "offer_id",
+                    f"{unknown['offer_id'][0]!r} and {unknown.height - 1} more are not offers in {offers.name}: give the offers the result was made from",
+                )
+            )
     circuity = circuity if circuity is not None else float(recorded.get("params", {}).get("circuity", Travel.circuity))
-    planned = plan_cycle(date=date, allocations=frames["allocations"], offers=frames["offers"], regions=region_set, orders_in=frames.get("orders"),
-                         orders_out=frames.get("orders_out"), warehouses=tables.warehouses, settings=settings_for(options, tables, circuity))
+    planned = plan_cycle(
+        date=date,
+        allocations=frames["allocations"],
+        offers=frames["offers"],
+        regions=region_set,
+        orders_in=frames.get("orders"),
+        orders_out=frames.get("orders_out"),
+        warehouses=tables.warehouses,
+        settings=settings_for(options, tables, circuity),
+    )
     write_plan(result / PLAN_FOLDER, planned.plan, planned.inputs)
     return planned.plan.summary
 
@@ -170,8 +209,10 @@ def format_plan(summary: dict[str, Any]) -> str:
         per_kg = f"{s['cost_per_kg']:.3f}" if s["cost_per_kg"] is not None else "-"
         lines.append(f"{leg:<11} {s['problems']:>8,} {s['vehicles']:>8,} {s['kg']:>12,} {s['km']:>11,.0f} {load:>6} {per_kg:>8} {s['unserved_kg']:>11,}")
     if summary.get("routed_cost_per_kg") is not None:
-        lines.append(f"routed cost {summary['routed_cost']:,.2f} ({summary['routed_cost_per_kg']:.3f}/kg) vs the matching's assumed "
-                     f"{summary['assumed_cost']:,.2f} ({summary['assumed_cost_per_kg']:.3f}/kg): x{summary['routed_vs_assumed']}")
+        lines.append(
+            f"routed cost {summary['routed_cost']:,.2f} ({summary['routed_cost_per_kg']:.3f}/kg) vs the matching's assumed "
+            f"{summary['assumed_cost']:,.2f} ({summary['assumed_cost_per_kg']:.3f}/kg): x{summary['routed_vs_assumed']}"
+        )
     if "last_mile" in summary:
         lines.append(f"last mile {summary['last_mile']}")
     return "\n".join(lines)

@@ -22,8 +22,9 @@ from matcher.routing.vrp import SolveSettings
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Add ``harvest routes`` to the ``harvest`` command's subcommands."""
-    r = sub.add_parser("routes", help="route a list of stops from depots with a fleet", description=__doc__,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    r = sub.add_parser(
+        "routes", help="route a list of stops from depots with a fleet", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     r.add_argument("--stops", required=True, type=Path, help="stop_id, lat, lon, kg [, ready_min, due_min, service_min]")
     r.add_argument("--depots", required=True, type=Path, help="depot_id, lat, lon")
     r.add_argument("--fleet", type=Path, help="vehicle_type, capacity_kg, fixed_cost, cost_per_km, max_duration_min [, count, depot] (default: docs/routes.md)")
@@ -43,8 +44,14 @@ def _run_routes(args: argparse.Namespace) -> int:
     from matcher.schemas import duplicate_problems
 
     search, travel = SolveSettings(**given(args, SolveSettings)), Travel(**given(args, Travel))  # checked before any file is read
-    tables, problems = read_tables((("stops", args.stops, STOPS, "stop_id"), ("depots", args.depots, DEPOTS, "depot_id"),
-                                    ("fleet", args.fleet, FLEET, None), ("matrix", args.matrix, MATRIX, None)))
+    tables, problems = read_tables(
+        (
+            ("stops", args.stops, STOPS, "stop_id"),
+            ("depots", args.depots, DEPOTS, "depot_id"),
+            ("fleet", args.fleet, FLEET, None),
+            ("matrix", args.matrix, MATRIX, None),
+        )
+    )
     if "matrix" in tables:
         problems += duplicate_problems(tables["matrix"], ["from_id", "to_id"], args.matrix.name)
     if "depots" in tables:
@@ -64,15 +71,26 @@ def _run_routes(args: argparse.Namespace) -> int:
     travel = replace(travel, matrix=tables.get("matrix"))
     problem = RoutingProblem("routes", tables["stops"], tables["depots"], fleet, collect=args.collect, travel=travel)
     outcome = solve_routing(problem, search)
-    summary = {**outcome.summary(), "seed": search.seed, "iteration_budget": search.iterations, "time_limit_seconds": search.seconds,
-               "collect": args.collect, "inputs": {k: str(getattr(args, k)) for k in ("stops", "depots", "fleet", "matrix") if getattr(args, k)}}
+    summary = {
+        **outcome.summary(),
+        "seed": search.seed,
+        "iteration_budget": search.iterations,
+        "time_limit_seconds": search.seconds,
+        "collect": args.collect,
+        "inputs": {k: str(getattr(args, k)) for k in ("stops", "depots", "fleet", "matrix") if getattr(args, k)},
+    }
     geojson = routes_geojson(outcome.routes, outcome.stops, tables["depots"])
-    write_outputs(args.out, {"routes.csv": outcome.routes.drop("problem_id"), "stops.csv": outcome.stops,
-                             "unserved.csv": outcome.unserved.drop("problem_id")}, lambda: summary, texts={"routes.geojson": geojson})
+    write_outputs(
+        args.out,
+        {"routes.csv": outcome.routes.drop("problem_id"), "stops.csv": outcome.stops, "unserved.csv": outcome.unserved.drop("problem_id")},
+        lambda: summary,
+        texts={"routes.geojson": geojson},
+    )
     if not args.quiet:
-        print(f"{outcome.status}: {summary['vehicles']} vehicles, {summary['stops']} stop visits, {summary['km']:,} km, "
-              f"cost {summary['cost']:,.2f}, {summary['unserved_stops']} stops unserved"
-              + (" (stopped by the time limit)" if outcome.time_limited else ""))
+        print(
+            f"{outcome.status}: {summary['vehicles']} vehicles, {summary['stops']} stop visits, {summary['km']:,} km, "
+            f"cost {summary['cost']:,.2f}, {summary['unserved_stops']} stops unserved" + (" (stopped by the time limit)" if outcome.time_limited else "")
+        )
     return 0
 
 

@@ -128,8 +128,16 @@ class Plan:
     summary: dict[str, Any]
 
 
-def plan_inputs(*, date: dt.date, allocations: pl.DataFrame, offers: pl.DataFrame, regions: Any, orders_in: pl.DataFrame | None,
-                orders_out: pl.DataFrame | None, warehouses: pl.DataFrame | None) -> PlanInputs:
+def plan_inputs(
+    *,
+    date: dt.date,
+    allocations: pl.DataFrame,
+    offers: pl.DataFrame,
+    regions: Any,
+    orders_in: pl.DataFrame | None,
+    orders_out: pl.DataFrame | None,
+    warehouses: pl.DataFrame | None,
+) -> PlanInputs:
     """A cycle's plan inputs from its frames: the input offers and orders (an optional
     ``pickup_point_id`` is kept), the result's allocations and order fills, and the validated regions
     (:class:`regions.polygons.Regions`)."""
@@ -162,7 +170,8 @@ def build_problems(inputs: PlanInputs, settings: PlanSettings) -> tuple[list[Leg
     alloc = inputs.allocations.filter(pl.col("quantity_kg") > 0)
     hubs = inputs.hubs.select("region_id", pl.col("hub_lat").alias("lat"), pl.col("hub_lon").alias("lon"))
     sold = (
-        alloc.group_by("offer_id").agg(pl.col("quantity_kg").sum().alias("kg"))
+        alloc.group_by("offer_id")
+        .agg(pl.col("quantity_kg").sum().alias("kg"))
         .join(inputs.offers.select("offer_id", "lat", "lon"), on="offer_id", how="left")
         .join(inputs.offer_region, on="offer_id", how="left")
         .sort("offer_id")
@@ -185,21 +194,42 @@ def build_problems(inputs: PlanInputs, settings: PlanSettings) -> tuple[list[Leg
 
     for (node,), stops in sold.group_by("node", maintain_order=True):
         frame = stops.select(pl.col("offer_id").alias("stop_id"), "lat", "lon", "kg", service_min=pl.lit(SERVICE_MIN["first_mile"]))
-        problems.append(_leg("first_mile", str(node), depot(str(node), node_prefix, nodes), frame, stops.select(pl.col("offer_id").alias("stop_id"), "region_id"),
-                             settings, collect=True, prefix=f"FM.{node}."))
+        problems.append(
+            _leg(
+                "first_mile",
+                str(node),
+                depot(str(node), node_prefix, nodes),
+                frame,
+                stops.select(pl.col("offer_id").alias("stop_id"), "region_id"),
+                settings,
+                collect=True,
+                prefix=f"FM.{node}.",
+            )
+        )
     # line haul: kg per (origin node, destination region), leaving out what stays at its own hub
     flows = (
         alloc.join(sold.select("offer_id", "node"), on="offer_id", how="inner")
-        .group_by("node", "region_id").agg(pl.col("quantity_kg").sum().alias("kg"))
+        .group_by("node", "region_id")
+        .agg(pl.col("quantity_kg").sum().alias("kg"))
         .filter((pl.col("node") != pl.col("region_id")) | pl.lit(node_prefix != "hub:"))
         .join(hubs, on="region_id", how="left")
         .sort("node", "region_id")
     )
     for (node,), stops in flows.group_by("node", maintain_order=True):
         frame = stops.select(("hub:" + pl.col("region_id")).alias("stop_id"), "lat", "lon", "kg", service_min=pl.lit(SERVICE_MIN["line_haul"]))
-        problems.append(_leg("line_haul", str(node), depot(str(node), node_prefix, nodes), frame,
-                             stops.select(("hub:" + pl.col("region_id")).alias("stop_id"), "region_id"), settings, collect=False,
-                             prefix=f"LH.{node}.", open_end=True))
+        problems.append(
+            _leg(
+                "line_haul",
+                str(node),
+                depot(str(node), node_prefix, nodes),
+                frame,
+                stops.select(("hub:" + pl.col("region_id")).alias("stop_id"), "region_id"),
+                settings,
+                collect=False,
+                prefix=f"LH.{node}.",
+                open_end=True,
+            )
+        )
     if inputs.orders is None:
         notes["last_mile"] = "not planned: the cycle was given pooled demand rows, which carry no pickup locations (give orders)"
     else:
@@ -207,10 +237,22 @@ def build_problems(inputs: PlanInputs, settings: PlanSettings) -> tuple[list[Leg
     return problems, refused, notes
 
 
-def _leg(leg: str, hub: str, depots: pl.DataFrame, stops: pl.DataFrame, regions: pl.DataFrame, settings: PlanSettings, *,
-         collect: bool, prefix: str, problem_id: str | None = None, open_end: bool = False) -> LegProblem:
-    problem = RoutingProblem(problem_id or f"{leg}:{hub}", stops, depots, settings.fleets[leg], collect=collect, travel=settings.travel,
-                             route_prefix=prefix, open_end=open_end)
+def _leg(
+    leg: str,
+    hub: str,
+    depots: pl.DataFrame,
+    stops: pl.DataFrame,
+    regions: pl.DataFrame,
+    settings: PlanSettings,
+    *,
+    collect: bool,
+    prefix: str,
+    problem_id: str | None = None,
+    open_end: bool = False,
+) -> LegProblem:
+    problem = RoutingProblem(
+        problem_id or f"{leg}:{hub}", stops, depots, settings.fleets[leg], collect=collect, travel=settings.travel, route_prefix=prefix, open_end=open_end
+    )
     return LegProblem(leg, hub, problem, regions)
 
 
@@ -234,8 +276,10 @@ def _to_warehouses(sold: pl.DataFrame, warehouses: pl.DataFrame) -> tuple[pl.Dat
     ids = wh["warehouse_id"]
     placed = sold.filter(pl.Series(fits)).with_columns(node=ids.gather(chosen[fits].tolist()))
     out = sold.filter(pl.Series(~fits))
-    refused = pl.DataFrame({"leg": "first_mile", "problem_id": "first_mile:warehouses", "stop_id": out["offer_id"], "kg": out["kg"],
-                            "reason": WAREHOUSE_REASON}, schema=PLAN_UNSERVED_SCHEMA)
+    refused = pl.DataFrame(
+        {"leg": "first_mile", "problem_id": "first_mile:warehouses", "stop_id": out["offer_id"], "kg": out["kg"], "reason": WAREHOUSE_REASON},
+        schema=PLAN_UNSERVED_SCHEMA,
+    )
     handling = placed.join(wh.select(pl.col("warehouse_id").alias("node"), "handling_per_kg"), on="node")
     return placed, refused, round(float((handling["kg"] * handling["handling_per_kg"]).sum()), 2)
 
@@ -264,8 +308,19 @@ def _last_mile(inputs: PlanInputs, alloc: pl.DataFrame, hubs: pl.DataFrame, sett
         hub = hubs.filter(pl.col("region_id") == region)
         depots = pl.DataFrame({"depot_id": [f"hub:{region}"], "lat": hub["lat"], "lon": hub["lon"]})
         frame = stops.select(pl.col("point").alias("stop_id"), "lat", "lon", "kg", "due_min", service_min=pl.lit(SERVICE_MIN["last_mile"]))
-        problems.append(_leg("last_mile", str(region), depots, frame, stops.select(pl.col("point").alias("stop_id"), "region_id"), settings,
-                             collect=False, prefix=f"LM.{region}.{when}.", problem_id=f"last_mile:{region}:{when}"))
+        problems.append(
+            _leg(
+                "last_mile",
+                str(region),
+                depots,
+                frame,
+                stops.select(pl.col("point").alias("stop_id"), "region_id"),
+                settings,
+                collect=False,
+                prefix=f"LM.{region}.{when}.",
+                problem_id=f"last_mile:{region}:{when}",
+            )
+        )
     return problems
 
 
@@ -277,8 +332,7 @@ def _stops(problem: LegProblem) -> int:
     return problem.problem.stops.height
 
 
-def plan_routes(inputs: PlanInputs, settings: PlanSettings = PlanSettings(), progress: Progress | None = None, *,
-                executor: Executor | None = None) -> Plan:
+def plan_routes(inputs: PlanInputs, settings: PlanSettings = PlanSettings(), progress: Progress | None = None, *, executor: Executor | None = None) -> Plan:
     """Build and solve every problem of the plan; see the module docstring.
 
     The problems run on ``executor`` when one is given (the caller closes it), else on one opened here
@@ -298,8 +352,11 @@ def plan_routes(inputs: PlanInputs, settings: PlanSettings = PlanSettings(), pro
     problems, refused, notes = build_problems(inputs, settings)
     built = time.perf_counter()
     own = executor is None
-    runner = open_executor(settings.executor, workers=settings.workers, scheduler=settings.scheduler, problems=len(problems), warm=False) \
-        if executor is None else executor
+    runner = (
+        open_executor(settings.executor, workers=settings.workers, scheduler=settings.scheduler, problems=len(problems), warm=False)
+        if executor is None
+        else executor
+    )
     try:
         outcomes = runner.map_ordered(_solve_one, problems, settings.solve, size=_stops, progress=progress)
         workers = runner.workers
@@ -314,23 +371,34 @@ def plan_routes(inputs: PlanInputs, settings: PlanSettings = PlanSettings(), pro
     )
     stops = pl.concat(
         [pl.DataFrame(schema=PLAN_STOP_SCHEMA)]
-        + [o.stops.join(p.regions, on="stop_id", how="left").with_columns(leg=pl.lit(p.leg), problem_id=pl.lit(p.problem.problem_id))
-           .select(list(PLAN_STOP_SCHEMA)) for p, o in zip(problems, outcomes, strict=True)],
+        + [
+            o.stops.join(p.regions, on="stop_id", how="left")
+            .with_columns(leg=pl.lit(p.leg), problem_id=pl.lit(p.problem.problem_id))
+            .select(list(PLAN_STOP_SCHEMA))
+            for p, o in zip(problems, outcomes, strict=True)
+        ],
         how="vertical",
     )
     unserved = pl.concat(
         [refused] + [o.unserved.with_columns(leg=pl.lit(p.leg)).select(list(PLAN_UNSERVED_SCHEMA)) for p, o in zip(problems, outcomes, strict=True)],
-        how="vertical"
+        how="vertical",
     )
     summary = _summary(problems, outcomes, routes, unserved, inputs, notes)
     summary["seconds"] = {"build": round(built - clock, 3), "route": round(solved - built, 3), "workers": workers}
-    summary["settings"] = {"iterations": settings.solve.iterations, "seconds_per_problem": settings.solve.seconds, "seed": settings.solve.seed,
-                           "circuity": settings.travel.circuity, "speed_kmh": settings.travel.speed_kmh, "matrix": settings.travel.matrix is not None}
+    summary["settings"] = {
+        "iterations": settings.solve.iterations,
+        "seconds_per_problem": settings.solve.seconds,
+        "seed": settings.solve.seed,
+        "circuity": settings.travel.circuity,
+        "speed_kmh": settings.travel.speed_kmh,
+        "matrix": settings.travel.matrix is not None,
+    }
     return Plan(routes, stops, unserved, summary)
 
 
-def _summary(problems: list[LegProblem], outcomes: list[RoutingOutcome], routes: pl.DataFrame, unserved: pl.DataFrame,
-             inputs: PlanInputs, notes: dict[str, Any]) -> dict[str, Any]:
+def _summary(
+    problems: list[LegProblem], outcomes: list[RoutingOutcome], routes: pl.DataFrame, unserved: pl.DataFrame, inputs: PlanInputs, notes: dict[str, Any]
+) -> dict[str, Any]:
     legs: dict[str, Any] = {}
     for leg in LEGS:
         r = routes.filter(pl.col("leg") == leg)
@@ -384,5 +452,17 @@ def depot_places(inputs: PlanInputs) -> pl.DataFrame:
     return pl.concat(frames)
 
 
-__all__ = ["DUE_CUTOFF_MIN", "SERVICE_MIN", "LegProblem", "Plan", "PlanInputs", "PlanSettings", "build_problems", "depot_places",
-           "offer_regions", "plan_geojson", "plan_inputs", "plan_routes"]
+__all__ = [
+    "DUE_CUTOFF_MIN",
+    "SERVICE_MIN",
+    "LegProblem",
+    "Plan",
+    "PlanInputs",
+    "PlanSettings",
+    "build_problems",
+    "depot_places",
+    "offer_regions",
+    "plan_geojson",
+    "plan_inputs",
+    "plan_routes",
+]

@@ -63,8 +63,7 @@ LEGS = ("first_mile", "line_haul", "last_mile")
 def _fleet(rows: list[tuple[str, int, float, float, float]]) -> pl.DataFrame:
     return pl.DataFrame(
         rows,
-        schema={"vehicle_type": pl.String, "capacity_kg": pl.Int64, "fixed_cost": pl.Float64, "cost_per_km": pl.Float64,
-                "max_duration_min": pl.Float64},
+        schema={"vehicle_type": pl.String, "capacity_kg": pl.Int64, "fixed_cost": pl.Float64, "cost_per_km": pl.Float64, "max_duration_min": pl.Float64},
         orient="row",
     ).with_columns(count=pl.lit(None, pl.Int64), depot=pl.lit(None, pl.String))
 
@@ -74,8 +73,7 @@ def _fleet(rows: list[tuple[str, int, float, float, float]]) -> pl.DataFrame:
 #: freight in 2025; documented in docs/routes.md). ``count`` is empty: as many as the stops need.
 DEFAULT_FLEETS: dict[str, pl.DataFrame] = {
     "first_mile": _fleet([("van_2t", 2_000, 150.0, 2.5, 600.0), ("truck_5t", 5_000, 300.0, 3.5, 600.0)]),
-    "line_haul": _fleet([("truck_5t", 5_000, 300.0, 3.5, 7_200.0), ("truck_10t", 10_000, 500.0, 4.5, 7_200.0),
-                         ("truck_20t", 20_000, 800.0, 6.0, 7_200.0)]),
+    "line_haul": _fleet([("truck_5t", 5_000, 300.0, 3.5, 7_200.0), ("truck_10t", 10_000, 500.0, 4.5, 7_200.0), ("truck_20t", 20_000, 800.0, 6.0, 7_200.0)]),
     "last_mile": _fleet([("van_1t", 1_000, 100.0, 2.0, 480.0), ("van_2t", 2_000, 150.0, 2.5, 480.0)]),
     "routes": _fleet([("truck_5t", 5_000, 300.0, 3.5, 600.0)]),
 }

@@ -15,7 +15,9 @@ from matcher.routing.tables import Travel
 from regions.geodesy import haversine_km
 
 
-def matrices(ids: pl.Series, lat: NDArray[np.float64], lon: NDArray[np.float64], travel: Travel, *, source: str = "matrix") -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def matrices(
+    ids: pl.Series, lat: NDArray[np.float64], lon: NDArray[np.float64], travel: Travel, *, source: str = "matrix"
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """(metres, seconds) between every pair of places, shape ``(n, n)``, zero on the diagonal.
 
     Without a matrix: great-circle km times ``travel.circuity``, at ``travel.speed_kmh``. With one:

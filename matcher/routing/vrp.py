@@ -63,13 +63,31 @@ PENALTY_UPDATE_EVERY = 25
 MAX_PENALTY = 1e9
 
 ROUTE_SCHEMA = {
-    "problem_id": pl.String, "route_id": pl.String, "depot_id": pl.String, "vehicle_type": pl.String,
-    "capacity_kg": pl.Int64, "stops": pl.Int64, "kg": pl.Int64, "load_factor": pl.Float64, "km": pl.Float64,
-    "start_min": pl.Float64, "end_min": pl.Float64, "duration_min": pl.Float64, "cost": pl.Float64,
+    "problem_id": pl.String,
+    "route_id": pl.String,
+    "depot_id": pl.String,
+    "vehicle_type": pl.String,
+    "capacity_kg": pl.Int64,
+    "stops": pl.Int64,
+    "kg": pl.Int64,
+    "load_factor": pl.Float64,
+    "km": pl.Float64,
+    "start_min": pl.Float64,
+    "end_min": pl.Float64,
+    "duration_min": pl.Float64,
+    "cost": pl.Float64,
 }
 STOP_SCHEMA = {
-    "route_id": pl.String, "seq": pl.Int64, "stop_id": pl.String, "kg": pl.Int64, "arrive_min": pl.Float64,
-    "start_min": pl.Float64, "depart_min": pl.Float64, "load_kg": pl.Int64, "lat": pl.Float64, "lon": pl.Float64,
+    "route_id": pl.String,
+    "seq": pl.Int64,
+    "stop_id": pl.String,
+    "kg": pl.Int64,
+    "arrive_min": pl.Float64,
+    "start_min": pl.Float64,
+    "depart_min": pl.Float64,
+    "load_kg": pl.Int64,
+    "lat": pl.Float64,
+    "lon": pl.Float64,
 }
 UNSERVED_SCHEMA = {"problem_id": pl.String, "stop_id": pl.String, "kg": pl.Int64, "reason": pl.String}
 
@@ -222,9 +240,16 @@ def solve_routing(problem: RoutingProblem, settings: SolveSettings = SolveSettin
     locations = [pyvrp.Location(float(x), float(y)) for x, y in zip(lon, lat, strict=True)]
     vehicle_types = [
         pyvrp.VehicleType(
-            num_available=int(counts[v]), capacity=[int(types["capacity"][v])], start_depot=int(types["depot"][v]),
-            end_depot=int(types["depot"][v]), fixed_cost=int(types["fixed"][v]), tw_early=0, tw_late=int(types["shift"][v]),
-            shift_duration=int(types["shift"][v]), unit_distance_cost=int(types["per_unit"][v]), name=str(v),
+            num_available=int(counts[v]),
+            capacity=[int(types["capacity"][v])],
+            start_depot=int(types["depot"][v]),
+            end_depot=int(types["depot"][v]),
+            fixed_cost=int(types["fixed"][v]),
+            tw_early=0,
+            tw_late=int(types["shift"][v]),
+            shift_duration=int(types["shift"][v]),
+            unit_distance_cost=int(types["per_unit"][v]),
+            name=str(v),
         )
         for v in range(len(counts))
     ]
@@ -234,9 +259,14 @@ def solve_routing(problem: RoutingProblem, settings: SolveSettings = SolveSettin
     def clients(required: bool) -> list[pyvrp.Client]:
         return [
             pyvrp.Client(
-                int(location[p]), delivery=[] if problem.collect else [int(pieces.kg[p])],
-                pickup=[int(pieces.kg[p])] if problem.collect else [], service_duration=int(service[p]), tw_early=int(ready[p]),
-                tw_late=int(due[p]), required=required, prize=0 if required else big,
+                int(location[p]),
+                delivery=[] if problem.collect else [int(pieces.kg[p])],
+                pickup=[int(pieces.kg[p])] if problem.collect else [],
+                service_duration=int(service[p]),
+                tw_early=int(ready[p]),
+                tw_late=int(due[p]),
+                required=required,
+                prize=0 if required else big,
             )
             for p in servable
         ]
@@ -259,8 +289,7 @@ def solve_routing(problem: RoutingProblem, settings: SolveSettings = SolveSettin
                 warnings.simplefilter("ignore", PenaltyBoundWarning)  # expected; the outcome says so
                 # a fresh stopping rule per search: PyVRP's rules keep their count and clock
                 stop_rule = MultipleCriteria([MaxIterations(settings.iterations), MaxRuntime(settings.seconds)])
-                result = pyvrp.solve(data, stop_rule, seed=settings.seed, collect_stats=False, display=False, params=params,
-                                     initial_solution=start)
+                result = pyvrp.solve(data, stop_rule, seed=settings.seed, collect_stats=False, display=False, params=params, initial_solution=start)
             iterations += result.num_iterations
             time_limited |= result.num_iterations < settings.iterations
             if result.best.is_feasible():
@@ -323,8 +352,16 @@ def _split(kg: NDArray[np.int64], largest: int) -> _Pieces:
     return _Pieces(stop, piece_kg)
 
 
-def _precheck(pieces: _Pieces, location: NDArray[np.int64], ready: NDArray[np.int64], due: NDArray[np.int64], due_given: NDArray[np.bool_],
-              service: NDArray[np.int64], types: dict, dur: NDArray[np.int64]) -> tuple[NDArray[np.str_], NDArray[np.bool_]]:
+def _precheck(
+    pieces: _Pieces,
+    location: NDArray[np.int64],
+    ready: NDArray[np.int64],
+    due: NDArray[np.int64],
+    due_given: NDArray[np.bool_],
+    service: NDArray[np.int64],
+    types: dict,
+    dur: NDArray[np.int64],
+) -> tuple[NDArray[np.str_], NDArray[np.bool_]]:
     """Why each piece cannot be served by any vehicle alone ("" when one can), and which vehicle types
     can serve it alone (pieces x types): before the search. A stop without a due time of its own that
     no vehicle reaches in time is out of every shift's reach, not late."""
@@ -356,9 +393,23 @@ def _one_vehicle_each(fits: NDArray[np.bool_], counts: NDArray[np.int64]) -> lis
     return plan
 
 
-def _checked(problem: RoutingProblem, stops: pl.DataFrame, pieces: _Pieces, reason: NDArray, routes: list[tuple[int, list[int], int]],
-             types: dict, dist: NDArray[np.int64], dur: NDArray[np.int64], ready: NDArray[np.int64], due: NDArray[np.int64],
-             service: NDArray[np.int64], location: NDArray[np.int64], iterations: int, time_limited: bool, clock: float) -> RoutingOutcome:
+def _checked(
+    problem: RoutingProblem,
+    stops: pl.DataFrame,
+    pieces: _Pieces,
+    reason: NDArray,
+    routes: list[tuple[int, list[int], int]],
+    types: dict,
+    dist: NDArray[np.int64],
+    dur: NDArray[np.int64],
+    ready: NDArray[np.int64],
+    due: NDArray[np.int64],
+    service: NDArray[np.int64],
+    location: NDArray[np.int64],
+    iterations: int,
+    time_limited: bool,
+    clock: float,
+) -> RoutingOutcome:
     """Recompute every tour from the matrices, check it, and build the outcome's frames."""
     pid = problem.problem_id
     seen = np.zeros(len(pieces.kg), np.int64)
@@ -398,12 +449,15 @@ def _checked(problem: RoutingProblem, stops: pl.DataFrame, pieces: _Pieces, reas
             raise SolverError(f"{pid}: route {route_id} is back at its depot after the end of the vehicle's shift")
         km = units * METRES_PER_UNIT / 1000
         cost = (int(types["fixed"][v]) + int(types["per_unit"][v]) * units) / MONEY_UNITS
-        route_rows.append((pid, route_id, depot_ids[depot], types["name"][v], capacity, len(order), kg, kg / capacity, km,
-                           start / 60, t / 60, (t - start) / 60, cost))
+        route_rows.append(
+            (pid, route_id, depot_ids[depot], types["name"][v], capacity, len(order), kg, kg / capacity, km, start / 60, t / 60, (t - start) / 60, cost)
+        )
     served = reason == ""
     if np.any(seen[served] != 1) or np.any(seen[~served] != 0):
         raise SolverError(f"{pid}: a stop's kg is not on exactly one tour")
-    used = np.bincount(np.array([v for v, _, _ in routes], np.int64), minlength=len(types["capacity"])) if routes else np.zeros(len(types["capacity"]), np.int64)
+    used = (
+        np.bincount(np.array([v for v, _, _ in routes], np.int64), minlength=len(types["capacity"])) if routes else np.zeros(len(types["capacity"]), np.int64)
+    )
     limited = types["count"] > 0
     if np.any(used[limited] > types["count"][limited]):
         raise SolverError(f"{pid}: more vehicles used than the fleet has")
@@ -414,15 +468,27 @@ def _checked(problem: RoutingProblem, stops: pl.DataFrame, pieces: _Pieces, reas
 
 def _unserved(pid: str, stops: pl.DataFrame, stop_ix: NDArray[np.int64], kg: NDArray[np.int64], reasons: list[str]) -> pl.DataFrame:
     frame = pl.DataFrame(
-        {"problem_id": [pid] * len(stop_ix), "stop_id": stops["stop_id"].gather(stop_ix.tolist()) if len(stop_ix) else [],
-         "kg": kg, "reason": [REASONS[r] for r in reasons]},
+        {
+            "problem_id": [pid] * len(stop_ix),
+            "stop_id": stops["stop_id"].gather(stop_ix.tolist()) if len(stop_ix) else [],
+            "kg": kg,
+            "reason": [REASONS[r] for r in reasons],
+        },
         schema=UNSERVED_SCHEMA,
     )
     return frame.group_by("problem_id", "stop_id", "reason", maintain_order=True).agg(pl.col("kg").sum()).select(list(UNSERVED_SCHEMA))
 
 
-def _outcome(problem: RoutingProblem, status: Status, time_limited: bool, route_rows: list[tuple], stop_rows: list[tuple],
-             unserved: pl.DataFrame, iterations: int, clock: float) -> RoutingOutcome:
+def _outcome(
+    problem: RoutingProblem,
+    status: Status,
+    time_limited: bool,
+    route_rows: list[tuple],
+    stop_rows: list[tuple],
+    unserved: pl.DataFrame,
+    iterations: int,
+    clock: float,
+) -> RoutingOutcome:
     routes = pl.DataFrame(route_rows, schema=ROUTE_SCHEMA, orient="row")
     stops = pl.DataFrame(stop_rows, schema=STOP_SCHEMA, orient="row")
     cost = float(routes["cost"].sum()) if routes.height else 0.0

@@ -59,8 +59,9 @@ def app(database_url: str, app_config: dict[str, Any], compute: ComputeGate) -> 
     """The app with a cycle worker in a thread (as ``harvest serve`` runs it) and the catalogue set."""
     from api.models import Product
 
-    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "WORKER": True, "WORKER_POLL_SECONDS": 0.05, "CYCLE_COMPUTE": compute,
-                      **TEST_PLAN, **app_config})
+    app = create_app(
+        {"DATABASE_URL": database_url, "TESTING": True, "WORKER": True, "WORKER_POLL_SECONDS": 0.05, "CYCLE_COMPUTE": compute, **TEST_PLAN, **app_config}
+    )
     db = app.extensions["harvest_db"]
     with db.write() as session:
         session.add_all([Product(product=p) for p in CATALOGUE])

@@ -36,13 +36,11 @@ def regions_geojson() -> bytes:
 
 
 def offer(product: str, kg: int, lat: float, ask: float, grade: str = "A") -> dict:
-    return {"product": product, "grade": grade, "quantity_kg": kg, "lat": lat, "lon": 110.0, "ready_date": DAY,
-            "shelf_life_days": 10, "ask_per_kg": ask}
+    return {"product": product, "grade": grade, "quantity_kg": kg, "lat": lat, "lon": 110.0, "ready_date": DAY, "shelf_life_days": 10, "ask_per_kg": ask}
 
 
 def order(product: str, kg: int, lat: float, price: float) -> dict:
-    return {"product": product, "min_grade": "C", "quantity_kg": kg, "lat": lat, "lon": 110.1,
-            "max_price_per_kg": price, "due_date": DUE}
+    return {"product": product, "min_grade": "C", "quantity_kg": kg, "lat": lat, "lon": 110.1, "max_price_per_kg": price, "due_date": DUE}
 
 
 def wait(client: FlaskClient, headers: dict, cycle_id: int, timeout: float = 120.0) -> dict:
@@ -55,8 +53,7 @@ def wait(client: FlaskClient, headers: dict, cycle_id: int, timeout: float = 120
     raise AssertionError(f"cycle {cycle_id} did not finish in {timeout} s")
 
 
-def run_cycle(client: FlaskClient, keys: dict, day: int = 0, *, params: dict[str, Any] | None = None, rerun: bool = False,
-              done: bool = True) -> dict:
+def run_cycle(client: FlaskClient, keys: dict, day: int = 0, *, params: dict[str, Any] | None = None, rerun: bool = False, done: bool = True) -> dict:
     """Queue the cycle of ``day`` days from today as the operator (202), wait for its end and return it.
 
     ``params`` override the cycle parameters (sent only when given); a date beyond

@@ -44,8 +44,7 @@ def _orders(client: FlaskClient, headers: dict, n: int, kg: int, lat: float = 31
     return [o["order_id"] for o in made.json["items"]]
 
 
-def _claim(client: FlaskClient, headers: dict, order_id: str, kg: int, *, reason: str = "quality", remedy: str = "refund_only",
-           **extra: Any) -> Any:
+def _claim(client: FlaskClient, headers: dict, order_id: str, kg: int, *, reason: str = "quality", remedy: str = "refund_only", **extra: Any) -> Any:
     return client.post("/claims", json={"order_id": order_id, "kg": kg, "reason": reason, "remedy": remedy, **extra}, headers=headers)
 
 
@@ -91,8 +90,13 @@ def test_an_honest_buyers_refund_only_is_approved_at_once(client: FlaskClient, k
     made = client.post("/claims", json=body, headers=idem)
     assert made.status_code == 201 and made.headers["Location"] == f"/claims/{made.json['claim_id']}"
     claim = made.json
-    assert (claim["status"], claim["bearer"], claim["rule"], claim["kg"], claim["buyer_id"]) == ("approved", "protection_fund",
-                                                                                                "instant_refund_only", 4, "buyer-1")
+    assert (claim["status"], claim["bearer"], claim["rule"], claim["kg"], claim["buyer_id"]) == (
+        "approved",
+        "protection_fund",
+        "instant_refund_only",
+        4,
+        "buyer-1",
+    )
     assert claim["value"] == _value(client, keys["buyer"], mine[0], 4)
     assert [(p["cycle_id"], p["cooperative_id"], p["kg"], p["value"]) for p in claim["parts"]] == [(cycle["id"], "coop-a", 4, claim["value"])]
     [decision] = claim["decisions"]
@@ -157,7 +161,8 @@ def test_an_abusive_buyer_loses_instant_approval_and_regains_it_as_forgetting_di
     found = _decide(client, keys, first["claim_id"], "unreasonable", note="a photo of another lot")
     assert (found["status"], found["bearer"], found["rule"]) == ("unreasonable", "protection_fund", "operator")
     assert [(d["seq"], d["status"], d["rule"], d["by"]) for d in found["decisions"]] == [
-        (1, "approved", "instant_refund_only", "rules"), (2, "unreasonable", "operator", "operator"),
+        (1, "approved", "instant_refund_only", "rules"),
+        (2, "unreasonable", "operator", "operator"),
     ]
     assert found["decisions"][1]["decided_by"].startswith("key:") and found["decisions"][1]["note"] == "a photo of another lot"
     one = client.get("/buyers/me/credit", headers=keys["buyer"]).json
@@ -173,8 +178,9 @@ def test_an_abusive_buyer_loses_instant_approval_and_regains_it_as_forgetting_di
     assert "recent rejections 2 (instant needs fewer than 2)" in third["decisions"][0]["note"]
 
     # final decisions stay final; only an approved refund can be found unreasonable
-    assert client.post(f"/claims/{second['claim_id']}/decision", json={"decision": "approved", "bearer": "freight"},
-                       headers=keys["operator"]).status_code == 409
+    assert (
+        client.post(f"/claims/{second['claim_id']}/decision", json={"decision": "approved", "bearer": "freight"}, headers=keys["operator"]).status_code == 409
+    )
     refused = client.post(f"/claims/{third['claim_id']}/decision", json={"decision": "unreasonable"}, headers=keys["operator"])
     assert refused.status_code == 409 and "only an approved refund" in refused.json["detail"]
 
@@ -303,8 +309,12 @@ def test_each_party_sees_its_own_settlement_line(client: FlaskClient, keys: dict
     every = client.get(f"/cycles/{cycle_id}/settlement", headers=keys["operator"]).json
     _balanced(every)
     lines = _lines(every)
-    for who, party, party_id in (("coop_a", "cooperative", "coop-a"), ("coop_b", "cooperative", "coop-b"), ("buyer", "buyer", "buyer-1"),
-                                 ("buyer_2", "buyer", "buyer-2")):
+    for who, party, party_id in (
+        ("coop_a", "cooperative", "coop-a"),
+        ("coop_b", "cooperative", "coop-b"),
+        ("buyer", "buyer", "buyer-1"),
+        ("buyer_2", "buyer", "buyer-2"),
+    ):
         mine = client.get(f"/cycles/{cycle_id}/settlement", headers=keys[who])
         assert mine.status_code == 200 and set(mine.json) == {"cycle_id", "date", "lines"}
         assert mine.json["lines"] == [lines[(party, party_id)]]
@@ -500,7 +510,8 @@ def test_a_claim_outside_the_window_or_above_the_delivered_kg_is_refused(client:
     ]
     spans = _claim(client, keys["buyer"], wanted, 70, remedy="return").json
     assert [(p["cycle_id"], p["kg"], p["clearing_price"]) for p in spans["parts"]] == [
-        (first["id"], 60, fills[0]["clearing_price"]), (second["id"], 10, fills[1]["clearing_price"]),
+        (first["id"], 60, fills[0]["clearing_price"]),
+        (second["id"], 10, fills[1]["clearing_price"]),
     ]
     exact = 60 * Decimal(fills[0]["clearing_price"]) + 10 * Decimal(fills[1]["clearing_price"])
     assert Decimal(spans["value"]) == exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
@@ -576,7 +587,10 @@ def test_forgetting_discounts_outcomes_per_cycle_date() -> None:
     # the history: as of each cycle date from the first outcome on
     steps = history(outcomes.filter(pl.col("key") == "b"), dates, 0.5)
     assert [(h["date"], h["good"], h["bad"]) for h in steps] == [
-        (dates[0].isoformat(), 10.0, 2.0), (dates[1].isoformat(), 5.0, 1.0), (dates[2].isoformat(), 4.5, 0.5), (dates[3].isoformat(), 2.25, 0.25),
+        (dates[0].isoformat(), 10.0, 2.0),
+        (dates[1].isoformat(), 5.0, 1.0),
+        (dates[2].isoformat(), 4.5, 0.5),
+        (dates[3].isoformat(), 2.25, 0.25),
     ]
     assert weigh(outcomes.clear(), dates, 0.9).height == 0 and history(outcomes.clear(), dates, 0.9) == []
 

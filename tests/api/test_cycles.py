@@ -131,16 +131,33 @@ def _batch_run(day: dict, tmp: Path) -> dict:
     from matcher.params import MatchParams
 
     offers = pl.DataFrame(
-        [{"offer_id": o["offer_id"], "cooperative_id": o["cooperative_id"], **{k: o[k] for k in ("product", "grade", "quantity_kg", "lat", "lon", "ready_date", "shelf_life_days", "ask_per_kg")}}
-         for o in day["a"] + day["b"]]
+        [
+            {
+                "offer_id": o["offer_id"],
+                "cooperative_id": o["cooperative_id"],
+                **{k: o[k] for k in ("product", "grade", "quantity_kg", "lat", "lon", "ready_date", "shelf_life_days", "ask_per_kg")},
+            }
+            for o in day["a"] + day["b"]
+        ]
     )
     orders = pl.DataFrame(
-        [{"order_id": o["order_id"], **{k: o[k] for k in ("product", "min_grade", "quantity_kg", "lat", "lon", "max_price_per_kg", "due_date")}, "created_at": o["created_at"][:26]}
-         for o in day["orders"]]
+        [
+            {
+                "order_id": o["order_id"],
+                **{k: o[k] for k in ("product", "min_grade", "quantity_kg", "lat", "lon", "max_price_per_kg", "due_date")},
+                "created_at": o["created_at"][:26],
+            }
+            for o in day["orders"]
+        ]
     )
     offers.write_csv(tmp / "offers.csv")
     orders.write_csv(tmp / "orders.csv")
     (tmp / "regions.geojson").write_bytes(regions_geojson())
-    return run_batch(offers=tmp / "offers.csv", orders=tmp / "orders.csv", regions=tmp / "regions.geojson",
-                     date=dt.date.fromisoformat(DAY), out=tmp / "out", params=MatchParams(workers=1))
-
+    return run_batch(
+        offers=tmp / "offers.csv",
+        orders=tmp / "orders.csv",
+        regions=tmp / "regions.geojson",
+        date=dt.date.fromisoformat(DAY),
+        out=tmp / "out",
+        params=MatchParams(workers=1),
+    )

@@ -53,8 +53,7 @@ def test_processes_starting_together_migrate_one_after_the_other(database_url: s
 
     env = {**os.environ, "HARVEST_DATABASE_URL": database_url, "HARVEST_DATA_DIR": str(tmp_path)}
     started = [
-        subprocess.Popen([sys.executable, "-m", "harvest", "db", "upgrade"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        for _ in range(3)
+        subprocess.Popen([sys.executable, "-m", "harvest", "db", "upgrade"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(3)
     ]
     errors = [p.communicate(timeout=120)[1].decode() for p in started]
     assert [p.returncode for p in started] == [0, 0, 0], errors
@@ -69,8 +68,13 @@ def test_a_0002_database_upgrades_and_its_cycles_say_they_have_no_plan(database_
     upgrade(db, "0002")
     now = dt.datetime.now(dt.UTC)
     with db.engine.begin() as c:
-        c.execute(text("INSERT INTO cycles (date, status, current, rerun, attempt, summary, created_at) "
-                       "VALUES ('2026-11-20', 'done', 1, false, 1, '{\"welfare\": 1.0}', :n)"), {"n": now})
+        c.execute(
+            text(
+                "INSERT INTO cycles (date, status, current, rerun, attempt, summary, created_at) "
+                "VALUES ('2026-11-20', 'done', 1, false, 1, '{\"welfare\": 1.0}', :n)"
+            ),
+            {"n": now},
+        )
     db.engine.dispose()
     app = create_app({"DATABASE_URL": database_url, "TESTING": True})
     client = app.test_client()
@@ -93,8 +97,7 @@ def test_a_0003_database_keeps_its_orders_and_shows_their_fills(database_url: st
     now = dt.datetime.now(dt.UTC)
     with db.engine.begin() as c:
         c.execute(text("INSERT INTO api_keys (role, key_hash, buyer_id, created_at) VALUES ('buyer', 'h1', 'b-1', :n)"), {"n": now})
-        c.execute(text("INSERT INTO cycles (date, status, current, rerun, attempt, created_at) VALUES ('2026-11-20', 'done', 1, false, 1, :n)"),
-                  {"n": now})
+        c.execute(text("INSERT INTO cycles (date, status, current, rerun, attempt, created_at) VALUES ('2026-11-20', 'done', 1, false, 1, :n)"), {"n": now})
         c.execute(
             text(
                 "INSERT INTO orders (order_id, buyer_key_id, buyer_id, product, min_grade, quantity_kg, lat, lon, max_price_per_kg, due_date, "
@@ -104,12 +107,17 @@ def test_a_0003_database_keeps_its_orders_and_shows_their_fills(database_url: st
             ),
             {"n": now},
         )
-        c.execute(text("INSERT INTO order_fills (cycle_id, order_id, buyer_id, region_id, filled_kg, unfilled_kg, clearing_price, status, reason) "
-                       "VALUES (1, 'r1', 'b-1', 'north', 6, 4, 1.5, 'partly_filled', 'row_shared_pro_rata')"))
+        c.execute(
+            text(
+                "INSERT INTO order_fills (cycle_id, order_id, buyer_id, region_id, filled_kg, unfilled_kg, clearing_price, status, reason) "
+                "VALUES (1, 'r1', 'b-1', 'north', 6, 4, 1.5, 'partly_filled', 'row_shared_pro_rata')"
+            )
+        )
     upgrade(db)
     with db.engine.connect() as c:
         assert c.execute(text("SELECT order_id, status, filled_kg, pickup_point_id FROM orders ORDER BY order_id")).all() == [
-            ("r1", "partly_filled", 6, None), ("r2", "pending", 0, None),
+            ("r1", "partly_filled", 6, None),
+            ("r2", "pending", 0, None),
         ]
     db.engine.dispose()
     app = create_app({"DATABASE_URL": database_url, "TESTING": True})
@@ -117,8 +125,9 @@ def test_a_0003_database_keeps_its_orders_and_shows_their_fills(database_url: st
     operator = {"Authorization": "Bearer " + create_key(app.extensions["harvest_db"], "operator")}
     closed = client.get("/orders/r1", headers=operator).json
     assert (closed["status"], closed["filled_kg"], closed["unfilled_kg"], closed["remaining_kg"]) == ("partly_filled", 6, 4, 0)
-    assert closed["fills"] == [{"cycle_id": 1, "date": "2026-11-20", "filled_kg": 6, "clearing_price": "1.500000", "status": "partly_filled",
-                                "reason": "row_shared_pro_rata"}]
+    assert closed["fills"] == [
+        {"cycle_id": 1, "date": "2026-11-20", "filled_kg": 6, "clearing_price": "1.500000", "status": "partly_filled", "reason": "row_shared_pro_rata"}
+    ]
     waiting = client.get("/orders/r2", headers=operator).json
     assert (waiting["status"], waiting["remaining_kg"], waiting["fills"]) == ("pending", 3, [])
     app.extensions["harvest_db"].engine.dispose()
@@ -137,8 +146,10 @@ def test_downgrading_0004_closes_orders_that_0003_would_take_whole(database_url:
         rows = [("w", "pending", 4), ("n", "pending", 0), ("e", "expired", 2), ("f", "filled", 10)]
         for order_id, status, filled in rows:
             c.execute(
-                text("INSERT INTO orders (order_id, buyer_key_id, buyer_id, product, min_grade, quantity_kg, lat, lon, max_price_per_kg, due_date, "
-                     "pickup_point_id, status, filled_kg, created_at) VALUES (:o, 1, 'b-1', 'kale', 'A', 10, 1, 1, 2, '2026-11-30', 'pp', :s, :f, :n)"),
+                text(
+                    "INSERT INTO orders (order_id, buyer_key_id, buyer_id, product, min_grade, quantity_kg, lat, lon, max_price_per_kg, due_date, "
+                    "pickup_point_id, status, filled_kg, created_at) VALUES (:o, 1, 'b-1', 'kale', 'A', 10, 1, 1, 2, '2026-11-30', 'pp', :s, :f, :n)"
+                ),
                 {"o": order_id, "s": status, "f": filled, "n": now},
             )
     cfg = config(db)
@@ -147,7 +158,10 @@ def test_downgrading_0004_closes_orders_that_0003_would_take_whole(database_url:
         command.downgrade(cfg, "0003")
     with db.engine.connect() as c:
         assert c.execute(text("SELECT order_id, status FROM orders ORDER BY order_id")).all() == [
-            ("e", "partly_filled"), ("f", "filled"), ("n", "pending"), ("w", "partly_filled"),
+            ("e", "partly_filled"),
+            ("f", "filled"),
+            ("n", "pending"),
+            ("w", "partly_filled"),
         ]
     db.engine.dispose()
 
@@ -165,8 +179,7 @@ def test_a_0005_database_keeps_its_offer_results_without_floors(database_url: st
     upgrade(db, "0005")
     now = dt.datetime.now(dt.UTC)
     with db.engine.begin() as c:
-        c.execute(text("INSERT INTO cycles (date, status, current, rerun, attempt, created_at) VALUES ('2026-11-20', 'done', 1, false, 1, :n)"),
-                  {"n": now})
+        c.execute(text("INSERT INTO cycles (date, status, current, rerun, attempt, created_at) VALUES ('2026-11-20', 'done', 1, false, 1, :n)"), {"n": now})
         c.execute(
             text(
                 "INSERT INTO offers (offer_id, cooperative_id, product, grade, quantity_kg, remaining_kg, lat, lon, ready_date, shelf_life_days, "
@@ -174,15 +187,33 @@ def test_a_0005_database_keeps_its_offer_results_without_floors(database_url: st
             ),
             {"n": now},
         )
-        c.execute(text("INSERT INTO offer_results (cycle_id, offer_id, cooperative_id, sold_kg, unsold_kg, farm_gate_price, reason) "
-                       "VALUES (1, 'o1', 'c', 6, 4, 1.5, 'partly_sold')"))
+        c.execute(
+            text(
+                "INSERT INTO offer_results (cycle_id, offer_id, cooperative_id, sold_kg, unsold_kg, farm_gate_price, reason) "
+                "VALUES (1, 'o1', 'c', 6, 4, 1.5, 'partly_sold')"
+            )
+        )
     db.engine.dispose()
     app = create_app({"DATABASE_URL": database_url, "TESTING": True})
     client = app.test_client()
     operator = {"Authorization": "Bearer " + create_key(app.extensions["harvest_db"], "operator")}
     shown = client.get("/offers/o1", headers=operator).json["results"]
-    assert shown == [{"cycle_id": 1, "date": "2026-11-20", "sold_kg": 6, "unsold_kg": 4, "farm_gate_price": "1.500000", "reason": "partly_sold",
-                      "floor_kg": 0, "floor_sold_kg": 0, "floor_met": None, "floor_reason": None, "floor_dual": None, "subsidy": "0.00"}]
+    assert shown == [
+        {
+            "cycle_id": 1,
+            "date": "2026-11-20",
+            "sold_kg": 6,
+            "unsold_kg": 4,
+            "farm_gate_price": "1.500000",
+            "reason": "partly_sold",
+            "floor_kg": 0,
+            "floor_sold_kg": 0,
+            "floor_met": None,
+            "floor_reason": None,
+            "floor_dual": None,
+            "subsidy": "0.00",
+        }
+    ]
     assert client.get("/cooperatives/c", headers=operator).json["safety_net"] == [
         {"cycle_id": 1, "date": "2026-11-20", "offers": 1, "floor_kg": 0, "floor_sold_kg": 0, "subsidy": "0.00"},
     ]
@@ -208,22 +239,38 @@ def test_a_0006_database_keeps_its_offer_results_without_refund_rates_and_goes_b
     upgrade(db, "0006")
     now = dt.datetime.now(dt.UTC)
     with db.engine.begin() as c:
-        c.execute(text("INSERT INTO cycles (date, status, current, rerun, attempt, created_at) VALUES ('2026-11-20', 'done', 1, false, 1, :n)"),
-                  {"n": now})
-        c.execute(text("INSERT INTO offer_results (cycle_id, offer_id, cooperative_id, sold_kg, unsold_kg, farm_gate_price, reason) "
-                       "VALUES (1, 'o1', 'c', 6, 4, 1.5, 'partly_sold')"))
+        c.execute(text("INSERT INTO cycles (date, status, current, rerun, attempt, created_at) VALUES ('2026-11-20', 'done', 1, false, 1, :n)"), {"n": now})
+        c.execute(
+            text(
+                "INSERT INTO offer_results (cycle_id, offer_id, cooperative_id, sold_kg, unsold_kg, farm_gate_price, reason) "
+                "VALUES (1, 'o1', 'c', 6, 4, 1.5, 'partly_sold')"
+            )
+        )
     upgrade(db)
     with db.engine.begin() as c:
         assert c.execute(text("SELECT offer_id, refund_rate FROM offer_results")).all() == [("o1", None)]
         c.execute(text("INSERT INTO api_keys (role, key_hash, buyer_id, created_at) VALUES ('buyer', 'h1', 'b-1', :n)"), {"n": now})
-        c.execute(text("INSERT INTO orders (order_id, buyer_key_id, buyer_id, product, min_grade, quantity_kg, lat, lon, max_price_per_kg, "
-                       "due_date, status, filled_kg, created_at) VALUES ('r1', 1, 'b-1', 'kale', 'A', 10, 1, 1, 2, '2026-11-22', 'filled', 10, :n)"),
-                  {"n": now})
-        c.execute(text("INSERT INTO claims (claim_id, order_id, buyer_id, product, kg, reason, remedy, value_cents, status, rule, decided_at, "
-                       "decided_on, created_at) VALUES ('k1', 'r1', 'b-1', 'kale', 2, 'quality', 'return', 300, 'awaiting_return', "
-                       "'return_required', :n, '2026-11-20', :n)"), {"n": now})
-        c.execute(text("INSERT INTO claim_parts (claim_id, cycle_id, cooperative_id, demand_id, kg, clearing_price, amount_cents) "
-                       "VALUES ('k1', 1, 'c', 'd1', 2, 1.5, 300)"))
+        c.execute(
+            text(
+                "INSERT INTO orders (order_id, buyer_key_id, buyer_id, product, min_grade, quantity_kg, lat, lon, max_price_per_kg, "
+                "due_date, status, filled_kg, created_at) VALUES ('r1', 1, 'b-1', 'kale', 'A', 10, 1, 1, 2, '2026-11-22', 'filled', 10, :n)"
+            ),
+            {"n": now},
+        )
+        c.execute(
+            text(
+                "INSERT INTO claims (claim_id, order_id, buyer_id, product, kg, reason, remedy, value_cents, status, rule, decided_at, "
+                "decided_on, created_at) VALUES ('k1', 'r1', 'b-1', 'kale', 2, 'quality', 'return', 300, 'awaiting_return', "
+                "'return_required', :n, '2026-11-20', :n)"
+            ),
+            {"n": now},
+        )
+        c.execute(
+            text(
+                "INSERT INTO claim_parts (claim_id, cycle_id, cooperative_id, demand_id, kg, clearing_price, amount_cents) "
+                "VALUES ('k1', 1, 'c', 'd1', 2, 1.5, 300)"
+            )
+        )
     cfg = config(db)
     with db.engine.begin() as connection:
         cfg.attributes["connection"] = connection

@@ -172,6 +172,10 @@ def test_hostile_identifiers_are_answered_not_crashed(client: FlaskClient, keys:
     assert client.get("/cycles/99999999999", headers=keys["operator"]).status_code == 404
     bad = client.post("/offers", json={**OFFER, "product": "ap\x00ple"}, headers=keys["coop_a"])
     assert bad.status_code == 422 and bad.json["errors"][0]["path"] == "product"
-    csv = client.post("/offers", data="product,grade,quantity_kg,lat,lon,ready_date,shelf_life_days,ask_per_kg\nap\x00ple,A,1,30,110,2026-11-23,3,1\n",
-                      content_type="text/csv", headers=keys["coop_a"])
+    csv = client.post(
+        "/offers",
+        data="product,grade,quantity_kg,lat,lon,ready_date,shelf_life_days,ask_per_kg\nap\x00ple,A,1,30,110,2026-11-23,3,1\n",
+        content_type="text/csv",
+        headers=keys["coop_a"],
+    )
     assert csv.status_code == 422

@@ -61,7 +61,8 @@ def test_an_order_is_filled_over_two_cycles(client: FlaskClient, keys: dict) -> 
     assert (done["status"], done["filled_kg"], done["unfilled_kg"], done["remaining_kg"], done["reason"]) == ("filled", 100, 0, 0, None)
     fills = done["fills"]
     assert [(f["cycle_id"], f["date"], f["filled_kg"], f["status"]) for f in fills] == [
-        (first["id"], date_of(0), 60, "pending"), (second["id"], date_of(1), 40, "filled"),
+        (first["id"], date_of(0), 60, "pending"),
+        (second["id"], date_of(1), 40, "filled"),
     ]
     assert all(f["clearing_price"] is not None for f in fills) and done["cycle_id"] == second["id"]
     assert (_remaining(client, keys, first_offer), _remaining(client, keys, second_offer)) == (0, 10)

@@ -37,8 +37,13 @@ def test_other_roles_cannot_post_orders(client: FlaskClient, keys: dict, role: s
 
 @pytest.mark.parametrize(
     ("change", "path"),
-    [({"min_grade": "Z"}, "min_grade"), ({"quantity_kg": -1}, "quantity_kg"), ({"lon": 200}, "lon"),
-     ({"due_date": "soon"}, "due_date"), ({"note": "x"}, "note")],
+    [
+        ({"min_grade": "Z"}, "min_grade"),
+        ({"quantity_kg": -1}, "quantity_kg"),
+        ({"lon": 200}, "lon"),
+        ({"due_date": "soon"}, "due_date"),
+        ({"note": "x"}, "note"),
+    ],
 )
 def test_bad_orders_name_the_field(client: FlaskClient, keys: dict, change: dict, path: str) -> None:
     r = client.post("/orders", json={**ORDER, **change}, headers=keys["buyer"])

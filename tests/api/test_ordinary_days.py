@@ -114,8 +114,7 @@ def test_a_far_date_needs_confirmation_and_expires_nothing(client: FlaskClient, 
 
 @pytest.mark.parametrize(
     "body",
-    [{"date": DAY, "rerun": "yes"}, {"date": DAY, "rerun": 1}, {"date": 20261123}, {"rerun": True}, ["x"],
-     {"date": "9999-12-31", "confirm_far_date": True}],
+    [{"date": DAY, "rerun": "yes"}, {"date": DAY, "rerun": 1}, {"date": 20261123}, {"rerun": True}, ["x"], {"date": "9999-12-31", "confirm_far_date": True}],
 )
 def test_cycle_requests_are_strict(client: FlaskClient, keys: dict, body: object) -> None:
     r = client.post("/cycles", json=body, headers=keys["operator"])

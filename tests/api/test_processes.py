@@ -58,7 +58,9 @@ def setup(database_url: str, tmp_path: Path) -> Iterator[tuple[Flask, FlaskClien
 def _worker(env: dict, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "harvest", "worker", "--lease-seconds", "2", "--poll-seconds", "0.1", *extra],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -106,9 +108,7 @@ def _consistent(app: Flask, cycle_id: int) -> dict:
     cycle = _cycle_row(app, cycle_id)
     summary = json.loads(cycle.summary or "{}")
     with app.extensions["harvest_db"].session() as session:
-        lanes, kg = session.execute(
-            select(func.count(), func.coalesce(func.sum(Allocation.quantity_kg), 0)).where(Allocation.cycle_id == cycle_id)
-        ).one()
+        lanes, kg = session.execute(select(func.count(), func.coalesce(func.sum(Allocation.quantity_kg), 0)).where(Allocation.cycle_id == cycle_id)).one()
         assert (lanes, kg) == (summary["lanes_shipped"], summary["allocated_kg"])
         # nothing of a lost attempt: every allocation belongs to a done cycle
         done = select(Cycle.id).where(Cycle.status == "done")

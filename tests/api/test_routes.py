@@ -16,8 +16,25 @@ from flask.testing import FlaskClient
 from tests.api.day import DAY, IN_PROCESS, ComputeGate, offer, order, run_cycle, wait
 
 LEGS = ("first_mile", "line_haul", "last_mile")
-ROUTE_PROPERTIES = {"route_id", "leg", "hub", "problem_id", "depot_id", "depot_lat", "depot_lon", "vehicle_type", "capacity_kg", "stops",
-                    "kg", "load_factor", "km", "start_min", "end_min", "duration_min", "cost"}
+ROUTE_PROPERTIES = {
+    "route_id",
+    "leg",
+    "hub",
+    "problem_id",
+    "depot_id",
+    "depot_lat",
+    "depot_lon",
+    "vehicle_type",
+    "capacity_kg",
+    "stops",
+    "kg",
+    "load_factor",
+    "km",
+    "start_min",
+    "end_min",
+    "duration_min",
+    "cost",
+}
 
 
 def three_regions() -> bytes:
@@ -35,8 +52,9 @@ def farms(client: FlaskClient, keys: dict) -> dict[str, Any]:
     """Offers in the north (coop-a) and the south (coop-b), one of coop-b's far beyond the north's hub (no
     van reaches it and back within a shift), orders in the city."""
     assert client.put("/regions", data=three_regions(), content_type="application/geo+json", headers=keys["operator"]).status_code == 200
-    a = client.post("/offers", json=[offer("apple", 900, 31.2, 2.0), offer("apple", 700, 31.6, 2.1), offer("kale", 400, 30.5, 1.0)],
-                    headers=keys["coop_a"]).json["items"]
+    a = client.post(
+        "/offers", json=[offer("apple", 900, 31.2, 2.0), offer("apple", 700, 31.6, 2.1), offer("kale", 400, 30.5, 1.0)], headers=keys["coop_a"]
+    ).json["items"]
     b = client.post("/offers", json=[offer("apple", 800, 29.4, 2.2), offer("apple", 300, 34.5, 1.5)], headers=keys["coop_b"]).json["items"]
     city = [order("apple", 600, 30.5, 6.0), order("apple", 900, 29.6, 6.0), order("apple", 500, 30.2, 6.0), order("kale", 300, 30.8, 4.0)]
     for o in city:
@@ -85,7 +103,11 @@ def test_a_cycle_plans_every_leg_and_planners_fetch_it(client: FlaskClient, keys
             assert len(line) == p["stops"] + 2 and line[-1] == depot
     # hubs as the regions place them: first mile at the offers' region, line haul from it, last mile at the city
     assert {(f["properties"]["leg"], f["properties"]["hub"]) for f in features} == {
-        ("first_mile", "north"), ("first_mile", "south"), ("line_haul", "north"), ("line_haul", "south"), ("last_mile", "city")
+        ("first_mile", "north"),
+        ("first_mile", "south"),
+        ("line_haul", "north"),
+        ("line_haul", "south"),
+        ("last_mile", "city"),
     }
 
     # every route in detail: its stops in order, their coordinates the line's
@@ -128,8 +150,11 @@ def test_a_cycle_plans_every_leg_and_planners_fetch_it(client: FlaskClient, keys
             f["properties"]["route_id"] for f in features if f["properties"]["hub"] == hub
         ]
     for region in ("north", "south", "city"):
-        expected = [r for r in ids if any(f["properties"]["route_id"] == r and f["properties"]["hub"] == region for f in features)
-                    or any(s["region_id"] == region for s in detail[r])]
+        expected = [
+            r
+            for r in ids
+            if any(f["properties"]["route_id"] == r and f["properties"]["hub"] == region for f in features) or any(s["region_id"] == region for s in detail[r])
+        ]
         assert [f["properties"]["route_id"] for f in _routes(client, keys, cycle["id"], f"region_id={region}")] == expected
     city_haul = _routes(client, keys, cycle["id"], "region_id=city&leg=line_haul")
     assert {f["properties"]["hub"] for f in city_haul} == {"north", "south"}  # based elsewhere, stopping in the city
@@ -149,8 +174,14 @@ def test_a_cycle_plans_every_leg_and_planners_fetch_it(client: FlaskClient, keys
 
 @pytest.mark.parametrize(
     ("path", "name"),
-    [("routes?leg=air", "leg"), ("unserved?leg=FIRST_MILE", "leg"), ("routes?format=parquet", "format"), ("routes?limit=0", "limit"),
-     ("unserved?after=x", "after"), ("routes/x?format=xml", "format")],
+    [
+        ("routes?leg=air", "leg"),
+        ("unserved?leg=FIRST_MILE", "leg"),
+        ("routes?format=parquet", "format"),
+        ("routes?limit=0", "limit"),
+        ("unserved?after=x", "after"),
+        ("routes/x?format=xml", "format"),
+    ],
 )
 def test_bad_queries_name_the_field(client: FlaskClient, keys: dict, path: str, name: str) -> None:
     """Checked before the cycle is looked up (there is none)."""
@@ -223,8 +254,9 @@ def test_an_offer_shows_its_pickup_to_its_cooperative(client: FlaskClient, keys:
     body = client.get(f"/offers/{mine}", headers=keys["coop_a"]).json
     pickup = body["pickup"]
     assert pickup is not None and pickup["cycle_id"] == cycle["id"] and pickup["date"] == DAY and pickup["hub"] == "north"
-    stops = [s for r in pickup["route_ids"]
-             for s in client.get(f"/cycles/{cycle['id']}/routes/{r}", headers=keys["planner"]).json["stops"] if s["stop_id"] == mine]
+    stops = [
+        s for r in pickup["route_ids"] for s in client.get(f"/cycles/{cycle['id']}/routes/{r}", headers=keys["planner"]).json["stops"] if s["stop_id"] == mine
+    ]
     assert stops and all(r.startswith("FM.") for r in pickup["route_ids"])
     assert pickup["window_start_min"] == min(s["start_min"] for s in stops)
     assert pickup["window_end_min"] == max(s["depart_min"] for s in stops)

@@ -69,10 +69,14 @@ def test_a_small_cooperative_sells_its_floor_with_a_subsidy(client: FlaskClient,
     mine = client.get("/cooperatives/coop-a", headers=keys["coop_a"])
     assert mine.status_code == 200
     assert {k: mine.json[k] for k in ("cooperative_id", "small", "members", "hectares", "updated_at", "small_by")} == {
-        "cooperative_id": "coop-a", "small": None, "members": None, "hectares": None, "updated_at": None, "small_by": "small_kg",
+        "cooperative_id": "coop-a",
+        "small": None,
+        "members": None,
+        "hectares": None,
+        "updated_at": None,
+        "small_by": "small_kg",
     }
-    assert mine.json["safety_net"] == [{"cycle_id": cycle["id"], "date": DAY, "offers": 1, "floor_kg": 50, "floor_sold_kg": 50,
-                                        "subsidy": small["subsidy"]}]
+    assert mine.json["safety_net"] == [{"cycle_id": cycle["id"], "date": DAY, "offers": 1, "floor_kg": 50, "floor_sold_kg": 50, "subsidy": small["subsidy"]}]
     assert client.get("/cooperatives/coop-b", headers=keys["operator"]).json["safety_net"][0]["floor_kg"] == 0
 
     net = client.get(f"/cycles/{cycle['id']}", headers=keys["operator"]).json["summary"]["safety_net"]
@@ -87,7 +91,11 @@ def test_the_register_overrides_the_small_kg_rule(client: FlaskClient, keys: dic
     put = client.put("/cooperatives/coop-a", json={"small": False, "members": 12}, headers=keys["operator"])
     assert put.status_code == 200
     assert {k: put.json[k] for k in ("cooperative_id", "small", "members", "hectares", "small_by")} == {
-        "cooperative_id": "coop-a", "small": False, "members": 12, "hectares": None, "small_by": "table",
+        "cooperative_id": "coop-a",
+        "small": False,
+        "members": 12,
+        "hectares": None,
+        "small_by": "table",
     }
     assert client.put("/cooperatives/coop-b", json={"small": True, "hectares": 80}, headers=keys["operator"]).status_code == 200
     cycle = run_cycle(client, keys, params={**IN_PROCESS, **NET})
@@ -179,8 +187,7 @@ def test_the_safety_net_is_off_by_default(client: FlaskClient, keys: dict, day: 
     assert [(r["cycle_id"], r["floor_kg"], r["floor_sold_kg"], r["subsidy"]) for r in record] == [(cycle["id"], 0, 0, "0.00")]
 
 
-@pytest.mark.parametrize("app_config", ["[match]\nworkers = 1\n\n[safety_net]\nmin_share = 0.5\nmax_subsidy_per_kg = 2.0\nsmall_kg = 500\n"],
-                         indirect=True)
+@pytest.mark.parametrize("app_config", ["[match]\nworkers = 1\n\n[safety_net]\nmin_share = 0.5\nmax_subsidy_per_kg = 2.0\nsmall_kg = 500\n"], indirect=True)
 def test_the_configured_safety_net_runs_every_cycle_unless_a_cycle_says_otherwise(client: FlaskClient, keys: dict, day: dict) -> None:
     cycle = run_cycle(client, keys, params=IN_PROCESS)
     assert (cycle["params"]["small_share"], cycle["params"]["max_subsidy_per_kg"], cycle["params"]["small_kg"]) == (0.5, 2.0, 500)

@@ -9,10 +9,9 @@ import polars as pl
 import pytest
 from sqlalchemy import select
 
-from api.db import Database
+from api.db import Database, read_frame
 from api.migrate import upgrade
 from api.models import Offer
-from api.db import read_frame
 
 
 def test_nulls_and_zones_after_the_first_hundred_rows_keep_their_type(database_url: str) -> None:
@@ -20,9 +19,23 @@ def test_nulls_and_zones_after_the_first_hundred_rows_keep_their_type(database_u
     upgrade(db)
     now = dt.datetime.now(dt.UTC)
     rows = [
-        Offer(offer_id=f"o{k:03d}", cooperative_id="c", product="apple", grade="A", quantity_kg=1, remaining_kg=1, lat=30.0, lon=110.0,
-              ready_date=dt.date(2026, 11, 23), shelf_life_days=3, expires_on=dt.date(2026, 11, 26), ask_per_kg=1.0, status="open",
-              created_at=now, withdrawn_at=now if k >= 120 else None)
+        Offer(
+            offer_id=f"o{k:03d}",
+            cooperative_id="c",
+            product="apple",
+            grade="A",
+            quantity_kg=1,
+            remaining_kg=1,
+            lat=30.0,
+            lon=110.0,
+            ready_date=dt.date(2026, 11, 23),
+            shelf_life_days=3,
+            expires_on=dt.date(2026, 11, 26),
+            ask_per_kg=1.0,
+            status="open",
+            created_at=now,
+            withdrawn_at=now if k >= 120 else None,
+        )
         for k in range(150)
     ]
     with db.write() as session:

@@ -36,10 +36,25 @@ class Book:
         in_previous = {f["order_id"] for f in self.fills if f["cycle_id"] == previous}
         ids = sorted(k for k in self.quantity if self.status[k] == "pending" or k in in_previous)
         book = pl.DataFrame(
-            [{"order_id": k, "buyer_id": "b", "product": "apple", "min_grade": "C", "quantity_kg": self.quantity[k], "lat": 30.0, "lon": 110.0,
-              "max_price_per_kg": 3.0, "due_date": self.due[k], "created_at": dt.datetime(2026, 11, 20), "pickup_point_id": None,
-              "status": self.status[k]} for k in ids],
-            schema=BOOK_SCHEMA, orient="row",
+            [
+                {
+                    "order_id": k,
+                    "buyer_id": "b",
+                    "product": "apple",
+                    "min_grade": "C",
+                    "quantity_kg": self.quantity[k],
+                    "lat": 30.0,
+                    "lon": 110.0,
+                    "max_price_per_kg": 3.0,
+                    "due_date": self.due[k],
+                    "created_at": dt.datetime(2026, 11, 20),
+                    "pickup_point_id": None,
+                    "status": self.status[k],
+                }
+                for k in ids
+            ],
+            schema=BOOK_SCHEMA,
+            orient="row",
         )
         live = set(self.current.values())
         fills = pl.DataFrame([f for f in self.fills if f["cycle_id"] in live and f["order_id"] in ids], schema=FILL_SCHEMA, orient="row")
@@ -63,18 +78,35 @@ class Book:
         out = out.with_columns(filled_kg=pl.when(pl.col("rejected")).then(0).otherwise(pl.col("filled_kg")))
         # each order's verdict as compute_cycle gives it (regions.pooling.fill_orders)
         out = out.with_columns(
-            status=pl.when(pl.col("rejected")).then(pl.lit("rejected"))
-            .when(pl.col("filled_kg") == pl.col("kg")).then(pl.lit("filled"))
-            .when(pl.col("due") > date).then(pl.lit("pending"))
-            .when(pl.col("filled_kg") > 0).then(pl.lit("partly_filled"))
+            status=pl.when(pl.col("rejected"))
+            .then(pl.lit("rejected"))
+            .when(pl.col("filled_kg") == pl.col("kg"))
+            .then(pl.lit("filled"))
+            .when(pl.col("due") > date)
+            .then(pl.lit("pending"))
+            .when(pl.col("filled_kg") > 0)
+            .then(pl.lit("partly_filled"))
             .otherwise(pl.lit("unfilled")),
-            region_id=pl.lit("r0"), clearing_price=pl.lit(2.0), reason=pl.lit("outbid"),
+            region_id=pl.lit("r0"),
+            clearing_price=pl.lit(2.0),
+            reason=pl.lit("outbid"),
         )
         state = settle(book, fills, out, expired, cycle_id=cycle_id, date=date, previous_id=previous)
         self.dates[cycle_id] = date
         self.current[date] = cycle_id
-        self.fills += [{"order_id": r["order_id"], "cycle_id": cycle_id, "date": date, "filled_kg": r["filled_kg"], "status": r["status"],
-                        "region_id": "r0", "clearing_price": 2.0, "reason": "outbid"} for r in out.iter_rows(named=True)]
+        self.fills += [
+            {
+                "order_id": r["order_id"],
+                "cycle_id": cycle_id,
+                "date": date,
+                "filled_kg": r["filled_kg"],
+                "status": r["status"],
+                "region_id": "r0",
+                "clearing_price": 2.0,
+                "reason": "outbid",
+            }
+            for r in out.iter_rows(named=True)
+        ]
         for r in state.iter_rows(named=True):
             self.status[r["order_id"]], self.filled[r["order_id"]] = r["status"], r["filled_kg"]
         return taken.select("order_id", kg=pl.col("quantity_kg"))

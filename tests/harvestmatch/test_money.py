@@ -96,8 +96,13 @@ def test_published_prices_are_what_the_csv_writer_wrote_at_six_places(values: li
 
 def test_publish_formats_the_money_columns_only() -> None:
     frame = pl.DataFrame(
-        {"offer_id": ["a", "b"], "farm_gate_price": [5.0764785, None], "subsidy": [818.425, 0.0], "distance_km": [238.1202841, 0.5],
-         "net": [Decimal("-31.31"), Decimal("0.00")]},
+        {
+            "offer_id": ["a", "b"],
+            "farm_gate_price": [5.0764785, None],
+            "subsidy": [818.425, 0.0],
+            "distance_km": [238.1202841, 0.5],
+            "net": [Decimal("-31.31"), Decimal("0.00")],
+        },
         schema_overrides={"net": pl.Decimal(38, 2)},
     )
     out = publish(frame)

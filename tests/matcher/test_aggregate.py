@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from harvestmatch.errors import SolverError
 from matcher.aggregate import merge_identical, split_lanes
-from matcher.flow import solve_flow
 from matcher.bounded import all_pairs
+from matcher.flow import solve_flow
 from regions.lanes import Demand, Hubs, LaneCosts, Supply, lanes_for_pairs
 
 
@@ -99,8 +99,12 @@ def test_equality_is_float_equality() -> None:
     np.testing.assert_array_equal(group, [0, 0])
 
 
-@given(st.lists(st.tuples(st.sampled_from([30.0, 31.0]), st.sampled_from([110.0, 111.0]), st.sampled_from([1.0, 2.0]),
-                          st.integers(1, 2), st.integers(0, 1)), max_size=40))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([30.0, 31.0]), st.sampled_from([110.0, 111.0]), st.sampled_from([1.0, 2.0]), st.integers(1, 2), st.integers(0, 1)),
+        max_size=40,
+    )
+)
 def test_merged_groups_are_exactly_the_equal_offers(items: list[tuple[float, float, float, int, int]]) -> None:
     supply = offers(items)
     merged, kg, group = merge_identical(supply, np.arange(1, len(items) + 1, dtype=np.int64))
@@ -133,8 +137,7 @@ def test_members_without_kg_get_no_piece() -> None:
 
 
 def test_no_lanes() -> None:
-    lane, member, kg = split_lanes(np.array([0, 0], np.int64), np.array([3, 4], np.int64),
-                                   np.zeros(0, np.int64), np.zeros(0, np.int64))
+    lane, member, kg = split_lanes(np.array([0, 0], np.int64), np.array([3, 4], np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
     assert len(lane) == len(member) == len(kg) == 0
 
 
@@ -235,14 +238,13 @@ def test_merged_problem_has_the_same_optimum_and_its_split_attains_it() -> None:
     supply = offers([*village, *others])
     supply_kg = rng.integers(1, 80, supply.size).astype(np.int64)
     hubs = Hubs(np.array([30.2, 31.0, 29.5]), np.array([110.4, 111.5, 109.0]))
-    demand = Demand(np.array([0, 1, 1, 2], np.int64), np.array([1.6, 1.9, 1.4, 1.7]),
-                    np.array([1, 2, 1, 1], np.int8), np.array([3, 3, 2, 3], np.int64))
+    demand = Demand(np.array([0, 1, 1, 2], np.int64), np.array([1.6, 1.9, 1.4, 1.7]), np.array([1, 2, 1, 1], np.int8), np.array([3, 3, 2, 3], np.int64))
     demand_kg = np.array([600, 500, 700, 300], np.int64)  # less than offered: some members keep kg
     costs, scale = LaneCosts(), 10_000
 
     def optimum(s: Supply, kg: np.ndarray) -> tuple:
         """The optimal flow over every profitable lane, with the lanes' offers and integer margins."""
-        (o, r), = all_pairs(np.arange(s.size, dtype=np.int64), np.arange(hubs.size, dtype=np.int64))
+        ((o, r),) = all_pairs(np.arange(s.size, dtype=np.int64), np.arange(hubs.size, dtype=np.int64))
         lanes = lanes_for_pairs(o, r, s, demand, hubs, costs)
         margin = np.rint(lanes.margin * scale).astype(np.int64)
         keep = margin > 0

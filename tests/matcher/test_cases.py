@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import dataclasses
 import datetime as dt
 
@@ -11,11 +10,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from tests.checks import check_cycle
-from tests.frames import DATE, demand_frame, hubs_frame, offers_frame
 from matcher import MatchParams, match
 from matcher.schemas import DEMAND, OFFERS, empty_table
 from matcher.synthetic import synthetic_day
+from tests.checks import check_cycle
+from tests.frames import DATE, demand_frame, hubs_frame, offers_frame
 
 HERE = {"r0": (30.0, 110.0)}
 FLAT = {"freight_per_kg_km": 0.0, "handling_per_kg": 0.1}  # cost 0.1 per kg everywhere
@@ -129,8 +128,7 @@ def test_pricing_loop_finds_the_far_market_in_several_rounds(oracle) -> None:
     hubs = {f"r{k}": (30.0, 110.0 + k) for k in range(8)}
     offers = offers_frame([{"lat": 30.0, "lon": 110.0 + k * 0.2, "quantity_kg": 500, "ask_per_kg": 1.0} for k in range(6)])
     demand = demand_frame(
-        [{"region_id": f"r{k}", "price_per_kg": 1.5, "quantity_kg": 200} for k in range(7)]
-        + [{"region_id": "r7", "price_per_kg": 4.0, "quantity_kg": 1200}]
+        [{"region_id": f"r{k}", "price_per_kg": 1.5, "quantity_kg": 200} for k in range(7)] + [{"region_id": "r7", "price_per_kg": 4.0, "quantity_kg": 1200}]
     )
     few = run(offers, demand, hubs, k_nearest=1, dense=False)
     many = run(offers, demand, hubs, k_nearest=16, dense=False)

@@ -12,22 +12,18 @@ import polars as pl
 import pytest
 import shapely
 
-from tests.frames import DATE, demand_frame, offers_frame
 from harvest.cli import main
 from matcher.results import ALLOCATION_COLUMNS, DEMAND_COLUMNS, OFFER_COLUMNS
-from matcher.settlement import SETTLEMENT_COLUMNS
 from matcher.schemas import DEMAND, OFFERS, ORDERS, parse_table
+from matcher.settlement import SETTLEMENT_COLUMNS
+from tests.frames import DATE, demand_frame, offers_frame
 
 
 @pytest.fixture
 def day(tmp_path: Path) -> dict[str, Path]:
     """A valid small day on disk: two regions, three offers, three demand rows."""
-    offers = offers_frame(
-        [{"lat": 30.1, "lon": 110.1}, {"lat": 31.0, "lon": 111.0, "grade": "B"}, {"product": "kale", "quantity_kg": 40}]
-    )
-    demand = demand_frame(
-        [{"region_id": "r0"}, {"region_id": "r1", "quantity_kg": 250}, {"region_id": "r1", "product": "kale"}]
-    )
+    offers = offers_frame([{"lat": 30.1, "lon": 110.1}, {"lat": 31.0, "lon": 111.0, "grade": "B"}, {"product": "kale", "quantity_kg": 40}])
+    demand = demand_frame([{"region_id": "r0"}, {"region_id": "r1", "quantity_kg": 250}, {"region_id": "r1", "product": "kale"}])
     regions = gpd.GeoDataFrame(
         {"region_id": ["r0", "r1"], "hub_lat": [30.0, None], "hub_lon": [110.0, None]},
         geometry=[shapely.box(109, 29, 111, 31), shapely.box(111, 30, 113, 32)],
@@ -43,8 +39,20 @@ def day(tmp_path: Path) -> dict[str, Path]:
 
 def args(day: dict[str, Path], *extra: str) -> list[str]:
     return [
-        "match", "--offers", str(day["offers"]), "--demand", str(day["demand"]), "--regions", str(day["regions"]),
-        "--date", DATE.isoformat(), "--out", str(day["out"]), "--workers", "1", *extra,
+        "match",
+        "--offers",
+        str(day["offers"]),
+        "--demand",
+        str(day["demand"]),
+        "--regions",
+        str(day["regions"]),
+        "--date",
+        DATE.isoformat(),
+        "--out",
+        str(day["out"]),
+        "--workers",
+        "1",
+        *extra,
     ]
 
 
@@ -100,9 +108,7 @@ def test_parameters_from_a_toml_file(day: dict[str, Path], tmp_path: Path) -> No
 def test_the_safety_net_from_the_command_line(day: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A cooperatives table names the small ones (extra columns kept and ignored); the policy comes from
     a TOML [safety_net] table; offers_out and the summary say what the floor did and cost."""
-    offers = pl.read_csv(day["offers"]).with_columns(
-        cooperative_id=pl.Series(["tiny", "big", "tiny"]), ask_per_kg=pl.Series([2.9, 1.0, 2.9])
-    )
+    offers = pl.read_csv(day["offers"]).with_columns(cooperative_id=pl.Series(["tiny", "big", "tiny"]), ask_per_kg=pl.Series([2.9, 1.0, 2.9]))
     offers.write_csv(day["offers"])
     coops = tmp_path / "cooperatives.csv"
     coops.write_text("cooperative_id,small,members\ntiny,TRUE,12\nbig,false,900\n")
@@ -196,64 +202,99 @@ def _with_quality(text: str):
 
 
 BAD_INPUTS = [
-    ("missing-column", _edit_csv("offers", lambda f: f.drop("ask_per_kg")),
-     "offers.csv: column 'ask_per_kg': required column is missing"),
-    ("negative-kg", _set("offers", "quantity_kg", "-5"),
-     "offers.csv: row 1: column 'quantity_kg': expected a whole number of kg greater than 0, got '-5'"),
-    ("fractional-kg", _set("demand", "quantity_kg", "2.5", row=1),
-     "demand.csv: row 2: column 'quantity_kg': expected a whole number of kg greater than 0, got '2.5'"),
-    ("unknown-grade", _set("offers", "grade", "D", row=2),
-     "offers.csv: row 3: column 'grade': expected one of A, B, C, got 'D'"),
-    ("lowercase-grade", _set("demand", "min_grade", "a"),
-     "demand.csv: row 1: column 'min_grade': expected one of A, B, C, got 'a'"),
-    ("id-too-long", _set("offers", "cooperative_id", "c" * 65),
-     "offers.csv: row 1: column 'cooperative_id': expected a non-empty identifier of at most 64 characters without NUL characters, got 'ccc"),
-    ("bad-date", _set("offers", "ready_date", "2026-02-30"),
-     "offers.csv: row 1: column 'ready_date': expected a date as YYYY-MM-DD from 1900-01-01 to 2199-12-31, got '2026-02-30'"),
-    ("empty-date", _set("demand", "due_date", None),
-     "demand.csv: row 1: column 'due_date': expected a date as YYYY-MM-DD from 1900-01-01 to 2199-12-31, got nothing"),
-    ("duplicate-id", _set("offers", "offer_id", "o0", row=1),
-     "offers.csv: row 2: column 'offer_id': duplicate offer_id 'o0' (first at row 1)"),
-    ("unknown-region", _set("demand", "region_id", "nowhere"),
-     "demand.csv: row 1: column 'region_id': 'nowhere' is not a region in regions.geojson"),
-    ("latitude-out-of-range", _set("offers", "lat", "91"),
-     "offers.csv: row 1: column 'lat': expected a latitude in degrees from -90 to 90, got '91'"),
-    ("longitude-not-a-number", _set("offers", "lon", "east"),
-     "offers.csv: row 1: column 'lon': expected a longitude in degrees from -180 to 180, got 'east'"),
-    ("price-not-finite", _set("demand", "price_per_kg", "inf"),
-     "demand.csv: row 1: column 'price_per_kg': expected an amount from 0 to 1,000,000, got 'inf'"),
-    ("negative-shelf-life", _set("offers", "shelf_life_days", "-1"),
-     "offers.csv: row 1: column 'shelf_life_days': expected a whole number of days from 0 to 36,500, got '-1'"),
-    ("minimum-lot", _edit_csv("offers", lambda f: f.with_columns(min_lot_kg=pl.lit("500"))),
-     "offers.csv: row 1: column 'min_lot_kg': 500 kg: minimum lots are not supported yet"),
-    ("empty-table-file", _write("demand", ""),
-     "demand.csv: cannot read as csv"),
-    ("duplicate-region", _regions(lambda f: f.assign(region_id=["r0", "r0"])),
-     "regions.geojson: row 2: column 'region_id': duplicate region_id 'r0' (first at row 1)"),
-    ("region-without-id-column", _regions(lambda f: f.rename(columns={"region_id": "name"})),
-     "regions.geojson: column 'region_id': required column is missing"),
-    ("region-is-a-point", _regions(lambda f: f.set_geometry([shapely.box(109, 29, 111, 31), shapely.Point(112, 31)], crs=f.crs)),
-     "regions.geojson: row 2: column 'geometry': not a polygon"),
-    ("hub-out-of-range", _regions(lambda f: f.assign(hub_lat=[95.0, None])),
-     "regions.geojson: row 1: column 'hub_lat': expected degrees from -90 to 90"),
-    ("regions-not-vector-data", _write("regions", "this is not GeoJSON"),
-     "regions.geojson: cannot read regions"),
-    ("lane-unknown-offer", _with_lanes("offer_id,region_id,distance_km\nghost,r0,10\n"),
-     "lanes.csv: row 1: column 'offer_id': 'ghost' is not an offer in offers.csv"),
-    ("lane-negative-distance", _with_lanes("offer_id,region_id,distance_km\no0,r0,-10\n"),
-     "lanes.csv: row 1: column 'distance_km': expected a distance from 0 to 50,000 km, got '-10'"),
-    ("lane-duplicate", _with_lanes("offer_id,region_id,distance_km\no0,r0,10\no0,r0,12\n"),
-     "lanes.csv: row 2: column 'offer_id + region_id': duplicate offer_id + region_id 'o0', 'r0' (first at row 1)"),
-    ("cooperative-not-a-flag", _with_cooperatives("cooperative_id,small\ncoop,maybe\n"),
-     "cooperatives.csv: row 1: column 'small': expected true or false, got 'maybe'"),
-    ("cooperative-duplicate", _with_cooperatives("cooperative_id,small\ncoop,true\ncoop,false\n"),
-     "cooperatives.csv: row 2: column 'cooperative_id': duplicate cooperative_id 'coop' (first at row 1)"),
-    ("cooperatives-without-flag", _with_cooperatives("cooperative_id,members\ncoop,12\n"),
-     "cooperatives.csv: column 'small': required column is missing"),
-    ("refund-rate-above-one", _with_quality("cooperative_id,product,refund_rate\ncoop,apple,1.5\n"),
-     "quality.csv: row 1: column 'refund_rate': expected a share from 0 to 1, got '1.5'"),
-    ("refund-rate-twice", _with_quality("cooperative_id,product,refund_rate\ncoop,apple,0.1\ncoop,apple,0.2\n"),
-     "quality.csv: row 2: column 'cooperative_id + product': duplicate cooperative_id + product 'coop', 'apple' (first at row 1)"),
+    ("missing-column", _edit_csv("offers", lambda f: f.drop("ask_per_kg")), "offers.csv: column 'ask_per_kg': required column is missing"),
+    ("negative-kg", _set("offers", "quantity_kg", "-5"), "offers.csv: row 1: column 'quantity_kg': expected a whole number of kg greater than 0, got '-5'"),
+    (
+        "fractional-kg",
+        _set("demand", "quantity_kg", "2.5", row=1),
+        "demand.csv: row 2: column 'quantity_kg': expected a whole number of kg greater than 0, got '2.5'",
+    ),
+    ("unknown-grade", _set("offers", "grade", "D", row=2), "offers.csv: row 3: column 'grade': expected one of A, B, C, got 'D'"),
+    ("lowercase-grade", _set("demand", "min_grade", "a"), "demand.csv: row 1: column 'min_grade': expected one of A, B, C, got 'a'"),
+    (
+        "id-too-long",
+        _set("offers", "cooperative_id", "c" * 65),
+        "offers.csv: row 1: column 'cooperative_id': expected a non-empty identifier of at most 64 characters without NUL characters, got 'ccc",
+    ),
+    (
+        "bad-date",
+        _set("offers", "ready_date", "2026-02-30"),
+        "offers.csv: row 1: column 'ready_date': expected a date as YYYY-MM-DD from 1900-01-01 to 2199-12-31, got '2026-02-30'",
+    ),
+    (
+        "empty-date",
+        _set("demand", "due_date", None),
+        "demand.csv: row 1: column 'due_date': expected a date as YYYY-MM-DD from 1900-01-01 to 2199-12-31, got nothing",
+    ),
+    ("duplicate-id", _set("offers", "offer_id", "o0", row=1), "offers.csv: row 2: column 'offer_id': duplicate offer_id 'o0' (first at row 1)"),
+    ("unknown-region", _set("demand", "region_id", "nowhere"), "demand.csv: row 1: column 'region_id': 'nowhere' is not a region in regions.geojson"),
+    ("latitude-out-of-range", _set("offers", "lat", "91"), "offers.csv: row 1: column 'lat': expected a latitude in degrees from -90 to 90, got '91'"),
+    ("longitude-not-a-number", _set("offers", "lon", "east"), "offers.csv: row 1: column 'lon': expected a longitude in degrees from -180 to 180, got 'east'"),
+    ("price-not-finite", _set("demand", "price_per_kg", "inf"), "demand.csv: row 1: column 'price_per_kg': expected an amount from 0 to 1,000,000, got 'inf'"),
+    (
+        "negative-shelf-life",
+        _set("offers", "shelf_life_days", "-1"),
+        "offers.csv: row 1: column 'shelf_life_days': expected a whole number of days from 0 to 36,500, got '-1'",
+    ),
+    (
+        "minimum-lot",
+        _edit_csv("offers", lambda f: f.with_columns(min_lot_kg=pl.lit("500"))),
+        "offers.csv: row 1: column 'min_lot_kg': 500 kg: minimum lots are not supported yet",
+    ),
+    ("empty-table-file", _write("demand", ""), "demand.csv: cannot read as csv"),
+    (
+        "duplicate-region",
+        _regions(lambda f: f.assign(region_id=["r0", "r0"])),
+        "regions.geojson: row 2: column 'region_id': duplicate region_id 'r0' (first at row 1)",
+    ),
+    (
+        "region-without-id-column",
+        _regions(lambda f: f.rename(columns={"region_id": "name"})),
+        "regions.geojson: column 'region_id': required column is missing",
+    ),
+    (
+        "region-is-a-point",
+        _regions(lambda f: f.set_geometry([shapely.box(109, 29, 111, 31), shapely.Point(112, 31)], crs=f.crs)),
+        "regions.geojson: row 2: column 'geometry': not a polygon",
+    ),
+    ("hub-out-of-range", _regions(lambda f: f.assign(hub_lat=[95.0, None])), "regions.geojson: row 1: column 'hub_lat': expected degrees from -90 to 90"),
+    ("regions-not-vector-data", _write("regions", "this is not GeoJSON"), "regions.geojson: cannot read regions"),
+    (
+        "lane-unknown-offer",
+        _with_lanes("offer_id,region_id,distance_km\nghost,r0,10\n"),
+        "lanes.csv: row 1: column 'offer_id': 'ghost' is not an offer in offers.csv",
+    ),
+    (
+        "lane-negative-distance",
+        _with_lanes("offer_id,region_id,distance_km\no0,r0,-10\n"),
+        "lanes.csv: row 1: column 'distance_km': expected a distance from 0 to 50,000 km, got '-10'",
+    ),
+    (
+        "lane-duplicate",
+        _with_lanes("offer_id,region_id,distance_km\no0,r0,10\no0,r0,12\n"),
+        "lanes.csv: row 2: column 'offer_id + region_id': duplicate offer_id + region_id 'o0', 'r0' (first at row 1)",
+    ),
+    (
+        "cooperative-not-a-flag",
+        _with_cooperatives("cooperative_id,small\ncoop,maybe\n"),
+        "cooperatives.csv: row 1: column 'small': expected true or false, got 'maybe'",
+    ),
+    (
+        "cooperative-duplicate",
+        _with_cooperatives("cooperative_id,small\ncoop,true\ncoop,false\n"),
+        "cooperatives.csv: row 2: column 'cooperative_id': duplicate cooperative_id 'coop' (first at row 1)",
+    ),
+    ("cooperatives-without-flag", _with_cooperatives("cooperative_id,members\ncoop,12\n"), "cooperatives.csv: column 'small': required column is missing"),
+    (
+        "refund-rate-above-one",
+        _with_quality("cooperative_id,product,refund_rate\ncoop,apple,1.5\n"),
+        "quality.csv: row 1: column 'refund_rate': expected a share from 0 to 1, got '1.5'",
+    ),
+    (
+        "refund-rate-twice",
+        _with_quality("cooperative_id,product,refund_rate\ncoop,apple,0.1\ncoop,apple,0.2\n"),
+        "quality.csv: row 2: column 'cooperative_id + product': duplicate cooperative_id + product 'coop', 'apple' (first at row 1)",
+    ),
 ]
 
 
@@ -468,12 +509,8 @@ ORDER_OUTPUTS = {
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-@pytest.mark.parametrize(
-    "empty", [("offers",), ("demand",), ("offers", "demand"), ("orders",), ("offers", "orders")], ids="+".join
-)
-def test_empty_tables_sell_nothing_and_write_every_header(
-    orders_day: dict[str, Path], empty: tuple[str, ...], suffix: str
-) -> None:
+@pytest.mark.parametrize("empty", [("offers",), ("demand",), ("offers", "demand"), ("orders",), ("offers", "orders")], ids="+".join)
+def test_empty_tables_sell_nothing_and_write_every_header(orders_day: dict[str, Path], empty: tuple[str, ...], suffix: str) -> None:
     for name in empty:
         _empty(orders_day, name, suffix)
     with_orders = "orders" in empty
@@ -505,8 +542,7 @@ def test_the_output_folder_holds_only_the_last_runs_files(orders_day: dict[str, 
     ("prepare", "message"),
     [
         (lambda out: (out.mkdir(), (out / "notes.txt").write_text("mine")), "is not a previous output folder (it holds notes.txt)"),
-        (lambda out: (out.mkdir(), (out / "photos").mkdir(), (out / "summary.json").write_text("{}")),
-         "is not a previous output folder (it holds photos/)"),
+        (lambda out: (out.mkdir(), (out / "photos").mkdir(), (out / "summary.json").write_text("{}")), "is not a previous output folder (it holds photos/)"),
         (lambda out: out.write_text("a file"), "exists and is not a folder"),
     ],
     ids=["a-file-of-the-user", "a-subfolder", "a-file-as-out"],

@@ -39,7 +39,8 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     offers, demand = synthetic_day(n_offers=600, n_products=12, region_ids=ids, region_lat=lat.ravel(), region_lon=lon.ravel(), date=DATE, seed=3)
     boxes = [shapely.box(x - 1.8, y - 1.8, x + 1.8, y + 1.8) for y, x in zip(lat.ravel(), lon.ravel(), strict=True)]
     gpd.GeoDataFrame({"region_id": ids, "hub_lat": lat.ravel(), "hub_lon": lon.ravel()}, geometry=boxes, crs=4326).to_file(
-        folder / "regions.geojson", driver="GeoJSON")
+        folder / "regions.geojson", driver="GeoJSON"
+    )
     offers.write_csv(folder / "offers.csv")
     demand.write_csv(folder / "demand.csv")
     return {"offers": folder / "offers.csv", "demand": folder / "demand.csv", "regions": folder / "regions.geojson"}
@@ -47,9 +48,28 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def _match(day: dict[str, Path], out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "harvest", "match", "--offers", str(day["offers"]), "--demand", str(day["demand"]),
-         "--regions", str(day["regions"]), "--date", DATE.isoformat(), "--out", str(out), "--quiet", *extra],
-        capture_output=True, text=True, timeout=600, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "harvest",
+            "match",
+            "--offers",
+            str(day["offers"]),
+            "--demand",
+            str(day["demand"]),
+            "--regions",
+            str(day["regions"]),
+            "--date",
+            DATE.isoformat(),
+            "--out",
+            str(out),
+            "--quiet",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
     )
 
 
@@ -70,11 +90,21 @@ class Cluster:
         self.port = _free_port()
         self.address = f"tcp://127.0.0.1:{self.port}"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(self.port),
-                                           "--no-dashboard"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.scheduler = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--no-dashboard"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.workers = [
-            subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", self.address, "--nthreads", "1", "--no-nanny",
-                              "--no-dashboard", "--host", "127.0.0.1"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.Popen(
+                [sys.executable, "-m", "distributed.cli.dask_worker", self.address, "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             for _ in range(workers)
         ]
         self._wait_for(workers)
@@ -158,8 +188,14 @@ def test_a_day_on_an_in_process_cluster_gives_the_bytes_of_local_workers(day: di
     from matcher.params import MatchParams
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as local:
-        run_batch(offers=day["offers"], demand=day["demand"], regions=day["regions"], date=DATE, out=tmp_path / "dask",
-                  params=MatchParams(executor="dask", scheduler=local.scheduler_address))
+        run_batch(
+            offers=day["offers"],
+            demand=day["demand"],
+            regions=day["regions"],
+            date=DATE,
+            out=tmp_path / "dask",
+            params=MatchParams(executor="dask", scheduler=local.scheduler_address),
+        )
     run_batch(offers=day["offers"], demand=day["demand"], regions=day["regions"], date=DATE, out=tmp_path / "local", params=MatchParams(workers=1))
     assert _outputs(tmp_path / "dask") == _outputs(tmp_path / "local")
 

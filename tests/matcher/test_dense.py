@@ -17,8 +17,13 @@ from regions.lanes import Demand, Hubs, LaneCosts, Supply, lanes_for_pairs
 
 def instance(seed: int, m: int = 40, n: int = 60, n_hubs: int = 25, spread: float = 20.0):
     rng = np.random.default_rng(seed)
-    supply = Supply(rng.uniform(30 - spread, 30 + spread, m), rng.uniform(110 - spread, 110 + spread, m),
-                    rng.uniform(0.5, 5, m).round(2), rng.integers(0, 3, m).astype(np.int8), rng.integers(0, 6, m))
+    supply = Supply(
+        rng.uniform(30 - spread, 30 + spread, m),
+        rng.uniform(110 - spread, 110 + spread, m),
+        rng.uniform(0.5, 5, m).round(2),
+        rng.integers(0, 3, m).astype(np.int8),
+        rng.integers(0, 6, m),
+    )
     region = np.sort(rng.integers(0, n_hubs, n))
     demand = Demand(region, rng.uniform(1, 7, n).round(2), rng.integers(0, 3, n).astype(np.int8), rng.integers(0, 6, n))
     hubs = Hubs(rng.uniform(30 - spread, 30 + spread, n_hubs), rng.uniform(110 - spread, 110 + spread, n_hubs))
@@ -27,8 +32,7 @@ def instance(seed: int, m: int = 40, n: int = 60, n_hubs: int = 25, spread: floa
     return supply, demand, hubs
 
 
-@given(seed=st.integers(0, 2**32 - 1), spread=st.sampled_from([0.01, 1.0, 20.0, 80.0]),
-       scale=st.sampled_from([100, 10**5, 10**7, 10**12]))
+@given(seed=st.integers(0, 2**32 - 1), spread=st.sampled_from([0.01, 1.0, 20.0, 80.0]), scale=st.sampled_from([100, 10**5, 10**7, 10**12]))
 def test_cell_margins_are_the_lane_builders_bit_for_bit(seed: int, spread: float, scale: int) -> None:
     """At every scale, int32 cells (ordinary prices) and int64 ones (10**12: margins past 2**30)."""
     supply, demand, hubs = instance(seed, spread=spread)
@@ -51,8 +55,14 @@ def test_cell_margins_are_the_lane_builders_bit_for_bit(seed: int, spread: float
     np.testing.assert_array_equal(dense.km.ravel(), km)
 
 
-@given(seed=st.integers(0, 2**32 - 1), k_row=st.integers(1, 3), k_offer=st.integers(1, 5), floors=st.booleans(),
-       n=st.sampled_from([20, 32, 70]), zero=st.booleans())
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    k_row=st.integers(1, 3),
+    k_offer=st.integers(1, 5),
+    floors=st.booleans(),
+    n=st.sampled_from([20, 32, 70]),
+    zero=st.booleans(),
+)
 def test_best_cells_are_the_brute_force_best(seed: int, k_row: int, k_offer: int, floors: bool, n: int, zero: bool) -> None:
     """Rows of 20, 32 and 70 cells: within one scan chunk, exactly one, and across chunks (the scan skips
     a chunk unless a cell beats a list); zero duals are the start's case, where most cells qualify."""

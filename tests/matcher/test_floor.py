@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from fractions import Fraction
 from collections import defaultdict
+from fractions import Fraction
 
 import numpy as np
 import polars as pl
@@ -35,10 +35,7 @@ def cooperatives(small: list[bool]) -> pl.DataFrame:
 def floors(offers: pl.DataFrame, small: dict[str, bool], share: float, date: dt.date) -> list[int]:
     """The documented rule, independently: floor(share * kg) for a small cooperative's open offer, the
     share as written (a decimal)."""
-    return [
-        math.floor(Fraction(str(share)) * o["quantity_kg"]) if small[o["cooperative_id"]] and is_open(o, date) else 0
-        for o in offers.iter_rows(named=True)
-    ]
+    return [math.floor(Fraction(str(share)) * o["quantity_kg"]) if small[o["cooperative_id"]] and is_open(o, date) else 0 for o in offers.iter_rows(named=True)]
 
 
 def check_floor_cycle(result, offers, demand, hubs, date, oracle, floor_oracle, *, share, cap, small, **lane_args) -> None:
@@ -46,9 +43,13 @@ def check_floor_cycle(result, offers, demand, hubs, date, oracle, floor_oracle, 
     floor = floors(offers, small, share, date)
     usable = [lane for lane in lanes if lane.margin >= -cap - 1e-9]
     lp = floor_oracle(
-        offers.height, demand.height,
-        np.array([lane.offer for lane in usable], np.int64), np.array([lane.row for lane in usable], np.int64),
-        np.array([lane.margin for lane in usable]), offers["quantity_kg"].to_numpy(), demand["quantity_kg"].to_numpy(),
+        offers.height,
+        demand.height,
+        np.array([lane.offer for lane in usable], np.int64),
+        np.array([lane.row for lane in usable], np.int64),
+        np.array([lane.margin for lane in usable]),
+        offers["quantity_kg"].to_numpy(),
+        demand["quantity_kg"].to_numpy(),
         np.array(floor, np.int64),
     )
     free = oracle(*lp_inputs(offers, demand, lanes))
@@ -163,8 +164,9 @@ def floor_instances(draw: st.DrawFn) -> dict:
 def test_the_floor_matches_the_lexicographic_lp(instance, small, share, cap, bounded, oracle, floor_oracle) -> None:
     offers, demand, result = run(instance, small, share, cap, bounded)
     lane_args = {k: instance["params"][k] for k in ("freight_per_kg_km", "handling_per_kg", "km_per_day")}
-    check_floor_cycle(result, offers, demand, instance["hubs"], DATE, oracle, floor_oracle,
-                      share=share, cap=cap, small=dict(zip(COOPS, small, strict=True)), **lane_args)
+    check_floor_cycle(
+        result, offers, demand, instance["hubs"], DATE, oracle, floor_oracle, share=share, cap=cap, small=dict(zip(COOPS, small, strict=True)), **lane_args
+    )
 
 
 @given(instance=instances(adversarial=True), small=st.lists(st.booleans(), min_size=4, max_size=4), share=st.sampled_from([0.5, 1.0]))
@@ -287,15 +289,25 @@ def test_floors_are_whole_kg_of_the_share_as_written() -> None:
 def test_same_day_in_any_row_order_gives_the_same_floor() -> None:
     rng = np.random.default_rng(3)
     offers = [
-        {"cooperative_id": f"c{int(rng.integers(6))}", "quantity_kg": int(rng.integers(50, 900)),
-         "lat": float(rng.uniform(29, 32)), "lon": float(rng.uniform(109, 112)), "ask_per_kg": round(float(rng.uniform(0.5, 2.5)), 2)}
+        {
+            "cooperative_id": f"c{int(rng.integers(6))}",
+            "quantity_kg": int(rng.integers(50, 900)),
+            "lat": float(rng.uniform(29, 32)),
+            "lon": float(rng.uniform(109, 112)),
+            "ask_per_kg": round(float(rng.uniform(0.5, 2.5)), 2),
+        }
         for _ in range(30)
     ]
     demand = [{"quantity_kg": int(rng.integers(50, 500)), "price_per_kg": round(float(rng.uniform(1.5, 3.0)), 2)} for _ in range(8)]
     first = one_day(offers, demand, small_kg=1500)
     frame, rows = offers_frame(offers), demand_frame(demand)
-    again = match(frame.sample(fraction=1.0, shuffle=True, seed=1), rows.sample(fraction=1.0, shuffle=True, seed=2), hubs_frame(HUBS),
-                  date=DATE, params=MatchParams(workers=1, small_share=0.5, max_subsidy_per_kg=0.5, small_kg=1500))
+    again = match(
+        frame.sample(fraction=1.0, shuffle=True, seed=1),
+        rows.sample(fraction=1.0, shuffle=True, seed=2),
+        hubs_frame(HUBS),
+        date=DATE,
+        params=MatchParams(workers=1, small_share=0.5, max_subsidy_per_kg=0.5, small_kg=1500),
+    )
     assert first.offers.equals(again.offers) and first.allocations.equals(again.allocations)
     assert first.summary["safety_net"] == again.summary["safety_net"]
 
@@ -314,9 +326,20 @@ def test_the_floor_on_a_given_lane_table_matches_the_lp(instance, small, data, o
         schema={"offer_id": pl.String, "region_id": pl.String, "distance_km": pl.Float64, "cost_per_kg": pl.Float64},
     )
     params = MatchParams(workers=1, small_share=0.5, max_subsidy_per_kg=0.4, **instance["params"])
-    result = match(offers, demand, hubs_frame(instance["hubs"]), date=DATE, params=params, lanes=lanes,
-                   cooperatives=cooperatives(small))
+    result = match(offers, demand, hubs_frame(instance["hubs"]), date=DATE, params=params, lanes=lanes, cooperatives=cooperatives(small))
     given_lanes = {(o, r): {"distance_km": d, "transit_days": None, "cost_per_kg": c} for o, r, d, c in lanes.iter_rows()}
     lane_args = {k: instance["params"][k] for k in ("freight_per_kg_km", "handling_per_kg", "km_per_day")}
-    check_floor_cycle(result, offers, demand, instance["hubs"], DATE, oracle, floor_oracle, share=0.5, cap=0.4,
-                      small=dict(zip(COOPS, small, strict=True)), given=given_lanes, **lane_args)
+    check_floor_cycle(
+        result,
+        offers,
+        demand,
+        instance["hubs"],
+        DATE,
+        oracle,
+        floor_oracle,
+        share=0.5,
+        cap=0.4,
+        small=dict(zip(COOPS, small, strict=True)),
+        given=given_lanes,
+        **lane_args,
+    )

@@ -3,10 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from harvestmatch.errors import SolverError
 from matcher.cycle import cost_scale
 from matcher.flow import INT_BUDGET, Flow, solve_flow
 from matcher.potentials import check_certificate, potentials
-from harvestmatch.errors import SolverError
 
 # two offers, two rows; the best plan ships o0->d1 and o1->d0
 Q = np.array([10, 10])

@@ -39,7 +39,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         state[node] = "on the path"
         for nxt in sorted(graph[node] & graph.keys()):
             if state[nxt] == "on the path":
-                found.append(path[path.index(nxt):] + [nxt])
+                found.append(path[path.index(nxt) :] + [nxt])
             elif state[nxt] == "new":
                 walk(path + [nxt])
         state[node] = "done"

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from matcher import MatchParams, match
 from tests.checks import check_cycle
 from tests.frames import DATE, demand_frame, hubs_frame, offers_frame
-from matcher import MatchParams, match
 
 PRODUCTS = ["apple", "kale"]
 
@@ -166,8 +166,7 @@ def test_fixed_seed_instances_match_highs(seed: int, solver: str, bounded: bool,
         }
         for _ in range(50)
     ]
-    params = {"freight_per_kg_km": 0.0008, "handling_per_kg": 0.1, "km_per_day": 500.0, "k_nearest": 1,
-              "price_rule": "farmer", "solver": solver}
+    params = {"freight_per_kg_km": 0.0008, "handling_per_kg": 0.1, "km_per_day": 500.0, "k_nearest": 1, "price_rule": "farmer", "solver": solver}
     solve_and_check({"hubs": hubs, "offers": offers, "demand": demand, "params": params, "bounded": bounded}, oracle)
 
 
@@ -194,10 +193,7 @@ def test_given_lane_tables_match_highs(instance: dict, data: st.DataObject, orac
     )
     p = instance["params"]
     result = match(offers, demand, hubs_frame(instance["hubs"]), date=DATE, params=MatchParams(workers=1, **p), lanes=lanes)
-    given_lanes = {
-        (o, r): {"distance_km": d, "transit_days": t, "cost_per_kg": c}
-        for o, r, d, t, c in lanes.iter_rows()
-    }
+    given_lanes = {(o, r): {"distance_km": d, "transit_days": t, "cost_per_kg": c} for o, r, d, t, c in lanes.iter_rows()}
     lane_args = {k: p[k] for k in ("freight_per_kg_km", "handling_per_kg", "km_per_day")}
     check_cycle(result, offers, demand, instance["hubs"], DATE, oracle, given=given_lanes, **lane_args)
 

@@ -84,10 +84,13 @@ def test_without_created_at_the_frame_order_is_the_queue(regions: Regions) -> No
     assert got.orders["filled_kg"].to_list() == [30, 30, 0, 0]
 
 
-@pytest.mark.parametrize(("rule", "want", "reason"), [
-    ("pro_rata", {"b1": 15, "b2": 20, "b3": 25, "far": 0}, "row_shared_pro_rata"),
-    ("max_min", {"b1": 20, "b2": 20, "b3": 20, "far": 0}, "row_shared_max_min"),
-])
+@pytest.mark.parametrize(
+    ("rule", "want", "reason"),
+    [
+        ("pro_rata", {"b1": 15, "b2": 20, "b3": 25, "far": 0}, "row_shared_pro_rata"),
+        ("max_min", {"b1": 20, "b2": 20, "b3": 20, "far": 0}, "row_shared_max_min"),
+    ],
+)
 def test_the_default_shares_a_short_row_among_its_orders(regions: Regions, rule: str, want: dict, reason: str) -> None:
     offers = offers_frame([{"lat": 30.1, "lon": 110.1, "quantity_kg": 60}])
     orders = orders_table(["2026-11-22T08:00", "2026-11-22T07:00", "", "2026-11-22T06:00"])
@@ -145,8 +148,22 @@ def test_harvest_match_writes_what_compute_cycle_returns(regions: Regions, tmp_p
         tmp_path / "regions.geojson", driver="GeoJSON"
     )
     out = tmp_path / "out"
-    argv = ["match", "--offers", str(tmp_path / "offers.csv"), "--orders", str(tmp_path / "orders.csv"), "--regions",
-            str(tmp_path / "regions.geojson"), "--date", DATE.isoformat(), "--out", str(out), "--workers", "1", "--quiet"]
+    argv = [
+        "match",
+        "--offers",
+        str(tmp_path / "offers.csv"),
+        "--orders",
+        str(tmp_path / "orders.csv"),
+        "--regions",
+        str(tmp_path / "regions.geojson"),
+        "--date",
+        DATE.isoformat(),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--quiet",
+    ]
     assert main(argv) == 0
     got = compute_cycle(offers, regions, date=DATE, params=PARAMS, orders=orders)
     assert got.orders is not None

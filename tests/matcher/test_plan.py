@@ -23,8 +23,9 @@ from matcher.routing.vrp import SolveSettings
 from regions.geodesy import haversine_km
 
 DAY = dt.date(2026, 6, 1)
-SHAPES = gpd.GeoDataFrame({"region_id": ["A", "B", "C"]},
-                          geometry=[shapely.box(110, 30, 111, 31), shapely.box(111.5, 30, 112.5, 31), shapely.box(113, 30, 114, 31)], crs=4326)
+SHAPES = gpd.GeoDataFrame(
+    {"region_id": ["A", "B", "C"]}, geometry=[shapely.box(110, 30, 111, 31), shapely.box(111.5, 30, 112.5, 31), shapely.box(113, 30, 114, 31)], crs=4326
+)
 HUBS = pl.DataFrame({"region_id": ["A", "B", "C"], "hub_lat": [30.5, 30.5, 30.5], "hub_lon": [110.5, 112.0, 113.5]})
 QUICK = PlanSettings(solve=SolveSettings(iterations=150, seconds=20.0, seed=3))
 
@@ -37,21 +38,34 @@ def day(seed: int, n_offers: int = 12, n_orders: int = 16, with_orders: bool = T
     offers = pl.DataFrame({"offer_id": [f"o{i:03d}" for i in range(n_offers)], "lat": rng.uniform(30, 31, n_offers), "lon": lon})
     dest = rng.integers(0, 3, n_offers)
     region = np.array(["A", "B", "C"])[dest]
-    alloc = pl.DataFrame({
-        "offer_id": offers["offer_id"], "demand_id": [f"d{r}" for r in region], "region_id": region,
-        "quantity_kg": rng.integers(1, 9_000, n_offers), "transit_days": rng.integers(0, 3, n_offers), "cost_per_kg": np.full(n_offers, 0.25),
-    })
+    alloc = pl.DataFrame(
+        {
+            "offer_id": offers["offer_id"],
+            "demand_id": [f"d{r}" for r in region],
+            "region_id": region,
+            "quantity_kg": rng.integers(1, 9_000, n_offers),
+            "transit_days": rng.integers(0, 3, n_offers),
+            "cost_per_kg": np.full(n_offers, 0.25),
+        }
+    )
     orders = None
     if with_orders:
         o_region = np.array(["A", "B", "C"])[rng.integers(0, 3, n_orders)]
         centre = HUBS.select("region_id", "hub_lon").to_dict(as_series=False)
         o_lon = np.array([dict(zip(centre["region_id"], centre["hub_lon"]))[r] for r in o_region]) + rng.uniform(-0.4, 0.4, n_orders)
-        orders = pl.DataFrame({
-            "order_id": [f"r{i:03d}" for i in range(n_orders)], "region_id": o_region, "demand_id": [f"d{r}" for r in o_region],
-            "filled_kg": rng.integers(0, 1_500, n_orders), "lat": rng.uniform(30.1, 30.9, n_orders), "lon": o_lon,
-            "due_date": [DAY + dt.timedelta(days=int(d)) for d in rng.integers(2, 5, n_orders)],
-            "pickup_point_id": [None if k % 3 else f"pp{k % 2}" for k in range(n_orders)],
-        }, schema_overrides={"pickup_point_id": pl.String})
+        orders = pl.DataFrame(
+            {
+                "order_id": [f"r{i:03d}" for i in range(n_orders)],
+                "region_id": o_region,
+                "demand_id": [f"d{r}" for r in o_region],
+                "filled_kg": rng.integers(0, 1_500, n_orders),
+                "lat": rng.uniform(30.1, 30.9, n_orders),
+                "lon": o_lon,
+                "due_date": [DAY + dt.timedelta(days=int(d)) for d in rng.integers(2, 5, n_orders)],
+                "pickup_point_id": [None if k % 3 else f"pp{k % 2}" for k in range(n_orders)],
+            },
+            schema_overrides={"pickup_point_id": pl.String},
+        )
     return PlanInputs(DAY, alloc, offers, offer_regions(offers, SHAPES, HUBS), HUBS, orders)
 
 
@@ -119,8 +133,15 @@ def test_warehouses_take_offers_until_full_and_the_rest_is_listed() -> None:
     inputs = day(7, n_offers=10)
     sold = inputs.allocations.group_by("offer_id").agg(pl.col("quantity_kg").sum()).sort("offer_id")
     room = int(sold["quantity_kg"].head(3).sum())
-    warehouses = pl.DataFrame({"warehouse_id": ["W1", "W2"], "lat": [30.5, 30.4], "lon": [111.0, 113.0],
-                               "capacity_kg": [room, int(sold["quantity_kg"].max())], "handling_per_kg": [0.05, 0.10]})
+    warehouses = pl.DataFrame(
+        {
+            "warehouse_id": ["W1", "W2"],
+            "lat": [30.5, 30.4],
+            "lon": [111.0, 113.0],
+            "capacity_kg": [room, int(sold["quantity_kg"].max())],
+            "handling_per_kg": [0.05, 0.10],
+        }
+    )
     plan = plan_routes(PlanInputs(inputs.date, inputs.allocations, inputs.offers, inputs.offer_region, HUBS, None, warehouses), QUICK)
     fm = plan.routes.filter(pl.col("leg") == "first_mile")
     assert set(fm["depot_id"]) <= {"warehouse:W1", "warehouse:W2"}
@@ -144,8 +165,7 @@ def test_without_orders_the_last_mile_is_not_planned_and_says_why() -> None:
 
 
 def test_a_short_fleet_lists_what_it_cannot_carry() -> None:
-    fleets = {**{leg: DEFAULT_FLEETS[leg] for leg in LEGS},
-              "first_mile": DEFAULT_FLEETS["first_mile"].head(1).with_columns(count=pl.lit(1, pl.Int64))}
+    fleets = {**{leg: DEFAULT_FLEETS[leg] for leg in LEGS}, "first_mile": DEFAULT_FLEETS["first_mile"].head(1).with_columns(count=pl.lit(1, pl.Int64))}
     plan = plan_routes(day(9, n_offers=20), PlanSettings(solve=QUICK.solve, fleets=fleets))
     un = plan.unserved.filter(pl.col("leg") == "first_mile")
     assert plan.summary["status"] == "partial" and un.height > 0
@@ -163,17 +183,33 @@ def _harvest(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
 def files(tmp_path: Path) -> dict[str, Path]:
     rng = np.random.default_rng(2)
     n = 14
-    offers = pl.DataFrame({
-        "offer_id": [f"o{i:02d}" for i in range(n)], "cooperative_id": [f"c{i % 4}" for i in range(n)], "product": "apple", "grade": "A",
-        "quantity_kg": rng.integers(300, 4_000, n), "lat": rng.uniform(30.1, 30.9, n), "lon": np.r_[rng.uniform(110.1, 110.9, 7), rng.uniform(113.1, 113.9, 7)],
-        "ready_date": "2026-06-01", "shelf_life_days": 10, "ask_per_kg": 1.0,
-    })
+    offers = pl.DataFrame(
+        {
+            "offer_id": [f"o{i:02d}" for i in range(n)],
+            "cooperative_id": [f"c{i % 4}" for i in range(n)],
+            "product": "apple",
+            "grade": "A",
+            "quantity_kg": rng.integers(300, 4_000, n),
+            "lat": rng.uniform(30.1, 30.9, n),
+            "lon": np.r_[rng.uniform(110.1, 110.9, 7), rng.uniform(113.1, 113.9, 7)],
+            "ready_date": "2026-06-01",
+            "shelf_life_days": 10,
+            "ask_per_kg": 1.0,
+        }
+    )
     m = 40
-    orders = pl.DataFrame({
-        "order_id": [f"r{i:02d}" for i in range(m)], "product": "apple", "min_grade": "B", "quantity_kg": rng.integers(50, 600, m),
-        "lat": rng.uniform(30.2, 30.8, m), "lon": rng.uniform(111.6, 112.4, m),  # all in B: every kg crosses a line haul
-        "max_price_per_kg": 3.0, "due_date": "2026-06-05",
-    })
+    orders = pl.DataFrame(
+        {
+            "order_id": [f"r{i:02d}" for i in range(m)],
+            "product": "apple",
+            "min_grade": "B",
+            "quantity_kg": rng.integers(50, 600, m),
+            "lat": rng.uniform(30.2, 30.8, m),
+            "lon": rng.uniform(111.6, 112.4, m),  # all in B: every kg crosses a line haul
+            "max_price_per_kg": 3.0,
+            "due_date": "2026-06-05",
+        }
+    )
     paths = {"offers": tmp_path / "offers.csv", "orders": tmp_path / "orders.csv", "regions": tmp_path / "regions.geojson"}
     offers.write_csv(paths["offers"])
     orders.write_csv(paths["orders"])
@@ -183,8 +219,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 def test_match_with_plan_then_plan_again_gives_the_same_files(files: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "out"
-    common = ["--offers", str(files["offers"]), "--orders", str(files["orders"]), "--regions", str(files["regions"]), "--date", "2026-06-01",
-              "--workers", "1"]
+    common = ["--offers", str(files["offers"]), "--orders", str(files["orders"]), "--regions", str(files["regions"]), "--date", "2026-06-01", "--workers", "1"]
     done = _harvest("match", *common, "--out", str(out), "--plan", "--route-iterations", "200")
     assert done.returncode == 0, done.stderr
     assert "line_haul" in done.stdout and "routed cost" in done.stdout
@@ -208,8 +243,22 @@ def test_plan_bad_input_exits_2_naming_it_and_writes_nothing(files: dict[str, Pa
     out = tmp_path / "out"
     fleet = tmp_path / "fleet.csv"
     fleet.write_text("vehicle_type,capacity_kg,fixed_cost,cost_per_km,max_duration_min,leg\nvan,-5,100,2,480,first_mile\ntruck,9000,300,3,600,ferry\n")
-    done = _harvest("match", "--offers", str(files["offers"]), "--orders", str(files["orders"]), "--regions", str(files["regions"]),
-                    "--date", "2026-06-01", "--out", str(out), "--plan", "--fleet", str(fleet))
+    done = _harvest(
+        "match",
+        "--offers",
+        str(files["offers"]),
+        "--orders",
+        str(files["orders"]),
+        "--regions",
+        str(files["regions"]),
+        "--date",
+        "2026-06-01",
+        "--out",
+        str(out),
+        "--plan",
+        "--fleet",
+        str(fleet),
+    )
     assert done.returncode == 2
     assert "fleet.csv" in done.stderr and "capacity_kg" in done.stderr and "'ferry' is not a leg" in done.stderr
     assert "Traceback" not in done.stderr and not out.exists()

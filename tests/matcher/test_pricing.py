@@ -6,13 +6,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from tests.frames import DATE
 from matcher.cycle import cost_scale
 from matcher.day import Day
 from matcher.params import MatchParams
 from matcher.product import SolveOptions
 from matcher.solve import solve_product
 from matcher.synthetic import synthetic_day
+from tests.frames import DATE
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +21,7 @@ def day() -> Day:
     rng = np.random.default_rng(3)
     ids = [f"r{k:03d}" for k in range(150)]
     lat, lon = rng.uniform(22, 42, 150), rng.uniform(100, 122, 150)
-    offers, demand = synthetic_day(n_offers=600, n_products=3, region_ids=ids, region_lat=lat, region_lon=lon,
-                                   date=DATE, towns=(2, 2), seed=3)
+    offers, demand = synthetic_day(n_offers=600, n_products=3, region_ids=ids, region_lat=lat, region_lon=lon, date=DATE, towns=(2, 2), seed=3)
     hubs = pl.DataFrame({"region_id": ids, "hub_lat": lat, "hub_lon": lon})
     return Day.build(offers, demand, hubs, None, DATE)
 
@@ -43,9 +42,7 @@ def _solve(day: Day, **knobs):
 
 @pytest.mark.parametrize("solver", ["simplex", "ortools"])
 @pytest.mark.parametrize("dense", [True, False])
-def test_every_solver_and_pricing_mode_gives_the_same_optimum_and_prices(
-    day: Day, reference: list, solver: str, dense: bool
-) -> None:
+def test_every_solver_and_pricing_mode_gives_the_same_optimum_and_prices(day: Day, reference: list, solver: str, dense: bool) -> None:
     """The farmer rule's prices are the largest duals over every feasible lane: unique, whatever the
     solver, the pricing mode or the lanes each happened to solve."""
     for ref, sol in zip(reference, _solve(day, solver=solver, dense=dense)):
@@ -58,8 +55,7 @@ def test_every_solver_and_pricing_mode_gives_the_same_optimum_and_prices(
         assert (sol.pivots > 0) == (solver == "simplex")
 
 
-@pytest.mark.parametrize("knobs", [{"lookahead": 0.0}, {"lookahead": 0.2}, {"lookahead": 5.0},
-                                   {"lookahead": 0.01, "lanes_per_round": 1, "lanes_per_row": 1}])
+@pytest.mark.parametrize("knobs", [{"lookahead": 0.0}, {"lookahead": 0.2}, {"lookahead": 5.0}, {"lookahead": 0.01, "lanes_per_round": 1, "lanes_per_row": 1}])
 def test_look_ahead_and_caps_reach_the_same_optimum(day: Day, reference: list, knobs: dict) -> None:
     assert max(s.rounds for s in reference) >= 3, "the instance should need several pricing rounds"
     for ref, sol in zip(reference, _solve(day, **knobs)):

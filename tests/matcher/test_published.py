@@ -40,8 +40,7 @@ def test_published_prices_certify_adversarial_days(instance: dict) -> None:
 def _check_published(instance: dict) -> None:
     offers, demand = build(instance)
     p = instance["params"]
-    result = match(offers, demand, hubs_frame(instance["hubs"]), date=DATE, params=MatchParams(workers=1, **p),
-                   dense=not instance["bounded"])
+    result = match(offers, demand, hubs_frame(instance["hubs"]), date=DATE, params=MatchParams(workers=1, **p), dense=not instance["bounded"])
     files = _published({"allocations.csv": result.allocations, "offers_out.csv": result.offers, "demand_out.csv": result.demand})
     out, rows = files["offers_out.csv"], files["demand_out.csv"]
     f = {k: Decimal(v) for k, v in zip(out["offer_id"], out["farm_gate_price"]) if v is not None}

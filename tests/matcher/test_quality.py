@@ -82,10 +82,12 @@ def test_the_cooperative_with_refunds_gets_the_lower_farm_gate_price() -> None:
     """Two cooperatives, same place, same ask; one has upheld quality claims (20% of its kg refunded).
     The region wants 150 kg of their 200: the clean one sells out and its farm-gate price carries the
     difference, 20% of the bid per kg."""
-    offers = offers_frame([
-        {"cooperative_id": "clean", "ask_per_kg": 1.0, "quantity_kg": 100},
-        {"cooperative_id": "claims", "ask_per_kg": 1.0, "quantity_kg": 100},
-    ])
+    offers = offers_frame(
+        [
+            {"cooperative_id": "clean", "ask_per_kg": 1.0, "quantity_kg": 100},
+            {"cooperative_id": "claims", "ask_per_kg": 1.0, "quantity_kg": 100},
+        ]
+    )
     demand = demand_frame([{"quantity_kg": 150, "price_per_kg": 3.0}])
     hubs = hubs_frame({"r0": (30.2, 110.2)})
     quality = pl.DataFrame({"cooperative_id": ["claims"], "product": ["apple"], "refund_rate": [0.2]})
@@ -105,8 +107,17 @@ def test_the_cooperative_with_refunds_gets_the_lower_farm_gate_price() -> None:
 
 def test_identical_cooperatives_without_refunds_change_nothing() -> None:
     rng = np.random.default_rng(2)
-    offers = offers_frame([{"cooperative_id": f"c{k % 3}", "quantity_kg": int(rng.integers(50, 500)),
-                            "lat": float(rng.uniform(29, 31)), "ask_per_kg": round(float(rng.uniform(0.5, 2)), 2)} for k in range(12)])
+    offers = offers_frame(
+        [
+            {
+                "cooperative_id": f"c{k % 3}",
+                "quantity_kg": int(rng.integers(50, 500)),
+                "lat": float(rng.uniform(29, 31)),
+                "ask_per_kg": round(float(rng.uniform(0.5, 2)), 2),
+            }
+            for k in range(12)
+        ]
+    )
     demand = demand_frame([{"quantity_kg": int(rng.integers(50, 400))} for _ in range(5)])
     hubs = hubs_frame({"r0": (30.2, 110.2)})
     zero = pl.DataFrame({"cooperative_id": ["c0"], "product": ["apple"], "refund_rate": [0.0]})

@@ -17,8 +17,7 @@ def _harvest(*args: str) -> subprocess.CompletedProcess[str]:
 
 def _inputs(tmp_path: Path) -> list[str]:
     stops = tmp_path / "stops.csv"
-    stops.write_text("stop_id,lat,lon,kg,due_min\n"
-                     "a,39.95,116.40,800,\nb,39.90,116.50,1200,300\nc,39.85,116.35,700,\nfar,45.0,126.0,100,30\n")
+    stops.write_text("stop_id,lat,lon,kg,due_min\na,39.95,116.40,800,\nb,39.90,116.50,1200,300\nc,39.85,116.35,700,\nfar,45.0,126.0,100,30\n")
     depots = tmp_path / "depots.csv"
     depots.write_text("depot_id,lat,lon\nhub,39.90,116.40\n")
     fleet = tmp_path / "fleet.csv"

@@ -13,18 +13,72 @@ from matcher.routing.vrp import REASONS, RoutingProblem, SolveSettings, solve_ro
 
 # CVRPLIB (public benchmark instances): coordinates, demands, capacity and the proven optimum
 A_N32_K5 = (
-    [(82, 76), (96, 44), (50, 5), (49, 8), (13, 7), (29, 89), (58, 30), (84, 39), (14, 24), (2, 39), (3, 82), (5, 10),
-     (98, 52), (84, 25), (61, 59), (1, 65), (88, 51), (91, 2), (19, 32), (93, 3), (50, 93), (98, 14), (5, 42), (42, 9),
-     (61, 62), (9, 97), (80, 55), (57, 69), (23, 15), (20, 70), (85, 60), (98, 5)],
+    [
+        (82, 76),
+        (96, 44),
+        (50, 5),
+        (49, 8),
+        (13, 7),
+        (29, 89),
+        (58, 30),
+        (84, 39),
+        (14, 24),
+        (2, 39),
+        (3, 82),
+        (5, 10),
+        (98, 52),
+        (84, 25),
+        (61, 59),
+        (1, 65),
+        (88, 51),
+        (91, 2),
+        (19, 32),
+        (93, 3),
+        (50, 93),
+        (98, 14),
+        (5, 42),
+        (42, 9),
+        (61, 62),
+        (9, 97),
+        (80, 55),
+        (57, 69),
+        (23, 15),
+        (20, 70),
+        (85, 60),
+        (98, 5),
+    ],
     [0, 19, 21, 6, 19, 7, 12, 16, 6, 16, 8, 14, 21, 16, 3, 22, 18, 19, 1, 24, 8, 12, 4, 8, 24, 24, 2, 20, 15, 2, 14, 9],
-    100, 784,
+    100,
+    784,
 )
 E_N22_K4 = (
-    [(145, 215), (151, 264), (159, 261), (130, 254), (128, 252), (163, 247), (146, 246), (161, 242), (142, 239), (163, 236),
-     (148, 232), (128, 231), (156, 217), (129, 214), (146, 208), (164, 208), (141, 206), (147, 193), (164, 193), (129, 189),
-     (155, 185), (139, 182)],
+    [
+        (145, 215),
+        (151, 264),
+        (159, 261),
+        (130, 254),
+        (128, 252),
+        (163, 247),
+        (146, 246),
+        (161, 242),
+        (142, 239),
+        (163, 236),
+        (148, 232),
+        (128, 231),
+        (156, 217),
+        (129, 214),
+        (146, 208),
+        (164, 208),
+        (141, 206),
+        (147, 193),
+        (164, 193),
+        (129, 189),
+        (155, 185),
+        (139, 182),
+    ],
     [0, 1100, 700, 800, 1400, 2100, 400, 800, 100, 500, 600, 1200, 1300, 1300, 300, 900, 2100, 1000, 900, 2500, 1800, 700],
-    6000, 375,
+    6000,
+    375,
 )
 
 
@@ -35,12 +89,12 @@ def _cvrplib(instance: tuple) -> RoutingProblem:
     ids = [f"n{i + 1}" for i in range(n)]
     euclid = np.rint(np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]))
     i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    matrix = pl.DataFrame({"from_id": [ids[k] for k in i.ravel()], "to_id": [ids[k] for k in j.ravel()],
-                           "distance_km": euclid.ravel(), "duration_min": np.zeros(n * n)})
+    matrix = pl.DataFrame(
+        {"from_id": [ids[k] for k in i.ravel()], "to_id": [ids[k] for k in j.ravel()], "distance_km": euclid.ravel(), "duration_min": np.zeros(n * n)}
+    )
     stops = pl.DataFrame({"stop_id": ids[1:], "lat": xy[1:, 1] / 1000, "lon": xy[1:, 0] / 1000, "kg": demand[1:]})
     depots = pl.DataFrame({"depot_id": [ids[0]], "lat": [xy[0, 1] / 1000], "lon": [xy[0, 0] / 1000]})
-    fleet = pl.DataFrame({"vehicle_type": ["truck"], "capacity_kg": [capacity], "fixed_cost": [0.0], "cost_per_km": [1.0],
-                          "max_duration_min": [10_000.0]})
+    fleet = pl.DataFrame({"vehicle_type": ["truck"], "capacity_kg": [capacity], "fixed_cost": [0.0], "cost_per_km": [1.0], "max_duration_min": [10_000.0]})
     return RoutingProblem("cvrplib", stops, depots, fleet, travel=Travel(matrix=matrix))
 
 
@@ -59,9 +113,15 @@ def test_published_optimum_within_one_percent(instance: tuple) -> None:
 
 def _city(seed: int, n: int = 40) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
-    return pl.DataFrame({"stop_id": [f"s{i:02d}" for i in range(n)], "lat": 39.9 + rng.normal(0, 0.15, n),
-                         "lon": 116.4 + rng.normal(0, 0.15, n), "kg": rng.integers(50, 2_500, n),
-                         "service_min": np.full(n, 5.0)})
+    return pl.DataFrame(
+        {
+            "stop_id": [f"s{i:02d}" for i in range(n)],
+            "lat": 39.9 + rng.normal(0, 0.15, n),
+            "lon": 116.4 + rng.normal(0, 0.15, n),
+            "kg": rng.integers(50, 2_500, n),
+            "service_min": np.full(n, 5.0),
+        }
+    )
 
 
 HUB = pl.DataFrame({"depot_id": ["hub"], "lat": [39.9], "lon": [116.4]})
@@ -86,10 +146,10 @@ def test_windows_capacities_closed_tours_and_determinism(seed: int) -> None:
 
 
 def test_heavy_stop_split_into_full_loads_and_fleet_shortage_reported() -> None:
-    stops = pl.DataFrame({"stop_id": ["big", "a", "b"], "lat": [40.0, 40.05, 39.95], "lon": [116.5, 116.45, 116.3],
-                          "kg": [4_500, 900, 800]})
-    fleet = pl.DataFrame({"vehicle_type": ["van"], "capacity_kg": [1_000], "count": [5], "fixed_cost": [100.0],
-                          "cost_per_km": [2.0], "max_duration_min": [480.0]})
+    stops = pl.DataFrame({"stop_id": ["big", "a", "b"], "lat": [40.0, 40.05, 39.95], "lon": [116.5, 116.45, 116.3], "kg": [4_500, 900, 800]})
+    fleet = pl.DataFrame(
+        {"vehicle_type": ["van"], "capacity_kg": [1_000], "count": [5], "fixed_cost": [100.0], "cost_per_km": [2.0], "max_duration_min": [480.0]}
+    )
     outcome = solve_routing(RoutingProblem("split", stops, HUB, fleet))
     # 4,500 kg needs five full-or-partial van loads, a and b two more: five vans cannot take all seven
     assert outcome.status == "partial"
@@ -111,8 +171,9 @@ def test_missing_matrix_pair_is_an_input_error() -> None:
 @given(seed=st.integers(0, 2**32 - 1), collect=st.booleans(), open_end=st.booleans())
 def test_loads_on_board_follow_the_tour_whether_collecting_or_delivering(seed: int, collect: bool, open_end: bool) -> None:
     stops = _city(seed, n=int(np.random.default_rng(seed).integers(1, 25)))
-    outcome = solve_routing(RoutingProblem("city", stops, HUB, DEFAULT_FLEETS["first_mile"], collect=collect, open_end=open_end),
-                            SolveSettings(iterations=200, seconds=20.0))
+    outcome = solve_routing(
+        RoutingProblem("city", stops, HUB, DEFAULT_FLEETS["first_mile"], collect=collect, open_end=open_end), SolveSettings(iterations=200, seconds=20.0)
+    )
     assert outcome.status == "served" and outcome.unserved.height == 0
     for route in outcome.routes.iter_rows(named=True):
         visits = outcome.stops.filter(pl.col("route_id") == route["route_id"]).sort("seq")
@@ -149,8 +210,7 @@ def test_a_short_fleet_gives_the_second_search_its_own_budget() -> None:
 
 
 def test_a_stop_out_of_every_shifts_reach_is_said_so_unless_it_has_a_due_time() -> None:
-    far = pl.DataFrame({"stop_id": ["far", "late"], "lat": [45.0, 45.0], "lon": [126.0, 126.0], "kg": [100, 100],
-                        "due_min": [None, 60.0]})
+    far = pl.DataFrame({"stop_id": ["far", "late"], "lat": [45.0, 45.0], "lon": [126.0, 126.0], "kg": [100, 100], "due_min": [None, 60.0]})
     outcome = solve_routing(RoutingProblem("far", far, HUB, DEFAULT_FLEETS["last_mile"]))
     why = dict(zip(outcome.unserved["stop_id"], outcome.unserved["reason"], strict=True))
     assert why == {"far": REASONS["shift"], "late": REASONS["window"]}

@@ -35,7 +35,11 @@ BAD_RECORDS = [
     ("fraction-for-kg", {"quantity_kg": 1.5}, "row 1: column 'quantity_kg': " + KG + ", got 1.5"),
     ("huge-float-for-kg", {"quantity_kg": 1e30}, "row 1: column 'quantity_kg': " + KG + ", got 1e+30"),
     ("price-beyond-any-market", {"ask_per_kg": 1e20}, "row 1: column 'ask_per_kg': expected an amount from 0 to 1,000,000, got 1e+20"),
-    ("lone-surrogate", {"product": "\udfff"}, "row 1: column 'product': expected a non-empty name of at most 100 characters without NUL characters, got '\\udfff'"),
+    (
+        "lone-surrogate",
+        {"product": "\udfff"},
+        "row 1: column 'product': expected a non-empty name of at most 100 characters without NUL characters, got '\\udfff'",
+    ),
     ("year-9999", {"ready_date": "9999-12-31"}, "row 1: column 'ready_date': expected a date as YYYY-MM-DD from 1900-01-01 to 2199-12-31, got '9999-12-31'"),
     ("negative-kg", {"quantity_kg": -5}, "row 1: column 'quantity_kg': " + KG + ", got -5"),
     ("negative-lot", {"min_lot_kg": -5}, "row 1: column 'min_lot_kg': expected a whole number of kg from 0 to 999,999,999,999, got -5"),
@@ -93,8 +97,17 @@ def test_every_problem_is_listed_once() -> None:
 
 def test_extra_columns_are_allowed_and_checked() -> None:
     extra = (Column("buyer_id", "id"),)
-    order = {"order_id": "b1", "product": "kale", "min_grade": "C", "quantity_kg": 3, "lat": 30, "lon": 110,
-             "max_price_per_kg": 2, "due_date": "2026-11-25", "buyer_id": "shop-9"}
+    order = {
+        "order_id": "b1",
+        "product": "kale",
+        "min_grade": "C",
+        "quantity_kg": 3,
+        "lat": 30,
+        "lon": 110,
+        "max_price_per_kg": 2,
+        "due_date": "2026-11-25",
+        "buyer_id": "shop-9",
+    }
     frame = parse_records([order], ORDERS, source="body", extra=extra)
     assert frame.columns[-1] == "buyer_id" and frame["buyer_id"].to_list() == ["shop-9"]
     with pytest.raises(InputError, match="column 'buyer_id': " + ID):
@@ -102,10 +115,28 @@ def test_extra_columns_are_allowed_and_checked() -> None:
 
 
 ORDER_ROWS = [
-    {"order_id": "b1", "product": "kale", "min_grade": "C", "quantity_kg": 3, "lat": 30.25, "lon": 110, "max_price_per_kg": 2.37,
-     "due_date": "2026-11-25", "created_at": "2026-11-22T08:00"},
-    {"order_id": "b2", "product": " apple ", "min_grade": "A", "quantity_kg": 12000, "lat": -3.5, "lon": -60.125,
-     "max_price_per_kg": 0, "due_date": "2026-11-24", "created_at": None},
+    {
+        "order_id": "b1",
+        "product": "kale",
+        "min_grade": "C",
+        "quantity_kg": 3,
+        "lat": 30.25,
+        "lon": 110,
+        "max_price_per_kg": 2.37,
+        "due_date": "2026-11-25",
+        "created_at": "2026-11-22T08:00",
+    },
+    {
+        "order_id": "b2",
+        "product": " apple ",
+        "min_grade": "A",
+        "quantity_kg": 12000,
+        "lat": -3.5,
+        "lon": -60.125,
+        "max_price_per_kg": 0,
+        "due_date": "2026-11-24",
+        "created_at": None,
+    },
 ]
 
 
@@ -115,8 +146,7 @@ ORDER_ROWS = [
         (ORDERS, ORDER_ROWS),
         (ORDERS, [{k: v for k, v in r.items() if k != "created_at"} for r in ORDER_ROWS]),
         (OFFERS, [OFFER, {**OFFER, "offer_id": "o2", "min_lot_kg": 5}]),
-        (DEMAND, [{"demand_id": "d1", "region_id": "r0", "product": "kale", "min_grade": "B", "quantity_kg": 7,
-                   "price_per_kg": 1, "due_date": "2026-11-25"}]),
+        (DEMAND, [{"demand_id": "d1", "region_id": "r0", "product": "kale", "min_grade": "B", "quantity_kg": 7, "price_per_kg": 1, "due_date": "2026-11-25"}]),
         (PRODUCTS, [{"product": "kale"}, {"product": "apple"}]),
         (ORDERS, []),
     ],

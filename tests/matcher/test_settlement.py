@@ -29,8 +29,7 @@ def day(instance: dict, floors: bool, refunds_on: bool):
     offers, demand = build(instance)
     offers = offers.with_columns(cooperative_id=pl.Series([COOPS[k % 3] for k in range(offers.height)]))
     quality = pl.DataFrame({"cooperative_id": ["c1"], "product": [PRODUCTS[0]], "refund_rate": [0.15]})
-    params = MatchParams(workers=1, small_share=0.5 if floors else 0.0, max_subsidy_per_kg=1.0, small_kg=3000,
-                         refund_adjust=refunds_on, **instance["params"])
+    params = MatchParams(workers=1, small_share=0.5 if floors else 0.0, max_subsidy_per_kg=1.0, small_kg=3000, refund_adjust=refunds_on, **instance["params"])
     return match(offers, demand, hubs_frame(instance["hubs"]), date=DATE, params=params, quality=quality)
 
 
@@ -43,15 +42,16 @@ def test_the_books_balance_to_the_cent(instance: dict, floors: bool, refunds_on:
     if filled.height and result.allocations.height:
         coops = result.allocations["cooperative_id"].unique().sort().to_list()
         for _ in range(data.draw(st.integers(0, 4))):
-            claims.append({
-                "buyer_id": data.draw(st.sampled_from(filled["buyer_id"].to_list())),
-                "cooperative_id": data.draw(st.sampled_from(coops)),
-                "amount": str(data.draw(st.decimals(Decimal("0.01"), Decimal("500"), places=2))),
-                "bearer": data.draw(st.sampled_from(["cooperative", "freight", "protection_fund"])),
-            })
+            claims.append(
+                {
+                    "buyer_id": data.draw(st.sampled_from(filled["buyer_id"].to_list())),
+                    "cooperative_id": data.draw(st.sampled_from(coops)),
+                    "amount": str(data.draw(st.decimals(Decimal("0.01"), Decimal("500"), places=2))),
+                    "bearer": data.draw(st.sampled_from(["cooperative", "freight", "protection_fund"])),
+                }
+            )
     refunds = pl.DataFrame(claims, schema={"buyer_id": pl.String, "cooperative_id": pl.String, "amount": pl.String, "bearer": pl.String})
-    books, totals = settle(result.allocations, result.offers, buyers, scale=result.summary["cost_scale"],
-                           refund_rate=result.refund_rate, refunds=refunds)
+    books, totals = settle(result.allocations, result.offers, buyers, scale=result.summary["cost_scale"], refund_rate=result.refund_rate, refunds=refunds)
     assert tuple(books.columns) == SETTLEMENT_COLUMNS
     net = [Decimal(v) for v in books["net"].cast(pl.String)]
     assert sum(net) == 0 and totals["balanced"] is True
@@ -145,8 +145,10 @@ def test_a_party_with_two_prices_does_not_settle(offers_kg: list, rows: list, co
     result = match(offers, demand, hubs_frame({"r0": (30.2, 110.2)}), date=DATE, params=MatchParams(workers=1))
     assert result.allocations.height == 2
     buyers = result.demand.select(pl.col("demand_id").alias("buyer_id"), "demand_id", "filled_kg")
-    moved = result.allocations.with_row_index("_k").with_columns(
-        pl.when(pl.col("_k") == 0).then(pl.col(column) + step).otherwise(pl.col(column)).alias(column)
-    ).drop("_k")
+    moved = (
+        result.allocations.with_row_index("_k")
+        .with_columns(pl.when(pl.col("_k") == 0).then(pl.col(column) + step).otherwise(pl.col(column)).alias(column))
+        .drop("_k")
+    )
     with pytest.raises(SolverError, match=message):
         settle(moved, result.offers, buyers, scale=result.summary["cost_scale"])

@@ -30,7 +30,7 @@ def certify(q, d, offer, row, margin, r: SimplexResult) -> None:
 def problems(draw: st.DrawFn, *, degenerate: bool = False) -> tuple:
     m, n = draw(st.integers(1, 12)), draw(st.integers(1, 12))
     kg = st.sampled_from([1, 2, 3, 6]) if degenerate else st.integers(1, 10**6)
-    money = st.sampled_from([-1, 0, 1, 2]) if degenerate else st.integers(-10**6, 10**9)
+    money = st.sampled_from([-1, 0, 1, 2]) if degenerate else st.integers(-(10**6), 10**9)
     q = np.array(draw(st.lists(kg, min_size=m, max_size=m)), np.int64)
     d = np.array(draw(st.lists(kg, min_size=n, max_size=n)), np.int64)
     cells = draw(st.lists(st.tuples(st.integers(0, m - 1), st.integers(0, n - 1)), unique=True, max_size=m * n))

@@ -12,13 +12,13 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from tests.checks import check_cycle
-from tests.frames import DATE, demand_frame, hubs_frame, offers_frame
 from matcher import MatchParams, match
 from matcher.cycle import cost_scale
 from matcher.day import Day
 from matcher.product import SolveOptions
 from matcher.solve import solve_product
+from tests.checks import check_cycle
+from tests.frames import DATE, demand_frame, hubs_frame, offers_frame
 
 VILLAGE = 2_000
 HUBS = {f"r{k}": (28.0 + k * 0.9, 104.0 + k * 1.7) for k in range(8)}
@@ -26,19 +26,29 @@ HUBS = {f"r{k}": (28.0 + k * 0.9, 104.0 + k * 1.7) for k in range(8)}
 
 def _day():
     rng = np.random.default_rng(7)
-    village = [{"lat": 30.5, "lon": 108.0, "quantity_kg": 50, "ask_per_kg": 1.2, "grade": "B",
-                "shelf_life_days": 6} for _ in range(VILLAGE)]
+    village = [{"lat": 30.5, "lon": 108.0, "quantity_kg": 50, "ask_per_kg": 1.2, "grade": "B", "shelf_life_days": 6} for _ in range(VILLAGE)]
     others = [
-        {"lat": float(rng.uniform(27, 36)), "lon": float(rng.uniform(103, 117)), "quantity_kg": int(rng.integers(500, 5000)),
-         "ask_per_kg": round(float(rng.uniform(0.8, 2.0)), 2), "grade": "ABC"[int(rng.integers(3))],
-         "ready_date": DATE - dt.timedelta(days=int(rng.integers(0, 3)))}
+        {
+            "lat": float(rng.uniform(27, 36)),
+            "lon": float(rng.uniform(103, 117)),
+            "quantity_kg": int(rng.integers(500, 5000)),
+            "ask_per_kg": round(float(rng.uniform(0.8, 2.0)), 2),
+            "grade": "ABC"[int(rng.integers(3))],
+            "ready_date": DATE - dt.timedelta(days=int(rng.integers(0, 3))),
+        }
         for _ in range(30)
     ]
     offers = offers_frame(village + others)
     demand = demand_frame(
-        [{"region_id": f"r{k % 8}", "quantity_kg": int(rng.integers(1_000, 7_000)),
-          "price_per_kg": round(float(rng.uniform(2.0, 4.0)), 2), "min_grade": "ABC"[int(rng.integers(3))]}
-         for k in range(24)]
+        [
+            {
+                "region_id": f"r{k % 8}",
+                "quantity_kg": int(rng.integers(1_000, 7_000)),
+                "price_per_kg": round(float(rng.uniform(2.0, 4.0)), 2),
+                "min_grade": "ABC"[int(rng.integers(3))],
+            }
+            for k in range(24)
+        ]
     )
     return offers, demand
 

@@ -78,8 +78,7 @@ def test_rounding_to_the_nearest_then_moving_the_leftover_units_either_way(exact
     ranked = sorted(range(len(base)), key=lambda k: (-(sign * (exact[k] - base[k])), k))[: abs(left)]
     assert got == [b + (sign if k in ranked else 0) for k, b in enumerate(base)]
     # the same rule over many groups (one sort) as over one (a partial selection)
-    many = largest_remainder(base + base, [x - b for x, b in zip(exact + exact, base + base, strict=True)], [left, left],
-                             starts=[0, len(base)])
+    many = largest_remainder(base + base, [x - b for x, b in zip(exact + exact, base + base, strict=True)], [left, left], starts=[0, len(base)])
     assert many.tolist() == got + got
 
 

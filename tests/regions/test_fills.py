@@ -44,7 +44,7 @@ def test_first_come_first_served_fills_the_earlier_order_first(case: tuple) -> N
     for g, qq, ff in _by_row(group, q, share(group, q, filled, "fcfs")):
         short = np.flatnonzero(ff < qq)
         if len(short):
-            assert (ff[short[0] + 1:] == 0).all()
+            assert (ff[short[0] + 1 :] == 0).all()
 
 
 @given(case=rows())

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.reference import haversine
 from regions.geodesy import haversine_km, nearest, unit_vectors
+from tests.reference import haversine
 
 lat = st.floats(-89.9, 89.9)
 lon = st.floats(-180, 180)

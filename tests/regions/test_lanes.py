@@ -16,8 +16,15 @@ def test_given_values_win_and_empty_cells_fall_back() -> None:
     hubs = Hubs(np.array([30.0, 30.0]), np.array([110.0, 110.0]))
     costs = LaneCosts(freight_per_kg_km=0.001, handling_per_kg=0.1, km_per_day=100.0)
     lanes = lanes_for_pairs(
-        np.array([0, 1]), np.array([0, 1]), supply, demand, hubs, costs,
-        distance_km=np.array([250.0, 250.0]), transit_days=np.array([7, -1]), cost_per_kg=np.array([np.nan, 0.9]),
+        np.array([0, 1]),
+        np.array([0, 1]),
+        supply,
+        demand,
+        hubs,
+        costs,
+        distance_km=np.array([250.0, 250.0]),
+        transit_days=np.array([7, -1]),
+        cost_per_kg=np.array([np.nan, 0.9]),
     )
     assert lanes.transit_days.tolist() == [7, 3]
     np.testing.assert_allclose(lanes.cost_per_kg, [0.35, 0.9])

@@ -87,8 +87,12 @@ def test_stored_regions_round_trip_in_binary_id_order() -> None:
     odd = shapely.Polygon([(116.123456789012345, 39.98765432109876), (117.1, 39.5), (116.7, 40.333333333333336)])
     two = shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)])
     # "B" sorts before "a" and "r10" before "r9" in binary order
-    given = frame([odd, two, shapely.box(5, 5, 6, 6), shapely.box(7, 7, 8, 8)], ids=["a", "r9", "B", "r10"],
-                  hub_lat=[39.9, None, 5.5, 7.5], hub_lon=[116.6, None, 5.5, 7.5])
+    given = frame(
+        [odd, two, shapely.box(5, 5, 6, 6), shapely.box(7, 7, 8, 8)],
+        ids=["a", "r9", "B", "r10"],
+        hub_lat=[39.9, None, 5.5, 7.5],
+        hub_lon=[116.6, None, 5.5, 7.5],
+    )
     regions = parse_regions(given, source="r")
     stored = regions_to_stored(regions)
     assert stored.columns == ["region_id", "geometry", "hub_lat", "hub_lon", "hub_derived"]

@@ -192,9 +192,7 @@ def orders_at(points: list[tuple[float, float]]) -> pl.DataFrame:
 
 #: inside, on a shared corner, on a shared edge, just outside (snaps), far outside (rejected)
 SPECIAL_POINTS = [(30.5, 100.5), (31.0, 101.0), (31.0, 100.5), (30.5, 103.1), (10.0, 80.0), (25.0, 100.5)]
-points_strategy = st.lists(
-    st.one_of(st.sampled_from(SPECIAL_POINTS), st.tuples(st.floats(29.0, 33.0), st.floats(99.0, 104.0))), min_size=1, max_size=40
-)
+points_strategy = st.lists(st.one_of(st.sampled_from(SPECIAL_POINTS), st.tuples(st.floats(29.0, 33.0), st.floats(99.0, 104.0))), min_size=1, max_size=40)
 
 
 @given(points_strategy, st.data())

@@ -53,8 +53,10 @@ def upgrade() -> None:
     with op.batch_alter_table("allocations") as b:
         b.add_column(sa.Column("hub_lat", sa.Float(), nullable=True))
         b.add_column(sa.Column("hub_lon", sa.Float(), nullable=True))
-    op.execute("UPDATE allocations SET hub_lat = (SELECT r.hub_lat FROM regions r WHERE r.region_id = allocations.region_id), "
-               "hub_lon = (SELECT r.hub_lon FROM regions r WHERE r.region_id = allocations.region_id)")
+    op.execute(
+        "UPDATE allocations SET hub_lat = (SELECT r.hub_lat FROM regions r WHERE r.region_id = allocations.region_id), "
+        "hub_lon = (SELECT r.hub_lon FROM regions r WHERE r.region_id = allocations.region_id)"
+    )
     with op.batch_alter_table("offer_results") as b:
         b.create_index("ix_offer_results_offer", ["offer_id", "cycle_id"], unique=False)
         b.create_index("ix_offer_results_coop", ["cooperative_id", "cycle_id"], unique=False)
