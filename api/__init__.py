@@ -47,7 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from api.db import Database, default_url
     from api.planning import PlanConfig, config_of
     from api.worker import WorkerSettings
-    from matcher.params import read_toml
+    from matcher.io import read_toml
 
     path = os.environ.get("HARVEST_CONFIG")
     document = read_toml(path) if path else {}  # read once: the cycle's parameters, [plan], [after_sales]

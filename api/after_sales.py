@@ -62,6 +62,6 @@ def read_after_sales(path: str | Path) -> AfterSalesConfig:
     ParameterError
         The file cannot be read, is not TOML, or holds an unknown or bad setting, naming it.
     """
-    from matcher.params import read_toml
+    from matcher.io import read_toml
 
     return AfterSalesConfig.from_table(AfterSalesConfig.table(read_toml(path), str(path)), str(path))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from api.roles import ROLES
 from api.settings import WorkerSettings
-from harvestmatch.settings import add_options, given
+from harvestmatch.settings import add_options, from_options
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -153,18 +153,17 @@ def _run_serve(args: argparse.Namespace) -> int:
 def _run_worker(args: argparse.Namespace) -> int:
     from api.worker import Worker
 
+    settings = from_options(args, WorkerSettings)  # a bad option stops here, before any database is touched
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with _service() as app:
-        try:
-            worker = Worker(
-                app.extensions["harvest_db"],
-                **given(args, WorkerSettings),
-                plan=app.extensions["harvest_plan"],
-                after_sales=app.extensions["harvest_after_sales"],
-            )
-        except ValueError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+        worker = Worker(
+            app.extensions["harvest_db"],
+            lease_seconds=settings.lease_seconds,
+            poll_seconds=settings.poll_seconds,
+            max_attempts=settings.max_attempts,
+            plan=app.extensions["harvest_plan"],
+            after_sales=app.extensions["harvest_after_sales"],
+        )
         if args.once:
             worker.run_once()
             return 0

@@ -62,16 +62,13 @@ class PlanConfig(SettingsTable):
     PREFIX: ClassVar[str] = "PLAN_"
 
     def settings(self, params: MatchParams) -> PlanSettings:
-        """The core's settings for a cycle run with ``params``: its circuity, and its workers unless the
-        service names its own."""
-        from matcher.fanout import available_cores
+        """The core's settings for a cycle run with ``params`` (:meth:`PlanSettings.for_cycle
+        <matcher.routing.plan.PlanSettings.for_cycle>`, as ``harvest match --plan``): the service's
+        search budget, speed and workers (unset: the cycle's)."""
         from matcher.routing.plan import PlanSettings
 
-        return PlanSettings(
-            solve=SolveSettings(iterations=self.iterations, seconds=float(self.seconds)),
-            travel=Travel(circuity=params.circuity, speed_kmh=float(self.speed_kmh)),
-            workers=self.workers or params.workers or available_cores(),
-        )
+        solve = SolveSettings(iterations=self.iterations, seconds=float(self.seconds))
+        return PlanSettings.for_cycle(params, solve=solve, speed_kmh=float(self.speed_kmh), workers=self.workers)
 
 
 def read_config(path: str | Path) -> tuple[MatchParams, PlanConfig]:
@@ -84,7 +81,7 @@ def read_config(path: str | Path) -> tuple[MatchParams, PlanConfig]:
     ParameterError
         The file cannot be read, is not TOML, or holds an unknown or bad setting.
     """
-    from matcher.params import read_toml
+    from matcher.io import read_toml
 
     return config_of(read_toml(path), str(path))
 

@@ -347,6 +347,7 @@ def plan_problems(result: Path) -> list:
     """The plan's problems (``matcher.routing.plan.build_problems``) from a result folder and the inputs
     its summary records, read as ``harvest plan`` reads them, with the default settings."""
     from matcher.io import read_raw_table
+    from matcher.params import MatchParams
     from matcher.routing.batch import ALLOCATIONS_IN, ORDERS_OUT_IN, PlanOptions, read_plan_tables, settings_for
     from matcher.routing.plan import build_problems, plan_inputs
     from matcher.routing.tables import Travel
@@ -375,7 +376,7 @@ def plan_problems(result: Path) -> list:
     tables, problems = read_plan_tables(options)
     if problems:
         raise RuntimeError("; ".join(str(p) for p in problems))
-    settings = settings_for(options, tables, float(recorded.get("params", {}).get("circuity", Travel.circuity)))
+    settings = settings_for(options, tables, MatchParams(circuity=float(recorded.get("params", {}).get("circuity", Travel.circuity))))
     built, _, _ = build_problems(inputs, settings)
     return built
 
@@ -427,16 +428,18 @@ def _legs_table(s: dict[str, Any]) -> list[str]:
 
 def _versus_assumed(s: dict[str, Any], result: Path) -> str:
     """The routed cost beside the matching's: its cost_per_kg is freight per kg-km x lane km + handling."""
+    from matcher.params import MatchParams
+
     alloc = pl.read_csv(result / "allocations.csv", columns=["quantity_kg", "distance_km", "cost_per_kg"])
     kg = alloc["quantity_kg"].sum()
     lane_km = float((alloc["quantity_kg"] * alloc["distance_km"]).sum() / kg)
     params = json.loads((result / "summary.json").read_text()).get("params", {})
-    handling = float(params.get("handling_per_kg", 0.10))
+    handling = float(params.get("handling_per_kg", MatchParams.handling_per_kg))
     freight = s["assumed_cost_per_kg"] - handling
     routed = s["routed_cost_per_kg"]
     text = (
         f"Routed cost {s['routed_cost']:,.0f} for {s['kg_matched']:,} kg matched: {routed:.3f} per kg, against the matching's assumed "
-        f"{s['assumed_cost_per_kg']:.3f} per kg ({freight:.3f} freight at {params.get('freight_per_kg_km', 0.0005)} per kg-km over a "
+        f"{s['assumed_cost_per_kg']:.3f} per kg ({freight:.3f} freight at {params.get('freight_per_kg_km', MatchParams.freight_per_kg_km)} per kg-km over a "
         f"kg-weighted mean lane of {lane_km:,.0f} km, plus {handling:.2f} handling): **{s['routed_vs_assumed']:.2f}x** the assumed cost, "
         f"{routed / freight:.1f}x its freight part."
     )

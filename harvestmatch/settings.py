@@ -189,6 +189,25 @@ def given(args: argparse.Namespace, cls: Any) -> dict[str, Any]:
     return {f.name: getattr(args, f.name) for f, _ in settings_of(cls) if getattr(args, f.name, None) is not None}
 
 
+def from_options(args: argparse.Namespace, cls: Any, *, names: tuple[str, ...] | None = None, flags: Mapping[str, str] | None = None) -> Any:
+    """An instance of ``cls`` from the options the command line gave (the declared defaults for the
+    rest; only ``names`` when given). A refused value names the option as it was typed
+    (``--route-iterations must be a whole number >= 1, got 0``).
+
+    Raises
+    ------
+    ParameterError
+        An option out of its spec.
+    """
+    values = {k: v for k, v in given(args, cls).items() if names is None or k in names}
+    for f, spec in settings_of(cls):
+        if f.name in values:
+            why = spec.problem(values[f.name])
+            if why is not None:
+                raise ParameterError(f"{(flags or {}).get(f.name, '--' + f.name.replace('_', '-'))} {why}")
+    return cls(**values)
+
+
 def json_schema(cls: Any) -> dict[str, dict[str, Any]]:
     """Each setting of ``cls`` as a JSON Schema (type, bounds, enum, default, description)."""
     out: dict[str, dict[str, Any]] = {}
@@ -223,4 +242,4 @@ def _num(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
-__all__ = ["Spec", "add_options", "check", "given", "help_text", "json_schema", "like", "setting", "settings_of", "spec_of"]
+__all__ = ["Spec", "add_options", "check", "from_options", "given", "help_text", "json_schema", "like", "setting", "settings_of", "spec_of"]

@@ -92,7 +92,7 @@ def run_batch(
         sources=sources,
         cooperatives=tables.get("cooperatives"),
         quality=tables.get("quality"),
-        plan=settings_for(plan, plan_tables, params.circuity) if plan is not None and plan_tables is not None else None,
+        plan=settings_for(plan, plan_tables, params) if plan is not None and plan_tables is not None else None,
         warehouses=plan_tables.warehouses if plan_tables is not None else None,
     )
     outputs = {

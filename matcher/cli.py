@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harvestmatch.settings import add_options, given
+from harvestmatch.settings import add_options, from_options, given
 from matcher.params import MatchParams
 from matcher.routing.tables import Travel
 from matcher.routing.vrp import SolveSettings
@@ -86,28 +86,26 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
 
 
 def plan_options(args: argparse.Namespace) -> PlanOptions:
-    """The plan's options from the command line (the search's and the speed's defaults where none is given)."""
-    from matcher.fanout import available_cores
+    """The plan's options from the command line (the search's and the speed's defaults where none is
+    given; where it runs is the cycle's parameters' business)."""
     from matcher.routing.batch import PlanOptions
 
-    workers = getattr(args, "workers", None) or available_cores()
-    where = MatchParams(executor=args.executor or MatchParams.executor, scheduler=args.scheduler).resolved(os.environ)
     return PlanOptions(
         args.fleet,
         args.warehouses,
         args.matrix,
-        search=SolveSettings(**given(args, SolveSettings)),
-        speed_kmh=args.speed_kmh if args.speed_kmh is not None else Travel.speed_kmh,
-        workers=workers,
-        executor=where.executor,
-        scheduler=where.scheduler,
+        search=from_options(args, SolveSettings, flags=_SEARCH_FLAGS),
+        speed_kmh=from_options(args, Travel, names=("speed_kmh",)).speed_kmh,
     )
 
 
 def _run_plan(args: argparse.Namespace) -> int:
     from matcher.routing.batch import format_plan, run_plan
 
-    summary = run_plan(result=args.result, options=plan_options(args), offers=args.offers, regions=args.regions, orders=args.orders, circuity=args.circuity)
+    where = MatchParams(executor=args.executor or MatchParams.executor, scheduler=args.scheduler).resolved(os.environ)
+    summary = run_plan(
+        result=args.result, options=plan_options(args), where=where, offers=args.offers, regions=args.regions, orders=args.orders, circuity=args.circuity
+    )
     if not args.quiet:
         print(format_plan(summary))
     return 0
@@ -123,7 +121,9 @@ def _date(text: str) -> dt.date:
 def params_from_args(args: argparse.Namespace) -> MatchParams:
     """The cycle's parameters: the defaults, then ``--config``, then the options given; the Dask
     scheduler's address from the environment when none is given (:meth:`MatchParams.resolved`)."""
-    base = MatchParams.from_toml(args.config) if args.config else MatchParams()
+    from matcher.io import read_params
+
+    base = read_params(args.config) if args.config else MatchParams()
     return MatchParams.from_mapping({**asdict(base), **given(args, MatchParams)}).resolved(os.environ)
 
 

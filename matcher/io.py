@@ -12,16 +12,18 @@ import os
 import secrets
 import shutil
 import stat
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from harvestmatch.errors import InputError, Problem
+from harvestmatch.errors import InputError, ParameterError, Problem
 from harvestmatch.money import publish
 
 if TYPE_CHECKING:
+    from matcher.params import MatchParams
     from matcher.schemas import Column
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
@@ -222,3 +224,21 @@ def _new_folder(beside: Path, kind: str) -> Path:
             continue
         return path
     raise FileExistsError(f"no free name for a {kind} folder beside {beside}")
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """A TOML file as a dict; ParameterError naming the file when it cannot be read or parsed."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ParameterError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ParameterError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def read_params(path: str | Path) -> MatchParams:
+    """The cycle parameters of a TOML file (:meth:`MatchParams.from_config <matcher.params.MatchParams.from_config>`),
+    errors naming the file."""
+    from matcher.params import MatchParams
+
+    return MatchParams.from_config(read_toml(path), source=str(path))

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from pathlib import Path
 from typing import Any, Literal, get_args
 
 from harvestmatch.errors import ParameterError
@@ -13,6 +11,7 @@ from harvestmatch.settings import Spec, check, setting
 from matcher.potentials import PriceRule
 from regions.fills import FILL_RULES, FillRule
 from regions.lanes import LaneCosts
+from regions.pooling import MAX_SNAP_KM, PRICE_STEP
 
 #: most worker processes one cycle may start
 MAX_WORKERS = 256
@@ -105,8 +104,8 @@ class MatchParams:
     workers: int | None = setting(
         None, Spec("whole", "processes solving products in parallel", low=1, high=MAX_WORKERS, optional=True, shown_default="the cores available")
     )
-    max_snap_km: float = setting(25.0, Spec("number", "an order outside every region joins the nearest within this many km, else it is rejected", low=0))
-    price_step: float = setting(0.05, Spec("number", "width of a price tier: an order's max price is rounded down to it", low=0, above=True))
+    max_snap_km: float = setting(MAX_SNAP_KM, Spec("number", "an order outside every region joins the nearest within this many km, else it is rejected", low=0))
+    price_step: float = setting(PRICE_STEP, Spec("number", "width of a price tier: an order's max price is rounded down to it", low=0, above=True))
     solver: Solver = setting("simplex", Spec("choice", "the exact solver: simplex (the fastest) or ortools (cross-checks it)", choices=get_args(Solver)))
     fill_rule: FillRule = setting(
         "pro_rata",
@@ -170,14 +169,16 @@ class MatchParams:
         return cls(**values)
 
     @classmethod
-    def from_toml(cls, path: str | Path) -> MatchParams:
-        """Parameters from a TOML file: top-level keys, or a ``[match]`` table, and a ``[safety_net]``
-        table. Other tables (the service's ``[plan]``) belong to other readers and are left to them."""
-        return cls.from_config(read_toml(path), source=str(path))
-
-    @classmethod
     def from_config(cls, data: dict[str, Any], *, source: str = "config") -> MatchParams:
-        """Parameters from a parsed TOML document (see :meth:`from_toml`); errors name ``source``."""
+        """Parameters from a parsed TOML document: top-level keys, or a ``[match]`` table, and a
+        ``[safety_net]`` table; other tables (the service's ``[plan]``, ``[after_sales]``) belong to other
+        readers and are left to them. Errors name ``source`` (:func:`matcher.io.read_params` reads a file)."""
+        if "match" in data:
+            if not isinstance(data["match"], dict):
+                raise ParameterError(f"{source}: match must be a table ([match]), got {data['match']!r}")
+            stray = sorted(set(data) - {"match", "safety_net"} - OTHER_SECTIONS)
+            if stray:
+                raise ParameterError(f"{source}: {', '.join(stray)} set outside the [match] table; with a [match] table, set every cycle parameter in it")
         values = dict(data["match"]) if "match" in data else {k: v for k, v in data.items() if k not in OTHER_SECTIONS}
         net = values.pop("safety_net", data.get("safety_net") if "match" in data else None)
         if net is not None:
@@ -197,13 +198,3 @@ class MatchParams:
             if net is not None and "min_share" in net:  # say it as the file says it
                 message = message.replace("small_share", "safety_net.min_share")
             raise ParameterError(f"{source}: {message}") from exc
-
-
-def read_toml(path: str | Path) -> dict[str, Any]:
-    """A TOML file as a dict; ParameterError naming the file when it cannot be read or parsed."""
-    try:
-        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ParameterError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ParameterError(f"{path}: not valid TOML: {exc}") from exc

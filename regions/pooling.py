@@ -36,7 +36,14 @@ class Assignment:
     snapped_km: np.ndarray  # 0 inside a polygon; the distance for a snapped point; NaN if rejected
 
 
-def assign_regions(lat: np.ndarray, lon: np.ndarray, shapes: gpd.GeoDataFrame, *, max_snap_km: float = 25.0) -> Assignment:
+#: an order outside every region joins the nearest region within this many great-circle km of its
+#: boundary (the default of the cycle parameter ``max_snap_km``)
+MAX_SNAP_KM = 25.0
+#: the width of a price tier (the default of the cycle parameter ``price_step``)
+PRICE_STEP = 0.05
+
+
+def assign_regions(lat: np.ndarray, lon: np.ndarray, shapes: gpd.GeoDataFrame, *, max_snap_km: float = MAX_SNAP_KM) -> Assignment:
     """The region containing each point.
 
     A point on a border shared by several regions (or inside overlapping ones) goes to the one with the
@@ -177,7 +184,7 @@ def tier_floor(max_price: pl.Expr, step: float) -> pl.Expr:
     return ((max_price / step + 1e-9).floor() * step).round(decimals)
 
 
-def pool_orders(orders: pl.DataFrame, *, price_step: float = 0.05) -> tuple[pl.DataFrame, pl.DataFrame]:
+def pool_orders(orders: pl.DataFrame, *, price_step: float = PRICE_STEP) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Pool assigned orders into demand rows.
 
     Parameters
@@ -301,7 +308,9 @@ def fill_orders(
     )
 
 
-def pool(orders: pl.DataFrame, shapes: gpd.GeoDataFrame, *, max_snap_km: float = 25.0, price_step: float = 0.05) -> tuple[pl.DataFrame, pl.DataFrame]:
+def pool(
+    orders: pl.DataFrame, shapes: gpd.GeoDataFrame, *, max_snap_km: float = MAX_SNAP_KM, price_step: float = PRICE_STEP
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Assign typed orders to regions and pool them (see :func:`assign_regions`, :func:`pool_orders`).
 
     Returns

@@ -178,7 +178,6 @@ def run_demo(out: Path, *, size: str = "small", seed: int = 7) -> dict:
 
     from harvest.demo.china import ATTRIBUTION
     from matcher.batch import run_batch
-    from matcher.fanout import available_cores
     from matcher.routing.batch import PlanOptions
     from matcher.routing.vrp import SolveSettings
 
@@ -189,7 +188,7 @@ def run_demo(out: Path, *, size: str = "small", seed: int = 7) -> dict:
         paths = build_demo_inputs(out / "input", seed=seed)
     cached = paths.pop("cached")
     built = time.perf_counter() - started
-    plan = None if size == "national" else PlanOptions(search=SolveSettings(iterations=DEMO_ROUTE_ITERATIONS), workers=available_cores())
+    plan = None if size == "national" else PlanOptions(search=SolveSettings(iterations=DEMO_ROUTE_ITERATIONS))
     summary = run_batch(out=out / "result", params=DEMO_PARAMS if size != "national" else MatchParams(), plan=plan, **paths)
     summary["demo"] = {"size": size, "inputs_cached": cached, "build_seconds": built, "credit": ATTRIBUTION}
     if size != "national":

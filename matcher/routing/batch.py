@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import polars as pl
 
 from harvestmatch.errors import InputError, ParameterError, Problem
 from matcher.io import PLAN_FOLDER, output_folder_problems, read_tables, write_outputs
+from matcher.params import MatchParams
 from matcher.routing.plan import Plan, PlanInputs, PlanSettings, depot_places, plan_geojson
 from matcher.routing.tables import DEFAULT_FLEETS, FLEET, LEGS, MATRIX, WAREHOUSES, Travel, with_fleet_defaults
 from matcher.routing.vrp import SolveSettings
@@ -47,16 +48,15 @@ ORDERS_OUT_IN: tuple[Column, ...] = (
 @dataclass(frozen=True)
 class PlanOptions:
     """What the command line says about a plan: the optional tables, the search (its defaults are
-    :class:`~matcher.routing.vrp.SolveSettings`'s), the speed and where the problems run."""
+    :class:`~matcher.routing.vrp.SolveSettings`'s), the speed, and the processes (``None``: the
+    cycle's, :meth:`~matcher.routing.plan.PlanSettings.for_cycle`)."""
 
     fleet: Path | None = None
     warehouses: Path | None = None
     matrix: Path | None = None
     search: SolveSettings = field(default_factory=SolveSettings)
     speed_kmh: float = Travel.speed_kmh
-    workers: int = 1
-    executor: str = "local"
-    scheduler: str | None = None
+    workers: int | None = None
 
 
 @dataclass(frozen=True)
@@ -105,14 +105,10 @@ def _leg_problems(raw: pl.DataFrame, source: str) -> list[Problem]:
     ]
 
 
-def settings_for(options: PlanOptions, tables: PlanTables, circuity: float) -> PlanSettings:
-    return PlanSettings(
-        solve=options.search,
-        travel=Travel(circuity=circuity, speed_kmh=options.speed_kmh, matrix=tables.matrix),
-        fleets=tables.fleets,
-        workers=options.workers,
-        executor=options.executor,
-        scheduler=options.scheduler,
+def settings_for(options: PlanOptions, tables: PlanTables, params: MatchParams) -> PlanSettings:
+    """The plan's settings for a cycle run with ``params`` (:meth:`PlanSettings.for_cycle`)."""
+    return PlanSettings.for_cycle(
+        params, solve=options.search, speed_kmh=options.speed_kmh, matrix=tables.matrix, fleets=tables.fleets, workers=options.workers
     )
 
 
@@ -128,10 +124,19 @@ def write_plan(out: Path, plan: Plan, inputs: PlanInputs, extra: dict[str, Any] 
 
 
 def run_plan(
-    *, result: Path, options: PlanOptions, offers: Path | None = None, regions: Path | None = None, orders: Path | None = None, circuity: float | None = None
+    *,
+    result: Path,
+    options: PlanOptions,
+    where: MatchParams | None = None,
+    offers: Path | None = None,
+    regions: Path | None = None,
+    orders: Path | None = None,
+    circuity: float | None = None,
 ) -> dict[str, Any]:
     """``harvest plan``: plan a result folder written by ``harvest match``; inputs not given are taken
-    from the paths its ``summary.json`` records. Returns the plan's summary.
+    from the paths its ``summary.json`` records. The plan runs where ``where`` says (its ``executor``,
+    ``scheduler`` and ``workers``; default: here), with the result's ``circuity`` unless one is given.
+    Returns the plan's summary.
 
     Raises
     ------
@@ -186,6 +191,7 @@ def run_plan(
                 )
             )
     circuity = circuity if circuity is not None else float(recorded.get("params", {}).get("circuity", Travel.circuity))
+    params = replace(where or MatchParams(), circuity=circuity)
     planned = plan_cycle(
         date=date,
         allocations=frames["allocations"],
@@ -194,7 +200,7 @@ def run_plan(
         orders_in=frames.get("orders"),
         orders_out=frames.get("orders_out"),
         warehouses=tables.warehouses,
-        settings=settings_for(options, tables, circuity),
+        settings=settings_for(options, tables, params),
     )
     write_plan(result / PLAN_FOLDER, planned.plan, planned.inputs)
     return planned.plan.summary

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from harvestmatch.errors import InputError, Problem
-from harvestmatch.settings import add_options, given
+from harvestmatch.settings import add_options, from_options
 from matcher.routing.tables import Travel
 from matcher.routing.vrp import SolveSettings
 
@@ -43,7 +43,7 @@ def _run_routes(args: argparse.Namespace) -> int:
     from matcher.routing.vrp import RoutingProblem, solve_routing
     from matcher.schemas import duplicate_problems
 
-    search, travel = SolveSettings(**given(args, SolveSettings)), Travel(**given(args, Travel))  # checked before any file is read
+    search, travel = from_options(args, SolveSettings), from_options(args, Travel)  # checked before any file is read
     tables, problems = read_tables(
         (
             ("stops", args.stops, STOPS, "stop_id"),

@@ -45,6 +45,7 @@ import numpy as np
 import polars as pl
 
 from matcher.fanout import Executor, Progress
+from matcher.params import ExecutorKind, MatchParams
 from matcher.routing.geojson import feature_collection, route_features
 from matcher.routing.tables import DEFAULT_FLEETS, LEGS, Travel
 from matcher.routing.vrp import ROUTE_SCHEMA, STOP_SCHEMA, UNSERVED_SCHEMA, RoutingOutcome, RoutingProblem, SolveSettings, solve_routing
@@ -74,8 +75,35 @@ class PlanSettings:
     travel: Travel = field(default_factory=Travel)
     fleets: Mapping[str, pl.DataFrame] = field(default_factory=lambda: {leg: DEFAULT_FLEETS[leg] for leg in LEGS})
     workers: int = 1
-    executor: str = "local"
+    executor: ExecutorKind = "local"
     scheduler: str | None = None
+
+    @classmethod
+    def for_cycle(
+        cls,
+        params: MatchParams,
+        *,
+        solve: SolveSettings,
+        speed_kmh: float,
+        matrix: pl.DataFrame | None = None,
+        fleets: Mapping[str, pl.DataFrame] | None = None,
+        workers: int | None = None,
+    ) -> PlanSettings:
+        """How to plan a cycle run with ``params``: the same rule for ``harvest match --plan``,
+        ``harvest plan`` and the service. Distances are great circle times the cycle's ``circuity``
+        (unless a ``matrix`` is given); the problems run where the cycle's products ran (its
+        ``executor`` and ``scheduler``) on ``workers`` processes, else the cycle's ``workers``, else the
+        cores available; ``fleets`` default to :data:`~matcher.routing.tables.DEFAULT_FLEETS`."""
+        from matcher.fanout import available_cores
+
+        return cls(
+            solve=solve,
+            travel=Travel(circuity=params.circuity, speed_kmh=speed_kmh, matrix=matrix),
+            fleets=fleets if fleets is not None else {leg: DEFAULT_FLEETS[leg] for leg in LEGS},
+            workers=workers or params.workers or available_cores(),
+            executor=params.executor,
+            scheduler=params.scheduler,
+        )
 
 
 @dataclass(frozen=True)

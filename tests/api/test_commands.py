@@ -55,3 +55,20 @@ def test_the_default_database_lives_in_the_data_directory(tmp_path: Path, monkey
     monkeypatch.delenv("HARVEST_DATA_DIR")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert default_url() == f"sqlite:///{tmp_path / 'xdg' / 'harvestmatch' / 'harvest.db'}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["worker", "--lease-seconds", "0", "--once"], "--lease-seconds must be a finite number > 0, got 0.0"),
+        (["worker", "--max-attempts", "0", "--once"], "--max-attempts must be a whole number >= 1, got 0"),
+    ],
+)
+def test_a_bad_worker_option_is_refused_before_any_database_is_touched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("HARVEST_DATABASE_URL", raising=False)
+    monkeypatch.setenv("HARVEST_DATA_DIR", str(tmp_path / "data"))
+    assert main(argv) == 2
+    assert words in capsys.readouterr().err
+    assert not (tmp_path / "data").exists()

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from matcher import MatchParams, ParameterError
+from matcher.io import read_params
 
 
 @pytest.mark.parametrize(
@@ -33,34 +34,41 @@ def test_toml_top_level_and_table(tmp_path: Path) -> None:
     flat.write_text("circuity = 1.5\n")
     table = tmp_path / "table.toml"
     table.write_text("[match]\nprice_rule = 'buyer'\n")
-    assert MatchParams.from_toml(flat).circuity == 1.5
-    assert MatchParams.from_toml(table).price_rule == "buyer"
+    assert read_params(flat).circuity == 1.5
+    assert read_params(table).price_rule == "buyer"
     # the service's [plan] table beside top-level cycle keys is the service's, not an unknown parameter
     shared = tmp_path / "shared.toml"
     shared.write_text("fill_rule = 'max_min'\n[plan]\niterations = 50\n")
-    assert MatchParams.from_toml(shared).fill_rule == "max_min"
+    assert read_params(shared).fill_rule == "max_min"
+    beside = tmp_path / "beside.toml"
+    beside.write_text("circuity = 1.4\n[match]\nk_nearest = 3\n")
+    with pytest.raises(ParameterError, match="circuity set outside the \\[match\\] table"):
+        read_params(beside)
+    not_a_table = tmp_path / "not_a_table.toml"
+    not_a_table.write_text("match = 3\n")
+    with pytest.raises(ParameterError, match="match must be a table"):
+        read_params(not_a_table)
     stray = tmp_path / "stray.toml"
     stray.write_text("circuity = 1.4\n[matching]\nk_nearest = 3\n")
     with pytest.raises(ParameterError, match="unknown parameter"):
-        MatchParams.from_toml(stray)
+        read_params(stray)
 
 
 def test_toml_errors_name_the_file(tmp_path: Path) -> None:
     broken = tmp_path / "broken.toml"
     broken.write_text("circuity = \n")
     with pytest.raises(ParameterError, match="broken.toml: not valid TOML"):
-        MatchParams.from_toml(broken)
+        read_params(broken)
     with pytest.raises(ParameterError, match="cannot read"):
-        MatchParams.from_toml(tmp_path / "absent.toml")
+        read_params(tmp_path / "absent.toml")
 
 
 def test_a_shared_config_keeps_the_services_tables_to_the_service(tmp_path) -> None:
     """Top-level cycle keys beside the service's [plan] and [after_sales] tables and a [safety_net] table."""
-    from matcher.params import MatchParams
 
     path = tmp_path / "harvest.toml"
     path.write_text("handling_per_kg = 0.2\n[plan]\nroutes = false\n[after_sales]\ninstant_cap = 50\n[safety_net]\nmin_share = 0.5\n")
-    params = MatchParams.from_toml(path)
+    params = read_params(path)
     assert (params.handling_per_kg, params.small_share) == (0.2, 0.5)
 
 
@@ -75,9 +83,8 @@ def test_a_shared_config_keeps_the_services_tables_to_the_service(tmp_path) -> N
 )
 def test_bad_safety_net_tables_name_the_key_as_written(tmp_path, text: str, message: str) -> None:
     from harvestmatch.errors import ParameterError
-    from matcher.params import MatchParams
 
     path = tmp_path / "harvest.toml"
     path.write_text(text)
     with pytest.raises(ParameterError, match=re.escape(message)):
-        MatchParams.from_toml(path)
+        read_params(path)
