@@ -35,13 +35,13 @@ test: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-# the edit loop, about a minute: the same checks, and the tests that are quick (not marked slow, SQLite
-# only, few examples per property)
+# the edit loop, under a minute on 2 cores: the same checks, and the quick tests (not marked slow, SQLite
+# only, few examples per property) on every core
 check: venv
 	$(BIN)/python -m mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest --quick -q
+	$(BIN)/python -m pytest --quick -q -n auto
 
 # benchmarks are run by hand; results go to bench/RESULTS.md
 bench: $(BENCH_STAMP)

@@ -78,6 +78,8 @@ def write_outputs(
     tables: Mapping[str, pl.DataFrame],
     summary: Callable[[], Mapping[str, Any]],
     texts: Mapping[str, str] | None = None,
+    *,
+    replace: Callable[[Path, Path], None] = os.replace,
 ) -> list[Path]:
     """Write every table as CSV and ``summary.json`` as the whole of ``out_dir``, all or nothing.
 
@@ -88,7 +90,8 @@ def write_outputs(
     previous folder is renamed aside, the staged one renamed into place, and the previous one
     removed. So the folder holds exactly this run's files (none left from a run with other inputs),
     and a failure at any step leaves the previous complete set. ``summary`` is called after the
-    tables are written, so that it can report how long that took.
+    tables are written, so that it can report how long that took. ``replace`` renames the staged
+    folder into place and, should that fail, the previous one back (a seam: tests make it fail).
 
     Raises
     ------
@@ -116,10 +119,10 @@ def write_outputs(
             staging.chmod(stat.S_IMODE(out.stat().st_mode))
         aside = _move_aside(out) if out.exists() else None
         try:
-            os.replace(staging, out)
+            replace(staging, out)
         except OSError:
             if aside is not None:
-                os.replace(aside, out)  # should this fail too, the previous set stays whole in `aside`
+                replace(aside, out)  # should this fail too, the previous set stays whole in `aside`
             raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)

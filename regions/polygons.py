@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from harvestmatch.errors import MAX_LISTED, InputError, Problem, SchemaError, first_problems
+from harvestmatch.errors import InputError, Problem, SchemaError, first_problems
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -189,8 +189,13 @@ def parse_regions(frame: gpd.GeoDataFrame, *, source: str) -> Regions:
     )
     indexed = pl.DataFrame({"region_id": ids}).with_row_index("_row", offset=1).filter(~bad_id)
     dups = indexed.with_columns(pl.col("_row").min().over("region_id").alias("_first")).filter(pl.col("_row") != pl.col("_first"))
-    for r in dups.head(MAX_LISTED).iter_rows(named=True):
-        problems.append(Problem(source, r["_row"], "region_id", f"duplicate region_id {r['region_id']!r} (first at row {r['_first']})"))
+    problems += first_problems(
+        (Problem(source, r["_row"], "region_id", f"duplicate region_id {r['region_id']!r} (first at row {r['_first']})") for r in dups.iter_rows(named=True)),
+        source=source,
+        column="region_id",
+        rest="duplicate region ids",
+        total=dups.height,
+    )
 
     geoms = frame.geometry.values
     absent = np.asarray(shapely.is_missing(geoms) | shapely.is_empty(geoms), dtype=bool)

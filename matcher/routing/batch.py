@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from harvestmatch.errors import InputError, ParameterError, Problem
+from harvestmatch.errors import InputError, ParameterError, Problem, first_problems
 from matcher.io import PLAN_FOLDER, output_folder_problems, read_tables, write_outputs
 from matcher.params import MatchParams
 from matcher.routing.plan import Plan, PlanInputs, PlanSettings, depot_places, plan_geojson
@@ -81,10 +81,14 @@ def read_plan_tables(options: PlanOptions) -> tuple[PlanTables, list[Problem]]:
             problems.append(Problem(source, None, None, "no vehicles: give at least one row"))
         if "leg" not in fleet.columns:
             fleet = fleet.with_columns(leg=pl.lit(None, pl.String))
-        duplicated = with_fleet_defaults(fleet).with_columns(fleet["leg"]).select("vehicle_type", "depot", "leg").is_duplicated()
-        problems += [
-            Problem(source, r + 1, "vehicle_type", "the same vehicle type is listed twice for the same depot and leg") for r in duplicated.arg_true().to_list()
-        ]
+        duplicated = with_fleet_defaults(fleet).with_columns(fleet["leg"]).select("vehicle_type", "depot", "leg").is_duplicated().arg_true()
+        problems += first_problems(
+            (Problem(source, r + 1, "vehicle_type", "the same vehicle type is listed twice for the same depot and leg") for r in duplicated),
+            source=source,
+            column="vehicle_type",
+            rest="duplicate vehicle types",
+            total=len(duplicated),
+        )
         for leg in LEGS:
             rows = fleet.filter(pl.col("leg").is_null() | (pl.col("leg") == leg)).drop("leg")
             if rows.height:
@@ -98,11 +102,16 @@ def _leg_problems(raw: pl.DataFrame, source: str) -> list[Problem]:
     """A fleet's ``leg`` cells that name no leg (said with the other cells' problems, not after them)."""
     if "leg" not in raw.columns:
         return []
-    return [
-        Problem(source, row, "leg", f"{leg!r} is not a leg; expected one of {', '.join(LEGS)} or empty (every leg)")
-        for row, leg in enumerate(raw["leg"].cast(pl.String).to_list(), start=1)
-        if leg not in (None, "", *LEGS)
-    ]
+    return first_problems(
+        (
+            Problem(source, row, "leg", f"{leg!r} is not a leg; expected one of {', '.join(LEGS)} or empty (every leg)")
+            for row, leg in enumerate(raw["leg"].cast(pl.String).to_list(), start=1)
+            if leg not in (None, "", *LEGS)
+        ),
+        source=source,
+        column="leg",
+        rest="rows with bad values",
+    )
 
 
 def settings_for(options: PlanOptions, tables: PlanTables, params: MatchParams) -> PlanSettings:
@@ -182,12 +191,14 @@ def run_plan(
     if "allocations" in frames:
         unknown = frames["allocations"].join(frames["offers"], on="offer_id", how="anti")
         if unknown.height:
+            why = f"is not an offer in {offers.name}: give the offers the result was made from"
             raise InputError(
-                Problem(
-                    "allocations.csv",
-                    None,
-                    "offer_id",
-                    f"{unknown['offer_id'][0]!r} and {unknown.height - 1} more are not offers in {offers.name}: give the offers the result was made from",
+                first_problems(
+                    (Problem("allocations.csv", None, "offer_id", f"{o!r} {why}") for o in unknown["offer_id"]),
+                    source="allocations.csv",
+                    column="offer_id",
+                    rest="allocations naming no offer",
+                    total=unknown.height,
                 )
             )
     circuity = circuity if circuity is not None else float(recorded.get("params", {}).get("circuity", Travel.circuity))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from harvestmatch.errors import InputError, Problem
+from harvestmatch.errors import InputError, Problem, first_problems
 from harvestmatch.settings import add_options, from_options
 from matcher.routing.tables import Travel
 from matcher.routing.vrp import SolveSettings
@@ -61,7 +61,13 @@ def _run_routes(args: argparse.Namespace) -> int:
             problems += fleet_problems(tables["fleet"], tables["depots"]["depot_id"], source=args.fleet.name)
         if "stops" in tables:
             shared = tables["stops"].join(tables["depots"], left_on="stop_id", right_on="depot_id", how="semi")
-            problems += [Problem(args.stops.name, None, "stop_id", f"{s!r} is also a depot's id; ids must be distinct") for s in shared["stop_id"].head(10)]
+            problems += first_problems(
+                (Problem(args.stops.name, None, "stop_id", f"{s!r} is also a depot's id; ids must be distinct") for s in shared["stop_id"]),
+                source=args.stops.name,
+                column="stop_id",
+                rest="stops sharing a depot's id",
+                total=shared.height,
+            )
     if "fleet" in tables and tables["fleet"].height == 0:
         problems.append(Problem(args.fleet.name, None, None, "no vehicles: give at least one row"))
     problems += output_folder_problems(args.out)

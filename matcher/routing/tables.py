@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from harvestmatch.errors import Problem
+from harvestmatch.errors import Problem, first_problems
 from harvestmatch.settings import Spec, check, setting
 from matcher.schemas import Column
 from regions.lanes import LaneCosts
@@ -98,13 +98,25 @@ def fleet_problems(fleet: pl.DataFrame, depots: pl.Series, *, source: str) -> li
     problems: list[Problem] = []
     if "depot" in fleet.columns:
         known = set(depots.to_list())
-        for row, depot in enumerate(fleet["depot"].to_list(), start=1):
-            if depot is not None and depot not in known:
-                problems.append(Problem(source, row, "depot", f"{depot!r} is not a depot"))
+        problems += first_problems(
+            (
+                Problem(source, row, "depot", f"{depot!r} is not a depot")
+                for row, depot in enumerate(fleet["depot"].to_list(), start=1)
+                if depot is not None and depot not in known
+            ),
+            source=source,
+            column="depot",
+            rest="rows naming no depot",
+        )
     key = ["vehicle_type", "depot"] if "depot" in fleet.columns else ["vehicle_type"]
-    duplicated = fleet.select(key).is_duplicated()
-    for row in duplicated.arg_true().to_list():
-        problems.append(Problem(source, row + 1, "vehicle_type", "the same vehicle type is listed twice for the same depot"))
+    duplicated = fleet.select(key).is_duplicated().arg_true()
+    problems += first_problems(
+        (Problem(source, row + 1, "vehicle_type", "the same vehicle type is listed twice for the same depot") for row in duplicated),
+        source=source,
+        column="vehicle_type",
+        rest="duplicate vehicle types",
+        total=len(duplicated),
+    )
     return problems
 
 

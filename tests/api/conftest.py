@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from api import create_app
 from api.db import create_key
 from tests.api.conftest_db import fresh_postgres, postgres_missing
-from tests.api.day import ComputeGate
+from tests.api.day import ComputeGate, put_regions
 
 #: the products the API tests post; the catalogue is set before each test
 CATALOGUE = ("apple", "kale", "pear")
@@ -88,3 +88,9 @@ def keys(app: Flask) -> dict[str, dict[str, str]]:
         "operator": create_key(db, "operator"),
     }
     return {who: {"Authorization": f"Bearer {key}"} for who, key in made.items()}
+
+
+@pytest.fixture
+def regions(client: FlaskClient, keys: dict[str, dict[str, str]]) -> None:
+    """The two test regions (:func:`tests.api.day.regions_geojson`), uploaded."""
+    put_regions(client, keys)

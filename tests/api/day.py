@@ -35,6 +35,13 @@ def regions_geojson() -> bytes:
     return frame.to_json().encode()
 
 
+def put_regions(client: FlaskClient, keys: dict, body: bytes | None = None) -> dict:
+    """PUT the regions (:func:`regions_geojson`, or ``body``) as the operator; the answer (200 asserted)."""
+    r = client.put("/regions", data=body or regions_geojson(), content_type="application/geo+json", headers=keys["operator"])
+    assert r.status_code == 200, r.json
+    return dict(r.json)
+
+
 def offer(product: str, kg: int, lat: float, ask: float, grade: str = "A") -> dict:
     return {"product": product, "grade": grade, "quantity_kg": kg, "lat": lat, "lon": 110.0, "ready_date": DAY, "shelf_life_days": 10, "ask_per_kg": ask}
 

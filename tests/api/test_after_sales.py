@@ -18,18 +18,13 @@ from api.after_sales import AfterSalesConfig, read_after_sales
 from harvestmatch.errors import ParameterError
 from matcher.claims import cents_shared, pro_rata
 from matcher.scores import OUTCOME_SCHEMA, history, weigh
-from tests.api.day import IN_PROCESS, TODAY, date_of, offer, order, regions_geojson, run_cycle
+from tests.api.day import IN_PROCESS, TODAY, date_of, offer, order, run_cycle
 
 
 @pytest.fixture
 def app_config(request: pytest.FixtureRequest) -> dict[str, Any]:
     """No route planning (these tests are about money and scores); parametrize indirectly to add settings."""
     return {"PLAN_ROUTES": False, **getattr(request, "param", {})}
-
-
-@pytest.fixture
-def regions(client: FlaskClient, keys: dict) -> None:
-    assert client.put("/regions", data=regions_geojson(), content_type="application/geo+json", headers=keys["operator"]).status_code == 200
 
 
 def _offer(client: FlaskClient, headers: dict, kg: int, lat: float, *, ask: float = 1.0, day: int = 0) -> str:

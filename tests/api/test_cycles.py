@@ -12,13 +12,12 @@ import pytest
 import shapely
 from flask.testing import FlaskClient
 
-from tests.api.day import DAY, TODAY, ComputeGate, offer, order, regions_geojson, wait
+from tests.api.day import DAY, TODAY, ComputeGate, offer, order, put_regions, regions_geojson, wait
 
 
 @pytest.fixture
 def day(client: FlaskClient, keys: dict) -> dict:
-    r = client.put("/regions", data=regions_geojson(), content_type="application/geo+json", headers=keys["operator"])
-    assert r.status_code == 200 and r.json["regions"] == 2
+    assert put_regions(client, keys)["regions"] == 2
     a = client.post("/offers", json=[offer("apple", 500, 31.2, 2.0), offer("kale", 80, 31.1, 1.0)], headers=keys["coop_a"]).json["items"]
     b = client.post("/offers", json=[offer("apple", 400, 29.5, 2.4)], headers=keys["coop_b"]).json["items"]
     first = client.post("/orders", json=[order("apple", 300, 31.5, 4.0), order("kale", 50, 29.4, 3.0)], headers=keys["buyer"]).json["items"]
@@ -70,6 +69,7 @@ def test_a_day_end_to_end(client: FlaskClient, keys: dict, day: dict, tmp_path: 
     assert client.get(f"/cycles/{cycle['id']}/allocations?format=parquet", headers=keys["planner"]).status_code == 200
 
 
+@pytest.mark.slow
 def test_a_date_runs_once_unless_rerun_and_history_stays(client: FlaskClient, keys: dict, day: dict) -> None:
     first = wait(client, keys["operator"], client.post("/cycles", json={"date": DAY}, headers=keys["operator"]).json["id"])
     assert client.post("/cycles", json={"date": DAY}, headers=keys["operator"]).status_code == 409

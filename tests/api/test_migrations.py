@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import text
 
 from api.db import Database
@@ -45,6 +46,7 @@ def test_a_0001_database_with_data_upgrades(database_url: str) -> None:
     db.engine.dispose()
 
 
+@pytest.mark.slow
 def test_processes_starting_together_migrate_one_after_the_other(database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A serve and two workers started at once on a new database: each migrates or finds it migrated."""
     import os

@@ -54,6 +54,7 @@ def _sqlite(folder: Path) -> Iterator[str]:
     yield f"sqlite:///{folder / 'harvest.db'}"
 
 
+@pytest.mark.slow
 def test_api_matches_its_document(served) -> None:  # type: ignore[no-untyped-def]
     """Every operation, 25 generated requests each (the pytest plugin of schemathesis does not run on
     this pytest, so the operations are driven with hypothesis directly)."""

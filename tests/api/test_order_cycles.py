@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.api.day import IN_PROCESS, date_of, offer, order, regions_geojson, run_cycle
+from tests.api.day import IN_PROCESS, date_of, offer, order, run_cycle
 
 
 @pytest.fixture
@@ -26,11 +26,6 @@ def _order(client: FlaskClient, keys: dict, order_id: str) -> dict:
 
 def _remaining(client: FlaskClient, keys: dict, offer_id: str) -> int:
     return int(client.get(f"/offers/{offer_id}", headers=keys["coop_a"]).json["remaining_kg"])
-
-
-@pytest.fixture
-def regions(client: FlaskClient, keys: dict) -> None:
-    assert client.put("/regions", data=regions_geojson(), content_type="application/geo+json", headers=keys["operator"]).status_code == 200
 
 
 def _post_offer(client: FlaskClient, keys: dict, kg: int, *, ready: int = 0) -> str:

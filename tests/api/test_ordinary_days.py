@@ -13,16 +13,11 @@ import shapely
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.api.day import DAY, TODAY, ComputeGate, offer, order, regions_geojson, run_cycle, wait
-
-
-def _regions(client: FlaskClient, keys: dict, body: bytes | None = None) -> None:
-    r = client.put("/regions", data=body or regions_geojson(), content_type="application/geo+json", headers=keys["operator"])
-    assert r.status_code == 200, r.json
+from tests.api.day import DAY, TODAY, ComputeGate, offer, order, put_regions, run_cycle, wait
 
 
 def test_a_withdrawal_after_the_first_hundred_offers_stops_nothing(client: FlaskClient, keys: dict) -> None:
-    _regions(client, keys)
+    put_regions(client, keys)
     posted = client.post("/offers", json=[offer("apple", 10 + k, 31.0 + k / 1000, 1.0) for k in range(150)], headers=keys["coop_a"]).json["items"]
     client.post("/orders", json=[order("apple", 500, 31.5, 4.0)], headers=keys["buyer"])
     last = sorted(posted, key=lambda o: o["offer_id"])[-1]["offer_id"]
@@ -34,7 +29,7 @@ def test_a_withdrawal_after_the_first_hundred_offers_stops_nothing(client: Flask
 
 
 def test_an_order_outside_every_region_is_rejected_whatever_its_place(client: FlaskClient, keys: dict) -> None:
-    _regions(client, keys)
+    put_regions(client, keys)
     client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"])
     stray = client.post("/orders", json=order("apple", 5, 60.0, 9.0), headers=keys["buyer"]).json
     inside = client.post("/orders", json=order("apple", 5, 31.5, 4.0), headers=keys["buyer"]).json
@@ -46,7 +41,7 @@ def test_an_order_outside_every_region_is_rejected_whatever_its_place(client: Fl
 
 @pytest.mark.parametrize("what", ["nothing", "offers only", "orders only"])
 def test_an_empty_day_is_done_with_nothing_sold(client: FlaskClient, keys: dict, what: str) -> None:
-    _regions(client, keys)
+    put_regions(client, keys)
     if what == "offers only":
         client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"])
     if what == "orders only":
@@ -78,7 +73,7 @@ def test_concurrent_cycle_requests_accept_exactly_one(app: Flask, keys: dict) ->
 
 
 def test_withdrawing_or_cancelling_during_a_run_is_refused(client: FlaskClient, keys: dict, compute: ComputeGate) -> None:
-    _regions(client, keys)
+    put_regions(client, keys)
     held = client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"]).json
     wanted = client.post("/orders", json=order("apple", 40, 31.5, 4.0), headers=keys["buyer"]).json
     running, go_on = compute.hold()
@@ -98,7 +93,7 @@ def test_withdrawing_or_cancelling_during_a_run_is_refused(client: FlaskClient, 
 
 
 def test_a_far_date_needs_confirmation_and_expires_nothing(client: FlaskClient, keys: dict) -> None:
-    _regions(client, keys)
+    put_regions(client, keys)
     kept = client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"]).json
     far = (TODAY + dt.timedelta(days=365 * 5)).isoformat()
     refused = client.post("/cycles", json={"date": far}, headers=keys["operator"])
@@ -123,7 +118,7 @@ def test_cycle_requests_are_strict(client: FlaskClient, keys: dict, body: object
 
 
 def test_cycle_parameters_are_recorded_and_checked(client: FlaskClient, keys: dict) -> None:
-    _regions(client, keys)
+    put_regions(client, keys)
     bad = client.post("/cycles", json={"date": DAY, "params": {"circuity": 0.5}}, headers=keys["operator"])
     assert bad.status_code == 422 and "circuity" in bad.json["errors"][0]["message"]
     unknown = client.post("/cycles", json={"date": DAY, "params": {"speed": 3}}, headers=keys["operator"])
@@ -138,7 +133,7 @@ def test_an_order_inside_overlapping_regions_goes_to_the_smallest_id(client: Fla
         geometry=[shapely.box(108, 29, 112, 33), shapely.box(109.5, 31, 110.5, 32)],
         crs="EPSG:4326",
     )
-    _regions(client, keys, frame.to_json().encode())
+    put_regions(client, keys, frame.to_json().encode())
     client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"])
     placed = client.post("/orders", json=order("apple", 5, 31.5, 4.0), headers=keys["buyer"]).json
     assert run_cycle(client, keys, done=False)["status"] == "done"
@@ -146,7 +141,7 @@ def test_an_order_inside_overlapping_regions_goes_to_the_smallest_id(client: Fla
 
 
 def test_a_failed_cycle_shows_details_to_the_operator_only(client: FlaskClient, keys: dict, compute: ComputeGate) -> None:
-    _regions(client, keys)
+    put_regions(client, keys)
     client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"])
     compute.failure = RuntimeError("disk /srv/secret/path is gone")
     cycle = run_cycle(client, keys, done=False)
@@ -158,7 +153,7 @@ def test_a_failed_cycle_shows_details_to_the_operator_only(client: FlaskClient, 
 
 
 def test_a_retried_cycle_request_queues_one_cycle(client: FlaskClient, keys: dict) -> None:
-    _regions(client, keys)
+    put_regions(client, keys)
     headers = {**keys["operator"], "Idempotency-Key": "monday-cycle"}
     first = client.post("/cycles", json={"date": DAY}, headers=headers)
     wait(client, keys["operator"], first.json["id"])
@@ -169,19 +164,19 @@ def test_a_retried_cycle_request_queues_one_cycle(client: FlaskClient, keys: dic
 
 
 def test_shipments_keep_their_hubs_when_regions_are_replaced(client: FlaskClient, keys: dict) -> None:
-    _regions(client, keys)
+    put_regions(client, keys)
     client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"])
     client.post("/orders", json=order("apple", 40, 31.5, 4.0), headers=keys["buyer"])
     cycle = run_cycle(client, keys, done=False)
     before = client.get(f"/cycles/{cycle['id']}/shipments", headers=keys["planner"]).json["features"]
     moved = gpd.GeoDataFrame({"region_id": ["elsewhere"]}, geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:4326")
-    _regions(client, keys, moved.to_json().encode())
+    put_regions(client, keys, moved.to_json().encode())
     after = client.get(f"/cycles/{cycle['id']}/shipments", headers=keys["planner"]).json["features"]
     assert after == before and before[0]["geometry"]["coordinates"][1] == [110.0, 31.0]
 
 
 def test_a_rerun_keeps_what_a_withdrawn_offer_had_sold(client: FlaskClient, keys: dict) -> None:
-    _regions(client, keys)
+    put_regions(client, keys)
     held = client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"]).json
     client.post("/orders", json=order("apple", 60, 31.5, 4.0), headers=keys["buyer"])
     assert run_cycle(client, keys, done=False)["summary"]["allocated_kg"] == 60
@@ -194,7 +189,7 @@ def test_a_rerun_keeps_what_a_withdrawn_offer_had_sold(client: FlaskClient, keys
 
 def test_orders_of_one_request_are_filled_in_the_order_given(client: FlaskClient, keys: dict) -> None:
     """First come, first served when the cycle says so; by default every order gets the same share."""
-    _regions(client, keys)
+    put_regions(client, keys)
     client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"])
     names = ["z9", "a1", "m5", "b2", "y8"]
     made = client.post("/orders", json=[{**order("apple", 30, 31.5, 4.0), "reference": n} for n in names], headers=keys["buyer"]).json["items"]
@@ -209,7 +204,7 @@ def test_orders_of_one_request_are_filled_in_the_order_given(client: FlaskClient
 def test_cycles_concern_their_cooperatives_and_buyers(app: Flask, client: FlaskClient, keys: dict) -> None:
     from api.db import create_key
 
-    _regions(client, keys)
+    put_regions(client, keys)
     client.post("/offers", json=offer("apple", 100, 31.2, 1.0), headers=keys["coop_a"])
     client.post("/orders", json=order("apple", 40, 31.5, 4.0), headers=keys["buyer"])
     cycle = run_cycle(client, keys, done=False)
@@ -223,7 +218,7 @@ def test_cycles_concern_their_cooperatives_and_buyers(app: Flask, client: FlaskC
 
 @pytest.mark.parametrize("url", ["/cycles?after=9999999999", "/cycles?after=x", "/cycles/1/allocations?after=99999999999999999999999"])
 def test_cursors_out_of_range_are_422(client: FlaskClient, keys: dict, url: str) -> None:
-    _regions(client, keys)
+    put_regions(client, keys)
     run_cycle(client, keys, done=False)
     assert client.get(url, headers=keys["operator"]).status_code == 422
 
@@ -234,7 +229,7 @@ def test_result_pages_come_in_code_point_order_on_both_databases(client: FlaskCl
         geometry=[shapely.box(109, 31, 111, 32), shapely.box(109, 29, 111, 30), shapely.box(109, 30, 111, 31)],
         crs="EPSG:4326",
     )
-    _regions(client, keys, frame.to_json().encode())
+    put_regions(client, keys, frame.to_json().encode())
     client.post("/offers", json=offer("apple", 100, 30.5, 1.0), headers=keys["coop_a"])
     client.post("/orders", json=[order("apple", 5, lat, 4.0) for lat in (31.5, 29.5, 30.5)], headers=keys["buyer"])
     cycle = run_cycle(client, keys, done=False)

@@ -295,6 +295,7 @@ def test_routes_wait_until_the_cycle_is_done(client: FlaskClient, keys: dict, fa
     assert client.get(f"/cycles/{cycle_id}/routes", headers=keys["planner"]).status_code == 200
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("app_config", [{"PLAN_WORKERS": 2}])
 def test_a_rerun_keeps_both_plans(client: FlaskClient, keys: dict, farms: dict) -> None:
     """Planned on two processes this time: the same plan as the first run's, and the first kept."""

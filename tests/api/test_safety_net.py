@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from harvestmatch.money import amount_text
-from tests.api.day import DAY, IN_PROCESS, offer, order, regions_geojson, run_cycle
+from tests.api.day import DAY, IN_PROCESS, offer, order, put_regions, run_cycle
 
 #: the safety net on: half of a small cooperative's offer must sell when a lane within 2.0 per kg of
 #: subsidy allows; small by the rule up to 500 kg
@@ -33,7 +33,7 @@ def app_config(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, 
 @pytest.fixture
 def day(client: FlaskClient, keys: dict) -> dict:
     """coop-a's small offer asks more than the buyers bid; coop-b's big cheap offer fills the demand."""
-    assert client.put("/regions", data=regions_geojson(), content_type="application/geo+json", headers=keys["operator"]).status_code == 200
+    put_regions(client, keys)
     small = client.post("/offers", json=offer("apple", 100, 31.2, 3.5), headers=keys["coop_a"]).json
     big = client.post("/offers", json=offer("apple", 3000, 31.3, 1.0), headers=keys["coop_b"]).json
     assert client.post("/orders", json=order("apple", 500, 31.5, 3.0), headers=keys["buyer"]).status_code == 201

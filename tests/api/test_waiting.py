@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -172,6 +173,7 @@ events = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.integers(1, 50), min_size=3, max_size=3), st.lists(st.integers(0, 4), min_size=3, max_size=3), events)
 def test_no_sequence_of_cycles_fills_an_order_beyond_its_kg(quantities: list[int], dues: list[int], steps: list[tuple]) -> None:

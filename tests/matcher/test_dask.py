@@ -200,6 +200,7 @@ def test_a_day_on_an_in_process_cluster_gives_the_bytes_of_local_workers(day: di
     assert _outputs(tmp_path / "dask") == _outputs(tmp_path / "local")
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_fails_clearly_and_writes_nothing(day: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "out"
     done = _match(day, out, "--executor", "dask", "--scheduler", f"tcp://127.0.0.1:{_free_port()}")

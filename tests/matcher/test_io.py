@@ -9,7 +9,6 @@ import polars as pl
 import pytest
 
 from harvestmatch.errors import InputError
-from matcher import io
 from matcher.io import write_outputs
 
 FIRST = {"allocations.csv": pl.DataFrame({"a": [1]}), "orders_out.csv": pl.DataFrame({"o": ["x"]})}
@@ -55,18 +54,16 @@ def test_a_failure_while_writing_leaves_the_previous_set(previous: Path) -> None
     assert contents(previous) == before and beside(previous) == []
 
 
-def test_a_failure_while_swapping_puts_the_previous_set_back(previous: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failure_while_swapping_puts_the_previous_set_back(previous: Path) -> None:
     before = contents(previous)
-    real = os.replace
 
     def replace(src: Path, dst: Path) -> None:
         if Path(src).name.startswith(".out.staging"):
             raise PermissionError(13, "Permission denied", str(dst))
-        real(src, dst)
+        os.replace(src, dst)
 
-    monkeypatch.setattr(io.os, "replace", replace)
     with pytest.raises(PermissionError):
-        write_outputs(previous, SECOND, lambda: {"run": 2})
+        write_outputs(previous, SECOND, lambda: {"run": 2}, replace=replace)
     assert contents(previous) == before and beside(previous) == []
 
 

@@ -217,6 +217,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
+@pytest.mark.slow
 def test_match_with_plan_then_plan_again_gives_the_same_files(files: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "out"
     common = ["--offers", str(files["offers"]), "--orders", str(files["orders"]), "--regions", str(files["regions"]), "--date", "2026-06-01", "--workers", "1"]
@@ -266,3 +267,15 @@ def test_plan_bad_input_exits_2_naming_it_and_writes_nothing(files: dict[str, Pa
     (tmp_path / "empty").mkdir()
     done = _harvest("plan", "--result", str(tmp_path / "empty"))
     assert done.returncode == 2 and "no summary.json" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_fleet_of_many_bad_rows_lists_ten_problems_of_each_kind_and_counts_the_rest(tmp_path: Path) -> None:
+    from matcher.routing.batch import PlanOptions, read_plan_tables
+
+    rows = [f"truck{k % 2},5000,100,1.2,600,,sideways{k}" for k in range(25)]
+    fleet = tmp_path / "fleet.csv"
+    fleet.write_text("vehicle_type,capacity_kg,fixed_cost,cost_per_km,max_duration_min,depot,leg\n" + "\n".join(rows) + "\n")
+    _, problems = read_plan_tables(PlanOptions(fleet=fleet))
+    legs = [p for p in problems if p.column == "leg"]
+    assert len(legs) == 11 and legs[-1].message == "... and 15 more rows with bad values"
+    assert [p.row for p in legs[:10]] == list(range(1, 11))
