@@ -46,7 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from api.after_sales import AfterSalesConfig
     from api.db import Database, default_url
     from api.planning import PlanConfig, config_of
-    from api.worker import WorkerSettings
+    from api.settings import CycleDates, WorkerSettings
     from matcher.io import read_toml
 
     path = os.environ.get("HARVEST_CONFIG")
@@ -62,7 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         CYCLE_PARAMS=params,
         **plan.app_config(),
         **after_sales.app_config(),
-        CYCLE_DATE_WINDOW_DAYS=7,
+        CYCLE_DATE_WINDOW_DAYS=CycleDates.window_days,
         WORKER=False,
         WORKER_LEASE_SECONDS=WorkerSettings.lease_seconds,
         WORKER_POLL_SECONDS=WorkerSettings.poll_seconds,
@@ -70,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     plan = PlanConfig.from_app_config(app.config)  # checked here: a bad setting stops the start, not a cycle
+    CycleDates(app.config["CYCLE_DATE_WINDOW_DAYS"])  # likewise
     app.extensions["harvest_plan"] = plan
     app.extensions["harvest_after_sales"] = AfterSalesConfig.from_app_config(app.config)  # likewise
     db = Database(app.config["DATABASE_URL"])

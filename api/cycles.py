@@ -31,7 +31,7 @@ from api.cycle_reads import concerning, get_cycle, require_done, visible_cycle
 from api.db import Database
 from api.errors import ApiError
 from api.models import Allocation, Cycle, DemandRow, Offer
-from api.requests import MAX_PAGE, after_arg, binary, int_arg, iso, where_args
+from api.requests import MAX_LIST_PAGE, MAX_PAGE, after_arg, binary, int_arg, iso, where_args
 from harvestmatch.errors import ParameterError
 from harvestmatch.money import publish
 from matcher.params import MatchParams
@@ -124,7 +124,7 @@ def run_cycle() -> Response:
 def list_cycles() -> Response:
     """Cycles, newest first, in pages (``limit``, ``after``: the last id of the previous page)."""
     caller: Caller = g.caller
-    limit = int_arg("limit", 100, 1, 1000)
+    limit = int_arg("limit", 100, 1, MAX_LIST_PAGE)
     query = concerning(select(Cycle), caller)
     if request.args.get("after"):
         query = query.where(Cycle.id < int_arg("after", 0, 0, 2**31 - 1))
@@ -172,7 +172,7 @@ def prices(cycle_id: int) -> Response:
 def shipments(cycle_id: int) -> Response:
     """Shipped lanes as GeoJSON LineStrings from each offer to its region's hub, in pages."""
     db: Database = current_app.extensions["harvest_db"]
-    limit = int_arg("limit", 1000, 1, MAX_PAGE)
+    limit = int_arg("limit", MAX_LIST_PAGE, 1, MAX_PAGE)
     query = (
         select(
             Allocation.id,
@@ -263,7 +263,7 @@ def _table(cycle_id: int, query: Any, key: Any, name: str, *, drop: tuple[str, .
     columns = [c for c in table.columns if c.key not in drop]
     query = query.with_only_columns(*columns).order_by(key if key is Allocation.id else binary(key))
     if fmt == "json":
-        limit = int_arg("limit", 1000, 1, MAX_PAGE)
+        limit = int_arg("limit", MAX_LIST_PAGE, 1, MAX_PAGE)
         query = after_arg(query, key, integer=key is Allocation.id).limit(limit + 1)
     with db.session() as session:
         require_done(get_cycle(session, cycle_id))

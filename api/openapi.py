@@ -15,6 +15,7 @@ from api.cooperatives import MAX_HECTARES, MAX_MEMBERS
 from api.cycles import CycleIn
 from api.offers import UPLOAD as OFFER_UPLOAD
 from api.orders import UPLOAD as ORDER_UPLOAD
+from api.requests import MAX_LIST_PAGE, MAX_PAGE
 from harvestmatch.money import AMOUNT_DECIMALS, PRICE_DECIMALS
 from harvestmatch.settings import json_schema
 from matcher.claims import DECISIONS, HISTORY_RULES, MAX_EVIDENCE, MAX_TEXT, REASONS, REMEDIES, RULES, STATUSES
@@ -528,8 +529,8 @@ def _p(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
-PAGE = [_q("limit", {"type": "integer", "minimum": 1, "maximum": 1000}), _q("after", _S)]
-RESULT_PAGE = [_q("limit", {"type": "integer", "minimum": 1, "maximum": 10000}), _q("after", _S)]
+PAGE = [_q("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIST_PAGE}), _q("after", _S)]
+RESULT_PAGE = [_q("limit", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}), _q("after", _S)]
 TABLE = {
     "content": {
         "application/json": {"schema": _ref("Rows")},

@@ -29,7 +29,7 @@ from api.auth import requires
 from api.db import Database
 from api.errors import ApiError
 from api.models import Cycle, PlanRoute, PlanStop, PlanUnserved
-from api.requests import MAX_PAGE, after_arg, binary, int_arg, where_args
+from api.requests import MAX_LIST_PAGE, MAX_PAGE, after_arg, binary, int_arg, where_args
 from harvestmatch.money import publish
 from matcher.routing.tables import LEGS
 
@@ -102,7 +102,7 @@ def routes(cycle_id: int) -> Response:
     db: Database = current_app.extensions["harvest_db"]
     if fmt == "csv":
         return _whole(cycle_id, query, ROUTE_SCHEMA, f"routes-{cycle_id}.csv")
-    limit = int_arg("limit", 1000, 1, MAX_PAGE)
+    limit = int_arg("limit", MAX_LIST_PAGE, 1, MAX_PAGE)
     query = after_arg(query, PlanRoute.route_id).limit(limit + 1)
     with db.session() as session:
         _planned(session, cycle_id)
@@ -163,7 +163,7 @@ def unserved(cycle_id: int) -> Response:
     db: Database = current_app.extensions["harvest_db"]
     if fmt == "csv":
         return _whole(cycle_id, query, UNSERVED_SCHEMA, f"unserved-{cycle_id}.csv")
-    limit = int_arg("limit", 1000, 1, MAX_PAGE)
+    limit = int_arg("limit", MAX_LIST_PAGE, 1, MAX_PAGE)
     after = _cursor()
     if after is not None:
         query = query.where(tuple_(*key) > tuple_(*after)) if not any("\x00" in part for part in after) else query.where(false())

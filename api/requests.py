@@ -30,6 +30,8 @@ from matcher.schemas import Column, parse_records, parse_table
 MAX_BATCH = 10_000
 #: the most result rows one JSON page of a cycle's results holds (CSV and Parquet give the whole table)
 MAX_PAGE = 10_000
+#: the most items of one page of a resource list (offers, orders, cycles, claims, cooperatives)
+MAX_LIST_PAGE = 1000
 
 
 def json_body() -> Any:
@@ -221,7 +223,7 @@ def page(
     *,
     filters: dict[str, Any],
     default: int = 100,
-    most: int = 1000,
+    most: int = MAX_LIST_PAGE,
 ) -> Response:
     """One page of ``query`` ordered by ``key``: ``limit`` (1 to ``most``), ``after`` (the last key of the
     previous page), equality filters from the query string; ``next`` is null on the last page."""

@@ -16,6 +16,7 @@ from api.db import Database
 from api.errors import ApiError
 from api.scores_store import buyer_credit, clock, quality_outcomes
 from harvestmatch.money import amount_text
+from matcher.schemas import MAX_ID_CHARS
 from matcher.scores import history, instant_allowed
 from matcher.scores import scorecard as scorecard_of
 
@@ -55,7 +56,7 @@ def credit() -> Response:
 def scorecard(cooperative_id: str) -> Response:
     """A cooperative's delivered quality per product now, its expected refund rate, and its history."""
     caller: Caller = g.caller
-    if (caller.role == "cooperative" and cooperative_id != caller.cooperative_id) or "\x00" in cooperative_id or len(cooperative_id) > 64:
+    if (caller.role == "cooperative" and cooperative_id != caller.cooperative_id) or "\x00" in cooperative_id or len(cooperative_id) > MAX_ID_CHARS:
         raise ApiError(404, "Not Found", f"no cooperative {cooperative_id}")
     config: AfterSalesConfig = current_app.extensions["harvest_after_sales"]
     db: Database = current_app.extensions["harvest_db"]

@@ -93,3 +93,14 @@ class WorkerSettings:
 
     def __post_init__(self) -> None:
         check(self)
+
+
+@dataclass(frozen=True)
+class CycleDates:
+    """How far from today a cycle may be dated without ``"confirm_far_date": true`` (the app's
+    ``CYCLE_DATE_WINDOW_DAYS``); validated on creation, so a bad value stops the start."""
+
+    window_days: int = setting(7, Spec("whole", "a cycle dated more than this many days from today needs confirm_far_date", low=0, high=36_500))
+
+    def __post_init__(self) -> None:
+        check(self, label=lambda _: "CYCLE_DATE_WINDOW_DAYS")

@@ -11,6 +11,8 @@ import geopandas as gpd
 import shapely
 from flask.testing import FlaskClient
 
+from api.settings import CycleDates
+
 #: cycles are dated today (a date far from today needs an explicit confirmation)
 TODAY = dt.datetime.now(dt.UTC).date()
 DAY = TODAY.isoformat()
@@ -18,7 +20,7 @@ DUE = (TODAY + dt.timedelta(days=3)).isoformat()
 #: the matching in the test's own process: no pool to start for a few offers
 IN_PROCESS = {"workers": 1}
 #: how far from today a cycle's date may be without an explicit confirmation (the service's default)
-WINDOW_DAYS = 7
+WINDOW_DAYS = CycleDates.window_days
 
 
 def date_of(day: int) -> str:

@@ -111,3 +111,10 @@ def test_settings_tables_name_the_app_key_and_the_toml_key() -> None:
     assert AfterSalesConfig.keys()["forgetting"] == "AFTER_SALES_FORGETTING"
     with pytest.raises(ParameterError, match=r"PLAN_SECONDS \(\[plan\] seconds\) must be a finite number > 0, got 0"):
         PlanConfig(seconds=0)
+
+
+def test_a_bad_cycle_date_window_stops_the_service_at_start(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from api import create_app
+
+    with pytest.raises(ParameterError, match=r"CYCLE_DATE_WINDOW_DAYS must be a whole number from 0 to 36,500, got -1"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}", "CYCLE_DATE_WINDOW_DAYS": -1})
