@@ -13,9 +13,10 @@ and each offer result keeps the rate that steered it, for the cycle's settlement
 Frames are typed by the schemas below, never inferred from the rows, and sorted in binary order of
 their ids whatever order the database returns.
 
-The computation is :func:`matcher.pipeline.compute_cycle`, the same pure function ``harvest match``
-runs, with the parameters the operator queued the cycle with; then, unless the service's configuration
-switches it off, the transport plan of the result (:mod:`api.planning`). Every result (allocations,
+The computation is :func:`matcher.pipeline.compute_cycle`, the same function ``harvest match --plan``
+runs, with the parameters the operator queued the cycle with; it plans the transport of the result
+right after the match, unless the service's configuration switches planning off (:mod:`api.planning`
+gives its settings and turns the plan into rows). Every result (allocations,
 demand rows, offer results with their safety-net floors, order fills, the plan's routes, stops and
 unserved stops), the offers' remaining kg and the orders' fills are written in one transaction fenced
 by the worker's lease: all of it, or nothing. A cycle is done with its plan, or not at all. The

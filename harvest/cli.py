@@ -1,7 +1,8 @@
 """The ``harvest`` command: one program, each package's subcommands.
 
-``harvest match`` (the batch job) comes from :mod:`matcher.cli`; ``harvest serve``, ``worker``,
-``keys`` and ``db`` (the service) from :mod:`api.cli`; ``harvest demo`` is here. Exit codes are the
+``harvest match`` (the batch job) and ``harvest plan`` come from :mod:`matcher.cli`, ``harvest routes``
+from :mod:`matcher.routing.cli`; ``harvest serve``, ``worker``, ``keys`` and ``db`` (the service) from
+:mod:`api.cli`; ``harvest demo`` is here. No command takes an abbreviated option (:class:`Parser`). Exit codes are the
 same for all: 0 success, 2 bad input or options (one line per problem, nothing written), 1 a failure
 of the solver, the database or the disk.
 """

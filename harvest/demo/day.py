@@ -26,8 +26,9 @@ DEMO_ROUTE_ITERATIONS = 300
 DEMO_DATE = dt.date(2026, 11, 23)
 
 #: the demo's cycle: defaults, with the safety net on (off by default): a cooperative offering at most
-#: 2,000 kg in the cycle is small, and half of its kg sell wherever a lane loses at most 0.50 yuan per kg
-DEMO_PARAMS = MatchParams(small_share=0.5, max_subsidy_per_kg=0.5, small_kg=2000.0)
+#: the default small_kg in the cycle is small, and half of its kg sell wherever a lane loses at most 0.50
+#: yuan per kg
+DEMO_PARAMS = MatchParams(small_share=0.5, max_subsidy_per_kg=0.5)
 #: bump when the generated day changes, so cached inputs are rebuilt
 DEMO_VERSION = 7
 
