@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import polars as pl
 
 from api.settings import SettingsTable
-from harvestmatch.settings import Spec, like, setting
+from harvestmatch.settings import Spec, same_as, setting
 from matcher.params import MAX_WORKERS, MatchParams
 from matcher.routing.tables import Travel
 from matcher.routing.vrp import SolveSettings
@@ -48,15 +48,15 @@ class PlanConfig(SettingsTable):
     """
 
     routes: bool = setting(True, Spec("flag", "plan the routes of every cycle; off: cycles have no plan"))
-    iterations: int = like(SolveSettings, "iterations")
-    seconds: float = like(SolveSettings, "seconds")
+    iterations: int = same_as(SolveSettings, "iterations")
+    seconds: float = same_as(SolveSettings, "seconds")
     workers: int | None = setting(
         None,
         Spec(
             "whole", "processes solving routing problems", low=1, high=MAX_WORKERS, optional=True, shown_default="the cycle's workers, else the cores available"
         ),
     )
-    speed_kmh: float = like(Travel, "speed_kmh")
+    speed_kmh: float = same_as(Travel, "speed_kmh")
 
     TABLE: ClassVar[str] = "plan"
     PREFIX: ClassVar[str] = "PLAN_"

@@ -137,7 +137,7 @@ def run(
     regions = regions_from_stored(snap.regions)
     shaped = time.perf_counter()
     params = held.params.resolved(os.environ)
-    planning = plan.settings(params) if plan.routes else None
+    plan_settings = plan.settings(params) if plan.routes else None
     with jobs.reporting_progress(db, held):
         result = (compute or compute_cycle)(
             snap.offers,
@@ -147,7 +147,7 @@ def run(
             orders=snap.orders,
             cooperatives=snap.cooperatives,
             quality=snap.quality,
-            plan=planning,
+            plan=plan_settings,
             stage=lambda name: jobs.set_stage(db, held, name),
         )
     summary = dict(result.summary)

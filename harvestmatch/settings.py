@@ -113,7 +113,7 @@ def setting(default: Any, spec: Spec) -> Any:
     return field(default=default, metadata={"setting": spec})
 
 
-def like(cls: Any, name: str) -> Any:
+def same_as(cls: Any, name: str) -> Any:
     """A field with the default and spec of ``cls``'s setting ``name``: a settings class that offers
     another's setting (the service's ``[plan] seconds`` is the routing search's ``seconds``) declares
     nothing twice."""
@@ -155,12 +155,13 @@ def default_of(f: Field[Any]) -> Any:
 
 
 def help_text(f: Field[Any], spec: Spec) -> str:
-    """The help of a setting with its default: ``... (default 1.3)``."""
+    """The help of a setting with its default and its range: ``... (default 1.3; >= 1)``."""
     shown = spec.shown_default
     if shown is None:
         value = default_of(f)
         shown = ("on" if value else "off") if spec.kind == "flag" else _num(value) if isinstance(value, (int, float)) else str(value)
-    return f"{spec.help} (default {shown})"
+    bound = f"; {spec.bound()}" if spec.bound() else ""
+    return f"{spec.help} (default {shown}{bound})"
 
 
 def add_options(
@@ -184,7 +185,7 @@ def add_options(
             parser.add_argument(option, dest=f.name, type=kind, default=None, help=text)
 
 
-def given(args: argparse.Namespace, cls: Any) -> dict[str, Any]:
+def options_given(args: argparse.Namespace, cls: Any) -> dict[str, Any]:
     """The settings of ``cls`` that the command line gave (options left out are not in it)."""
     return {f.name: getattr(args, f.name) for f, _ in settings_of(cls) if getattr(args, f.name, None) is not None}
 
@@ -199,7 +200,7 @@ def from_options(args: argparse.Namespace, cls: Any, *, names: tuple[str, ...] |
     ParameterError
         An option out of its spec.
     """
-    values = {k: v for k, v in given(args, cls).items() if names is None or k in names}
+    values = {k: v for k, v in options_given(args, cls).items() if names is None or k in names}
     for f, spec in settings_of(cls):
         if f.name in values:
             why = spec.problem(values[f.name])
@@ -242,4 +243,4 @@ def _num(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
-__all__ = ["Spec", "add_options", "check", "from_options", "given", "help_text", "json_schema", "like", "setting", "settings_of", "spec_of"]
+__all__ = ["Spec", "add_options", "check", "from_options", "help_text", "json_schema", "options_given", "same_as", "setting", "settings_of", "spec_of"]

@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harvestmatch.settings import add_options, from_options, given
+from harvestmatch.settings import add_options, from_options, options_given
 from matcher.params import MatchParams
 from matcher.routing.tables import Travel
 from matcher.routing.vrp import SolveSettings
@@ -124,7 +124,7 @@ def params_from_args(args: argparse.Namespace) -> MatchParams:
     from matcher.io import read_params
 
     base = read_params(args.config) if args.config else MatchParams()
-    return MatchParams.from_mapping({**asdict(base), **given(args, MatchParams)}).resolved(os.environ)
+    return MatchParams.from_mapping({**asdict(base), **options_given(args, MatchParams)}).resolved(os.environ)
 
 
 def _run_match(args: argparse.Namespace) -> int:

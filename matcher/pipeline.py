@@ -173,7 +173,7 @@ def compute_cycle(
         )
     else:
         buyers = result.demand.select(pl.col("demand_id").alias("buyer_id"), "demand_id", "filled_kg")
-    settled = time.perf_counter()
+    settling = time.perf_counter()
     books, totals = settle(
         result.allocations,
         result.offers,
@@ -189,12 +189,12 @@ def compute_cycle(
     summary["regions"] = regions.hubs.height
     summary["warnings"] = list(regions.warnings)
     seconds = {"pool": pooled_at - started} if placed is not None else {}
-    summary["seconds"] = {**seconds, **result.summary["seconds"], "settle": time.perf_counter() - settled}
+    summary["seconds"] = {**seconds, **result.summary["seconds"], "settle": time.perf_counter() - settling}
     planned = None
     if plan is not None:
         if stage is not None:
             stage("planning")
-        planning = time.perf_counter()
+        plan_started = time.perf_counter()
         planned = plan_cycle(
             date=date,
             allocations=result.allocations,
@@ -206,7 +206,7 @@ def compute_cycle(
             settings=plan,
             executor=executor,
         )
-        summary["seconds"]["plan"] = time.perf_counter() - planning
+        summary["seconds"]["plan"] = time.perf_counter() - plan_started
     return CycleResult(result, rows, orders_out, summary, books, planned)
 
 

@@ -49,6 +49,7 @@ from matcher.params import ExecutorKind, MatchParams
 from matcher.routing.geojson import feature_collection, route_features
 from matcher.routing.tables import DEFAULT_FLEETS, LEGS, Travel
 from matcher.routing.vrp import ROUTE_SCHEMA, STOP_SCHEMA, UNSERVED_SCHEMA, RoutingOutcome, RoutingProblem, SolveSettings, solve_routing
+from regions.polygons import Regions
 
 #: service minutes at a stop, per leg: loading at a farm, unloading at a hub, handing over at a pickup point
 SERVICE_MIN = {"first_mile": 15.0, "line_haul": 30.0, "last_mile": 5.0}
@@ -161,7 +162,7 @@ def plan_inputs(
     date: dt.date,
     allocations: pl.DataFrame,
     offers: pl.DataFrame,
-    regions: Any,
+    regions: Regions,
     orders_in: pl.DataFrame | None,
     orders_out: pl.DataFrame | None,
     warehouses: pl.DataFrame | None,

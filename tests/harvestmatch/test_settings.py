@@ -87,7 +87,7 @@ def test_the_routing_search_has_one_default_everywhere() -> None:
     search = SolveSettings()
     for name, flag in (("routes", "iterations"), ("plan", "iterations"), ("match", "iterations")):
         help_text = next(a.help for a in _subparser(name)._actions if a.dest == flag)
-        assert f"(default {search.iterations:,})" in (help_text or "")
+        assert f"(default {search.iterations:,};" in (help_text or "")
     plan = PlanConfig()
     assert (plan.iterations, plan.seconds, plan.speed_kmh) == (search.iterations, search.seconds, Travel().speed_kmh)
     assert {f.name for f in fields(PlanConfig)} >= {"iterations", "seconds", "speed_kmh"}
