@@ -9,8 +9,8 @@ from typing import Any
 from pydantic import ValidationInfo, field_validator
 
 from api.bodies import MISSING, Body, got, invalid, lone_surrogate, plain_text
+from harvestmatch.kinds import MAX_ID_CHARS, MAX_KG
 from matcher.claims import BEARERS, DECISIONS, MAX_EVIDENCE, MAX_TEXT, REASONS, REMEDIES
-from matcher.schemas import MAX_ID_CHARS, MAX_KG
 
 #: what each body looks like, for the message refusing a body that is not an object
 CLAIM_EXAMPLE = '{"order_id": "ord_...", "kg": 10, "reason": "quality", "remedy": "refund_only"}'

@@ -33,9 +33,9 @@ from api.errors import ApiError
 from api.models import Allocation, Cycle, DemandRow, Offer
 from api.requests import MAX_LIST_PAGE, MAX_PAGE, after_arg, binary, int_arg, iso, where_args
 from harvestmatch.errors import ParameterError
+from harvestmatch.kinds import FIRST_DATE, LAST_DATE
 from harvestmatch.money import publish
 from matcher.params import MatchParams
-from matcher.schemas import FIRST_DATE, LAST_DATE
 
 bp = Blueprint("cycles", __name__, url_prefix="/cycles")
 

@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 document of the service. The request bodies of offers and orders are described from
 the same column schemas that validate them, each column kind's limits taken from
-:data:`matcher.schemas.KINDS` (:func:`kind_schema`), and the interactive docs are served from an
+:data:`harvestmatch.kinds.KINDS` (:func:`kind_schema`), and the interactive docs are served from an
 installed package (no network, no CDN)."""
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ from api.cycles import CycleIn
 from api.offers import UPLOAD as OFFER_UPLOAD
 from api.orders import UPLOAD as ORDER_UPLOAD
 from api.requests import MAX_LIST_PAGE, MAX_PAGE
+from harvestmatch.kinds import KINDS, Kind
 from harvestmatch.money import AMOUNT_DECIMALS, PRICE_DECIMALS
 from harvestmatch.settings import json_schema
 from matcher.claims import DECISIONS, HISTORY_RULES, MAX_EVIDENCE, MAX_TEXT, REASONS, REMEDIES, RULES, STATUSES
 from matcher.floor import FLOOR_REASONS
 from matcher.params import MatchParams
 from matcher.routing.tables import LEGS
-from matcher.schemas import KINDS, Column, Kind
+from matcher.schemas import Column
 from matcher.settlement import BEARERS, PARTIES
 
 bp = Blueprint("openapi", __name__)
@@ -41,7 +42,7 @@ _NPRICE = {"type": ["string", "null"], "pattern": _PRICE["pattern"]}
 
 
 def kind_schema(kind: Kind) -> dict[str, Any]:
-    """A column kind as JSON Schema, from its rule in :data:`matcher.schemas.KINDS` (which the schema
+    """A column kind as JSON Schema, from its rule in :data:`harvestmatch.kinds.KINDS` (which the schema
     module enforces, with its messages).
 
     A text kind is never empty (the checks refuse an empty cell), hence ``minLength`` 1; a date's

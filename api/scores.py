@@ -15,8 +15,8 @@ from api.auth import Caller, requires
 from api.db import Database
 from api.errors import ApiError
 from api.scores_store import buyer_credit, clock, quality_outcomes
+from harvestmatch.kinds import MAX_ID_CHARS
 from harvestmatch.money import amount_text
-from matcher.schemas import MAX_ID_CHARS
 from matcher.scores import history, instant_allowed
 from matcher.scores import scorecard as scorecard_of
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from harvestmatch.kinds import GRADES
 from matcher.product import GivenLanes, ProductProblem
 from matcher.quality import refund_rates
 from matcher.safety_net import FloorPolicy, floor_kg
-from matcher.schemas import GRADES
 from regions.lanes import Demand, Hubs, Supply
 
 

@@ -15,14 +15,12 @@ import numpy as np
 import polars as pl
 
 from harvestmatch.errors import InputError, Problem, SchemaError, first_problems
+from harvestmatch.kinds import MAX_ID_CHARS
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
 WGS84 = "EPSG:4326"
-
-#: the longest region_id taken (the contract's limit for every identifier)
-MAX_ID_CHARS = 64
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,9 @@ from api.offers import UPLOAD as OFFER_UPLOAD
 from api.openapi import SCHEMAS, kind_schema
 from api.orders import UPLOAD as ORDER_UPLOAD
 from harvestmatch.errors import InputError, ParameterError
+from harvestmatch.kinds import KINDS, Kind, KindRule
 from matcher.params import MatchParams
-from matcher.schemas import KINDS, Column, Kind, KindRule, parse_records
+from matcher.schemas import Column, parse_records
 
 # no server error, and every answer documented: its status, its content type and its body. (Accepting
 # every schema-valid body is not asked: who may post what depends on the key's role.)
@@ -123,7 +124,7 @@ def _validator_takes(kind: Kind, value: object) -> bool:
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_every_kind_has_the_schemas_limits(kind: Kind) -> None:
     """At each limit of a kind the validator and the document both take the value; just past it,
-    both refuse it (so neither side can drift from :data:`matcher.schemas.KINDS` alone)."""
+    both refuse it (so neither side can drift from :data:`harvestmatch.kinds.KINDS` alone)."""
     document = jsonschema_rs.Draft202012Validator(kind_schema(kind), validate_formats=True)
     for value, taken in _edges(KINDS[kind]):
         assert _validator_takes(kind, value) is taken, (kind, value)
