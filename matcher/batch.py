@@ -127,11 +127,13 @@ def run_batch(
         summary["seconds"]["total"] = time.perf_counter() - clock
         return summary
 
-    write_outputs(out, outputs, finished)
-    if cycle.plan is not None:
-        from matcher.routing.batch import write_plan
+    folders = None
+    if cycle.plan is not None:  # written with the result: both land, or neither
+        from matcher.routing.batch import plan_folder
 
-        write_plan(out / PLAN_FOLDER, cycle.plan.plan, cycle.plan.inputs)
+        folders = {PLAN_FOLDER: plan_folder(cycle.plan.plan, cycle.plan.inputs)}
+    write_outputs(out, outputs, finished, folders=folders)
+    if cycle.plan is not None:
         summary["plan"] = cycle.plan.plan.summary
     return summary
 

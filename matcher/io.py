@@ -14,6 +14,7 @@ import shutil
 import stat
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +80,7 @@ def write_outputs(
     summary: Callable[[], Mapping[str, Any]],
     texts: Mapping[str, str] | None = None,
     *,
+    folders: Mapping[str, Folder] | None = None,
     replace: Callable[[Path, Path], None] = os.replace,
 ) -> list[Path]:
     """Write every table as CSV and ``summary.json`` as the whole of ``out_dir``, all or nothing.
@@ -90,7 +92,9 @@ def write_outputs(
     previous folder is renamed aside, the staged one renamed into place, and the previous one
     removed. So the folder holds exactly this run's files (none left from a run with other inputs),
     and a failure at any step leaves the previous complete set. ``summary`` is called after the
-    tables are written, so that it can report how long that took. ``replace`` renames the staged
+    tables are written, so that it can report how long that took. ``folders`` are subfolders written
+    in the same staging folder (a result's ``plan/``), so they land with the rest or not at all.
+    ``replace`` renames the staged
     folder into place and, should that fail, the previous one back (a seam: tests make it fail).
 
     Raises
@@ -109,12 +113,9 @@ def write_outputs(
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = _new_folder(out, "staging")
     try:
-        for name, frame in tables.items():
-            # money at its published precision (prices 6 places, amounts 2); other floats (km, minutes) to 6
-            publish(frame).write_csv(staging / name, float_precision=6)
-        for name, text in (texts or {}).items():
-            (staging / name).write_text(text, encoding="utf-8")
-        (staging / "summary.json").write_text(json.dumps(summary(), indent=2, default=str) + "\n", encoding="utf-8")
+        for name, folder in (folders or {}).items():
+            _write_files(staging / name, folder.tables, folder.texts, folder.summary)
+        _write_files(staging, tables, texts or {}, summary())
         if out.exists():  # the new folder keeps the old one's permissions (a private folder stays private)
             staging.chmod(stat.S_IMODE(out.stat().st_mode))
         aside = _move_aside(out) if out.exists() else None
@@ -129,6 +130,26 @@ def write_outputs(
     if aside is not None:
         shutil.rmtree(aside, ignore_errors=True)
     return [out / name for name in sorted([*tables, *(texts or {}), "summary.json"])]
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A subfolder of an output folder: its tables (CSV), texts and summary (``summary.json``)."""
+
+    tables: Mapping[str, pl.DataFrame]
+    summary: Mapping[str, Any]
+    texts: Mapping[str, str] = field(default_factory=dict)
+
+
+def _write_files(folder: Path, tables: Mapping[str, pl.DataFrame], texts: Mapping[str, str], summary: Mapping[str, Any]) -> None:
+    """Tables as CSV (money at its published precision: prices 6 places, amounts 2; other floats, km
+    and minutes, to 6), texts as they are, and ``summary.json``, into ``folder`` (made if absent)."""
+    folder.mkdir(exist_ok=True)
+    for name, frame in tables.items():
+        publish(frame).write_csv(folder / name, float_precision=6)
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
 
 
 #: every file ``harvest match`` writes; a folder holding anything else is not replaced

@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from harvestmatch.errors import InputError, ParameterError, Problem, first_problems
-from matcher.io import PLAN_FOLDER, output_folder_problems, read_tables, write_outputs
+from matcher.io import PLAN_FOLDER, Folder, output_folder_problems, read_tables, write_outputs
 from matcher.params import MatchParams
 from matcher.routing.plan import Plan, PlanInputs, PlanSettings, depot_places, plan_geojson
 from matcher.routing.tables import DEFAULT_FLEETS, FLEET, LEGS, MATRIX, WAREHOUSES, Travel, with_fleet_defaults
@@ -121,15 +121,18 @@ def settings_for(options: PlanOptions, tables: PlanTables, params: MatchParams) 
     )
 
 
-def write_plan(out: Path, plan: Plan, inputs: PlanInputs, extra: dict[str, Any] | None = None) -> None:
-    """``out`` (a result's ``plan/`` folder) replaced as a whole by the plan's files."""
-    summary = {**plan.summary, **(extra or {})}
-    write_outputs(
-        out,
-        {"routes.csv": plan.routes, "stops.csv": plan.stops, "unserved.csv": plan.unserved},
-        lambda: summary,
-        texts={"routes.geojson": plan_geojson(plan, depot_places(inputs))},
-    )
+def plan_folder(plan: Plan, inputs: PlanInputs) -> Folder:
+    """A result's ``plan/`` folder: routes, stops and unserved stops as CSV, the routes as GeoJSON, the
+    plan's summary."""
+    tables = {"routes.csv": plan.routes, "stops.csv": plan.stops, "unserved.csv": plan.unserved}
+    return Folder(tables, plan.summary, {"routes.geojson": plan_geojson(plan, depot_places(inputs))})
+
+
+def write_plan(out: Path, plan: Plan, inputs: PlanInputs) -> None:
+    """``out`` (a result's ``plan/`` folder) replaced as a whole by the plan's files (``harvest plan``;
+    ``harvest match --plan`` writes them with the result, :func:`plan_folder`)."""
+    folder = plan_folder(plan, inputs)
+    write_outputs(out, folder.tables, lambda: folder.summary, texts=folder.texts)
 
 
 def run_plan(
@@ -235,4 +238,4 @@ def format_plan(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["PlanOptions", "format_plan", "read_plan_tables", "run_plan", "settings_for", "write_plan"]
+__all__ = ["PlanOptions", "format_plan", "plan_folder", "read_plan_tables", "run_plan", "settings_for", "write_plan"]

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from harvestmatch.errors import InputError
-from matcher.io import write_outputs
+from matcher.io import Folder, write_outputs
 
 FIRST = {"allocations.csv": pl.DataFrame({"a": [1]}), "orders_out.csv": pl.DataFrame({"o": ["x"]})}
 SECOND = {"allocations.csv": pl.DataFrame({"a": [2]})}
@@ -98,3 +98,15 @@ def test_a_run_killed_between_the_renames_gets_its_previous_set_back(previous: P
     write_outputs(previous, SECOND, lambda: {"run": 2})
     assert contents(previous) == {"allocations.csv": "a\n2\n", "summary.json": '{\n  "run": 2\n}\n'}
     assert before != contents(previous) and beside(previous) == []
+
+
+def test_a_plan_folder_lands_with_the_result_or_not_at_all(previous: Path) -> None:
+    plan = Folder({"routes.csv": pl.DataFrame({"route_id": ["r1"]})}, {"status": "served"}, {"routes.geojson": "{}"})
+    write_outputs(previous, SECOND, lambda: {"run": 2}, folders={"plan": plan})
+    assert contents(previous / "plan") == {"routes.csv": "route_id\nr1\n", "routes.geojson": "{}", "summary.json": '{\n  "status": "served"\n}\n'}
+    with_plan = {**contents(previous / "plan")}
+    broken = Folder({"routes.csv": pl.DataFrame({"route_id": ["r2"]})}, {"status": "served"}, {"routes.geojson": None})  # type: ignore[dict-item]
+    with pytest.raises(TypeError):  # the plan cannot be written: neither is the result
+        write_outputs(previous, FIRST, lambda: {"run": 3}, folders={"plan": broken})
+    assert (previous / "summary.json").read_text() == '{\n  "run": 2\n}\n' and contents(previous / "plan") == with_plan
+    assert beside(previous) == []
