@@ -103,8 +103,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         worker = Worker(
             db,
-            lease_seconds=app.config["WORKER_LEASE_SECONDS"],
-            poll_seconds=app.config["WORKER_POLL_SECONDS"],
+            settings=WorkerSettings(lease_seconds=app.config["WORKER_LEASE_SECONDS"], poll_seconds=app.config["WORKER_POLL_SECONDS"]),
             plan=plan,
             after_sales=app.extensions["harvest_after_sales"],
             compute=app.config.get("CYCLE_COMPUTE"),

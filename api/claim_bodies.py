@@ -100,9 +100,7 @@ class ResponseIn(Body):
     @field_validator("text", mode="before")
     @classmethod
     def _check_text(cls, value: Any) -> str:
-        text = _text(value, MAX_TEXT, what="a text", required=True)
-        assert text is not None
-        return text
+        return _required_text(value, MAX_TEXT, what="a text")
 
 
 class EvidenceIn(Body):
@@ -113,9 +111,7 @@ class EvidenceIn(Body):
     @field_validator("evidence", mode="before")
     @classmethod
     def _evidence(cls, value: Any) -> str:
-        evidence = _text(value, MAX_EVIDENCE, what="a link or a text", required=True)
-        assert evidence is not None
-        return evidence
+        return _required_text(value, MAX_EVIDENCE, what="a link or a text")
 
 
 def _one_of(value: Any, allowed: tuple[str, ...]) -> str:
@@ -141,3 +137,9 @@ def _whole_kg(value: Any) -> int | None:
             return None
         value = int(value)
     return value if 1 <= value < MAX_KG else None
+
+
+def _required_text(value: Any, most: int, *, what: str) -> str:
+    text = _text(value, most, what=what, required=True)
+    assert text is not None  # required: _text refuses a missing one
+    return text

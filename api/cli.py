@@ -158,9 +158,7 @@ def _run_worker(args: argparse.Namespace) -> int:
     with _service() as app:
         worker = Worker(
             app.extensions["harvest_db"],
-            lease_seconds=settings.lease_seconds,
-            poll_seconds=settings.poll_seconds,
-            max_attempts=settings.max_attempts,
+            settings=settings,
             plan=app.extensions["harvest_plan"],
             after_sales=app.extensions["harvest_after_sales"],
         )

@@ -35,9 +35,10 @@ class Worker:
     ----------
     db
         The service's database.
-    lease_seconds, poll_seconds, max_attempts
-        As :class:`WorkerSettings` (the heartbeat renews the lease every third of ``lease_seconds``;
-        ``wake()`` makes an idle worker look at once).
+    settings
+        How it holds and looks for cycles (:class:`~api.settings.WorkerSettings`; default: the
+        defaults). The heartbeat renews the lease every third of ``lease_seconds``; ``wake()`` makes an
+        idle worker look at once.
     plan
         How each cycle's routes are planned (:class:`api.planning.PlanConfig`; default: planned, with
         the default budget).
@@ -53,19 +54,14 @@ class Worker:
         self,
         db: Database,
         *,
-        lease_seconds: float = WorkerSettings.lease_seconds,
-        poll_seconds: float = WorkerSettings.poll_seconds,
-        max_attempts: int = WorkerSettings.max_attempts,
+        settings: WorkerSettings | None = None,
         name: str | None = None,
         plan: PlanConfig | None = None,
         after_sales: AfterSalesConfig | None = None,
         compute: Compute | None = None,
     ) -> None:
-        WorkerSettings(lease_seconds, poll_seconds, max_attempts)  # refuses a bad one, naming it
         self.db = db
-        self.lease_seconds = lease_seconds
-        self.poll_seconds = poll_seconds
-        self.max_attempts = max_attempts
+        self.settings = settings or WorkerSettings()
         self.plan = plan or PlanConfig()
         self.after_sales = after_sales or AfterSalesConfig()
         self.compute = compute
@@ -78,11 +74,11 @@ class Worker:
     def run_once(self) -> int | None:
         """Claim one cycle and run it to its end; its id, or None when there was nothing to claim."""
         with self._busy:
-            held = jobs.claim(self.db, self.name, lease_seconds=self.lease_seconds, max_attempts=self.max_attempts)
+            held = jobs.claim(self.db, self.name, lease_seconds=self.settings.lease_seconds, max_attempts=self.settings.max_attempts)
             if held is None:
                 return None
             log.info("cycle %s (%s), attempt %s: claimed by %s", held.cycle_id, held.date, held.attempt, self.name)
-            beat = _Heartbeat(self.db, held, self.lease_seconds)
+            beat = _Heartbeat(self.db, held, self.settings.lease_seconds)
             beat.start()
             try:
                 summary = runner.run(self.db, held, self.plan, self.after_sales, compute=self.compute)
@@ -113,7 +109,7 @@ class Worker:
                 log.exception("worker %s: cannot claim a cycle", self.name)
                 ran = None
             if ran is None:
-                self._wake.wait(self.poll_seconds)
+                self._wake.wait(self.settings.poll_seconds)
                 self._wake.clear()
 
     def start(self) -> threading.Thread:
