@@ -20,6 +20,10 @@ MAX_WORKERS = 256
 #: min-cost flow solved afresh each pricing round; both end with the same certificate
 Solver = Literal["simplex", "ortools"]
 
+#: how a lane's freight is priced: from the fleets and the plan's tours, round by round
+#: (:mod:`matcher.freight.loop`), or linear per kg-km (``freight_per_kg_km``, ``handling_per_kg``)
+FreightModel = Literal["trucks", "linear"]
+
 #: where a day's problems run (:mod:`matcher.fanout`)
 ExecutorKind = Literal["local", "dask"]
 EXECUTORS: tuple[str, ...] = get_args(ExecutorKind)
@@ -81,6 +85,12 @@ class MatchParams:
         without a cooperatives table, a cooperative is small when its open offers in the cycle total
         at most ``small_kg``. In TOML also as a ``[safety_net]`` table (``min_share``,
         ``max_subsidy_per_kg``, ``small_kg``).
+    freight, freight_rounds
+        How a lane's freight is priced (docs/freight.md): ``trucks`` (the default) from the fleets the
+        plan uses, refined from the plan's tours over at most ``freight_rounds`` rounds, so that the
+        match pays for trucks, not for kg; ``linear`` at ``freight_per_kg_km x km + handling_per_kg``
+        (the relaxation the trucks model starts from, kept for comparison). ``handling_per_kg`` is paid
+        in both.
     refund_adjust
         Whether a cooperative's expected refund rate for a product (the batch job's quality table, or
         the service's scorecards) lowers the value of its lanes to ``bid * (1 - refund_rate) - ask -
@@ -136,6 +146,15 @@ class MatchParams:
     small_kg: float = setting(
         2000.0, Spec("number", "the safety net: without a cooperatives table, a cooperative whose open offers total at most this many kg is small", low=0)
     )
+    freight: FreightModel = setting(
+        "trucks",
+        Spec(
+            "choice",
+            "how freight is priced: trucks (from the fleets and the plan's tours, round by round) or linear (freight_per_kg_km x km + handling_per_kg)",
+            choices=get_args(FreightModel),
+        ),
+    )
+    freight_rounds: int = setting(4, Spec("whole", "with trucks: the most match-and-route rounds that refine the freight prices", low=1, high=20))
     refund_adjust: bool = setting(
         False,
         Spec(

@@ -26,6 +26,7 @@ from regions.polygons import Regions
 
 if TYPE_CHECKING:
     from matcher.fanout import Executor
+    from matcher.freight.loop import FreightOutcome
     from matcher.routing.plan import Plan, PlanInputs, PlanSettings
 
 
@@ -141,33 +142,45 @@ def compute_cycle(
     placed: pl.DataFrame | None = None
     if orders is not None and demand is None:
         rows, placed = pool(orders, regions.shapes, max_snap_km=params.max_snap_km, price_step=params.price_step)
-        pooled = {
-            "orders": placed.height,
-            "orders_rejected": placed["region_id"].null_count(),
-            "orders_snapped": int((placed["snapped_km"] > 0).sum()),
-            "pooled_demand_rows": rows.height,
-            "max_snap_km": params.max_snap_km,
-            "price_step": params.price_step,
-        }
     elif demand is not None and orders is None:
         rows = demand
     else:
         raise ParameterError("give exactly one of demand (pooled rows) and orders")
     pooled_at = time.perf_counter()
 
-    result = match(
-        offers, rows, regions.hubs, date=date, params=params, lanes=lanes, sources=sources, cooperatives=cooperatives, quality=quality, executor=executor
-    )
-    orders_out = None
-    if placed is not None:
-        arrival = "created_at" if "created_at" in placed.columns else None
-        orders_out = fill_orders(placed, result.demand, arrival=arrival, rule=params.fill_rule, date=date)
-        pooled["order_status"] = _counts(orders_out["status"])
+    freight: dict[str, Any]
+    planned: CyclePlan | None = None
+    paid: float | None = None
+    if params.freight == "trucks":
+        outcome = _trucks(offers, regions, rows, placed, orders, date, params, lanes, sources, cooperatives, quality, plan, warehouses, executor, stage)
+        result, rows, placed, orders_out = outcome.result, outcome.demand.rows, outcome.demand.placed, outcome.orders_out
+        freight, paid = outcome.report, outcome.freight_paid
+        if plan is not None:
+            planned = CyclePlan(outcome.plan, outcome.inputs)
+    else:
+        result = match(
+            offers, rows, regions.hubs, date=date, params=params, lanes=lanes, sources=sources, cooperatives=cooperatives, quality=quality, executor=executor
+        )
+        orders_out = None
+        if placed is not None:
+            arrival = "created_at" if "created_at" in placed.columns else None
+            orders_out = fill_orders(placed, result.demand, arrival=arrival, rule=params.fill_rule, date=date)
+        freight = {"model": "linear"}
+    if placed is not None and orders_out is not None:
+        pooled = {
+            "orders": orders_out.height,
+            "orders_rejected": int((orders_out["status"] == "rejected").sum()),
+            "orders_snapped": int((placed["snapped_km"] > 0).sum()),
+            "pooled_demand_rows": rows.height,
+            "max_snap_km": params.max_snap_km,
+            "price_step": params.price_step,
+            "order_status": _counts(orders_out["status"]),
+        }
 
-    if orders_out is not None and placed is not None:
-        who = "buyer_id" if "buyer_id" in placed.columns else "order_id"
+    if orders_out is not None and orders is not None:
+        who = "buyer_id" if "buyer_id" in orders.columns else "order_id"
         buyers = (
-            orders_out.join(placed.select("order_id", pl.col(who).alias("buyer_id")), on="order_id", how="left")
+            orders_out.join(orders.select("order_id", pl.col(who).alias("buyer_id")), on="order_id", how="left")
             if who == "buyer_id"
             else orders_out.with_columns(buyer_id=pl.col("order_id"))
         )
@@ -180,18 +193,19 @@ def compute_cycle(
         buyers.select("buyer_id", "demand_id", "filled_kg"),
         scale=int(result.summary["cost_scale"]),
         refund_rate=result.refund_rate,
+        freight_paid=paid,
     )
 
     summary = {key: value for key, value in result.summary.items() if key != "seconds"}
     summary["settlement"] = totals
+    summary["freight"] = freight
     summary.update(pooled)
     summary["hubs_derived"] = int(regions.hubs["hub_derived"].sum())
     summary["regions"] = regions.hubs.height
     summary["warnings"] = list(regions.warnings)
     seconds = {"pool": pooled_at - started} if placed is not None else {}
     summary["seconds"] = {**seconds, **result.summary["seconds"], "settle": time.perf_counter() - settling}
-    planned = None
-    if plan is not None:
+    if plan is not None and planned is None:
         if stage is not None:
             stage("planning")
         plan_started = time.perf_counter()
@@ -207,7 +221,76 @@ def compute_cycle(
             executor=executor,
         )
         summary["seconds"]["plan"] = time.perf_counter() - plan_started
+        freight.update(realized(result.allocations, planned.plan, float(result.summary["welfare"]), params.handling_per_kg))
+    elif planned is not None:
+        summary["seconds"]["plan"] = freight["seconds"]
     return CycleResult(result, rows, orders_out, summary, books, planned)
+
+
+def realized(allocations: pl.DataFrame, plan: Plan, welfare: float, handling_per_kg: float) -> dict[str, Any]:
+    """A linear match's welfare once its plan's tours are paid: ``welfare + assumed cost - routed cost -
+    handling`` (the same definition as the ``trucks`` model's ``realized_welfare``)."""
+    kg = int(allocations["quantity_kg"].sum())
+    assumed = float((allocations["cost_per_kg"] * allocations["quantity_kg"]).sum())
+    routed = float(plan.summary["routed_cost"]) + handling_per_kg * kg
+    return {
+        "realized_welfare": round(welfare + assumed - routed, 2),
+        "assumed": {"total": round(assumed, 2)},
+        "routed": {"total": round(routed, 2)},
+        "routed_vs_assumed": round(routed / assumed, 4) if assumed else None,
+    }
+
+
+def _trucks(
+    offers: pl.DataFrame,
+    regions: Regions,
+    rows: pl.DataFrame,
+    placed: pl.DataFrame | None,
+    orders: pl.DataFrame | None,
+    date: dt.date,
+    params: MatchParams,
+    lanes: pl.DataFrame | None,
+    sources: Sources | None,
+    cooperatives: pl.DataFrame | None,
+    quality: pl.DataFrame | None,
+    plan: PlanSettings | None,
+    warehouses: pl.DataFrame | None,
+    executor: Executor | None,
+    stage: Callable[[Literal["planning"]], None] | None,
+) -> FreightOutcome:
+    """The ``trucks`` freight model's rounds (:func:`matcher.freight.loop.consolidate`) on one executor:
+    the one handed in, else one opened here for every round's products and routing problems."""
+    from matcher.fanout import open_executor
+    from matcher.freight.loop import Demand, consolidate
+    from matcher.routing.plan import PlanSettings
+    from matcher.routing.tables import Travel
+    from matcher.routing.vrp import SolveSettings
+
+    settings = plan if plan is not None else PlanSettings.for_cycle(params, solve=SolveSettings(), speed_kmh=Travel.speed_kmh)
+    if stage is not None:
+        stage("planning")
+    own = executor is None
+    runner = open_executor(params.executor, workers=params.workers, scheduler=params.scheduler) if executor is None else executor
+    try:
+        return consolidate(
+            offers,
+            regions,
+            date=date,
+            params=params,
+            demand=Demand(rows, placed),
+            orders=orders,
+            lanes=lanes,
+            sources=sources,
+            cooperatives=cooperatives,
+            quality=quality,
+            plan=settings,
+            warehouses=warehouses,
+            executor=runner,
+            publish=plan is not None,
+        )
+    finally:
+        if own:
+            runner.close()
 
 
 def plan_cycle(

@@ -57,6 +57,7 @@ def settle(
     scale: int,
     refund_rate: pl.DataFrame | None = None,
     refunds: pl.DataFrame | None = None,
+    freight_paid: float | None = None,
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     """The cycle's settlement: one line per party, and its totals.
 
@@ -75,6 +76,11 @@ def settle(
     refunds
         ``buyer_id, cooperative_id, amount, bearer``: refunds decided in after-sales (``amount`` in
         money, ``bearer`` one of :data:`BEARERS`).
+    freight_paid
+        What the plan's tours cost (with handling), when freight is paid what the trucks cost (the
+        ``trucks`` freight model): the freight line gets it, to the cent, and the platform the
+        difference from what the lanes' prices collected for freight (``freight_gap``: positive when
+        the lanes collected more). ``None``: freight gets what the lanes collected.
 
     Returns
     -------
@@ -92,7 +98,7 @@ def settle(
     """
     with localcontext() as context:
         context.prec = 80  # every amount is exact; Python's sums of them must stay so
-        return _settle(allocations, offers, buyers, scale, refund_rate, refunds)
+        return _settle(allocations, offers, buyers, scale, refund_rate, refunds, freight_paid)
 
 
 def _settle(
@@ -102,6 +108,7 @@ def _settle(
     scale: int,
     refund_rate: pl.DataFrame | None,
     refunds: pl.DataFrame | None,
+    freight_paid: float | None = None,
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     unit = Decimal(1) / (2 * Decimal(scale))  # exact: the scale is a power of ten
     lanes = _lanes(allocations, scale, refund_rate)
@@ -149,7 +156,9 @@ def _settle(
     if wrong.height:
         raise SolverError(f"offer {wrong['offer_id'][0]}: its lanes' subsidy is not its floor kg sold times its floor's dual")
     published = Decimal(int(both["_floor2"].sum() or 0)) * unit
-    freight = value - reserve - cost
+    collected = value - reserve - cost  # what the lanes' prices leave for freight
+    freight = collected if freight_paid is None else Decimal(repr(float(freight_paid))).quantize(CENT, rounding=ROUND_HALF_EVEN)
+    gap = collected - freight  # the platform's: 0 when freight gets what the lanes collected
 
     paid = buyers.filter(pl.col("filled_kg") > 0).join(rows.select("demand_id", "_bid", "_w2"), on="demand_id", how="left")
     if paid["_bid"].null_count():
@@ -170,7 +179,7 @@ def _settle(
     fixed = pl.DataFrame(
         [
             ("freight", "freight", int(allocations["quantity_kg"].sum()), freight, charged, zero, zero, freight - charged),
-            ("platform", "platform", 0, zero, fund, published, reserve, reserve - published - fund),
+            ("platform", "platform", 0, gap, fund, published, reserve, gap + reserve - published - fund),
         ],
         schema=_EXACT,
         orient="row",
@@ -191,11 +200,12 @@ def _settle(
         "buyers_paid": str(_cents(_py(buyer["gross"].sum()) if buyer.height else zero)),
         "cooperatives_received": str(_cents(_py(coop["gross"].sum()) if coop.height else zero)),
         "freight": str(_cents(freight)),
+        **({} if freight_paid is None else {"freight_collected": str(_cents(collected)), "freight_gap": str(_cents(gap))}),
         "subsidy": str(_cents(published)),
         "reserve": str(_cents(reserve)),
         "refunds": str(_cents(_sum(back.get("buyer")))),
         "protection_fund": str(_cents(fund)),
-        "platform_net": str(_cents(reserve - published - fund)),
+        "platform_net": str(_cents(gap + reserve - published - fund)),
         "cents_allocated": moved,
         "balanced": True,
     }

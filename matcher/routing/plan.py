@@ -193,9 +193,9 @@ def offer_regions(offers: pl.DataFrame, shapes: Any, hubs: pl.DataFrame) -> pl.D
     return pl.DataFrame({"offer_id": offers["offer_id"], "region_id": hubs["region_id"].gather(index.tolist())})
 
 
-def build_problems(inputs: PlanInputs, settings: PlanSettings) -> tuple[list[LegProblem], pl.DataFrame, dict[str, Any]]:
-    """Every routing problem of the plan, the stops refused before routing (warehouse capacity), and
-    notes for the summary (the warehouse handling cost, a leg not planned and why)."""
+def build_problems(inputs: PlanInputs, settings: PlanSettings, legs: tuple[str, ...] = LEGS) -> tuple[list[LegProblem], pl.DataFrame, dict[str, Any]]:
+    """Every routing problem of the plan's ``legs``, the stops refused before routing (warehouse
+    capacity), and notes for the summary (the warehouse handling cost, a leg not planned and why)."""
     alloc = inputs.allocations.filter(pl.col("quantity_kg") > 0)
     hubs = inputs.hubs.select("region_id", pl.col("hub_lat").alias("lat"), pl.col("hub_lon").alias("lon"))
     sold = (
@@ -221,7 +221,7 @@ def build_problems(inputs: PlanInputs, settings: PlanSettings) -> tuple[list[Leg
         row = table.filter(pl.col("node") == node)
         return pl.DataFrame({"depot_id": [prefix + node], "lat": row["lat"], "lon": row["lon"]})
 
-    for (node,), stops in sold.group_by("node", maintain_order=True):
+    for (node,), stops in sold.group_by("node", maintain_order=True) if "first_mile" in legs else ():
         frame = stops.select(pl.col("offer_id").alias("stop_id"), "lat", "lon", "kg", service_min=pl.lit(SERVICE_MIN["first_mile"]))
         problems.append(
             _leg(
@@ -244,7 +244,7 @@ def build_problems(inputs: PlanInputs, settings: PlanSettings) -> tuple[list[Leg
         .join(hubs, on="region_id", how="left")
         .sort("node", "region_id")
     )
-    for (node,), stops in flows.group_by("node", maintain_order=True):
+    for (node,), stops in flows.group_by("node", maintain_order=True) if "line_haul" in legs else ():
         frame = stops.select(("hub:" + pl.col("region_id")).alias("stop_id"), "lat", "lon", "kg", service_min=pl.lit(SERVICE_MIN["line_haul"]))
         problems.append(
             _leg(
@@ -259,7 +259,9 @@ def build_problems(inputs: PlanInputs, settings: PlanSettings) -> tuple[list[Leg
                 open_end=True,
             )
         )
-    if inputs.orders is None:
+    if "last_mile" not in legs:
+        pass
+    elif inputs.orders is None:
         notes["last_mile"] = "not planned: the cycle was given pooled demand rows, which carry no pickup locations (give orders)"
     else:
         problems += _last_mile(inputs, alloc, hubs, settings)
@@ -361,8 +363,16 @@ def _stops(problem: LegProblem) -> int:
     return problem.problem.stops.height
 
 
-def plan_routes(inputs: PlanInputs, settings: PlanSettings = PlanSettings(), progress: Progress | None = None, *, executor: Executor | None = None) -> Plan:
-    """Build and solve every problem of the plan; see the module docstring.
+def plan_routes(
+    inputs: PlanInputs,
+    settings: PlanSettings = PlanSettings(),
+    progress: Progress | None = None,
+    *,
+    executor: Executor | None = None,
+    legs: tuple[str, ...] = LEGS,
+) -> Plan:
+    """Build and solve every problem of the plan's ``legs`` (all three unless told); see the module
+    docstring.
 
     The problems run on ``executor`` when one is given (the caller closes it), else on one opened here
     as ``settings`` say (``settings.executor``, ``workers``, ``scheduler``) and closed again;
@@ -378,7 +388,7 @@ def plan_routes(inputs: PlanInputs, settings: PlanSettings = PlanSettings(), pro
     from matcher.fanout import open_executor
 
     clock = time.perf_counter()
-    problems, refused, notes = build_problems(inputs, settings)
+    problems, refused, notes = build_problems(inputs, settings, legs)
     built = time.perf_counter()
     own = executor is None
     runner = (

@@ -96,11 +96,11 @@ def test_the_routing_search_has_one_default_everywhere() -> None:
 def test_option_abbreviations_are_refused_in_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     from harvest.cli import main
 
-    # --freight would have been read as --freight-per-kg-km
+    # --freight-per would have been read as --freight-per-kg-km
     with pytest.raises(SystemExit) as stop:
-        main(["match", "--offers", "o.csv", "--orders", "r.csv", "--regions", "g.gpkg", "--date", "2026-01-01", "--out", "x", "--freight", "3"])
+        main(["match", "--offers", "o.csv", "--orders", "r.csv", "--regions", "g.gpkg", "--date", "2026-01-01", "--out", "x", "--freight-per", "3"])
     assert stop.value.code == 2
-    assert "unrecognized arguments: --freight 3" in capsys.readouterr().err
+    assert "unrecognized arguments: --freight-per 3" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["keys", "create", "--rol", "operator"])
     assert "--role" in capsys.readouterr().err

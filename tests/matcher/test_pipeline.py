@@ -19,7 +19,7 @@ from matcher.schemas import LANES, ORDERS, parse_table
 from regions.polygons import Regions, parse_regions
 from tests.frames import DATE, demand_frame, offers_frame
 
-PARAMS = MatchParams(workers=1)
+PARAMS = MatchParams(workers=1, freight="linear")  # the fills and prices below are the linear model's; trucks: test_freight.py
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def orders_table(created_at: list[str], *, due_days: int = 5) -> pl.DataFrame:
     return parse_table(raw, ORDERS, source="orders", key="order_id")
 
 
-FCFS = MatchParams(workers=1, fill_rule="fcfs")
+FCFS = MatchParams(workers=1, fill_rule="fcfs", freight="linear")
 
 
 def test_orders_are_pooled_solved_and_filled_in_order_of_arrival(regions: Regions) -> None:
@@ -94,7 +94,7 @@ def test_without_created_at_the_frame_order_is_the_queue(regions: Regions) -> No
 def test_the_default_shares_a_short_row_among_its_orders(regions: Regions, rule: str, want: dict, reason: str) -> None:
     offers = offers_frame([{"lat": 30.1, "lon": 110.1, "quantity_kg": 60}])
     orders = orders_table(["2026-11-22T08:00", "2026-11-22T07:00", "", "2026-11-22T06:00"])
-    params = MatchParams(workers=1, fill_rule=rule) if rule != "pro_rata" else PARAMS  # pro_rata is the default
+    params = MatchParams(workers=1, fill_rule=rule, freight="linear") if rule != "pro_rata" else PARAMS  # pro_rata is the default
     got = compute_cycle(offers, regions, date=DATE, params=params, orders=orders)
     assert got.orders is not None
     assert dict(zip(got.orders["order_id"], got.orders["filled_kg"], strict=True)) == want
@@ -165,7 +165,7 @@ def test_harvest_match_writes_what_compute_cycle_returns(regions: Regions, tmp_p
         "--quiet",
     ]
     assert main(argv) == 0
-    got = compute_cycle(offers, regions, date=DATE, params=PARAMS, orders=orders)
+    got = compute_cycle(offers, regions, date=DATE, params=MatchParams(workers=1), orders=orders)
     assert got.orders is not None
     written = {
         "allocations.csv": got.match.allocations,

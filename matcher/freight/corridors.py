@@ -1,0 +1,169 @@
+"""The lanes a truck-priced match may use, with the km of each leg, and their cost per kg in a round.
+
+A lane joins an open offer ``i`` to a destination region ``r`` that has demand for the offer's product
+(its demand rows then follow as in :func:`regions.lanes.lanes_for_pairs`: grade and time). For each
+such pair::
+
+    distance_km  circuity x great circle, offer -> hub of r     (transit days and feasibility, as linear)
+    fm_km        circuity x great circle, offer -> n(i)         (first mile; n(i) the origin node)
+    lh_km        circuity x great circle, n(i) -> hub of r      (line haul; 0 when n(i) is r's own hub)
+
+and a round's cost per kg is ``first mile + line haul + last mile + handling_per_kg`` (the rates of
+:mod:`matcher.freight.rates`), or a lane table's own ``cost_per_kg`` where one is given. A product with
+more than :data:`PAIR_LIMIT` pairs keeps, per offer, the :data:`PAIRS_PER_OFFER` destinations with the
+best margin bound at a full vehicle's rates (``max bid - ask - cost``): the rest cannot beat them by
+much on any round, and a national day's every pair would not fit in memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from regions.polygons import Regions
+
+F64 = NDArray[np.float64]
+
+#: a product with more (offer, region) pairs than this keeps the best PAIRS_PER_OFFER per offer
+PAIR_LIMIT = 2_000_000
+PAIRS_PER_OFFER = 64
+
+#: the node prefix of a region's hub, as in the plan's depots
+HUB = "hub:"
+
+
+@dataclass(frozen=True)
+class Corridors:
+    """The pairs of a day, and how offers reach their origin nodes.
+
+    Attributes
+    ----------
+    pairs
+        ``offer_id, region_id, node, distance_km, fm_km, lh_km`` and, from a given lane table,
+        ``transit_days`` and ``given_cost`` (null where the table has none).
+    warehouses
+        Whether offers go to warehouses (else to their regions' hubs).
+    node_handling
+        ``node, handling_per_kg``: a warehouse's handling per kg (empty without warehouses).
+    """
+
+    pairs: pl.DataFrame
+    warehouses: bool
+    node_handling: pl.DataFrame
+
+    @property
+    def size(self) -> int:
+        return self.pairs.height
+
+
+def open_offers(offers: pl.DataFrame, date: dt.date) -> pl.DataFrame:
+    """The offers open on ``date`` (as :class:`matcher.day.Day` opens them)."""
+    expiry = pl.col("ready_date") + pl.duration(days=pl.col("shelf_life_days"))
+    return offers.filter((pl.col("ready_date") <= date) & (expiry >= date))
+
+
+def origin_nodes(offers: pl.DataFrame, regions: Regions, warehouses: pl.DataFrame | None) -> pl.DataFrame:
+    """``offer_id, node, node_lat, node_lon``: the region's hub an offer lies in (the nearest hub outside
+    every region), or with warehouses the nearest warehouse."""
+    from matcher.routing.plan import offer_regions
+    from regions.geodesy import nearest, unit_vectors
+
+    hubs = regions.hubs.select("region_id", "hub_lat", "hub_lon")
+    if warehouses is not None and warehouses.height:
+        wh = warehouses.sort("warehouse_id")
+        index, _ = nearest(unit_vectors(offers["lat"].to_numpy(), offers["lon"].to_numpy()), unit_vectors(wh["lat"].to_numpy(), wh["lon"].to_numpy()), 1)
+        chosen = wh.select(pl.col("warehouse_id").alias("node"), pl.col("lat").alias("node_lat"), pl.col("lon").alias("node_lon"))[index[:, 0].tolist()]
+        return pl.concat([offers.select("offer_id"), chosen], how="horizontal")
+    where = offer_regions(offers, regions.shapes, hubs)
+    return where.join(hubs, on="region_id", how="left").select(
+        "offer_id", pl.col("region_id").alias("node"), pl.col("hub_lat").alias("node_lat"), pl.col("hub_lon").alias("node_lon")
+    )
+
+
+def build_corridors(
+    offers: pl.DataFrame,
+    demand: pl.DataFrame,
+    regions: Regions,
+    *,
+    date: dt.date,
+    circuity: float,
+    lanes: pl.DataFrame | None = None,
+    warehouses: pl.DataFrame | None = None,
+) -> Corridors:
+    """Every (open offer, destination region) pair of the day (a given lane table: its pairs), with the
+    km of each leg (see the module docstring; pruning is :func:`prune`'s)."""
+    from regions.geodesy import haversine_km
+
+    offers = open_offers(offers, date)
+    nodes = origin_nodes(offers, regions, warehouses)
+    hubs = regions.hubs.select("region_id", "hub_lat", "hub_lon")
+    if lanes is not None:
+        extra = [c for c in ("transit_days", "cost_per_kg") if c in lanes.columns]
+        pairs = lanes.select("offer_id", "region_id", pl.col("distance_km").alias("_given_km"), *extra).join(
+            offers.select("offer_id", "product", "lat", "lon"), on="offer_id", how="inner"
+        )
+        if "cost_per_kg" in pairs.columns:
+            pairs = pairs.rename({"cost_per_kg": "given_cost"})
+    else:
+        wanted = demand.select("product", "region_id").unique()
+        pairs = offers.select("offer_id", "product", "lat", "lon").join(wanted, on="product", how="inner")
+    pairs = pairs.join(nodes, on="offer_id", how="left").join(hubs, on="region_id", how="left").sort("offer_id", "region_id")
+    lat, lon = pairs["lat"].to_numpy(), pairs["lon"].to_numpy()
+    hub_lat, hub_lon = pairs["hub_lat"].to_numpy(), pairs["hub_lon"].to_numpy()
+    node_lat, node_lon = pairs["node_lat"].to_numpy(), pairs["node_lon"].to_numpy()
+    own_hub = (pairs["node"] == pairs["region_id"]).to_numpy() & (warehouses is None or warehouses.height == 0)
+    lh = circuity * haversine_km(node_lat, node_lon, hub_lat, hub_lon)
+    pairs = pairs.with_columns(
+        distance_km=pl.Series(circuity * haversine_km(lat, lon, hub_lat, hub_lon)),
+        fm_km=pl.Series(circuity * haversine_km(lat, lon, node_lat, node_lon)),
+        lh_km=pl.Series(np.where(own_hub, 0.0, lh)),
+    )
+    if "_given_km" in pairs.columns:
+        pairs = pairs.with_columns(distance_km=pl.col("_given_km"))
+    keep = ["offer_id", "product", "region_id", "node", "distance_km", "fm_km", "lh_km"] + [c for c in ("transit_days", "given_cost") if c in pairs.columns]
+    handling = (
+        warehouses.select(pl.col("warehouse_id").alias("node"), "handling_per_kg")
+        if warehouses is not None and warehouses.height
+        else pl.DataFrame(schema={"node": pl.String, "handling_per_kg": pl.Float64})
+    )
+    return Corridors(pairs.select(keep), warehouses is not None and warehouses.height > 0, handling)
+
+
+def prune(corridors: Corridors, offers: pl.DataFrame, demand: pl.DataFrame, cost: F64) -> Corridors:
+    """Per product with more than :data:`PAIR_LIMIT` pairs, each offer's :data:`PAIRS_PER_OFFER` pairs
+    with the best bound ``max bid of the region - ask - cost`` (``cost`` per pair, a lower bound)."""
+    pairs = corridors.pairs.with_columns(_cost=pl.Series(cost))
+    counts = pairs.group_by("product").len()
+    big = counts.filter(pl.col("len") > PAIR_LIMIT)["product"]
+    if big.len() == 0:
+        return corridors
+    best_bid = demand.group_by("product", "region_id").agg(pl.col("price_per_kg").max().alias("_bid"))
+    large = (
+        pairs.filter(pl.col("product").is_in(big.implode()))
+        .join(best_bid, on=["product", "region_id"], how="left")
+        .join(offers.select("offer_id", pl.col("ask_per_kg").alias("_ask")), on="offer_id", how="left")
+        .with_columns(_bound=pl.col("_bid") - pl.col("_ask") - pl.col("_cost"))
+        .filter(pl.col("_bound").rank("ordinal", descending=True).over("offer_id") <= PAIRS_PER_OFFER)
+        .select(pairs.columns)
+    )
+    kept = pl.concat([pairs.filter(~pl.col("product").is_in(big.implode())), large]).sort("offer_id", "region_id").drop("_cost")
+    return Corridors(kept, corridors.warehouses, corridors.node_handling)
+
+
+def lane_table(corridors: Corridors, cost: F64, *, exclude: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The lane table (:data:`matcher.schemas.LANES`) of a round: each pair at ``cost`` per kg, or at the
+    given table's own cost; without the pairs in ``exclude`` (``offer_id, region_id``)."""
+    pairs = corridors.pairs.with_columns(cost_per_kg=pl.Series(cost, dtype=pl.Float64))
+    if "given_cost" in pairs.columns:
+        pairs = pairs.with_columns(cost_per_kg=pl.coalesce("given_cost", "cost_per_kg"))
+    if exclude is not None and exclude.height:
+        pairs = pairs.join(exclude.select("offer_id", "region_id"), on=["offer_id", "region_id"], how="anti")
+    days = ["transit_days"] if "transit_days" in pairs.columns else []
+    return pairs.select("offer_id", "region_id", "distance_km", *days, "cost_per_kg")
+
+
+__all__ = ["HUB", "PAIRS_PER_OFFER", "PAIR_LIMIT", "Corridors", "build_corridors", "lane_table", "open_offers", "origin_nodes", "prune"]

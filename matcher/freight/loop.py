@@ -1,0 +1,407 @@
+"""Freight the trucks achieve: a match that pays for tours, not for kg (docs/freight.md).
+
+A linear rate per kg-km is the relaxation of the per-truck problem: a match on it spreads small flows
+over many corridors that trucks then run part-empty. The ``trucks`` model prices every lane from the
+fleets the plan uses and refines those prices from the plan's own tours, round by round (slope scaling
+in the manner of Kim and Pardalos, with the tours as the step function)::
+
+    round 0   every leg at its cheapest full vehicle's rate (matcher.freight.costs.fleet_costs): the
+              relaxation; its welfare bounds every plan's realized welfare from above
+    round k   match exactly at the round's lane costs (a transportation problem: prices certified for
+              those costs); route the flows (first mile and line haul; the last mile in round 0, from
+              whose tours later rounds price it); realized welfare = sum kg x (value - ask) - the tours'
+              cost - handling; next costs = the tours' costs per kg (matcher.freight.costs.tour_costs),
+              damped: the first step goes all the way, later ones DAMPING of it, so rounds do not oscillate
+    stop      when a round's flows repeat the previous round's, or after ``freight_rounds`` rounds
+    keep      the round with the best realized welfare; route it whole (every leg, the plan's budget)
+    repair    kg the plan could not collect, carry or deliver are taken out (the offer, the corridor,
+              the pickup point's orders), the kept round's costs re-solved and re-routed, at most
+              MAX_REPAIRS times: every kg published as sold is on a tour of every leg it needs; what is
+              taken out carries the reason ``not_routable``
+
+Rounds route with a smaller search budget (:data:`ROUND_ITERATIONS`) than the published plan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from matcher.cycle import Sources, match
+from matcher.freight.corridors import Corridors, build_corridors, lane_table, prune
+from matcher.freight.costs import LegCosts, fleet_costs, last_mile_km, tour_costs
+from matcher.params import MatchParams
+from matcher.results import MatchResult
+from matcher.routing.plan import Plan, PlanInputs, PlanSettings, plan_inputs, plan_routes
+from matcher.routing.vrp import SolveSettings
+from regions.polygons import Regions
+
+if TYPE_CHECKING:
+    from matcher.fanout import Executor
+
+#: rounds route each problem with at most this many search iterations (the published plan: the plan's own)
+ROUND_ITERATIONS = 100
+#: after the first round, costs move this share of the way towards the last tours' costs
+DAMPING = 0.5
+#: a leg's calibration (its tours' cost over what its lanes assumed, carried into the next round's
+#: prices) stays within this factor either way
+MAX_BIAS = 3.0
+#: at most this many re-solves take out kg the plan could not route
+MAX_REPAIRS = 3
+
+NOT_ROUTABLE = "not_routable"
+ROUND_LEGS = ("first_mile", "line_haul")
+
+
+@dataclass(frozen=True)
+class Demand:
+    """What a round's match is given: pooled demand rows, and the orders placed into them (None: rows
+    were given)."""
+
+    rows: pl.DataFrame
+    placed: pl.DataFrame | None
+
+
+@dataclass
+class Round:
+    number: int
+    result: MatchResult
+    orders_out: pl.DataFrame | None
+    inputs: PlanInputs
+    plan: Plan
+    costs: LegCosts
+    report: dict[str, Any]
+    realized: float
+
+
+@dataclass(frozen=True)
+class FreightOutcome:
+    """The kept round: its match, order fills and demand, its whole plan, and the ``freight`` report."""
+
+    result: MatchResult
+    demand: Demand
+    orders_out: pl.DataFrame | None
+    plan: Plan
+    inputs: PlanInputs
+    report: dict[str, Any]
+    freight_paid: float  # what the plan's tours cost, with handling: the settlement pays it to freight
+
+
+def consolidate(
+    offers: pl.DataFrame,
+    regions: Regions,
+    *,
+    date: dt.date,
+    params: MatchParams,
+    demand: Demand,
+    orders: pl.DataFrame | None,
+    lanes: pl.DataFrame | None,
+    sources: Sources | None,
+    cooperatives: pl.DataFrame | None,
+    quality: pl.DataFrame | None,
+    plan: PlanSettings,
+    warehouses: pl.DataFrame | None,
+    executor: Executor,
+    publish: bool = True,
+) -> FreightOutcome:
+    """The rounds of the module docstring, on one executor (products and routing problems alike).
+
+    ``orders`` are the typed input orders (for the last mile's stops and for re-pooling without the
+    orders a repair takes out); ``demand`` the rows pooled from them (or given). With ``publish``, the
+    kept round is routed whole at ``plan``'s search budget (the plan is published); else at the rounds'.
+    """
+    from matcher.cycle import check_references
+
+    clock = time.perf_counter()
+    hubs = regions.hubs
+    check_references(offers, demand.rows, hubs, lanes, sources=sources or Sources())  # before any lane is built from them
+    corridors = build_corridors(offers, demand.rows, regions, date=date, circuity=plan.travel.circuity, lanes=lanes, warehouses=warehouses)
+    lm_km = last_mile_km(demand.placed, hubs, plan.travel.circuity)
+    bound_costs = fleet_costs(corridors, plan.fleets, lm_km)
+    corridors, bound_costs = _pruned(corridors, offers, demand.rows, bound_costs)
+    depots = _depots(hubs, warehouses)
+    round_settings = replace(plan, solve=SolveSettings(min(plan.solve.iterations, ROUND_ITERATIONS), plan.solve.seconds, plan.solve.seed))
+    handling = params.handling_per_kg
+
+    def solve_round(number: int, costs: LegCosts, demand_now: Demand, exclude: pl.DataFrame | None, settings: PlanSettings, legs: tuple[str, ...]) -> Round:
+        began = time.perf_counter()
+        table = lane_table(corridors, costs.total(handling), exclude=exclude)
+        result = match(
+            offers, demand_now.rows, hubs, date=date, params=params, lanes=table, sources=sources, cooperatives=cooperatives, quality=quality, executor=executor
+        )
+        orders_out = _fills(demand_now, result, params, date)
+        inputs = plan_inputs(
+            date=date, allocations=result.allocations, offers=offers, regions=regions, orders_in=orders, orders_out=orders_out, warehouses=warehouses
+        )
+        matched = time.perf_counter()
+        routed = plan_routes(inputs, settings, executor=executor, legs=legs)
+        done = _evaluate(number, result, orders_out, inputs, routed, costs, corridors, handling, legs)
+        done.report["seconds"] = {"match": round(matched - began, 3), "route": round(time.perf_counter() - matched, 3)}
+        return done
+
+    rounds: list[Round] = []
+    costs = bound_costs
+    stopped = "max_rounds"
+    lm_from: Round | None = None
+    exclude = pl.DataFrame(schema={"offer_id": pl.String, "region_id": pl.String})
+    left_out = pl.DataFrame(schema={"order_id": pl.String})
+    demand_now = demand
+
+    def leave_out(done: Round) -> bool:
+        """Take what ``done``'s plan could not route out of the next solve; whether anything was new."""
+        nonlocal exclude, left_out, demand_now
+        more_pairs, more_orders = _unroutable(done, corridors)
+        before = (exclude.height, left_out.height)
+        exclude = pl.concat([exclude, more_pairs]).unique(maintain_order=True)
+        left_out = pl.concat([left_out, more_orders]).unique(maintain_order=True)
+        if left_out.height > before[1] and orders is not None:
+            demand_now = _repool(orders.join(left_out, on="order_id", how="anti"), regions, params)
+        return (exclude.height, left_out.height) != before
+
+    bias = dict.fromkeys(ROUND_LEGS, 1.0)
+    for number in range(params.freight_rounds):
+        legs = ("first_mile", "line_haul", "last_mile") if number == 0 else ROUND_LEGS
+        current = solve_round(number, costs, demand_now, exclude, round_settings, legs)
+        if number == 0:
+            lm_from = current
+        rounds.append(current)
+        changed = leave_out(current)
+        if number > 0 and not changed and _same_flows(rounds[-2].result, current.result):
+            stopped = "flows_repeated"
+            break
+        priced = tour_costs(corridors, current.plan.routes, current.plan.stops, depots, plan.travel.circuity, costs)
+        if "last_mile" not in legs and lm_from is not None:
+            priced = replace(priced, last_mile=tour_costs(corridors, lm_from.plan.routes, lm_from.plan.stops, depots, plan.travel.circuity, costs).last_mile)
+        if number > 0:  # how far this round's tours ran over what its lanes assumed, leg by leg
+            for leg in ROUND_LEGS:
+                assumed_leg, routed_leg = current.report["assumed"][leg], current.report["routed"][leg]
+                if assumed_leg > 0 and routed_leg > 0:
+                    bias[leg] = float(np.clip(bias[leg] * routed_leg / assumed_leg, 1 / MAX_BIAS, MAX_BIAS))
+        priced = LegCosts(priced.first_mile * bias["first_mile"], priced.line_haul * bias["line_haul"], priced.last_mile)
+        costs = priced if number == 0 else costs.damped(priced, DAMPING)
+    best = max(rounds, key=lambda r: (r.realized, -r.number))
+
+    # the kept round routed whole (the published plan's budget), then repaired until every kg sold is on
+    # a tour of every leg
+    final_settings = plan if publish else round_settings
+    final = _route_whole(best, final_settings, executor, corridors, handling) if not exclude.height and not left_out.height else None
+    repairs = 0
+    while final is None or (final.plan.unserved.height and repairs < MAX_REPAIRS):
+        if final is not None:
+            repairs += 1
+            leave_out(final)
+        final = solve_round(best.number, best.costs, demand_now, exclude, final_settings, ("first_mile", "line_haul", "last_mile"))
+    result, orders_out = _mark_not_routable(final, exclude, left_out, orders, demand.placed)
+    report = _report(rounds, best, final, bound_costs, corridors, stopped, repairs, exclude, left_out, lanes, warehouses, plan, time.perf_counter() - clock)
+    paid = final.report["routed"]["total"]
+    return FreightOutcome(result, demand_now, orders_out, final.plan, final.inputs, report, paid)
+
+
+def _pruned(corridors: Corridors, offers: pl.DataFrame, rows: pl.DataFrame, costs: LegCosts) -> tuple[Corridors, LegCosts]:
+    smaller = prune(corridors, offers, rows, costs.total(0.0))
+    if smaller.size == corridors.size:
+        return corridors, costs
+    keep = corridors.pairs.with_row_index("_i").join(smaller.pairs.select("offer_id", "region_id"), on=["offer_id", "region_id"], how="semi")["_i"].to_numpy()
+    return smaller, LegCosts(costs.first_mile[keep], costs.line_haul[keep], costs.last_mile[keep])
+
+
+def _depots(hubs: pl.DataFrame, warehouses: pl.DataFrame | None) -> pl.DataFrame:
+    frames = [hubs.select(("hub:" + pl.col("region_id")).alias("depot_id"), pl.col("hub_lat").alias("lat"), pl.col("hub_lon").alias("lon"))]
+    if warehouses is not None:
+        frames.append(warehouses.select(("warehouse:" + pl.col("warehouse_id")).alias("depot_id"), "lat", "lon"))
+    return pl.concat(frames)
+
+
+def _fills(demand: Demand, result: MatchResult, params: MatchParams, date: dt.date) -> pl.DataFrame | None:
+    from regions.pooling import fill_orders
+
+    if demand.placed is None:
+        return None
+    arrival = "created_at" if "created_at" in demand.placed.columns else None
+    return fill_orders(demand.placed, result.demand, arrival=arrival, rule=params.fill_rule, date=date)
+
+
+def _repool(orders: pl.DataFrame, regions: Regions, params: MatchParams) -> Demand:
+    from regions.pooling import pool
+
+    rows, placed = pool(orders, regions.shapes, max_snap_km=params.max_snap_km, price_step=params.price_step)
+    return Demand(rows, placed)
+
+
+def _same_flows(a: MatchResult, b: MatchResult) -> bool:
+    key = ["offer_id", "demand_id", "quantity_kg"]
+    return a.allocations.select(key).sort(key).equals(b.allocations.select(key).sort(key))
+
+
+def _lane_parts(result: MatchResult, corridors: Corridors, costs: LegCosts) -> dict[str, float]:
+    """What the match assumed per leg for the kg it allocated (money)."""
+    parts = corridors.pairs.select("offer_id", "region_id").with_columns(
+        _fm=pl.Series(costs.first_mile), _lh=pl.Series(costs.line_haul), _lm=pl.Series(costs.last_mile)
+    )
+    kg = result.allocations.select("offer_id", "region_id", "quantity_kg", "cost_per_kg").join(
+        parts, on=["offer_id", "region_id"], how="left", maintain_order="left"
+    )
+    q = kg["quantity_kg"].cast(pl.Float64)
+    total = float((q * kg["cost_per_kg"]).sum())
+    fm, lh, lm = (float((q * kg[c].fill_null(0.0)).sum()) for c in ("_fm", "_lh", "_lm"))
+    return {"first_mile": fm, "line_haul": lh, "last_mile": lm, "handling": total - fm - lh - lm, "total": total}
+
+
+def _evaluate(
+    number: int,
+    result: MatchResult,
+    orders_out: pl.DataFrame | None,
+    inputs: PlanInputs,
+    routed_plan: Plan,
+    costs: LegCosts,
+    corridors: Corridors,
+    handling: float,
+    legs: tuple[str, ...],
+) -> Round:
+    kg = int(result.allocations["quantity_kg"].sum())
+    assumed = _lane_parts(result, corridors, costs)
+    by_leg = routed_plan.summary["legs"]
+    routed: dict[str, Any] = {leg: round(float(by_leg[leg]["cost"]), 2) for leg in ("first_mile", "line_haul", "last_mile")}
+    estimated = [leg for leg in ("first_mile", "line_haul", "last_mile") if leg not in legs]
+    for leg in estimated:  # not routed this round: as the match assumed
+        routed[leg] = round(assumed[leg], 2)
+    warehouse = float(routed_plan.summary.get("warehouse_handling_cost", 0.0))
+    routed["warehouse_handling"] = round(warehouse, 2)
+    routed["handling"] = round(handling * kg, 2)
+    total = sum(float(routed[k]) for k in ("first_mile", "line_haul", "last_mile", "warehouse_handling", "handling"))
+    routed["total"] = round(total, 2)
+    welfare = float(result.summary["welfare"])
+    realized = welfare + assumed["total"] - total
+    unserved = routed_plan.unserved
+    report = {
+        "round": number,
+        "welfare": round(welfare, 2),
+        "realized_welfare": round(realized, 2),
+        "kg": kg,
+        "corridors": int(routed_plan.stops.filter(pl.col("leg") == "line_haul")["stop_id"].n_unique()) if "line_haul" in legs else None,
+        "lanes_shipped": result.allocations.height,
+        "assumed": {k: round(v, 2) for k, v in assumed.items()},
+        "routed": routed,
+        "estimated_legs": estimated,
+        "unserved_kg": int(unserved["kg"].sum()) if unserved.height else 0,
+    }
+    return Round(number, result, orders_out, inputs, routed_plan, costs, report, realized)
+
+
+def _route_whole(best: Round, plan: PlanSettings, executor: Executor, corridors: Corridors, handling: float) -> Round:
+    routed = plan_routes(best.inputs, plan, executor=executor)
+    return _evaluate(best.number, best.result, best.orders_out, best.inputs, routed, best.costs, corridors, handling, ("first_mile", "line_haul", "last_mile"))
+
+
+def _unroutable(final: Round, corridors: Corridors) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The pairs (``offer_id, region_id``) and the orders (``order_id``) behind the plan's unserved stops:
+    an offer not collected loses every lane; a corridor not carried loses its lanes from the node; a
+    pickup point not reached loses its orders."""
+    unserved = final.plan.unserved
+    pairs = corridors.pairs.select("offer_id", "region_id", "node")
+    frames = []
+    first = unserved.filter(pl.col("leg") == "first_mile")
+    if first.height:
+        frames.append(pairs.join(first.select(pl.col("stop_id").alias("offer_id")), on="offer_id", how="semi").select("offer_id", "region_id"))
+    haul = unserved.filter(pl.col("leg") == "line_haul")
+    if haul.height:
+        lost = haul.select(
+            pl.col("problem_id").str.strip_prefix("line_haul:").alias("node"),
+            pl.col("stop_id").str.strip_prefix("hub:").alias("region_id"),
+        )
+        frames.append(pairs.join(lost, on=["node", "region_id"], how="semi").select("offer_id", "region_id"))
+    pairs_out = pl.concat(frames) if frames else pl.DataFrame(schema={"offer_id": pl.String, "region_id": pl.String})
+    orders_out = pl.DataFrame(schema={"order_id": pl.String})
+    last = unserved.filter(pl.col("leg") == "last_mile")
+    if last.height and final.inputs.orders is not None:
+        o = final.inputs.orders
+        key = pl.format("{},{}", pl.col("lat").round(5), pl.col("lon").round(5))
+        if "pickup_point_id" in o.columns:
+            key = pl.coalesce(pl.col("pickup_point_id").cast(pl.String), key)
+        lost = last.select(pl.col("problem_id").str.split(":").list.get(1).alias("region_id"), pl.col("stop_id").alias("_point"))
+        orders_out = o.filter(pl.col("filled_kg") > 0).with_columns(_point=key).join(lost, on=["region_id", "_point"], how="semi").select("order_id")
+    return pairs_out.cast({"offer_id": pl.String, "region_id": pl.String}), orders_out
+
+
+def _mark_not_routable(
+    final: Round, exclude: pl.DataFrame, left_out: pl.DataFrame, orders: pl.DataFrame | None, placed: pl.DataFrame | None
+) -> tuple[MatchResult, pl.DataFrame | None]:
+    """The kept result with ``not_routable`` where a repair took kg out: an offer that lost lanes and
+    sold nothing, and the orders taken out (unfilled, with their regions)."""
+    result, orders_out = final.result, final.orders_out
+    if exclude.height:
+        hit = exclude.select("offer_id").unique()
+        offers_out = result.offers.with_columns(
+            reason=pl.when(pl.col("offer_id").is_in(hit["offer_id"].implode()) & (pl.col("sold_kg") == 0))
+            .then(pl.lit(NOT_ROUTABLE))
+            .otherwise(pl.col("reason"))
+        )
+        result = replace(result, offers=offers_out)
+    if left_out.height and orders_out is not None and placed is not None:
+        gone = placed.join(left_out, on="order_id", how="semi").select(
+            "order_id",
+            "region_id",
+            pl.lit(None, pl.String).alias("demand_id"),
+            pl.lit(0, pl.Int64).alias("filled_kg"),
+            pl.col("quantity_kg").alias("unfilled_kg"),
+            pl.lit(None, pl.Float64).alias("clearing_price"),
+            pl.lit("unfilled").alias("status"),
+            pl.lit(NOT_ROUTABLE).alias("reason"),
+            "_row",
+        )
+        order_rank = placed.select("order_id", "_row")
+        kept = orders_out.join(order_rank, on="order_id", how="left", maintain_order="left")
+        orders_out = pl.concat([kept, gone.cast(kept.schema)]).sort("_row").drop("_row")
+    return result, orders_out
+
+
+def _report(
+    rounds: list[Round],
+    best: Round,
+    final: Round,
+    bound_costs: LegCosts,
+    corridors: Corridors,
+    stopped: str,
+    repairs: int,
+    exclude: pl.DataFrame,
+    left_out: pl.DataFrame,
+    lanes: pl.DataFrame | None,
+    warehouses: pl.DataFrame | None,
+    plan: PlanSettings,
+    seconds: float,
+) -> dict[str, Any]:
+    # the first round's welfare bounds every plan's realized welfare when its costs are the fleets' (no
+    # given costs, great-circle km without a matrix, offers at their regions' hubs)
+    exact_bound = (lanes is None or "cost_per_kg" not in lanes.columns) and plan.travel.matrix is None and (warehouses is None or warehouses.height == 0)
+    bound = rounds[0].report["welfare"] if exact_bound else None
+    realized = round(final.realized, 2)
+    assumed, routed = final.report["assumed"], final.report["routed"]
+    return {
+        "model": "trucks",
+        "rounds": [r.report for r in rounds],
+        "stopped": stopped,
+        "kept_round": best.number,
+        "repairs": repairs,
+        "realized_welfare": realized,
+        "welfare": final.report["welfare"],
+        "bound": bound,
+        "gap": round((bound - realized) / abs(bound), 4) if bound else None,
+        "assumed": assumed,
+        "routed": routed,
+        "routed_vs_assumed": round(routed["total"] / assumed["total"], 4) if assumed["total"] else None,
+        "corridors": corridors.size,
+        "not_routable": {
+            "offers": int(exclude["offer_id"].n_unique()) if exclude.height else 0,
+            "orders": left_out.height,
+            "unserved_kg": final.report["unserved_kg"],
+        },
+        "seconds": round(seconds, 3),
+    }
+
+
+__all__ = ["DAMPING", "MAX_REPAIRS", "NOT_ROUTABLE", "ROUND_ITERATIONS", "Demand", "FreightOutcome", "consolidate"]
