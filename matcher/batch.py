@@ -32,13 +32,15 @@ def run_batch(
     cooperatives: Path | None = None,
     quality: Path | None = None,
     plan: PlanOptions | None = None,
+    write_plan: bool = True,
 ) -> dict[str, Any]:
     """Read and validate every file, run :func:`~matcher.pipeline.compute_cycle`, write the results.
     Returns the summary that was written.
 
-    Exactly one of ``demand`` (pooled rows) and ``orders`` (pooled here) is given. With ``plan``, the
-    cycle's transport plan is made too, before anything is written, and written to ``out/plan/``
-    (:mod:`matcher.routing.batch`); the summary then holds the plan's under ``plan``.
+    Exactly one of ``demand`` (pooled rows) and ``orders`` (pooled here) is given. With ``plan`` and
+    ``write_plan``, the cycle's transport plan is made too, before anything is written, and written to
+    ``out/plan/`` (:mod:`matcher.routing.batch`); the summary then holds the plan's under ``plan``.
+    Without ``write_plan``, ``plan``'s fleets, warehouses and matrix still price the ``trucks`` freight.
 
     Raises
     ------
@@ -94,6 +96,7 @@ def run_batch(
         quality=tables.get("quality"),
         plan=settings_for(plan, plan_tables, params) if plan is not None and plan_tables is not None else None,
         warehouses=plan_tables.warehouses if plan_tables is not None else None,
+        publish_plan=write_plan,
     )
     outputs = {
         "allocations.csv": cycle.match.allocations,

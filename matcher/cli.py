@@ -142,7 +142,8 @@ def _run_match(args: argparse.Namespace) -> int:
         date=args.date,
         out=args.out,
         params=params_from_args(args),
-        plan=plan_options(args) if args.plan else None,
+        plan=plan_options(args),  # the fleets price the trucks model's freight even when no plan is written
+        write_plan=args.plan,
     )
     for warning in summary.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
@@ -198,6 +199,9 @@ def format_summary(summary: dict) -> str:
                 f"welfare moved {quality['welfare_moved']:,.2f}",
             ),
         ]
+    freight = s.get("freight") or {}
+    if "realized_welfare" in freight:
+        rows[-3:-3] = _freight_rows(freight)
     if "orders" in s:
         status = ", ".join(f"{k} {v:,}" for k, v in s.get("order_status", {}).items())
         rows[3:3] = [
@@ -205,6 +209,27 @@ def format_summary(summary: dict) -> str:
         ]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def _freight_rows(freight: dict) -> list[tuple[str, str]]:
+    """What the trucks cost against what the lanes assumed, and (trucks) the rounds that priced them."""
+    assumed, routed = freight["assumed"]["total"], freight["routed"]["total"]
+    rows = [
+        ("realized welfare", f"{freight['realized_welfare']:,.2f}  (after the tours' cost instead of the lanes' assumed freight)"),
+        ("freight", f"{freight['model']}: tours {routed:,.2f} against assumed {assumed:,.2f}: x{freight['routed_vs_assumed'] or 0:.4f}"),
+    ]
+    if freight["model"] == "trucks":
+        realized = ", ".join(f"{r['realized_welfare']:,.0f}" for r in freight["rounds"])
+        bound = f"; bound {freight['bound']:,.2f} (gap {freight['gap']:.1%})" if freight.get("bound") is not None else ""
+        lost = freight["not_routable"]
+        rows.append(
+            (
+                "freight rounds",
+                f"{len(freight['rounds'])} ({freight['stopped']}), realized {realized}; kept round {freight['kept_round']}{bound}; "
+                f"not routable: {lost['offers']:,} offers, {lost['orders']:,} orders",
+            )
+        )
+    return rows
 
 
 __all__ = ["add_commands", "format_summary", "params_from_args"]

@@ -90,6 +90,7 @@ def compute_cycle(
     warehouses: pl.DataFrame | None = None,
     executor: Executor | None = None,
     stage: Callable[[Literal["planning"]], None] | None = None,
+    publish_plan: bool = True,
 ) -> CycleResult:
     """Run one cycle on typed frames: pool the orders into demand rows (or take the rows given),
     solve, hand each row's filled kg back to its orders, settle, and (with ``plan``) plan the transport.
@@ -119,6 +120,9 @@ def compute_cycle(
         How to plan the cycle's transport (:class:`matcher.routing.plan.PlanSettings`), and the
         warehouses offers are collected to (``WAREHOUSES``; ``None``: their regions' hubs). ``None``:
         no plan.
+    publish_plan
+        Whether the plan is made and returned (``False``: ``plan`` and ``warehouses`` only price the
+        ``trucks`` model's freight, and the result carries no plan).
     executor
         Where the products and the routing problems run (:mod:`matcher.fanout`; the caller opens and
         closes it). ``None``: each stage opens its own as ``params`` and ``plan`` say.
@@ -152,10 +156,12 @@ def compute_cycle(
     planned: CyclePlan | None = None
     paid: float | None = None
     if params.freight == "trucks":
-        outcome = _trucks(offers, regions, rows, placed, orders, date, params, lanes, sources, cooperatives, quality, plan, warehouses, executor, stage)
+        outcome = _trucks(
+            offers, regions, rows, placed, orders, date, params, lanes, sources, cooperatives, quality, plan, warehouses, executor, stage, publish_plan
+        )
         result, rows, placed, orders_out = outcome.result, outcome.demand.rows, outcome.demand.placed, outcome.orders_out
         freight, paid = outcome.report, outcome.freight_paid
-        if plan is not None:
+        if plan is not None and publish_plan:
             planned = CyclePlan(outcome.plan, outcome.inputs)
     else:
         result = match(
@@ -205,7 +211,7 @@ def compute_cycle(
     summary["warnings"] = list(regions.warnings)
     seconds = {"pool": pooled_at - started} if placed is not None else {}
     summary["seconds"] = {**seconds, **result.summary["seconds"], "settle": time.perf_counter() - settling}
-    if plan is not None and planned is None:
+    if plan is not None and publish_plan and planned is None:
         if stage is not None:
             stage("planning")
         plan_started = time.perf_counter()
@@ -257,6 +263,7 @@ def _trucks(
     warehouses: pl.DataFrame | None,
     executor: Executor | None,
     stage: Callable[[Literal["planning"]], None] | None,
+    publish_plan: bool,
 ) -> FreightOutcome:
     """The ``trucks`` freight model's rounds (:func:`matcher.freight.loop.consolidate`) on one executor:
     the one handed in, else one opened here for every round's products and routing problems."""
@@ -286,7 +293,7 @@ def _trucks(
             plan=settings,
             warehouses=warehouses,
             executor=runner,
-            publish=plan is not None,
+            publish=plan is not None and publish_plan,
         )
     finally:
         if own:

@@ -198,7 +198,8 @@ def consolidate(
         final = solve_round(best.number, best.costs, demand_now, exclude, final_settings, ("first_mile", "line_haul", "last_mile"))
     result, orders_out = _mark_not_routable(final, exclude, left_out, orders, demand.placed)
     report = _report(rounds, best, final, bound_costs, corridors, stopped, repairs, exclude, left_out, lanes, warehouses, plan, time.perf_counter() - clock)
-    paid = final.report["routed"]["total"]
+    kg = int(result.allocations["quantity_kg"].sum())
+    paid = float(final.plan.routes["cost"].sum()) + float(final.plan.summary.get("warehouse_handling_cost", 0.0)) + handling * kg
     return FreightOutcome(result, demand_now, orders_out, final.plan, final.inputs, report, paid)
 
 

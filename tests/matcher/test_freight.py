@@ -1,0 +1,248 @@
+"""The trucks freight model: lanes priced from the fleets and the plan's tours, round by round
+(:mod:`matcher.freight`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import polars as pl
+import pytest
+import shapely
+from hypothesis import given
+from hypothesis import strategies as st
+
+from harvest.cli import main
+from matcher import MatchParams, compute_cycle
+from matcher.freight.loop import NOT_ROUTABLE
+from matcher.freight.rates import FleetRates, tour_shares
+from matcher.routing.plan import PlanSettings
+from matcher.routing.tables import DEFAULT_FLEETS, LEGS
+from matcher.routing.vrp import SolveSettings
+from matcher.schemas import ORDERS, parse_table
+from regions.geodesy import haversine_km
+from regions.polygons import Regions, parse_regions
+from tests.frames import DATE, demand_frame, offers_frame
+
+SEARCH = SolveSettings(iterations=200, seconds=5.0, seed=1)
+TRUCKS = MatchParams(workers=1, freight="trucks", freight_rounds=3)
+
+
+def _regions() -> Regions:
+    """Four regions in a row along the 30th parallel, 2 degrees (about 190 km) apart."""
+    boxes = [shapely.box(109 + 2 * k, 29, 111 + 2 * k, 31) for k in range(4)]
+    shapes = gpd.GeoDataFrame(
+        {"region_id": [f"r{k}" for k in range(4)], "hub_lat": [30.0] * 4, "hub_lon": [110.0 + 2 * k for k in range(4)]}, geometry=boxes, crs="EPSG:4326"
+    )
+    return parse_regions(shapes, source="regions")
+
+
+@pytest.fixture
+def regions() -> Regions:
+    return _regions()
+
+
+def _plan(fleets: dict[str, pl.DataFrame] | None = None) -> PlanSettings:
+    return PlanSettings(solve=SEARCH, fleets=fleets or {leg: DEFAULT_FLEETS[leg] for leg in LEGS}, workers=1)
+
+
+def _orders(rows: list[tuple[str, str, int, float, float, float]]) -> pl.DataFrame:
+    """(order_id, product, kg, lat, lon, max price) rows, due five days after the cycle date."""
+    raw = pl.DataFrame(
+        {
+            "order_id": [r[0] for r in rows],
+            "product": [r[1] for r in rows],
+            "min_grade": ["C"] * len(rows),
+            "quantity_kg": [str(r[2]) for r in rows],
+            "lat": [str(r[3]) for r in rows],
+            "lon": [str(r[4]) for r in rows],
+            "max_price_per_kg": [str(r[5]) for r in rows],
+            "due_date": [str(DATE + dt.timedelta(days=5))] * len(rows),
+        }
+    )
+    return parse_table(raw, ORDERS, source="orders", key="order_id")
+
+
+def _day() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Offers in r0 and r1, orders in every region, some worth a truck and some not."""
+    offers = offers_frame(
+        [
+            {"lat": 30.1, "lon": 110.1, "quantity_kg": 6_000, "ask_per_kg": 1.0},
+            {"lat": 29.9, "lon": 110.3, "quantity_kg": 3_000, "ask_per_kg": 1.2},
+            {"lat": 30.2, "lon": 112.1, "quantity_kg": 2_000, "ask_per_kg": 1.1},
+        ]
+    )
+    rows = []
+    for k in range(4):
+        for n in range(6):
+            rows.append((f"b{k}{n}", "apple", 400 if k else 150, 30.0 + 0.05 * n, 110.0 + 2 * k + 0.1 * n, 3.0 + 0.1 * k))
+    return offers, _orders(rows)
+
+
+def test_the_match_pays_for_the_trucks_the_plan_runs(regions: Regions) -> None:
+    offers, orders = _day()
+    got = compute_cycle(offers, regions, date=DATE, params=TRUCKS, orders=orders, plan=_plan())
+    freight = got.summary["freight"]
+    assert freight["model"] == "trucks" and got.plan is not None
+    # every round is one exact match at its costs, and the kept round is the best realized one
+    rounds = freight["rounds"]
+    assert 1 <= len(rounds) <= TRUCKS.freight_rounds
+    assert freight["kept_round"] == max(rounds, key=lambda r: (r["realized_welfare"], -r["round"]))["round"]
+    # the realized welfare is the published welfare with the tours paid instead of the lanes' costs
+    alloc = got.match.allocations
+    value = float((alloc["quantity_kg"] * (alloc["price_per_kg"] - alloc["ask_per_kg"])).sum())
+    tours = float(got.plan.plan.routes["cost"].sum())
+    handling = TRUCKS.handling_per_kg * int(alloc["quantity_kg"].sum())
+    assert freight["realized_welfare"] == pytest.approx(value - tours - handling, abs=0.05)
+    assert freight["routed"]["total"] == pytest.approx(tours + handling, abs=0.05)
+    # the bound: the first round at full vehicles' rates, never below what a plan realizes
+    assert freight["bound"] >= max(r["realized_welfare"] for r in rounds)
+    # nothing sold is left off a tour; kg are conserved on every leg
+    assert got.plan.plan.unserved.height == 0
+    sold = int(alloc["quantity_kg"].sum())
+    routes = got.plan.plan.routes
+    assert int(routes.filter(pl.col("leg") == "first_mile")["kg"].sum()) == sold
+    assert int(routes.filter(pl.col("leg") == "last_mile")["kg"].sum()) == sold
+    kept = offers.join(got.match.offers, on="offer_id")
+    assert (kept["sold_kg"] <= kept["quantity_kg"]).all()
+    # the books pay freight what the tours cost, and still balance to the cent
+    totals = got.summary["settlement"]
+    assert totals["balanced"] and float(totals["freight"]) == pytest.approx(tours + handling, abs=0.01)
+    assert got.settlement["net"].sum() == 0
+
+
+def test_prices_certify_the_lane_costs_published(regions: Regions) -> None:
+    offers, orders = _day()
+    got = compute_cycle(offers, regions, date=DATE, params=TRUCKS, orders=orders, plan=_plan())
+    alloc = got.match.allocations
+    # on every lane that ships, farm-gate plus the lane's cost is the clearing price
+    gap = alloc["farm_gate_price"] + alloc["cost_per_kg"] - alloc["clearing_price"]
+    assert float(gap.abs().max()) < 1e-6
+
+
+def test_a_truckload_goes_direct_and_full(regions: Regions) -> None:
+    """One farm, one far region that wants exactly a large truck's load: one direct, full truck."""
+    offers = offers_frame([{"lat": 30.0, "lon": 110.0, "quantity_kg": 20_000, "ask_per_kg": 1.0}])
+    orders = _orders([("big", "apple", 20_000, 30.0, 116.0, 3.0)])
+    got = compute_cycle(offers, regions, date=DATE, params=TRUCKS, orders=orders, plan=_plan())
+    assert got.plan is not None
+    haul = got.plan.plan.routes.filter(pl.col("leg") == "line_haul")
+    assert haul.height == 1 and haul["stops"][0] == 1 and haul["load_factor"][0] == 1.0
+    assert int(got.match.allocations["quantity_kg"].sum()) == 20_000
+
+
+def test_a_kg_the_trucks_cannot_collect_is_not_sold(regions: Regions) -> None:
+    """A farm too far from its hub for the first mile's shift: not sold, ``not_routable``, and the
+    order it would have filled is not filled from it."""
+    fleets = {leg: DEFAULT_FLEETS[leg] for leg in LEGS}
+    fleets["first_mile"] = DEFAULT_FLEETS["first_mile"].with_columns(max_duration_min=pl.lit(90.0))
+    offers = offers_frame(
+        [
+            {"lat": 30.0, "lon": 110.05, "quantity_kg": 500, "ask_per_kg": 1.0},  # 5 km from the hub
+            {"lat": 29.1, "lon": 109.1, "quantity_kg": 500, "ask_per_kg": 0.5},  # about 130 km: no round trip in 90 min
+        ]
+    )
+    orders = _orders([("near", "apple", 800, 30.0, 112.0, 3.0)])
+    got = compute_cycle(offers, regions, date=DATE, params=TRUCKS, orders=orders, plan=_plan(fleets))
+    out = dict(zip(got.match.offers["offer_id"], zip(got.match.offers["sold_kg"], got.match.offers["reason"], strict=True), strict=True))
+    assert out["o1"] == (0, NOT_ROUTABLE)
+    assert out["o0"][0] == 500
+    assert got.plan is not None and got.plan.plan.unserved.height == 0
+    assert got.orders is not None and got.orders["filled_kg"].to_list() == [500]
+    assert got.summary["freight"]["not_routable"]["offers"] == 1
+
+
+def test_an_order_the_last_mile_cannot_reach_is_not_filled(regions: Regions) -> None:
+    """A pickup point the last mile cannot reach in its shift: its order is unfilled, ``not_routable``."""
+    fleets = {leg: DEFAULT_FLEETS[leg] for leg in LEGS}
+    fleets["last_mile"] = DEFAULT_FLEETS["last_mile"].with_columns(max_duration_min=pl.lit(60.0))
+    offers = offers_frame([{"lat": 30.0, "lon": 110.05, "quantity_kg": 2_000, "ask_per_kg": 1.0}])
+    orders = _orders([("near", "apple", 1_500, 30.0, 112.1, 3.0), ("far", "apple", 300, 29.1, 112.9, 3.0)])
+    got = compute_cycle(offers, regions, date=DATE, params=TRUCKS, orders=orders, plan=_plan(fleets))
+    assert got.orders is not None
+    by_id = {r["order_id"]: r for r in got.orders.iter_rows(named=True)}
+    assert by_id["far"]["filled_kg"] == 0 and by_id["far"]["reason"] == NOT_ROUTABLE and by_id["far"]["status"] == "unfilled"
+    assert by_id["near"]["filled_kg"] == 1_500
+    assert got.plan is not None and got.plan.plan.unserved.height == 0
+    assert got.orders["order_id"].to_list() == ["near", "far"]  # in the given order
+
+
+def test_the_same_day_gives_the_same_bytes(regions: Regions, tmp_path: Path) -> None:
+    offers, orders = _day()
+    results = []
+    for run in range(2):
+        got = compute_cycle(offers, regions, date=DATE, params=TRUCKS, orders=orders.sample(fraction=1.0, shuffle=True, seed=run), plan=_plan())
+        results.append(got.match.allocations.sort("offer_id", "demand_id").write_csv())
+    assert results[0] == results[1]
+
+
+def test_harvest_match_prints_and_writes_the_freight(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    offers, orders = _day()
+    offers.write_csv(tmp_path / "offers.csv")
+    orders.write_csv(tmp_path / "orders.csv")
+    r = _regions()
+    r.shapes.assign(hub_lat=r.hubs["hub_lat"].to_list(), hub_lon=r.hubs["hub_lon"].to_list()).to_file(tmp_path / "regions.geojson", driver="GeoJSON")
+    base = ["match", "--offers", str(tmp_path / "offers.csv"), "--orders", str(tmp_path / "orders.csv"), "--regions", str(tmp_path / "regions.geojson")]
+    base += ["--date", DATE.isoformat(), "--workers", "1", "--route-iterations", "100"]
+    assert main([*base, "--out", str(tmp_path / "trucks"), "--plan"]) == 0
+    printed = capsys.readouterr().out
+    assert "realized welfare" in printed and "freight" in printed
+    summary = json.loads((tmp_path / "trucks" / "summary.json").read_text())
+    routes = pl.read_csv(tmp_path / "trucks" / "plan" / "routes.csv")
+    alloc = pl.read_csv(tmp_path / "trucks" / "allocations.csv")
+    value = float((alloc["quantity_kg"] * (alloc["price_per_kg"] - alloc["ask_per_kg"])).sum())
+    realized = value - float(routes["cost"].sum()) - summary["params"]["handling_per_kg"] * int(alloc["quantity_kg"].sum())
+    assert summary["freight"]["realized_welfare"] == pytest.approx(realized, abs=0.05)
+    # linear: the relaxation, kept for comparison; its summary says what its plan realizes
+    assert main([*base, "--out", str(tmp_path / "linear"), "--plan", "--freight", "linear"]) == 0
+    linear = json.loads((tmp_path / "linear" / "summary.json").read_text())["freight"]
+    assert linear["model"] == "linear" and "realized_welfare" in linear
+    # a bad model: exit 2, nothing written
+    with pytest.raises(SystemExit) as stop:
+        main([*base, "--out", str(tmp_path / "bad"), "--freight", "barges"])
+    assert stop.value.code == 2 and not (tmp_path / "bad").exists()
+
+
+@given(
+    st.lists(st.tuples(st.integers(500, 20_000), st.floats(50, 900), st.floats(0.5, 8)), min_size=1, max_size=4),
+    st.lists(st.tuples(st.floats(0, 500), st.integers(1, 5_000)), min_size=1, max_size=6),
+)
+def test_a_full_vehicle_rate_never_exceeds_what_a_tour_charges(vehicles: list[tuple[int, float, float]], stops: list[tuple[float, int]]) -> None:
+    """Any tour of a fleet's vehicle costs at least the kg it carries times the cheapest full rate at
+    their distances: the first round's costs are a lower bound, its welfare an upper one."""
+    fleet = pl.DataFrame({"capacity_kg": [v[0] for v in vehicles], "fixed_cost": [v[1] for v in vehicles], "cost_per_km": [v[2] for v in vehicles]})
+    rates = FleetRates.of(fleet)
+    km = np.array([s[0] for s in stops])
+    kg = np.array([s[1] for s in stops], np.float64)
+    for capacity, fixed, per_km in vehicles:
+        if kg.sum() > capacity:
+            continue
+        tour = fixed + per_km * km.max()  # an open-ended tour drives at least to its farthest stop
+        assert tour >= float((kg * rates.full_load(km)).sum()) - 1e-6
+
+
+def test_tour_costs_are_shared_by_kg_and_km() -> None:
+    routes = pl.DataFrame({"leg": ["line_haul"], "hub": ["r0"], "route_id": ["R1"], "depot_id": ["hub:r0"], "cost": [900.0]})
+    stops = pl.DataFrame(
+        {"leg": ["line_haul"] * 2, "route_id": ["R1"] * 2, "stop_id": ["hub:r1", "hub:r2"], "kg": [100, 200], "lat": [30.0, 30.0], "lon": [112.0, 114.0]}
+    )
+    depots = pl.DataFrame({"depot_id": ["hub:r0"], "lat": [30.0], "lon": [110.0]})
+    shares = tour_shares(routes, stops, depots, circuity=1.0)
+    assert float(shares["share"].sum()) == pytest.approx(900.0)
+    km = haversine_km(np.array([30.0, 30.0]), np.array([112.0, 114.0]), np.array([30.0, 30.0]), np.array([110.0, 110.0]))
+    weight = np.array([100, 200]) * km
+    assert shares["share"].to_list() == pytest.approx(list(900.0 * weight / weight.sum()))
+
+
+def test_linear_and_pooled_rows_still_work(regions: Regions) -> None:
+    """Pooled demand rows (no last mile): the trucks model prices two legs; the books balance."""
+    offers = offers_frame([{"lat": 30.1, "lon": 110.1, "quantity_kg": 5_000}])
+    demand = demand_frame([{"region_id": "r2", "quantity_kg": 5_000, "price_per_kg": 3.0}])
+    got = compute_cycle(offers, regions, date=DATE, params=TRUCKS, demand=demand, plan=_plan())
+    assert got.summary["freight"]["routed"]["last_mile"] == 0.0
+    assert got.summary["settlement"]["balanced"]
+    linear = compute_cycle(offers, regions, date=DATE, params=MatchParams(workers=1, freight="linear"), demand=demand)
+    assert linear.summary["freight"] == {"model": "linear"} and "freight_gap" not in linear.summary["settlement"]
