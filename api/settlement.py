@@ -45,12 +45,15 @@ def settlement(cycle_id: int) -> Response:
     db: Database = current_app.extensions["harvest_db"]
     with db.session() as session:
         cycle = require_done(visible_cycle(session, cycle_id, caller))
-        scale = (json.loads(cycle.summary) if cycle.summary else {}).get("cost_scale")
+        recorded = json.loads(cycle.summary) if cycle.summary else {}
+        scale = recorded.get("cost_scale")
+        # the trucks freight model pays freight what the cycle's tours cost (matcher.settlement.settle)
+        paid = (recorded.get("freight") or {}).get("paid")
         if not isinstance(scale, int) or scale < 1:
             raise ApiError(409, "Conflict", f"cycle {cycle_id} has no cost scale in its summary: its books cannot be recomputed")
         stored = books_inputs(session, cycle_id)
         date = cycle.date.isoformat()
-    books, totals = settle(stored.allocations, stored.offers, stored.buyers, scale=scale, refund_rate=stored.refund_rate, refunds=stored.refunds)
+    books, totals = settle(stored.allocations, stored.offers, stored.buyers, scale=scale, refund_rate=stored.refund_rate, refunds=stored.refunds, freight_paid=paid)
     lines = [{**row, **{c: _text(row[c]) for c in MONEY_COLUMNS}} for row in books.to_dicts()]
     if caller.role == "operator":
         return jsonify({"cycle_id": cycle_id, "date": date, "lines": lines, "totals": totals})

@@ -200,6 +200,7 @@ def consolidate(
     report = _report(rounds, best, final, bound_costs, corridors, stopped, repairs, exclude, left_out, lanes, warehouses, plan, time.perf_counter() - clock)
     kg = int(result.allocations["quantity_kg"].sum())
     paid = float(final.plan.routes["cost"].sum()) + float(final.plan.summary.get("warehouse_handling_cost", 0.0)) + handling * kg
+    report["paid"] = paid  # what the books pay freight: the tours, warehouse handling and handling, unrounded
     return FreightOutcome(result, demand_now, orders_out, final.plan, final.inputs, report, paid)
 
 

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 
 from api import create_app
 from api.db import create_key
+from matcher.params import MatchParams
 from tests.api.conftest_db import fresh_postgres, postgres_missing
 from tests.api.day import ComputeGate, put_regions
 
@@ -59,8 +60,19 @@ def app(database_url: str, app_config: dict[str, Any], compute: ComputeGate) -> 
     """The app with a cycle worker in a thread (as ``harvest serve`` runs it) and the catalogue set."""
     from api.models import Product
 
+    # the API's tests check fills and prices on small days in the linear freight model's numbers; the
+    # trucks model's service cycles: test_freight_cycles.py
     app = create_app(
-        {"DATABASE_URL": database_url, "TESTING": True, "WORKER": True, "WORKER_POLL_SECONDS": 0.05, "CYCLE_COMPUTE": compute, **TEST_PLAN, **app_config}
+        {
+            "DATABASE_URL": database_url,
+            "TESTING": True,
+            "WORKER": True,
+            "WORKER_POLL_SECONDS": 0.05,
+            "CYCLE_COMPUTE": compute,
+            "CYCLE_PARAMS": MatchParams(freight="linear"),
+            **TEST_PLAN,
+            **app_config,
+        }
     )
     db = app.extensions["harvest_db"]
     with db.write() as session:
