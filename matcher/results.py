@@ -6,7 +6,9 @@ Reasons for what did not sell (docs/design.md section 3), per offer and per dema
 - ``no_feasible_lane``: no lane exists (product, grade, or the goods cannot arrive in time);
 - ``not_profitable``: lanes exist, but on every one the bid does not cover ask plus freight;
 - ``outbid``: a profitable lane exists, but the optimum used the counterpart elsewhere at a better margin;
-- ``not_ready`` / ``expired`` (offers only): not open on the cycle date, so not in the cycle.
+- ``not_ready`` / ``expired`` (offers only): not open on the cycle date, so not in the cycle;
+- ``not_routable`` (offers; orders too): with the ``trucks`` freight model, the plan could not collect,
+  carry or deliver it, so it was taken out of the match (docs/freight.md).
 
 The safety net's columns of an offer (:mod:`matcher.floor`; empty or 0 for an offer without a floor):
 ``floor_kg`` (whole kg), ``floor_sold_kg`` (kg sold through the floor), ``floor_met``, ``floor_reason``
@@ -32,7 +34,7 @@ from matcher.product import ProductSolution
 #: how a cycle ended; a solve that cannot prove an optimum raises SolverError instead of returning
 
 #: an offer's ``reason`` (offers_out.csv): the first five by :func:`_reason`'s code, then the offers not open
-OFFER_REASONS = ("sold", "partly_sold", "no_feasible_lane", "not_profitable", "outbid", "not_ready", "expired")
+OFFER_REASONS = ("sold", "partly_sold", "no_feasible_lane", "not_profitable", "outbid", "not_ready", "expired", "not_routable")
 #: a demand row's ``reason`` (demand_out.csv), by :func:`_reason`'s code
 DEMAND_REASONS = ("filled", "partly_filled", "no_feasible_lane", "not_profitable", "outbid")
 

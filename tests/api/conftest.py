@@ -9,6 +9,7 @@ server answers, the PostgreSQL half is skipped with the reason, except in CI (``
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,6 @@ from flask.testing import FlaskClient
 
 from api import create_app
 from api.db import create_key
-from matcher.params import MatchParams
 from tests.api.conftest_db import fresh_postgres, postgres_missing
 from tests.api.day import ComputeGate, put_regions
 
@@ -69,11 +69,12 @@ def app(database_url: str, app_config: dict[str, Any], compute: ComputeGate) -> 
             "WORKER": True,
             "WORKER_POLL_SECONDS": 0.05,
             "CYCLE_COMPUTE": compute,
-            "CYCLE_PARAMS": MatchParams(freight="linear"),
             **TEST_PLAN,
             **app_config,
         }
     )
+    if "CYCLE_PARAMS" not in app_config:  # a configured [match] table keeps its parameters, in the linear model
+        app.config["CYCLE_PARAMS"] = replace(app.config["CYCLE_PARAMS"], freight="linear")
     db = app.extensions["harvest_db"]
     with db.write() as session:
         session.add_all([Product(product=p) for p in CATALOGUE])

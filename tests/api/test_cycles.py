@@ -159,5 +159,5 @@ def _batch_run(day: dict, tmp: Path) -> dict:
         regions=tmp / "regions.geojson",
         date=dt.date.fromisoformat(DAY),
         out=tmp / "out",
-        params=MatchParams(workers=1),
+        params=MatchParams(workers=1, freight="linear"),  # as the test app runs its cycles
     )
