@@ -11,13 +11,15 @@ such pair::
 and a round's cost per kg is ``first mile + line haul + last mile + handling_per_kg`` (the rates of
 :mod:`matcher.freight.rates`), or a lane table's own ``cost_per_kg`` where one is given. A product with
 more than :data:`PAIR_LIMIT` pairs keeps, per offer, the :data:`PAIRS_PER_OFFER` destinations with the
-best margin bound at a full vehicle's rates (``max bid - ask - cost``): the rest cannot beat them by
-much on any round, and a national day's every pair would not fit in memory.
+best margin bound at a full vehicle's rates (``max bid - ask - cost``): a national day's every pair
+would not fit in memory, and its lanes would not fit in a round's solve. Those lanes are then the
+round's whole lane set: prices are certified over them, not over every pair.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,9 +30,10 @@ from regions.polygons import Regions
 
 F64 = NDArray[np.float64]
 
-#: a product with more (offer, region) pairs than this keeps the best PAIRS_PER_OFFER per offer
-PAIR_LIMIT = 2_000_000
-PAIRS_PER_OFFER = 64
+#: a product with more (offer, region) pairs than this keeps the best PAIRS_PER_OFFER per offer (a
+#: national product: 550 offers x 2,875 counties; the demo's largest: about 60 x 370)
+PAIR_LIMIT = 200_000
+PAIRS_PER_OFFER = 32
 
 #: the node prefix of a region's hub, as in the plan's depots
 HUB = "hub:"
@@ -93,14 +96,16 @@ def build_corridors(
     circuity: float,
     lanes: pl.DataFrame | None = None,
     warehouses: pl.DataFrame | None = None,
+    lower_cost: Callable[[pl.DataFrame], F64] | None = None,
 ) -> Corridors:
     """Every (open offer, destination region) pair of the day (a given lane table: its pairs), with the
-    km of each leg (see the module docstring; pruning is :func:`prune`'s)."""
-    from regions.geodesy import haversine_km
-
+    km of each leg, built product by product; a product with more than :data:`PAIR_LIMIT` pairs keeps
+    each offer's :data:`PAIRS_PER_OFFER` best by ``max bid - ask - lower_cost(pairs)`` (see the module
+    docstring; without ``lower_cost``, every pair)."""
     offers = open_offers(offers, date)
     nodes = origin_nodes(offers, regions, warehouses)
     hubs = regions.hubs.select("region_id", "hub_lat", "hub_lon")
+    at_warehouses = warehouses is not None and warehouses.height > 0
     if lanes is not None:
         extra = [c for c in ("transit_days", "cost_per_kg") if c in lanes.columns]
         pairs = lanes.select("offer_id", "region_id", pl.col("distance_km").alias("_given_km"), *extra).join(
@@ -108,14 +113,55 @@ def build_corridors(
         )
         if "cost_per_kg" in pairs.columns:
             pairs = pairs.rename({"cost_per_kg": "given_cost"})
+        chunks = [_with_km(pairs, nodes, hubs, circuity, at_warehouses)]
     else:
         wanted = demand.select("product", "region_id").unique()
-        pairs = offers.select("offer_id", "product", "lat", "lon").join(wanted, on="product", how="inner")
-    pairs = pairs.join(nodes, on="offer_id", how="left").join(hubs, on="region_id", how="left").sort("offer_id", "region_id")
+        best_bid = demand.group_by("product", "region_id").agg(pl.col("price_per_kg").max().alias("_bid"))
+        chunks = []
+        for (product,), mine in offers.select("offer_id", "product", "lat", "lon", "ask_per_kg").group_by("product", maintain_order=True):
+            regions_of = wanted.filter(pl.col("product") == product)
+            if mine.height * regions_of.height == 0:
+                continue
+            chunk = _with_km(mine.drop("ask_per_kg").join(regions_of, on="product", how="inner"), nodes, hubs, circuity, at_warehouses)
+            if chunk.height > PAIR_LIMIT and lower_cost is not None:
+                bound = chunk.join(best_bid, on=["product", "region_id"], how="left", maintain_order="left").join(
+                    mine.select("offer_id", "ask_per_kg"), on="offer_id", how="left", maintain_order="left"
+                )
+                score = bound["_bid"].to_numpy() - bound["ask_per_kg"].to_numpy() - lower_cost(chunk)
+                chunk = (
+                    chunk.with_columns(_score=pl.Series(score))
+                    .filter(pl.col("_score").rank("ordinal", descending=True).over("offer_id") <= PAIRS_PER_OFFER)
+                    .drop("_score")
+                )
+            chunks.append(chunk)
+    schema = {
+        "offer_id": pl.String,
+        "product": pl.String,
+        "region_id": pl.String,
+        "node": pl.String,
+        "distance_km": pl.Float64,
+        "fm_km": pl.Float64,
+        "lh_km": pl.Float64,
+    }
+    pairs = pl.concat(chunks) if chunks else pl.DataFrame(schema=schema)
+    keep = [*schema] + [c for c in ("transit_days", "given_cost") if c in pairs.columns]
+    handling = (
+        warehouses.select(pl.col("warehouse_id").alias("node"), "handling_per_kg")
+        if warehouses is not None and at_warehouses
+        else pl.DataFrame(schema={"node": pl.String, "handling_per_kg": pl.Float64})
+    )
+    return Corridors(pairs.select(keep).sort("offer_id", "region_id"), at_warehouses, handling)
+
+
+def _with_km(pairs: pl.DataFrame, nodes: pl.DataFrame, hubs: pl.DataFrame, circuity: float, at_warehouses: bool) -> pl.DataFrame:
+    """Pairs with their origin node and each leg's km (a given table's ``distance_km`` wins)."""
+    from regions.geodesy import haversine_km
+
+    pairs = pairs.join(nodes, on="offer_id", how="left").join(hubs, on="region_id", how="left")
     lat, lon = pairs["lat"].to_numpy(), pairs["lon"].to_numpy()
     hub_lat, hub_lon = pairs["hub_lat"].to_numpy(), pairs["hub_lon"].to_numpy()
     node_lat, node_lon = pairs["node_lat"].to_numpy(), pairs["node_lon"].to_numpy()
-    own_hub = (pairs["node"] == pairs["region_id"]).to_numpy() & (warehouses is None or warehouses.height == 0)
+    own_hub = (pairs["node"] == pairs["region_id"]).to_numpy() & (not at_warehouses)
     lh = circuity * haversine_km(node_lat, node_lon, hub_lat, hub_lon)
     pairs = pairs.with_columns(
         distance_km=pl.Series(circuity * haversine_km(lat, lon, hub_lat, hub_lon)),
@@ -124,34 +170,7 @@ def build_corridors(
     )
     if "_given_km" in pairs.columns:
         pairs = pairs.with_columns(distance_km=pl.col("_given_km"))
-    keep = ["offer_id", "product", "region_id", "node", "distance_km", "fm_km", "lh_km"] + [c for c in ("transit_days", "given_cost") if c in pairs.columns]
-    handling = (
-        warehouses.select(pl.col("warehouse_id").alias("node"), "handling_per_kg")
-        if warehouses is not None and warehouses.height
-        else pl.DataFrame(schema={"node": pl.String, "handling_per_kg": pl.Float64})
-    )
-    return Corridors(pairs.select(keep), warehouses is not None and warehouses.height > 0, handling)
-
-
-def prune(corridors: Corridors, offers: pl.DataFrame, demand: pl.DataFrame, cost: F64) -> Corridors:
-    """Per product with more than :data:`PAIR_LIMIT` pairs, each offer's :data:`PAIRS_PER_OFFER` pairs
-    with the best bound ``max bid of the region - ask - cost`` (``cost`` per pair, a lower bound)."""
-    pairs = corridors.pairs.with_columns(_cost=pl.Series(cost))
-    counts = pairs.group_by("product").len()
-    big = counts.filter(pl.col("len") > PAIR_LIMIT)["product"]
-    if big.len() == 0:
-        return corridors
-    best_bid = demand.group_by("product", "region_id").agg(pl.col("price_per_kg").max().alias("_bid"))
-    large = (
-        pairs.filter(pl.col("product").is_in(big.implode()))
-        .join(best_bid, on=["product", "region_id"], how="left")
-        .join(offers.select("offer_id", pl.col("ask_per_kg").alias("_ask")), on="offer_id", how="left")
-        .with_columns(_bound=pl.col("_bid") - pl.col("_ask") - pl.col("_cost"))
-        .filter(pl.col("_bound").rank("ordinal", descending=True).over("offer_id") <= PAIRS_PER_OFFER)
-        .select(pairs.columns)
-    )
-    kept = pl.concat([pairs.filter(~pl.col("product").is_in(big.implode())), large]).sort("offer_id", "region_id").drop("_cost")
-    return Corridors(kept, corridors.warehouses, corridors.node_handling)
+    return pairs
 
 
 def lane_table(corridors: Corridors, cost: F64, *, exclude: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -166,4 +185,4 @@ def lane_table(corridors: Corridors, cost: F64, *, exclude: pl.DataFrame | None 
     return pairs.select("offer_id", "region_id", "distance_km", *days, "cost_per_kg")
 
 
-__all__ = ["HUB", "PAIRS_PER_OFFER", "PAIR_LIMIT", "Corridors", "build_corridors", "lane_table", "open_offers", "origin_nodes", "prune"]
+__all__ = ["HUB", "PAIRS_PER_OFFER", "PAIR_LIMIT", "Corridors", "build_corridors", "lane_table", "open_offers", "origin_nodes"]

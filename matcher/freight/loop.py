@@ -33,7 +33,7 @@ import numpy as np
 import polars as pl
 
 from matcher.cycle import Sources, match
-from matcher.freight.corridors import Corridors, build_corridors, lane_table, prune
+from matcher.freight.corridors import Corridors, build_corridors, lane_table
 from matcher.freight.costs import LegCosts, fleet_costs, last_mile_km, tour_costs
 from matcher.params import MatchParams
 from matcher.results import MatchResult
@@ -120,10 +120,18 @@ def consolidate(
     clock = time.perf_counter()
     hubs = regions.hubs
     check_references(offers, demand.rows, hubs, lanes, sources=sources or Sources())  # before any lane is built from them
-    corridors = build_corridors(offers, demand.rows, regions, date=date, circuity=plan.travel.circuity, lanes=lanes, warehouses=warehouses)
     lm_km = last_mile_km(demand.placed, hubs, plan.travel.circuity)
+    corridors = build_corridors(
+        offers,
+        demand.rows,
+        regions,
+        date=date,
+        circuity=plan.travel.circuity,
+        lanes=lanes,
+        warehouses=warehouses,
+        lower_cost=lambda pairs: fleet_costs(Corridors(pairs, False, pl.DataFrame()), plan.fleets, None).total(0.0),
+    )
     bound_costs = fleet_costs(corridors, plan.fleets, lm_km)
-    corridors, bound_costs = _pruned(corridors, offers, demand.rows, bound_costs)
     depots = _depots(hubs, warehouses)
     round_settings = replace(plan, solve=SolveSettings(min(plan.solve.iterations, ROUND_ITERATIONS), plan.solve.seconds, plan.solve.seed))
     handling = params.handling_per_kg
@@ -202,14 +210,6 @@ def consolidate(
     paid = float(final.plan.routes["cost"].sum()) + float(final.plan.summary.get("warehouse_handling_cost", 0.0)) + handling * kg
     report["paid"] = paid  # what the books pay freight: the tours, warehouse handling and handling, unrounded
     return FreightOutcome(result, demand_now, orders_out, final.plan, final.inputs, report, paid)
-
-
-def _pruned(corridors: Corridors, offers: pl.DataFrame, rows: pl.DataFrame, costs: LegCosts) -> tuple[Corridors, LegCosts]:
-    smaller = prune(corridors, offers, rows, costs.total(0.0))
-    if smaller.size == corridors.size:
-        return corridors, costs
-    keep = corridors.pairs.with_row_index("_i").join(smaller.pairs.select("offer_id", "region_id"), on=["offer_id", "region_id"], how="semi")["_i"].to_numpy()
-    return smaller, LegCosts(costs.first_mile[keep], costs.line_haul[keep], costs.last_mile[keep])
 
 
 def _depots(hubs: pl.DataFrame, warehouses: pl.DataFrame | None) -> pl.DataFrame:

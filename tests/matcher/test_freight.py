@@ -246,3 +246,19 @@ def test_linear_and_pooled_rows_still_work(regions: Regions) -> None:
     assert got.summary["settlement"]["balanced"]
     linear = compute_cycle(offers, regions, date=DATE, params=MatchParams(workers=1, freight="linear"), demand=demand)
     assert linear.summary["freight"] == {"model": "linear"} and "freight_gap" not in linear.summary["settlement"]
+
+
+def test_a_product_with_too_many_pairs_keeps_each_offers_best(regions: Regions, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past PAIR_LIMIT pairs a product keeps, per offer, the destinations with the best margin bound."""
+    from matcher.freight import corridors as corr
+
+    offers = offers_frame([{"lat": 30.0, "lon": 110.0 + k / 10, "quantity_kg": 500} for k in range(3)])
+    demand = demand_frame([{"region_id": f"r{k}", "price_per_kg": 3.0 + k} for k in range(4)])
+    full = corr.build_corridors(offers, demand, regions, date=DATE, circuity=1.3)
+    assert full.size == 12
+    monkeypatch.setattr(corr, "PAIR_LIMIT", 5)
+    monkeypatch.setattr(corr, "PAIRS_PER_OFFER", 2)
+    kept = corr.build_corridors(offers, demand, regions, date=DATE, circuity=1.3, lower_cost=lambda pairs: 0.001 * pairs["lh_km"].to_numpy())
+    assert kept.size == 6
+    # the bids rise eastwards faster than the cost: every offer keeps the two farthest regions
+    assert set(kept.pairs["region_id"]) == {"r2", "r3"}
