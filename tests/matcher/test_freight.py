@@ -262,3 +262,16 @@ def test_a_product_with_too_many_pairs_keeps_each_offers_best(regions: Regions, 
     assert kept.size == 6
     # the bids rise eastwards faster than the cost: every offer keeps the two farthest regions
     assert set(kept.pairs["region_id"]) == {"r2", "r3"}
+
+
+def test_empty_and_unprofitable_days(regions: Regions) -> None:
+    """No offers and no orders; offers and no orders; a lane the trucks make unprofitable."""
+    got = compute_cycle(offers_frame([]), regions, date=DATE, params=TRUCKS, orders=_orders([]), plan=_plan())
+    assert got.summary["freight"]["realized_welfare"] == 0.0 and got.summary["settlement"]["balanced"]
+    assert got.plan is not None and got.plan.plan.routes.height == 0
+    got = compute_cycle(offers_frame([{"quantity_kg": 100}]), regions, date=DATE, params=TRUCKS, orders=_orders([]), plan=_plan())
+    assert got.match.offers["reason"].to_list() == ["no_feasible_lane"]
+    far = _orders([("a", "apple", 50, 30.0, 116.0, 3.0)])  # 50 kg over 600 km: no truck pays for it at this margin
+    got = compute_cycle(offers_frame([{"quantity_kg": 100, "ask_per_kg": 2.0}]), regions, date=DATE, params=TRUCKS, orders=far, plan=_plan())
+    assert got.match.offers["reason"].to_list() == ["not_profitable"] and got.orders is not None
+    assert got.orders["reason"].to_list() == ["not_profitable"] and got.summary["freight"]["realized_welfare"] == 0.0
