@@ -8,7 +8,7 @@ from today needs ``"confirm_far_date": true``: a mistyped year should not sell t
 
 Who sees what: the operator and planners every cycle; a cooperative the cycles that had its offers,
 a buyer those that had its orders. A failed cycle's ``reason`` is for everyone; its ``detail`` (the
-exception) only for the operator.
+exception) only for the operator, as the ``fleet`` the cycle used (:mod:`api.fleets`; null if none).
 """
 
 from __future__ import annotations
@@ -239,6 +239,7 @@ def cycle_json(c: Cycle, caller: Caller) -> dict[str, Any]:
     if caller.role == "operator":
         body["detail"] = c.detail
         body["lease_owner"] = c.lease_owner
+        body["fleet"] = json.loads(c.fleet) if c.fleet else None
     return body
 
 

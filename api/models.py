@@ -182,6 +182,25 @@ class Region(Base):
     hub_derived: Mapped[bool] = mapped_column(nullable=False, default=False)
 
 
+class FleetVehicle(Base):
+    """One row of the operator's fleet (``PUT /fleets``, :mod:`api.fleets`): a vehicle type of a leg
+    (``first_mile``, ``line_haul``, ``last_mile``), its capacity, count (null: as many as the stops
+    need), costs and shift. ``seq`` is the row's place in the table as given (from 1). Without rows
+    the service plans with the default fleets. ``depot`` is null: the service ties no vehicle to one hub."""
+
+    __tablename__ = "fleet_vehicles"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    leg: Mapped[str] = mapped_column(String(16), nullable=False)
+    vehicle_type: Mapped[str] = mapped_column(String(64), nullable=False)
+    capacity_kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    count: Mapped[int | None] = mapped_column(Integer)
+    fixed_cost: Mapped[float] = mapped_column(Float, nullable=False)
+    cost_per_km: Mapped[float] = mapped_column(Float, nullable=False)
+    max_duration_min: Mapped[float] = mapped_column(Float, nullable=False)
+    depot: Mapped[str | None] = mapped_column(String(64))
+
+
 class Cooperative(Base):
     """The operator's register of a cooperative (``PUT /cooperatives/{id}``): whether the safety net
     treats it as small, whatever its offers weigh (one it does not list is judged by the cycle's
@@ -229,6 +248,9 @@ class Cycle(Base):
     #: JSON of the latest progress line of the cycle's fan-out (matcher.fanout.ProgressLog)
     progress: Mapped[str | None] = mapped_column(Text)
     summary: Mapped[str | None] = mapped_column(Text)
+    #: JSON of the fleet the cycle's plan or ``trucks`` freight used (:meth:`api.fleets_store.Fleet.record`:
+    #: source, sha256, vehicles); null when it used none
+    fleet: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, nullable=False)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, jsonify, send_from_directory
 
 from api.cooperatives import MAX_HECTARES, MAX_MEMBERS
 from api.cycles import CycleIn
+from api.fleets import FLEET_IN
 from api.offers import UPLOAD as OFFER_UPLOAD
 from api.orders import UPLOAD as ORDER_UPLOAD
 from api.requests import MAX_LIST_PAGE, MAX_PAGE
@@ -262,6 +263,7 @@ SCHEMAS: dict[str, Any] = {
             "summary": {"type": ["object", "null"]},
             "detail": _NS,
             "lease_owner": _NS,
+            "fleet": {"oneOf": [{"$ref": "#/components/schemas/Fleet"}, {"type": "null"}]},
         },
         [
             "id",
@@ -344,6 +346,26 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "Products": _obj({"products": {"type": "array", "items": _S}}),
+    "FleetIn": _input(FLEET_IN),
+    "Vehicle": _obj(
+        {
+            "leg": _LEG,
+            "vehicle_type": _S,
+            "capacity_kg": _I,
+            "count": _NI,
+            "fixed_cost": _N,
+            "cost_per_km": _N,
+            "max_duration_min": _N,
+            "depot": _NS,
+        }
+    ),
+    "Fleet": _obj(
+        {
+            "source": {"enum": ["stored", "default"]},
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "vehicles": {"type": "array", "items": {"$ref": "#/components/schemas/Vehicle"}},
+        }
+    ),
     "ClaimIn": {
         **_obj(
             {
@@ -575,6 +597,12 @@ def document() -> dict[str, Any]:
             "application/geopackage+sqlite3": {"schema": {"type": "string", "format": "binary"}},
         }
     }
+    fleet_body = {
+        "content": {
+            "application/json": {"schema": {"oneOf": [_ref("FleetIn"), {"type": "array", "items": _ref("FleetIn"), "maxItems": 10000}]}},
+            "text/csv": {"schema": _S},
+        }
+    }
     idem = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
     return {
         "openapi": "3.1.0",
@@ -669,6 +697,28 @@ def document() -> dict[str, Any]:
                     body=region_body,
                 ),
                 "get": _op("The regions as GeoJSON", (200, _json(_ref("FeatureCollection"), "application/geo+json")), 401, 403),
+            },
+            "/fleets": {
+                "put": _op(
+                    "Replace the fleet every cycle plans with: vehicles per leg, JSON or CSV (operator)",
+                    (200, _json(_ref("Fleet"))),
+                    400,
+                    401,
+                    403,
+                    409,
+                    413,
+                    415,
+                    422,
+                    body=fleet_body,
+                ),
+                "get": _op(
+                    "The fleet cycles plan with: the stored one, else the default fleets (operator)",
+                    (200, {"content": {"application/json": {"schema": _ref("Fleet")}, "text/csv": {"schema": _S}}}),
+                    401,
+                    403,
+                    422,
+                    params=[PLAN_FORMAT],
+                ),
             },
             "/cooperatives": {"get": _op("The cooperatives register (operator)", (200, _json(_page("Cooperative"))), 401, 403, 422, params=PAGE)},
             "/cooperatives/{cooperative_id}": {

@@ -4,9 +4,10 @@ rows the runner commits with the cycle's results.
 The plan is made by :func:`matcher.pipeline.compute_cycle`, the function ``harvest match --plan`` runs,
 right after the match, on the same frames: the snapshot's offers, orders and regions and the result's
 allocations and order fills. The service has no warehouses (offers go to the hub of their
-region) and uses the default fleets. Orders naming a ``pickup_point_id`` share that last-mile stop, as
-in the batch job; orders without one share a stop with the others at the same place (latitude and
-longitude to 5 decimals).
+region) and uses the operator's fleet (``PUT /fleets``, read in the cycle's snapshot), else the
+default fleets. Orders naming a ``pickup_point_id`` share that last-mile stop, as in the batch
+job; orders without one share a stop with the others at the same place (latitude and longitude to 5
+decimals).
 
 Configuration: the fields of :class:`PlanConfig`, the ``[plan]`` table of ``HARVEST_CONFIG`` and the
 app's ``PLAN_*`` keys (``[plan] iterations`` is ``PLAN_ITERATIONS``). The search budget and the speed
@@ -17,6 +18,7 @@ plan alike.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -61,14 +63,15 @@ class PlanConfig(SettingsTable):
     TABLE: ClassVar[str] = "plan"
     PREFIX: ClassVar[str] = "PLAN_"
 
-    def settings(self, params: MatchParams) -> PlanSettings:
+    def settings(self, params: MatchParams, fleets: Mapping[str, pl.DataFrame] | None = None) -> PlanSettings:
         """The core's settings for a cycle run with ``params`` (:meth:`PlanSettings.for_cycle
         <matcher.routing.plan.PlanSettings.for_cycle>`, as ``harvest match --plan``): the service's
-        search budget, speed and workers (unset: the cycle's)."""
+        search budget, speed and workers (unset: the cycle's), and ``fleets`` (leg -> vehicles: the
+        stored fleet, :mod:`api.fleets_store`; None: the default fleets)."""
         from matcher.routing.plan import PlanSettings
 
         solve = SolveSettings(iterations=self.iterations, seconds=float(self.seconds))
-        return PlanSettings.for_cycle(params, solve=solve, speed_kmh=float(self.speed_kmh), workers=self.workers)
+        return PlanSettings.for_cycle(params, solve=solve, speed_kmh=float(self.speed_kmh), workers=self.workers, fleets=fleets)
 
 
 def read_config(path: str | Path) -> tuple[MatchParams, PlanConfig]:

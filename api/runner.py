@@ -7,6 +7,9 @@ after the snapshot wait for the next cycle. The cycle takes what is left of each
 afterwards each order's status and filled kg follow from its current fills (:mod:`api.waiting`).
 The snapshot also reads the cooperatives register (``PUT /cooperatives``), which tells the safety net
 who is small (:mod:`matcher.safety_net`); a registration made after it counts from the next cycle.
+It reads the fleet too (``PUT /fleets``, else the default fleets, :mod:`api.fleets_store`): the cycle
+plans with it, and the ``trucks`` freight model prices with it even with planning switched off; a
+cycle that used it (a plan, or ``trucks`` freight) keeps it on its row (``fleet``).
 A cycle run with ``refund_adjust`` reads the cooperatives' delivered quality in the same snapshot: each
 (cooperative, product) with history gets the expected refund rate ``1 - score`` (:mod:`matcher.scores`),
 and each offer result keeps the rate that steered it, for the cycle's settlement.
@@ -32,7 +35,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -43,6 +46,7 @@ from sqlalchemy.orm import Session
 from api import jobs
 from api.after_sales import AfterSalesConfig
 from api.db import Database, lock_snapshot, read_frame
+from api.fleets_store import Fleet, default_fleet, read_fleet
 from api.models import (
     Allocation,
     Cooperative,
@@ -103,6 +107,7 @@ class Snapshot:
     expired: pl.DataFrame
     cooperatives: pl.DataFrame | None = None
     quality: pl.DataFrame | None = None
+    fleet: Fleet = field(default_factory=default_fleet)
 
 
 #: the function that computes a cycle from its snapshot (:func:`matcher.pipeline.compute_cycle`'s signature)
@@ -137,7 +142,8 @@ def run(
     regions = regions_from_stored(snap.regions)
     shaped = time.perf_counter()
     params = held.params.resolved(os.environ)
-    plan_settings = plan.settings(params) if plan.routes else None
+    # the plan's settings price the trucks model's freight even when no plan is published (routes off)
+    plan_settings = plan.settings(params, snap.fleet.per_leg())
     with jobs.reporting_progress(db, held):
         result = (compute or compute_cycle)(
             snap.offers,
@@ -148,6 +154,7 @@ def run(
             cooperatives=snap.cooperatives,
             quality=snap.quality,
             plan=plan_settings,
+            publish_plan=plan.routes,
             stage=lambda name: jobs.set_stage(db, held, name),
         )
     summary = dict(result.summary)
@@ -159,7 +166,8 @@ def run(
     planned = planned_rows(held.cycle_id, result.plan) if result.plan is not None else None
     summary["plan"] = planned.summary if planned is not None else dict(OFF)
     jobs.set_stage(db, held, "writing")
-    write_results(db, held, snap, result, summary, planned, seconds_so_far=time.perf_counter() - started)
+    fleet = snap.fleet if planned is not None or params.freight == "trucks" else None
+    write_results(db, held, snap, result, summary, planned, fleet, seconds_so_far=time.perf_counter() - started)
     # the commit itself is timed only once it is over: the total is set on the done cycle afterwards
     summary["seconds"]["total"] = time.perf_counter() - started
     with db.write() as session:
@@ -207,6 +215,7 @@ def take_snapshot(db: Database, held: jobs.Lease, *, forgetting: float = AfterSa
         regions = read_frame(session, select(*(getattr(Region, c) for c in REGION_SCHEMA)).order_by(Region.region_id), REGION_SCHEMA)
         cooperatives = read_frame(session, select(*(getattr(Cooperative, c) for c in COOPERATIVE_SCHEMA)), COOPERATIVE_SCHEMA)
         quality = refund_rates(session, forgetting, excluding=previous_id) if held.params.refund_adjust else None
+        fleet = read_fleet(session)
         at = jobs.now()
         stamped = session.execute(update(Cycle).where(*held.fence()).values(snapshot_at=at))
         if not stamped.rowcount:  # type: ignore[attr-defined]
@@ -223,14 +232,22 @@ def take_snapshot(db: Database, held: jobs.Lease, *, forgetting: float = AfterSa
     book, fills = book.sort("order_id"), fills.sort("order_id", "date")
     orders, expired = take(book, fills, date=held.date, today=at.date(), previous_id=previous_id)
     registered = cooperatives.sort("cooperative_id") if cooperatives.height else None
-    return Snapshot(offers, orders, regions.sort("region_id"), previous_id, book, fills, expired, registered, quality)
+    return Snapshot(offers, orders, regions.sort("region_id"), previous_id, book, fills, expired, registered, quality, fleet)
 
 
 def write_results(
-    db: Database, held: jobs.Lease, snap: Snapshot, result: Any, summary: dict[str, Any], planned: PlannedCycle | None, *, seconds_so_far: float
+    db: Database,
+    held: jobs.Lease,
+    snap: Snapshot,
+    result: Any,
+    summary: dict[str, Any],
+    planned: PlannedCycle | None,
+    fleet: Fleet | None = None,
+    *,
+    seconds_so_far: float,
 ) -> None:
-    """Write every result of the cycle (its plan too, when it was planned), and the offers' and orders'
-    new state, in one fenced transaction."""
+    """Write every result of the cycle (its plan too, when it was planned, and the ``fleet`` it used,
+    if any), and the offers' and orders' new state, in one fenced transaction."""
     began = time.perf_counter()
     cycle_id = held.cycle_id
     tag = pl.lit(cycle_id, pl.Int64).alias("cycle_id")
@@ -252,6 +269,8 @@ def write_results(
         ]
         if planned is not None:  # routes before their stops (the stops' foreign key)
             tables += [(PlanRoute, planned.routes), (PlanStop, planned.stops), (PlanUnserved, planned.unserved)]
+        if fleet is not None:
+            session.execute(update(Cycle).where(*held.fence()).values(fleet=json.dumps(fleet.record())))
         for model, frame in tables:
             bulk_insert(session, model, frame)
         if snap.previous_id is not None:

@@ -53,7 +53,9 @@ def settlement(cycle_id: int) -> Response:
             raise ApiError(409, "Conflict", f"cycle {cycle_id} has no cost scale in its summary: its books cannot be recomputed")
         stored = books_inputs(session, cycle_id)
         date = cycle.date.isoformat()
-    books, totals = settle(stored.allocations, stored.offers, stored.buyers, scale=scale, refund_rate=stored.refund_rate, refunds=stored.refunds, freight_paid=paid)
+    books, totals = settle(
+        stored.allocations, stored.offers, stored.buyers, scale=scale, refund_rate=stored.refund_rate, refunds=stored.refunds, freight_paid=paid
+    )
     lines = [{**row, **{c: _text(row[c]) for c in MONEY_COLUMNS}} for row in books.to_dicts()]
     if caller.role == "operator":
         return jsonify({"cycle_id": cycle_id, "date": date, "lines": lines, "totals": totals})

@@ -71,7 +71,7 @@ def read_plan_tables(options: PlanOptions) -> tuple[PlanTables, list[Problem]]:
     problems: list[Problem] = []
     read, more = read_tables(
         (("fleet", options.fleet, PLAN_FLEET, None), ("warehouses", options.warehouses, WAREHOUSES, "warehouse_id"), ("matrix", options.matrix, MATRIX, None)),
-        checks={"fleet": _leg_problems},
+        checks={"fleet": leg_problems},
     )
     problems += more
     fleets = {leg: DEFAULT_FLEETS[leg] for leg in LEGS}
@@ -89,6 +89,7 @@ def read_plan_tables(options: PlanOptions) -> tuple[PlanTables, list[Problem]]:
             rest="duplicate vehicle types",
             total=len(duplicated),
         )
+        problems += depot_problems(fleet, read.get("warehouses"), source)
         for leg in LEGS:
             rows = fleet.filter(pl.col("leg").is_null() | (pl.col("leg") == leg)).drop("leg")
             if rows.height:
@@ -98,7 +99,29 @@ def read_plan_tables(options: PlanOptions) -> tuple[PlanTables, list[Problem]]:
     return PlanTables(fleets, read.get("warehouses"), read.get("matrix")), problems
 
 
-def _leg_problems(raw: pl.DataFrame, source: str) -> list[Problem]:
+def depot_problems(fleet: pl.DataFrame, warehouses: pl.DataFrame | None, source: str) -> list[Problem]:
+    """A plan's fleet rows naming a depot that is neither ``hub:<region_id>`` nor a given warehouse
+    (``warehouse:<warehouse_id>``); a hub's region is known once the day is read, so only its form is checked."""
+    if "depot" not in fleet.columns:
+        return []
+    known = {f"warehouse:{w}" for w in warehouses["warehouse_id"].to_list()} if warehouses is not None else set()
+
+    def bad(depot: str | None) -> bool:
+        return depot is not None and not (depot in known or (depot.startswith("hub:") and len(depot) > 4))
+
+    return first_problems(
+        (
+            Problem(source, row, "depot", f"{depot!r} is not a depot of the plan: name hub:<region_id> or warehouse:<warehouse_id> of a given warehouse")
+            for row, depot in enumerate(fleet["depot"].to_list(), start=1)
+            if bad(depot)
+        ),
+        source=source,
+        column="depot",
+        rest="rows naming no depot of the plan",
+    )
+
+
+def leg_problems(raw: pl.DataFrame, source: str) -> list[Problem]:
     """A fleet's ``leg`` cells that name no leg (said with the other cells' problems, not after them)."""
     if "leg" not in raw.columns:
         return []

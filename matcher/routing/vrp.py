@@ -96,6 +96,7 @@ REASONS = {
     "shift": "a round trip to it from the depot does not fit in any vehicle's shift (max_duration_min)",
     "fleet": "no vehicle left: the fleet's count cannot take every stop within capacities, windows and shifts",
     "no_plan": "the search found no plan that keeps every capacity, window and shift",
+    "no_vehicle": "no vehicle of the fleet is based at this problem's depots (every row names another depot)",
 }
 
 
@@ -207,10 +208,15 @@ def solve_routing(problem: RoutingProblem, settings: SolveSettings = SolveSettin
         PyVRP returned a plan that breaks a condition (a bug, never an input problem).
     """
     clock = time.perf_counter()
-    fleet = with_fleet_defaults(problem.fleet)
+    # rows naming a depot apply only at that depot: a row based at another problem's depot is not here
+    fleet = with_fleet_defaults(problem.fleet).filter(pl.col("depot").is_null() | pl.col("depot").is_in(problem.depots["depot_id"].implode()))
     stops = _stops_with_defaults(problem.stops, fleet)
     if stops.height == 0:
         return _outcome(problem, "empty", False, [], [], _unserved(problem.problem_id, stops, np.empty(0, np.int64), np.empty(0, np.int64), []), 0, clock)
+    if fleet.height == 0:
+        everyone = np.arange(stops.height, dtype=np.int64)
+        unserved = _unserved(problem.problem_id, stops, everyone, stops["kg"].to_numpy().astype(np.int64), ["no_vehicle"] * stops.height)
+        return _outcome(problem, "partial", False, [], [], unserved, 0, clock)
     depots = problem.depots
     n_depots = depots.height
     ids = pl.concat([depots["depot_id"], stops["stop_id"]])

@@ -64,7 +64,7 @@ def test_api_matches_its_document(served) -> None:  # type: ignore[no-untyped-de
     app, auth = served
     api = schemathesis.openapi.from_wsgi("/openapi.json", app)
     operations = [result.ok() for result in api.get_all_operations()]
-    assert len(operations) == 35
+    assert len(operations) == 37
     for operation in operations:
 
         @given(case=operation.as_strategy())

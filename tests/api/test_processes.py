@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from api import create_app
 from api.db import create_key
 from api.models import Allocation, Cycle, Offer, OfferResult, Product
+from matcher.params import MatchParams
 from tests.api.day import DAY, offer, order, regions_geojson
 
 pytestmark = pytest.mark.slow
@@ -39,7 +40,8 @@ pytestmark = pytest.mark.slow
 def setup(database_url: str, tmp_path: Path) -> Iterator[tuple[Flask, FlaskClient, dict, dict]]:
     """An app without a worker (the test starts worker processes), a small day, and the environment
     for processes on the same database."""
-    app = create_app({"DATABASE_URL": database_url, "TESTING": True})
+    # the kg checked below are the linear freight model's (the trucks model's service cycles: test_freight_cycles.py)
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "CYCLE_PARAMS": MatchParams(freight="linear")})
     db = app.extensions["harvest_db"]
     with db.write() as session:
         session.add_all([Product(product=p) for p in ("apple", "kale")])

@@ -172,6 +172,20 @@ def test_a_short_fleet_lists_what_it_cannot_carry() -> None:
     assert plan.routes.filter(pl.col("leg") == "first_mile").group_by("hub").len()["len"].max() == 1
 
 
+def test_fleet_rows_naming_a_depot_serve_only_that_hub() -> None:
+    """A first-mile fleet based at hub A alone: A's offers are collected by it, the other hubs' are listed
+    as having no vehicle, and no tour of that vehicle type starts elsewhere."""
+    local = DEFAULT_FLEETS["first_mile"].head(1).with_columns(depot=pl.lit("hub:A"))
+    fleets = {**{leg: DEFAULT_FLEETS[leg] for leg in LEGS}, "first_mile": local}
+    plan = plan_routes(day(9, n_offers=20), PlanSettings(solve=QUICK.solve, fleets=fleets))
+    first = plan.routes.filter(pl.col("leg") == "first_mile")
+    assert first.height > 0 and set(first["depot_id"]) == {"hub:A"}
+    un = plan.unserved.filter(pl.col("leg") == "first_mile")
+    assert un.height > 0 and set(un["problem_id"]) <= {"first_mile:B", "first_mile:C"}
+    assert un["reason"].str.contains("no vehicle of the fleet is based").all()
+    assert plan.summary["status"] == "partial"
+
+
 # ---- as a user runs it -------------------------------------------------------------------------------------------
 
 
@@ -279,3 +293,22 @@ def test_a_fleet_of_many_bad_rows_lists_ten_problems_of_each_kind_and_counts_the
     legs = [p for p in problems if p.column == "leg"]
     assert len(legs) == 11 and legs[-1].message == "... and 15 more rows with bad values"
     assert [p.row for p in legs[:10]] == list(range(1, 11))
+
+
+def test_a_fleet_row_naming_no_depot_of_the_plan_is_refused_naming_its_row(tmp_path: Path) -> None:
+    from matcher.routing.batch import PlanOptions, read_plan_tables
+
+    fleet = tmp_path / "fleet.csv"
+    fleet.write_text(
+        "vehicle_type,capacity_kg,fixed_cost,cost_per_km,max_duration_min,depot,leg\n"
+        "van,1000,50,0.8,600,hub:A,first_mile\n"
+        "truck,5000,100,1.2,600,A,line_haul\n"
+        "truck,5000,100,1.2,600,warehouse:w1,line_haul\n"
+        "truck,5000,100,1.2,600,warehouse:w9,line_haul\n"
+    )
+    warehouses = tmp_path / "warehouses.csv"
+    warehouses.write_text("warehouse_id,lat,lon,capacity_kg,handling_per_kg\nw1,30.5,111.0,100000,0.1\n")
+    _, problems = read_plan_tables(PlanOptions(fleet=fleet, warehouses=warehouses))
+    depots = [(p.row, p.column) for p in problems]
+    assert depots == [(2, "depot"), (4, "depot")], problems
+    assert "hub:<region_id>" in problems[0].message
