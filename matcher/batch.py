@@ -96,6 +96,7 @@ def run_batch(
         quality=tables.get("quality"),
         plan=settings_for(plan, plan_tables, params) if plan is not None and plan_tables is not None else None,
         warehouses=plan_tables.warehouses if plan_tables is not None else None,
+        crossdocks=plan_tables.crossdocks if plan_tables is not None else None,
         publish_plan=write_plan,
     )
     outputs = {
@@ -117,6 +118,7 @@ def run_batch(
         ("products", products),
         ("cooperatives", cooperatives),
         ("quality", quality),
+        ("crossdocks", plan.crossdocks if plan is not None else None),
     )
     summary = {key: value for key, value in cycle.summary.items() if key != "seconds"}
     summary["inputs"] = {k: str(v) for k, v in given if v}

@@ -81,6 +81,11 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--warehouses", type=Path, help="warehouse_id, lat, lon, capacity_kg, handling_per_kg: offers are collected to the nearest with room")
     parser.add_argument("--matrix", type=Path, help="from_id, to_id, distance_km, duration_min for every pair a plan needs (docs/routes.md)")
+    parser.add_argument(
+        "--crossdocks",
+        type=Path,
+        help="crossdock_id, lat, lon, capacity_kg, handling_per_kg: line haul may run through these (trucks freight; docs/freight.md)",
+    )
     add_options(parser, SolveSettings, flags=_SEARCH_FLAGS)
     add_options(parser, Travel, ("speed_kmh",))
 
@@ -96,6 +101,7 @@ def plan_options(args: argparse.Namespace) -> PlanOptions:
         args.matrix,
         search=from_options(args, SolveSettings, flags=_SEARCH_FLAGS),
         speed_kmh=from_options(args, Travel, names=("speed_kmh",)).speed_kmh,
+        crossdocks=args.crossdocks,
     )
 
 

@@ -91,6 +91,7 @@ def compute_cycle(
     executor: Executor | None = None,
     stage: Callable[[Literal["planning"]], None] | None = None,
     publish_plan: bool = True,
+    crossdocks: pl.DataFrame | None = None,
 ) -> CycleResult:
     """Run one cycle on typed frames: pool the orders into demand rows (or take the rows given),
     solve, hand each row's filled kg back to its orders, settle, and (with ``plan``) plan the transport.
@@ -120,6 +121,9 @@ def compute_cycle(
         How to plan the cycle's transport (:class:`matcher.routing.plan.PlanSettings`), and the
         warehouses offers are collected to (``WAREHOUSES``; ``None``: their regions' hubs). ``None``:
         no plan.
+    crossdocks
+        Consolidation centres the ``trucks`` model's line haul may run through (``CROSSDOCKS``;
+        :mod:`matcher.freight.loop`); the allocations then carry ``via``. The ``linear`` model takes none.
     publish_plan
         Whether the plan is made and returned (``False``: ``plan`` and ``warehouses`` only price the
         ``trucks`` model's freight, and the result carries no plan).
@@ -132,7 +136,7 @@ def compute_cycle(
     Raises
     ------
     ParameterError
-        Neither or both of ``orders`` and ``demand``.
+        Neither or both of ``orders`` and ``demand``; crossdocks with the ``linear`` model.
     InputError
         Demand rows or lanes naming unknown regions or offers (see :func:`matcher.cycle.match`).
     SolverError
@@ -150,6 +154,8 @@ def compute_cycle(
         rows = demand
     else:
         raise ParameterError("give exactly one of demand (pooled rows) and orders")
+    if crossdocks is not None and params.freight != "trucks":
+        raise ParameterError("crossdocks are priced and routed by the trucks freight model only: give freight trucks, or no crossdocks")
     pooled_at = time.perf_counter()
 
     freight: dict[str, Any]
@@ -157,7 +163,23 @@ def compute_cycle(
     paid: float | None = None
     if params.freight == "trucks":
         outcome = _trucks(
-            offers, regions, rows, placed, orders, date, params, lanes, sources, cooperatives, quality, plan, warehouses, executor, stage, publish_plan
+            offers,
+            regions,
+            rows,
+            placed,
+            orders,
+            date,
+            params,
+            lanes,
+            sources,
+            cooperatives,
+            quality,
+            plan,
+            warehouses,
+            executor,
+            stage,
+            publish_plan,
+            crossdocks,
         )
         result, rows, placed, orders_out = outcome.result, outcome.demand.rows, outcome.demand.placed, outcome.orders_out
         freight, paid = outcome.report, outcome.freight_paid
@@ -264,6 +286,7 @@ def _trucks(
     executor: Executor | None,
     stage: Callable[[Literal["planning"]], None] | None,
     publish_plan: bool,
+    crossdocks: pl.DataFrame | None,
 ) -> FreightOutcome:
     """The ``trucks`` freight model's rounds (:func:`matcher.freight.loop.consolidate`) on one executor:
     the one handed in, else one opened here for every round's products and routing problems."""
@@ -294,6 +317,7 @@ def _trucks(
             warehouses=warehouses,
             executor=runner,
             publish=plan is not None and publish_plan,
+            crossdocks=crossdocks,
         )
     finally:
         if own:
@@ -311,6 +335,7 @@ def plan_cycle(
     warehouses: pl.DataFrame | None,
     settings: PlanSettings,
     executor: Executor | None = None,
+    crossdocks: pl.DataFrame | None = None,
 ) -> CyclePlan:
     """The transport plan of a cycle's result (:func:`matcher.routing.plan.plan_routes`): its
     allocations, the offers and orders it was computed from, the order fills, the regions.
@@ -324,7 +349,16 @@ def plan_cycle(
     """
     from matcher.routing.plan import plan_inputs, plan_routes
 
-    inputs = plan_inputs(date=date, allocations=allocations, offers=offers, regions=regions, orders_in=orders_in, orders_out=orders_out, warehouses=warehouses)
+    inputs = plan_inputs(
+        date=date,
+        allocations=allocations,
+        offers=offers,
+        regions=regions,
+        orders_in=orders_in,
+        orders_out=orders_out,
+        warehouses=warehouses,
+        crossdocks=crossdocks,
+    )
     return CyclePlan(plan_routes(inputs, settings, executor=executor), inputs)
 
 

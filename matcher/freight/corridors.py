@@ -9,7 +9,12 @@ such pair::
     lh_km        circuity x great circle, n(i) -> hub of r      (line haul; 0 when n(i) is r's own hub)
 
 and a round's cost per kg is ``first mile + line haul + last mile + handling_per_kg`` (the rates of
-:mod:`matcher.freight.rates`), or a lane table's own ``cost_per_kg`` where one is given. A product with
+:mod:`matcher.freight.rates`), or a lane table's own ``cost_per_kg`` where one is given.
+
+With crossdocks, a pair that has a line haul may instead run ``n(i) -> c -> hub of r`` through the
+crossdock ``c`` with the shortest detour, if ``km(n, c) + km(c, r)`` is at most :data:`MAX_DETOUR`
+times ``lh_km`` (``via``, ``via_km1``, ``via_km2``; null without one): a round prices both paths and
+the lane takes the cheaper (:mod:`matcher.freight.costs`). A product with
 more than :data:`PAIR_LIMIT` pairs keeps, per offer, the :data:`PAIRS_PER_OFFER` destinations with the
 best margin bound at a full vehicle's rates (``max bid - ask - cost``): a national day's every pair
 would not fit in memory, and its lanes would not fit in a round's solve. Those lanes are then the
@@ -37,6 +42,10 @@ PAIRS_PER_OFFER = 32
 
 #: the node prefix of a region's hub, as in the plan's depots
 HUB = "hub:"
+#: a crossdock's depot prefix in the plan
+CROSSDOCK = "crossdock:"
+#: a path through a crossdock is considered when it is at most this many times the direct line haul's km
+MAX_DETOUR = 1.25
 
 
 @dataclass(frozen=True)
@@ -52,11 +61,27 @@ class Corridors:
         Whether offers go to warehouses (else to their regions' hubs).
     node_handling
         ``node, handling_per_kg``: a warehouse's handling per kg (empty without warehouses).
+    crossdocks
+        ``crossdock_id, lat, lon, capacity_kg, handling_per_kg``, or None; with them ``pairs`` carries
+        ``via, via_km1, via_km2``.
     """
 
     pairs: pl.DataFrame
     warehouses: bool
     node_handling: pl.DataFrame
+    crossdocks: pl.DataFrame | None = None
+
+    @property
+    def has_crossdocks(self) -> bool:
+        return self.crossdocks is not None and "via" in self.pairs.columns
+
+    def via_handling(self) -> NDArray[np.float64]:
+        """Per pair, the handling per kg at its crossdock (0 without one)."""
+        if not self.has_crossdocks:
+            return np.zeros(self.size)
+        assert self.crossdocks is not None
+        rates = self.crossdocks.select(pl.col("crossdock_id").alias("via"), "handling_per_kg")
+        return self.pairs.select("via").join(rates, on="via", how="left", maintain_order="left")["handling_per_kg"].fill_null(0.0).to_numpy()
 
     @property
     def size(self) -> int:
@@ -96,6 +121,7 @@ def build_corridors(
     circuity: float,
     lanes: pl.DataFrame | None = None,
     warehouses: pl.DataFrame | None = None,
+    crossdocks: pl.DataFrame | None = None,
     lower_cost: Callable[[pl.DataFrame], F64] | None = None,
 ) -> Corridors:
     """Every (open offer, destination region) pair of the day (a given lane table: its pairs), with the
@@ -144,13 +170,54 @@ def build_corridors(
         "lh_km": pl.Float64,
     }
     pairs = pl.concat(chunks) if chunks else pl.DataFrame(schema=schema)
-    keep = [*schema] + [c for c in ("transit_days", "given_cost") if c in pairs.columns]
+    with_via = crossdocks is not None and crossdocks.height > 0
+    if with_via:
+        assert crossdocks is not None
+        pairs = _with_crossdocks(pairs, nodes, hubs, crossdocks, circuity)
+    keep = [*schema] + [c for c in ("transit_days", "given_cost") if c in pairs.columns] + (["via", "via_km1", "via_km2"] if with_via else [])
     handling = (
         warehouses.select(pl.col("warehouse_id").alias("node"), "handling_per_kg")
         if warehouses is not None and at_warehouses
         else pl.DataFrame(schema={"node": pl.String, "handling_per_kg": pl.Float64})
     )
-    return Corridors(pairs.select(keep).sort("offer_id", "region_id"), at_warehouses, handling)
+    return Corridors(
+        pairs.select(keep).sort("offer_id", "region_id"),
+        at_warehouses,
+        handling,
+        crossdocks.sort("crossdock_id") if with_via and crossdocks is not None else None,
+    )
+
+
+def _with_crossdocks(pairs: pl.DataFrame, nodes: pl.DataFrame, hubs: pl.DataFrame, crossdocks: pl.DataFrame, circuity: float) -> pl.DataFrame:
+    """Pairs with the crossdock of the shortest detour on their line haul (``via``, ``via_km1`` node ->
+    crossdock, ``via_km2`` crossdock -> hub), null where none is within :data:`MAX_DETOUR`."""
+    from regions.geodesy import haversine_km
+
+    placed = pairs.select("offer_id", "region_id", "lh_km").join(
+        nodes.select("offer_id", "node_lat", "node_lon"), on="offer_id", how="left", maintain_order="left"
+    )
+    placed = placed.join(hubs, on="region_id", how="left", maintain_order="left")
+    docks = crossdocks.sort("crossdock_id")
+    lh = placed["lh_km"].to_numpy()
+    best_km = np.full(placed.height, np.inf)
+    best = np.full(placed.height, -1, np.int64)
+    km1_best, km2_best = np.full(placed.height, np.nan), np.full(placed.height, np.nan)
+    n_lat, n_lon = placed["node_lat"].to_numpy(), placed["node_lon"].to_numpy()
+    h_lat, h_lon = placed["hub_lat"].to_numpy(), placed["hub_lon"].to_numpy()
+    for k, (lat, lon) in enumerate(zip(docks["lat"].to_list(), docks["lon"].to_list(), strict=True)):  # a handful of centres
+        km1 = circuity * haversine_km(n_lat, n_lon, np.full_like(n_lat, lat), np.full_like(n_lon, lon))
+        km2 = circuity * haversine_km(np.full_like(h_lat, lat), np.full_like(h_lon, lon), h_lat, h_lon)
+        better = (lh > 0) & (km1 + km2 <= MAX_DETOUR * lh) & (km1 + km2 < best_km)
+        best_km = np.where(better, km1 + km2, best_km)
+        best = np.where(better, k, best)
+        km1_best, km2_best = np.where(better, km1, km1_best), np.where(better, km2, km2_best)
+    has = best >= 0
+    ids = docks["crossdock_id"].gather(np.where(has, best, 0).tolist())
+    return pairs.with_columns(
+        via=pl.when(pl.Series(has)).then(ids).otherwise(None),
+        via_km1=pl.Series(np.where(has, km1_best, np.nan)).fill_nan(None),
+        via_km2=pl.Series(np.where(has, km2_best, np.nan)).fill_nan(None),
+    )
 
 
 def _with_km(pairs: pl.DataFrame, nodes: pl.DataFrame, hubs: pl.DataFrame, circuity: float, at_warehouses: bool) -> pl.DataFrame:
@@ -185,4 +252,4 @@ def lane_table(corridors: Corridors, cost: F64, *, exclude: pl.DataFrame | None 
     return pairs.select("offer_id", "region_id", "distance_km", *days, "cost_per_kg")
 
 
-__all__ = ["HUB", "PAIRS_PER_OFFER", "PAIR_LIMIT", "Corridors", "build_corridors", "lane_table", "open_offers", "origin_nodes"]
+__all__ = ["CROSSDOCK", "HUB", "MAX_DETOUR", "PAIRS_PER_OFFER", "PAIR_LIMIT", "Corridors", "build_corridors", "lane_table", "open_offers", "origin_nodes"]

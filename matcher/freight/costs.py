@@ -2,7 +2,9 @@
 from the previous round's tours (docs/freight.md).
 
 Costs are parallel arrays over :class:`~matcher.freight.corridors.Corridors`' pairs, one per leg, in
-money per kg; a lane's cost is their sum plus ``handling_per_kg``.
+money per kg; a lane's cost is their sum plus ``handling_per_kg``. With crossdocks, ``via_haul`` is the
+line haul through the pair's crossdock (both hops and the crossdock's handling; infinite where the
+pair has none), and the lane takes the cheaper of the two line hauls.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from matcher.freight.corridors import HUB, Corridors
+from matcher.freight.corridors import CROSSDOCK, HUB, Corridors
 from matcher.freight.rates import MIN_SHARE_KM, FleetRates, LegRates, leg_rates, tour_shares
 
 F64 = NDArray[np.float64]
@@ -27,15 +29,37 @@ class LegCosts:
     first_mile: F64
     line_haul: F64
     last_mile: F64
+    via_haul: F64 | None = None
+
+    def haul(self) -> F64:
+        """The line haul each lane takes: direct, or through its crossdock where that is cheaper."""
+        return self.line_haul if self.via_haul is None else np.minimum(self.line_haul, self.via_haul)
+
+    def through_crossdock(self) -> NDArray[np.bool_]:
+        """Per pair, whether its line haul runs through its crossdock at these costs."""
+        return np.zeros(len(self.line_haul), bool) if self.via_haul is None else self.via_haul < self.line_haul
 
     def total(self, handling_per_kg: float) -> F64:
-        return self.first_mile + self.line_haul + self.last_mile + handling_per_kg
+        return self.first_mile + self.haul() + self.last_mile + handling_per_kg
 
     def damped(self, towards: LegCosts, step: float) -> LegCosts:
-        """These costs moved ``step`` of the way to ``towards`` (1: all the way)."""
+        """These costs moved ``step`` of the way to ``towards`` (1: all the way; a path without a
+        crossdock stays infinite)."""
+        via = None
+        if self.via_haul is not None and towards.via_haul is not None:
+            finite = np.isfinite(self.via_haul) & np.isfinite(towards.via_haul)
+            via = np.where(finite, self.via_haul + step * (np.where(finite, towards.via_haul, 0.0) - np.where(finite, self.via_haul, 0.0)), np.inf)
         return LegCosts(
-            *(a + step * (b - a) for a, b in ((self.first_mile, towards.first_mile), (self.line_haul, towards.line_haul), (self.last_mile, towards.last_mile)))
+            self.first_mile + step * (towards.first_mile - self.first_mile),
+            self.line_haul + step * (towards.line_haul - self.line_haul),
+            self.last_mile + step * (towards.last_mile - self.last_mile),
+            via,
         )
+
+    def scaled(self, first_mile: float, line_haul: float) -> LegCosts:
+        """The first mile and both line hauls times a leg's calibration."""
+        via = None if self.via_haul is None else self.via_haul * line_haul
+        return LegCosts(self.first_mile * first_mile, self.line_haul * line_haul, self.last_mile, via)
 
 
 def last_mile_km(orders: pl.DataFrame | None, hubs: pl.DataFrame, circuity: float) -> pl.DataFrame:
@@ -64,10 +88,24 @@ def fleet_costs(corridors: Corridors, fleets: Mapping[str, pl.DataFrame], lm_km:
     else:
         km = pairs.select("region_id").join(lm_km, on="region_id", how="left", maintain_order="left")["lm_km"].fill_null(0.0).to_numpy()
         lm = FleetRates.of(fleets["last_mile"]).full_load(km, trips=2.0)
-    return LegCosts(fm, lh, lm)
+    via = None
+    if corridors.has_crossdocks:  # two one-way hops at full vehicles' rates, and the crossdock's handling
+        rates = FleetRates.of(fleets["line_haul"])
+        km1, km2 = (pairs[c].fill_null(np.nan).to_numpy() for c in ("via_km1", "via_km2"))
+        hop = rates.full_load(np.nan_to_num(km1)) + rates.full_load(np.nan_to_num(km2)) + corridors.via_handling()
+        via = np.where(np.isnan(km1), np.inf, hop)
+    return LegCosts(fm, lh, lm, via)
 
 
-def tour_costs(corridors: Corridors, routes: pl.DataFrame, stops: pl.DataFrame, depots: pl.DataFrame, circuity: float, previous: LegCosts) -> LegCosts:
+def tour_costs(
+    corridors: Corridors,
+    routes: pl.DataFrame,
+    stops: pl.DataFrame,
+    depots: pl.DataFrame,
+    circuity: float,
+    previous: LegCosts,
+    line_haul_fleet: pl.DataFrame | None = None,
+) -> LegCosts:
     """Every pair priced from a plan's tours (:func:`matcher.freight.rates.tour_shares`):
 
     - first mile: an offer on a tour pays its share per kg; one that was not collected pays its node's
@@ -75,7 +113,11 @@ def tour_costs(corridors: Corridors, routes: pl.DataFrame, stops: pl.DataFrame, 
     - line haul: a corridor on a tour pays its share per kg; another pays its node's rate per kg-km
       (else the leg's) times its km; with neither, the previous cost;
     - last mile: a region pays its tours' cost per kg delivered, else the leg's; a plan without the
-      last mile keeps the previous costs.
+      last mile keeps the previous costs;
+    - through a crossdock: hop 1 as a line haul from the origin node to the crossdock; hop 2 its share
+      of the crossdock's tour to the hub, else the crossdock's rate per kg-km, else (a crossdock no
+      tour has used yet) a full vehicle of ``line_haul_fleet``: what consolidating there is for, tried
+      as round 0 tries every lane; plus the crossdock's handling.
 
     Warehouse handling is added to the first mile as in :func:`fleet_costs`.
     """
@@ -104,7 +146,28 @@ def tour_costs(corridors: Corridors, routes: pl.DataFrame, stops: pl.DataFrame, 
             "per_kg"
         ]
         lm = region.fill_null(lm_rates.per_kg).to_numpy()
-    return LegCosts(fm, lh, lm)
+    via = None
+    if corridors.has_crossdocks and previous.via_haul is not None:
+        # hop 1: the origin node's tour to the crossdock; hop 2: the crossdock's tour to the hub
+        km1, km2 = (pairs[c].fill_null(np.nan).to_numpy() for c in ("via_km1", "via_km2"))
+        dock = (pl.lit(CROSSDOCK) + pl.col("via")).alias("stop_id")
+        hop1_key = pairs.select(pl.col("node").alias("hub"), dock)
+        hop1_tour = hop1_key.join(lh_rates.per_stop, on=["hub", "stop_id"], how="left", maintain_order="left")["per_kg"]
+        hop2_key = pairs.select(dock.alias("hub"), (pl.lit(HUB) + pl.col("region_id")).alias("stop_id"))
+        hop2_tour = hop2_key.join(lh_rates.per_stop, on=["hub", "stop_id"], how="left", maintain_order="left")["per_kg"]
+        # hop 1 without a tour of its own pays its node's rate per kg-km, else the leg's; with neither,
+        # the previous cost's share by km
+        k1, k2 = np.nan_to_num(km1), np.nan_to_num(km2)
+        before = np.where(np.isfinite(previous.via_haul), previous.via_haul - corridors.via_handling(), 0.0)
+        share1 = np.where(k1 + k2 > 0, k1 / np.maximum(k1 + k2, 1e-9), 0.5)
+        hop1 = _per_km(hop1_tour, pairs["node"], np.maximum(k1, MIN_SHARE_KM), lh_rates, before * share1)
+        dock_rate = hop2_key.select("hub").join(lh_rates.per_node.select("hub", "per_kg_km"), on="hub", how="left", maintain_order="left")["per_kg_km"]
+        full = FleetRates.of(line_haul_fleet).full_load(k2) if line_haul_fleet is not None else before * (1 - share1)
+        hop2 = hop2_tour.to_numpy().astype(np.float64)
+        hop2 = np.where(np.isnan(hop2), dock_rate.to_numpy().astype(np.float64) * np.maximum(k2, MIN_SHARE_KM), hop2)
+        hop2 = np.where(np.isnan(hop2), full, hop2)
+        via = np.where(np.isnan(km1), np.inf, hop1 + hop2 + corridors.via_handling())
+    return LegCosts(fm, lh, lm, via)
 
 
 def _per_km(on_tour: pl.Series, node: pl.Series, km: F64, rates: LegRates, previous: F64) -> F64:

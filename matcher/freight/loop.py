@@ -13,6 +13,9 @@ in the manner of Kim and Pardalos, with the tours as the step function)::
               cost - handling; next costs = the tours' costs per kg (matcher.freight.costs.tour_costs),
               damped: the first step goes all the way, later ones DAMPING of it, so rounds do not oscillate
     stop      when a round's flows repeat the previous round's, or after ``freight_rounds`` rounds
+    paths     with crossdocks, a lane's line haul runs through its crossdock where that is cheaper at
+              the round's costs; a crossdock past its capacity_kg sends the lanes that save least
+              per kg direct (matcher.freight.loop.assign_paths); the plan routes both hops
     keep      the round with the best realized welfare; route it whole (every leg, the plan's budget)
     repair    kg the plan could not collect, carry or deliver are taken out (the offer, the corridor,
               the pickup point's orders), the kept round's costs re-solved and re-routed, at most
@@ -33,7 +36,7 @@ import numpy as np
 import polars as pl
 
 from matcher.cycle import Sources, match
-from matcher.freight.corridors import Corridors, build_corridors, lane_table
+from matcher.freight.corridors import CROSSDOCK, Corridors, build_corridors, lane_table
 from matcher.freight.costs import LegCosts, fleet_costs, last_mile_km, tour_costs
 from matcher.params import MatchParams
 from matcher.results import MatchResult
@@ -108,6 +111,7 @@ def consolidate(
     warehouses: pl.DataFrame | None,
     executor: Executor,
     publish: bool = True,
+    crossdocks: pl.DataFrame | None = None,
 ) -> FreightOutcome:
     """The rounds of the module docstring, on one executor (products and routing problems alike).
 
@@ -129,10 +133,11 @@ def consolidate(
         circuity=plan.travel.circuity,
         lanes=lanes,
         warehouses=warehouses,
+        crossdocks=crossdocks,
         lower_cost=lambda pairs: fleet_costs(Corridors(pairs, False, pl.DataFrame()), plan.fleets, None).total(0.0),
     )
     bound_costs = fleet_costs(corridors, plan.fleets, lm_km)
-    depots = _depots(hubs, warehouses)
+    depots = _depots(hubs, warehouses, crossdocks)
     round_settings = replace(plan, solve=SolveSettings(min(plan.solve.iterations, ROUND_ITERATIONS), plan.solve.seconds, plan.solve.seed))
     handling = params.handling_per_kg
 
@@ -143,8 +148,17 @@ def consolidate(
             offers, demand_now.rows, hubs, date=date, params=params, lanes=table, sources=sources, cooperatives=cooperatives, quality=quality, executor=executor
         )
         orders_out = _fills(demand_now, result, params, date)
+        if corridors.has_crossdocks:
+            result = replace(result, allocations=assign_paths(result.allocations, corridors, costs))
         inputs = plan_inputs(
-            date=date, allocations=result.allocations, offers=offers, regions=regions, orders_in=orders, orders_out=orders_out, warehouses=warehouses
+            date=date,
+            allocations=result.allocations,
+            offers=offers,
+            regions=regions,
+            orders_in=orders,
+            orders_out=orders_out,
+            warehouses=warehouses,
+            crossdocks=corridors.crossdocks,
         )
         matched = time.perf_counter()
         routed = plan_routes(inputs, settings, executor=executor, legs=legs)
@@ -182,7 +196,7 @@ def consolidate(
         if number > 0 and not changed and _same_flows(rounds[-2].result, current.result):
             stopped = "flows_repeated"
             break
-        priced = tour_costs(corridors, current.plan.routes, current.plan.stops, depots, plan.travel.circuity, costs)
+        priced = tour_costs(corridors, current.plan.routes, current.plan.stops, depots, plan.travel.circuity, costs, plan.fleets["line_haul"])
         if "last_mile" not in legs and lm_from is not None:
             priced = replace(priced, last_mile=tour_costs(corridors, lm_from.plan.routes, lm_from.plan.stops, depots, plan.travel.circuity, costs).last_mile)
         if number > 0:  # how far this round's tours ran over what its lanes assumed, leg by leg
@@ -190,7 +204,7 @@ def consolidate(
                 assumed_leg, routed_leg = current.report["assumed"][leg], current.report["routed"][leg]
                 if assumed_leg > 0 and routed_leg > 0:
                     bias[leg] = float(np.clip(bias[leg] * routed_leg / assumed_leg, 1 / MAX_BIAS, MAX_BIAS))
-        priced = LegCosts(priced.first_mile * bias["first_mile"], priced.line_haul * bias["line_haul"], priced.last_mile)
+        priced = priced.scaled(bias["first_mile"], bias["line_haul"])
         costs = priced if number == 0 else costs.damped(priced, DAMPING)
     best = max(rounds, key=lambda r: (r.realized, -r.number))
 
@@ -207,16 +221,55 @@ def consolidate(
     result, orders_out = _mark_not_routable(final, exclude, left_out, orders, demand.placed)
     report = _report(rounds, best, final, bound_costs, corridors, stopped, repairs, exclude, left_out, lanes, warehouses, plan, time.perf_counter() - clock)
     kg = int(result.allocations["quantity_kg"].sum())
-    paid = float(final.plan.routes["cost"].sum()) + float(final.plan.summary.get("warehouse_handling_cost", 0.0)) + handling * kg
+    paid = float(final.plan.routes["cost"].sum()) + _site_handling(final.plan.summary) + handling * kg
     report["paid"] = paid  # what the books pay freight: the tours, warehouse handling and handling, unrounded
     return FreightOutcome(result, demand_now, orders_out, final.plan, final.inputs, report, paid)
 
 
-def _depots(hubs: pl.DataFrame, warehouses: pl.DataFrame | None) -> pl.DataFrame:
+def _depots(hubs: pl.DataFrame, warehouses: pl.DataFrame | None, crossdocks: pl.DataFrame | None) -> pl.DataFrame:
     frames = [hubs.select(("hub:" + pl.col("region_id")).alias("depot_id"), pl.col("hub_lat").alias("lat"), pl.col("hub_lon").alias("lon"))]
     if warehouses is not None:
         frames.append(warehouses.select(("warehouse:" + pl.col("warehouse_id")).alias("depot_id"), "lat", "lon"))
+    if crossdocks is not None:
+        frames.append(crossdocks.select((CROSSDOCK + pl.col("crossdock_id")).alias("depot_id"), "lat", "lon"))
     return pl.concat(frames)
+
+
+def _site_handling(summary: dict[str, Any]) -> float:
+    """What a plan's warehouses and crossdocks charge for handling (money)."""
+    return float(summary.get("warehouse_handling_cost", 0.0)) + float(summary.get("crossdock_handling_cost", 0.0))
+
+
+def assign_paths(allocations: pl.DataFrame, corridors: Corridors, costs: LegCosts) -> pl.DataFrame:
+    """The allocations with ``via``: the crossdock each lane's line haul runs through (null: direct).
+
+    A lane goes through its crossdock where that is cheaper at ``costs``; a crossdock whose lanes weigh
+    more than its ``capacity_kg`` keeps those that save most per kg (ties by offer and region) as long as
+    they fit, and sends the rest direct. A lane's kg all take one path."""
+    assert corridors.crossdocks is not None
+    cheaper = costs.through_crossdock()
+    via_haul = costs.via_haul if costs.via_haul is not None else np.full(len(cheaper), np.inf)
+    pairs = corridors.pairs.select("offer_id", "region_id", "via").with_columns(
+        _through=pl.Series(cheaper), _saving=pl.Series(costs.line_haul - np.where(cheaper, via_haul, 0.0))
+    )
+    lanes = (
+        allocations.group_by("offer_id", "region_id")
+        .agg(pl.col("quantity_kg").sum().alias("_kg"))
+        .join(pairs, on=["offer_id", "region_id"], how="inner")
+        .filter(pl.col("_through"))
+        .join(corridors.crossdocks.select(pl.col("crossdock_id").alias("via"), "capacity_kg"), on="via", how="left")
+        .sort(["via", "_saving", "offer_id", "region_id"], descending=[False, True, False, False])
+    )
+    # in each crossdock's order, a lane fits if the lanes kept before it leave room: a pass in order
+    kept = np.zeros(lanes.height, bool)
+    room: dict[str, int] = {}
+    for i, (via, kg, capacity) in enumerate(zip(lanes["via"].to_list(), lanes["_kg"].to_list(), lanes["capacity_kg"].to_list(), strict=True)):
+        left = room.setdefault(via, int(capacity))
+        if kg <= left:
+            room[via] = left - kg
+            kept[i] = True
+    through = lanes.filter(pl.Series(kept)).select("offer_id", "region_id", "via")
+    return allocations.join(through, on=["offer_id", "region_id"], how="left", maintain_order="left")
 
 
 def _fills(demand: Demand, result: MatchResult, params: MatchParams, date: dt.date) -> pl.DataFrame | None:
@@ -236,7 +289,8 @@ def _repool(orders: pl.DataFrame, regions: Regions, params: MatchParams) -> Dema
 
 
 def _same_flows(a: MatchResult, b: MatchResult) -> bool:
-    key = ["offer_id", "demand_id", "quantity_kg"]
+    """The same kg on the same lanes (and through the same crossdocks)."""
+    key = ["offer_id", "demand_id", "quantity_kg"] + (["via"] if "via" in a.allocations.columns and "via" in b.allocations.columns else [])
     return a.allocations.select(key).sort(key).equals(b.allocations.select(key).sort(key))
 
 
@@ -274,8 +328,11 @@ def _evaluate(
         routed[leg] = round(assumed[leg], 2)
     warehouse = float(routed_plan.summary.get("warehouse_handling_cost", 0.0))
     routed["warehouse_handling"] = round(warehouse, 2)
+    crossdock = float(routed_plan.summary.get("crossdock_handling_cost", 0.0))
+    if crossdock or "via" in result.allocations.columns:
+        routed["crossdock_handling"] = round(crossdock, 2)
     routed["handling"] = round(handling * kg, 2)
-    total = sum(float(routed[k]) for k in ("first_mile", "line_haul", "last_mile", "warehouse_handling", "handling"))
+    total = sum(float(routed.get(k, 0.0)) for k in ("first_mile", "line_haul", "last_mile", "warehouse_handling", "crossdock_handling", "handling"))
     routed["total"] = round(total, 2)
     welfare = float(result.summary["welfare"])
     realized = welfare + assumed["total"] - total
@@ -292,6 +349,9 @@ def _evaluate(
         "estimated_legs": estimated,
         "unserved_kg": int(unserved["kg"].sum()) if unserved.height else 0,
     }
+    if "via" in result.allocations.columns:
+        through = result.allocations.filter(pl.col("via").is_not_null())
+        report["crossdock_kg"] = int(through["quantity_kg"].sum()) if through.height else 0
     return Round(number, result, orders_out, inputs, routed_plan, costs, report, realized)
 
 
@@ -312,11 +372,24 @@ def _unroutable(final: Round, corridors: Corridors) -> tuple[pl.DataFrame, pl.Da
         frames.append(pairs.join(first.select(pl.col("stop_id").alias("offer_id")), on="offer_id", how="semi").select("offer_id", "region_id"))
     haul = unserved.filter(pl.col("leg") == "line_haul")
     if haul.height:
-        lost = haul.select(
-            pl.col("problem_id").str.strip_prefix("line_haul:").alias("node"),
-            pl.col("stop_id").str.strip_prefix("hub:").alias("region_id"),
-        )
-        frames.append(pairs.join(lost, on=["node", "region_id"], how="semi").select("offer_id", "region_id"))
+        at = haul.select(pl.col("problem_id").str.strip_prefix("line_haul:").alias("depot"), "stop_id")
+        direct = at.filter(~pl.col("depot").str.starts_with(CROSSDOCK) & pl.col("stop_id").str.starts_with("hub:"))
+        lost = direct.select(pl.col("depot").alias("node"), pl.col("stop_id").str.strip_prefix("hub:").alias("region_id"))
+        if "via" in final.inputs.allocations.columns:  # a direct corridor is the node's lanes that do not go through a crossdock
+            routed_via = final.inputs.allocations.select("offer_id", "region_id", "via").unique()
+            lanes = pairs.join(routed_via, on=["offer_id", "region_id"], how="left")
+            frames.append(lanes.filter(pl.col("via").is_null()).join(lost, on=["node", "region_id"], how="semi").select("offer_id", "region_id"))
+            # hop 1 (node -> crossdock) and hop 2 (crossdock -> hub) not carried: the lanes through them
+            hop1 = at.filter(pl.col("stop_id").str.starts_with(CROSSDOCK)).select(
+                pl.col("depot").alias("node"), pl.col("stop_id").str.strip_prefix(CROSSDOCK).alias("via")
+            )
+            hop2 = at.filter(pl.col("depot").str.starts_with(CROSSDOCK)).select(
+                pl.col("depot").str.strip_prefix(CROSSDOCK).alias("via"), pl.col("stop_id").str.strip_prefix("hub:").alias("region_id")
+            )
+            frames.append(lanes.join(hop1, on=["node", "via"], how="semi").select("offer_id", "region_id"))
+            frames.append(lanes.join(hop2, on=["via", "region_id"], how="semi").select("offer_id", "region_id"))
+        else:
+            frames.append(pairs.join(lost, on=["node", "region_id"], how="semi").select("offer_id", "region_id"))
     pairs_out = pl.concat(frames) if frames else pl.DataFrame(schema={"offer_id": pl.String, "region_id": pl.String})
     orders_out = pl.DataFrame(schema={"order_id": pl.String})
     last = unserved.filter(pl.col("leg") == "last_mile")
@@ -406,4 +479,4 @@ def _report(
     }
 
 
-__all__ = ["DAMPING", "MAX_REPAIRS", "NOT_ROUTABLE", "ROUND_ITERATIONS", "Demand", "FreightOutcome", "consolidate"]
+__all__ = ["DAMPING", "MAX_REPAIRS", "NOT_ROUTABLE", "ROUND_ITERATIONS", "Demand", "FreightOutcome", "assign_paths", "consolidate"]

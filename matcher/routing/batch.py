@@ -21,7 +21,7 @@ from harvestmatch.errors import InputError, ParameterError, Problem, first_probl
 from matcher.io import PLAN_FOLDER, Folder, output_folder_problems, read_tables, write_outputs
 from matcher.params import MatchParams
 from matcher.routing.plan import Plan, PlanInputs, PlanSettings, depot_places, plan_geojson
-from matcher.routing.tables import DEFAULT_FLEETS, FLEET, LEGS, MATRIX, WAREHOUSES, Travel, with_fleet_defaults
+from matcher.routing.tables import CROSSDOCKS, DEFAULT_FLEETS, FLEET, LEGS, MATRIX, WAREHOUSES, Travel, with_fleet_defaults
 from matcher.routing.vrp import SolveSettings
 from matcher.schemas import OFFERS, ORDERS, Column, duplicate_problems
 
@@ -36,6 +36,7 @@ ALLOCATIONS_IN: tuple[Column, ...] = (
     Column("quantity_kg", "kg"),
     Column("transit_days", "days"),
     Column("cost_per_kg", "money"),
+    Column("via", "id", required=False),  # the crossdock the lane's line haul runs through (empty: direct)
 )
 ORDERS_OUT_IN: tuple[Column, ...] = (
     Column("order_id", "id"),
@@ -57,6 +58,7 @@ class PlanOptions:
     search: SolveSettings = field(default_factory=SolveSettings)
     speed_kmh: float = Travel.speed_kmh
     workers: int | None = None
+    crossdocks: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -64,13 +66,20 @@ class PlanTables:
     fleets: dict[str, pl.DataFrame]
     warehouses: pl.DataFrame | None
     matrix: pl.DataFrame | None
+    crossdocks: pl.DataFrame | None = None
 
 
 def read_plan_tables(options: PlanOptions) -> tuple[PlanTables, list[Problem]]:
-    """The fleet (split per leg; a leg without rows keeps its default), warehouses and matrix, checked."""
+    """The fleet (split per leg; a leg without rows keeps its default), warehouses, crossdocks and
+    matrix, checked."""
     problems: list[Problem] = []
     read, more = read_tables(
-        (("fleet", options.fleet, PLAN_FLEET, None), ("warehouses", options.warehouses, WAREHOUSES, "warehouse_id"), ("matrix", options.matrix, MATRIX, None)),
+        (
+            ("fleet", options.fleet, PLAN_FLEET, None),
+            ("warehouses", options.warehouses, WAREHOUSES, "warehouse_id"),
+            ("crossdocks", options.crossdocks, CROSSDOCKS, "crossdock_id"),
+            ("matrix", options.matrix, MATRIX, None),
+        ),
         checks={"fleet": leg_problems},
     )
     problems += more
@@ -96,7 +105,7 @@ def read_plan_tables(options: PlanOptions) -> tuple[PlanTables, list[Problem]]:
                 fleets[leg] = with_fleet_defaults(rows)
     if "matrix" in read and options.matrix is not None:
         problems += duplicate_problems(read["matrix"], ["from_id", "to_id"], options.matrix.name)
-    return PlanTables(fleets, read.get("warehouses"), read.get("matrix")), problems
+    return PlanTables(fleets, read.get("warehouses"), read.get("matrix"), read.get("crossdocks")), problems
 
 
 def depot_problems(fleet: pl.DataFrame, warehouses: pl.DataFrame | None, source: str) -> list[Problem]:
@@ -118,6 +127,25 @@ def depot_problems(fleet: pl.DataFrame, warehouses: pl.DataFrame | None, source:
         source=source,
         column="depot",
         rest="rows naming no depot of the plan",
+    )
+
+
+def via_problems(allocations: pl.DataFrame, crossdocks: pl.DataFrame | None, path: Path | None) -> list[Problem]:
+    """A result's allocations naming a crossdock (``via``) that the plan is not given."""
+    if "via" not in allocations.columns:
+        return []
+    named = allocations.with_row_index("_row", offset=1).filter(pl.col("via").is_not_null())
+    known = set(crossdocks["crossdock_id"].to_list()) if crossdocks is not None else set()
+    missing = named.filter(~pl.col("via").is_in(list(known)))
+    if missing.height == 0:
+        return []
+    why = f"is not a crossdock of {path.name}" if path is not None else "is a crossdock: give --crossdocks, the table the result was matched with"
+    return first_problems(
+        (Problem("allocations.csv", row, "via", f"{via!r} {why}") for row, via in zip(missing["_row"].to_list(), missing["via"].to_list(), strict=True)),
+        source="allocations.csv",
+        column="via",
+        rest="allocations naming an unknown crossdock",
+        total=missing.height,
     )
 
 
@@ -195,6 +223,8 @@ def run_plan(
     orders = orders or (Path(given["orders"]) if "orders" in given else None)
     if offers is None or regions is None:
         raise ParameterError("give --offers and --regions: the result's summary.json does not record them")
+    if options.crossdocks is None and "crossdocks" in given:  # the crossdocks the result was matched with
+        options = replace(options, crossdocks=Path(given["crossdocks"]))
     problems: list[Problem] = []
     tables, more = read_plan_tables(options)
     problems += more
@@ -215,6 +245,9 @@ def run_plan(
     if problems:
         raise InputError(problems)
     if "allocations" in frames:
+        problems += via_problems(frames["allocations"], tables.crossdocks, options.crossdocks)
+        if problems:
+            raise InputError(problems)
         unknown = frames["allocations"].join(frames["offers"], on="offer_id", how="anti")
         if unknown.height:
             why = f"is not an offer in {offers.name}: give the offers the result was made from"
@@ -238,6 +271,7 @@ def run_plan(
         orders_out=frames.get("orders_out"),
         warehouses=tables.warehouses,
         settings=settings_for(options, tables, params),
+        crossdocks=tables.crossdocks,
     )
     write_plan(result / PLAN_FOLDER, planned.plan, planned.inputs)
     return planned.plan.summary

@@ -13,7 +13,11 @@ The matching decides which offer ships how many kg to which region (one allocati
                        kg q_nr = sum of x_od over o with n(o) = n and r(d) = r; a stop heavier than the
                        largest truck is split into full truckloads, each a direct trip, and the remainders
                        are consolidated on multi-stop tours. Tours are open-ended: a truck ends at its
-                       last hub and takes a backhaul from there, so the way back is not costed
+                       last hub and takes a backhaul from there, so the way back is not costed.
+                       With crossdocks C (capacity, handling h_c per kg), an allocation whose ``via``
+                       names crossdock c runs in two hops: from n to c (a stop ``crossdock:c`` of n's
+                       problem, its kg all of n's kg through c), then one problem per crossdock c
+                       delivering: stops = destination hubs with the kg through c (hub ``crossdock:c``)
     last mile          one problem per destination hub r and delivery date t, delivering: stops = the
                        pickup points p of r's filled orders (an order's ``pickup_point_id``, else its
                        location), kg = the orders' filled kg; t = the cycle date + the longest transit
@@ -128,6 +132,9 @@ class PlanInputs:
         when the cycle was given pooled demand rows.
     warehouses
         ``warehouse_id, lat, lon, capacity_kg, handling_per_kg``, or None: offers go to their region's hub.
+    crossdocks
+        ``crossdock_id, lat, lon, capacity_kg, handling_per_kg``, or None; allocations with a ``via``
+        naming one run their line haul through it.
     """
 
     date: dt.date
@@ -137,6 +144,7 @@ class PlanInputs:
     hubs: pl.DataFrame
     orders: pl.DataFrame | None = None
     warehouses: pl.DataFrame | None = None
+    crossdocks: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +174,7 @@ def plan_inputs(
     orders_in: pl.DataFrame | None,
     orders_out: pl.DataFrame | None,
     warehouses: pl.DataFrame | None,
+    crossdocks: pl.DataFrame | None = None,
 ) -> PlanInputs:
     """A cycle's plan inputs from its frames: the input offers and orders (an optional
     ``pickup_point_id`` is kept), the result's allocations and order fills, and the validated regions
@@ -176,7 +185,7 @@ def plan_inputs(
     if orders_in is not None and orders_out is not None:
         keep = ["order_id", "lat", "lon", "due_date"] + (["pickup_point_id"] if "pickup_point_id" in orders_in.columns else [])
         orders = orders_out.select("order_id", "region_id", "demand_id", "filled_kg").join(orders_in.select(keep), on="order_id", how="inner")
-    return PlanInputs(date, allocations, sold, offer_regions(sold, regions.shapes, hubs), hubs, orders, warehouses)
+    return PlanInputs(date, allocations, sold, offer_regions(sold, regions.shapes, hubs), hubs, orders, warehouses, crossdocks)
 
 
 def offer_regions(offers: pl.DataFrame, shapes: Any, hubs: pl.DataFrame) -> pl.DataFrame:
@@ -235,27 +244,63 @@ def build_problems(inputs: PlanInputs, settings: PlanSettings, legs: tuple[str, 
                 prefix=f"FM.{node}.",
             )
         )
-    # line haul: kg per (origin node, destination region), leaving out what stays at its own hub
+    # line haul: kg per (origin node, destination region), leaving out what stays at its own hub; with
+    # crossdocks, kg through one are a stop at the crossdock, then its own problem's stops
+    via = pl.col("via") if "via" in alloc.columns and inputs.crossdocks is not None else pl.lit(None, pl.String)
+    routed = alloc.join(sold.select("offer_id", "node"), on="offer_id", how="inner").with_columns(_via=via)
     flows = (
-        alloc.join(sold.select("offer_id", "node"), on="offer_id", how="inner")
+        routed.filter(pl.col("_via").is_null())
         .group_by("node", "region_id")
         .agg(pl.col("quantity_kg").sum().alias("kg"))
         .filter((pl.col("node") != pl.col("region_id")) | pl.lit(node_prefix != "hub:"))
         .join(hubs, on="region_id", how="left")
-        .sort("node", "region_id")
+        .select(("hub:" + pl.col("region_id")).alias("stop_id"), "node", "region_id", "lat", "lon", "kg")
     )
+    docks = (
+        inputs.crossdocks.select(pl.col("crossdock_id").alias("_via"), "lat", "lon", "handling_per_kg")
+        if inputs.crossdocks is not None
+        else pl.DataFrame(schema={"_via": pl.String, "lat": pl.Float64, "lon": pl.Float64, "handling_per_kg": pl.Float64})
+    )
+    through = routed.filter(pl.col("_via").is_not_null())
+    if through.height:
+        hop1 = through.group_by("node", "_via").agg(pl.col("quantity_kg").sum().alias("kg")).join(docks, on="_via", how="left")
+        flows = pl.concat(
+            [flows, hop1.select(("crossdock:" + pl.col("_via")).alias("stop_id"), "node", pl.lit(None, pl.String).alias("region_id"), "lat", "lon", "kg")]
+        )
+        handled = through.join(docks, on="_via", how="left")
+        notes["crossdock_handling_cost"] = round(float((handled["quantity_kg"] * handled["handling_per_kg"]).sum()), 2)
+    elif inputs.crossdocks is not None:
+        notes["crossdock_handling_cost"] = 0.0
+    flows = flows.sort("node", "stop_id")
     for (node,), stops in flows.group_by("node", maintain_order=True) if "line_haul" in legs else ():
-        frame = stops.select(("hub:" + pl.col("region_id")).alias("stop_id"), "lat", "lon", "kg", service_min=pl.lit(SERVICE_MIN["line_haul"]))
+        frame = stops.select("stop_id", "lat", "lon", "kg", service_min=pl.lit(SERVICE_MIN["line_haul"]))
         problems.append(
             _leg(
                 "line_haul",
                 str(node),
                 depot(str(node), node_prefix, nodes),
                 frame,
-                stops.select(("hub:" + pl.col("region_id")).alias("stop_id"), "region_id"),
+                stops.select("stop_id", "region_id"),
                 settings,
                 collect=False,
                 prefix=f"LH.{node}.",
+                open_end=True,
+            )
+        )
+    hop2 = through.group_by("_via", "region_id").agg(pl.col("quantity_kg").sum().alias("kg")).join(hubs, on="region_id", how="left").sort("_via", "region_id")
+    for (dock,), stops in hop2.group_by("_via", maintain_order=True) if "line_haul" in legs else ():
+        place = docks.filter(pl.col("_via") == dock)
+        frame = stops.select(("hub:" + pl.col("region_id")).alias("stop_id"), "lat", "lon", "kg", service_min=pl.lit(SERVICE_MIN["line_haul"]))
+        problems.append(
+            _leg(
+                "line_haul",
+                f"crossdock:{dock}",
+                pl.DataFrame({"depot_id": [f"crossdock:{dock}"], "lat": place["lat"], "lon": place["lon"]}),
+                frame,
+                stops.select(("hub:" + pl.col("region_id")).alias("stop_id"), "region_id"),
+                settings,
+                collect=False,
+                prefix=f"LH.X.{dock}.",
                 open_end=True,
             )
         )
@@ -459,7 +504,7 @@ def _summary(
             "seconds": round(sum(o.seconds for o in mine), 3),
         }
     moved = int(inputs.allocations["quantity_kg"].sum())
-    handling = float(notes.get("warehouse_handling_cost", 0.0))
+    handling = float(notes.get("warehouse_handling_cost", 0.0)) + float(notes.get("crossdock_handling_cost", 0.0))
     routed = sum(v["cost"] for v in legs.values()) + handling
     assumed = float((inputs.allocations["cost_per_kg"] * inputs.allocations["quantity_kg"]).sum())
     return {
@@ -484,10 +529,12 @@ def plan_geojson(plan: Plan, places: pl.DataFrame) -> str:
 
 
 def depot_places(inputs: PlanInputs) -> pl.DataFrame:
-    """``depot_id, lat, lon`` of every hub and warehouse a plan's routes can start from."""
+    """``depot_id, lat, lon`` of every hub, warehouse and crossdock a plan's routes can start from."""
     frames = [inputs.hubs.select(("hub:" + pl.col("region_id")).alias("depot_id"), pl.col("hub_lat").alias("lat"), pl.col("hub_lon").alias("lon"))]
     if inputs.warehouses is not None:
         frames.append(inputs.warehouses.select(("warehouse:" + pl.col("warehouse_id")).alias("depot_id"), "lat", "lon"))
+    if inputs.crossdocks is not None:
+        frames.append(inputs.crossdocks.select(("crossdock:" + pl.col("crossdock_id")).alias("depot_id"), "lat", "lon"))
     return pl.concat(frames)
 
 

@@ -56,6 +56,15 @@ WAREHOUSES: tuple[Column, ...] = (
     Column("handling_per_kg", "money"),
 )
 
+#: consolidation centres line haul may run through (origin node -> crossdock -> destination hub)
+CROSSDOCKS: tuple[Column, ...] = (
+    Column("crossdock_id", "id"),
+    Column("lat", "lat"),
+    Column("lon", "lon"),
+    Column("capacity_kg", "kg"),
+    Column("handling_per_kg", "money"),
+)
+
 #: the legs of a plan, in the order goods move
 LEGS = ("first_mile", "line_haul", "last_mile")
 

@@ -20,7 +20,7 @@ from matcher import MatchParams, compute_cycle
 from matcher.freight.loop import NOT_ROUTABLE
 from matcher.freight.rates import FleetRates, tour_shares
 from matcher.routing.plan import PlanSettings
-from matcher.routing.tables import DEFAULT_FLEETS, LEGS
+from matcher.routing.tables import CROSSDOCKS, DEFAULT_FLEETS, LEGS
 from matcher.routing.vrp import SolveSettings
 from matcher.schemas import ORDERS, parse_table
 from regions.geodesy import haversine_km
@@ -275,3 +275,134 @@ def test_empty_and_unprofitable_days(regions: Regions) -> None:
     got = compute_cycle(offers_frame([{"quantity_kg": 100, "ask_per_kg": 2.0}]), regions, date=DATE, params=TRUCKS, orders=far, plan=_plan())
     assert got.match.offers["reason"].to_list() == ["not_profitable"] and got.orders is not None
     assert got.orders["reason"].to_list() == ["not_profitable"] and got.summary["freight"]["realized_welfare"] == 0.0
+
+
+# ---- crossdocks -----------------------------------------------------------------------------------------------
+
+
+def _crossdock_day() -> tuple[Regions, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Two origin regions about 125 road km apart, each with half a truck for a region 1,250 km east;
+    a crossdock just east of them on the way."""
+    boxes = [shapely.box(109.5, 29.5, 110.5, 30.5), shapely.box(110.5, 29.5, 111.4, 30.5), shapely.box(119.5, 29.5, 120.5, 30.5)]
+    shapes = gpd.GeoDataFrame({"region_id": ["a", "b", "d"], "hub_lat": [30.0] * 3, "hub_lon": [110.0, 111.0, 120.0]}, geometry=boxes, crs="EPSG:4326")
+    regions = parse_regions(shapes, source="regions")
+    offers = offers_frame(
+        [
+            {"lat": 30.02, "lon": 110.02, "quantity_kg": 2_400, "ask_per_kg": 1.0, "cooperative_id": "ca"},
+            {"lat": 30.02, "lon": 111.02, "quantity_kg": 2_400, "ask_per_kg": 1.0, "cooperative_id": "cb"},
+        ]
+    )
+    orders = _orders([(f"d{n}", "apple", 400, 30.0 + 0.02 * n, 120.0 + 0.02 * n, 4.0) for n in range(12)])
+    raw = pl.DataFrame({"crossdock_id": ["x"], "lat": ["30.0"], "lon": ["111.5"], "capacity_kg": ["50000"], "handling_per_kg": ["0.05"]})
+    crossdocks = parse_table(raw, CROSSDOCKS, source="crossdocks", key="crossdock_id")
+    return regions, offers, orders, crossdocks
+
+
+def test_a_crossdock_fills_a_truck_two_origins_could_not_fill_alone() -> None:
+    regions, offers, orders, crossdocks = _crossdock_day()
+    params = MatchParams(workers=1, freight="trucks", freight_rounds=4)
+    alone = compute_cycle(offers, regions, date=DATE, params=params, orders=orders, plan=_plan())
+    got = compute_cycle(offers, regions, date=DATE, params=params, orders=orders, plan=_plan(), crossdocks=crossdocks)
+    assert got.plan is not None and alone.plan is not None
+    # without the crossdock each origin sends its own half-empty truck 1,250 km
+    direct = alone.plan.plan.routes.filter(pl.col("leg") == "line_haul")
+    assert direct.height == 2 and (direct["kg"] == 2_400).all()
+    # with it, both origins' kg go through it, and one truck carries them on
+    alloc = got.match.allocations
+    assert (alloc["via"] == "x").all() and int(alloc["quantity_kg"].sum()) == 4_800
+    haul = got.plan.plan.routes.filter(pl.col("leg") == "line_haul")
+    onward = haul.filter(pl.col("hub") == "crossdock:x")
+    assert onward.height == 1 and onward["kg"].to_list() == [4_800] and onward["depot_id"].to_list() == ["crossdock:x"]
+    feeders = haul.filter(pl.col("hub") != "crossdock:x")
+    assert sorted(feeders["hub"].to_list()) == ["a", "b"] and (feeders["kg"] == 2_400).all()
+    stops = got.plan.plan.stops.filter(pl.col("leg") == "line_haul")
+    assert set(stops.filter(pl.col("route_id").is_in(feeders["route_id"].implode()))["stop_id"]) == {"crossdock:x"}
+    # the crossdock's handling is paid, and the day is worth more than without it
+    freight = got.summary["freight"]
+    assert freight["routed"]["crossdock_handling"] == pytest.approx(0.05 * 4_800)
+    assert got.plan.plan.summary["crossdock_handling_cost"] == pytest.approx(0.05 * 4_800)
+    assert freight["realized_welfare"] > alone.summary["freight"]["realized_welfare"] + 1_000
+    assert freight["bound"] >= freight["realized_welfare"]
+    totals = got.summary["settlement"]
+    assert totals["balanced"] and float(totals["freight"]) == pytest.approx(freight["paid"], abs=0.01)
+    assert got.plan.plan.unserved.height == 0
+
+
+def test_a_full_crossdock_sends_the_lanes_that_save_least_direct() -> None:
+    from matcher.freight.corridors import Corridors
+    from matcher.freight.costs import LegCosts
+    from matcher.freight.loop import assign_paths
+
+    _, _, _, crossdocks = _crossdock_day()
+    pairs = pl.DataFrame(
+        {
+            "offer_id": ["o0", "o1", "o2", "o3"],
+            "region_id": ["d", "d", "d", "d"],
+            "via": ["x", "x", "x", None],
+        }
+    )
+    corridors = Corridors(pairs, False, pl.DataFrame(), crossdocks.with_columns(capacity_kg=pl.lit(3_000, pl.Int64)))
+    zero = np.zeros(4)
+    # o0 saves 0.2 per kg through x, o1 0.5, o2 0.1 (but it is small), o3 has no crossdock
+    costs = LegCosts(zero, np.array([1.0, 1.0, 1.0, 1.0]), zero, np.array([0.8, 0.5, 0.9, np.inf]))
+    alloc = pl.DataFrame(
+        {
+            "offer_id": ["o0", "o1", "o1", "o2", "o3"],
+            "demand_id": ["d1", "d1", "d2", "d1", "d1"],
+            "region_id": ["d"] * 5,
+            "quantity_kg": [2_000, 1_500, 900, 500, 700],
+        }
+    )
+    got = assign_paths(alloc, corridors, costs)
+    assert got.select("offer_id", "demand_id", "quantity_kg").equals(alloc.select("offer_id", "demand_id", "quantity_kg"))
+    # o1 (2,400 kg, the best saving) fits; o0 (2,000) no longer does; o2 (500) still does
+    assert got["via"].to_list() == [None, "x", "x", "x", None]
+
+
+def test_crossdocks_are_the_trucks_models_only() -> None:
+    from harvestmatch.errors import ParameterError
+
+    regions, offers, orders, crossdocks = _crossdock_day()
+    with pytest.raises(ParameterError, match="trucks freight model only"):
+        compute_cycle(offers, regions, date=DATE, params=MatchParams(workers=1, freight="linear"), orders=orders, plan=_plan(), crossdocks=crossdocks)
+
+
+def test_harvest_match_and_plan_with_crossdocks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    regions, offers, orders, crossdocks = _crossdock_day()
+    offers.write_csv(tmp_path / "offers.csv")
+    orders.write_csv(tmp_path / "orders.csv")
+    crossdocks.write_csv(tmp_path / "crossdocks.csv")
+    regions.shapes.assign(hub_lat=regions.hubs["hub_lat"].to_list(), hub_lon=regions.hubs["hub_lon"].to_list()).to_file(
+        tmp_path / "regions.geojson", driver="GeoJSON"
+    )
+    base = ["--offers", str(tmp_path / "offers.csv"), "--orders", str(tmp_path / "orders.csv"), "--regions", str(tmp_path / "regions.geojson")]
+    base += ["--date", DATE.isoformat(), "--workers", "1", "--route-iterations", "100"]
+    out = tmp_path / "day"
+    assert main(["match", *base, "--out", str(out), "--plan", "--crossdocks", str(tmp_path / "crossdocks.csv")]) == 0
+    alloc = pl.read_csv(out / "allocations.csv")
+    assert set(alloc["via"].to_list()) == {"x"}
+    routes = pl.read_csv(out / "plan" / "routes.csv")
+    assert routes.filter(pl.col("depot_id") == "crossdock:x")["kg"].to_list() == [4_800]
+    geo = json.loads((out / "plan" / "routes.geojson").read_text())
+    assert any(f["properties"]["depot_id"] == "crossdock:x" for f in geo["features"])
+    # harvest plan re-plans the result through the same crossdock (the path the result recorded)
+    capsys.readouterr()
+    assert main(["plan", "--result", str(out), "--route-iterations", "100", "--quiet"]) == 0
+    again = pl.read_csv(out / "plan" / "routes.csv")
+    assert again.filter(pl.col("depot_id") == "crossdock:x")["kg"].to_list() == [4_800]
+    # without the crossdocks the result's via names what the plan does not know: exit 2, naming the row
+    summary = json.loads((out / "summary.json").read_text())
+    del summary["inputs"]["crossdocks"]
+    (out / "summary.json").write_text(json.dumps(summary))
+    assert main(["plan", "--result", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "allocations.csv" in err and "via" in err and "give --crossdocks" in err
+    # bad crossdocks: a negative capacity names file, row and column; nothing written
+    (tmp_path / "bad.csv").write_text("crossdock_id,lat,lon,capacity_kg,handling_per_kg\nx,30.0,111.5,-5,0.05\n")
+    assert main(["match", *base, "--out", str(tmp_path / "bad"), "--crossdocks", str(tmp_path / "bad.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.csv: row 1: column 'capacity_kg': expected a whole number of kg greater than 0, got '-5'" in err
+    assert not (tmp_path / "bad").exists()
+    # crossdocks with the linear model: exit 2, nothing written
+    assert main(["match", *base, "--out", str(tmp_path / "lin"), "--freight", "linear", "--crossdocks", str(tmp_path / "crossdocks.csv")]) == 2
+    assert "trucks freight model only" in capsys.readouterr().err and not (tmp_path / "lin").exists()
