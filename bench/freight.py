@@ -10,6 +10,8 @@ What it measures (section ``freight`` of bench/RESULTS.md, "Freight the trucks a
   process tree; bench/measure.py). Per model: published and realized welfare, the routed and the assumed
   freight, kg sold, the plan's unserved kg, what the trucks model left out as ``not_routable``, the line
   haul's load factor and cost per kg; the trucks model's rounds.
+- **through crossdocks**: the trucks model again with `--crossdocks` (the demo's seven regional centres,
+  `DEMO_CROSSDOCKS`, written to the day's input folder).
 - **an unseen day**: the same builder with another seed (``build_demo_inputs(folder, seed=11)``: other
   offers and orders on the same geography), the same two runs.
 
@@ -41,7 +43,8 @@ from measure import Measured, run_measured  # noqa: E402
 
 WORK = HERE / "data" / "freight"
 HARVEST = [sys.executable, "-m", "harvest"]
-MODELS = ("linear", "trucks")
+#: the runs of a day: the two freight models, and the trucks model through the demo's crossdocks
+MODELS = ("linear", "trucks", "crossdocks")
 
 #: the issue's targets: on the demo day, and on a day the model was not tuned on
 DEMO_TARGETS = {"routed_vs_assumed": 1.25, "realized_ratio": 1.5, "unserved_share": 0.005}
@@ -82,8 +85,14 @@ def run_day(name: str, seed: int) -> tuple[dict[str, Any], dict[str, ModelRun]]:
     cached = paths.pop("cached")
     date = paths.pop("date")
     runs = {}
+    from harvest.demo.day import DEMO_CROSSDOCKS
+
+    DEMO_CROSSDOCKS.write_csv(folder / "input" / "crossdocks.csv")
     for model in MODELS:
         out = folder / model
+        how = ["--freight", "linear"] if model == "linear" else ["--freight", "trucks"]
+        if model == "crossdocks":
+            how += ["--crossdocks", str(folder / "input" / "crossdocks.csv")]
         cmd = [
             *HARVEST,
             "match",
@@ -102,13 +111,12 @@ def run_day(name: str, seed: int) -> tuple[dict[str, Any], dict[str, ModelRun]]:
             "--quiet",
             "--plan",
             *demo_args(),
-            "--freight",
-            model,
+            *how,
         ]
-        print(f"  {name}: harvest match --freight {model} ...", file=sys.stderr, flush=True)
+        print(f"  {name}: harvest match {' '.join(how)} ...", file=sys.stderr, flush=True)
         run = run_measured(cmd, poll=0.05, cwd=ROOT)
         if run.returncode != 0:
-            raise SystemExit(f"harvest match --freight {model} ({name}) failed (exit {run.returncode}):\n{run.stderr}")
+            raise SystemExit(f"harvest match {' '.join(how)} ({name}) failed (exit {run.returncode}):\n{run.stderr}")
         summary = json.loads((out / "summary.json").read_text())
         plan = json.loads((out / "plan" / "summary.json").read_text())
         unserved = pl.read_csv(out / "plan" / "unserved.csv")
@@ -132,16 +140,23 @@ def _total(value: Any) -> float | None:
 
 
 def comparison_table(runs: dict[str, ModelRun]) -> list[str]:
-    lin, tru = runs["linear"], runs["trucks"]
-    rows: list[tuple[str, str, str]] = []
+    lin, tru, xd = runs["linear"], runs["trucks"], runs["crossdocks"]
+    rows: list[tuple[str, ...]] = []
 
     def row(label: str, f: Any) -> None:
-        rows.append((label, f(lin), f(tru)))
+        rows.append((label, f(lin), f(tru), f(xd)))
 
     row("published welfare (the match's objective at its lane costs)", lambda r: _money(r.summary["welfare"]))
     row("**realized welfare** (the tours paid instead of the lanes' costs)", lambda r: f"**{_money(r.summary['freight']['realized_welfare'])}**")
-    ratio = tru.summary["freight"]["realized_welfare"] / lin.summary["freight"]["realized_welfare"]
-    rows.append(("realized welfare, trucks / linear", "1", f"**{ratio:.2f}x**"))
+    base = lin.summary["freight"]["realized_welfare"]
+    rows.append(
+        (
+            "realized welfare / linear's",
+            "1",
+            f"**{tru.summary['freight']['realized_welfare'] / base:.2f}x**",
+            f"{xd.summary['freight']['realized_welfare'] / base:.2f}x",
+        )
+    )
     row("routed freight (tours + handling)", lambda r: _money(_total(r.summary["freight"]["routed"])))
     row("assumed freight (the lanes' cost_per_kg x kg, handling included)", lambda r: _money(_total(r.summary["freight"]["assumed"])))
     row("**routed / assumed** (`freight.routed_vs_assumed`)", lambda r: f"**{r.summary['freight']['routed_vs_assumed']:.3f}**")
@@ -162,6 +177,15 @@ def comparison_table(runs: dict[str, ModelRun]) -> list[str]:
     )
     row("line haul: vehicles / km", lambda r: f"{r.plan['legs']['line_haul']['vehicles']:,} / {r.plan['legs']['line_haul']['km']:,.0f}")
     row("routed cost per kg sold (tours + handling)", lambda r: f"{_total(r.summary['freight']['routed']) / max(1, r.summary['allocated_kg']):.3f}")
+    row(
+        "kg through crossdocks / their handling",
+        lambda r: (
+            "-"
+            if "crossdock_handling" not in r.summary["freight"]["routed"]
+            else f"{r.summary['freight']['rounds'][r.summary['freight']['kept_round']].get('crossdock_kg', 0):,} (kept round) / "
+            f"{_money(r.summary['freight']['routed']['crossdock_handling'])}"
+        ),
+    )
     row("regions served", lambda r: f"{r.summary['regions_served']:,}")
     row(
         "offers: sold / partly sold / not sold",
@@ -183,8 +207,8 @@ def comparison_table(runs: dict[str, ModelRun]) -> list[str]:
     row("of which: plan s (stages of the summary)", lambda r: f"{r.summary['seconds'].get('plan', float('nan')):.0f}")
     row("CPU s (process tree)", lambda r: "-" if r.run.cpu_seconds is None else f"{r.run.cpu_seconds:.0f} ({r.run.cpu_seconds / r.run.seconds:.2f} cores busy)")
     row("peak RSS, process tree (MB)", lambda r: f"{r.run.peak_rss_mb:,.0f}")
-    lines = ["| | `--freight linear` | `--freight trucks` |", "|---|---:|---:|"]
-    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    lines = ["| | `--freight linear` | `--freight trucks` | `--freight trucks --crossdocks` (the demo's 7) |", "|---|---:|---:|---:|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
     return lines
 
 
@@ -267,6 +291,10 @@ def day_lines(day: dict[str, Any], runs: dict[str, ModelRun], unseen: bool) -> l
         "The trucks model's rounds (`summary.json` `freight.rounds`; rounds route with at most 100 iterations per problem, the last mile only in round 0):",
         "",
         *rounds_table(runs["trucks"]),
+        "",
+        "Through the demo's seven crossdocks (`harvest demo --crossdocks`; `DEMO_CROSSDOCKS`), the rounds:",
+        "",
+        *rounds_table(runs["crossdocks"]),
         "",
         *targets(runs, UNSEEN_TARGETS if unseen else DEMO_TARGETS, unseen),
         "",

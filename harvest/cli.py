@@ -90,6 +90,11 @@ def _parser() -> argparse.ArgumentParser:
         help="small: 370 cities, a day of fresh produce (default); national: 2,875 counties, 200,000 offers, 300 products",
     )
     d.add_argument("--seed", type=int, default=None)
+    d.add_argument(
+        "--crossdocks",
+        action="store_true",
+        help="line haul may run through the crossdocks of China's seven regional centres (written to OUT/input/crossdocks.csv; docs/freight.md)",
+    )
     d.set_defaults(run=_run_demo)
     return parser
 
@@ -99,7 +104,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     from matcher.cli import format_summary
 
     seed = args.seed if args.seed is not None else (5 if args.size == "national" else 7)
-    summary = run_demo(args.out, size=args.size, seed=seed)
+    summary = run_demo(args.out, size=args.size, seed=seed, crossdocks=args.crossdocks)
     demo = summary["demo"]
     how = "reused from the cache" if demo["inputs_cached"] else "built"
     print(f"inputs {how} in {demo['build_seconds']:.1f} s: {args.out / 'input'}")

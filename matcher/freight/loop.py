@@ -16,7 +16,9 @@ in the manner of Kim and Pardalos, with the tours as the step function)::
     paths     with crossdocks, a lane's line haul runs through its crossdock where that is cheaper at
               the round's costs; a crossdock past its capacity_kg sends the lanes that save least
               per kg direct (matcher.freight.loop.assign_paths); the plan routes both hops
-    keep      the round with the best realized welfare; route it whole (every leg, the plan's budget)
+    keep      the round with the best realized welfare among those whose tours cost at most
+              CONSISTENT_WITHIN times what their lanes assumed (else of all rounds); route it
+              whole (every leg, the plan's budget)
     repair    kg the plan could not collect, carry or deliver are taken out (the offer, the corridor,
               the pickup point's orders), the kept round's costs re-solved and re-routed, at most
               MAX_REPAIRS times: every kg published as sold is on a tour of every leg it needs; what is
@@ -54,6 +56,9 @@ DAMPING = 0.5
 #: a leg's calibration (its tours' cost over what its lanes assumed, carried into the next round's
 #: prices) stays within this factor either way
 MAX_BIAS = 3.0
+#: a round is kept only if its tours cost at most this many times what its lanes assumed (prices are
+#: computed on freight the trucks nearly deliver); if no round is, the best of all is kept
+CONSISTENT_WITHIN = 1.25
 #: at most this many re-solves take out kg the plan could not route
 MAX_REPAIRS = 3
 
@@ -206,7 +211,7 @@ def consolidate(
                     bias[leg] = float(np.clip(bias[leg] * routed_leg / assumed_leg, 1 / MAX_BIAS, MAX_BIAS))
         priced = priced.scaled(bias["first_mile"], bias["line_haul"])
         costs = priced if number == 0 else costs.damped(priced, DAMPING)
-    best = max(rounds, key=lambda r: (r.realized, -r.number))
+    best = keep(rounds)
 
     # the kept round routed whole (the published plan's budget), then repaired until every kg sold is on
     # a tour of every leg
@@ -224,6 +229,20 @@ def consolidate(
     paid = float(final.plan.routes["cost"].sum()) + _site_handling(final.plan.summary) + handling * kg
     report["paid"] = paid  # what the books pay freight: the tours, warehouse handling and handling, unrounded
     return FreightOutcome(result, demand_now, orders_out, final.plan, final.inputs, report, paid)
+
+
+def keep(rounds: list[Round]) -> Round:
+    """The round with the best realized welfare among those that trade and whose tours cost at most
+    :data:`CONSISTENT_WITHIN` times what their lanes assumed; if there is none, the best realized of
+    all (ties: the earlier)."""
+    consistent = [r for r in rounds if _ratio(r) <= CONSISTENT_WITHIN]
+    return max(consistent or rounds, key=lambda r: (r.realized, -r.number))
+
+
+def _ratio(r: Round) -> float:
+    """What a round's tours cost over what its lanes assumed (infinite for a round without trade)."""
+    assumed, routed = float(r.report["assumed"]["total"]), float(r.report["routed"]["total"])
+    return routed / assumed if assumed > 0 else float("inf")
 
 
 def _depots(hubs: pl.DataFrame, warehouses: pl.DataFrame | None, crossdocks: pl.DataFrame | None) -> pl.DataFrame:
@@ -297,7 +316,7 @@ def _same_flows(a: MatchResult, b: MatchResult) -> bool:
 def _lane_parts(result: MatchResult, corridors: Corridors, costs: LegCosts) -> dict[str, float]:
     """What the match assumed per leg for the kg it allocated (money)."""
     parts = corridors.pairs.select("offer_id", "region_id").with_columns(
-        _fm=pl.Series(costs.first_mile), _lh=pl.Series(costs.line_haul), _lm=pl.Series(costs.last_mile)
+        _fm=pl.Series(costs.first_mile), _lh=pl.Series(costs.haul()), _lm=pl.Series(costs.last_mile)
     )
     kg = result.allocations.select("offer_id", "region_id", "quantity_kg", "cost_per_kg").join(
         parts, on=["offer_id", "region_id"], how="left", maintain_order="left"
@@ -479,4 +498,4 @@ def _report(
     }
 
 
-__all__ = ["DAMPING", "MAX_REPAIRS", "NOT_ROUTABLE", "ROUND_ITERATIONS", "Demand", "FreightOutcome", "assign_paths", "consolidate"]
+__all__ = ["CONSISTENT_WITHIN", "DAMPING", "MAX_REPAIRS", "NOT_ROUTABLE", "ROUND_ITERATIONS", "Demand", "FreightOutcome", "assign_paths", "consolidate", "keep"]

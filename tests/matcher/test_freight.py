@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from harvest.cli import main
 from matcher import MatchParams, compute_cycle
-from matcher.freight.loop import NOT_ROUTABLE
+from matcher.freight.loop import CONSISTENT_WITHIN, NOT_ROUTABLE
 from matcher.freight.rates import FleetRates, tour_shares
 from matcher.routing.plan import PlanSettings
 from matcher.routing.tables import CROSSDOCKS, DEFAULT_FLEETS, LEGS
@@ -87,10 +87,13 @@ def test_the_match_pays_for_the_trucks_the_plan_runs(regions: Regions) -> None:
     got = compute_cycle(offers, regions, date=DATE, params=TRUCKS, orders=orders, plan=_plan())
     freight = got.summary["freight"]
     assert freight["model"] == "trucks" and got.plan is not None
-    # every round is one exact match at its costs, and the kept round is the best realized one
+    # every round is one exact match at its costs; the kept round is the best realized one among those
+    # that trade and whose tours cost at most CONSISTENT_WITHIN times what their lanes assumed (else of all)
     rounds = freight["rounds"]
     assert 1 <= len(rounds) <= TRUCKS.freight_rounds
-    assert freight["kept_round"] == max(rounds, key=lambda r: (r["realized_welfare"], -r["round"]))["round"]
+    consistent = [r for r in rounds if r["assumed"]["total"] > 0 and r["routed"]["total"] <= CONSISTENT_WITHIN * r["assumed"]["total"] + 0.01]
+    expected = max(consistent or rounds, key=lambda r: (r["realized_welfare"], -r["round"]))
+    assert freight["kept_round"] == expected["round"]
     # the realized welfare is the published welfare with the tours paid instead of the lanes' costs
     alloc = got.match.allocations
     value = float((alloc["quantity_kg"] * (alloc["price_per_kg"] - alloc["ask_per_kg"])).sum())
@@ -406,3 +409,22 @@ def test_harvest_match_and_plan_with_crossdocks(tmp_path: Path, capsys: pytest.C
     # crossdocks with the linear model: exit 2, nothing written
     assert main(["match", *base, "--out", str(tmp_path / "lin"), "--freight", "linear", "--crossdocks", str(tmp_path / "crossdocks.csv")]) == 2
     assert "trucks freight model only" in capsys.readouterr().err and not (tmp_path / "lin").exists()
+
+
+def test_the_kept_round_is_the_best_whose_tours_cost_what_its_lanes_assumed() -> None:
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from matcher.freight.loop import keep
+
+    def rnd(number: int, realized: float, assumed: float, routed: float) -> Any:
+        return SimpleNamespace(number=number, realized=realized, report={"assumed": {"total": assumed}, "routed": {"total": routed}})
+
+    # round 1 realizes most but its tours cost 1.5 times its lanes: round 2, within the limit, is kept
+    rounds = [rnd(0, 100.0, 100.0, 500.0), rnd(1, 300.0, 100.0, 150.0), rnd(2, 250.0, 100.0, 100.0 * CONSISTENT_WITHIN), rnd(3, 200.0, 100.0, 90.0)]
+    assert keep(cast(Any, rounds)).number == 2
+    # a round without trade checks nothing; with no consistent round, the best realized of all
+    rounds = [rnd(0, 50.0, 100.0, 400.0), rnd(1, 0.0, 0.0, 0.0), rnd(2, 40.0, 100.0, 200.0)]
+    assert keep(cast(Any, rounds)).number == 0
+    # ties: the earlier
+    assert keep(cast(Any, [rnd(0, 10.0, 10.0, 10.0), rnd(1, 10.0, 10.0, 10.0)])).number == 0
