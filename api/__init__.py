@@ -80,7 +80,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         upgrade(db)
     app.extensions["harvest_db"] = db
 
-    from api import claims, cooperatives, cycles, fleets, health, offers, openapi, orders, plans, products, regions_api, scores, settlement
+    from api import claims, cooperatives, crossdocks, cycles, fleets, health, offers, openapi, orders, plans, products, regions_api, scores, settlement
 
     for blueprint in (
         health.bp,
@@ -90,6 +90,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         products.bp,
         regions_api.bp,
         fleets.bp,
+        crossdocks.bp,
         cycles.bp,
         plans.bp,
         cooperatives.bp,

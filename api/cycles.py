@@ -8,7 +8,12 @@ from today needs ``"confirm_far_date": true``: a mistyped year should not sell t
 
 Who sees what: the operator and planners every cycle; a cooperative the cycles that had its offers,
 a buyer those that had its orders. A failed cycle's ``reason`` is for everyone; its ``detail`` (the
-exception) only for the operator, as the ``fleet`` the cycle used (:mod:`api.fleets`; null if none).
+exception) only for the operator, as the ``fleet`` the cycle used (:mod:`api.fleets`; null if none)
+and the ``crossdocks`` its ``trucks`` freight was given (:mod:`api.crossdocks`; null if none).
+
+Allocations carry ``via``, the crossdock their line haul ran through (null: direct); a shipment
+through one is drawn from the offer through that crossdock (its place as the cycle recorded it) to
+the hub.
 """
 
 from __future__ import annotations
@@ -170,7 +175,8 @@ def prices(cycle_id: int) -> Response:
 @bp.get("/<int(max=2147483647):cycle_id>/shipments")
 @requires("planner", "operator")
 def shipments(cycle_id: int) -> Response:
-    """Shipped lanes as GeoJSON LineStrings from each offer to its region's hub, in pages."""
+    """Shipped lanes as GeoJSON LineStrings from each offer to its region's hub (through the crossdock
+    a lane ran via, placed as the cycle recorded it), in pages."""
     db: Database = current_app.extensions["harvest_db"]
     limit = int_arg("limit", MAX_LIST_PAGE, 1, MAX_PAGE)
     query = (
@@ -187,20 +193,23 @@ def shipments(cycle_id: int) -> Response:
             Offer.lon,
             Allocation.hub_lat,
             Allocation.hub_lon,
+            Allocation.via,
         )
         .join(Offer, Offer.offer_id == Allocation.offer_id)
         .where(Allocation.cycle_id == cycle_id)
     )
     query = after_arg(where_args(query, {"region_id": Allocation.region_id, "product": Allocation.product}), Allocation.id, integer=True)
     with db.session() as session:
-        require_done(get_cycle(session, cycle_id))
+        cycle = require_done(get_cycle(session, cycle_id))
         rows = session.execute(query.order_by(Allocation.id).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
+    recorded = json.loads(cycle.crossdocks)["crossdocks"] if cycle.crossdocks else []
+    docks = {d["crossdock_id"]: [d["lon"], d["lat"]] for d in recorded}
     features = [
         {
             "type": "Feature",
-            "geometry": {"type": "LineString", "coordinates": [[r.lon, r.lat], [r.hub_lon, r.hub_lat]]},
+            "geometry": {"type": "LineString", "coordinates": [[r.lon, r.lat], *([docks[r.via]] if r.via in docks else []), [r.hub_lon, r.hub_lat]]},
             "properties": {
                 "offer_id": r.offer_id,
                 "demand_id": r.demand_id,
@@ -209,6 +218,7 @@ def shipments(cycle_id: int) -> Response:
                 "quantity_kg": r.quantity_kg,
                 "distance_km": r.distance_km,
                 "transit_days": r.transit_days,
+                "via": r.via,
             },
         }
         for r in rows
@@ -240,6 +250,7 @@ def cycle_json(c: Cycle, caller: Caller) -> dict[str, Any]:
         body["detail"] = c.detail
         body["lease_owner"] = c.lease_owner
         body["fleet"] = json.loads(c.fleet) if c.fleet else None
+        body["crossdocks"] = json.loads(c.crossdocks) if c.crossdocks else None
     return body
 
 

@@ -201,6 +201,22 @@ class FleetVehicle(Base):
     depot: Mapped[str | None] = mapped_column(String(64))
 
 
+class Crossdock(Base):
+    """One of the operator's crossdocks (``PUT /crossdocks``, :mod:`api.crossdocks`): a consolidation
+    centre the ``trucks`` freight model's line haul may run through (origin hub -> crossdock ->
+    destination hub), its place, the kg it handles a day and its handling cost per kg. ``seq`` is the
+    row's place in the table as given (from 1). Without rows cycles have no crossdocks."""
+
+    __tablename__ = "crossdocks"
+
+    crossdock_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    lat: Mapped[float] = mapped_column(Float, nullable=False)
+    lon: Mapped[float] = mapped_column(Float, nullable=False)
+    capacity_kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    handling_per_kg: Mapped[float] = mapped_column(Float, nullable=False)
+
+
 class Cooperative(Base):
     """The operator's register of a cooperative (``PUT /cooperatives/{id}``): whether the safety net
     treats it as small, whatever its offers weigh (one it does not list is judged by the cycle's
@@ -251,6 +267,9 @@ class Cycle(Base):
     #: JSON of the fleet the cycle's plan or ``trucks`` freight used (:meth:`api.fleets_store.Fleet.record`:
     #: source, sha256, vehicles); null when it used none
     fleet: Mapped[str | None] = mapped_column(Text)
+    #: JSON of the crossdocks the cycle's ``trucks`` freight was given (:meth:`api.crossdocks_store.Crossdocks.record`:
+    #: sha256, crossdocks); null when it was given none (none stored, or ``linear`` freight)
+    crossdocks: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, nullable=False)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -284,6 +303,8 @@ class Allocation(Base):
     #: the region's hub when the cycle ran (regions may be replaced later; shipments keep their ends)
     hub_lat: Mapped[float | None] = mapped_column(Float)
     hub_lon: Mapped[float | None] = mapped_column(Float)
+    #: the crossdock the lane's line haul runs through (``trucks`` freight with crossdocks); null: direct
+    via: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_allocations_cycle_coop", "cycle_id", "cooperative_id"),)
 
@@ -347,8 +368,9 @@ class PlanRoute(Base):
     route_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     #: ``first_mile``, ``line_haul`` or ``last_mile``
     leg: Mapped[str] = mapped_column(String(16), nullable=False)
-    #: the region whose hub the leg's problem belongs to: the origin (first mile, line haul) or the destination (last mile)
-    hub: Mapped[str] = mapped_column(String(64), nullable=False)
+    #: the region whose hub the leg's problem belongs to: the origin (first mile, line haul) or the destination
+    #: (last mile); ``crossdock:<crossdock_id>`` for the line haul onward from a crossdock
+    hub: Mapped[str] = mapped_column(String(200), nullable=False)
     problem_id: Mapped[str] = mapped_column(String(200), nullable=False)
     depot_id: Mapped[str] = mapped_column(String(200), nullable=False)
     depot_lat: Mapped[float] = mapped_column(Float, nullable=False)
@@ -369,9 +391,9 @@ class PlanRoute(Base):
 
 class PlanStop(Base):
     """One stop of a route, in the order driven (``seq`` from 1). A first-mile stop is an offer
-    (``stop_id`` is its ``offer_id``), a line-haul stop a destination hub (``hub:<region_id>``), a
-    last-mile stop a pickup point (its location, ``lat,lon``). Times are minutes from the start of the
-    leg's working day."""
+    (``stop_id`` is its ``offer_id``), a line-haul stop a destination hub (``hub:<region_id>``) or a
+    crossdock (``crossdock:<crossdock_id>``, its ``region_id`` null), a last-mile stop a pickup point
+    (its location, ``lat,lon``). Times are minutes from the start of the leg's working day."""
 
     __tablename__ = "plan_stops"
 

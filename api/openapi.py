@@ -23,7 +23,7 @@ from harvestmatch.settings import json_schema
 from matcher.claims import DECISIONS, HISTORY_RULES, MAX_EVIDENCE, MAX_TEXT, REASONS, REMEDIES, RULES, STATUSES
 from matcher.floor import FLOOR_REASONS
 from matcher.params import MatchParams
-from matcher.routing.tables import LEGS
+from matcher.routing.tables import CROSSDOCKS, LEGS
 from matcher.schemas import Column
 from matcher.settlement import BEARERS, PARTIES
 
@@ -264,6 +264,7 @@ SCHEMAS: dict[str, Any] = {
             "detail": _NS,
             "lease_owner": _NS,
             "fleet": {"oneOf": [{"$ref": "#/components/schemas/Fleet"}, {"type": "null"}]},
+            "crossdocks": {"oneOf": [{"$ref": "#/components/schemas/Crossdocks"}, {"type": "null"}]},
         },
         [
             "id",
@@ -364,6 +365,14 @@ SCHEMAS: dict[str, Any] = {
             "source": {"enum": ["stored", "default"]},
             "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
             "vehicles": {"type": "array", "items": {"$ref": "#/components/schemas/Vehicle"}},
+        }
+    ),
+    "CrossdockIn": _input(CROSSDOCKS),
+    "Crossdock": _obj({"crossdock_id": _S, "lat": _N, "lon": _N, "capacity_kg": _I, "handling_per_kg": _N}),
+    "Crossdocks": _obj(
+        {
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "crossdocks": {"type": "array", "items": {"$ref": "#/components/schemas/Crossdock"}},
         }
     ),
     "ClaimIn": {
@@ -603,6 +612,12 @@ def document() -> dict[str, Any]:
             "text/csv": {"schema": _S},
         }
     }
+    crossdock_body = {
+        "content": {
+            "application/json": {"schema": {"oneOf": [_ref("CrossdockIn"), {"type": "array", "items": _ref("CrossdockIn"), "maxItems": 10000}]}},
+            "text/csv": {"schema": _S},
+        }
+    }
     idem = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
     return {
         "openapi": "3.1.0",
@@ -714,6 +729,28 @@ def document() -> dict[str, Any]:
                 "get": _op(
                     "The fleet cycles plan with: the stored one, else the default fleets (operator)",
                     (200, {"content": {"application/json": {"schema": _ref("Fleet")}, "text/csv": {"schema": _S}}}),
+                    401,
+                    403,
+                    422,
+                    params=[PLAN_FORMAT],
+                ),
+            },
+            "/crossdocks": {
+                "put": _op(
+                    "Replace the crossdocks the trucks freight model's line haul may run through, JSON or CSV; empty: none (operator)",
+                    (200, _json(_ref("Crossdocks"))),
+                    400,
+                    401,
+                    403,
+                    409,
+                    413,
+                    415,
+                    422,
+                    body=crossdock_body,
+                ),
+                "get": _op(
+                    "The crossdocks cycles with trucks freight are given (operator)",
+                    (200, {"content": {"application/json": {"schema": _ref("Crossdocks")}, "text/csv": {"schema": _S}}}),
                     401,
                     403,
                     422,

@@ -47,8 +47,9 @@ def json_body() -> Any:
         raise ApiError(400, "Bad Request", "the body is not valid JSON") from None
 
 
-def table_body(schema: Sequence[Column], *, what: str) -> tuple[pl.DataFrame, bool]:
-    """A JSON object, a JSON array of objects, or a CSV upload, checked against ``schema``.
+def table_body(schema: Sequence[Column], *, what: str, key: str | None = None) -> tuple[pl.DataFrame, bool]:
+    """A JSON object, a JSON array of objects, or a CSV upload, checked against ``schema`` (and, with
+    ``key``, a column whose values must be unique, as the batch job checks a table's key).
 
     Returns the typed frame and whether the body was a single object (its errors then name the field
     alone, not ``row/field``).
@@ -62,7 +63,7 @@ def table_body(schema: Sequence[Column], *, what: str) -> tuple[pl.DataFrame, bo
         if len(items) > MAX_BATCH:
             raise ApiError(413, "Payload Too Large", f"at most {MAX_BATCH} {what}s per request")
         try:
-            return parse_records(items, schema, source="body"), single
+            return parse_records(items, schema, source="body", key=key), single
         except InputError as exc:
             raise invalid(exc, single) from None
     if request.mimetype == "text/csv":
@@ -82,7 +83,7 @@ def table_body(schema: Sequence[Column], *, what: str) -> tuple[pl.DataFrame, bo
                 [{"path": c, "message": f"unknown column (known: {', '.join(known)})"} for c in unknown[:20]],
             )
         try:
-            return parse_table(raw, schema, source="upload"), False
+            return parse_table(raw, schema, source="upload", key=key), False
         except InputError as exc:
             raise invalid(exc, False) from None
     raise ApiError(415, "Unsupported Media Type", "send application/json or text/csv")

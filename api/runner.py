@@ -9,7 +9,10 @@ The snapshot also reads the cooperatives register (``PUT /cooperatives``), which
 who is small (:mod:`matcher.safety_net`); a registration made after it counts from the next cycle.
 It reads the fleet too (``PUT /fleets``, else the default fleets, :mod:`api.fleets_store`): the cycle
 plans with it, and the ``trucks`` freight model prices with it even with planning switched off; a
-cycle that used it (a plan, or ``trucks`` freight) keeps it on its row (``fleet``).
+cycle that used it (a plan, or ``trucks`` freight) keeps it on its row (``fleet``). It reads the
+crossdocks (``PUT /crossdocks``, :mod:`api.crossdocks_store`) too: a cycle with ``trucks`` freight is
+given them (its line haul may run through them, and its allocations say which one in ``via``) and
+keeps them on its row (``crossdocks``); a ``linear`` cycle is given none and keeps none.
 A cycle run with ``refund_adjust`` reads the cooperatives' delivered quality in the same snapshot: each
 (cooperative, product) with history gets the expected refund rate ``1 - score`` (:mod:`matcher.scores`),
 and each offer result keeps the rate that steered it, for the cycle's settlement.
@@ -45,6 +48,7 @@ from sqlalchemy.orm import Session
 
 from api import jobs
 from api.after_sales import AfterSalesConfig
+from api.crossdocks_store import Crossdocks, no_crossdocks, read_crossdocks
 from api.db import Database, lock_snapshot, read_frame
 from api.fleets_store import Fleet, default_fleet, read_fleet
 from api.models import (
@@ -95,8 +99,9 @@ COOPERATIVE_SCHEMA: dict[str, pl.DataType] = {"cooperative_id": pl.String(), "sm
 class Snapshot:
     """What a cycle sees: open offers (with any re-run's sales given back), the kg it takes of each
     order (``orders``), the regions, the cooperatives register (None when it is empty: everyone is then
-    judged by the ``small_kg`` rule); and, to settle the orders afterwards, the orders it read
-    (``book``), their current fills and those it closes as expired (:mod:`api.waiting`)."""
+    judged by the ``small_kg`` rule), the fleet and the crossdocks; and, to settle the orders
+    afterwards, the orders it read (``book``), their current fills and those it closes as expired
+    (:mod:`api.waiting`)."""
 
     offers: pl.DataFrame
     orders: pl.DataFrame
@@ -108,6 +113,7 @@ class Snapshot:
     cooperatives: pl.DataFrame | None = None
     quality: pl.DataFrame | None = None
     fleet: Fleet = field(default_factory=default_fleet)
+    crossdocks: Crossdocks = field(default_factory=no_crossdocks)
 
 
 #: the function that computes a cycle from its snapshot (:func:`matcher.pipeline.compute_cycle`'s signature)
@@ -144,6 +150,8 @@ def run(
     params = held.params.resolved(os.environ)
     # the plan's settings price the trucks model's freight even when no plan is published (routes off)
     plan_settings = plan.settings(params, snap.fleet.per_leg())
+    # crossdocks are the trucks model's alone (the core refuses them with linear freight)
+    crossdocks = snap.crossdocks.given() if params.freight == "trucks" else None
     with jobs.reporting_progress(db, held):
         result = (compute or compute_cycle)(
             snap.offers,
@@ -156,6 +164,7 @@ def run(
             plan=plan_settings,
             publish_plan=plan.routes,
             stage=lambda name: jobs.set_stage(db, held, name),
+            crossdocks=crossdocks,
         )
     summary = dict(result.summary)
     seconds = {"snapshot": read - started, "regions": shaped - read, **summary.pop("seconds", {})}
@@ -167,7 +176,8 @@ def run(
     summary["plan"] = planned.summary if planned is not None else dict(OFF)
     jobs.set_stage(db, held, "writing")
     fleet = snap.fleet if planned is not None or params.freight == "trucks" else None
-    write_results(db, held, snap, result, summary, planned, fleet, seconds_so_far=time.perf_counter() - started)
+    used = snap.crossdocks if crossdocks is not None else None
+    write_results(db, held, snap, result, summary, planned, fleet, used, seconds_so_far=time.perf_counter() - started)
     # the commit itself is timed only once it is over: the total is set on the done cycle afterwards
     summary["seconds"]["total"] = time.perf_counter() - started
     with db.write() as session:
@@ -216,6 +226,7 @@ def take_snapshot(db: Database, held: jobs.Lease, *, forgetting: float = AfterSa
         cooperatives = read_frame(session, select(*(getattr(Cooperative, c) for c in COOPERATIVE_SCHEMA)), COOPERATIVE_SCHEMA)
         quality = refund_rates(session, forgetting, excluding=previous_id) if held.params.refund_adjust else None
         fleet = read_fleet(session)
+        crossdocks = read_crossdocks(session)
         at = jobs.now()
         stamped = session.execute(update(Cycle).where(*held.fence()).values(snapshot_at=at))
         if not stamped.rowcount:  # type: ignore[attr-defined]
@@ -232,7 +243,7 @@ def take_snapshot(db: Database, held: jobs.Lease, *, forgetting: float = AfterSa
     book, fills = book.sort("order_id"), fills.sort("order_id", "date")
     orders, expired = take(book, fills, date=held.date, today=at.date(), previous_id=previous_id)
     registered = cooperatives.sort("cooperative_id") if cooperatives.height else None
-    return Snapshot(offers, orders, regions.sort("region_id"), previous_id, book, fills, expired, registered, quality, fleet)
+    return Snapshot(offers, orders, regions.sort("region_id"), previous_id, book, fills, expired, registered, quality, fleet, crossdocks)
 
 
 def write_results(
@@ -243,11 +254,12 @@ def write_results(
     summary: dict[str, Any],
     planned: PlannedCycle | None,
     fleet: Fleet | None = None,
+    crossdocks: Crossdocks | None = None,
     *,
     seconds_so_far: float,
 ) -> None:
-    """Write every result of the cycle (its plan too, when it was planned, and the ``fleet`` it used,
-    if any), and the offers' and orders' new state, in one fenced transaction."""
+    """Write every result of the cycle (its plan too, when it was planned, and the ``fleet`` and
+    ``crossdocks`` it used, if any), and the offers' and orders' new state, in one fenced transaction."""
     began = time.perf_counter()
     cycle_id = held.cycle_id
     tag = pl.lit(cycle_id, pl.Int64).alias("cycle_id")
@@ -271,6 +283,8 @@ def write_results(
             tables += [(PlanRoute, planned.routes), (PlanStop, planned.stops), (PlanUnserved, planned.unserved)]
         if fleet is not None:
             session.execute(update(Cycle).where(*held.fence()).values(fleet=json.dumps(fleet.record())))
+        if crossdocks is not None:
+            session.execute(update(Cycle).where(*held.fence()).values(crossdocks=json.dumps(crossdocks.record())))
         for model, frame in tables:
             bulk_insert(session, model, frame)
         if snap.previous_id is not None:

@@ -282,3 +282,44 @@ def test_a_0006_database_keeps_its_offer_results_without_refund_rates_and_goes_b
         assert c.execute(text("SELECT order_id FROM orders")).all() == [("r1",)]
     upgrade(db)  # and up again
     db.engine.dispose()
+
+
+def test_a_0008_database_upgrades_with_direct_lanes_and_no_crossdocks_and_goes_back_down(database_url: str) -> None:
+    """Allocations from before crossdocks ran direct (``via`` null), their cycles were given none; a
+    route may then be based at a crossdock with the longest id; and the revision goes back down."""
+    from alembic import command
+
+    from api.migrate import config
+
+    db = Database(database_url)
+    upgrade(db, "0008")
+    now = dt.datetime.now(dt.UTC)
+    with db.engine.begin() as c:
+        c.execute(text("INSERT INTO cycles (date, status, current, rerun, attempt, created_at) VALUES ('2026-11-20', 'done', 1, false, 1, :n)"), {"n": now})
+        c.execute(
+            text(
+                "INSERT INTO allocations (cycle_id, offer_id, cooperative_id, demand_id, region_id, product, quantity_kg, distance_km, transit_days, "
+                "cost_per_kg, ask_per_kg, price_per_kg, farm_gate_price, clearing_price) VALUES (1, 'o1', 'c', 'd1', 'north', 'kale', 6, 10, 1, "
+                "0.1, 1, 2, 1.5, 1.9)"
+            )
+        )
+    upgrade(db)
+    route = text(
+        "INSERT INTO plan_routes (cycle_id, route_id, leg, hub, problem_id, depot_id, depot_lat, depot_lon, vehicle_type, capacity_kg, stops, kg, "
+        "load_factor, km, start_min, end_min, duration_min, cost) VALUES (1, :r, 'line_haul', :h, :h, :h, 30, 111.5, 'truck', 10, 1, 6, 0.6, 5, 0, 5, 5, 9)"
+    )
+    with db.engine.begin() as c:
+        assert c.execute(text("SELECT offer_id, via FROM allocations")).all() == [("o1", None)]
+        assert c.execute(text("SELECT id, crossdocks FROM cycles")).all() == [(1, None)]
+        c.execute(route, {"r": "LH.X.long.001", "h": "crossdock:" + "x" * 64})
+        c.execute(text("DELETE FROM plan_routes"))
+        c.execute(route, {"r": "LH.X.x.001", "h": "crossdock:x"})
+    cfg = config(db)
+    with db.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0008")
+    with db.engine.connect() as c:
+        assert c.execute(text("SELECT offer_id, quantity_kg FROM allocations")).all() == [("o1", 6)]
+        assert c.execute(text("SELECT route_id, hub FROM plan_routes")).all() == [("LH.X.x.001", "crossdock:x")]
+    upgrade(db)  # and up again
+    db.engine.dispose()

@@ -28,6 +28,7 @@ from api.orders import UPLOAD as ORDER_UPLOAD
 from harvestmatch.errors import InputError, ParameterError
 from harvestmatch.kinds import KINDS, Kind, KindRule
 from matcher.params import MatchParams
+from matcher.routing.tables import CROSSDOCKS
 from matcher.schemas import Column, parse_records
 
 # no server error, and every answer documented: its status, its content type and its body. (Accepting
@@ -64,7 +65,7 @@ def test_api_matches_its_document(served) -> None:  # type: ignore[no-untyped-de
     app, auth = served
     api = schemathesis.openapi.from_wsgi("/openapi.json", app)
     operations = [result.ok() for result in api.get_all_operations()]
-    assert len(operations) == 37
+    assert len(operations) == 39
     for operation in operations:
 
         @given(case=operation.as_strategy())
@@ -131,7 +132,7 @@ def test_every_kind_has_the_schemas_limits(kind: Kind) -> None:
         assert document.is_valid(value) is taken, (kind, value)
 
 
-@pytest.mark.parametrize(("model", "columns"), [("OfferIn", OFFER_UPLOAD), ("OrderIn", ORDER_UPLOAD)])
+@pytest.mark.parametrize(("model", "columns"), [("OfferIn", OFFER_UPLOAD), ("OrderIn", ORDER_UPLOAD), ("CrossdockIn", CROSSDOCKS)])
 def test_request_bodies_use_the_kinds(model: str, columns: tuple[Column, ...]) -> None:
     schema = SCHEMAS[model]
     assert schema["properties"] == {c.name: kind_schema(c.kind) for c in columns}
