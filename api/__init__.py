@@ -100,6 +100,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
     errors.register(app)
+    from api.pages import init_app as pages
+
+    pages(app)  # after the API's blueprints: they are exempt from the pages' CSRF check
     if app.config["WORKER"]:
         from api.worker import Worker
 
