@@ -235,6 +235,10 @@ def _draw(out: Path, paths: dict) -> list[Path]:
     routes = pl.read_csv(result / "plan" / "routes.csv", schema_overrides=ids)
     stops = pl.read_csv(result / "plan" / "stops.csv", schema_overrides=ids)
     places = regions.hubs.select(("hub:" + pl.col("region_id")).alias("depot_id"), pl.col("hub_lat").alias("lat"), pl.col("hub_lon").alias("lon"))
+    crossdocks = out / "input" / "crossdocks.csv"
+    if crossdocks.exists() and (result / "allocations.csv").exists() and "via" in pl.read_csv(result / "allocations.csv", n_rows=1).columns:
+        docks = pl.read_csv(crossdocks, schema_overrides={"crossdock_id": pl.String})
+        places = pl.concat([places, docks.select(("crossdock:" + pl.col("crossdock_id")).alias("depot_id"), "lat", "lon")])
     credit = ATTRIBUTION + " Volumes and prices are synthetic."
     haul = routes.filter(pl.col("leg") == "line_haul")
     country = render_cycle_map(

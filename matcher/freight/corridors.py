@@ -190,33 +190,31 @@ def build_corridors(
 
 def _with_crossdocks(pairs: pl.DataFrame, nodes: pl.DataFrame, hubs: pl.DataFrame, crossdocks: pl.DataFrame, circuity: float) -> pl.DataFrame:
     """Pairs with the crossdock of the shortest detour on their line haul (``via``, ``via_km1`` node ->
-    crossdock, ``via_km2`` crossdock -> hub), null where none is within :data:`MAX_DETOUR`."""
+    crossdock, ``via_km2`` crossdock -> hub), null where none is within :data:`MAX_DETOUR`; ties go to
+    the first crossdock id. Distances are taken once per node and per region, then gathered."""
     from regions.geodesy import haversine_km
 
-    placed = pairs.select("offer_id", "region_id", "lh_km").join(
-        nodes.select("offer_id", "node_lat", "node_lon"), on="offer_id", how="left", maintain_order="left"
-    )
-    placed = placed.join(hubs, on="region_id", how="left", maintain_order="left")
     docks = crossdocks.sort("crossdock_id")
-    lh = placed["lh_km"].to_numpy()
-    best_km = np.full(placed.height, np.inf)
-    best = np.full(placed.height, -1, np.int64)
-    km1_best, km2_best = np.full(placed.height, np.nan), np.full(placed.height, np.nan)
-    n_lat, n_lon = placed["node_lat"].to_numpy(), placed["node_lon"].to_numpy()
-    h_lat, h_lon = placed["hub_lat"].to_numpy(), placed["hub_lon"].to_numpy()
-    for k, (lat, lon) in enumerate(zip(docks["lat"].to_list(), docks["lon"].to_list(), strict=True)):  # a handful of centres
-        km1 = circuity * haversine_km(n_lat, n_lon, np.full_like(n_lat, lat), np.full_like(n_lon, lon))
-        km2 = circuity * haversine_km(np.full_like(h_lat, lat), np.full_like(h_lon, lon), h_lat, h_lon)
-        better = (lh > 0) & (km1 + km2 <= MAX_DETOUR * lh) & (km1 + km2 < best_km)
-        best_km = np.where(better, km1 + km2, best_km)
-        best = np.where(better, k, best)
-        km1_best, km2_best = np.where(better, km1, km1_best), np.where(better, km2, km2_best)
-    has = best >= 0
+    d_lat, d_lon = docks["lat"].to_numpy(), docks["lon"].to_numpy()
+    places = nodes.select("node", "node_lat", "node_lon").unique("node", keep="first").sort("node")
+    km1 = circuity * haversine_km(places["node_lat"].to_numpy()[:, None], places["node_lon"].to_numpy()[:, None], d_lat[None, :], d_lon[None, :])
+    targets = hubs.sort("region_id")
+    km2 = circuity * haversine_km(d_lat[None, :], d_lon[None, :], targets["hub_lat"].to_numpy()[:, None], targets["hub_lon"].to_numpy()[:, None])
+    node_ix = pairs.select(pl.col("node").replace_strict(places["node"], pl.int_range(places.height, eager=True), return_dtype=pl.Int64))["node"].to_numpy()
+    region_ix = pairs.select(pl.col("region_id").replace_strict(targets["region_id"], pl.int_range(targets.height, eager=True), return_dtype=pl.Int64))[
+        "region_id"
+    ].to_numpy()
+    a, b = km1[node_ix], km2[region_ix]  # pairs x crossdocks
+    lh = pairs["lh_km"].to_numpy()
+    path = np.where((lh[:, None] > 0) & (a + b <= MAX_DETOUR * lh[:, None]), a + b, np.inf)
+    best = np.argmin(path, axis=1) if docks.height else np.zeros(pairs.height, np.int64)  # the first of equal detours
+    rows = np.arange(pairs.height)
+    has = np.isfinite(path[rows, best]) if docks.height else np.zeros(pairs.height, bool)
     ids = docks["crossdock_id"].gather(np.where(has, best, 0).tolist())
     return pairs.with_columns(
         via=pl.when(pl.Series(has)).then(ids).otherwise(None),
-        via_km1=pl.Series(np.where(has, km1_best, np.nan)).fill_nan(None),
-        via_km2=pl.Series(np.where(has, km2_best, np.nan)).fill_nan(None),
+        via_km1=pl.Series(np.where(has, a[rows, best], np.nan)).fill_nan(None),
+        via_km2=pl.Series(np.where(has, b[rows, best], np.nan)).fill_nan(None),
     )
 
 

@@ -56,10 +56,20 @@ class LegCosts:
             via,
         )
 
-    def scaled(self, first_mile: float, line_haul: float) -> LegCosts:
-        """The first mile and both line hauls times a leg's calibration."""
-        via = None if self.via_haul is None else self.via_haul * line_haul
+    def scaled(self, first_mile: float, line_haul: float, via_handling: F64 | None = None) -> LegCosts:
+        """The first mile and both line hauls times a leg's calibration (a crossdock's handling,
+        ``via_handling`` per pair, is a fee: not scaled)."""
+        via = None
+        if self.via_haul is not None:
+            fee = via_handling if via_handling is not None else np.zeros(len(self.via_haul))
+            via = np.where(np.isfinite(self.via_haul), (self.via_haul - fee) * line_haul + fee, np.inf)
         return LegCosts(self.first_mile * first_mile, self.line_haul * line_haul, self.last_mile, via)
+
+    def direct_only(self, mask: NDArray[np.bool_]) -> LegCosts:
+        """These costs with the pairs of ``mask`` barred from their crossdock."""
+        if self.via_haul is None or not mask.any():
+            return self
+        return LegCosts(self.first_mile, self.line_haul, self.last_mile, np.where(mask, np.inf, self.via_haul))
 
 
 def last_mile_km(orders: pl.DataFrame | None, hubs: pl.DataFrame, circuity: float) -> pl.DataFrame:
@@ -132,11 +142,24 @@ def tour_costs(
     )
     fm = fm + _node_handling(corridors)
 
-    lh_rates = leg_rates(shares, "line_haul")
+    # a direct corridor's rates come from direct tours only: a node's short hops to a crossdock would
+    # make its rate per kg-km a truck's fixed cost spread over few km
+    hops = pl.col("stop_id").str.starts_with(CROSSDOCK) | pl.col("hub").str.starts_with(CROSSDOCK)
+    lh_rates = leg_rates(shares.filter(~hops), "line_haul")
     corridor = pairs.select(pl.col("node").alias("hub"), (pl.lit(HUB) + pl.col("region_id")).alias("stop_id"))
     on_tour = corridor.join(lh_rates.per_stop, on=["hub", "stop_id"], how="left", maintain_order="left")["per_kg"]
     lh_km = pairs["lh_km"].to_numpy()
     lh = np.where(lh_km > 0, _per_km(on_tour, pairs["node"], np.maximum(lh_km, MIN_SHARE_KM), lh_rates, previous.line_haul), 0.0)
+    if corridors.has_crossdocks:
+        # a node whose kg all went through crossdocks ran no direct tour: its direct lanes keep their
+        # previous cost rather than the leg's average
+        hopped = shares.filter(pl.col("stop_id").str.starts_with(CROSSDOCK)).select(pl.col("hub").alias("node")).unique()
+        direct_nodes = lh_rates.per_node.select(pl.col("hub").alias("node"))
+        only_hops = pairs.select("node").join(
+            hopped.join(direct_nodes, on="node", how="anti").with_columns(_only=pl.lit(True)), on="node", how="left", maintain_order="left"
+        )
+        keep_previous = only_hops["_only"].fill_null(False).to_numpy() & on_tour.is_null().to_numpy() & (lh_km > 0)
+        lh = np.where(keep_previous, previous.line_haul, lh)
 
     lm_rates = leg_rates(shares, "last_mile")
     if lm_rates.per_kg is None:
@@ -152,16 +175,23 @@ def tour_costs(
         km1, km2 = (pairs[c].fill_null(np.nan).to_numpy() for c in ("via_km1", "via_km2"))
         dock = (pl.lit(CROSSDOCK) + pl.col("via")).alias("stop_id")
         hop1_key = pairs.select(pl.col("node").alias("hub"), dock)
-        hop1_tour = hop1_key.join(lh_rates.per_stop, on=["hub", "stop_id"], how="left", maintain_order="left")["per_kg"]
+        hop_rates = leg_rates(shares.filter(hops), "line_haul")
+        hop1_tour = hop1_key.join(hop_rates.per_stop, on=["hub", "stop_id"], how="left", maintain_order="left")["per_kg"]
         hop2_key = pairs.select(dock.alias("hub"), (pl.lit(HUB) + pl.col("region_id")).alias("stop_id"))
-        hop2_tour = hop2_key.join(lh_rates.per_stop, on=["hub", "stop_id"], how="left", maintain_order="left")["per_kg"]
+        hop2_tour = hop2_key.join(hop_rates.per_stop, on=["hub", "stop_id"], how="left", maintain_order="left")["per_kg"]
         # hop 1 without a tour of its own pays its node's rate per kg-km, else the leg's; with neither,
         # the previous cost's share by km
         k1, k2 = np.nan_to_num(km1), np.nan_to_num(km2)
         before = np.where(np.isfinite(previous.via_haul), previous.via_haul - corridors.via_handling(), 0.0)
         share1 = np.where(k1 + k2 > 0, k1 / np.maximum(k1 + k2, 1e-9), 0.5)
-        hop1 = _per_km(hop1_tour, pairs["node"], np.maximum(k1, MIN_SHARE_KM), lh_rates, before * share1)
-        dock_rate = hop2_key.select("hub").join(lh_rates.per_node.select("hub", "per_kg_km"), on="hub", how="left", maintain_order="left")["per_kg_km"]
+        # hop 1 without a tour: its node's rate per kg-km over its hops, else its direct tours', else the leg's
+        hop1_node = pairs.select(pl.col("node").alias("hub")).join(hop_rates.per_node.select("hub", "per_kg_km"), on="hub", how="left", maintain_order="left")
+        hop1 = np.where(
+            hop1_node["per_kg_km"].is_null().to_numpy(),
+            _per_km(hop1_tour, pairs["node"], np.maximum(k1, MIN_SHARE_KM), lh_rates, before * share1),
+            _per_km(hop1_tour, pairs["node"], np.maximum(k1, MIN_SHARE_KM), hop_rates, before * share1),
+        )
+        dock_rate = hop2_key.select("hub").join(hop_rates.per_node.select("hub", "per_kg_km"), on="hub", how="left", maintain_order="left")["per_kg_km"]
         full = FleetRates.of(line_haul_fleet).full_load(k2) if line_haul_fleet is not None else before * (1 - share1)
         hop2 = hop2_tour.to_numpy().astype(np.float64)
         hop2 = np.where(np.isnan(hop2), dock_rate.to_numpy().astype(np.float64) * np.maximum(k2, MIN_SHARE_KM), hop2)

@@ -85,6 +85,8 @@ class Round:
     costs: LegCosts
     report: dict[str, Any]
     realized: float
+    #: the lanes a full crossdock sent direct this round (``offer_id, region_id``)
+    overflow: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -148,13 +150,16 @@ def consolidate(
 
     def solve_round(number: int, costs: LegCosts, demand_now: Demand, exclude: pl.DataFrame | None, settings: PlanSettings, legs: tuple[str, ...]) -> Round:
         began = time.perf_counter()
+        costs = costs.direct_only(no_via)
         table = lane_table(corridors, costs.total(handling), exclude=exclude)
         result = match(
             offers, demand_now.rows, hubs, date=date, params=params, lanes=table, sources=sources, cooperatives=cooperatives, quality=quality, executor=executor
         )
         orders_out = _fills(demand_now, result, params, date)
+        overflow = None
         if corridors.has_crossdocks:
-            result = replace(result, allocations=assign_paths(result.allocations, corridors, costs))
+            paths, overflow = assign_paths(result.allocations, corridors, costs)
+            result = replace(result, allocations=paths)
         inputs = plan_inputs(
             date=date,
             allocations=result.allocations,
@@ -169,6 +174,7 @@ def consolidate(
         routed = plan_routes(inputs, settings, executor=executor, legs=legs)
         done = _evaluate(number, result, orders_out, inputs, routed, costs, corridors, handling, legs)
         done.report["seconds"] = {"match": round(matched - began, 3), "route": round(time.perf_counter() - matched, 3)}
+        done.overflow = overflow
         return done
 
     rounds: list[Round] = []
@@ -178,17 +184,34 @@ def consolidate(
     exclude = pl.DataFrame(schema={"offer_id": pl.String, "region_id": pl.String})
     left_out = pl.DataFrame(schema={"order_id": pl.String})
     demand_now = demand
+    # lanes barred from their crossdock: a full crossdock sent them direct, or a hop could not be routed
+    no_via = np.zeros(corridors.size, bool)
 
     def leave_out(done: Round) -> bool:
         """Take what ``done``'s plan could not route out of the next solve; whether anything was new."""
-        nonlocal exclude, left_out, demand_now
-        more_pairs, more_orders = _unroutable(done, corridors)
+        nonlocal exclude, left_out, demand_now, no_via
+        more_pairs, more_orders, via_failed = _unroutable(done, corridors)
+        barred = (
+            pl.concat([f for f in (via_failed, done.overflow) if f is not None and f.height])
+            if via_failed.height or (done.overflow is not None and done.overflow.height)
+            else None
+        )
+        via_changed = False
+        if barred is not None:
+            hit = (
+                corridors.pairs.select("offer_id", "region_id")
+                .join(barred.with_columns(_hit=pl.lit(True)).unique(), on=["offer_id", "region_id"], how="left", maintain_order="left")["_hit"]
+                .fill_null(False)
+                .to_numpy()
+            )
+            via_changed = bool((hit & ~no_via).any())
+            no_via = no_via | hit
         before = (exclude.height, left_out.height)
         exclude = pl.concat([exclude, more_pairs]).unique(maintain_order=True)
         left_out = pl.concat([left_out, more_orders]).unique(maintain_order=True)
         if left_out.height > before[1] and orders is not None:
             demand_now = _repool(orders.join(left_out, on="order_id", how="anti"), regions, params)
-        return (exclude.height, left_out.height) != before
+        return (exclude.height, left_out.height) != before or via_changed
 
     bias = dict.fromkeys(ROUND_LEGS, 1.0)
     for number in range(params.freight_rounds):
@@ -209,7 +232,7 @@ def consolidate(
                 assumed_leg, routed_leg = current.report["assumed"][leg], current.report["routed"][leg]
                 if assumed_leg > 0 and routed_leg > 0:
                     bias[leg] = float(np.clip(bias[leg] * routed_leg / assumed_leg, 1 / MAX_BIAS, MAX_BIAS))
-        priced = priced.scaled(bias["first_mile"], bias["line_haul"])
+        priced = priced.scaled(bias["first_mile"], bias["line_haul"], corridors.via_handling())
         costs = priced if number == 0 else costs.damped(priced, DAMPING)
     best = keep(rounds)
 
@@ -232,10 +255,11 @@ def consolidate(
 
 
 def keep(rounds: list[Round]) -> Round:
-    """The round with the best realized welfare among those that trade and whose tours cost at most
+    """The round with the best realized welfare among those that trade, route everything they sold
+    (tours that leave kg behind cost less than they should) and whose tours cost at most
     :data:`CONSISTENT_WITHIN` times what their lanes assumed; if there is none, the best realized of
     all (ties: the earlier)."""
-    consistent = [r for r in rounds if _ratio(r) <= CONSISTENT_WITHIN]
+    consistent = [r for r in rounds if _ratio(r) <= CONSISTENT_WITHIN and not r.report.get("unserved_kg")]
     return max(consistent or rounds, key=lambda r: (r.realized, -r.number))
 
 
@@ -259,12 +283,13 @@ def _site_handling(summary: dict[str, Any]) -> float:
     return float(summary.get("warehouse_handling_cost", 0.0)) + float(summary.get("crossdock_handling_cost", 0.0))
 
 
-def assign_paths(allocations: pl.DataFrame, corridors: Corridors, costs: LegCosts) -> pl.DataFrame:
-    """The allocations with ``via``: the crossdock each lane's line haul runs through (null: direct).
+def assign_paths(allocations: pl.DataFrame, corridors: Corridors, costs: LegCosts) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The allocations with ``via``: the crossdock each lane's line haul runs through (null: direct),
+    and the lanes a full crossdock sent direct (``offer_id, region_id``).
 
     A lane goes through its crossdock where that is cheaper at ``costs``; a crossdock whose lanes weigh
-    more than its ``capacity_kg`` keeps those that save most per kg (ties by offer and region) as long as
-    they fit, and sends the rest direct. A lane's kg all take one path."""
+    more than its ``capacity_kg`` takes them in order of what they save per kg (ties by offer and
+    region), each that still fits, and sends the others direct. A lane's kg all take one path."""
     assert corridors.crossdocks is not None
     cheaper = costs.through_crossdock()
     via_haul = costs.via_haul if costs.via_haul is not None else np.full(len(cheaper), np.inf)
@@ -288,7 +313,8 @@ def assign_paths(allocations: pl.DataFrame, corridors: Corridors, costs: LegCost
             room[via] = left - kg
             kept[i] = True
     through = lanes.filter(pl.Series(kept)).select("offer_id", "region_id", "via")
-    return allocations.join(through, on=["offer_id", "region_id"], how="left", maintain_order="left")
+    overflow = lanes.filter(~pl.Series(kept)).select("offer_id", "region_id")
+    return allocations.join(through, on=["offer_id", "region_id"], how="left", maintain_order="left"), overflow
 
 
 def _fills(demand: Demand, result: MatchResult, params: MatchParams, date: dt.date) -> pl.DataFrame | None:
@@ -314,17 +340,31 @@ def _same_flows(a: MatchResult, b: MatchResult) -> bool:
 
 
 def _lane_parts(result: MatchResult, corridors: Corridors, costs: LegCosts) -> dict[str, float]:
-    """What the match assumed per leg for the kg it allocated (money)."""
+    """What the match assumed per leg for the kg it allocated (money); a lane through a crossdock counts
+    its two hops under the line haul and the crossdock's handling apart."""
+    via = costs.via_haul if costs.via_haul is not None else np.full(corridors.size, np.inf)
+    fee = corridors.via_handling()
     parts = corridors.pairs.select("offer_id", "region_id").with_columns(
-        _fm=pl.Series(costs.first_mile), _lh=pl.Series(costs.haul()), _lm=pl.Series(costs.last_mile)
+        _fm=pl.Series(costs.first_mile),
+        _lh=pl.Series(costs.line_haul),
+        _via=pl.Series(np.where(np.isfinite(via), via - fee, np.nan)).fill_nan(None),
+        _fee=pl.Series(fee),
+        _lm=pl.Series(costs.last_mile),
     )
-    kg = result.allocations.select("offer_id", "region_id", "quantity_kg", "cost_per_kg").join(
-        parts, on=["offer_id", "region_id"], how="left", maintain_order="left"
-    )
+    columns = ["offer_id", "region_id", "quantity_kg", "cost_per_kg"] + (["via"] if "via" in result.allocations.columns else [])
+    kg = result.allocations.select(columns).join(parts, on=["offer_id", "region_id"], how="left", maintain_order="left")
+    through = kg["via"].is_not_null() if "via" in kg.columns else pl.Series([False] * kg.height)
     q = kg["quantity_kg"].cast(pl.Float64)
     total = float((q * kg["cost_per_kg"]).sum())
-    fm, lh, lm = (float((q * kg[c].fill_null(0.0)).sum()) for c in ("_fm", "_lh", "_lm"))
-    return {"first_mile": fm, "line_haul": lh, "last_mile": lm, "handling": total - fm - lh - lm, "total": total}
+    fm, lm = (float((q * kg[c].fill_null(0.0)).sum()) for c in ("_fm", "_lm"))
+    lh = float((q * pl.Series(np.where(through.to_numpy(), kg["_via"].fill_null(0.0).to_numpy(), kg["_lh"].fill_null(0.0).to_numpy()))).sum())
+    docks = float((q * pl.Series(np.where(through.to_numpy(), kg["_fee"].fill_null(0.0).to_numpy(), 0.0))).sum())
+    parts_out = {"first_mile": fm, "line_haul": lh, "last_mile": lm}
+    if corridors.has_crossdocks:
+        parts_out["crossdock_handling"] = docks
+    parts_out["handling"] = total - fm - lh - lm - docks
+    parts_out["total"] = total
+    return parts_out
 
 
 def _evaluate(
@@ -379,13 +419,16 @@ def _route_whole(best: Round, plan: PlanSettings, executor: Executor, corridors:
     return _evaluate(best.number, best.result, best.orders_out, best.inputs, routed, best.costs, corridors, handling, ("first_mile", "line_haul", "last_mile"))
 
 
-def _unroutable(final: Round, corridors: Corridors) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The pairs (``offer_id, region_id``) and the orders (``order_id``) behind the plan's unserved stops:
-    an offer not collected loses every lane; a corridor not carried loses its lanes from the node; a
-    pickup point not reached loses its orders."""
+def _unroutable(final: Round, corridors: Corridors) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The pairs (``offer_id, region_id``) and the orders (``order_id``) behind the plan's unserved stops,
+    and the pairs that lose only their crossdock: an offer not collected loses every lane; a direct
+    corridor not carried loses its lanes from the node; a hop to or from a crossdock not carried bars
+    its lanes from that crossdock (they may still go direct); a pickup point not reached loses its
+    orders."""
     unserved = final.plan.unserved
     pairs = corridors.pairs.select("offer_id", "region_id", "node")
     frames = []
+    via_frames = []
     first = unserved.filter(pl.col("leg") == "first_mile")
     if first.height:
         frames.append(pairs.join(first.select(pl.col("stop_id").alias("offer_id")), on="offer_id", how="semi").select("offer_id", "region_id"))
@@ -405,8 +448,8 @@ def _unroutable(final: Round, corridors: Corridors) -> tuple[pl.DataFrame, pl.Da
             hop2 = at.filter(pl.col("depot").str.starts_with(CROSSDOCK)).select(
                 pl.col("depot").str.strip_prefix(CROSSDOCK).alias("via"), pl.col("stop_id").str.strip_prefix("hub:").alias("region_id")
             )
-            frames.append(lanes.join(hop1, on=["node", "via"], how="semi").select("offer_id", "region_id"))
-            frames.append(lanes.join(hop2, on=["via", "region_id"], how="semi").select("offer_id", "region_id"))
+            via_frames.append(lanes.join(hop1, on=["node", "via"], how="semi").select("offer_id", "region_id"))
+            via_frames.append(lanes.join(hop2, on=["via", "region_id"], how="semi").select("offer_id", "region_id"))
         else:
             frames.append(pairs.join(lost, on=["node", "region_id"], how="semi").select("offer_id", "region_id"))
     pairs_out = pl.concat(frames) if frames else pl.DataFrame(schema={"offer_id": pl.String, "region_id": pl.String})
@@ -419,7 +462,9 @@ def _unroutable(final: Round, corridors: Corridors) -> tuple[pl.DataFrame, pl.Da
             key = pl.coalesce(pl.col("pickup_point_id").cast(pl.String), key)
         lost = last.select(pl.col("problem_id").str.split(":").list.get(1).alias("region_id"), pl.col("stop_id").alias("_point"))
         orders_out = o.filter(pl.col("filled_kg") > 0).with_columns(_point=key).join(lost, on=["region_id", "_point"], how="semi").select("order_id")
-    return pairs_out.cast({"offer_id": pl.String, "region_id": pl.String}), orders_out
+    schema = pl.Schema({"offer_id": pl.String(), "region_id": pl.String()})
+    via_out = pl.concat(via_frames).cast(schema) if via_frames else pl.DataFrame(schema=schema)
+    return pairs_out.cast(schema), orders_out, via_out
 
 
 def _mark_not_routable(

@@ -98,7 +98,7 @@ def read_plan_tables(options: PlanOptions) -> tuple[PlanTables, list[Problem]]:
             rest="duplicate vehicle types",
             total=len(duplicated),
         )
-        problems += depot_problems(fleet, read.get("warehouses"), source)
+        problems += depot_problems(fleet, read.get("warehouses"), source, read.get("crossdocks"))
         for leg in LEGS:
             rows = fleet.filter(pl.col("leg").is_null() | (pl.col("leg") == leg)).drop("leg")
             if rows.height:
@@ -108,19 +108,26 @@ def read_plan_tables(options: PlanOptions) -> tuple[PlanTables, list[Problem]]:
     return PlanTables(fleets, read.get("warehouses"), read.get("matrix"), read.get("crossdocks")), problems
 
 
-def depot_problems(fleet: pl.DataFrame, warehouses: pl.DataFrame | None, source: str) -> list[Problem]:
+def depot_problems(fleet: pl.DataFrame, warehouses: pl.DataFrame | None, source: str, crossdocks: pl.DataFrame | None = None) -> list[Problem]:
     """A plan's fleet rows naming a depot that is neither ``hub:<region_id>`` nor a given warehouse
-    (``warehouse:<warehouse_id>``); a hub's region is known once the day is read, so only its form is checked."""
+    (``warehouse:<warehouse_id>``) or crossdock (``crossdock:<crossdock_id>``); a hub's region is known
+    once the day is read, so only its form is checked."""
     if "depot" not in fleet.columns:
         return []
     known = {f"warehouse:{w}" for w in warehouses["warehouse_id"].to_list()} if warehouses is not None else set()
+    known |= {f"crossdock:{c}" for c in crossdocks["crossdock_id"].to_list()} if crossdocks is not None else set()
 
     def bad(depot: str | None) -> bool:
         return depot is not None and not (depot in known or (depot.startswith("hub:") and len(depot) > 4))
 
     return first_problems(
         (
-            Problem(source, row, "depot", f"{depot!r} is not a depot of the plan: name hub:<region_id> or warehouse:<warehouse_id> of a given warehouse")
+            Problem(
+                source,
+                row,
+                "depot",
+                f"{depot!r} is not a depot of the plan: name hub:<region_id>, or warehouse:<id> or crossdock:<id> of a given warehouse or crossdock",
+            )
             for row, depot in enumerate(fleet["depot"].to_list(), start=1)
             if bad(depot)
         ),

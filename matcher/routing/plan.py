@@ -300,7 +300,7 @@ def build_problems(inputs: PlanInputs, settings: PlanSettings, legs: tuple[str, 
                 stops.select(("hub:" + pl.col("region_id")).alias("stop_id"), "region_id"),
                 settings,
                 collect=False,
-                prefix=f"LH.X.{dock}.",
+                prefix=f"LX.{dock}.",
                 open_end=True,
             )
         )

@@ -356,10 +356,11 @@ def test_a_full_crossdock_sends_the_lanes_that_save_least_direct() -> None:
             "quantity_kg": [2_000, 1_500, 900, 500, 700],
         }
     )
-    got = assign_paths(alloc, corridors, costs)
+    got, overflow = assign_paths(alloc, corridors, costs)
     assert got.select("offer_id", "demand_id", "quantity_kg").equals(alloc.select("offer_id", "demand_id", "quantity_kg"))
     # o1 (2,400 kg, the best saving) fits; o0 (2,000) no longer does; o2 (500) still does
     assert got["via"].to_list() == [None, "x", "x", "x", None]
+    assert overflow.rows() == [("o0", "d")]  # barred from the crossdock in the next rounds
 
 
 def test_crossdocks_are_the_trucks_models_only() -> None:
@@ -428,3 +429,24 @@ def test_the_kept_round_is_the_best_whose_tours_cost_what_its_lanes_assumed() ->
     assert keep(cast(Any, rounds)).number == 0
     # ties: the earlier
     assert keep(cast(Any, [rnd(0, 10.0, 10.0, 10.0), rnd(1, 10.0, 10.0, 10.0)])).number == 0
+
+
+def test_a_crossdock_too_small_or_without_vehicles_sends_its_lanes_direct() -> None:
+    """A crossdock that cannot take both origins' kg keeps one lane and bars the other from itself for
+    the rounds after; one whose onward hop has no vehicle bars every lane that tried it: they go direct
+    again (nothing is left unsold for it), and the day realizes what it would without the crossdock."""
+    regions, offers, orders, crossdocks = _crossdock_day()
+    params = MatchParams(workers=1, freight="trucks", freight_rounds=4)
+    alone = compute_cycle(offers, regions, date=DATE, params=params, orders=orders, plan=_plan()).summary["freight"]["realized_welfare"]
+    small = crossdocks.with_columns(capacity_kg=pl.lit(2_400, pl.Int64))
+    got = compute_cycle(offers, regions, date=DATE, params=params, orders=orders, plan=_plan(), crossdocks=small)
+    assert all(r["crossdock_kg"] <= 2_400 for r in got.summary["freight"]["rounds"])
+    assert got.plan is not None and got.plan.plan.unserved.height == 0
+    assert int(got.plan.plan.routes.filter(pl.col("hub") == "crossdock:x")["kg"].sum()) <= 2_400
+    # line-haul trucks based at the hubs only: nothing can leave the crossdock
+    hubs_only = pl.concat([DEFAULT_FLEETS["line_haul"].with_columns(depot=pl.lit(f"hub:{h}")) for h in ("a", "b", "d")])
+    fleets = {**{leg: DEFAULT_FLEETS[leg] for leg in LEGS}, "line_haul": hubs_only}
+    stuck = compute_cycle(offers, regions, date=DATE, params=params, orders=orders, plan=_plan(fleets), crossdocks=crossdocks)
+    assert stuck.summary["freight"]["realized_welfare"] == pytest.approx(alone, abs=1.0)
+    assert int(stuck.match.allocations["quantity_kg"].sum()) == 4_800 and stuck.match.allocations["via"].is_null().all()
+    assert stuck.summary["freight"]["not_routable"]["offers"] == 0
