@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: venv demo test check bench clean
+.PHONY: venv demo browser test check bench clean
 
 venv: $(STAMP)
 
@@ -27,9 +27,26 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 demo: venv
 	$(BIN)/harvest demo --out demo-out
 
-# the type check, the linter and the formatter's check, then every test; pytest exits non-zero (5) when it
-# collects none, and make fails with it
-test: venv
+# the browser the page tests drive (tests/browser): Debian's Chromium, its ChromeDriver and a Chinese
+# font (the pages' default language), installed with apt-get when one is missing: as root, else through
+# sudo without a password, else a message saying what to install
+CHROMIUM     := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
+CJK_FONT     := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+BROWSER_DEBS := chromium chromium-driver fonts-wqy-zenhei
+browser:
+	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ] && [ -f $(CJK_FONT) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	else echo "make browser: $(CHROMIUM), $(CHROMEDRIVER) or a Chinese font is missing, and installing needs root: run 'apt-get install $(BROWSER_DEBS)' as root" >&2; exit 1; fi; \
+	echo "make browser: installing Debian's $(BROWSER_DEBS) (the page tests' browser)"; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(BROWSER_DEBS) && \
+	test -x $(CHROMIUM) && test -x $(CHROMEDRIVER)
+
+# the type check, the linter and the formatter's check, then every test (the page tests in Chromium
+# among them); pytest exits non-zero (5) when it collects none, and make fails with it
+test: venv browser
 	$(BIN)/python -m mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
