@@ -61,7 +61,11 @@ def init_app(app: Flask) -> None:
     for name, blueprint in app.blueprints.items():  # the API authenticates by key, not by cookie: no CSRF there
         if name != "pages":
             csrf.exempt(blueprint)
-    from api.pages import cooperative  # noqa: F401  (its views join the blueprint)
+    from api.pages import (  # noqa: F401  (their views join the blueprint)
+        cooperative,
+        operator,
+        planner,
+    )
     from api.pages.formats import register
 
     register(app)

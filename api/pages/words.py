@@ -21,6 +21,52 @@ WORDS = {
     "not_ready": _l("not ready on the cycle date"),
     "expired": _l("past its shelf life"),
     "not_routable": _l("no truck can collect or deliver it in time"),
+    # cycles: status, stage, the progress's stage, the freight model
+    "queued": _l("queued"),
+    "running": _l("running"),
+    "done": _l("done"),
+    "failed": _l("failed"),
+    "matching": _l("matching"),
+    "planning": _l("planning routes"),
+    "writing": _l("writing the results"),
+    "products": _l("products solved"),
+    "routing problems": _l("routing problems solved"),
+    "trucks": _l("priced from the trucks' tours"),
+    "linear": _l("linear per kg and km"),
+    # a plan and its legs
+    "served": _l("everything routed"),
+    "partial": _l("partly routed"),
+    "off": _l("not planned"),
+    "none": _l("no plan"),
+    "first_mile": _l("first mile"),
+    "line_haul": _l("line haul"),
+    "last_mile": _l("last mile"),
+    # why a stop is not on a tour (matcher.routing)
+    "no vehicle can reach it from its depot before its due time": _l("no vehicle can reach it from its depot before its due time"),
+    "a round trip to it from the depot does not fit in any vehicle's shift (max_duration_min)": _l(
+        "a round trip to it from the depot does not fit in any vehicle's shift"
+    ),
+    "no vehicle left: the fleet's count cannot take every stop within capacities, windows and shifts": _l(
+        "no vehicle left: the fleet cannot take every stop within its capacities, time windows and shifts"
+    ),
+    "the search found no plan that keeps every capacity, window and shift": _l("the search found no plan that keeps every capacity, time window and shift"),
+    "no vehicle of the fleet is based at this problem's depots (every row names another depot)": _l("no vehicle of the fleet is based at this depot"),
+    "no warehouse among the nearest has room left for it (capacity_kg)": _l("no warehouse among the nearest has room left for it"),
+    # claims: status, decision, reason, remedy, who bears a refund
+    "needs_evidence": _l("needs evidence"),
+    "awaiting_return": _l("awaiting the return"),
+    "approved": _l("approved"),
+    "rejected": _l("rejected"),
+    "unreasonable": _l("unreasonable"),
+    "quality": _l("quality"),
+    "damaged": _l("damaged"),
+    "short_weight": _l("short weight"),
+    "late": _l("late"),
+    "not_received": _l("not received"),
+    "refund_only": _l("refund only"),
+    "return": _l("return"),
+    "freight": _l("freight"),
+    "protection_fund": _l("protection fund"),
     # roles
     "cooperative": _l("cooperative"),
     "buyer": _l("buyer"),
