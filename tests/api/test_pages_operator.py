@@ -216,4 +216,4 @@ def test_the_cycles_speak_chinese(client: FlaskClient, keys: dict) -> None:
     run_cycle(client, keys, params=IN_PROCESS)
     sign_in(client, keys["operator"], lang="zh")
     html = _html(client.get("/ui/cycles"))
-    assert '<html lang="zh-CN">' in html and "排队运行一个周期" in html and "已完成" in html
+    assert '<html lang="zh-CN">' in html and "排队运行撮合" in html and "已完成" in html
