@@ -7,8 +7,9 @@ run, read what it did, and decide the claims that wait.
 - ``/ui/cycles/<id>``: its stage and progress, live (``progress.js`` polls :func:`cycle_progress`, a
   small session-authenticated JSON resource; without a script the page shows the state at load and a
   link to refresh it), then its summary: welfare and realized welfare, kg sold, the price of fairness
-  and the subsidy, the plan per leg; for the operator the books (``GET /cycles/{id}/settlement``) and
-  whether they balance, and a failed cycle's exception.
+  and the subsidy, the plan per leg; for the operator a failed cycle's exception.
+- ``/ui/cycles/<id>/books`` (operator): the books (``GET /cycles/{id}/settlement``), their totals and
+  whether they balance, and every party's line.
 - ``/ui/operator/claims``: the claims that wait for the operator, each with a form that decides it
   (``POST /claims/{id}/decision``).
 
@@ -168,24 +169,14 @@ def _cycle(cycle_id: int) -> dict[str, Any]:
     return dict(answer.body)
 
 
-def _books(cycle_id: int) -> tuple[dict[str, Any] | None, str]:
-    """The cycle's books as the API computes them (the operator's totals), or why there are none."""
-    answer = call(settlement_api.settlement, _caller(), path=f"/cycles/{cycle_id}/settlement", cycle_id=cycle_id)
-    if not answer.ok:
-        return None, answer.message()
-    return dict(answer.body), ""
-
-
 @bp.get("/cycles/<int(max=2147483647):cycle_id>")
 @page_for(*READERS)
 def cycle(cycle_id: int) -> Any:
-    """A cycle: its state (live while it runs), then its summary; the operator also its books."""
+    """A cycle: its state (live while it runs), then its summary, its plan per leg, and (operator) a link
+    to its books."""
     caller = _caller()
     c = _cycle(cycle_id)
     summary = c.get("summary") or {}
-    books, books_problem = (None, "")
-    if caller.role == "operator" and c["status"] == "done":
-        books, books_problem = _books(cycle_id)
     return render_template(
         "cycle.html",
         c=c,
@@ -193,11 +184,23 @@ def cycle(cycle_id: int) -> Any:
         freight=summary.get("freight") or {},
         net=summary.get("safety_net") or {},
         plan=summary.get("plan") or {},
-        books=books,
-        books_problem=books_problem,
         operator=caller.role == "operator",
         running=c["status"] in ("queued", "running"),
     )
+
+
+@bp.get("/cycles/<int(max=2147483647):cycle_id>/books")
+@page_for("operator")
+def cycle_books(cycle_id: int) -> Any:
+    """A done cycle's books as ``GET /cycles/{id}/settlement`` computes them now (with the refunds decided
+    since): the totals, whether they balance, and every party's line. Computed on each request (on a
+    national day it takes a few hundred ms: the API's own cost), so the cycle's page links to it."""
+    c = _cycle(cycle_id)
+    answer = call(settlement_api.settlement, _caller(), path=f"/cycles/{cycle_id}/settlement", cycle_id=cycle_id)
+    if answer.status in (403, 404):
+        abort(404)
+    books = dict(answer.body) if answer.ok else None
+    return render_template("cycle_books.html", c=c, books=books, problem=answer.message()), 200 if answer.ok else answer.status
 
 
 @bp.get("/cycles/<int(max=2147483647):cycle_id>/progress.json")

@@ -14,11 +14,14 @@ so) and pages. The map reads its lines from a small session-authenticated JSON r
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import time
 import zlib
 from typing import Any
 
-from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from api import cycles as cycles_api
@@ -229,16 +232,54 @@ def plan_geojson(cycle_id: int, leg: str) -> Response:
     return response
 
 
+#: a regions file up to this size is the map's base layer as the API gives it; a larger one (a country's
+#: counties run to hundreds of MB) is simplified for drawing, and kept for a while (:data:`REGIONS_KEEP_S`)
+REGIONS_AS_GIVEN_BYTES = 2_000_000
+#: how far (degrees) a simplified border may stray from the region's own, and the grid its corners snap to
+REGIONS_TOLERANCE = 0.01
+REGIONS_GRID = 0.001
+#: how long one process keeps the simplified regions before it reads them again (they change rarely:
+#: the operator's ``PUT /regions``)
+REGIONS_KEEP_S = 600.0
+
+
 @bp.get("/plans/regions.geojson")
 @page_for(*READERS)
 def plan_regions() -> Response:
-    """The regions (the map's base layer: no map tiles are reachable), as the API's regions view gives them."""
-    answer = call(regions_api.read_all, _caller(), path="/regions")
-    if not answer.ok:
-        return answer.response
-    response = Response(answer.response.get_data(), content_type="application/geo+json")
+    """The regions, the map's base layer (no map tiles are reachable), from the API's regions view: as it
+    gives them, or simplified for drawing when they are large (:data:`REGIONS_AS_GIVEN_BYTES`)."""
+    cache: dict[str, Any] = current_app.extensions.setdefault("pages_regions", {})
+    kept = cache.get("layer")
+    if kept is None or time.monotonic() - kept[0] > REGIONS_KEEP_S:
+        answer = call(regions_api.read_all, _caller(), path="/regions")
+        if not answer.ok:
+            return answer.response
+        raw = answer.response.get_data()
+        layer = raw if len(raw) <= REGIONS_AS_GIVEN_BYTES else _simplified(answer.body, raw)
+        kept = (time.monotonic(), layer, hashlib.sha256(layer).hexdigest()[:32])
+        cache["layer"] = kept
+    response = Response(kept[1], content_type="application/geo+json")
+    response.set_etag(kept[2])
     response.headers["Cache-Control"] = "private, max-age=300"
+    response.make_conditional(request)
     return response
+
+
+def _simplified(body: dict[str, Any], raw: bytes) -> bytes:
+    """The regions' borders simplified (:data:`REGIONS_TOLERANCE`) and snapped to a grid, for drawing
+    only; each region keeps its id and properties."""
+    import shapely
+
+    features = body["features"]
+    parts = shapely.get_parts(shapely.from_geojson(raw))  # a FeatureCollection reads as its geometries, in order
+    if len(parts) != len(features):
+        parts = shapely.from_geojson([json.dumps(f["geometry"]) for f in features])
+    drawn = shapely.set_precision(shapely.simplify(parts, REGIONS_TOLERANCE, preserve_topology=False), REGIONS_GRID, mode="pointwise")
+    out = [
+        {"type": "Feature", "id": f.get("id"), "geometry": json.loads(shapely.to_geojson(g)), "properties": f["properties"]}
+        for f, g in zip(features, drawn, strict=True)
+    ]
+    return json.dumps({"type": "FeatureCollection", "features": out}, separators=(",", ":")).encode()
 
 
 def _download(answer: Answer, back: str, name: str | None = None) -> Any:

@@ -67,6 +67,8 @@ WORDS = {
     "return": _l("return"),
     "freight": _l("freight"),
     "protection_fund": _l("protection fund"),
+    # the books' parties (the others are roles)
+    "platform": _l("platform"),
     # roles
     "cooperative": _l("cooperative"),
     "buyer": _l("buyer"),

@@ -86,12 +86,14 @@ def test_the_operator_queues_a_cycle_with_the_apis_messages_beside_the_fields(ap
         and 'id="sum-price-of-fairness"' in html
         and 'id="sum-subsidy"' in html
     )
+    assert f'href="/ui/cycles/{queued.id}/books"' in html
     books = client.get(f"/cycles/{queued.id}/settlement", headers=keys["operator"]).json
-    assert books["totals"]["balanced"] is True and 'id="books-balanced" class="balanced"' in html
-    shown = dict(re.findall(r'<tr data-total="(\w+)"><th scope="row">[^<]+</th><td class="num">([^<]*)</td>', html))
+    page = _html(client.get(f"/ui/cycles/{queued.id}/books"))
+    assert books["totals"]["balanced"] is True and 'id="books-balanced" class="balanced"' in page
+    shown = dict(re.findall(r'<tr data-total="(\w+)"><th scope="row">[^<]+</th><td class="num">([^<]*)</td>', page))
     for key in ("buyers_paid", "cooperatives_received", "freight", "platform_net"):
         assert shown[key] == f"{Decimal(books['totals'][key]):,.2f}", key
-    assert shown["lines"] == str(len(books["lines"]))
+    assert shown["lines"] == str(len(books["lines"])) == str(page.count('<tr data-party="'))
     assert "/ui/plans/" in html and 'progress.js"' not in html  # done: no polling, and the legs link to the plan
 
 
@@ -144,6 +146,8 @@ def test_a_failed_cycle_says_its_public_reason_and_only_the_operator_sees_its_ex
     mine = _html(client.get(f"/ui/cycles/{cycle['id']}"))
     assert re.search(r'id="cycle-reason" class="reason">([^<]*)<', mine).group(1) == reason  # type: ignore[union-attr]
     assert 'id="cycle-detail"' in mine and "/srv/secret/path" in mine
+    books = client.get(f"/ui/cycles/{cycle['id']}/books")
+    assert books.status_code == 409 and "results come when it is done" in _html(books)
     compute.failure = None
 
 
@@ -195,7 +199,13 @@ def test_only_the_operator_queues_and_decides_and_cooperatives_and_buyers_see_no
     for who in ("coop_a", "buyer"):
         other = app.test_client()
         sign_in(other, keys[who])
-        for path in ("/ui/cycles", f"/ui/cycles/{cycle['id']}", f"/ui/cycles/{cycle['id']}/progress.json", "/ui/operator/claims"):
+        for path in (
+            "/ui/cycles",
+            f"/ui/cycles/{cycle['id']}",
+            f"/ui/cycles/{cycle['id']}/progress.json",
+            f"/ui/cycles/{cycle['id']}/books",
+            "/ui/operator/claims",
+        ):
             assert other.get(path).status_code == 403, (who, path)
         page = other.get("/ui/signin")
         assert other.post("/ui/cycles", data={"date": DAY, "csrf_token": token(page)}).status_code == 403
@@ -203,7 +213,8 @@ def test_only_the_operator_queues_and_decides_and_cooperatives_and_buyers_see_no
     sign_in(planner, keys["planner"])
     assert planner.get("/ui/cycles").status_code == 200 and planner.get(f"/ui/cycles/{cycle['id']}").status_code == 200
     html = _html(planner.get(f"/ui/cycles/{cycle['id']}"))
-    assert 'id="books"' not in html and 'id="cycle-summary"' in html  # the books are the operator's
+    assert 'id="books-link"' not in html and 'id="cycle-summary"' in html  # the books are the operator's
+    assert planner.get(f"/ui/cycles/{cycle['id']}/books").status_code == 403
     assert planner.get("/ui/operator/claims").status_code == 403
     page = planner.get("/ui/cycles")
     assert planner.post("/ui/cycles", data={"date": DAY, "rerun": "on", "csrf_token": token(page)}).status_code == 403

@@ -66,7 +66,8 @@
 
   function drawRegions(regions) {
     L.geoJSON(regions, {
-      renderer: canvas,
+      pane: "regions",
+      renderer: L.canvas({ pane: "regions" }),
       interactive: false,
       style: { color: "#8aa197", weight: 1, fillColor: "#eef3ef", fillOpacity: 0.9 }
     }).addTo(map);
@@ -112,14 +113,17 @@
   }
 
   map.setView([35, 105], 4);
+  // the regions lie under everything, whenever they come (a country's borders take a moment)
+  map.createPane("regions").style.zIndex = "250";
   var regionsUrl = el.getAttribute("data-regions");
-  var regions = regionsUrl ? get(regionsUrl).catch(function () { return null; }) : Promise.resolve(null);
-  Promise.all([regions, get(el.getAttribute("data-geojson"))]).then(function (both) {
-    if (both[0]) { drawRegions(both[0]); }
-    var n = drawTours(both[1]);
-    if (!n && both[0] && both[0].features && both[0].features.length) {
-      map.fitBounds(L.geoJSON(both[0]).getBounds());
-    }
+  var tours = get(el.getAttribute("data-geojson")).then(drawTours);
+  if (regionsUrl) {
+    Promise.all([get(regionsUrl), tours]).then(function (both) {
+      drawRegions(both[0]);
+      if (!both[1] && both[0].features && both[0].features.length) { map.fitBounds(L.geoJSON(both[0]).getBounds()); }
+    }).catch(function () { /* the tours are drawn without their base layer */ });
+  }
+  tours.then(function () {
     el.setAttribute("data-state", "ready");
   }).catch(function () {
     el.setAttribute("data-state", "failed");
