@@ -36,6 +36,7 @@ from api.pages.signing import current, page_for, safe_next
 from harvestmatch.settings import settings_of
 from matcher.claims import BEARERS, DECISIONS, WAITING
 from matcher.params import MatchParams
+from matcher.routing.tables import LEGS
 
 #: who reads the cycles' pages; only the operator queues and decides
 READERS = ("planner", "operator")
@@ -184,6 +185,7 @@ def cycle(cycle_id: int) -> Any:
         freight=summary.get("freight") or {},
         net=summary.get("safety_net") or {},
         plan=summary.get("plan") or {},
+        legs=LEGS,
         operator=caller.role == "operator",
         running=c["status"] in ("queued", "running"),
     )

@@ -97,7 +97,7 @@
     Object.keys(hubs).forEach(function (id) {
       var named = id.indexOf("#") < 0;
       L.marker(hubs[id], {
-        icon: L.divIcon({ className: "hub-marker", iconSize: [12, 12] }),
+        icon: L.divIcon({ className: "hub-marker", iconSize: [9, 9] }),
         title: named ? label("hub") + " " + id : label("hub"),
         keyboard: false
       }).addTo(map);
