@@ -33,7 +33,11 @@
 
   function poll() {
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store" })
-      .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
+      .then(function (r) {
+        if (r.redirected) { window.location.reload(); throw new Error("signed out"); } // the session ended: sign in again
+        if (!r.ok) { throw new Error(String(r.status)); }
+        return r.json();
+      })
       .then(function (state) {
         show(state);
         if (state.finished) { window.location.reload(); return; }
