@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from flask import Response, current_app, g
@@ -17,13 +18,17 @@ from flask import Response, current_app, g
 from api.auth import Caller
 
 
-@dataclass(frozen=True)
+@dataclass
 class Answer:
-    """A view's answer: its status and its JSON body (problem details on errors; None for CSV etc.)."""
+    """A view's answer: its status and its JSON body (problem details on errors; None for CSV etc.),
+    parsed only when a page reads it (a large GeoJSON a page passes on is never parsed)."""
 
     status: int
-    body: Any
     response: Response
+
+    @cached_property
+    def body(self) -> Any:
+        return self.response.get_json(silent=True)
 
     @property
     def ok(self) -> bool:
@@ -76,7 +81,7 @@ def call(
             response = app.make_response(inner(**kwargs))
         except Exception as exc:  # the API's own handlers make its problem details
             response = app.make_response(app.handle_user_exception(exc))
-    return Answer(response.status_code, response.get_json(silent=True), response)
+    return Answer(response.status_code, response)
 
 
 __all__ = ["Answer", "call"]
