@@ -16,6 +16,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -102,6 +103,13 @@ class Browser:
                 return False
 
         return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(attempt, message or f"waited {timeout} s on {self.path()}")
+
+    def after_load(self, action: Callable[[], Any], timeout: float = 30.0) -> None:
+        """Do ``action`` and return once it has loaded another page (or the same again)."""
+        old = self.find("html")
+        action()
+        WebDriverWait(self.driver, timeout).until(staleness_of(old), f"no new page after {timeout} s on {self.path()}")
+        self.wait(lambda: self.js("return document.readyState") == "complete", timeout)
 
     def js(self, script: str, *args: Any) -> Any:
         return self.driver.execute_script(script, *args)
