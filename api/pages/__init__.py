@@ -62,6 +62,7 @@ def init_app(app: Flask) -> None:
         if name != "pages":
             csrf.exempt(blueprint)
     from api.pages import (  # noqa: F401  (their views join the blueprint)
+        buyer,
         cooperative,
         operator,
         planner,

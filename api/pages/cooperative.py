@@ -1,23 +1,46 @@
-"""A cooperative's pages (the operator sees every cooperative's): its offers with their status in plain
-words, posting one (a form, or a CSV upload), one offer's results and pickup, withdrawing.
+"""A cooperative's pages (the operator sees every cooperative's offers and scorecards): its offers with
+their status in plain words, posting one (a form, or a CSV upload) with a location picker, one offer's
+results and pickup, withdrawing; its settlement line per cycle; the claims on its sales and its
+answers; its scorecard per product with a small chart over the cycles.
 
-Every action goes through the API's offer views (:mod:`api.offers`, via :mod:`api.pages.bridge`): a
-cooperative sees only its own offers, exactly as through the API, and a bad field gets the API's
-message beside it.
+- ``/ui/offers``, ``/ui/offers/<id>``: the offers (:mod:`api.offers`). The form's latitude and
+  longitude are typed; with a script, clicking the region map fills them (``offer_map.js``: Leaflet
+  from the app's own files, the regions as the base layer from :func:`map_regions`, since no map
+  tiles are reachable).
+- ``/ui/settlement``, ``/ui/settlement/<cycle_id>`` (a cooperative, and a buyer too): the done cycles
+  that concern the caller, and its own line of a cycle's books (``GET /cycles/{id}/settlement``, which
+  computes the books on each request: one cycle per page).
+- ``/ui/sales/claims``, ``/ui/sales/claims/<id>``: the claims on its sales (``GET /claims``: its own
+  parts, never the buyer), each with its decisions and its answers, and the form that answers
+  (``POST /claims/{id}/response``).
+- ``/ui/scorecard``: delivered quality per product (``GET /cooperatives/{id}/scorecard``), the score
+  over the cycles drawn as inline SVG on the server (:mod:`api.pages.charts`); the operator names the
+  cooperative.
+
+Every action goes through the API's own views (via :mod:`api.pages.bridge`): a cooperative sees only
+its own offers, lines and claims, exactly as through the API, and a bad field gets the API's message
+beside it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from api import claims as claims_api
+from api import cycles as cycles_api
 from api import offers as offers_api
 from api import products as products_api
+from api import scores as scores_api
+from api import settlement as settlement_api
+from api.auth import Caller
 from api.pages.blueprint import PAGE_ROWS, bp, form_record
 from api.pages.bridge import call
+from api.pages.charts import score_chart
 from api.pages.signing import current, page_for
+from matcher.claims import STATUSES as CLAIM_STATUSES
 
 #: the offer form's fields, in the API's names
 OFFER_FIELDS = ("product", "grade", "quantity_kg", "ask_per_kg", "ready_date", "shelf_life_days", "lat", "lon", "reference", "cooperative_id")
@@ -59,6 +82,12 @@ def _render_offers(form: dict[str, str], errors: dict[str, str], status: int = 2
         ),
         status,
     )
+
+
+def _caller() -> Caller:
+    caller = current()
+    assert caller is not None  # page_for let the request in
+    return caller
 
 
 @bp.get("/offers")
@@ -125,4 +154,126 @@ def withdraw_offer(offer_id: str) -> Any:
     return redirect(url_for("pages.offer", offer_id=offer_id))
 
 
-__all__ = ["offers"]
+# ---- the location picker's base layer -------------------------------------------------------------
+
+
+@bp.get("/map/regions.geojson")
+@page_for("cooperative", "buyer", "operator")
+def map_regions() -> Response:
+    """The regions for the location picker (offers and orders): the planner's base layer, the same view
+    (the API's regions, simplified for drawing when large, kept a while) for the roles that post."""
+    from api.pages import planner
+
+    view = planner.plan_regions.__wrapped__  # type: ignore[attr-defined]  # its own role check is for the plans
+    return view()  # type: ignore[no-any-return]
+
+
+# ---- the settlement: a party's own line of each cycle's books -------------------------------------
+
+
+@bp.get("/settlement")
+@page_for("cooperative", "buyer")
+def settlement() -> Any:
+    """The done cycles that concern the caller, newest first, paged as ``GET /cycles`` pages them; each
+    links to the caller's line (computed on its own page: the books take a few hundred ms on a
+    national day)."""
+    after = request.args.get("after") or None
+    answer = call(cycles_api.list_cycles, _caller(), path="/cycles", args={"limit": PAGE_ROWS, "after": after, "status": "done"})
+    if not answer.ok:
+        abort(400)
+    return render_template("settlement.html", items=answer.body["items"], more=answer.body["next"], after=after)
+
+
+@bp.get("/settlement/<int(max=2147483647):cycle_id>")
+@page_for("cooperative", "buyer")
+def settlement_line(cycle_id: int) -> Any:
+    """The caller's line of a done cycle's books, as ``GET /cycles/{id}/settlement`` gives it."""
+    caller = _caller()
+    answer = call(settlement_api.settlement, caller, path=f"/cycles/{cycle_id}/settlement", cycle_id=cycle_id)
+    if answer.status in (403, 404):
+        abort(404)
+    lines = list(answer.body["lines"]) if answer.ok else []
+    return (
+        render_template(
+            "settlement_line.html",
+            cycle_id=cycle_id,
+            date=answer.body.get("date") if answer.ok else None,
+            line=lines[0] if lines else None,
+            problem=answer.message(),
+            party=caller.role,
+        ),
+        200 if answer.ok else answer.status,
+    )
+
+
+# ---- claims on the cooperative's sales, and its answers --------------------------------------------
+
+
+@bp.get("/sales/claims")
+@page_for("cooperative")
+def sales_claims() -> Any:
+    """The claims on the cooperative's sales, paged as ``GET /claims`` pages them; by status."""
+    wanted = request.args.get("status") or None
+    if wanted not in (None, *CLAIM_STATUSES):
+        wanted = None
+    after = request.args.get("after") or None
+    answer = call(claims_api.list_claims, _caller(), path="/claims", args={"limit": PAGE_ROWS, "after": after, "status": wanted})
+    if not answer.ok:
+        abort(400)
+    return render_template("sales_claims.html", items=answer.body["items"], more=answer.body["next"], after=after, wanted=wanted, statuses=CLAIM_STATUSES)
+
+
+def _render_sales_claim(claim_id: str, form: dict[str, str], errors: dict[str, str], status: int = 200) -> Any:
+    answer = call(claims_api.read, _caller(), path=f"/claims/{claim_id}", claim_id=claim_id)
+    if not answer.ok:
+        abort(404)
+    return render_template("sales_claim.html", c=answer.body, form=form, errors=errors), status
+
+
+@bp.get("/sales/claims/<claim_id>")
+@page_for("cooperative")
+def sales_claim(claim_id: str) -> Any:
+    """One claim on the cooperative's sales: its own parts, the decisions in order, its answers, and
+    the form that answers."""
+    return _render_sales_claim(claim_id, {}, {})
+
+
+@bp.post("/sales/claims/<claim_id>/response")
+@page_for("cooperative")
+def answer_claim(claim_id: str) -> Any:
+    """Answer a claim through ``POST /claims/{id}/response``; the API's message beside the text."""
+    text = request.form.get("text", "")
+    answer = call(claims_api.respond, _caller(), path=f"/claims/{claim_id}/response", method="POST", json={"text": text}, claim_id=claim_id)
+    if answer.status == 404:
+        abort(404)
+    if not answer.ok:
+        return _render_sales_claim(claim_id, dict(request.form), answer.errors(), answer.status)
+    flash(_("Your answer to claim %(id)s was sent.", id=claim_id), "ok")
+    return redirect(url_for("pages.sales_claim", claim_id=claim_id))
+
+
+# ---- the scorecard ---------------------------------------------------------------------------------
+
+
+@bp.get("/scorecard")
+@page_for("cooperative", "operator")
+def scorecard() -> Any:
+    """Delivered quality per product now and a chart of its score over the cycles (the operator names
+    the cooperative: ``?cooperative_id=``)."""
+    caller = _caller()
+    coop = caller.cooperative_id if caller.role == "cooperative" else (request.args.get("cooperative_id") or "").strip() or None
+    card, problem = None, ""
+    if coop is not None:
+        answer = call(scores_api.scorecard, caller, path=f"/cooperatives/{coop}/scorecard", cooperative_id=coop)
+        if answer.ok:
+            card = answer.body
+            for p in card["products"]:
+                p["chart"] = score_chart(p["history"])
+        elif caller.role == "cooperative":
+            abort(404)
+        else:
+            problem = answer.message()
+    return render_template("scorecard.html", card=card, coop=coop, problem=problem, operator=caller.role == "operator"), 404 if problem else 200
+
+
+__all__ = ["answer_claim", "map_regions", "offers", "sales_claim", "sales_claims", "scorecard", "settlement", "settlement_line"]

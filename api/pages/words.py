@@ -67,6 +67,24 @@ WORDS = {
     "return": _l("return"),
     "freight": _l("freight"),
     "protection_fund": _l("protection fund"),
+    # how a claim was decided: its rule, and who decided
+    "instant_refund_only": _l("instant refund"),
+    "evidence_required": _l("evidence required"),
+    "return_required": _l("the goods must come back"),
+    "evidence_given": _l("evidence given"),
+    "rules": _l("the rules"),
+    # orders and their fills (``order:`` codes: an order's own words where the offer's differ)
+    "order:pending": _l("waiting for a cycle"),
+    "order:filled": _l("filled"),
+    "order:partly_filled": _l("partly filled"),
+    "order:unfilled": _l("not filled"),
+    "order:rejected": _l("outside every region"),
+    "order:cancelled": _l("cancelled"),
+    "order:expired": _l("past its due date"),
+    "order:due_date_passed": _l("its due date passed"),
+    "order:no_feasible_lane": _l("no offer can reach its region in time"),
+    "order:not_profitable": _l("no offer's price plus freight is within its price"),
+    "order:outbid": _l("other orders paid more for the supply"),
     # the books' parties (the others are roles)
     "platform": _l("platform"),
     # roles
