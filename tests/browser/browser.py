@@ -132,7 +132,9 @@ class Browser:
         self.artifacts.mkdir(parents=True, exist_ok=True)
         path = self.artifacts / f"{self.name}--{_slug(label)}.png"
         if element is not None:
-            self.find(element).screenshot(str(path))
+            found = self.find(element)
+            self.js("arguments[0].scrollIntoView({block: 'center'})", found)
+            found.screenshot(str(path))
         elif full:
             size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
             clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}

@@ -76,6 +76,8 @@ def open_browser(request: pytest.FixtureRequest, service: LiveService, artifacts
     when the test ends (the whole page), or on a failure kept with its HTML, then closed."""
     opened: list[Browser] = []
     test = request.node.name.removeprefix("test_")
+    for earlier in (*artifacts.glob(f"{test}--*"), *artifacts.glob(f"{test}-[0-9]--*")):  # an earlier run's, a failure's among them
+        earlier.unlink()
 
     def make(**kwargs: Any) -> Browser:
         browser = Browser(service.base, artifacts, test if not opened else f"{test}-{len(opened) + 1}", **kwargs)

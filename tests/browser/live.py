@@ -51,7 +51,7 @@ def load_demo_day(url: str, inputs: dict[str, Any]) -> dict[str, str]:
     from regions.polygons import read_regions, regions_to_stored
 
     shift = pl.duration(days=(today() - inputs["date"]).days)
-    app = create_app({"DATABASE_URL": url})
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "loading"})  # no page is served from here
     db = app.extensions["harvest_db"]
     try:
         keys = {"buyer": create_key(db, "buyer", buyer_id="demo-buyers")}  # key 1: the demo's orders are its
