@@ -1,5 +1,6 @@
 """A cooperative on a phone: signs in with its key, posts an offer through the form (a bad field first,
-answered beside the field), and finds the offer in its list."""
+answered beside the field; the place from a tap on the region map, then typed), and finds the offer in
+its list."""
 
 from __future__ import annotations
 
@@ -32,8 +33,16 @@ def test_cooperative_posts_an_offer_on_a_phone(service: LiveService, open_browse
     # a date field's typing order follows the browser's locale; its value is the same ISO date whatever it shows
     phone.js("arguments[0].value = arguments[1]", phone.find("#f-ready_date"), today().isoformat())
     phone.find("#f-shelf_life_days").send_keys("30")
-    phone.find("#f-lat").send_keys("34.26")
-    phone.find("#f-lon").send_keys("108.94")
+    # the place: a tap on the region map fills latitude and longitude; typing them is the other way
+    picker = phone.wait(lambda: phone.find("#location-map[data-state=ready]"), 30, "the region map of the form was not drawn")
+    phone.js("arguments[0].scrollIntoView({block: 'center'})", picker)
+    picker.click()
+    picked = phone.wait(lambda: (float(phone.find("#f-lat").get_attribute("value")), float(phone.find("#f-lon").get_attribute("value"))))
+    assert 18 < picked[0] < 54 and 73 < picked[1] < 136, f"the middle of the map of China is at {picked}"
+    assert phone.text("#location-region"), "the map says which place it took"
+    for name, value in (("lat", "34.26"), ("lon", "108.94")):
+        phone.find(f"#f-{name}").clear()
+        phone.find(f"#f-{name}").send_keys(value)
     phone.find("#f-reference").send_keys(reference)
     phone.shot("form-filled", full=True)
     phone.find("form[action='/ui/offers'] button[type=submit]").click()
