@@ -49,9 +49,10 @@ def missing() -> str | None:
 
 class Browser:
     """One Chromium window and what the tests do with it. ``languages``: what the browser asks for
-    (``Accept-Language``); ``phone``: a phone-sized screen (:data:`PHONE`), else :data:`DESKTOP`."""
+    (``Accept-Language``); ``phone``: a phone-sized screen (:data:`PHONE`), else :data:`DESKTOP`;
+    ``javascript``: False for a browser that runs no page's script."""
 
-    def __init__(self, base: str, artifacts: Path, name: str, *, languages: str = "zh-CN,zh", phone: bool = False) -> None:
+    def __init__(self, base: str, artifacts: Path, name: str, *, languages: str = "zh-CN,zh", phone: bool = False, javascript: bool = True) -> None:
         self.base = base
         self.artifacts = artifacts
         self.name = name
@@ -63,7 +64,10 @@ class Browser:
             options.add_argument(flag)
         options.add_argument(f"--user-data-dir={self.profile}")
         options.add_argument(f"--lang={languages.split(',')[0]}")
-        options.add_experimental_option("prefs", {"intl.accept_languages": languages})
+        prefs: dict[str, Any] = {"intl.accept_languages": languages}
+        if not javascript:  # the pages' own scripts stay off (the driver's still run)
+            prefs["profile.managed_default_content_settings.javascript"] = 2
+        options.add_experimental_option("prefs", prefs)
         if phone:
             options.add_experimental_option("mobileEmulation", {"deviceMetrics": PHONE})
         else:
