@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,7 +170,7 @@ class LiveService:
             found += page["features"]
             if page["next"] is None:
                 return found
-            after = "&after=" + urllib.request.quote(page["next"])
+            after = "&after=" + urllib.parse.quote(page["next"])
 
 
 def start_service(folder: Path, inputs: dict[str, Any]) -> LiveService:
