@@ -211,5 +211,5 @@ def test_a_buyer_never_sees_another_buyers_order_or_claim(app: Flask, client: Fl
 
 def test_the_buyers_pages_speak_chinese(client: FlaskClient, keys: dict, day: dict) -> None:
     sign_in(client, keys["buyer"], lang="zh")
-    for path, words in (("/ui/orders", "下订单"), (f"/ui/orders/{day['big']}", "按批次的成交"), ("/ui/credit", "您的信用"), ("/ui/claims", "您的索赔")):
+    for path, words in (("/ui/orders", "下订单"), (f"/ui/orders/{day['big']}", "按批次的成交"), ("/ui/credit", "您的信用"), ("/ui/claims", "我的索赔")):
         assert words in html(client.get(path)), path

@@ -212,7 +212,7 @@ def test_the_cooperatives_pages_speak_chinese(client: FlaskClient, keys: dict, d
         ("/ui/sales/claims", "您销售的货品收到的索赔"),
         ("/ui/scorecard", "评分"),
         ("/ui/settlement", "结算"),
-        ("/ui/offers", "或在地图上点击"),
+        ("/ui/offers", "在地图上点击位置"),
     ):
         page = html(client.get(path))
         assert words in page, path
