@@ -56,15 +56,24 @@ def fleet_costs(corridors: Corridors, fleets: Mapping[str, pl.DataFrame], lm_km:
     mile (nothing without orders), plus a warehouse's handling on the first mile. Each is at most what
     any tour charges the kg, so a match at these costs bounds every plan's realized welfare from above."""
     pairs = corridors.pairs
-    fm = FleetRates.of(fleets["first_mile"]).full_load(pairs["fm_km"].to_numpy(), trips=2.0) + _node_handling(corridors)
-    lh_km = pairs["lh_km"].to_numpy()
-    lh = np.where(lh_km > 0, FleetRates.of(fleets["line_haul"]).full_load(lh_km), 0.0)
+    fm = first_mile_full_load(fleets, pairs["fm_km"].to_numpy()) + _node_handling(corridors)
+    lh = line_haul_full_load(fleets, pairs["lh_km"].to_numpy())
     if lm_km is None or lm_km.height == 0:
         lm = np.zeros(pairs.height)
     else:
         km = pairs.select("region_id").join(lm_km, on="region_id", how="left", maintain_order="left")["lm_km"].fill_null(0.0).to_numpy()
         lm = FleetRates.of(fleets["last_mile"]).full_load(km, trips=2.0)
     return LegCosts(fm, lh, lm)
+
+
+def line_haul_full_load(fleets: Mapping[str, pl.DataFrame], lh_km: F64) -> F64:
+    """The line haul at the cheapest full vehicle's rate, one way (0 where there is no line haul)."""
+    return np.where(lh_km > 0, FleetRates.of(fleets["line_haul"]).full_load(lh_km), 0.0)
+
+
+def first_mile_full_load(fleets: Mapping[str, pl.DataFrame], fm_km: F64) -> F64:
+    """The first mile at the cheapest full vehicle's rate, a round trip (no warehouse handling)."""
+    return FleetRates.of(fleets["first_mile"]).full_load(fm_km, trips=2.0)
 
 
 def tour_costs(corridors: Corridors, routes: pl.DataFrame, stops: pl.DataFrame, depots: pl.DataFrame, circuity: float, previous: LegCosts) -> LegCosts:
@@ -127,4 +136,4 @@ def _node_handling(corridors: Corridors) -> F64:
     )
 
 
-__all__ = ["LegCosts", "fleet_costs", "last_mile_km", "tour_costs"]
+__all__ = ["LegCosts", "fleet_costs", "first_mile_full_load", "last_mile_km", "line_haul_full_load", "tour_costs"]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,7 +35,7 @@ import polars as pl
 
 from matcher.cycle import Sources, match
 from matcher.freight.corridors import Corridors, build_corridors, lane_table
-from matcher.freight.costs import LegCosts, fleet_costs, last_mile_km, tour_costs
+from matcher.freight.costs import LegCosts, first_mile_full_load, fleet_costs, last_mile_km, line_haul_full_load, tour_costs
 from matcher.params import MatchParams
 from matcher.results import MatchResult
 from matcher.routing.plan import Plan, PlanInputs, PlanSettings, plan_inputs, plan_routes
@@ -129,7 +130,7 @@ def consolidate(
         circuity=plan.travel.circuity,
         lanes=lanes,
         warehouses=warehouses,
-        lower_cost=lambda pairs: fleet_costs(Corridors(pairs, False, pl.DataFrame()), plan.fleets, None).total(0.0),
+        lower_cost=(partial(first_mile_full_load, plan.fleets), partial(line_haul_full_load, plan.fleets)),
     )
     bound_costs = fleet_costs(corridors, plan.fleets, lm_km)
     depots = _depots(hubs, warehouses)

@@ -258,7 +258,7 @@ def test_a_product_with_too_many_pairs_keeps_each_offers_best(regions: Regions, 
     assert full.size == 12
     monkeypatch.setattr(corr, "PAIR_LIMIT", 5)
     monkeypatch.setattr(corr, "PAIRS_PER_OFFER", 2)
-    kept = corr.build_corridors(offers, demand, regions, date=DATE, circuity=1.3, lower_cost=lambda pairs: 0.001 * pairs["lh_km"].to_numpy())
+    kept = corr.build_corridors(offers, demand, regions, date=DATE, circuity=1.3, lower_cost=(lambda fm_km: 0.0 * fm_km, lambda lh_km: 0.001 * lh_km))
     assert kept.size == 6
     # the bids rise eastwards faster than the cost: every offer keeps the two farthest regions
     assert set(kept.pairs["region_id"]) == {"r2", "r3"}
