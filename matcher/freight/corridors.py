@@ -217,7 +217,8 @@ def _best_per_row(score: F64, k: int) -> tuple[NDArray[np.int64], NDArray[np.int
     the leftmost first (as a stable sort by descending score would keep them)."""
     n = score.shape[1]
     if k >= n:
-        return np.nonzero(np.ones(score.shape, bool))
+        rows, cols = np.nonzero(np.ones(score.shape, bool))
+        return rows.astype(np.int64), cols.astype(np.int64)
     threshold = np.partition(score, n - k, axis=1)[:, n - k]  # each row's k-th largest
     above = score > threshold[:, None]
     level = score == threshold[:, None]
@@ -226,7 +227,8 @@ def _best_per_row(score: F64, k: int) -> tuple[NDArray[np.int64], NDArray[np.int
     if len(tied):
         room = k - above[tied].sum(axis=1)
         keep[tied] = above[tied] | (level[tied] & (np.cumsum(level[tied], axis=1) <= room[:, None]))
-    return np.nonzero(keep)
+    rows, cols = np.nonzero(keep)
+    return rows.astype(np.int64), cols.astype(np.int64)
 
 
 def lane_table(corridors: Corridors, cost: F64, *, exclude: pl.DataFrame | None = None) -> pl.DataFrame:

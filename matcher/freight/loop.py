@@ -12,14 +12,19 @@ in the manner of Kim and Pardalos, with the tours as the step function)::
               whose tours later rounds price it); realized welfare = sum kg x (value - ask) - the tours'
               cost - handling; next costs = the tours' costs per kg (matcher.freight.costs.tour_costs),
               damped: the first step goes all the way, later ones DAMPING of it, so rounds do not oscillate
-    stop      when a round's flows repeat the previous round's, or after ``freight_rounds`` rounds
+    stop      when a round's flows repeat the previous round's, when its realized welfare falls below the
+              best round's so far, or after ``freight_rounds`` rounds
     keep      the round with the best realized welfare; route it whole (every leg, the plan's budget)
     repair    kg the plan could not collect, carry or deliver are taken out (the offer, the corridor,
               the pickup point's orders), the kept round's costs re-solved and re-routed, at most
               MAX_REPAIRS times: every kg published as sold is on a tour of every leg it needs; what is
               taken out carries the reason ``not_routable``
 
-Rounds route with a smaller search budget (:data:`ROUND_ITERATIONS`) than the published plan.
+Rounds route with a smaller search budget than the published plan: at most :data:`ROUND_ITERATIONS`
+per problem, and :data:`ROUND_BUDGET_SHARE` of the plan's ``budget`` of stop-iterations
+(:meth:`matcher.routing.vrp.SolveSettings.per_problem`), so that a day of many stops searches less per
+problem, the same for every problem. Both depend on the day's size only: the same day gives the same
+rounds and plan on any machine.
 """
 
 from __future__ import annotations
@@ -39,7 +44,6 @@ from matcher.freight.costs import LegCosts, first_mile_full_load, fleet_costs, l
 from matcher.params import MatchParams
 from matcher.results import MatchResult
 from matcher.routing.plan import Plan, PlanInputs, PlanSettings, plan_inputs, plan_routes
-from matcher.routing.vrp import SolveSettings
 from regions.polygons import Regions
 
 if TYPE_CHECKING:
@@ -47,6 +51,9 @@ if TYPE_CHECKING:
 
 #: rounds route each problem with at most this many search iterations (the published plan: the plan's own)
 ROUND_ITERATIONS = 100
+#: and a round's routing has this share of the plan's search budget (``SolveSettings.budget``): on a day
+#: of many stops, rounds search less per problem than the published plan
+ROUND_BUDGET_SHARE = 0.25
 #: after the first round, costs move this share of the way towards the last tours' costs
 DAMPING = 0.5
 #: a leg's calibration (its tours' cost over what its lanes assumed, carried into the next round's
@@ -134,7 +141,10 @@ def consolidate(
     )
     bound_costs = fleet_costs(corridors, plan.fleets, lm_km)
     depots = _depots(hubs, warehouses)
-    round_settings = replace(plan, solve=SolveSettings(min(plan.solve.iterations, ROUND_ITERATIONS), plan.solve.seconds, plan.solve.seed))
+    round_settings = replace(
+        plan,
+        solve=replace(plan.solve, iterations=min(plan.solve.iterations, ROUND_ITERATIONS), budget=max(1, int(plan.solve.budget * ROUND_BUDGET_SHARE))),
+    )
     handling = params.handling_per_kg
 
     def solve_round(number: int, costs: LegCosts, demand_now: Demand, exclude: pl.DataFrame | None, settings: PlanSettings, legs: tuple[str, ...]) -> Round:
@@ -182,6 +192,11 @@ def consolidate(
         changed = leave_out(current)
         if number > 0 and not changed and _same_flows(rounds[-2].result, current.result):
             stopped = "flows_repeated"
+            break
+        if number == params.freight_rounds - 1:  # the last round: no prices wanted for another
+            break
+        if number > 0 and current.realized < max(r.realized for r in rounds[:-1]):
+            stopped = "no_better"  # the refinement has stopped paying: the best round is kept
             break
         priced = tour_costs(corridors, current.plan.routes, current.plan.stops, depots, plan.travel.circuity, costs)
         if "last_mile" not in legs and lm_from is not None:
@@ -292,6 +307,7 @@ def _evaluate(
         "routed": routed,
         "estimated_legs": estimated,
         "unserved_kg": int(unserved["kg"].sum()) if unserved.height else 0,
+        "iterations": routed_plan.summary["settings"]["iterations_per_problem"],
     }
     return Round(number, result, orders_out, inputs, routed_plan, costs, report, realized)
 
@@ -407,4 +423,4 @@ def _report(
     }
 
 
-__all__ = ["DAMPING", "MAX_REPAIRS", "NOT_ROUTABLE", "ROUND_ITERATIONS", "Demand", "FreightOutcome", "consolidate"]
+__all__ = ["DAMPING", "MAX_REPAIRS", "NOT_ROUTABLE", "ROUND_BUDGET_SHARE", "ROUND_ITERATIONS", "Demand", "FreightOutcome", "consolidate"]

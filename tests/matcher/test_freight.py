@@ -264,6 +264,20 @@ def test_a_product_with_too_many_pairs_keeps_each_offers_best(regions: Regions, 
     assert set(kept.pairs["region_id"]) == {"r2", "r3"}
 
 
+def test_the_best_pairs_of_a_row_keep_ties_leftmost() -> None:
+    from matcher.freight.corridors import _best_per_row
+
+    score = np.array([[1.0, 5.0, 5.0, 5.0, 2.0], [3.0, 1.0, 4.0, 1.0, 5.0], [0.0, 0.0, 0.0, 0.0, 0.0]])
+    rows, cols = _best_per_row(score, 2)
+    kept = {(int(r), int(c)) for r, c in zip(rows, cols, strict=True)}
+    assert kept == {(0, 1), (0, 2), (1, 2), (1, 4), (2, 0), (2, 1)}
+    # as a stable sort by descending score keeps them
+    for r in range(3):
+        assert sorted(int(c) for c in cols[rows == r]) == sorted(np.argsort(-score[r], kind="stable")[:2].tolist())
+    rows, cols = _best_per_row(score, 9)
+    assert len(rows) == score.size
+
+
 def test_empty_and_unprofitable_days(regions: Regions) -> None:
     """No offers and no orders; offers and no orders; a lane the trucks make unprofitable."""
     got = compute_cycle(offers_frame([]), regions, date=DATE, params=TRUCKS, orders=_orders([]), plan=_plan())
