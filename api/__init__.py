@@ -28,7 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
       net's ``[safety_net]`` table); a ``POST /cycles`` may override them.
     - ``PLAN_ROUTES``, ``PLAN_ITERATIONS``, ``PLAN_SECONDS``, ``PLAN_WORKERS``, ``PLAN_SPEED_KMH``: how
       workers plan each cycle's routes (:mod:`api.planning`), from the ``[plan]`` table of
-      ``HARVEST_CONFIG`` (keys ``routes``, ``iterations``, ``seconds``, ``workers``, ``speed_kmh``).
+      ``HARVEST_CONFIG`` (keys ``routes``, ``iterations``, ``seconds``, ``budget``, ``workers``, ``speed_kmh``).
     - ``AFTER_SALES_CLAIM_WINDOW_DAYS``, ``AFTER_SALES_INSTANT_CREDIT``, ``AFTER_SALES_INSTANT_CAP``,
       ``AFTER_SALES_FORGETTING``, ``AFTER_SALES_MAX_INSTANT_REJECTIONS``: claims and scores
       (:mod:`api.after_sales`), from the ``[after_sales]`` table of ``HARVEST_CONFIG``.

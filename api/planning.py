@@ -52,6 +52,7 @@ class PlanConfig(SettingsTable):
     routes: bool = setting(True, Spec("flag", "plan the routes of every cycle; off: cycles have no plan"))
     iterations: int = same_as(SolveSettings, "iterations")
     seconds: float = same_as(SolveSettings, "seconds")
+    budget: int = same_as(SolveSettings, "budget")
     workers: int | None = setting(
         None,
         Spec(
@@ -70,7 +71,7 @@ class PlanConfig(SettingsTable):
         stored fleet, :mod:`api.fleets_store`; None: the default fleets)."""
         from matcher.routing.plan import PlanSettings
 
-        solve = SolveSettings(iterations=self.iterations, seconds=float(self.seconds))
+        solve = SolveSettings(iterations=self.iterations, seconds=float(self.seconds), budget=self.budget)
         return PlanSettings.for_cycle(params, solve=solve, speed_kmh=float(self.speed_kmh), workers=self.workers, fleets=fleets)
 
 

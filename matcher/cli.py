@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 _EXECUTOR_SETTINGS = ("executor", "scheduler")
 
 #: the routing search's options: ``--route-iterations`` and so on (``harvest routes`` says ``--iterations``)
-_SEARCH_FLAGS = {"iterations": "--route-iterations", "seconds": "--route-seconds", "seed": "--route-seed"}
+_SEARCH_FLAGS = {"iterations": "--route-iterations", "seconds": "--route-seconds", "seed": "--route-seed", "budget": "--route-budget"}
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:

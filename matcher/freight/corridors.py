@@ -122,44 +122,18 @@ def build_corridors(
     lanes: pl.DataFrame | None = None,
     warehouses: pl.DataFrame | None = None,
     crossdocks: pl.DataFrame | None = None,
-    lower_cost: Callable[[pl.DataFrame], F64] | None = None,
+    lower_cost: tuple[Callable[[F64], F64], Callable[[F64], F64]] | None = None,
 ) -> Corridors:
     """Every (open offer, destination region) pair of the day (a given lane table: its pairs), with the
     km of each leg, built product by product; a product with more than :data:`PAIR_LIMIT` pairs keeps
-    each offer's :data:`PAIRS_PER_OFFER` best by ``max bid - ask - lower_cost(pairs)`` (see the module
-    docstring; without ``lower_cost``, every pair)."""
+    each offer's :data:`PAIRS_PER_OFFER` best by ``max bid - ask - first(fm_km) - haul(lh_km)``, with
+    ``lower_cost = (first, haul)``, the cost per kg of each leg from its km (see the module docstring;
+    ties go to the smaller region id; without ``lower_cost``, every pair). Such a product's pairs are
+    scored as an offers x regions matrix, and only the pairs kept become rows."""
     offers = open_offers(offers, date)
     nodes = origin_nodes(offers, regions, warehouses)
     hubs = regions.hubs.select("region_id", "hub_lat", "hub_lon")
     at_warehouses = warehouses is not None and warehouses.height > 0
-    if lanes is not None:
-        extra = [c for c in ("transit_days", "cost_per_kg") if c in lanes.columns]
-        pairs = lanes.select("offer_id", "region_id", pl.col("distance_km").alias("_given_km"), *extra).join(
-            offers.select("offer_id", "product", "lat", "lon"), on="offer_id", how="inner"
-        )
-        if "cost_per_kg" in pairs.columns:
-            pairs = pairs.rename({"cost_per_kg": "given_cost"})
-        chunks = [_with_km(pairs, nodes, hubs, circuity, at_warehouses)]
-    else:
-        wanted = demand.select("product", "region_id").unique()
-        best_bid = demand.group_by("product", "region_id").agg(pl.col("price_per_kg").max().alias("_bid"))
-        chunks = []
-        for (product,), mine in offers.select("offer_id", "product", "lat", "lon", "ask_per_kg").group_by("product", maintain_order=True):
-            regions_of = wanted.filter(pl.col("product") == product)
-            if mine.height * regions_of.height == 0:
-                continue
-            chunk = _with_km(mine.drop("ask_per_kg").join(regions_of, on="product", how="inner"), nodes, hubs, circuity, at_warehouses)
-            if chunk.height > PAIR_LIMIT and lower_cost is not None:
-                bound = chunk.join(best_bid, on=["product", "region_id"], how="left", maintain_order="left").join(
-                    mine.select("offer_id", "ask_per_kg"), on="offer_id", how="left", maintain_order="left"
-                )
-                score = bound["_bid"].to_numpy() - bound["ask_per_kg"].to_numpy() - lower_cost(chunk)
-                chunk = (
-                    chunk.with_columns(_score=pl.Series(score))
-                    .filter(pl.col("_score").rank("ordinal", descending=True).over("offer_id") <= PAIRS_PER_OFFER)
-                    .drop("_score")
-                )
-            chunks.append(chunk)
     schema = {
         "offer_id": pl.String,
         "product": pl.String,
@@ -169,6 +143,30 @@ def build_corridors(
         "fm_km": pl.Float64,
         "lh_km": pl.Float64,
     }
+    if lanes is not None:
+        extra = [c for c in ("transit_days", "cost_per_kg") if c in lanes.columns]
+        pairs = lanes.select("offer_id", "region_id", pl.col("distance_km").alias("_given_km"), *extra).join(
+            offers.select("offer_id", "product", "lat", "lon"), on="offer_id", how="inner"
+        )
+        if "cost_per_kg" in pairs.columns:
+            pairs = pairs.rename({"cost_per_kg": "given_cost"})
+        chunks = [_with_km(pairs, nodes, hubs, circuity, at_warehouses)]
+    else:
+        # per product, the regions that want it, by id, with their best bid
+        wanted = demand.group_by("product", "region_id").agg(pl.col("price_per_kg").max().alias("_bid")).sort("product", "region_id")
+        by_product = {key[0]: frame for key, frame in wanted.partition_by("product", as_dict=True, maintain_order=True).items()}
+        chunks = []
+        placed = offers.select("offer_id", "product", "lat", "lon", "ask_per_kg").join(nodes, on="offer_id", how="left", maintain_order="left")
+        for (product,), mine in placed.group_by("product", maintain_order=True):
+            regions_of = by_product.get(product)
+            if regions_of is None or mine.height * regions_of.height == 0:
+                continue
+            if mine.height * regions_of.height > PAIR_LIMIT and lower_cost is not None:
+                chunk = _best_pairs(mine, regions_of, hubs, circuity, at_warehouses, lower_cost)
+            else:
+                pairs = mine.select("offer_id", "product", "lat", "lon").join(regions_of.drop("_bid"), on="product", how="inner")
+                chunk = _with_km(pairs, nodes, hubs, circuity, at_warehouses)
+            chunks.append(chunk.select(*schema))
     pairs = pl.concat(chunks) if chunks else pl.DataFrame(schema=schema)
     with_via = crossdocks is not None and crossdocks.height > 0
     if with_via:
@@ -236,6 +234,66 @@ def _with_km(pairs: pl.DataFrame, nodes: pl.DataFrame, hubs: pl.DataFrame, circu
     if "_given_km" in pairs.columns:
         pairs = pairs.with_columns(distance_km=pl.col("_given_km"))
     return pairs
+
+
+def _best_pairs(
+    at: pl.DataFrame,
+    regions_of: pl.DataFrame,
+    hubs: pl.DataFrame,
+    circuity: float,
+    at_warehouses: bool,
+    lower_cost: tuple[Callable[[F64], F64], Callable[[F64], F64]],
+) -> pl.DataFrame:
+    """A large product's pairs (its offers ``at``, with their origin nodes, x the regions
+    ``regions_of`` wanting it, by region id, each with its best bid ``_bid``): each offer's
+    :data:`PAIRS_PER_OFFER` best by ``bid - ask - first(fm_km) - haul(lh_km)``, ties to the smaller
+    region id, with :func:`_with_km`'s columns. The km are :func:`_with_km`'s formula on matrices
+    (origin nodes x regions for the line haul): no row per pair until the pairs are kept."""
+    from regions.geodesy import half_angles, haversine_from_halves
+
+    first, haul = lower_cost
+    dest = regions_of.join(hubs, on="region_id", how="left", maintain_order="left")
+    origin = at.select("node", "node_lat", "node_lon").unique("node", maintain_order=True)
+    of_offer = at.select("node").join(origin.with_row_index("_k"), on="node", how="left", maintain_order="left")["_k"].to_numpy()
+    hub = half_angles(dest["hub_lat"].to_numpy(), dest["hub_lon"].to_numpy())
+    node = half_angles(origin["node_lat"].to_numpy(), origin["node_lon"].to_numpy())
+    lh = circuity * haversine_from_halves(tuple(h[:, None] for h in node), tuple(h[None, :] for h in hub))  # nodes x regions
+    if not at_warehouses:  # an offer sold in its own region has no line haul
+        column = {r: j for j, r in enumerate(dest["region_id"].to_list())}
+        for k, n in enumerate(origin["node"].to_list()):
+            if n in column:
+                lh[k, column[n]] = 0.0
+    offer = half_angles(at["lat"].to_numpy(), at["lon"].to_numpy())
+    fm = circuity * haversine_from_halves(offer, tuple(h[of_offer] for h in node))
+    margin = dest["_bid"].to_numpy()[None, :] - haul(lh)  # nodes x regions
+    score = margin[of_offer] - (at["ask_per_kg"].to_numpy() + first(fm))[:, None]
+    rows, cols = _best_per_row(np.nan_to_num(score, nan=-np.inf), PAIRS_PER_OFFER)
+    distance = circuity * haversine_from_halves(tuple(h[rows] for h in offer), tuple(h[cols] for h in hub))
+    return at[rows].with_columns(
+        region_id=dest["region_id"].gather(cols),
+        distance_km=pl.Series(distance),
+        fm_km=pl.Series(fm[rows]),
+        lh_km=pl.Series(lh[of_offer[rows], cols]),
+    )
+
+
+def _best_per_row(score: F64, k: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """``rows, cols`` of the ``k`` largest entries of each row (all of a shorter row); of equal entries,
+    the leftmost first (as a stable sort by descending score would keep them)."""
+    n = score.shape[1]
+    if k >= n:
+        rows, cols = np.nonzero(np.ones(score.shape, bool))
+        return rows.astype(np.int64), cols.astype(np.int64)
+    threshold = np.partition(score, n - k, axis=1)[:, n - k]  # each row's k-th largest
+    above = score > threshold[:, None]
+    level = score == threshold[:, None]
+    keep = above | level
+    tied = np.flatnonzero(keep.sum(axis=1) > k)  # more entries at the threshold than places left: leftmost first
+    if len(tied):
+        room = k - above[tied].sum(axis=1)
+        keep[tied] = above[tied] | (level[tied] & (np.cumsum(level[tied], axis=1) <= room[:, None]))
+    rows, cols = np.nonzero(keep)
+    return rows.astype(np.int64), cols.astype(np.int64)
 
 
 def lane_table(corridors: Corridors, cost: F64, *, exclude: pl.DataFrame | None = None) -> pl.DataFrame:

@@ -90,9 +90,8 @@ def fleet_costs(corridors: Corridors, fleets: Mapping[str, pl.DataFrame], lm_km:
     mile (nothing without orders), plus a warehouse's handling on the first mile. Each is at most what
     any tour charges the kg, so a match at these costs bounds every plan's realized welfare from above."""
     pairs = corridors.pairs
-    fm = FleetRates.of(fleets["first_mile"]).full_load(pairs["fm_km"].to_numpy(), trips=2.0) + _node_handling(corridors)
-    lh_km = pairs["lh_km"].to_numpy()
-    lh = np.where(lh_km > 0, FleetRates.of(fleets["line_haul"]).full_load(lh_km), 0.0)
+    fm = first_mile_full_load(fleets, pairs["fm_km"].to_numpy()) + _node_handling(corridors)
+    lh = line_haul_full_load(fleets, pairs["lh_km"].to_numpy())
     if lm_km is None or lm_km.height == 0:
         lm = np.zeros(pairs.height)
     else:
@@ -105,6 +104,16 @@ def fleet_costs(corridors: Corridors, fleets: Mapping[str, pl.DataFrame], lm_km:
         hop = rates.full_load(np.nan_to_num(km1)) + rates.full_load(np.nan_to_num(km2)) + corridors.via_handling()
         via = np.where(np.isnan(km1), np.inf, hop)
     return LegCosts(fm, lh, lm, via)
+
+
+def line_haul_full_load(fleets: Mapping[str, pl.DataFrame], lh_km: F64) -> F64:
+    """The line haul at the cheapest full vehicle's rate, one way (0 where there is no line haul)."""
+    return np.where(lh_km > 0, FleetRates.of(fleets["line_haul"]).full_load(lh_km), 0.0)
+
+
+def first_mile_full_load(fleets: Mapping[str, pl.DataFrame], fm_km: F64) -> F64:
+    """The first mile at the cheapest full vehicle's rate, a round trip (no warehouse handling)."""
+    return FleetRates.of(fleets["first_mile"]).full_load(fm_km, trips=2.0)
 
 
 def tour_costs(
@@ -220,4 +229,4 @@ def _node_handling(corridors: Corridors) -> F64:
     )
 
 
-__all__ = ["LegCosts", "fleet_costs", "last_mile_km", "tour_costs"]
+__all__ = ["LegCosts", "fleet_costs", "first_mile_full_load", "last_mile_km", "line_haul_full_load", "tour_costs"]

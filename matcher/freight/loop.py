@@ -12,7 +12,8 @@ in the manner of Kim and Pardalos, with the tours as the step function)::
               whose tours later rounds price it); realized welfare = sum kg x (value - ask) - the tours'
               cost - handling; next costs = the tours' costs per kg (matcher.freight.costs.tour_costs),
               damped: the first step goes all the way, later ones DAMPING of it, so rounds do not oscillate
-    stop      when a round's flows repeat the previous round's, or after ``freight_rounds`` rounds
+    stop      when a round's flows repeat the previous round's, when its realized welfare falls below the
+              best consistent round's so far (see keep), or after ``freight_rounds`` rounds
     paths     with crossdocks, a lane's line haul runs through its crossdock where that is cheaper at
               the round's costs; a crossdock past its capacity_kg sends the lanes that save least
               per kg direct (matcher.freight.loop.assign_paths); the plan routes both hops
@@ -24,7 +25,11 @@ in the manner of Kim and Pardalos, with the tours as the step function)::
               MAX_REPAIRS times: every kg published as sold is on a tour of every leg it needs; what is
               taken out carries the reason ``not_routable``
 
-Rounds route with a smaller search budget (:data:`ROUND_ITERATIONS`) than the published plan.
+Rounds route with a smaller search budget than the published plan: at most :data:`ROUND_ITERATIONS`
+per problem, and :data:`ROUND_BUDGET_SHARE` of the plan's ``budget`` of stop-iterations
+(:meth:`matcher.routing.vrp.SolveSettings.per_problem`), so that a day of many stops searches less per
+problem, the same for every problem. Both depend on the day's size only: the same day gives the same
+rounds and plan on any machine.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,11 +45,10 @@ import polars as pl
 
 from matcher.cycle import Sources, match
 from matcher.freight.corridors import CROSSDOCK, Corridors, build_corridors, lane_table
-from matcher.freight.costs import LegCosts, fleet_costs, last_mile_km, tour_costs
+from matcher.freight.costs import LegCosts, first_mile_full_load, fleet_costs, last_mile_km, line_haul_full_load, tour_costs
 from matcher.params import MatchParams
 from matcher.results import MatchResult
 from matcher.routing.plan import Plan, PlanInputs, PlanSettings, plan_inputs, plan_routes
-from matcher.routing.vrp import SolveSettings
 from regions.polygons import Regions
 
 if TYPE_CHECKING:
@@ -51,6 +56,9 @@ if TYPE_CHECKING:
 
 #: rounds route each problem with at most this many search iterations (the published plan: the plan's own)
 ROUND_ITERATIONS = 100
+#: and a round's routing has this share of the plan's search budget (``SolveSettings.budget``): on a day
+#: of many stops, rounds search less per problem than the published plan
+ROUND_BUDGET_SHARE = 0.25
 #: after the first round, costs move this share of the way towards the last tours' costs
 DAMPING = 0.5
 #: a leg's calibration (its tours' cost over what its lanes assumed, carried into the next round's
@@ -141,11 +149,14 @@ def consolidate(
         lanes=lanes,
         warehouses=warehouses,
         crossdocks=crossdocks,
-        lower_cost=lambda pairs: fleet_costs(Corridors(pairs, False, pl.DataFrame()), plan.fleets, None).total(0.0),
+        lower_cost=(partial(first_mile_full_load, plan.fleets), partial(line_haul_full_load, plan.fleets)),
     )
     bound_costs = fleet_costs(corridors, plan.fleets, lm_km)
     depots = _depots(hubs, warehouses, crossdocks)
-    round_settings = replace(plan, solve=SolveSettings(min(plan.solve.iterations, ROUND_ITERATIONS), plan.solve.seconds, plan.solve.seed))
+    round_settings = replace(
+        plan,
+        solve=replace(plan.solve, iterations=min(plan.solve.iterations, ROUND_ITERATIONS), budget=max(1, int(plan.solve.budget * ROUND_BUDGET_SHARE))),
+    )
     handling = params.handling_per_kg
 
     def solve_round(number: int, costs: LegCosts, demand_now: Demand, exclude: pl.DataFrame | None, settings: PlanSettings, legs: tuple[str, ...]) -> Round:
@@ -224,6 +235,12 @@ def consolidate(
         if number > 0 and not changed and _same_flows(rounds[-2].result, current.result):
             stopped = "flows_repeated"
             break
+        if number == params.freight_rounds - 1:  # the last round: no prices wanted for another
+            break
+        consistent = [r.realized for r in rounds[:-1] if _consistent(r)]
+        if number > 0 and consistent and current.realized < max(consistent):
+            stopped = "no_better"  # the refinement has stopped paying: the best round is kept
+            break
         priced = tour_costs(corridors, current.plan.routes, current.plan.stops, depots, plan.travel.circuity, costs, plan.fleets["line_haul"])
         if "last_mile" not in legs and lm_from is not None:
             priced = replace(priced, last_mile=tour_costs(corridors, lm_from.plan.routes, lm_from.plan.stops, depots, plan.travel.circuity, costs).last_mile)
@@ -259,8 +276,14 @@ def keep(rounds: list[Round]) -> Round:
     (tours that leave kg behind cost less than they should) and whose tours cost at most
     :data:`CONSISTENT_WITHIN` times what their lanes assumed; if there is none, the best realized of
     all (ties: the earlier)."""
-    consistent = [r for r in rounds if _ratio(r) <= CONSISTENT_WITHIN and not r.report.get("unserved_kg")]
+    consistent = [r for r in rounds if _consistent(r)]
     return max(consistent or rounds, key=lambda r: (r.realized, -r.number))
+
+
+def _consistent(r: Round) -> bool:
+    """Whether a round trades, routes all it sold, and its tours cost at most CONSISTENT_WITHIN times
+    what its lanes assumed."""
+    return _ratio(r) <= CONSISTENT_WITHIN and not r.report.get("unserved_kg")
 
 
 def _ratio(r: Round) -> float:
@@ -407,6 +430,7 @@ def _evaluate(
         "routed": routed,
         "estimated_legs": estimated,
         "unserved_kg": int(unserved["kg"].sum()) if unserved.height else 0,
+        "iterations": routed_plan.summary["settings"]["iterations_per_problem"],
     }
     if "via" in result.allocations.columns:
         through = result.allocations.filter(pl.col("via").is_not_null())
@@ -543,4 +567,16 @@ def _report(
     }
 
 
-__all__ = ["CONSISTENT_WITHIN", "DAMPING", "MAX_REPAIRS", "NOT_ROUTABLE", "ROUND_ITERATIONS", "Demand", "FreightOutcome", "assign_paths", "consolidate", "keep"]
+__all__ = [
+    "CONSISTENT_WITHIN",
+    "DAMPING",
+    "MAX_REPAIRS",
+    "NOT_ROUTABLE",
+    "ROUND_BUDGET_SHARE",
+    "ROUND_ITERATIONS",
+    "Demand",
+    "FreightOutcome",
+    "assign_paths",
+    "consolidate",
+    "keep",
+]

@@ -19,6 +19,9 @@ from harvestmatch.settings import add_options, from_options
 from matcher.routing.tables import Travel
 from matcher.routing.vrp import SolveSettings
 
+#: the search options of one problem (a plan's ``budget`` is for many: harvest plan and harvest match --plan)
+ONE_PROBLEM = ("iterations", "seconds", "seed")
+
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Add ``harvest routes`` to the ``harvest`` command's subcommands."""
@@ -31,7 +34,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--matrix", type=Path, help="from_id, to_id, distance_km, duration_min for every pair of depots and stops")
     r.add_argument("--out", required=True, type=Path, help="output folder: created, or replaced as a whole when it holds only a previous run's outputs")
     r.add_argument("--collect", action="store_true", help="the stops' kg are collected and brought to the depot (default: delivered from it)")
-    add_options(r, SolveSettings)
+    add_options(r, SolveSettings, ONE_PROBLEM)
     add_options(r, Travel, ("circuity", "speed_kmh"))
     r.add_argument("--quiet", action="store_true", help="print nothing on success")
     r.set_defaults(run=_run_routes)
@@ -43,7 +46,7 @@ def _run_routes(args: argparse.Namespace) -> int:
     from matcher.routing.vrp import RoutingProblem, solve_routing
     from matcher.schemas import duplicate_problems
 
-    search, travel = from_options(args, SolveSettings), from_options(args, Travel)  # checked before any file is read
+    search, travel = from_options(args, SolveSettings, names=ONE_PROBLEM), from_options(args, Travel)  # checked before any file is read
     tables, problems = read_tables(
         (
             ("stops", args.stops, STOPS, "stop_id"),

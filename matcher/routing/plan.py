@@ -226,9 +226,11 @@ def build_problems(inputs: PlanInputs, settings: PlanSettings, legs: tuple[str, 
         node_prefix = "hub:"
     problems: list[LegProblem] = []
 
-    def depot(node: str, prefix: str, table: pl.DataFrame) -> pl.DataFrame:
-        row = table.filter(pl.col("node") == node)
-        return pl.DataFrame({"depot_id": [prefix + node], "lat": row["lat"], "lon": row["lon"]})
+    where = {n: (lat, lon) for n, lat, lon in nodes.select("node", "lat", "lon").iter_rows()}
+
+    def depot(node: str, prefix: str) -> pl.DataFrame:
+        lat, lon = where[node]
+        return pl.DataFrame({"depot_id": [prefix + node], "lat": [lat], "lon": [lon]}, schema={"depot_id": pl.String, "lat": pl.Float64, "lon": pl.Float64})
 
     for (node,), stops in sold.group_by("node", maintain_order=True) if "first_mile" in legs else ():
         frame = stops.select(pl.col("offer_id").alias("stop_id"), "lat", "lon", "kg", service_min=pl.lit(SERVICE_MIN["first_mile"]))
@@ -236,7 +238,7 @@ def build_problems(inputs: PlanInputs, settings: PlanSettings, legs: tuple[str, 
             _leg(
                 "first_mile",
                 str(node),
-                depot(str(node), node_prefix, nodes),
+                depot(str(node), node_prefix),
                 frame,
                 stops.select(pl.col("offer_id").alias("stop_id"), "region_id"),
                 settings,
@@ -278,7 +280,7 @@ def build_problems(inputs: PlanInputs, settings: PlanSettings, legs: tuple[str, 
             _leg(
                 "line_haul",
                 str(node),
-                depot(str(node), node_prefix, nodes),
+                depot(str(node), node_prefix),
                 frame,
                 stops.select("stop_id", "region_id"),
                 settings,
@@ -434,6 +436,8 @@ def plan_routes(
 
     clock = time.perf_counter()
     problems, refused, notes = build_problems(inputs, settings, legs)
+    stop_count = sum(_stops(p) for p in problems)
+    solve = settings.solve.per_problem(len(problems), stop_count)  # the plan's budget spread over its stops
     built = time.perf_counter()
     own = executor is None
     runner = (
@@ -442,35 +446,23 @@ def plan_routes(
         else executor
     )
     try:
-        outcomes = runner.map_ordered(_solve_one, problems, settings.solve, size=_stops, progress=progress)
+        outcomes = runner.map_ordered(_solve_one, problems, solve, size=_stops, progress=progress)
         workers = runner.workers
     finally:
         if own:
             runner.close()
     solved = time.perf_counter()
-    routes = pl.concat(
-        [pl.DataFrame(schema=PLAN_ROUTE_SCHEMA)]
-        + [o.routes.with_columns(leg=pl.lit(p.leg), hub=pl.lit(p.hub)).select(list(PLAN_ROUTE_SCHEMA)) for p, o in zip(problems, outcomes, strict=True)],
-        how="vertical",
-    )
-    stops = pl.concat(
-        [pl.DataFrame(schema=PLAN_STOP_SCHEMA)]
-        + [
-            o.stops.join(p.regions, on="stop_id", how="left")
-            .with_columns(leg=pl.lit(p.leg), problem_id=pl.lit(p.problem.problem_id))
-            .select(list(PLAN_STOP_SCHEMA))
-            for p, o in zip(problems, outcomes, strict=True)
-        ],
-        how="vertical",
-    )
-    unserved = pl.concat(
-        [refused] + [o.unserved.with_columns(leg=pl.lit(p.leg)).select(list(PLAN_UNSERVED_SCHEMA)) for p, o in zip(problems, outcomes, strict=True)],
-        how="vertical",
-    )
+    routes = _gathered([o.routes for o in outcomes], problems, ROUTE_SCHEMA, PLAN_ROUTE_SCHEMA)
+    stops = _gathered([o.stops for o in outcomes], problems, STOP_SCHEMA, PLAN_STOP_SCHEMA)
+    unserved = pl.concat([refused, _gathered([o.unserved for o in outcomes], problems, UNSERVED_SCHEMA, PLAN_UNSERVED_SCHEMA)], how="vertical")
     summary = _summary(problems, outcomes, routes, unserved, inputs, notes)
     summary["seconds"] = {"build": round(built - clock, 3), "route": round(solved - built, 3), "workers": workers}
     summary["settings"] = {
         "iterations": settings.solve.iterations,
+        "budget": settings.solve.budget,
+        "problems": len(problems),
+        "stops": stop_count,
+        "iterations_per_problem": solve.iterations,
         "seconds_per_problem": settings.solve.seconds,
         "seed": settings.solve.seed,
         "circuity": settings.travel.circuity,
@@ -478,6 +470,27 @@ def plan_routes(
         "matrix": settings.travel.matrix is not None,
     }
     return Plan(routes, stops, unserved, summary)
+
+
+def _gathered(frames: list[pl.DataFrame], problems: list[LegProblem], schema: Mapping[str, Any], out: Mapping[str, Any]) -> pl.DataFrame:
+    """One problem's frames after another (``schema``), each row with its problem's ``leg``, ``hub``,
+    ``problem_id`` and its stop's ``region_id`` as ``out`` asks: one concatenation and one join for
+    the whole plan, not one per problem."""
+    rows = np.array([f.height for f in frames], np.int64)
+    which = np.repeat(np.arange(len(frames), dtype=np.int64), rows)
+    whole = pl.concat([pl.DataFrame(schema=schema), *frames], how="vertical").with_columns(
+        _problem=pl.Series(which, dtype=pl.Int64),
+        leg=pl.Series([p.leg for p in problems], dtype=pl.String).gather(which),
+        hub=pl.Series([p.hub for p in problems], dtype=pl.String).gather(which),
+        problem_id=pl.Series([p.problem.problem_id for p in problems], dtype=pl.String).gather(which),
+    )
+    if "region_id" in out:
+        regions = pl.concat(
+            [pl.DataFrame(schema={"stop_id": pl.String, "region_id": pl.String})] + [p.regions.select("stop_id", "region_id") for p in problems],
+            how="vertical",
+        ).with_columns(_problem=pl.Series(np.repeat(np.arange(len(problems), dtype=np.int64), [p.regions.height for p in problems]), dtype=pl.Int64))
+        whole = whole.join(regions, on=["_problem", "stop_id"], how="left", maintain_order="left")
+    return whole.select(list(out))
 
 
 def _summary(

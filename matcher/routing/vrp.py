@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -57,6 +57,11 @@ Status = Literal["served", "partial", "infeasible", "empty"]
 #: for excess load and lateness (a solver cost in micro-units would dwarf them: no feasible plan found)
 METRES_PER_UNIT = 10
 MONEY_UNITS = 1_000
+
+#: a routing problem's setup (its distances, the solver's data, the checks of the outcome) costs about as
+#: much as this many stop-iterations of search (bench/RESULTS.md, "freight-national": about 9 ms against
+#: about 0.008 ms per stop and iteration): a plan's ``budget`` pays it once per problem
+SETUP_WORK = 1_000
 
 #: the search's penalty for excess load and lateness adapts after this many solutions, up to this bound
 PENALTY_UPDATE_EVERY = 25
@@ -103,8 +108,9 @@ REASONS = {
 @dataclass(frozen=True)
 class SolveSettings:
     """The search budget of one routing problem: ``iterations`` (deterministic with ``seed``), capped at
-    ``seconds``. The defaults are every command's and the service's (``harvest routes``, ``harvest plan``,
-    ``harvest match --plan``, the ``[plan]`` table); validated on creation.
+    ``seconds``; and of a plan of many problems, ``budget`` (:meth:`per_problem`). The defaults are every
+    command's and the service's (``harvest routes``, ``harvest plan``, ``harvest match --plan``, the
+    ``[plan]`` table); validated on creation.
 
     Raises
     ------
@@ -115,9 +121,29 @@ class SolveSettings:
     iterations: int = setting(1_000, Spec("whole", "iterations per routing problem; with the seed they make the routes repeatable", low=1))
     seconds: float = setting(5.0, Spec("number", "time limit per routing problem, in seconds", low=0, above=True))
     seed: int = setting(1, Spec("whole", "seed of the routing search", low=0))
+    budget: int = setting(
+        20_000_000,
+        Spec(
+            "whole",
+            "search work of a whole plan, in stop-iterations (each problem's stops x its iterations, plus 1,000 per problem): "
+            "a plan with more stops gives each problem fewer iterations, down to 1",
+            low=1,
+        ),
+    )
 
     def __post_init__(self) -> None:
         check(self)
+
+    def per_problem(self, problems: int, stops: int) -> SolveSettings:
+        """The settings each of a plan's ``problems`` problems (``stops`` stops in all) is solved with:
+        the same ``iterations`` for every problem, as many as ``budget`` leaves after
+        :data:`SETUP_WORK` per problem, spread over the stops (``(budget - SETUP_WORK x problems) //
+        stops``), at most ``iterations`` and at least 1. It depends on the plan's size only, so the same
+        plan gets the same routes on any machine and any number of workers."""
+        if stops <= 0:
+            return self
+        spread = (self.budget - SETUP_WORK * problems) // stops
+        return replace(self, iterations=int(min(self.iterations, max(1, spread))))
 
 
 @dataclass(frozen=True)
@@ -501,4 +527,4 @@ def _outcome(
     return RoutingOutcome(problem.problem_id, status, time_limited, routes, stops, unserved, cost, iterations, time.perf_counter() - clock)
 
 
-__all__ = ["REASONS", "RoutingOutcome", "RoutingProblem", "SolveSettings", "solve_routing"]
+__all__ = ["REASONS", "SETUP_WORK", "RoutingOutcome", "RoutingProblem", "SolveSettings", "solve_routing"]

@@ -33,7 +33,14 @@ def test_without_a_plan_table_the_defaults_hold(tmp_path: Path) -> None:
     path = tmp_path / "harvest.toml"
     path.write_text("km_per_day = 550\n")
     assert read_config(path) == (MatchParams(km_per_day=550), PlanConfig())
-    assert PlanConfig().app_config() == {"PLAN_ROUTES": True, "PLAN_ITERATIONS": 1000, "PLAN_SECONDS": 5.0, "PLAN_WORKERS": None, "PLAN_SPEED_KMH": 60.0}
+    assert PlanConfig().app_config() == {
+        "PLAN_ROUTES": True,
+        "PLAN_ITERATIONS": 1000,
+        "PLAN_SECONDS": 5.0,
+        "PLAN_BUDGET": 20_000_000,
+        "PLAN_WORKERS": None,
+        "PLAN_SPEED_KMH": 60.0,
+    }
 
 
 @pytest.mark.parametrize(

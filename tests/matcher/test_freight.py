@@ -261,10 +261,24 @@ def test_a_product_with_too_many_pairs_keeps_each_offers_best(regions: Regions, 
     assert full.size == 12
     monkeypatch.setattr(corr, "PAIR_LIMIT", 5)
     monkeypatch.setattr(corr, "PAIRS_PER_OFFER", 2)
-    kept = corr.build_corridors(offers, demand, regions, date=DATE, circuity=1.3, lower_cost=lambda pairs: 0.001 * pairs["lh_km"].to_numpy())
+    kept = corr.build_corridors(offers, demand, regions, date=DATE, circuity=1.3, lower_cost=(lambda fm_km: 0.0 * fm_km, lambda lh_km: 0.001 * lh_km))
     assert kept.size == 6
     # the bids rise eastwards faster than the cost: every offer keeps the two farthest regions
     assert set(kept.pairs["region_id"]) == {"r2", "r3"}
+
+
+def test_the_best_pairs_of_a_row_keep_ties_leftmost() -> None:
+    from matcher.freight.corridors import _best_per_row
+
+    score = np.array([[1.0, 5.0, 5.0, 5.0, 2.0], [3.0, 1.0, 4.0, 1.0, 5.0], [0.0, 0.0, 0.0, 0.0, 0.0]])
+    rows, cols = _best_per_row(score, 2)
+    kept = {(int(r), int(c)) for r, c in zip(rows, cols, strict=True)}
+    assert kept == {(0, 1), (0, 2), (1, 2), (1, 4), (2, 0), (2, 1)}
+    # as a stable sort by descending score keeps them
+    for r in range(3):
+        assert sorted(int(c) for c in cols[rows == r]) == sorted(np.argsort(-score[r], kind="stable")[:2].tolist())
+    rows, cols = _best_per_row(score, 9)
+    assert len(rows) == score.size
 
 
 def test_empty_and_unprofitable_days(regions: Regions) -> None:

@@ -118,6 +118,24 @@ def test_the_same_day_gives_the_same_plan() -> None:
     assert first.routes.equals(again.routes) and first.stops.equals(again.stops) and first.unserved.equals(again.unserved)
 
 
+def test_a_plan_spreads_its_budget_over_its_stops() -> None:
+    """Each problem gets (budget - SETUP_WORK x problems) // stops iterations, at most the per-problem
+    iterations and at least 1; the same plan at the same budget is the same plan."""
+    from matcher.routing.vrp import SETUP_WORK
+
+    inputs = day(7)
+    roomy = plan_routes(inputs, QUICK)
+    st = roomy.summary["settings"]
+    assert st["iterations_per_problem"] == 150 and st["budget"] == SolveSettings().budget
+    tight = SolveSettings(iterations=150, seconds=20.0, seed=3, budget=SETUP_WORK * st["problems"] + 20 * st["stops"] + st["stops"] - 1)
+    first, again = plan_routes(inputs, PlanSettings(solve=tight)), plan_routes(inputs, PlanSettings(solve=tight))
+    assert first.summary["settings"]["iterations_per_problem"] == 20
+    assert first.routes.equals(again.routes) and first.stops.equals(again.stops)
+    floor = plan_routes(inputs, PlanSettings(solve=SolveSettings(iterations=150, seconds=20.0, seed=3, budget=1)))
+    assert floor.summary["settings"]["iterations_per_problem"] == 1
+    assert int(floor.stops["kg"].sum()) + int(floor.unserved["kg"].sum()) == int(roomy.stops["kg"].sum()) + int(roomy.unserved["kg"].sum())
+
+
 def test_line_haul_is_open_ended_and_costs_one_way() -> None:
     inputs = day(5)
     plan = plan_routes(inputs, QUICK)

@@ -214,3 +214,15 @@ def test_a_stop_out_of_every_shifts_reach_is_said_so_unless_it_has_a_due_time() 
     outcome = solve_routing(RoutingProblem("far", far, HUB, DEFAULT_FLEETS["last_mile"]))
     why = dict(zip(outcome.unserved["stop_id"], outcome.unserved["reason"], strict=True))
     assert why == {"far": REASONS["shift"], "late": REASONS["window"]}
+
+
+def test_a_plans_budget_per_problem() -> None:
+    """SolveSettings.per_problem: the budget after setup, spread over the stops, within [1, iterations]."""
+    from matcher.routing.vrp import SETUP_WORK
+
+    s = SolveSettings(iterations=300, budget=10_000_000)
+    assert s.per_problem(100, 1_000).iterations == 300  # a small plan: the per-problem iterations
+    assert s.per_problem(1_000, 100_000).iterations == (10_000_000 - SETUP_WORK * 1_000) // 100_000 == 90
+    assert s.per_problem(20_000, 300_000).iterations == 1  # setup alone is over the budget
+    assert s.per_problem(0, 0) == s
+    assert s.per_problem(1_000, 100_000).seed == s.seed and s.per_problem(1_000, 100_000).seconds == s.seconds
