@@ -272,7 +272,7 @@ def _table(cycle_id: int, query: Any, key: Any, name: str, *, drop: tuple[str, .
     if fmt not in ("json", "csv", "parquet"):
         raise ApiError(422, "Invalid query", errors=[{"path": "format", "message": f"expected json, csv or parquet, got {fmt!r}"}])
     table = key.class_.__table__
-    columns = [c for c in table.columns if c.key not in drop]
+    columns = [c for c in table.columns if c.key not in drop or c.key == key.key]  # the key pages, even if not shown
     query = query.with_only_columns(*columns).order_by(key if key is Allocation.id else binary(key))
     if fmt == "json":
         limit = int_arg("limit", MAX_LIST_PAGE, 1, MAX_PAGE)
@@ -280,10 +280,12 @@ def _table(cycle_id: int, query: Any, key: Any, name: str, *, drop: tuple[str, .
     with db.session() as session:
         require_done(get_cycle(session, cycle_id))
         frame = read_frame(session, query, {c.key: _dtype(c) for c in columns})
+    shown = [c for c in frame.columns if c not in drop]
     if fmt == "json":
         more = frame.height > limit
         frame = frame.head(limit)
-        return jsonify({"items": publish(frame).to_dicts(), "next": str(frame[key.key][-1]) if more else None})
+        return jsonify({"items": publish(frame.select(shown)).to_dicts(), "next": str(frame[key.key][-1]) if more else None})
+    frame = frame.select(shown)
     if fmt == "csv":
         response = Response(publish(frame).write_csv(), mimetype="text/csv")
     else:

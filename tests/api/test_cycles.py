@@ -38,6 +38,16 @@ def test_a_day_end_to_end(client: FlaskClient, keys: dict, day: dict, tmp_path: 
     mine_b = client.get(f"/cycles/{cycle['id']}/allocations?cooperative_id=coop-a", headers=keys["coop_b"]).json["items"]
     assert {x["cooperative_id"] for x in mine_a} <= {"coop-a"} and {x["cooperative_id"] for x in mine_b} <= {"coop-b"}
     assert len(mine_a) + len(mine_b) == len(everything) > 0
+    # paged one row at a time, the pages give the same rows (the row id pages them; it is not shown)
+    paged, after = [], None
+    while True:
+        page = client.get(f"/cycles/{cycle['id']}/allocations", query_string={"limit": 1, **({"after": after} if after else {})}, headers=keys["operator"])
+        assert page.status_code == 200, page.json
+        paged += page.json["items"]
+        after = page.json["next"]
+        if after is None:
+            break
+    assert paged == everything and all("id" not in x for x in paged)
 
     # the batch job on the same data gives the same welfare and the same allocations
     welfare_http = cycle["summary"]["welfare"]
