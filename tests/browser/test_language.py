@@ -3,6 +3,7 @@ English from the start for a browser that asks for it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -22,6 +23,24 @@ def labels(browser: Browser) -> dict[str, str]:
         "quantity": browser.text("label[for=f-quantity_kg]"),
         "post": browser.text("form[action='/ui/offers'] button[type=submit]"),
     }
+
+
+#: what a Chinese page may show untranslated: names, not words
+NAMES = {"harvestmatch", "English", "中文", "CSV"}
+#: what a page says in words: headings, labels, buttons, links of the menu, hints
+WORDED = "h1, h2, h3, label, button, nav a, summary, th, small, .hint, .flash, p"
+
+
+def untranslated(browser: Browser) -> list[str]:
+    """The visible words on the page with no Chinese in them (names and codes aside)."""
+    found = []
+    for element in browser.all(WORDED):
+        text = element.text.strip()
+        if not text or not element.is_displayed() or text in NAMES or re.search(r"[\u4e00-\u9fff]", text):
+            continue
+        if re.search(r"[A-Za-z]{3,}", text) and not re.fullmatch(r"[\w.:·@/ -]*\d[\w.:·@/ -]*|[a-z_]+", text):  # ids, numbers, codes
+            found.append(text)
+    return found
 
 
 ENGLISH = {"h1": "Offers", "product": "Product", "quantity": "Quantity (kg)", "post": "Post the offer"}
@@ -45,6 +64,8 @@ def test_chinese_by_default_and_the_switch_shows_english(service: LiveService, o
     assert browser.language() == "zh-CN"
     chinese_labels = {key: chinese(english) for key, english in ENGLISH.items()}
     assert labels(browser) == chinese_labels
+    english = untranslated(browser)
+    assert not english, f"English words on the Chinese offers page: {english}"
     browser.shot("chinese")
 
     switch(browser, "en")
