@@ -653,7 +653,8 @@ def write_section(path: Path, key: str, text: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
     names = ["lp", "national", "village", "pool", "service", "fairness", "dask"]
-    parser.add_argument("names", nargs="*", default=names, choices=names)
+    # no default list: argparse checks a nargs="*" default against the choices as one value, and refuses it
+    parser.add_argument("names", nargs="*", choices=names, help="the benchmarks to run (default: all of them)")
     parser.add_argument("--write", type=Path, help="replace each benchmark's section in this Markdown file")
     parser.add_argument("--offers", type=int, default=None)
     parser.add_argument("--regions", type=int, default=3000)
@@ -665,7 +666,7 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="dask: also run the million-offer day (long)")
     parser.add_argument("--quick", action="store_true", help="fairness: the demo day only")
     args = parser.parse_args()
-    for name in args.names:
+    for name in args.names or names:
         a = argparse.Namespace(**vars(args))
         if a.offers is None:
             a.offers = 20_000 if name == "lp" else 200_000
