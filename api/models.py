@@ -309,6 +309,53 @@ class Allocation(Base):
     __table_args__ = (Index("ix_allocations_cycle_coop", "cycle_id", "cooperative_id"),)
 
 
+class Delivery(Base):
+    """What a cooperative delivered of a product in a cycle: its allocations' kg summed when the cycle is
+    written, so that the scorecards and refund rates read one row per (cycle, cooperative, product)
+    instead of grouping every allocation on each call."""
+
+    __tablename__ = "deliveries"
+
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), primary_key=True)
+    cooperative_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    product: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+    __table_args__ = (Index("ix_deliveries_coop", "cooperative_id", "product"),)
+
+
+class BooksLine(Base):
+    """One party's line of a done cycle's books, as last computed (:mod:`api.settlement`): written with
+    the cycle, and again when the refunds on the cycle's fills have changed since (``refunds_key``)."""
+
+    __tablename__ = "books_lines"
+
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), primary_key=True)
+    party: Mapped[str] = mapped_column(String(16), primary_key=True)
+    party_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    kg: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    #: money as published: decimal text to the cent
+    gross: Mapped[str] = mapped_column(String(48), nullable=False)
+    refunds: Mapped[str] = mapped_column(String(48), nullable=False)
+    subsidy: Mapped[str] = mapped_column(String(48), nullable=False)
+    reserve: Mapped[str] = mapped_column(String(48), nullable=False)
+    net: Mapped[str] = mapped_column(String(48), nullable=False)
+    #: the order of the lines as the books give them
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class Books(Base):
+    """A done cycle's books as last computed: their totals, and the refunds they include (``refunds_key``,
+    a SHA-256 of the refunds; the lines are :class:`BooksLine`)."""
+
+    __tablename__ = "books"
+
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), primary_key=True)
+    refunds_key: Mapped[str] = mapped_column(String(64), nullable=False)
+    #: JSON of the totals (matcher.settlement.settle)
+    totals: Mapped[str] = mapped_column(Text, nullable=False)
+
+
 class DemandRow(Base):
     """One pooled demand row of a cycle and how it cleared (demand_out.csv)."""
 

@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 
 from api import jobs
 from api.after_sales import AfterSalesConfig
+from api.books_store import published_lines, refunds_key, store_books
 from api.crossdocks_store import Crossdocks, no_crossdocks, read_crossdocks
 from api.db import Database, lock_snapshot, read_frame
 from api.fleets_store import Fleet, default_fleet, read_fleet
@@ -55,6 +56,7 @@ from api.models import (
     Allocation,
     Cooperative,
     Cycle,
+    Delivery,
     DemandRow,
     Offer,
     OfferResult,
@@ -271,6 +273,11 @@ def write_results(
     # the hubs as they were: a later PUT /regions must not move or drop the history's shipments
     hubs = snap.regions.select("region_id", "hub_lat", "hub_lon")
     allocations = match.allocations.join(hubs, on="region_id", how="left").with_columns(tag)
+    deliveries = (
+        match.allocations.group_by("cooperative_id", "product").agg(pl.col("quantity_kg").sum().alias("kg")).sort("cooperative_id", "product").with_columns(tag)
+    )
+    # the books as the cycle computed them: no claim has refunded any of its fills yet
+    books = published_lines(result.settlement)
     with db.write() as session:
         jobs.hold(session, held)
         tables: list[tuple[Any, pl.DataFrame]] = [
@@ -278,6 +285,7 @@ def write_results(
             (DemandRow, demand_rows),
             (OfferResult, _offer_results(match, cycle_id)),
             (OrderFill, fills),
+            (Delivery, deliveries),
         ]
         if planned is not None:  # routes before their stops (the stops' foreign key)
             tables += [(PlanRoute, planned.routes), (PlanStop, planned.stops), (PlanUnserved, planned.unserved)]
@@ -287,6 +295,7 @@ def write_results(
             session.execute(update(Cycle).where(*held.fence()).values(crossdocks=json.dumps(crossdocks.record())))
         for model, frame in tables:
             bulk_insert(session, model, frame)
+        store_books(session, cycle_id, refunds_key(None), books, summary["settlement"])
         if snap.previous_id is not None:
             _give_back(session, snap.previous_id)
         _take(session, cycle_id)

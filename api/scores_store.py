@@ -11,9 +11,10 @@ from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.orm import Session
 
 from api.db import read_frame
-from api.models import Allocation, Claim, ClaimPart, Cycle, OrderFill
+from api.models import Claim, ClaimPart, Cycle, Delivery, OrderFill
 from matcher.scores import (
     BAD_STATUSES,
+    COUNTED_SCHEMA,
     DATED_SCHEMA,
     DELIVERED_SCHEMA,
     QUALITY_REASONS,
@@ -43,13 +44,18 @@ def today_on(session: Session) -> dt.date:
 def buyer_credit(session: Session, buyer_id: str, forgetting: float) -> Credit:
     """The buyer's credit (:func:`matcher.scores.credit_from`) from its fills and claims."""
     bad_orders = select(Claim.order_id).where(Claim.buyer_id == buyer_id, Claim.status.in_(BAD_STATUSES))
-    filled = read_frame(
-        session,
-        select(OrderFill.order_id.label("key"), func.max(Cycle.date).label("date"))
+    latest = (
+        select(OrderFill.order_id, func.max(Cycle.date).label("date"))
         .join(Cycle, Cycle.id == OrderFill.cycle_id)
         .where(OrderFill.buyer_id == buyer_id, OrderFill.filled_kg > 0, Cycle.current == 1, Cycle.status == "done", OrderFill.order_id.not_in(bad_orders))
-        .group_by(OrderFill.order_id),
-        DATED_SCHEMA,
+        .group_by(OrderFill.order_id)
+        .subquery()
+    )
+    # counted in the database: one row a date, however many orders the buyer has
+    filled = read_frame(
+        session,
+        select(latest.c.date, cast(func.count(), BigInteger).label("orders")).group_by(latest.c.date).order_by(latest.c.date),
+        COUNTED_SCHEMA,
     )
     bad = read_frame(
         session,
@@ -65,11 +71,12 @@ def quality_outcomes(session: Session, *, cooperative_id: str | None = None, exc
     current = (Cycle.current == 1) & (Cycle.status == "done")
     if excluding is not None:
         current = current & (Cycle.id != excluding)
+    # the per-cycle sums written with each cycle (deliveries), not every allocation
     delivered_query = (
-        select(Allocation.cooperative_id, Allocation.product, Cycle.date, cast(func.sum(Allocation.quantity_kg), BigInteger).label("kg"))
-        .join(Cycle, Cycle.id == Allocation.cycle_id)
+        select(Delivery.cooperative_id, Delivery.product, Cycle.date, cast(func.sum(Delivery.kg), BigInteger).label("kg"))
+        .join(Cycle, Cycle.id == Delivery.cycle_id)
         .where(current)
-        .group_by(Allocation.cooperative_id, Allocation.product, Cycle.date)
+        .group_by(Delivery.cooperative_id, Delivery.product, Cycle.date)
     )
     upheld_query = (
         select(ClaimPart.cooperative_id, Claim.product, ClaimPart.cycle_id, Cycle.date, Cycle.current, ClaimPart.kg, Claim.decided_on)
@@ -78,7 +85,7 @@ def quality_outcomes(session: Session, *, cooperative_id: str | None = None, exc
         .where(Claim.status == "approved", Claim.bearer == "cooperative", Claim.reason.in_(QUALITY_REASONS))
     )
     if cooperative_id is not None:
-        delivered_query = delivered_query.where(Allocation.cooperative_id == cooperative_id)
+        delivered_query = delivered_query.where(Delivery.cooperative_id == cooperative_id)
         upheld_query = upheld_query.where(ClaimPart.cooperative_id == cooperative_id)
     delivered = read_frame(session, delivered_query, DELIVERED_SCHEMA)
     upheld = read_frame(session, upheld_query, UPHELD_SCHEMA)

@@ -11,6 +11,9 @@ and the published lines, rounded to the cent, sum to zero to the cent with the p
 ``rounding`` line. The core raises when the books do not balance: they always do for what a cycle
 stored, so that is a bug, not an answer (a 500 the log explains).
 
+The books are stored with the cycle and read back by party (:mod:`api.books_store`); when the
+refunds on the cycle's fills have changed since they were stored, they are computed again and stored.
+
 Who sees what: the operator every line and the totals; a cooperative its own line; a buyer its own.
 Money is decimal strings (``"1234.50"``); a line's ``net`` is what the party receives (negative: pays).
 """
@@ -18,51 +21,74 @@ Money is decimal strings (``"1234.50"``); a line's ``net`` is what the party rec
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+import logging
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import Caller, requires
+from api.books_store import published_lines, refunds_key, store_books, stored_books
 from api.cycle_reads import require_done, visible_cycle
 from api.db import Database
 from api.errors import ApiError
-from api.settlement_store import books_inputs
-from harvestmatch.money import AMOUNT_DECIMALS, decimal_text
+from api.settlement_store import BooksInputs, books_inputs, refunds_of
 
 bp = Blueprint("settlement", __name__, url_prefix="/cycles")
-
-MONEY_COLUMNS = ("gross", "refunds", "subsidy", "reserve", "net")
+log = logging.getLogger(__name__)
 
 
 @bp.get("/<int(max=2147483647):cycle_id>/settlement")
 @requires("cooperative", "buyer", "operator")
 def settlement(cycle_id: int) -> Response:
-    """The cycle's books (see the module docstring)."""
-    from matcher.settlement import settle
-
+    """The cycle's books (see the module docstring): as stored when they include the refunds of now,
+    else computed again and stored."""
     caller: Caller = g.caller
     db: Database = current_app.extensions["harvest_db"]
+    party, mine = {"operator": (None, None), "cooperative": ("cooperative", caller.cooperative_id)}.get(caller.role, ("buyer", caller.buyer_id))
     with db.session() as session:
         cycle = require_done(visible_cycle(session, cycle_id, caller))
-        recorded = json.loads(cycle.summary) if cycle.summary else {}
-        scale = recorded.get("cost_scale")
-        # the trucks freight model pays freight what the cycle's tours cost (matcher.settlement.settle)
-        paid = (recorded.get("freight") or {}).get("paid")
-        if not isinstance(scale, int) or scale < 1:
-            raise ApiError(409, "Conflict", f"cycle {cycle_id} has no cost scale in its summary: its books cannot be recomputed")
-        stored = books_inputs(session, cycle_id)
         date = cycle.date.isoformat()
+        refunds = refunds_of(session, cycle_id)
+        key = refunds_key(refunds)
+        found = stored_books(session, cycle_id, key, party=party, party_id=mine)
+        if found is None:
+            recorded = json.loads(cycle.summary) if cycle.summary else {}
+            inputs = books_inputs(session, cycle_id, refunds)
+    if found is None:
+        lines, totals = _compute(cycle_id, recorded, inputs)
+        _keep(db, cycle_id, key, lines, totals)
+        if party is not None:
+            lines = [line for line in lines if line["party"] == party and line["party_id"] == mine]
+    else:
+        lines, totals = found
+    if caller.role == "operator":
+        return jsonify({"cycle_id": cycle_id, "date": date, "lines": lines, "totals": totals})
+    return jsonify({"cycle_id": cycle_id, "date": date, "lines": lines})
+
+
+def _compute(cycle_id: int, recorded: dict[str, Any], stored: BooksInputs) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The books from what the cycle stored, its summary's cost scale and (trucks freight) what its
+    tours cost."""
+    from matcher.settlement import settle
+
+    scale = recorded.get("cost_scale")
+    # the trucks freight model pays freight what the cycle's tours cost (matcher.settlement.settle)
+    paid = (recorded.get("freight") or {}).get("paid")
+    if not isinstance(scale, int) or scale < 1:
+        raise ApiError(409, "Conflict", f"cycle {cycle_id} has no cost scale in its summary: its books cannot be recomputed")
     books, totals = settle(
         stored.allocations, stored.offers, stored.buyers, scale=scale, refund_rate=stored.refund_rate, refunds=stored.refunds, freight_paid=paid
     )
-    lines = [{**row, **{c: _text(row[c]) for c in MONEY_COLUMNS}} for row in books.to_dicts()]
-    if caller.role == "operator":
-        return jsonify({"cycle_id": cycle_id, "date": date, "lines": lines, "totals": totals})
-    party, mine = ("cooperative", caller.cooperative_id) if caller.role == "cooperative" else ("buyer", caller.buyer_id)
-    return jsonify({"cycle_id": cycle_id, "date": date, "lines": [line for line in lines if line["party"] == party and line["party_id"] == mine]})
+    return published_lines(books), totals
 
 
-def _text(value: Any) -> str:
-    """The books' money (already to the cent) as published text, never ``-0.00``."""
-    return decimal_text(Decimal(value), AMOUNT_DECIMALS)
+def _keep(db: Database, cycle_id: int, key: str, lines: list[dict[str, Any]], totals: dict[str, Any]) -> None:
+    """Store books computed on a read, for the next reads. Best effort: when a concurrent read stored
+    them first (the same books), or the write fails, the answer does not change; the next read
+    computes them again."""
+    try:
+        with db.write() as session:
+            store_books(session, cycle_id, key, lines, totals)
+    except SQLAlchemyError as exc:
+        log.warning("cycle %s: its books were computed but not stored (%s)", cycle_id, type(exc).__name__)

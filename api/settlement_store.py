@@ -65,15 +65,9 @@ class BooksInputs:
     refunds: pl.DataFrame | None
 
 
-def books_inputs(session: Session, cycle_id: int) -> BooksInputs:
-    """Read what the books of ``cycle_id`` are computed from (see :class:`BooksInputs`)."""
-    allocations = read_frame(
-        session, select(*(getattr(Allocation, c) for c in ALLOCATION_SCHEMA)).where(Allocation.cycle_id == cycle_id).order_by(Allocation.id), ALLOCATION_SCHEMA
-    )
-    offers = read_frame(session, select(*(getattr(OfferResult, c) for c in OFFER_SCHEMA)).where(OfferResult.cycle_id == cycle_id), OFFER_SCHEMA)
-    buyers = read_frame(
-        session, select(*(getattr(OrderFill, c) for c in BUYER_SCHEMA)).where(OrderFill.cycle_id == cycle_id, OrderFill.filled_kg > 0), BUYER_SCHEMA
-    )
+def refunds_of(session: Session, cycle_id: int) -> pl.DataFrame | None:
+    """``buyer_id, cooperative_id, amount, bearer``: the refunds (decimal text) of the claims on the
+    fills of ``cycle_id`` that the buyers got; None when there are none."""
     refunds = read_frame(
         session,
         select(Claim.buyer_id, ClaimPart.cooperative_id, ClaimPart.amount_cents, Claim.bearer)
@@ -81,7 +75,6 @@ def books_inputs(session: Session, cycle_id: int) -> BooksInputs:
         .where(ClaimPart.cycle_id == cycle_id, Claim.status.in_(REFUNDED)),
         REFUND_SCHEMA,
     )
-    rates = offers.filter(pl.col("refund_rate").is_not_null()).select("offer_id", "refund_rate")
     amounts = pl.DataFrame(
         {
             "buyer_id": refunds["buyer_id"],
@@ -91,10 +84,24 @@ def books_inputs(session: Session, cycle_id: int) -> BooksInputs:
         },
         schema={"buyer_id": pl.String(), "cooperative_id": pl.String(), "amount": pl.String(), "bearer": pl.String()},
     )
+    return amounts if amounts.height else None
+
+
+def books_inputs(session: Session, cycle_id: int, refunds: pl.DataFrame | None) -> BooksInputs:
+    """Read what the books of ``cycle_id`` are computed from (see :class:`BooksInputs`), with its
+    ``refunds`` as :func:`refunds_of` read them."""
+    allocations = read_frame(
+        session, select(*(getattr(Allocation, c) for c in ALLOCATION_SCHEMA)).where(Allocation.cycle_id == cycle_id).order_by(Allocation.id), ALLOCATION_SCHEMA
+    )
+    offers = read_frame(session, select(*(getattr(OfferResult, c) for c in OFFER_SCHEMA)).where(OfferResult.cycle_id == cycle_id), OFFER_SCHEMA)
+    buyers = read_frame(
+        session, select(*(getattr(OrderFill, c) for c in BUYER_SCHEMA)).where(OrderFill.cycle_id == cycle_id, OrderFill.filled_kg > 0), BUYER_SCHEMA
+    )
+    rates = offers.filter(pl.col("refund_rate").is_not_null()).select("offer_id", "refund_rate")
     return BooksInputs(
         allocations,
         offers.select("offer_id", "subsidy", "floor_sold_kg", "floor_dual"),
         buyers,
         rates if rates.height else None,
-        amounts if amounts.height else None,
+        refunds,
     )

@@ -12,6 +12,10 @@ What it measures (section ``freight`` of bench/RESULTS.md, "Freight the trucks a
   haul's load factor and cost per kg; the trucks model's rounds.
 - **through crossdocks**: the trucks model again with `--crossdocks` (the demo's seven regional centres,
   `DEMO_CROSSDOCKS`, written to the day's input folder).
+- **the national day** (``--national``; section ``freight-national``): ``build_national_inputs`` (as
+  ``harvest demo --size national``: China's 2,875 counties, 200,000 offers, 300 products), matched and
+  planned end to end by one ``harvest match --plan`` with the trucks model: wall, CPU, peak RSS, the
+  stages and the rounds, against the issue's 10-minute target.
 - **an unseen day**: the same builder with another seed (``build_demo_inputs(folder, seed=11)``: other
   offers and orders on the same geography), the same two runs.
 
@@ -369,13 +373,102 @@ def write_section(path: Path, key: str, text: str) -> None:
     path.write_text(new)
 
 
+# ----------------------------------------------------------------------------------------- national
+NATIONAL_TARGET_S = 600.0
+
+
+def run_national(timeout: float) -> list[str]:
+    """The national day matched and planned end to end by one process with the trucks model."""
+    from harvest.demo.day import build_national_inputs
+
+    folder = WORK / "national"
+    paths = build_national_inputs(folder / "input")
+    cached = paths.pop("cached")
+    date = paths.pop("date")
+    out = folder / "trucks"
+    cmd = [
+        *HARVEST,
+        "match",
+        "--offers",
+        str(paths["offers"]),
+        "--demand",
+        str(paths["demand"]),
+        "--regions",
+        str(paths["regions"]),
+        "--date",
+        date.isoformat(),
+        "--out",
+        str(out),
+        "--quiet",
+        "--plan",
+        "--freight",
+        "trucks",
+    ]
+    print("  national: harvest match --plan --freight trucks ...", file=sys.stderr, flush=True)
+    run = run_measured(cmd, poll=0.2, cwd=ROOT, timeout=timeout)
+    lines = [
+        f"The national day (`build_national_inputs`, as `harvest demo --size national`; inputs "
+        f"{'reused from the cache' if cached else 'built by this run'}), matched and planned by one process with the trucks "
+        "model, default parameters and fleets, 2 workers:",
+        "",
+        "```",
+        _command(cmd),
+        "```",
+        "",
+    ]
+    if run.timed_out:
+        return lines + [f"**Stopped after {timeout:,.0f} s without finishing** (peak RSS of the process tree {run.peak_rss_mb:,.0f} MB): target not met."]
+    if run.returncode != 0:
+        raise SystemExit(f"harvest match --plan (national) failed (exit {run.returncode}):\n{run.stderr}")
+    s = json.loads((out / "summary.json").read_text())
+    plan = json.loads((out / "plan" / "summary.json").read_text())
+    unserved = pl.read_csv(out / "plan" / "unserved.csv")
+    unserved_kg = int(unserved["kg"].sum()) if unserved.height else 0
+    f = s["freight"]
+    sold = max(1, s["allocated_kg"])
+    stages = ", ".join(f"{k} {v:.0f} s" for k, v in s["seconds"].items() if isinstance(v, (int, float)))
+    ok = run.seconds <= NATIONAL_TARGET_S
+    lines += [
+        f"{s['offers']:,} offers, {s['demand_rows']:,} pooled demand rows (no pickup locations: the plan has no last mile), "
+        f"{s['allocated_kg']:,} kg sold to {s['regions_served']:,} regions.",
+        "",
+        "| measure | value |",
+        "|---|---:|",
+        f"| **end to end wall time** (target at most {NATIONAL_TARGET_S / 60:.0f} min) | **{run.seconds:,.0f} s ({run.seconds / 60:.1f} min): "
+        f"{'met' if ok else 'not met'}** |",
+        f"| CPU s (process tree) | {'-' if run.cpu_seconds is None else f'{run.cpu_seconds:,.0f} ({run.cpu_seconds / run.seconds:.2f} cores busy)'} |",
+        f"| peak RSS, process tree / driver (MB) | {run.peak_rss_mb:,.0f} / {run.driver_mb:,.0f} |",
+        f"| stages (summary.json `seconds`) | {stages} |",
+        f"| published welfare | {_money(s['welfare'])} |",
+        f"| realized welfare (after the tours' cost) | {_money(f['realized_welfare'])} |",
+        f"| routed / assumed freight | {f['routed_vs_assumed']:.3f} ({_money(_total(f['routed']))} against {_money(_total(f['assumed']))}) |",
+        f"| line haul: load factor / vehicles / cost per kg | {plan['legs']['line_haul']['load_factor']:.0%} / "
+        f"{plan['legs']['line_haul']['vehicles']:,} / {plan['legs']['line_haul']['cost_per_kg']:.3f} |",
+        f"| unserved kg in the plan | {unserved_kg:,} ({unserved_kg / sold:.2%} of sold) |",
+        f"| not routable (left out before publishing): offers / orders | {f['not_routable']['offers']:,} / {f['not_routable']['orders']:,} |",
+        "",
+        "The rounds:",
+        "",
+        *rounds_table(ModelRun("trucks", cmd, run, s, plan, unserved_kg, 0)),
+    ]
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
     parser.add_argument("--write", type=Path, help="replace the freight section in this Markdown file")
     parser.add_argument("--unseen-seed", type=int, default=11, help="the seed of the unseen day (the demo's is 7)")
     parser.add_argument("--skip-unseen", action="store_true", help="only the demo day")
+    parser.add_argument("--national", action="store_true", help="only the national day, end to end (section freight-national)")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="national: stop the run after this many seconds")
     args = parser.parse_args()
     started = load()
+    if args.national:
+        text = section("freight-national", "Freight the trucks achieve: the national day end to end", "freight.py", run_national(args.timeout), started)
+        print(text)
+        if args.write:
+            write_section(args.write, "freight-national", text)
+        return
     days = [("demo", 7, False)] + ([] if args.skip_unseen else [(f"seed-{args.unseen_seed}", args.unseen_seed, True)])
     lines = [
         "`harvest match --plan` with `--freight linear` (the old model: freight_per_kg_km x km + handling_per_kg, the linear "

@@ -43,9 +43,11 @@ RECENT_WEIGHT = 0.5
 OUTCOME_SCHEMA: dict[str, pl.DataType] = {"key": pl.String(), "date": pl.Date(), "good": pl.Float64(), "bad": pl.Float64()}
 #: the quality table the matching reads (matcher.schemas.QUALITY)
 QUALITY_SCHEMA: dict[str, pl.DataType] = {"cooperative_id": pl.String(), "product": pl.String(), "refund_rate": pl.Float64()}
-#: a buyer's dated outcomes, good (an order filled without a bad claim: its latest fill's date) or bad
-#: (a claim rejected or found unreasonable: its decision's date)
+#: a buyer's bad outcomes, one per claim rejected or found unreasonable, at its decision's date
 DATED_SCHEMA: dict[str, pl.DataType] = {"key": pl.String(), "date": pl.Date()}
+#: a buyer's good outcomes counted by date: its orders filled without a bad claim, each at its latest
+#: fill's date (the database counts them, so that a group leader with 100,000 orders is one row a date)
+COUNTED_SCHEMA: dict[str, pl.DataType] = {"date": pl.Date(), "orders": pl.Int64()}
 #: kg a cooperative delivered of a product on a cycle date
 DELIVERED_SCHEMA: dict[str, pl.DataType] = {"cooperative_id": pl.String(), "product": pl.String(), "date": pl.Date(), "kg": pl.Int64()}
 #: the parts of upheld quality claims on a cooperative: the cycle that delivered them (its date, whether
@@ -137,8 +139,10 @@ def credit_from(buyer_id: str, filled: pl.DataFrame, bad: pl.DataFrame, dates: l
     ----------
     buyer_id
         Whose credit it is.
-    filled, bad
-        :data:`DATED_SCHEMA`: its orders filled without a bad claim, and its bad claims.
+    filled
+        :data:`COUNTED_SCHEMA`: its orders filled without a bad claim, counted by their latest fill's date.
+    bad
+        :data:`DATED_SCHEMA`: its bad claims.
     dates
         The clock, as for :func:`weigh`.
     forgetting
@@ -147,7 +151,7 @@ def credit_from(buyer_id: str, filled: pl.DataFrame, bad: pl.DataFrame, dates: l
     outcomes = (
         pl.concat(
             [
-                filled.with_columns(good=pl.lit(1.0), bad=pl.lit(0.0)),
+                filled.select(key=pl.lit(""), date="date", good=pl.col("orders").cast(pl.Float64), bad=pl.lit(0.0)),
                 bad.with_columns(good=pl.lit(0.0), bad=pl.lit(1.0)),
             ]
         )
@@ -249,6 +253,7 @@ def _ages(outcomes: pl.DataFrame, dates: list[dt.date]) -> pl.Series:
 
 __all__ = [
     "BAD_STATUSES",
+    "COUNTED_SCHEMA",
     "DATED_SCHEMA",
     "DELIVERED_SCHEMA",
     "OUTCOME_SCHEMA",

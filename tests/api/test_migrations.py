@@ -323,3 +323,44 @@ def test_a_0008_database_upgrades_with_direct_lanes_and_no_crossdocks_and_goes_b
         assert c.execute(text("SELECT route_id, hub FROM plan_routes")).all() == [("LH.X.x.001", "crossdock:x")]
     upgrade(db)  # and up again
     db.engine.dispose()
+
+
+def test_a_0009_database_gets_its_deliveries_summed_and_its_books_on_first_read(database_url: str) -> None:
+    """The deliveries of stored cycles are summed from their allocations (per cycle, cooperative and
+    product); no books are stored until they are read; and the revision goes back down."""
+    from alembic import command
+
+    from api.migrate import config
+
+    db = Database(database_url)
+    upgrade(db, "0009")
+    now = dt.datetime.now(dt.UTC)
+    lane = (
+        "INSERT INTO allocations (cycle_id, offer_id, cooperative_id, demand_id, region_id, product, quantity_kg, distance_km, transit_days, "
+        "cost_per_kg, ask_per_kg, price_per_kg, farm_gate_price, clearing_price) VALUES (:cycle, :offer, :coop, 'd1', 'north', :product, :kg, 10, 1, "
+        "0.1, 1, 2, 1.5, 1.9)"
+    )
+    with db.engine.begin() as c:
+        c.execute(
+            text("INSERT INTO cycles (date, status, current, rerun, attempt, created_at) VALUES ('2026-11-20', 'done', 1, false, 1, :n), ('2026-11-21', 'done', 1, false, 1, :n)"),
+            {"n": now},
+        )
+        for cycle, offer_id, coop, product, kg in ((1, "o1", "c1", "kale", 6), (1, "o2", "c1", "kale", 4), (1, "o3", "c1", "leek", 5), (2, "o4", "c1", "kale", 7), (2, "o5", "c2", "kale", 1)):
+            c.execute(text(lane), {"cycle": cycle, "offer": offer_id, "coop": coop, "product": product, "kg": kg})
+    upgrade(db)
+    with db.engine.connect() as c:
+        assert c.execute(text("SELECT cycle_id, cooperative_id, product, kg FROM deliveries ORDER BY cycle_id, cooperative_id, product")).all() == [
+            (1, "c1", "kale", 10),
+            (1, "c1", "leek", 5),
+            (2, "c1", "kale", 7),
+            (2, "c2", "kale", 1),
+        ]
+        assert c.execute(text("SELECT count(*) FROM books")).scalar() == 0
+    cfg = config(db)
+    with db.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0009")
+    with db.engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM allocations")).scalar() == 5
+    upgrade(db)  # and up again
+    db.engine.dispose()
