@@ -70,7 +70,8 @@ def test_the_stored_books_are_the_books_computed_again_and_follow_the_refunds(ap
     with db.session() as session:
         again = session.get(Books, cycle_id)
         assert again is not None and again.refunds_key not in (refunds_key(None), "")
-    for who, party, party_id in (("coop_a", "cooperative", "coop-a"), ("coop_b", "cooperative", "coop-b"), ("buyer", "buyer", "buyer-1"), ("buyer_2", "buyer", "buyer-2")):
+    parties = (("coop_a", "cooperative", "coop-a"), ("coop_b", "cooperative", "coop-b"), ("buyer", "buyer", "buyer-1"), ("buyer_2", "buyer", "buyer-2"))
+    for who, party, party_id in parties:
         mine = client.get(f"/cycles/{cycle_id}/settlement", headers=keys[who]).json
         assert mine["lines"] == [lines[(party, party_id)]], who
     assert client.get(f"/cycles/{cycle_id}/settlement", headers=keys["operator"]).json == refunded  # read back as stored
@@ -98,7 +99,9 @@ def test_deliveries_are_the_allocations_summed_and_feed_the_scorecard(app: Flask
             .order_by(Allocation.cooperative_id, Allocation.product)
         ).all()
         stored = session.execute(
-            select(Delivery.cooperative_id, Delivery.product, Delivery.kg).where(Delivery.cycle_id == cycle_id).order_by(Delivery.cooperative_id, Delivery.product)
+            select(Delivery.cooperative_id, Delivery.product, Delivery.kg)
+            .where(Delivery.cycle_id == cycle_id)
+            .order_by(Delivery.cooperative_id, Delivery.product)
         ).all()
     assert [tuple(r) for r in stored] == [tuple(r) for r in summed] == [("coop-a", "apple", 60), ("coop-a", "kale", 25), ("coop-b", "apple", 40)]
     card = client.get("/cooperatives/coop-a/scorecard", headers=keys["coop_a"]).json

@@ -341,11 +341,11 @@ def test_a_0009_database_gets_its_deliveries_summed_and_its_books_on_first_read(
         "0.1, 1, 2, 1.5, 1.9)"
     )
     with db.engine.begin() as c:
-        c.execute(
-            text("INSERT INTO cycles (date, status, current, rerun, attempt, created_at) VALUES ('2026-11-20', 'done', 1, false, 1, :n), ('2026-11-21', 'done', 1, false, 1, :n)"),
-            {"n": now},
-        )
-        for cycle, offer_id, coop, product, kg in ((1, "o1", "c1", "kale", 6), (1, "o2", "c1", "kale", 4), (1, "o3", "c1", "leek", 5), (2, "o4", "c1", "kale", 7), (2, "o5", "c2", "kale", 1)):
+        for date in ("2026-11-20", "2026-11-21"):
+            cycle = "INSERT INTO cycles (date, status, current, rerun, attempt, created_at) VALUES (:d, 'done', 1, false, 1, :n)"
+            c.execute(text(cycle), {"d": date, "n": now})
+        lanes = ((1, "o1", "c1", "kale", 6), (1, "o2", "c1", "kale", 4), (1, "o3", "c1", "leek", 5), (2, "o4", "c1", "kale", 7), (2, "o5", "c2", "kale", 1))
+        for cycle, offer_id, coop, product, kg in lanes:
             c.execute(text(lane), {"cycle": cycle, "offer": offer_id, "coop": coop, "product": product, "kg": kg})
     upgrade(db)
     with db.engine.connect() as c:
