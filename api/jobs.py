@@ -149,6 +149,14 @@ def heartbeat(db: Database, held: Lease, *, lease_seconds: float = LEASE_SECONDS
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
+def ended_here(db: Database, held: Lease) -> bool:
+    """Whether the held cycle ended (done or failed) under this worker's own attempt: a renewal that
+    finds it so came after the worker's last commit, and lost nothing."""
+    with db.session() as session:
+        row = session.execute(select(Cycle.status, Cycle.attempt, Cycle.lease_owner).where(Cycle.id == held.cycle_id)).one_or_none()
+    return row is not None and row.status in ("done", "failed") and row.attempt == held.attempt and row.lease_owner == held.owner
+
+
 def fail(db: Database, held: Lease, reason: str, detail: str | None = None) -> bool:
     """Mark the held cycle failed with its reason; False when the lease was already lost."""
     with db.write() as session:

@@ -157,7 +157,9 @@ class _Heartbeat:
         while not self._stop.wait(self.lease_seconds / 3):
             try:
                 if not jobs.heartbeat(self.db, self.held, lease_seconds=self.lease_seconds):
-                    if not self._stop.is_set():  # after the commit the cycle is no longer running: not a loss
+                    # after the commit the cycle is no longer running: not a loss (the beat may come
+                    # between the commit and stop())
+                    if not self._stop.is_set() and not jobs.ended_here(self.db, self.held):
                         log.warning("cycle %s: lease lost", self.held.cycle_id)
                     return
             except Exception:  # a missed beat is not fatal; the lease is three beats long

@@ -171,3 +171,25 @@ def _batch_run(day: dict, tmp: Path) -> dict:
         out=tmp / "out",
         params=MatchParams(workers=1, freight="linear"),  # as the test app runs its cycles
     )
+
+
+def test_a_renewal_after_the_commit_is_no_lost_lease_but_one_after_a_take_over_is(app) -> None:  # type: ignore[no-untyped-def]
+    """The heartbeat may renew between the cycle's commit and its stop: the cycle ended under this
+    worker's own attempt, nothing was lost (no warning); a cycle taken over by another worker was lost."""
+    from api import jobs
+    from matcher.params import MatchParams
+
+    db = app.extensions["harvest_db"]
+    jobs.enqueue(db, TODAY, rerun=False, params=MatchParams())
+    held = jobs.claim(db, "worker-a", lease_seconds=60, max_attempts=3)
+    assert held is not None and jobs.heartbeat(db, held, lease_seconds=60) and not jobs.ended_here(db, held)
+    assert jobs.fail(db, held, "stopped by the test")
+    assert not jobs.heartbeat(db, held, lease_seconds=60) and jobs.ended_here(db, held)
+
+    jobs.enqueue(db, TODAY + dt.timedelta(days=1), rerun=False, params=MatchParams())
+    first = jobs.claim(db, "worker-b", lease_seconds=0.0, max_attempts=3)  # expires at once
+    assert first is not None
+    second = jobs.claim(db, "worker-c", lease_seconds=60, max_attempts=3)
+    assert second is not None and second.cycle_id == first.cycle_id and second.attempt == first.attempt + 1
+    assert jobs.fail(db, second, "stopped by the test")
+    assert not jobs.heartbeat(db, first, lease_seconds=60) and not jobs.ended_here(db, first)  # ended, but under another's attempt
