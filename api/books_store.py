@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from api.models import Books, BooksLine
@@ -59,9 +59,12 @@ def store_books(session: Session, cycle_id: int, key: str, lines: list[dict[str,
 Stored = tuple[list[dict[str, Any]], dict[str, Any]]
 
 
-def stored_books(session: Session, cycle_id: int, key: str, *, party: str | None = None, party_id: str | None = None) -> Stored | None:
-    """The stored books of ``cycle_id`` if they were computed with the refunds of ``key``: their lines
-    (only ``party``'s line ``party_id`` when given; in the books' order) and totals; None when there are
+def stored_books(
+    session: Session, cycle_id: int, key: str, *, party: str | None = None, party_id: str | None = None, after: int = -1, limit: int | None = None
+) -> Stored | None:
+    """The stored books of ``cycle_id`` if they were computed with the refunds of ``key``: their lines in
+    the books' order (only ``party``'s line ``party_id`` when given; else those after the ``after``-th,
+    at most ``limit``) and totals (with ``lines``: how many lines the books have); None when there are
     none, or they were computed with other refunds."""
     found = session.get(Books, cycle_id)
     if found is None or found.refunds_key != key:
@@ -69,8 +72,18 @@ def stored_books(session: Session, cycle_id: int, key: str, *, party: str | None
     query = select(*(getattr(BooksLine, c) for c in LINE_COLUMNS)).where(BooksLine.cycle_id == cycle_id)
     if party is not None:
         query = query.where(BooksLine.party == party, BooksLine.party_id == party_id)
-    lines = [dict(zip(LINE_COLUMNS, row, strict=True)) for row in session.execute(query.order_by(BooksLine.seq))]
+    else:
+        query = query.where(BooksLine.seq > after)
+    query = query.order_by(BooksLine.seq)
+    if limit is not None:
+        query = query.limit(limit)
+    lines = [dict(zip(LINE_COLUMNS, row, strict=True)) for row in session.execute(query)]
     return lines, json.loads(found.totals)
+
+
+def line_count(session: Session, cycle_id: int) -> int:
+    """How many lines the stored books of ``cycle_id`` have."""
+    return int(session.scalar(select(func.count()).select_from(BooksLine).where(BooksLine.cycle_id == cycle_id)) or 0)
 
 
 def _text(value: Any) -> str:

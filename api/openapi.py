@@ -502,6 +502,8 @@ SCHEMAS: dict[str, Any] = {
             "date": _DATE,
             "lines": {"type": "array", "items": {"$ref": "#/components/schemas/SettlementLine"}},
             "totals": {"type": "object", "description": "operator only: the core's totals (decimal strings) and balanced"},
+            "line_count": {"type": "integer", "description": "operator, paged (limit or after given): how many lines the books have"},
+            "next": {**_NS, "description": "operator, paged: the after of the next page; null on the last"},
         },
         ["cycle_id", "date", "lines"],
     ),
@@ -959,7 +961,8 @@ def document() -> dict[str, Any]:
                     403,
                     404,
                     409,
-                    params=[CYCLE_ID],
+                    422,
+                    params=[CYCLE_ID, *RESULT_PAGE],
                 )
             },
             "/cycles/{cycle_id}/unserved": {

@@ -24,14 +24,15 @@ import json
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import Caller, requires
-from api.books_store import published_lines, refunds_key, store_books, stored_books
+from api.books_store import line_count, published_lines, refunds_key, store_books, stored_books
 from api.cycle_reads import require_done, visible_cycle
 from api.db import Database
 from api.errors import ApiError
+from api.requests import MAX_LIST_PAGE, MAX_PAGE, int_arg
 from api.settlement_store import BooksInputs, books_inputs, refunds_of
 
 bp = Blueprint("settlement", __name__, url_prefix="/cycles")
@@ -42,29 +43,45 @@ log = logging.getLogger(__name__)
 @requires("cooperative", "buyer", "operator")
 def settlement(cycle_id: int) -> Response:
     """The cycle's books (see the module docstring): as stored when they include the refunds of now,
-    else computed again and stored."""
+    else computed again and stored. The operator may page the lines (``limit``, ``after``: the ``next``
+    of the previous page); a page also says how many lines the books have (``line_count``)."""
     caller: Caller = g.caller
     db: Database = current_app.extensions["harvest_db"]
     party, mine = {"operator": (None, None), "cooperative": ("cooperative", caller.cooperative_id)}.get(caller.role, ("buyer", caller.buyer_id))
+    paged = party is None and ("limit" in request.args or "after" in request.args)
+    limit = int_arg("limit", MAX_LIST_PAGE, 1, MAX_PAGE) if paged else None
+    after = int_arg("after", -1, 0, 2**31 - 1) if paged and request.args.get("after") else -1
+    count = None
     with db.session() as session:
         cycle = require_done(visible_cycle(session, cycle_id, caller))
         date = cycle.date.isoformat()
         refunds = refunds_of(session, cycle_id)
         key = refunds_key(refunds)
-        found = stored_books(session, cycle_id, key, party=party, party_id=mine)
+        found = stored_books(session, cycle_id, key, party=party, party_id=mine, after=after, limit=None if limit is None else limit + 1)
         if found is None:
             recorded = json.loads(cycle.summary) if cycle.summary else {}
             inputs = books_inputs(session, cycle_id, refunds)
+        elif paged:
+            count = line_count(session, cycle_id)
     if found is None:
         lines, totals = _compute(cycle_id, recorded, inputs)
         _keep(db, cycle_id, key, lines, totals)
+        count = len(lines)
         if party is not None:
             lines = [line for line in lines if line["party"] == party and line["party_id"] == mine]
+        elif limit is not None:
+            lines = lines[after + 1 : after + 2 + limit]
     else:
         lines, totals = found
-    if caller.role == "operator":
+    if party is not None:
+        return jsonify({"cycle_id": cycle_id, "date": date, "lines": lines})
+    if limit is None:
         return jsonify({"cycle_id": cycle_id, "date": date, "lines": lines, "totals": totals})
-    return jsonify({"cycle_id": cycle_id, "date": date, "lines": lines})
+    more = len(lines) > limit
+    lines = lines[:limit]
+    return jsonify(
+        {"cycle_id": cycle_id, "date": date, "lines": lines, "totals": totals, "line_count": count, "next": str(after + len(lines)) if more else None}
+    )
 
 
 def _compute(cycle_id: int, recorded: dict[str, Any], stored: BooksInputs) -> tuple[list[dict[str, Any]], dict[str, Any]]:

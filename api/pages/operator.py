@@ -194,15 +194,18 @@ def cycle(cycle_id: int) -> Any:
 @bp.get("/cycles/<int(max=2147483647):cycle_id>/books")
 @page_for("operator")
 def cycle_books(cycle_id: int) -> Any:
-    """A done cycle's books as ``GET /cycles/{id}/settlement`` computes them now (with the refunds decided
-    since): the totals, whether they balance, and every party's line. Computed on each request (on a
-    national day it takes a few hundred ms: the API's own cost), so the cycle's page links to it."""
+    """A done cycle's books as ``GET /cycles/{id}/settlement`` gives them now (with the refunds decided
+    since): the totals, whether they balance, and the parties' lines, paged as the API pages them."""
     c = _cycle(cycle_id)
-    answer = call(settlement_api.settlement, _caller(), path=f"/cycles/{cycle_id}/settlement", cycle_id=cycle_id)
+    after = request.args.get("after") or None
+    answer = call(settlement_api.settlement, _caller(), path=f"/cycles/{cycle_id}/settlement", args={"limit": PAGE_ROWS, "after": after}, cycle_id=cycle_id)
     if answer.status in (403, 404):
         abort(404)
+    if answer.status == 422:
+        abort(400)
     books = dict(answer.body) if answer.ok else None
-    return render_template("cycle_books.html", c=c, books=books, problem=answer.message()), 200 if answer.ok else answer.status
+    page = render_template("cycle_books.html", c=c, books=books, problem=answer.message(), after=after)
+    return page, 200 if answer.ok else answer.status
 
 
 @bp.get("/cycles/<int(max=2147483647):cycle_id>/progress.json")

@@ -107,3 +107,33 @@ def test_deliveries_are_the_allocations_summed_and_feed_the_scorecard(app: Flask
     card = client.get("/cooperatives/coop-a/scorecard", headers=keys["coop_a"]).json
     good = {p["product"]: p["good_kg"] for p in card["products"]}
     assert good == {"apple": 60.0, "kale": 25.0}
+
+
+@pytest.mark.usefixtures("regions")
+def test_the_operator_pages_the_lines_stored_or_computed_again(app: Flask, client: FlaskClient, keys: dict) -> None:
+    cycle_id = _day(client, keys)["cycle"]["id"]
+    whole = client.get(f"/cycles/{cycle_id}/settlement", headers=keys["operator"]).json
+    assert "next" not in whole and len(whole["lines"]) == 6
+
+    def pages() -> list[dict]:
+        seen, after = [], ""
+        while True:
+            page = client.get(f"/cycles/{cycle_id}/settlement?limit=4{after}", headers=keys["operator"]).json
+            assert page["line_count"] == 6 and page["totals"] == whole["totals"]
+            seen += page["lines"]
+            if page["next"] is None:
+                return seen
+            after = f"&after={page['next']}"
+
+    assert pages() == whole["lines"]  # from the stored lines
+    db = app.extensions["harvest_db"]
+    with db.write() as session:
+        session.execute(delete(BooksLine))
+        session.execute(delete(Books))
+    assert pages() == whole["lines"]  # computed again on the first page, stored for the second
+    for bad in ("limit=0", "limit=x", "after=-2", "after=x"):
+        refused = client.get(f"/cycles/{cycle_id}/settlement?{bad}", headers=keys["operator"])
+        assert refused.status_code == 422 and refused.json["errors"][0]["path"] == bad.split("=")[0], bad
+    # a party's own line is never paged
+    mine = client.get(f"/cycles/{cycle_id}/settlement?limit=1", headers=keys["coop_a"]).json
+    assert set(mine) == {"cycle_id", "date", "lines"} and [line["party_id"] for line in mine["lines"]] == ["coop-a"]
