@@ -78,6 +78,7 @@ PIECE = "Piece"
 CATALOG: dict[str, pl.DataType] = {
     "catalog_item": pl.String(),
     "enterprise": pl.String(),
+    "enterprise_name": pl.String(),
     "address": pl.String(),
     "lat": pl.Float64(),
     "lon": pl.Float64(),
@@ -166,6 +167,7 @@ def read_catalog(graph: Graph, *, source: str) -> pl.DataFrame:
             {
                 "catalog_item": _iri(item),
                 "enterprise": _iri(enterprise),
+                "enterprise_name": one.text(enterprise, b("name")),
                 "address": _iri(address),
                 "lat": one.number(address, b("latitude")),
                 "lon": one.number(address, b("longitude")),
@@ -200,6 +202,7 @@ def catalog_graph(catalog: pl.DataFrame, *, version: str) -> Graph:
         if row["enterprise"] is not None:
             enterprise = URIRef(row["enterprise"])
             g.add((enterprise, RDF.type, b("Enterprise")))
+            _add(g, enterprise, b("name"), Literal(row["enterprise_name"]) if row["enterprise_name"] is not None else None)
             _both(g, enterprise, b("manages"), b("managedBy"), item)
             if row["lat"] is not None or row["lon"] is not None or row["address"] is not None:
                 address = URIRef(row["address"]) if row["address"] is not None else _blank("address", row["catalog_item"])
@@ -297,8 +300,8 @@ def offer_records(catalog: pl.DataFrame, product_types: Mapping[str, str], *, de
                 "ask_per_kg": ask,
             }
         )
-    if problems:
-        raise InputError(problems)
+    if problems:  # one problem per node: items sharing an Enterprise share its missing place
+        raise InputError(list(dict.fromkeys(problems)))
     return records
 
 
@@ -379,7 +382,9 @@ def orders_graph(lines: pl.DataFrame, *, version: str) -> Graph:
                     _add(g, place, b("latitude"), _number(row["lat"]))
                     _add(g, place, b("longitude"), _number(row["lon"]))
         _add(g, line, b("concerns"), URIRef(row["offer"]) if row["offer"] is not None else None)
-        if row["quantity"] is not None:
+        if row["quantity"] is not None and row["quantity_unit"] is None:  # a bare number of units of sale
+            g.add((line, b("quantity"), _number(row["quantity"])))
+        elif row["quantity"] is not None:
             quantity = _blank("quantity", row["order_line"])
             g.add((line, b("quantity"), quantity))
             g.add((quantity, RDF.type, b("QuantitativeValue")))
@@ -410,7 +415,10 @@ def order_records(lines: pl.DataFrame, offers: pl.DataFrame, *, defaults: DfcDef
         bad = _Row(source, row["order_line"], problems)
         offer = known.get(row["offer"]) if row["offer"] is not None else None
         if offer is None:
-            bad("dfc-b:concerns", f"the OrderLine concerns {row['offer']!r}, which is none of our offers' DFC Offers" if row["offer"] else "the OrderLine concerns no Offer")
+            bad(
+                "dfc-b:concerns",
+                f"the OrderLine concerns {row['offer']!r}, which is none of our offers' DFC Offers" if row["offer"] else "the OrderLine concerns no Offer",
+            )
             continue
         unit_kg = Decimal(str(offer["unit_kg"]))
         quantity_kg = None
@@ -430,7 +438,11 @@ def order_records(lines: pl.DataFrame, offers: pl.DataFrame, *, defaults: DfcDef
             else:
                 max_price = float(_decimal(row["price"]) / unit_kg)
         if row["lat"] is None or row["lon"] is None:
-            bad("dfc-b:selects", "no place to deliver to: the Order selects no PickupOption or DeliveryOption whose place has latitude and longitude", node=row["order"])
+            bad(
+                "dfc-b:selects",
+                "no place to deliver to: the Order selects no PickupOption or DeliveryOption whose place has latitude and longitude",
+                node=row["order"],
+            )
         due = _date(row["end_date"])
         if due is None:
             bad("dfc-b:endDate", f"expected the selected option's or the SaleSession's end date (ISO 8601), got {row['end_date']!r}", node=row["order"])
@@ -446,7 +458,7 @@ def order_records(lines: pl.DataFrame, offers: pl.DataFrame, *, defaults: DfcDef
             }
         )
     if problems:
-        raise InputError(problems)
+        raise InputError(list(dict.fromkeys(problems)))
     return records
 
 
@@ -645,4 +657,3 @@ def _short(predicate: URIRef) -> str:
 
 def _where(subject: Node | None, predicate: URIRef) -> str:
     return f"{subject if isinstance(subject, URIRef) else '_:blank'} {_short(predicate)}"
-
