@@ -383,7 +383,7 @@ def orders_graph(lines: pl.DataFrame, *, version: str) -> Graph:
                     _add(g, place, b("longitude"), _number(row["lon"]))
         _add(g, line, b("concerns"), URIRef(row["offer"]) if row["offer"] is not None else None)
         if row["quantity"] is not None and row["quantity_unit"] is None:  # a bare number of units of sale
-            g.add((line, b("quantity"), _number(row["quantity"])))
+            _add(g, line, b("quantity"), _number(row["quantity"]))
         elif row["quantity"] is not None:
             quantity = _blank("quantity", row["order_line"])
             g.add((line, b("quantity"), quantity))
