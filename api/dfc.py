@@ -246,4 +246,3 @@ def _version_arg() -> str:
 
 def _json(body: dict[str, Any]) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/ld+json")
-

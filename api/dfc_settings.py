@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from api.settings import SettingsTable
-from matcher.dfc import DfcDefaults
+from matcher.dfc_defaults import DfcDefaults
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ A node of ours that came from no DFC document is named by the service's own URL 
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 from api.db import read_frame
 from api.dfc_models import DfcOffer, DfcOrder, DfcProductType
 from api.models import Offer, OfferResult, OrderFill
-from matcher.dfc import CATALOG, MEASURES_OF, ORDER_LINES, concept_key, unit_kg
+from matcher.dfc import CATALOG, RESULT_LINES, concept_key, result_lines, sales_of, unit_kg
 
 #: the columns of a stored product-type table, in the order shown
 PRODUCT_TYPES_SCHEMA: dict[str, pl.DataType] = {"product_type": pl.String(), "product": pl.String()}
@@ -87,27 +86,25 @@ def cycle_order_lines(session: Session, cycle_id: int, *, buyer_id: str | None, 
     """A cycle's fills (a buyer's, or all) as :data:`ORDER_LINES` rows: the kg filled, at the clearing
     price per kg; an order imported from DFC keeps its Order, OrderLine, customer and Offer."""
     query = (
-        select(OrderFill.order_id, OrderFill.buyer_id, OrderFill.filled_kg, OrderFill.clearing_price, DfcOrder.order, DfcOrder.order_line, DfcOrder.customer, DfcOrder.offer)
+        select(
+            OrderFill.order_id,
+            DfcOrder.order,
+            DfcOrder.order_line,
+            DfcOrder.customer,
+            DfcOrder.offer,
+            OrderFill.filled_kg.label("kg"),
+            OrderFill.clearing_price.label("price_per_kg"),
+        )
         .join(DfcOrder, DfcOrder.order_id == OrderFill.order_id, isouter=True)
         .where(OrderFill.cycle_id == cycle_id, OrderFill.filled_kg > 0)
         .order_by(OrderFill.order_id)
     )
     if buyer_id is not None:
         query = query.where(OrderFill.buyer_id == buyer_id)
-    rows = [
-        _line(
-            order=order or f"{root}orders/{order_id}",
-            line=line or f"{root}orders/{order_id}#line",
-            customer=customer,
-            offer=offer,
-            kg=filled,
-            price=price,
-            version=version,
-            currency=currency,
-        )
-        for order_id, _, filled, price, order, line, customer, offer in session.execute(query).all()
-    ]
-    return pl.DataFrame(rows, schema=ORDER_LINES, orient="row")
+    fills = read_frame(session, query, {"order_id": pl.String(), **RESULT_LINES})
+    ours = pl.lit(f"{root}orders/") + pl.col("order_id")
+    fills = fills.with_columns(pl.col("order").fill_null(ours), pl.col("order_line").fill_null(ours + pl.lit("#line")))
+    return result_lines(fills, version=version, currency=currency)
 
 
 def cycle_sales(session: Session, cycle_id: int, *, cooperative_id: str | None, root: str, version: str, currency: str) -> pl.DataFrame:
@@ -115,41 +112,19 @@ def cycle_sales(session: Session, cycle_id: int, *, cooperative_id: str | None, 
     one line per offer sold, the kg sold at the farm-gate price per kg, concerning the offer's DFC Offer
     (or our URL for it)."""
     query = (
-        select(OfferResult.offer_id, OfferResult.cooperative_id, OfferResult.sold_kg, OfferResult.farm_gate_price, DfcOffer.offer)
+        select(
+            OfferResult.offer_id, OfferResult.cooperative_id, DfcOffer.offer, OfferResult.sold_kg.label("kg"), OfferResult.farm_gate_price.label("price_per_kg")
+        )
         .join(DfcOffer, DfcOffer.offer_id == OfferResult.offer_id, isouter=True)
         .where(OfferResult.cycle_id == cycle_id, OfferResult.sold_kg > 0)
         .order_by(OfferResult.cooperative_id, OfferResult.offer_id)
     )
     if cooperative_id is not None:
         query = query.where(OfferResult.cooperative_id == cooperative_id)
-    rows = []
-    for offer_id, coop, sold, price, dfc_offer in session.execute(query).all():
-        sale = f"{root}dfc/cycles/{cycle_id}/sales/{coop}"
-        line = _line(
-            order=sale, line=f"{sale}/{offer_id}", customer=None, offer=dfc_offer or f"{root}offers/{offer_id}", kg=sold, price=price, version=version, currency=currency
-        )
-        rows.append(line)
-    return pl.DataFrame(rows, schema=ORDER_LINES, orient="row")
-
-
-def _line(*, order: str, line: str, customer: str | None, offer: str | None, kg: int, price: float | None, version: str, currency: str) -> dict[str, Any]:
-    measures = MEASURES_OF[version]
-    return {
-        "order_line": line,
-        "order": order,
-        "customer": customer,
-        "offer": offer,
-        "quantity": float(kg),
-        "quantity_unit": measures + "Kilogram",
-        "price": float(round(Decimal(repr(price)), 9)) if price is not None else None,
-        "currency": measures + currency if price is not None else None,
-        "option": None,
-        "option_kind": None,
-        "place": None,
-        "lat": None,
-        "lon": None,
-        "end_date": None,
-    }
+    schema = {"offer_id": pl.String(), "cooperative_id": pl.String(), "offer": pl.String(), "kg": pl.Int64(), "price_per_kg": pl.Float64()}
+    return result_lines(
+        sales_of(read_frame(session, query, schema), base=f"{root}dfc/cycles/{cycle_id}/sales/", offers=f"{root}offers/"), version=version, currency=currency
+    )
 
 
 def offer_link(offer_id: str, row: dict[str, Any], version: str) -> DfcOffer:
@@ -161,5 +136,3 @@ def offer_link(offer_id: str, row: dict[str, Any], version: str) -> DfcOffer:
 def order_link(order_id: str, row: dict[str, Any], version: str) -> DfcOrder:
     """The stored OrderLine of an imported order (an :data:`ORDER_LINES` row)."""
     return DfcOrder(order_id=order_id, version=version, **row)
-
-

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -38,7 +37,7 @@ from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from harvestmatch.errors import InputError, Problem
-from harvestmatch.settings import Spec, check, setting
+from matcher.dfc_defaults import CURRENCIES, DfcDefaults
 
 #: the business ontology's namespace in each context version we read and write
 BUSINESS = {
@@ -69,8 +68,8 @@ KG_PER_UNIT: dict[str, Decimal] = {
     "Pound": Decimal("0.45359237"),
     "Ounce": Decimal("0.028349523125"),
 }
-#: the currencies of the measures taxonomy (by local name); prices are never converted between them
-CURRENCIES = ("AustralianDollar", "CanadianDollar", "Euro", "PoundSterling", "USDollar")
+__all__ = ["CURRENCIES", "DfcDefaults"]  # re-exported: the settings live apart (no rdflib to read them)
+
 #: an OrderLine quantity in this unit (or a bare number) counts units of sale
 PIECE = "Piece"
 
@@ -115,19 +114,6 @@ ORDER_LINES: dict[str, pl.DataType] = {
 
 #: the option kinds an Order may select (its ``dfc-b:selects``), and the property naming their place
 OPTION_PLACE = {"PickupOption": "pickedUpAt", "DeliveryOption": "deliveredAt"}
-
-
-@dataclass(frozen=True)
-class DfcDefaults:
-    """What our offers need and DFC does not say: written into every imported offer unless the
-    document gives it (a SuppliedProduct's ``lifetime`` gives the shelf life)."""
-
-    grade: str = setting("A", Spec("choice", choices=("A", "B", "C"), help="the grade of an imported offer (DFC has none)"))
-    shelf_life_days: int = setting(7, Spec("whole", low=0, high=36_500, help="shelf life of an imported offer whose product gives no lifetime"))
-    currency: str = setting("Euro", Spec("choice", choices=CURRENCIES, help="the currency of our prices; a DFC price in another is refused"))
-
-    def __post_init__(self) -> None:
-        check(self)
 
 
 def document_version(graph: Graph, *, source: str) -> str:
@@ -274,7 +260,7 @@ def offer_records(catalog: pl.DataFrame, product_types: Mapping[str, str], *, de
         else:
             product = table.get(concept_key(row["product_type"]))
             if product is None:
-                bad("dfc-b:hasType", f"product type {row['product_type']!r} is not in the operator's table (PUT /dfc/product-types)", node=product_node)
+                bad("dfc-b:hasType", f"product type {row['product_type']!r} is not in the product-type table", node=product_node)
         unit_kg = _unit_kg(row, bad)
         quantity_kg = ask = None
         if unit_kg is not None:
@@ -460,6 +446,53 @@ def order_records(lines: pl.DataFrame, offers: pl.DataFrame, *, defaults: DfcDef
     if problems:
         raise InputError(list(dict.fromkeys(problems)))
     return records
+
+
+#: what a cycle's result gives for each exported OrderLine (:func:`result_lines`)
+RESULT_LINES: dict[str, pl.DataType] = {
+    "order": pl.String(),
+    "order_line": pl.String(),
+    "customer": pl.String(),
+    "offer": pl.String(),
+    "kg": pl.Int64(),
+    "price_per_kg": pl.Float64(),
+}
+
+
+def result_lines(results: pl.DataFrame, *, version: str, currency: str) -> pl.DataFrame:
+    """:data:`ORDER_LINES` rows of a cycle's results (:data:`RESULT_LINES`: a buyer's fills at the
+    clearing price, or a cooperative's sales at the farm-gate price): each line's kg in
+    ``dfc-m:Kilogram``, its price per kg in ``currency`` (to 9 decimals), no option."""
+    measures = MEASURES_OF[version]
+    priced = pl.col("price_per_kg").is_not_null()
+    return results.select(
+        "order_line",
+        "order",
+        "customer",
+        "offer",
+        pl.col("kg").cast(pl.Float64).alias("quantity"),
+        pl.lit(measures + "Kilogram").alias("quantity_unit"),
+        pl.col("price_per_kg").round(9).alias("price"),
+        pl.when(priced).then(pl.lit(measures + currency)).alias("currency"),
+        *(pl.lit(None, dtype=ORDER_LINES[c]).alias(c) for c in ("option", "option_kind", "place", "lat", "lon", "end_date")),
+    ).cast(pl.Schema(ORDER_LINES))
+
+
+def sales_of(sold: pl.DataFrame, *, base: str, offers: str) -> pl.DataFrame:
+    """:data:`RESULT_LINES` of a cycle's sales: ``sold`` has ``offer_id, cooperative_id, offer`` (the
+    DFC Offer's IRI, null for an offer that came from no DFC document), ``kg`` (sold) and
+    ``price_per_kg`` (the farm-gate price). One Order per cooperative, ``{base}{cooperative_id}``; one
+    line per offer, ``{base}{cooperative_id}/{offer_id}``, concerning its DFC Offer, else
+    ``{offers}{offer_id}``."""
+    order = pl.lit(base) + pl.col("cooperative_id")
+    return sold.select(
+        order.alias("order"),
+        (order + pl.lit("/") + pl.col("offer_id")).alias("order_line"),
+        pl.lit(None, dtype=pl.String).alias("customer"),
+        pl.col("offer").fill_null(pl.lit(offers) + pl.col("offer_id")).alias("offer"),
+        "kg",
+        "price_per_kg",
+    )
 
 
 def unit_kg(unit: str | None, value: float | None) -> Decimal | None:

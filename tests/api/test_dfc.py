@@ -18,7 +18,10 @@ from tests.matcher.test_dfc import CATALOG_LINKS, CATALOG_TYPES, CATALOG_VALUES,
 
 DATA = Path(__file__).parent.parent / "data" / "dfc"
 LD = "application/ld+json"
-TABLE = [{"product_type": "dfc-pt:tomato", "product": "tomato"}, {"product_type": "http://w3id.org/dfc/taxonomies/v2.0.0/productTypes.rdf#apple", "product": "apple"}]
+TABLE = [
+    {"product_type": "dfc-pt:tomato", "product": "tomato"},
+    {"product_type": "http://w3id.org/dfc/taxonomies/v2.0.0/productTypes.rdf#apple", "product": "apple"},
+]
 
 
 def _catalogue(lat: float = 31.0, lon: float = 110.0) -> dict[str, Any]:
@@ -60,7 +63,11 @@ def test_product_types_are_the_operators(client: FlaskClient, keys: dict, mapped
     ("table", "path", "words"),
     [
         ([{"product_type": "dfc-pt:tomato", "product": "cabbage"}], "1/product", "not a product in the catalogue"),
-        ([*TABLE, {"product_type": "https://github.com/datafoodconsortium/taxonomies/releases/latest/download/productTypes.rdf#tomato", "product": "pear"}], "3/product_type", "duplicate"),
+        (
+            [*TABLE, {"product_type": "https://github.com/datafoodconsortium/taxonomies/releases/latest/download/productTypes.rdf#tomato", "product": "pear"}],
+            "3/product_type",
+            "duplicate",
+        ),
         ([{"product_type": "dfc-pt:tomato"}], "1/product", "expected"),
     ],
     ids=["unknown_product", "same_type_twice", "missing_product"],
@@ -94,8 +101,16 @@ def test_a_catalogue_becomes_offers_and_comes_back_as_the_same_triples(client: F
 @pytest.mark.parametrize(
     ("edit", "path", "words"),
     [
-        (lambda d: d["@graph"][2].update({"dfc-b:hasType": "dfc-pt:cabbage"}), "https://coop.example/products/tomato-5kg dfc-b:hasType", "not in the operator's table"),
-        (lambda d: d["@graph"][3]["dfc-b:hasQuantity"].update({"dfc-b:hasUnit": "dfc-m:Litre"}), "https://coop.example/products/apple-500g dfc-b:hasUnit", "not a mass"),
+        (
+            lambda d: d["@graph"][2].update({"dfc-b:hasType": "dfc-pt:cabbage"}),
+            "https://coop.example/products/tomato-5kg dfc-b:hasType",
+            "not in the product-type table",
+        ),
+        (
+            lambda d: d["@graph"][3]["dfc-b:hasQuantity"].update({"dfc-b:hasUnit": "dfc-m:Litre"}),
+            "https://coop.example/products/apple-500g dfc-b:hasUnit",
+            "not a mass",
+        ),
         (lambda d: d.update({"@context": "https://example.org/ctx"}), "@context", "is not one this service holds"),
         (lambda d: d["@graph"][6]["dfc-b:hasPrice"].update({"dfc-b:value": 20_000_000}), "https://coop.example/items/tomato-5kg ask_per_kg", "expected"),
     ],
@@ -166,8 +181,16 @@ def _line_values(document: dict[str, Any], line_id: str) -> tuple[float, str, fl
 @pytest.mark.parametrize(
     ("edit", "path", "words"),
     [
-        (lambda d: d["@graph"][3].update({"dfc-b:concerns": "https://elsewhere.example/offers/1"}), "https://hub.example/orders/1001/lines/1 dfc-b:concerns", "none of our offers"),
-        (lambda d: d["@graph"][4]["dfc-b:quantity"].update({"dfc-b:hasUnit": "dfc-m:Litre"}), "https://hub.example/orders/1001/lines/2 dfc-b:hasUnit", "neither"),
+        (
+            lambda d: d["@graph"][3].update({"dfc-b:concerns": "https://elsewhere.example/offers/1"}),
+            "https://hub.example/orders/1001/lines/1 dfc-b:concerns",
+            "none of our offers",
+        ),
+        (
+            lambda d: d["@graph"][4]["dfc-b:quantity"].update({"dfc-b:hasUnit": "dfc-m:Litre"}),
+            "https://hub.example/orders/1001/lines/2 dfc-b:hasUnit",
+            "neither",
+        ),
         (lambda d: d["@graph"][1].update({"dfc-b:endDate": "1800-01-01"}), "https://hub.example/orders/1001/lines/1 due_date", "expected"),
     ],
     ids=["unknown_offer", "unknown_unit", "due_date_out_of_range"],

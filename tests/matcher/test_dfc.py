@@ -189,7 +189,7 @@ def test_prices_convert_exactly_both_ways() -> None:
         (
             lambda d: d["@graph"][2].update({"dfc-b:hasType": "dfc-pt:cabbage"}),
             "https://coop.example/products/tomato-5kg dfc-b:hasType",
-            "not in the operator's table",
+            "not in the product-type table",
         ),
         (
             lambda d: d["@graph"][2]["dfc-b:hasQuantity"].update({"dfc-b:hasUnit": "dfc-m:Litre"}),
