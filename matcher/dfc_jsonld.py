@@ -80,9 +80,14 @@ def parse_jsonld(text: str | bytes, *, source: str) -> Graph:
     try:
         nquads = jsonld.to_rdf(document, {"format": "application/n-quads", "documentLoader": document_loader})
     except jsonld.JsonLdError as exc:
-        raise InputError(Problem(source, None, "@context", _jsonld_message(exc))) from None
+        column, message = _jsonld_problem(exc)
+        raise InputError(Problem(source, None, column, message)) from None
     except RecursionError:
         raise InputError(Problem(source, None, None, "the JSON-LD is nested too deeply")) from None
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        # pyld checks much of a document's shape by using it: a value of the wrong JSON type (a number
+        # as "@id", an object as "@type") fails inside it as one of these
+        raise InputError(Problem(source, None, None, f"invalid JSON-LD: {type(exc).__name__}: {str(exc)[:200]}")) from None
     graph = Graph()
     try:
         graph.parse(data=nquads, format="nt")
@@ -119,14 +124,18 @@ def _context(version: str) -> dict[str, Any]:
     return json.loads(text)  # type: ignore[no-any-return]
 
 
-def _jsonld_message(exc: BaseException) -> str:
-    """The first cause a pyld error wraps that says what was wrong with the document."""
+def _jsonld_problem(exc: BaseException) -> tuple[str | None, str]:
+    """What was wrong with the document: our refusal of a remote URL, else the innermost pyld error's
+    message and code (the outer ones only say which step failed)."""
     seen: BaseException | None = exc
+    innermost = exc
     while seen is not None:
         if isinstance(seen, RemoteDocument):
             known = ", ".join(sorted(u for u in CONTEXT_URLS if u.startswith("https://w3id.org")))
-            return f"the context {seen.url!r} is not one this service holds (it loads no remote documents; known DFC contexts include {known})"
-        seen = getattr(seen, "cause", None) or seen.__cause__
-    details = getattr(exc, "details", None)
-    message = str(getattr(exc, "message", "") or exc).strip().splitlines()[0]
-    return f"invalid JSON-LD: {message}" + (f" ({details})" if details else "")
+            return "@context", f"the context {seen.url!r} is not one this service holds (it loads no remote documents; known DFC contexts include {known})"
+        if isinstance(seen, jsonld.JsonLdError):
+            innermost = seen
+        seen = seen.__cause__ or seen.__context__
+    message = str(innermost.args[0]) if innermost.args else type(innermost).__name__
+    code = getattr(innermost, "code", None)
+    return None, f"invalid JSON-LD: {message}" + (f" ({code})" if code else "")
