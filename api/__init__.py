@@ -56,7 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     document = read_toml(path) if path else {}  # read once: the cycle's parameters, [plan], [after_sales]
     params, plan = config_of(document, path or "HARVEST_CONFIG")
     after_sales = AfterSalesConfig.from_table(AfterSalesConfig.table(document, path or "HARVEST_CONFIG"), path or "HARVEST_CONFIG")
-    dfc = DfcConfig.from_table(DfcConfig.table(document, path or "HARVEST_CONFIG"), path or "HARVEST_CONFIG")
+    dfc_config = DfcConfig.from_table(DfcConfig.table(document, path or "HARVEST_CONFIG"), path or "HARVEST_CONFIG")
     app = Flask(__name__)
     app.config.from_mapping(
         DATABASE_URL=default_url(),
@@ -66,7 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         CYCLE_PARAMS=params,
         **plan.app_config(),
         **after_sales.app_config(),
-        **dfc.app_config(),
+        **dfc_config.app_config(),
         CYCLE_DATE_WINDOW_DAYS=CycleDates.window_days,
         WORKER=False,
         WORKER_LEASE_SECONDS=WorkerSettings.lease_seconds,
