@@ -12,12 +12,14 @@ service, exit 2 at the command line).
 from __future__ import annotations
 
 import json
+import math
+import warnings
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from pyld import jsonld
-from rdflib import Graph
+from rdflib import RDF, XSD, BNode, Graph, Literal
+from rdflib.term import Node
 
 from harvestmatch.errors import InputError, Problem
 
@@ -49,7 +51,7 @@ EXPORT_URLS: dict[str, str] = {v: f"https://w3id.org/dfc/ontology/context/contex
 
 
 class RemoteDocument(Exception):
-    """A document asked for a URL we do not hold (raised inside pyld, turned into an InputError)."""
+    """A document asked for a URL we do not hold (turned into an InputError)."""
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
@@ -58,6 +60,10 @@ class RemoteDocument(Exception):
 
 def parse_jsonld(text: str | bytes, *, source: str) -> Graph:
     """The RDF graph of a JSON-LD document, its contexts served locally.
+
+    Every ``@context`` that names a URL, at any depth, is replaced by the vendored context it names
+    before the document reaches rdflib's JSON-LD parser (:func:`document_loader`), so the parser never
+    has a URL to fetch.
 
     Parameters
     ----------
@@ -77,65 +83,147 @@ def parse_jsonld(text: str | bytes, *, source: str) -> Graph:
         raise InputError(Problem(source, None, None, f"not valid JSON: {exc}")) from None
     if not isinstance(document, (dict, list)):
         raise InputError(Problem(source, None, None, "expected a JSON-LD document (an object or an array)"))
+    named = _named_graph(document)
+    if named is not None:
+        raise InputError(Problem(source, None, "@graph", f"the document holds a named graph ({named}): send its nodes in the default graph"))
     try:
-        nquads = jsonld.to_rdf(document, {"format": "application/n-quads", "documentLoader": document_loader})
-    except jsonld.JsonLdError as exc:
-        column, message = _jsonld_problem(exc)
-        raise InputError(Problem(source, None, column, message)) from None
+        resolved = json.dumps(_local_contexts(document))
+    except RemoteDocument as exc:
+        raise InputError(Problem(source, None, "@context", _remote_message(exc.url))) from None
     except RecursionError:
         raise InputError(Problem(source, None, None, "the JSON-LD is nested too deeply")) from None
-    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
-        # pyld checks much of a document's shape by using it: a value of the wrong JSON type (a number
-        # as "@id", an object as "@type") fails inside it as one of these
-        raise InputError(Problem(source, None, None, f"invalid JSON-LD: {type(exc).__name__}: {str(exc)[:200]}")) from None
     graph = Graph()
     try:
-        graph.parse(data=nquads, format="nt")
-    except Exception as exc:  # rdflib's parsers raise their own types; any is a defect of the input
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(Problem(source, None, None, f"the JSON-LD holds named graphs or triples RDF cannot take: {first}")) from None
+        with warnings.catch_warnings():
+            # rdflib 7's own JSON-LD parser uses its deprecated ConjunctiveGraph inside: not ours to fix
+            warnings.simplefilter("ignore", DeprecationWarning)
+            graph.parse(data=resolved, format="json-ld")
+    except RecursionError:
+        raise InputError(Problem(source, None, None, "the JSON-LD is nested too deeply")) from None
+    except Exception as exc:  # rdflib's parser fails on a malformed document with any of many types
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise InputError(Problem(source, None, None, f"invalid JSON-LD: {type(exc).__name__}{': ' + first if first else ''}")) from None
     return graph
 
 
 def to_jsonld(graph: Graph, *, version: str) -> dict[str, Any]:
-    """The graph as a compacted JSON-LD document naming the DFC context of ``version`` by URL: one
-    ``@graph`` of nodes, ordered by their ``@id`` (blank nodes are embedded where they are used once)."""
+    """The graph as compacted JSON-LD naming the DFC context of ``version`` by URL: one flat node object
+    per subject in ``@graph``, ordered by ``@id``, each value compacted with the context's prefixes and
+    its ``@id`` coercions, arrays in a fixed order (the same graph, the same bytes).
+
+    Flat nodes need only the context's prefixes and which properties take IRIs, so they are written here
+    (a general JSON-LD compaction of thousands of nodes against DFC's context takes minutes in pyld, and
+    rdflib's loses blank nodes that a property coerced to ``@id`` points to).
+    """
     if version not in EXPORT_URLS:
         raise ValueError(f"version must be one of {', '.join(VERSIONS)}, got {version!r}")
-    nquads = graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
-    expanded = jsonld.from_rdf(nquads, {"format": "application/n-quads", "useNativeTypes": True})
-    options = {"documentLoader": document_loader}
-    compacted: dict[str, Any] = jsonld.compact(expanded, EXPORT_URLS[version], options)
-    nodes = compacted.get("@graph", [{k: v for k, v in compacted.items() if k != "@context"}] if len(compacted) > 1 else [])
-    return {"@context": EXPORT_URLS[version], "@graph": sorted(nodes, key=lambda n: str(n.get("@id", "")))}
+    context = _context(version)["@context"]
+    prefixes = sorted(((ns, name) for name, ns in context.items() if isinstance(ns, str) and ns.endswith(("#", "/"))), key=lambda p: -len(p[0]))
+    to_iri = {name for name, term in context.items() if isinstance(term, dict) and term.get("@type") == "@id"}
+
+    def compact(node: Node) -> str:
+        if isinstance(node, BNode):
+            return f"_:{node}"
+        text = str(node)
+        for ns, name in prefixes:
+            if text.startswith(ns) and len(text) > len(ns):
+                return f"{name}:{text[len(ns):]}"
+        return text
+
+    nodes: dict[Node, dict[str, list[Any]]] = {}
+    for subject, predicate, obj in graph:
+        values = nodes.setdefault(subject, {})
+        if predicate == RDF.type:
+            values.setdefault("@type", []).append(compact(obj))
+            continue
+        key = compact(predicate)
+        if isinstance(obj, Literal):
+            value: Any = _literal(obj, compact)
+        elif key in to_iri:
+            value = compact(obj)
+        else:
+            value = {"@id": compact(obj)}
+        values.setdefault(key, []).append(value)
+    out = []
+    for subject, values in nodes.items():
+        node: dict[str, Any] = {"@id": compact(subject)}
+        for key in sorted(values):
+            listed = sorted(values[key], key=lambda v: json.dumps(v, sort_keys=True))
+            node[key] = listed[0] if len(listed) == 1 else listed
+        out.append(node)
+    return {"@context": EXPORT_URLS[version], "@graph": sorted(out, key=lambda n: str(n["@id"]))}
+
+
+def _literal(value: Literal, compact: Any) -> Any:
+    """A literal as JSON-LD: integers, doubles and booleans as JSON natives (which read back as the same
+    XML Schema types), plain strings as strings, the rest as value objects."""
+    if value.language:
+        return {"@value": str(value), "@language": value.language}
+    if value.datatype in (None, XSD.string):
+        return str(value)
+    native = value.toPython()
+    if value.datatype == XSD.integer and isinstance(native, int) and not isinstance(native, bool):
+        return native
+    if value.datatype == XSD.double and isinstance(native, float) and math.isfinite(native):
+        return native
+    if value.datatype == XSD.boolean and isinstance(native, bool):
+        return native
+    return {"@value": str(value), "@type": compact(value.datatype)}
 
 
 def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """pyld's document loader: the vendored DFC contexts by their URLs; any other URL is refused."""
+    """A JSON-LD document loader (the interface of pyld's ``documentLoader``): the vendored DFC contexts
+    by their URLs; any other URL is refused (:class:`RemoteDocument`)."""
     version = CONTEXT_URLS.get(url)
     if version is None:
         raise RemoteDocument(url)
     return {"contextUrl": None, "documentUrl": url, "document": _context(version)}
 
 
+def _local_contexts(node: Any) -> Any:
+    """The document with every ``@context`` URL replaced by the context it names; an ``@import`` of a
+    URL is refused as a context URL is."""
+    if isinstance(node, list):
+        return [_local_contexts(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "@context":
+            value = [_one_context(v) for v in value] if isinstance(value, list) else _one_context(value)
+        elif key == "@import" and isinstance(value, str):
+            raise RemoteDocument(value)
+        out[key] = _local_contexts(value)
+    return out
+
+
+def _named_graph(document: Any) -> str | None:
+    """The ``@id`` (or ``_:``) of a named graph in the document: an object with ``@graph`` other than
+    the document's own top level without an ``@id``."""
+    stack = [(document, True)]
+    while stack:
+        node, top = stack.pop()
+        if isinstance(node, list):
+            stack += [(v, top and isinstance(document, list)) for v in node]
+        elif isinstance(node, dict):
+            if "@graph" in node and not (top and "@id" not in node):
+                return str(node.get("@id", "_:"))
+            stack += [(v, False) for k, v in node.items() if k != "@context"]
+    return None
+
+
+def _one_context(value: Any) -> Any:
+    if isinstance(value, str):
+        return document_loader(value)["document"]["@context"]
+    return value
+
+
+def _remote_message(url: str) -> str:
+    known = ", ".join(sorted(u for u in CONTEXT_URLS if u.startswith("https://w3id.org")))
+    return f"the context {url!r} is not one this service holds (it loads no remote documents; known DFC contexts include {known})"
+
+
 @cache
 def _context(version: str) -> dict[str, Any]:
     text = resources.files("matcher").joinpath("dfc_contexts", f"context_{version}.jsonld").read_text(encoding="utf-8")
     return json.loads(text)  # type: ignore[no-any-return]
-
-
-def _jsonld_problem(exc: BaseException) -> tuple[str | None, str]:
-    """What was wrong with the document: our refusal of a remote URL, else the innermost pyld error's
-    message and code (the outer ones only say which step failed)."""
-    seen: BaseException | None = exc
-    innermost = exc
-    while seen is not None:
-        if isinstance(seen, RemoteDocument):
-            known = ", ".join(sorted(u for u in CONTEXT_URLS if u.startswith("https://w3id.org")))
-            return "@context", f"the context {seen.url!r} is not one this service holds (it loads no remote documents; known DFC contexts include {known})"
-        if isinstance(seen, jsonld.JsonLdError):
-            innermost = seen
-        seen = seen.__cause__ or seen.__context__
-    message = str(innermost.args[0]) if innermost.args else type(innermost).__name__
-    code = getattr(innermost, "code", None)
-    return None, f"invalid JSON-LD: {message}" + (f" ({code})" if code else "")

@@ -291,9 +291,12 @@ def test_order_defects_name_their_node(edit, node: str, message: str) -> None:  
         ("{not json", "not valid JSON"),
         ('"a string"', "expected a JSON-LD document"),
         ('{"@context": "https://example.org/context.jsonld", "@id": "https://x.example/1"}', "is not one this service holds"),
-        ('{"@context": {"@version": 2.0}, "@id": "x"}', "invalid JSON-LD"),
+        ('{"@context": 5, "@id": "x"}', "invalid JSON-LD"),
+        ('{"@id": "https://x.example/g", "@graph": [{"@id": "https://x.example/1", "https://x.example/p": 1}]}', "named graph"),
+        ('{"@context": {"@import": "https://example.org/more.jsonld"}, "@id": "https://x.example/1"}', "https://example.org/more.jsonld"),
+        ('{"@context": ["https://w3id.org/dfc/ontology/context/context_2.0.0.json", "https://example.org/c"], "@id": "https://x.example/1"}', "example.org/c"),
     ],
-    ids=["not_json", "not_an_object", "unknown_remote_context", "bad_jsonld"],
+    ids=["not_json", "not_an_object", "unknown_remote_context", "bad_jsonld", "named_graph", "remote_import", "remote_in_a_list"],
 )
 def test_bad_jsonld_is_refused(text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
