@@ -46,7 +46,11 @@ def catalogue(items: int) -> dict:
                 "dfc-b:stockLimitation": 10 + k % 50,
                 "dfc-b:offeredThrough": f"{base}offers/{k}",
             },
-            {"@id": f"{base}offers/{k}", "@type": "dfc-b:Offer", "dfc-b:hasPrice": {"@type": "dfc-b:Price", "dfc-b:value": 12.5, "dfc-b:hasUnit": "dfc-m:Euro"}},
+            {
+                "@id": f"{base}offers/{k}",
+                "@type": "dfc-b:Offer",
+                "dfc-b:hasPrice": {"@type": "dfc-b:Price", "dfc-b:value": 12.5, "dfc-b:hasUnit": "dfc-m:Euro"},
+            },
         ]
     return {"@context": "https://w3id.org/dfc/ontology/context/context_2.0.0.json", "@graph": graph}
 
