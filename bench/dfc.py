@@ -65,7 +65,8 @@ def main() -> None:
         args.write.write_text(text)
         types = args.write.with_name(args.write.stem + "-types.csv")
         types.write_text("product_type,product\n" + "".join(f"dfc-pt:type-{k},p{k}\n" for k in range(10)))
-    from matcher.dfc import DfcDefaults, catalog_graph, offer_records, read_catalog
+    from matcher.dfc import catalog_graph, offer_records, read_catalog
+    from matcher.dfc_defaults import DfcDefaults
     from matcher.dfc_jsonld import parse_jsonld, to_jsonld
     from matcher.schemas import OFFERS, parse_records
 

@@ -28,6 +28,7 @@ per unit of sale asks ``p / (v * kg(u))`` per kg. Decimal arithmetic keeps ``19.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -37,7 +38,7 @@ from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from harvestmatch.errors import InputError, Problem
-from matcher.dfc_defaults import CURRENCIES, DfcDefaults
+from matcher.dfc_defaults import DfcDefaults
 
 #: the business ontology's namespace in each context version we read and write
 BUSINESS = {
@@ -68,8 +69,6 @@ KG_PER_UNIT: dict[str, Decimal] = {
     "Pound": Decimal("0.45359237"),
     "Ounce": Decimal("0.028349523125"),
 }
-__all__ = ["CURRENCIES", "DfcDefaults"]  # re-exported: the settings live apart (no rdflib to read them)
-
 #: an OrderLine quantity in this unit (or a bare number) counts units of sale
 PIECE = "Piece"
 
@@ -645,8 +644,8 @@ def _decimal(value: float) -> Decimal:
 
 
 def _plain(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text
+    """A decimal as messages write it: 0.005, 1.5, 200 (no exponent, no trailing zeros)."""
+    return format(value.normalize(), "f")
 
 
 def _number(value: float | None) -> Literal | None:
@@ -667,8 +666,6 @@ def _both(g: Graph, subject: Node, forward: URIRef, inverse: URIRef, obj: Node) 
 
 def _blank(kind: str, owner: str) -> BNode:
     """A blank node named after what holds it, so that one frame gives one graph, always."""
-    import hashlib
-
     return BNode(f"{kind}{hashlib.sha256(owner.encode()).hexdigest()[:16]}")
 
 

@@ -127,7 +127,7 @@ def to_jsonld(graph: Graph, *, version: str) -> dict[str, Any]:
         text = str(node)
         for ns, name in prefixes:
             if text.startswith(ns) and len(text) > len(ns):
-                return f"{name}:{text[len(ns):]}"
+                return f"{name}:{text[len(ns) :]}"
         return text
 
     nodes: dict[Node, dict[str, list[Any]]] = {}
