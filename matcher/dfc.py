@@ -402,7 +402,7 @@ def order_records(lines: pl.DataFrame, offers: pl.DataFrame, *, defaults: DfcDef
         if offer is None:
             bad(
                 "dfc-b:concerns",
-                f"the OrderLine concerns {row['offer']!r}, which is none of our offers' DFC Offers" if row["offer"] else "the OrderLine concerns no Offer",
+                f"the OrderLine concerns {row['offer']!r}, which is none of our open offers' DFC Offers" if row["offer"] else "the OrderLine concerns no Offer",
             )
             continue
         unit_kg = Decimal(str(offer["unit_kg"]))

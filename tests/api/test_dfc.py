@@ -184,7 +184,7 @@ def _line_values(document: dict[str, Any], line_id: str) -> tuple[float, str, fl
         (
             lambda d: d["@graph"][3].update({"dfc-b:concerns": "https://elsewhere.example/offers/1"}),
             "https://hub.example/orders/1001/lines/1 dfc-b:concerns",
-            "none of our offers",
+            "none of our open offers",
         ),
         (
             lambda d: d["@graph"][4]["dfc-b:quantity"].update({"dfc-b:hasUnit": "dfc-m:Litre"}),
@@ -211,3 +211,15 @@ def test_a_retried_import_creates_nothing_twice(client: FlaskClient, keys: dict,
     again = _post(client, "/dfc/offers", _catalogue(), headers)
     assert again.headers.get("Idempotent-Replayed") == "true" and again.json == first.json
     assert len(client.get("/offers", headers=keys["coop_a"]).json["items"]) == 2
+
+
+def test_exports_take_a_known_version_and_a_cycle_that_is_there(client: FlaskClient, keys: dict, mapped: None) -> None:
+    _post(client, "/dfc/offers", _catalogue(), keys["coop_a"])
+    old = client.get("/dfc/offers?version=1.16.0", headers=keys["coop_a"])
+    assert old.json["@context"] == "https://w3id.org/dfc/ontology/context/context_1.16.0.json"
+    assert len(parse_jsonld(old.data, source="old")) == len(parse_jsonld(client.get("/dfc/offers", headers=keys["coop_a"]).data, source="new"))
+    bad = client.get("/dfc/offers?version=3", headers=keys["coop_a"])
+    assert bad.status_code == 422 and bad.json["errors"][0]["path"] == "version"
+    assert client.get("/dfc/cycles/99/orders", headers=keys["operator"]).status_code == 404
+    assert client.get("/dfc/cycles/99/sales", headers=keys["coop_a"]).status_code == 404
+    assert client.get("/dfc/offers", headers=keys["buyer"]).status_code == 403

@@ -263,7 +263,7 @@ def test_hub_order_becomes_orders_our_schema_accepts() -> None:
         (
             lambda d: d["@graph"][3].update({"dfc-b:concerns": "https://elsewhere.example/offers/9"}),
             "https://hub.example/orders/1001/lines/1 dfc-b:concerns",
-            "none of our offers",
+            "none of our open offers",
         ),
         (
             lambda d: d["@graph"][4]["dfc-b:quantity"].update({"dfc-b:hasUnit": "dfc-m:Litre"}),
