@@ -32,6 +32,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     - ``AFTER_SALES_CLAIM_WINDOW_DAYS``, ``AFTER_SALES_INSTANT_CREDIT``, ``AFTER_SALES_INSTANT_CAP``,
       ``AFTER_SALES_FORGETTING``, ``AFTER_SALES_MAX_INSTANT_REJECTIONS``: claims and scores
       (:mod:`api.after_sales`), from the ``[after_sales]`` table of ``HARVEST_CONFIG``.
+    - ``DFC_GRADE``, ``DFC_SHELF_LIFE_DAYS``, ``DFC_CURRENCY``: what imported DFC offers get that DFC does
+      not say (:mod:`api.dfc_settings`), from the ``[dfc]`` table of ``HARVEST_CONFIG``.
     - ``WORKER``: start a cycle worker in a thread beside the app (``harvest serve`` does, unless
       ``--no-worker``); ``WORKER_LEASE_SECONDS``, ``WORKER_POLL_SECONDS`` tune it; ``CYCLE_COMPUTE``
       replaces its computation (:class:`api.worker.Worker`'s ``compute``: the tests' seam).
@@ -45,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from api import errors
     from api.after_sales import AfterSalesConfig
     from api.db import Database, default_url
+    from api.dfc_settings import DfcConfig
     from api.planning import PlanConfig, config_of
     from api.settings import CycleDates, WorkerSettings
     from matcher.io import read_toml
@@ -53,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     document = read_toml(path) if path else {}  # read once: the cycle's parameters, [plan], [after_sales]
     params, plan = config_of(document, path or "HARVEST_CONFIG")
     after_sales = AfterSalesConfig.from_table(AfterSalesConfig.table(document, path or "HARVEST_CONFIG"), path or "HARVEST_CONFIG")
+    dfc_config = DfcConfig.from_table(DfcConfig.table(document, path or "HARVEST_CONFIG"), path or "HARVEST_CONFIG")
     app = Flask(__name__)
     app.config.from_mapping(
         DATABASE_URL=default_url(),
@@ -62,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         CYCLE_PARAMS=params,
         **plan.app_config(),
         **after_sales.app_config(),
+        **dfc_config.app_config(),
         CYCLE_DATE_WINDOW_DAYS=CycleDates.window_days,
         WORKER=False,
         WORKER_LEASE_SECONDS=WorkerSettings.lease_seconds,
@@ -73,6 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     CycleDates(app.config["CYCLE_DATE_WINDOW_DAYS"])  # likewise
     app.extensions["harvest_plan"] = plan
     app.extensions["harvest_after_sales"] = AfterSalesConfig.from_app_config(app.config)  # likewise
+    app.extensions["harvest_dfc"] = DfcConfig.from_app_config(app.config)  # likewise
     db = Database(app.config["DATABASE_URL"])
     if app.config["AUTO_MIGRATE"]:
         from api.migrate import upgrade
@@ -80,7 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         upgrade(db)
     app.extensions["harvest_db"] = db
 
-    from api import claims, cooperatives, crossdocks, cycles, fleets, health, offers, openapi, orders, plans, products, regions_api, scores, settlement
+    from api import claims, cooperatives, crossdocks, cycles, dfc, fleets, health, offers, openapi, orders, plans, products, regions_api, scores, settlement
 
     for blueprint in (
         health.bp,
@@ -97,6 +103,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         claims.bp,
         scores.bp,
         settlement.bp,
+        dfc.bp,
     ):
         app.register_blueprint(blueprint)
     errors.register(app)

@@ -167,9 +167,14 @@ def _parse_body(caller: Caller) -> tuple[list[Offer], bool]:
     """Validated offers as new rows (an id, all kg remaining, open), and whether the body was one object."""
     mine = caller.cooperative_id if caller.role == "cooperative" else None
     offers, single = owned_records(UPLOAD, what="offer", owner="cooperative_id", mine=mine)
+    return new_offers(offers), single
+
+
+def new_offers(offers: list[dict[str, Any]]) -> list[Offer]:
+    """Checked offer records (:data:`UPLOAD`'s columns, owned) as new rows: an id, all kg remaining, open."""
     now = dt.datetime.now(dt.UTC)
     known = {c.name for c in UPLOAD}
-    rows = [
+    return [
         Offer(
             offer_id=new_id("off", now, k),
             remaining_kg=o["quantity_kg"],
@@ -180,7 +185,6 @@ def _parse_body(caller: Caller) -> tuple[list[Offer], bool]:
         )
         for k, o in enumerate(offers)
     ]
-    return rows, single
 
 
 def floor_json(r: OfferResult) -> dict[str, Any]:

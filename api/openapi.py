@@ -13,6 +13,7 @@ from flask import Blueprint, Response, jsonify, send_from_directory
 
 from api.cooperatives import MAX_HECTARES, MAX_MEMBERS
 from api.cycles import CycleIn
+from api.dfc import PRODUCT_TYPES_IN as DFC_PRODUCT_TYPES_IN
 from api.fleets import FLEET_IN
 from api.offers import UPLOAD as OFFER_UPLOAD
 from api.orders import UPLOAD as ORDER_UPLOAD
@@ -21,6 +22,7 @@ from harvestmatch.kinds import KINDS, Kind
 from harvestmatch.money import AMOUNT_DECIMALS, PRICE_DECIMALS
 from harvestmatch.settings import json_schema
 from matcher.claims import DECISIONS, HISTORY_RULES, MAX_EVIDENCE, MAX_TEXT, REASONS, REMEDIES, RULES, STATUSES
+from matcher.dfc_jsonld import EXPORT_URLS, VERSIONS
 from matcher.floor import FLOOR_REASONS
 from matcher.params import MatchParams
 from matcher.routing.tables import CROSSDOCKS, LEGS
@@ -507,6 +509,18 @@ SCHEMAS: dict[str, Any] = {
         },
         ["cycle_id", "date", "lines"],
     ),
+    # the Data Food Consortium exchange (api/dfc.py, docs/dfc.md)
+    "DfcProductTypeIn": _input(DFC_PRODUCT_TYPES_IN),
+    "DfcProductTypes": _obj({"product_types": {"type": "array", "items": _obj({"product_type": _S, "product": _S})}}),
+    "DfcDocument": {
+        "type": "object",
+        "description": "A DFC JSON-LD document: its @context names a DFC context by URL (1.16.0 or 2.0.0), its @graph the nodes",
+    },
+    "DfcExport": _obj({"@context": {"enum": sorted(EXPORT_URLS.values())}, "@graph": {"type": "array", "items": {"type": "object"}}}),
+    "DfcOffers": _obj(
+        {"items": {"type": "array", "items": {"allOf": [{"$ref": "#/components/schemas/Offer"}, _obj({"dfc_catalog_item": _S, "dfc_offer": _S})]}}}
+    ),
+    "DfcOrders": _obj({"items": {"type": "array", "items": {"allOf": [{"$ref": "#/components/schemas/Order"}, _obj({"dfc_order_line": _S})]}}}),
 }
 
 
@@ -577,6 +591,7 @@ COOPERATIVE_ID = _p("cooperative_id", kind_schema("id"))
 CLAIM_ID = _p("claim_id", kind_schema("id"))
 FORMAT = _q("format", {"enum": ["json", "csv", "parquet"]})
 PLAN_FORMAT = _q("format", {"enum": ["json", "csv"]})
+DFC_VERSION = _q("version", {"enum": list(VERSIONS)})
 
 
 def document() -> dict[str, Any]:
@@ -620,6 +635,13 @@ def document() -> dict[str, Any]:
             "text/csv": {"schema": _S},
         }
     }
+    dfc_types_body = {
+        "content": {
+            "application/json": {"schema": {"oneOf": [_ref("DfcProductTypeIn"), {"type": "array", "items": _ref("DfcProductTypeIn"), "maxItems": 10000}]}},
+            "text/csv": {"schema": _S},
+        }
+    }
+    dfc_body = {"content": {"application/ld+json": {"schema": _ref("DfcDocument")}, "application/json": {"schema": _ref("DfcDocument")}}}
     idem = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
     return {
         "openapi": "3.1.0",
@@ -975,6 +997,83 @@ def document() -> dict[str, Any]:
                     409,
                     422,
                     params=[CYCLE_ID, PLAN_FORMAT, *RESULT_PAGE, _q("leg", _LEG)],
+                )
+            },
+            "/dfc/product-types": {
+                "put": _op(
+                    "Replace the table from DFC product types (dfc-pt:NAME or IRIs) to catalogue products, JSON or CSV (operator)",
+                    (200, _json(_ref("DfcProductTypes"))),
+                    400,
+                    401,
+                    403,
+                    409,
+                    413,
+                    415,
+                    422,
+                    body=dfc_types_body,
+                ),
+                "get": _op("The DFC product-type table", (200, _json(_ref("DfcProductTypes"))), 401, 403),
+            },
+            "/dfc/offers": {
+                "post": _op(
+                    "Import a DFC catalogue (an Enterprise's CatalogItems) as offers (cooperative: own; operator: names the cooperative)",
+                    (201, _json(_ref("DfcOffers"))),
+                    400,
+                    401,
+                    403,
+                    409,
+                    413,
+                    415,
+                    422,
+                    body=dfc_body,
+                    params=[idem, _q("ready_date", _DATE), _q("cooperative_id", kind_schema("id"))],
+                ),
+                "get": _op(
+                    "The open offers imported from DFC as a DFC catalogue (a cooperative: its own)",
+                    (200, _json(_ref("DfcExport"), "application/ld+json")),
+                    401,
+                    403,
+                    422,
+                    params=[DFC_VERSION],
+                ),
+            },
+            "/dfc/orders": {
+                "post": _op(
+                    "Import a DFC Order's OrderLines (concerning imported offers) as orders (buyer: own; operator: the Order's customer)",
+                    (201, _json(_ref("DfcOrders"))),
+                    400,
+                    401,
+                    403,
+                    409,
+                    413,
+                    415,
+                    422,
+                    body=dfc_body,
+                    params=[idem, _q("buyer_id", kind_schema("id"))],
+                )
+            },
+            "/dfc/cycles/{cycle_id}/orders": {
+                "get": _op(
+                    "A done cycle's fills as DFC Orders at the clearing prices (a buyer: its own)",
+                    (200, _json(_ref("DfcExport"), "application/ld+json")),
+                    401,
+                    403,
+                    404,
+                    409,
+                    422,
+                    params=[CYCLE_ID, DFC_VERSION],
+                )
+            },
+            "/dfc/cycles/{cycle_id}/sales": {
+                "get": _op(
+                    "A done cycle's sales as DFC Orders at the farm-gate prices (a cooperative: its own)",
+                    (200, _json(_ref("DfcExport"), "application/ld+json")),
+                    401,
+                    403,
+                    404,
+                    409,
+                    422,
+                    params=[CYCLE_ID, DFC_VERSION],
                 )
             },
         },

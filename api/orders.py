@@ -50,23 +50,28 @@ def create() -> Response:
 
     def make() -> tuple[list[Base], Any]:
         orders, single = owned_records(UPLOAD, what="order", owner="buyer_id", mine=caller.buyer_id if caller.role == "buyer" else None)
-        now = dt.datetime.now(dt.UTC)
-        known = {c.name for c in UPLOAD}
-        rows = [
-            Order(
-                order_id=new_id("ord", now, k),
-                buyer_key_id=caller.key_id,
-                status="pending",
-                filled_kg=0,
-                created_at=now,
-                **{key: v for key, v in o.items() if key in known},
-            )
-            for k, o in enumerate(orders)
-        ]
+        rows = new_orders(orders, caller)
         out = [order_json(r) for r in rows]
         return list[Base](rows), (out[0] if single else {"items": out})
 
     return idempotency.create(caller, make, guard=lock_products)
+
+
+def new_orders(orders: list[dict[str, Any]], caller: Caller) -> list[Order]:
+    """Checked order records (:data:`UPLOAD`'s columns, owned) as new rows: an id, pending, nothing filled."""
+    now = dt.datetime.now(dt.UTC)
+    known = {c.name for c in UPLOAD}
+    return [
+        Order(
+            order_id=new_id("ord", now, k),
+            buyer_key_id=caller.key_id,
+            status="pending",
+            filled_kg=0,
+            created_at=now,
+            **{key: v for key, v in o.items() if key in known},
+        )
+        for k, o in enumerate(orders)
+    ]
 
 
 @bp.get("")

@@ -95,9 +95,15 @@ def owned_records(schema: Sequence[Column], *, what: str, owner: str, mine: str 
     ``owner`` is the column naming who the record belongs to (``cooperative_id``, ``buyer_id``); ``mine``
     is the caller's own (a cooperative's or buyer's key), or None for the operator, who must name it.
     """
+    frame, single = table_body(schema, what=what)
+    return owned(frame, single, what=what, owner=owner, mine=mine), single
+
+
+def owned(frame: pl.DataFrame, single: bool, *, what: str, owner: str, mine: str | None) -> list[dict[str, Any]]:
+    """Checked records (a frame of ``schema``'s columns) as dicts, each naming a product of the catalogue
+    and its owner (see :func:`owned_records`)."""
     from api.models import Product
 
-    frame, single = table_body(schema, what=what)
     db: Database = current_app.extensions["harvest_db"]
     with db.session() as session:
         catalogue = set(session.scalars(select(Product.product)))
@@ -112,7 +118,7 @@ def owned_records(schema: Sequence[Column], *, what: str, owner: str, mine: str 
         elif not given:
             path = owner if single else f"{k + 1}/{owner}"
             raise ApiError(422, "Invalid input", f"the operator names the {owner}", [{"path": path, "message": f"the operator must name the {owner}"}])
-    return records, single
+    return records
 
 
 def own_row(session: Any, key: InstrumentedAttribute[Any], value: str, *, owner: InstrumentedAttribute[Any], mine: str | None, lock: bool = False) -> Any:

@@ -1,8 +1,8 @@
 """The ``harvest`` command: one program, each package's subcommands.
 
 ``harvest match`` (the batch job) and ``harvest plan`` come from :mod:`matcher.cli`, ``harvest routes``
-from :mod:`matcher.routing.cli`; ``harvest serve``, ``worker``, ``keys`` and ``db`` (the service) from
-:mod:`api.cli`; ``harvest demo`` is here. No command takes an abbreviated option (:class:`Parser`). Exit codes are the
+from :mod:`matcher.routing.cli`, ``harvest dfc`` from :mod:`matcher.dfc_cli`; ``harvest serve``, ``worker``,
+``keys`` and ``db`` (the service) from :mod:`api.cli`; ``harvest demo`` is here. No command takes an abbreviated option (:class:`Parser`). Exit codes are the
 same for all: 0 success, 2 bad input or options (one line per problem, nothing written), 1 a failure
 of the solver, the database or the disk.
 """
@@ -74,6 +74,7 @@ def _show_progress(stream: TextIO | None = None) -> None:
 def _parser() -> argparse.ArgumentParser:
     from api.cli import add_commands as service_commands
     from matcher.cli import add_commands as batch_commands
+    from matcher.dfc_cli import add_commands as dfc_commands
     from matcher.routing.cli import add_commands as routing_commands
 
     parser = Parser(prog="harvest", description="harvestmatch: match harvest supply to pooled regional demand.")
@@ -81,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     batch_commands(sub)
     routing_commands(sub)
     service_commands(sub)
+    dfc_commands(sub)
     d = sub.add_parser("demo", help="build the demo day on real geography (cached) and run one cycle on it")
     d.add_argument("--out", type=Path, default=Path("demo-out"), help="folder for the inputs, the results, the plan and the maps")
     d.add_argument(

@@ -65,7 +65,7 @@ def test_api_matches_its_document(served) -> None:  # type: ignore[no-untyped-de
     app, auth = served
     api = schemathesis.openapi.from_wsgi("/openapi.json", app)
     operations = [result.ok() for result in api.get_all_operations()]
-    assert len(operations) == 39
+    assert len(operations) == 46
     for operation in operations:
 
         @given(case=operation.as_strategy())

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from api.after_sales import AfterSalesConfig
+from api.dfc_settings import DfcConfig
 from api.planning import PlanConfig
 from harvestmatch.settings import settings_of
 from matcher.params import MatchParams
@@ -65,8 +66,12 @@ def test_the_cycle_parameters_table_has_every_parameter_with_its_default() -> No
 
 @pytest.mark.parametrize(
     ("cls", "header"),
-    [(PlanConfig, "| `[plan]` key | app key | default |"), (AfterSalesConfig, "| `[after_sales]` key | app key | default |")],
-    ids=["plan", "after_sales"],
+    [
+        (PlanConfig, "| `[plan]` key | app key | default |"),
+        (AfterSalesConfig, "| `[after_sales]` key | app key | default |"),
+        (DfcConfig, "| `[dfc]` key | app key | default |"),
+    ],
+    ids=["plan", "after_sales", "dfc"],
 )
 def test_the_service_settings_tables_have_every_setting_with_its_key_and_default(cls: Any, header: str) -> None:
     rows = _table(DOCS / "service.md", header)
