@@ -432,7 +432,7 @@ def plan_routes(
     SolverError
         A routing solution broke a condition (a bug; nothing is published).
     """
-    from matcher.fanout import open_executor
+    from matcher.fanout import Work, open_executor
 
     clock = time.perf_counter()
     problems, refused, notes = build_problems(inputs, settings, legs)
@@ -441,7 +441,7 @@ def plan_routes(
     built = time.perf_counter()
     own = executor is None
     runner = (
-        open_executor(settings.executor, workers=settings.workers, scheduler=settings.scheduler, problems=len(problems), warm=False)
+        open_executor(settings.executor, workers=settings.workers, scheduler=settings.scheduler, problems=len(problems), warm=False, work=Work(0, stop_count))
         if executor is None
         else executor
     )
