@@ -8,10 +8,12 @@ from typing import Any, Literal, get_args
 
 from harvestmatch.errors import ParameterError
 from harvestmatch.settings import Spec, check, setting
-from matcher.potentials import PriceRule
 from regions.fills import FILL_RULES, FillRule
 from regions.lanes import LaneCosts
 from regions.pooling import MAX_SNAP_KM, PRICE_STEP
+
+#: which optimal prices to publish (:func:`matcher.potentials.potentials`)
+PriceRule = Literal["farmer", "buyer", "midpoint"]
 
 #: most worker processes one cycle may start
 MAX_WORKERS = 256

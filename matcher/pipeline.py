@@ -149,7 +149,7 @@ def compute_cycle(
     pooled: dict[str, Any] = {}
     placed: pl.DataFrame | None = None
     if orders is not None and demand is None:
-        rows, placed = pool(orders, regions.shapes, max_snap_km=params.max_snap_km, price_step=params.price_step)
+        rows, placed = pool(orders, regions, max_snap_km=params.max_snap_km, price_step=params.price_step)
     elif demand is not None and orders is None:
         rows = demand
     else:

@@ -185,7 +185,7 @@ def plan_inputs(
     if orders_in is not None and orders_out is not None:
         keep = ["order_id", "lat", "lon", "due_date"] + (["pickup_point_id"] if "pickup_point_id" in orders_in.columns else [])
         orders = orders_out.select("order_id", "region_id", "demand_id", "filled_kg").join(orders_in.select(keep), on="order_id", how="inner")
-    return PlanInputs(date, allocations, sold, offer_regions(sold, regions.shapes, hubs), hubs, orders, warehouses, crossdocks)
+    return PlanInputs(date, allocations, sold, offer_regions(sold, regions, hubs), hubs, orders, warehouses, crossdocks)
 
 
 def offer_regions(offers: pl.DataFrame, shapes: Any, hubs: pl.DataFrame) -> pl.DataFrame:
