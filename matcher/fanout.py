@@ -359,4 +359,15 @@ def _size(problem: ProductProblem) -> int:
     return (problem.supply.size + 1) * (problem.demand.size + 1)
 
 
-__all__ = ["EXECUTORS", "IN_PROCESS_CELLS", "IN_PROCESS_STOPS", "Executor", "SCHEDULER_ENV", "Work", "available_cores", "open_executor", "solve_products", "warm_up"]
+__all__ = [
+    "EXECUTORS",
+    "IN_PROCESS_CELLS",
+    "IN_PROCESS_STOPS",
+    "Executor",
+    "SCHEDULER_ENV",
+    "Work",
+    "available_cores",
+    "open_executor",
+    "solve_products",
+    "warm_up",
+]

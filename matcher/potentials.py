@@ -26,7 +26,6 @@ first-out Bellman-Ford, :func:`shortest_distances`).
 
 from __future__ import annotations
 
-
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
@@ -37,7 +36,6 @@ from matcher.params import PriceRule
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
-
 
 
 def potentials(
