@@ -5,13 +5,17 @@ leaves this module for the rest of the system is :class:`Regions`: the validated
 array, for the spatial joins inside ``regions/``) and a plain polars frame of hubs; a GeoDataFrame of
 them is built only when asked for (:attr:`Regions.shapes`).
 
-A file in WGS84 (or without a CRS) is read with pyogrio and shapely alone: geopandas and pandas take
-about half a second to import, more than reading a country's regions. A file in another CRS is read
-and reprojected by geopandas.
+A plain GeoJSON file (WGS84, text ids, numeric hubs, polygons) is read with the standard library and
+shapely (:func:`_read_geojson`): pyogrio imports pandas, geopandas, pyarrow and pyproj when it loads,
+about half a second, more than reading a country's regions. Other files in WGS84 are read by pyogrio
+without building a GeoDataFrame; a file in another CRS is read and reprojected by geopandas. Each path
+gives the same regions as the next one would (tests/regions/test_polygons.py compares them).
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -72,7 +76,8 @@ def read_regions(path: str | Path, *, layer: str | int | None = None, source: st
     """
     source = source if source is not None else Path(path).name
     try:
-        table = _read_wgs84(path, layer)
+        table = _read_geojson(Path(path)) if layer is None and Path(path).suffix.lower() in (".geojson", ".json") else None
+        table = table or _read_wgs84(path, layer)
         if table is None:  # another CRS (reprojected by geopandas), or fields pyogrio alone does not convert as geopandas does
             import geopandas as gpd
 
@@ -87,6 +92,68 @@ def read_regions(path: str | Path, *, layer: str | int | None = None, source: st
     columns, fields, geoms, crs_given = table
     warnings = [] if crs_given else [f"{source}: no CRS in the file; coordinates taken as WGS84 (EPSG:4326)"]
     return _parse(columns, fields, geoms, warnings, source=source)
+
+
+#: the names a GeoJSON file's legacy ``crs`` member may give WGS84 by (GDAL reads each as EPSG:4326)
+_CRS84 = frozenset({"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "OGC:CRS84", "EPSG:4326", "urn:ogc:def:crs:EPSG::4326"})
+
+#: text GDAL's GeoJSON driver would read as a date, a time or a date-time rather than as text
+_DATE_LIKE = re.compile(r"^\s*(\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}:\d{2})")
+
+
+def _read_geojson(path: Path) -> tuple[list[str], dict[str, pl.Series], np.ndarray, bool] | None:
+    """:func:`_read_wgs84` of a plain GeoJSON FeatureCollection, with ``json`` and shapely only.
+
+    ``None`` (read by pyogrio instead) unless every feature is a Polygon or MultiPolygon in two
+    dimensions, ``region_id`` is text (not date-like) or whole numbers in every feature that has it
+    (and some feature has it), the hubs are numbers or null, and the CRS, if named, is WGS84: then GDAL
+    would read the same values, and the column names only matter to a message this path never gives."""
+    import json
+
+    import shapely
+
+    try:
+        doc = json.loads(path.read_bytes())
+    except ValueError:  # not JSON (or not UTF-8): GDAL says what it is
+        return None
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+        return None
+    crs = doc.get("crs")
+    if crs is not None and not (isinstance(crs, dict) and isinstance(crs.get("properties"), dict) and crs["properties"].get("name") in _CRS84):
+        return None
+    features = doc["features"]
+    if not features or not all(
+        isinstance(f, dict) and isinstance(f.get("geometry"), dict) and f["geometry"].get("type") in ("Polygon", "MultiPolygon") for f in features
+    ):
+        return None
+    props = [f.get("properties") or {} for f in features]
+    names: dict[str, None] = {}
+    for p in props:
+        names.update(dict.fromkeys(p))
+    if "region_id" not in names:
+        return None
+    ids = [p.get("region_id") for p in props]
+    kinds = {type(v) for v in ids} - {type(None)}
+    if kinds == {str}:
+        if any(_DATE_LIKE.match(v) for v in ids if v is not None):
+            return None
+    elif kinds != {int} or None in ids or any(not -(2**63) <= v < 2**63 for v in ids):  # with a null, GDAL's whole numbers come as floats
+        return None
+    fields = {"region_id": pl.Series([None if v is None else str(v) for v in ids], dtype=pl.String).str.strip_chars()}
+    for name in ("hub_lat", "hub_lon"):
+        if name not in names:
+            continue
+        values = [p.get(name) for p in props]
+        if any(v is not None and (type(v) not in (int, float) or (type(v) is float and not math.isfinite(v))) for v in values):
+            return None
+        fields[name] = pl.Series([None if v is None else str(v) for v in values], dtype=pl.String)
+    try:
+        geoms = shapely.from_geojson([json.dumps(f["geometry"]) for f in features])
+    except Exception:  # a ring not closed, too few points: let GDAL say what it makes of it
+        return None
+    if bool(shapely.has_z(geoms).any()) or bool(shapely.is_missing(geoms).any()):
+        return None
+    return [*names, "geometry"], fields, geoms, True
 
 
 def _read_wgs84(path: str | Path, layer: str | int | None) -> tuple[list[str], dict[str, pl.Series], np.ndarray, bool] | None:
