@@ -61,7 +61,8 @@ class MatchParams:
         Which optimal prices to publish: ``farmer`` (highest farm-gate prices the optimum supports),
         ``buyer`` (lowest clearing prices) or ``midpoint``.
     workers
-        Processes solving products in parallel; ``None``: the cores available.
+        Processes solving products in parallel; ``None``: the cores available, or this process alone on a
+        day too small to pay for starting workers (:class:`matcher.fanout.Work`).
     max_snap_km
         An order outside every region joins the nearest region within this many great-circle km of
         its boundary; beyond that it is rejected.
@@ -114,7 +115,15 @@ class MatchParams:
         ),
     )
     workers: int | None = setting(
-        None, Spec("whole", "processes solving products in parallel", low=1, high=MAX_WORKERS, optional=True, shown_default="the cores available")
+        None,
+        Spec(
+            "whole",
+            "processes solving products in parallel",
+            low=1,
+            high=MAX_WORKERS,
+            optional=True,
+            shown_default="the cores available; a small day: this process alone",
+        ),
     )
     max_snap_km: float = setting(MAX_SNAP_KM, Spec("number", "an order outside every region joins the nearest within this many km, else it is rejected", low=0))
     price_step: float = setting(PRICE_STEP, Spec("number", "width of a price tier: an order's max price is rounded down to it", low=0, above=True))
