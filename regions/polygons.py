@@ -137,7 +137,9 @@ def _read_geojson(path: Path) -> tuple[list[str], dict[str, pl.Series], np.ndarr
     if kinds == {str}:
         if any(_DATE_LIKE.match(v) for v in ids if v is not None):
             return None
-    elif kinds != {int} or None in ids or any(not -(2**63) <= v < 2**63 for v in ids):  # with a null, GDAL's whole numbers come as floats
+    elif kinds != {int} or None in ids:  # with a null, GDAL's whole numbers come as floats
+        return None
+    elif any(not -(2**63) <= v < 2**63 for v in ids if v is not None):
         return None
     fields = {"region_id": pl.Series([None if v is None else str(v) for v in ids], dtype=pl.String).str.strip_chars()}
     for name in ("hub_lat", "hub_lon"):
