@@ -6,8 +6,12 @@
   ``harvest match --freight linear`` (its defaults: a pool of workers on every core) against
   every-lane OR-Tools (``bench/ortools_worker.py``: every feasible profitable lane of every product
   built at once and solved by OR-Tools' min-cost flow, no pricing rounds);
-- a million dense lanes: one product, 250 open offers x 4,000 demand rows, every cell a profitable
-  lane; ``harvest match`` (dense pricing) against PuLP + CBC given those lanes (``bench/lp_worker.py``).
+- a million dense lanes: one product, about 1,000 open offers x 4,000 demand rows, every profitable
+  cell a lane (about a million); ``harvest match`` (dense pricing) against PuLP + CBC given those lanes
+  (``bench/lp_worker.py``).
+
+Both days' regions are written as GeoJSON: a GeoPackage is read through pyogrio, whose import loads
+pandas and geopandas (about 0.5 s of start-up, reported by ``bench/run.py startup``).
 
 Each command runs RUNS times, the two alternating (A B A B ...); the ratio is taken per pair and its
 median reported, with each side's median wall time, the welfare of both, and for ``harvest match`` its
@@ -35,9 +39,11 @@ def bench_ratios(args: argparse.Namespace) -> str:
 
     load_before = os.getloadavg()
     lines = []
-    # national shape: 500 open offers per product need about 18,000 offers (some are not open on the day)
-    national = write_instance(HERE / "data" / "ratios-national", n_offers=18_000, n_regions=2_000, n_products=30, seed=23)
-    dense = write_instance(HERE / "data" / "ratios-dense", n_offers=300, n_regions=2_000, n_products=1, seed=29)
+    # national shape: 500 open offers per product need about 18,000 offers (some are not open on the day);
+    # dense: about 1,000 open offers, of whose 4 million cells about a million are profitable lanes.
+    # Regions as GeoJSON, the format a GeoPackage-free start-up reads without pyogrio (docs/design.md)
+    national = write_instance(HERE / "data" / "ratios-national", n_offers=18_000, n_regions=2_000, n_products=30, seed=23, regions_as="GeoJSON")
+    dense = write_instance(HERE / "data" / "ratios-dense", n_offers=1_200, n_regions=2_000, n_products=1, seed=29, regions_as="GeoJSON")
     lp_file = _dense_lp(dense, HERE / "data" / "ratios-dense" / "lp.npz")
 
     cases = [
@@ -72,7 +78,7 @@ def bench_ratios(args: argparse.Namespace) -> str:
             ours.append(a.seconds)
             theirs.append(b.seconds)
             ratios.append(b.seconds / a.seconds)
-            starts.append(a.seconds - sum(v for k, v in summary["seconds"].items() if k == "total"))
+            starts.append(a.seconds - summary["seconds"]["total"])
         welfare_b = result.get("welfare", result.get("objective"))
         shape = f"{summary['products']} products, {summary['offers']:,} open offers, {summary['demand_rows']:,} demand rows" + (
             f", {result['lanes']:,} lanes given to OR-Tools" if "lanes" in result else f", {_lanes(lp_file):,} lanes given to CBC"

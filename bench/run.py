@@ -66,7 +66,9 @@ def machine() -> str:
     )
 
 
-def write_instance(folder: Path, *, n_offers: int, n_regions: int, n_products: int, seed: int, towns: tuple[int, int] = (30, 300)) -> dict[str, Path]:
+def write_instance(
+    folder: Path, *, n_offers: int, n_regions: int, n_products: int, seed: int, towns: tuple[int, int] = (30, 300), regions_as: str = "GPKG"
+) -> dict[str, Path]:
     from matcher.synthetic import synthetic_day
     from regions.synthetic import grid_regions
 
@@ -86,10 +88,11 @@ def write_instance(folder: Path, *, n_offers: int, n_regions: int, n_products: i
         towns=towns,
         freight_hint=0.0005,
     )
-    paths = {"offers": folder / "offers.parquet", "demand": folder / "demand.parquet", "regions": folder / "regions.gpkg"}
+    suffix = {"GPKG": "gpkg", "GeoJSON": "geojson"}[regions_as]
+    paths = {"offers": folder / "offers.parquet", "demand": folder / "demand.parquet", "regions": folder / f"regions.{suffix}"}
     offers.write_parquet(paths["offers"])
     demand.write_parquet(paths["demand"])
-    regions.to_file(paths["regions"], driver="GPKG")
+    regions.to_file(paths["regions"], driver=regions_as)
     return paths
 
 

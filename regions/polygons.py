@@ -5,8 +5,8 @@ leaves this module for the rest of the system is :class:`Regions`: the validated
 array, for the spatial joins inside ``regions/``) and a plain polars frame of hubs; a GeoDataFrame of
 them is built only when asked for (:attr:`Regions.shapes`).
 
-A plain GeoJSON file (WGS84, text ids, numeric hubs, polygons) is read with the standard library and
-shapely (:func:`_read_geojson`): pyogrio imports pandas, geopandas, pyarrow and pyproj when it loads,
+A plain GeoJSON file or GeoPackage (WGS84, text ids, numeric hubs, polygons) is read with the
+standard library and shapely (:func:`_read_geojson`, :func:`_read_geopackage`): pyogrio imports pandas, geopandas, pyarrow and pyproj when it loads,
 about half a second, more than reading a country's regions. Other files in WGS84 are read by pyogrio
 without building a GeoDataFrame; a file in another CRS is read and reprojected by geopandas. Each path
 gives the same regions as the next one would (tests/regions/test_polygons.py compares them).
@@ -76,7 +76,12 @@ def read_regions(path: str | Path, *, layer: str | int | None = None, source: st
     """
     source = source if source is not None else Path(path).name
     try:
-        table = _read_geojson(Path(path)) if layer is None and Path(path).suffix.lower() in (".geojson", ".json") else None
+        suffix = Path(path).suffix.lower()
+        table = None
+        if layer is None and suffix in (".geojson", ".json"):
+            table = _read_geojson(Path(path))
+        elif layer is None and suffix == ".gpkg":
+            table = _read_geopackage(Path(path))
         table = table or _read_wgs84(path, layer)
         if table is None:  # another CRS (reprojected by geopandas), or fields pyogrio alone does not convert as geopandas does
             import geopandas as gpd
@@ -156,6 +161,76 @@ def _read_geojson(path: Path) -> tuple[list[str], dict[str, pl.Series], np.ndarr
     if bool(shapely.has_z(geoms).any()) or bool(shapely.is_missing(geoms).any()):
         return None
     return [*names, "geometry"], fields, geoms, True
+
+
+#: a GeoPackage geometry header's envelope size in bytes, by its envelope indicator (flags bits 1-3)
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def _read_geopackage(path: Path) -> tuple[list[str], dict[str, pl.Series], np.ndarray, bool] | None:
+    """:func:`_read_wgs84` of a GeoPackage of one feature table, with ``sqlite3`` and shapely only.
+
+    ``None`` (read by pyogrio instead) unless the file holds exactly one feature table, its CRS is
+    EPSG:4326 or undefined, ``region_id`` is declared TEXT (or INTEGER without nulls), the hubs are
+    REAL or INTEGER columns, and every geometry is present, not empty, two-dimensional and without the
+    extended-type flag: then GDAL would read the same rows in the same order."""
+    import sqlite3
+
+    import shapely
+
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        layers = db.execute(
+            "SELECT c.table_name, g.column_name, g.srs_id FROM gpkg_contents c JOIN gpkg_geometry_columns g ON g.table_name = c.table_name "
+            "WHERE c.data_type = 'features'"
+        ).fetchall()
+        if len(layers) != 1:
+            return None
+        table, geometry, srs = layers[0]
+        if srs not in (0, -1):
+            found = db.execute("SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys WHERE srs_id = ?", (srs,)).fetchone()
+            if found is None or (str(found[0]).upper(), int(found[1])) != ("EPSG", 4326):
+                return None
+        info = db.execute(f'PRAGMA table_info("{table}")').fetchall()  # cid, name, type, notnull, default, pk
+        names = [str(r[1]) for r in info if not r[5] and r[1] != geometry]
+        declared = {str(r[1]): str(r[2]).upper() for r in info}
+        if "region_id" not in names or declared["region_id"] not in ("TEXT", "INTEGER", "MEDIUMINT", "INT", "SMALLINT", "TINYINT"):
+            return None
+        if any(name in names and declared[name] not in ("REAL", "DOUBLE", "FLOAT", "INTEGER", "MEDIUMINT", "INT") for name in ("hub_lat", "hub_lon")):
+            return None
+        wanted = [n for n in ("region_id", "hub_lat", "hub_lon") if n in names]
+        order = next((r[1] for r in info if r[5]), None)
+        select = ", ".join(f'"{n}"' for n in [geometry, *wanted])
+        rows = db.execute(f'SELECT {select} FROM "{table}"' + (f' ORDER BY "{order}"' if order else "")).fetchall()
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+    if not rows:
+        return None
+    blobs = [r[0] for r in rows]
+    if any(not isinstance(b, bytes) or b[:2] != b"GP" or (b[3] >> 1) & 7 not in _ENVELOPE_BYTES or b[3] & 0b110000 for b in blobs):
+        return None  # no geometry, not a GeoPackage geometry, an empty one or an extended type: GDAL's reading
+    geoms = shapely.from_wkb([b[8 + _ENVELOPE_BYTES[(b[3] >> 1) & 7] :] for b in blobs])
+    if bool(shapely.has_z(geoms).any()) or bool(shapely.is_missing(geoms).any()):
+        return None
+    fields = {}
+    ids = [r[1] for r in rows]
+    kinds = {type(v) for v in ids} - {type(None)}
+    if kinds == {int} and None in ids:  # GDAL's whole numbers with a null come as floats
+        return None
+    if not kinds <= {str, int}:
+        return None
+    fields["region_id"] = pl.Series([None if v is None else str(v) for v in ids], dtype=pl.String).str.strip_chars()
+    for k, name in enumerate(wanted[1:], start=2):
+        values = [r[k] for r in rows]
+        if any(v is not None and type(v) not in (int, float) for v in values):
+            return None
+        fields[name] = pl.Series([None if v is None or v != v else str(v) for v in values], dtype=pl.String)
+    return [*names, "geometry"], fields, geoms, srs not in (0, -1)
 
 
 def _read_wgs84(path: str | Path, layer: str | int | None) -> tuple[list[str], dict[str, pl.Series], np.ndarray, bool] | None:

@@ -10,7 +10,7 @@ import shapely
 from polars.testing import assert_frame_equal
 
 from harvestmatch.errors import InputError, SchemaError
-from regions.polygons import _read_geojson, parse_regions, read_regions, regions_from_stored, regions_to_stored
+from regions.polygons import _read_geojson, _read_geopackage, parse_regions, read_regions, regions_from_stored, regions_to_stored
 
 
 def frame(geoms, ids=None, crs="EPSG:4326", **cols) -> gpd.GeoDataFrame:
@@ -154,6 +154,7 @@ _TWO = [shapely.box(109, 29, 111, 31), shapely.MultiPolygon([shapely.box(111, 30
         ("an-invalid-polygon-mended", lambda: frame([_BOWTIE, shapely.box(5, 5, 6, 6)])),
         ("no-hub-columns-and-other-fields", lambda: frame(_TWO, name=["a", "b"], population=[1, 2])),
         ("projected", lambda: frame(_TWO).to_crs("EPSG:3857")),
+        ("no-crs", lambda: frame(_TWO, crs=None)),
     ],
 )
 @pytest.mark.parametrize("driver", ["GeoJSON", "GPKG"])
@@ -165,9 +166,11 @@ def test_every_read_path_gives_what_geopandas_gives(tmp_path: Path, name: str, b
         warnings.simplefilter("ignore")  # a date-like text id, a projected GeoJSON: GDAL's own remarks
         build().to_file(path, driver=driver)
     # the plain GeoJSON files take the path without pyogrio (else this would compare geopandas with itself)
-    plain = driver == "GeoJSON" and name not in ("a-date-like-id", "projected")
+    plain = name not in ("a-date-like-id", "projected")
     if driver == "GeoJSON":
         assert (_read_geojson(path) is not None) == plain
+    else:
+        assert (_read_geopackage(path) is not None) == (name not in ("projected", "no-crs"))  # GDAL's own undefined CRS: pyogrio decides
     try:
         expected = _read_by_geopandas(path)
     except InputError as exc:  # a bad file: the same problems either way
