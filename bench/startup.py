@@ -72,21 +72,25 @@ def commands(paths: dict[str, Path], out: Path) -> dict[str, list[str]]:
     }
 
 
-def measure(cmd: list[str], runs: int, cwd: Path) -> dict[str, float]:
-    """Wall and CPU seconds of ``runs`` whole runs of ``cmd`` (after one run not counted)."""
-    walls, cpus = [], []
+def measure(cmds: dict[str, list[str]], runs: int) -> dict[str, dict[str, float]]:
+    """Wall and CPU seconds of ``runs`` whole runs of each command (after one run not counted), the
+    commands taking turns run by run (A B A B ...), so that a machine whose speed drifts slows all alike.
+    ``cmds``: a name -> (the command, its working directory as its last item)."""
+    walls: dict[str, list[float]] = {name: [] for name in cmds}
+    cpus: dict[str, list[float]] = {name: [] for name in cmds}
     for k in range(runs + 1):
-        before = os.times()
-        started = time.perf_counter()
-        done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-        wall = time.perf_counter() - started
-        after = os.times()
-        if done.returncode != 0:
-            raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr}")
-        if k:
-            walls.append(wall)
-            cpus.append((after.children_user - before.children_user) + (after.children_system - before.children_system))
-    return {"min": min(walls), "median": statistics.median(walls), "cpu": statistics.median(cpus)}
+        for name, (*cmd, cwd) in cmds.items():
+            before = os.times()
+            started = time.perf_counter()
+            done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+            wall = time.perf_counter() - started
+            after = os.times()
+            if done.returncode != 0:
+                raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr}")
+            if k:
+                walls[name].append(wall)
+                cpus[name].append((after.children_user - before.children_user) + (after.children_system - before.children_system))
+    return {name: {"min": min(walls[name]), "median": statistics.median(walls[name]), "cpu": statistics.median(cpus[name])} for name in cmds}
 
 
 def import_breakdown(cmd: list[str], cwd: Path) -> tuple[float, list[tuple[str, float]], list[str]]:
@@ -103,12 +107,19 @@ def import_breakdown(cmd: list[str], cwd: Path) -> tuple[float, list[tuple[str, 
     return sum(per.values()), ranked, [name for name in HEAVY if name in per]
 
 
-def run_at(checkout: Path, paths: dict[str, Path], runs: int) -> tuple[dict[str, dict[str, float]], tuple[float, list[tuple[str, float]], list[str]]]:
+def run_all(checkouts: dict[str, Path], paths: dict[str, Path], runs: int) -> dict[str, tuple[dict[str, dict[str, float]], tuple]]:
+    """Every command at every checkout, the checkouts taking turns (:func:`measure`); then the imports."""
     with tempfile.TemporaryDirectory() as out:
-        cmds = commands(paths, Path(out))
-        timed = {name: measure(cmd, runs, checkout) for name, cmd in cmds.items()}
-        imports = import_breakdown(cmds["harvest match --freight linear"], checkout)
-    return timed, imports
+        for key in checkouts:
+            (Path(out) / key).mkdir()
+        cmds = {key: commands(paths, Path(out) / key) for key in checkouts}
+        names = list(cmds[next(iter(checkouts))])
+        timed: dict[str, dict[str, dict[str, float]]] = {key: {} for key in checkouts}
+        for name in names:
+            turns = measure({key: [*cmds[key][name], str(checkouts[key])] for key in checkouts}, runs)
+            for key in checkouts:
+                timed[key][name] = turns[key]
+        return {key: (timed[key], import_breakdown(cmds[key]["harvest match --freight linear"], checkouts[key])) for key in checkouts}
 
 
 def bench_startup(args: argparse.Namespace) -> str:
@@ -117,16 +128,16 @@ def bench_startup(args: argparse.Namespace) -> str:
     paths = write_tiny_day(HERE / "data" / "startup")
     runs = args.runs
     load_before = os.getloadavg()
-    results = {}
     if args.before:
         with tempfile.TemporaryDirectory() as tmp:
             old = Path(tmp) / "before"
             subprocess.run(["git", "worktree", "add", "--detach", str(old), args.before], cwd=ROOT, check=True, capture_output=True)
             try:
-                results["before"] = run_at(old, paths, runs)
+                results = run_all({"before": old, "now": ROOT}, paths, runs)
             finally:
                 subprocess.run(["git", "worktree", "remove", "--force", str(old)], cwd=ROOT, check=True, capture_output=True)
-    results["now"] = run_at(ROOT, paths, runs)
+    else:
+        results = run_all({"now": ROOT}, paths, runs)
     load_after = os.getloadavg()
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
@@ -134,7 +145,7 @@ def bench_startup(args: argparse.Namespace) -> str:
     label = {"before": f"before ({args.before})", "now": f"now ({head})"}
     lines = [
         f"The tiny day (3 offers of 2 products, 3 demand rows, 2 regions; `bench/startup.py`), each command run {runs} times "
-        f"after one run not counted; wall seconds min / median, CPU seconds (user + system) median. Load average "
+        f"after one run not counted (before and now taking turns); wall seconds min / median, CPU seconds (user + system) median. Load average "
         f"(1, 5, 15 min) {', '.join(f'{x:.2f}' for x in load_before)} at the start, {', '.join(f'{x:.2f}' for x in load_after)} at the end "
         "(2 cores: above 2 the runs wait for a core, and wall time says more about the machine than about the command).",
         "",
