@@ -158,7 +158,12 @@ def bench_startup(args: argparse.Namespace) -> str:
             m = results[k][0][name]
             cells += [f"{m['min']:.2f} / {m['median']:.2f}", f"{m['cpu']:.2f}"]
         lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
-    lines += ["", "Imports of `harvest match --freight linear` (one run under `python -X importtime`; self times summed per top-level package):", ""]
+    lines += [
+        "",
+        "Imports of `harvest match --freight linear` (one run under `python -X importtime`; self times summed per top-level package over "
+        "every process of the run: a pool's spawned workers import too):",
+        "",
+    ]
     for k in keys:
         total, ranked, heavy = results[k][1]
         top = ", ".join(f"{name} {sec:.3f}" for name, sec in ranked[:12])
