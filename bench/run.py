@@ -13,6 +13,9 @@
 - ``fairness``: the safety net's price-of-fairness curve on the demo day and the national day for
   ``min_share`` in {0, 0.25, 0.5, 0.75, 1}: welfare given up against floor kg sold, a table and a plot
   (``bench/fairness.png``).
+- ``startup``: the whole ``harvest`` process on a tiny day, repeated, and its imports (``bench/startup.py``).
+- ``ratios``: ``harvest match`` against every-lane OR-Tools at a national shape and against PuLP + CBC
+  on a million dense lanes, whole process against whole process (``bench/ratios.py``).
 - ``dask``: the national day on the local pool and on a Dask cluster of two local worker processes;
   with ``--million``, a million-offer day (1,000 products): memory of the driver and the workers, and the
   solve stage projected on 8, 32 and 128 workers from the measured per-product times.
@@ -63,7 +66,9 @@ def machine() -> str:
     )
 
 
-def write_instance(folder: Path, *, n_offers: int, n_regions: int, n_products: int, seed: int, towns: tuple[int, int] = (30, 300)) -> dict[str, Path]:
+def write_instance(
+    folder: Path, *, n_offers: int, n_regions: int, n_products: int, seed: int, towns: tuple[int, int] = (30, 300), regions_as: str = "GPKG"
+) -> dict[str, Path]:
     from matcher.synthetic import synthetic_day
     from regions.synthetic import grid_regions
 
@@ -83,10 +88,11 @@ def write_instance(folder: Path, *, n_offers: int, n_regions: int, n_products: i
         towns=towns,
         freight_hint=0.0005,
     )
-    paths = {"offers": folder / "offers.parquet", "demand": folder / "demand.parquet", "regions": folder / "regions.gpkg"}
+    suffix = {"GPKG": "gpkg", "GeoJSON": "geojson"}[regions_as]
+    paths = {"offers": folder / "offers.parquet", "demand": folder / "demand.parquet", "regions": folder / f"regions.{suffix}"}
     offers.write_parquet(paths["offers"])
     demand.write_parquet(paths["demand"])
-    regions.to_file(paths["regions"], driver="GPKG")
+    regions.to_file(paths["regions"], driver=regions_as)
     return paths
 
 
@@ -637,6 +643,18 @@ def _makespan(seconds: list[float], workers: int) -> float:
     return max(loads)
 
 
+def _bench_startup(args: argparse.Namespace) -> str:
+    from startup import bench_startup
+
+    return bench_startup(args)
+
+
+def _bench_ratios(args: argparse.Namespace) -> str:
+    from ratios import bench_ratios
+
+    return bench_ratios(args)
+
+
 def section(key: str, title: str, args: argparse.Namespace, lines: list[str]) -> str:
     command = "python bench/run.py " + " ".join(sys.argv[1:])
     head = [f"<!-- bench:{key} -->", f"## {title}", "", f"Measured {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {machine()}.", f"Command: `{command}`", ""]
@@ -652,7 +670,7 @@ def write_section(path: Path, key: str, text: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
-    names = ["lp", "national", "village", "pool", "service", "fairness", "dask"]
+    names = ["lp", "national", "village", "pool", "service", "fairness", "dask", "startup", "ratios"]
     # no default list: argparse checks a nargs="*" default against the choices as one value, and refuses it
     parser.add_argument("names", nargs="*", choices=names, help="the benchmarks to run (default: all of them)")
     parser.add_argument("--write", type=Path, help="replace each benchmark's section in this Markdown file")
@@ -665,6 +683,8 @@ def main() -> None:
     parser.add_argument("--limit", type=float, default=600.0, help="lp: time limit per LP solver, seconds")
     parser.add_argument("--million", action="store_true", help="dask: also run the million-offer day (long)")
     parser.add_argument("--quick", action="store_true", help="fairness: the demo day only")
+    parser.add_argument("--runs", type=int, default=None, help="startup, ratios: counted runs per command (default 10 and 3)")
+    parser.add_argument("--before", help="startup: a git revision measured first, in a temporary worktree")
     args = parser.parse_args()
     for name in args.names or names:
         a = argparse.Namespace(**vars(args))
@@ -672,6 +692,8 @@ def main() -> None:
             a.offers = 20_000 if name == "lp" else 200_000
         if name == "pool":
             a.orders = args.orders
+        if name in ("startup", "ratios") and a.runs is None:
+            a.runs = 10 if name == "startup" else 3
         text = {
             "lp": bench_lp,
             "national": bench_national,
@@ -680,6 +702,8 @@ def main() -> None:
             "service": bench_service,
             "fairness": bench_fairness,
             "dask": bench_dask,
+            "startup": _bench_startup,
+            "ratios": _bench_ratios,
         }[name](a)
         print(text)
         if args.write:

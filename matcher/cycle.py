@@ -18,7 +18,7 @@ import polars as pl
 
 from harvestmatch.errors import InputError, Problem, SolverError, first_problems
 from matcher.day import Day
-from matcher.fanout import Executor, Progress, open_executor, solve_products
+from matcher.fanout import Executor, Progress, Work, open_executor, solve_products
 from matcher.floor import BONUS_LIMIT, deepest_loss
 from matcher.flow import INT_BUDGET
 from matcher.params import MatchParams
@@ -103,7 +103,9 @@ def match(
     if executor is not None:
         return _match(offers, demand, hubs, date, params, lanes, sources, started, executor, progress, cooperatives, quality, dense)
     # workers start (and load their compiled kernels) while the day is checked and split into products
-    own = open_executor(params.executor, workers=params.workers, scheduler=params.scheduler, problems=offers["product"].n_unique())
+    own = open_executor(
+        params.executor, workers=params.workers, scheduler=params.scheduler, problems=offers["product"].n_unique(), work=Work.of(offers, demand)
+    )
     try:
         return _match(offers, demand, hubs, date, params, lanes, sources, started, own, progress, cooperatives, quality, dense)
     finally:

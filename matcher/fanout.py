@@ -27,12 +27,16 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from typing import Protocol, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from harvestmatch.errors import ExecutionError, ParameterError
 from matcher.params import EXECUTORS, SCHEDULER_ENV
 from matcher.product import ProductProblem, ProductSolution, SolveOptions
 from matcher.solve import solve_product
+
+if TYPE_CHECKING:
+    import polars as pl
 
 P = TypeVar("P")
 Opts = TypeVar("Opts")
@@ -105,11 +109,21 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def open_executor(kind: str = "local", *, workers: int | None = None, scheduler: str | None = None, problems: int | None = None, warm: bool = True) -> Executor:
+def open_executor(
+    kind: str = "local",
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    problems: int | None = None,
+    warm: bool = True,
+    work: Work | None = None,
+) -> Executor:
     """An executor of ``kind``; the caller closes it.
 
-    ``local``: ``workers`` processes (default: the cores available, at most ``problems``), warming up
-    (:func:`warm_up`) while the caller goes on; one worker runs in this process. ``dask``: the cluster
+    ``local``: ``workers`` processes (default: the cores available, at most ``problems``, and this
+    process alone when ``work`` says the day is too small to pay for starting workers:
+    :meth:`Work.small`), warming up (:func:`warm_up`) while the caller goes on; one worker runs in this
+    process. ``dask``: the cluster
     at ``scheduler`` (the edges fill it from ``$HARVEST_DASK_SCHEDULER``: :meth:`MatchParams.resolved
     <matcher.params.MatchParams.resolved>`; nothing here reads the environment).
 
@@ -121,11 +135,53 @@ def open_executor(kind: str = "local", *, workers: int | None = None, scheduler:
         The Dask scheduler cannot be reached.
     """
     if kind == "local":
+        if workers is None and work is not None and work.small():
+            return InProcess()
         n = min(workers or available_cores(), max(1, problems if problems is not None else available_cores()))
         return InProcess() if n <= 1 else LocalPool(n, warm=warm)
     if kind == "dask":
         return DaskCluster(scheduler or "", warm=warm)
     raise ParameterError(f"executor must be one of {', '.join(EXECUTORS)}, got {kind!r}")
+
+
+#: below this many dense cells (offers x demand rows of one product, summed over products) a day is
+#: solved in this process when no worker count is given: a spawned worker pays about two seconds
+#: before its first product (imports, and the compiled kernels from numba's cache), the time the
+#: simplex takes for about 20 million cells, so a pool cannot win it back on a smaller day
+IN_PROCESS_CELLS = 2_000_000
+
+#: below this many stops (offers, and orders or demand rows) a day's routing problems, if any, are
+#: solved in this process too (:data:`IN_PROCESS_CELLS`)
+IN_PROCESS_STOPS = 200
+
+
+@dataclass(frozen=True)
+class Work:
+    """How much a day asks of its executor, to decide whether starting workers pays (:func:`open_executor`).
+
+    Attributes
+    ----------
+    cells
+        Dense cells: offers times demand rows of the same product, summed over products.
+    stops
+        Stops its routing problems may hold (offers plus orders or demand rows); 0 when nothing is routed.
+    """
+
+    cells: int
+    stops: int = 0
+
+    @classmethod
+    def of(cls, offers: pl.DataFrame, demand: pl.DataFrame, *, routed: bool = False) -> Work:
+        """The work of a day of ``offers`` and ``demand`` rows (or orders), each with a ``product``
+        column; ``routed``: its freight is routed (the ``trucks`` model or a plan)."""
+        import polars as pl
+
+        per = offers.group_by("product").len("o").join(demand.group_by("product").len("d"), on="product")
+        cells = int((per["o"].cast(pl.Int64) * per["d"].cast(pl.Int64)).sum())
+        return cls(cells, offers.height + demand.height if routed else 0)
+
+    def small(self) -> bool:
+        return self.cells < IN_PROCESS_CELLS and self.stops < IN_PROCESS_STOPS
 
 
 class InProcess:
@@ -303,4 +359,15 @@ def _size(problem: ProductProblem) -> int:
     return (problem.supply.size + 1) * (problem.demand.size + 1)
 
 
-__all__ = ["EXECUTORS", "Executor", "SCHEDULER_ENV", "available_cores", "open_executor", "solve_products", "warm_up"]
+__all__ = [
+    "EXECUTORS",
+    "IN_PROCESS_CELLS",
+    "IN_PROCESS_STOPS",
+    "Executor",
+    "SCHEDULER_ENV",
+    "Work",
+    "available_cores",
+    "open_executor",
+    "solve_products",
+    "warm_up",
+]

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from ortools.graph.python import min_cost_flow
 
 from harvestmatch.errors import SolverError
 
@@ -72,6 +71,8 @@ def solve_flow(supply_kg: I64, demand_kg: I64, lane_offer: I64, lane_demand: I64
     heads = np.concatenate([(lane_demand + n_off).astype(np.int32), np.full(n_off, slack, np.int32), rows])
     capacity = np.concatenate([np.minimum(supply_kg[lane_offer], demand_kg[lane_demand]), supply_kg, demand_kg]).astype(np.int64)
     cost = np.concatenate([-lane_margin, np.zeros(n_off + n_dem, np.int64)]).astype(np.int64)
+
+    from ortools.graph.python import min_cost_flow  # only --solver ortools pays its import
 
     smcf = min_cost_flow.SimpleMinCostFlow()
     arcs = smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, capacity, cost)

@@ -8,10 +8,12 @@ from typing import Any, Literal, get_args
 
 from harvestmatch.errors import ParameterError
 from harvestmatch.settings import Spec, check, setting
-from matcher.potentials import PriceRule
 from regions.fills import FILL_RULES, FillRule
 from regions.lanes import LaneCosts
 from regions.pooling import MAX_SNAP_KM, PRICE_STEP
+
+#: which optimal prices to publish (:func:`matcher.potentials.potentials`)
+PriceRule = Literal["farmer", "buyer", "midpoint"]
 
 #: most worker processes one cycle may start
 MAX_WORKERS = 256
@@ -59,7 +61,8 @@ class MatchParams:
         Which optimal prices to publish: ``farmer`` (highest farm-gate prices the optimum supports),
         ``buyer`` (lowest clearing prices) or ``midpoint``.
     workers
-        Processes solving products in parallel; ``None``: the cores available.
+        Processes solving products in parallel; ``None``: the cores available, or this process alone on a
+        day too small to pay for starting workers (:class:`matcher.fanout.Work`).
     max_snap_km
         An order outside every region joins the nearest region within this many great-circle km of
         its boundary; beyond that it is rejected.
@@ -112,7 +115,15 @@ class MatchParams:
         ),
     )
     workers: int | None = setting(
-        None, Spec("whole", "processes solving products in parallel", low=1, high=MAX_WORKERS, optional=True, shown_default="the cores available")
+        None,
+        Spec(
+            "whole",
+            "processes solving products in parallel",
+            low=1,
+            high=MAX_WORKERS,
+            optional=True,
+            shown_default="the cores available; a small day: this process alone",
+        ),
     )
     max_snap_km: float = setting(MAX_SNAP_KM, Spec("number", "an order outside every region joins the nearest within this many km, else it is rejected", low=0))
     price_step: float = setting(PRICE_STEP, Spec("number", "width of a price tier: an order's max price is rounded down to it", low=0, above=True))

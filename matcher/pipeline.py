@@ -149,7 +149,7 @@ def compute_cycle(
     pooled: dict[str, Any] = {}
     placed: pl.DataFrame | None = None
     if orders is not None and demand is None:
-        rows, placed = pool(orders, regions.shapes, max_snap_km=params.max_snap_km, price_step=params.price_step)
+        rows, placed = pool(orders, regions, max_snap_km=params.max_snap_km, price_step=params.price_step)
     elif demand is not None and orders is None:
         rows = demand
     else:
@@ -290,7 +290,7 @@ def _trucks(
 ) -> FreightOutcome:
     """The ``trucks`` freight model's rounds (:func:`matcher.freight.loop.consolidate`) on one executor:
     the one handed in, else one opened here for every round's products and routing problems."""
-    from matcher.fanout import open_executor
+    from matcher.fanout import Work, open_executor
     from matcher.freight.loop import Demand, consolidate
     from matcher.routing.plan import PlanSettings
     from matcher.routing.tables import Travel
@@ -300,7 +300,10 @@ def _trucks(
     if stage is not None:
         stage("planning")
     own = executor is None
-    runner = open_executor(params.executor, workers=params.workers, scheduler=params.scheduler) if executor is None else executor
+    # a small day's rounds (products and routing problems) run in this process (matcher.fanout.Work)
+    stops = offers.height + (orders.height if orders is not None else rows.height)
+    work = Work(Work.of(offers, rows).cells, stops)
+    runner = open_executor(params.executor, workers=params.workers, scheduler=params.scheduler, work=work) if executor is None else executor
     try:
         return consolidate(
             offers,

@@ -26,19 +26,16 @@ first-out Bellman-Ford, :func:`shortest_distances`).
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
 from harvestmatch.errors import SolverError
 from matcher.flow import Flow
+from matcher.params import PriceRule
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
-
-PriceRule = Literal["farmer", "buyer", "midpoint"]
 
 
 def potentials(

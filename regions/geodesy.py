@@ -7,21 +7,33 @@ Conventions (docs/design.md section 4): WGS84 latitude and longitude in degrees,
 from __future__ import annotations
 
 import math
+from functools import cache
+from typing import Any
 
 import numpy as np
-from numba import vectorize
 from numpy.typing import ArrayLike, NDArray
 
 EARTH_RADIUS_KM = 6371.0
 
 
-@vectorize(["float64(float64)"], cache=True)
-def compiled_arcsin(x):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def compiled_arcsin(x: ArrayLike) -> Any:
     """The arcsine as the compiled lane kernels take it (libm's ``asin`` through numba), element-wise.
 
     numpy's own ``arcsin`` is vectorized differently (SIMD, since numpy 2.x) and can differ from libm
     in the last bit; every distance in the project goes through this one so that the numpy path and the
-    compiled kernels of :mod:`matcher.dense` agree bit for bit."""
+    compiled kernels of :mod:`matcher.dense` agree bit for bit. Compiled (or loaded from numba's cache)
+    on the first call, not at import: importing this module does not load numba."""
+    return _arcsin_ufunc()(x)
+
+
+@cache
+def _arcsin_ufunc() -> Any:
+    from numba import vectorize
+
+    return vectorize(["float64(float64)"], cache=True)(_asin)
+
+
+def _asin(x):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     return math.asin(x)
 
 

@@ -1,15 +1,25 @@
 """Region polygons and their hubs: read any vector format GDAL reads, validate, mend, reproject.
 
-:func:`read_regions` opens a file and delegates to :func:`parse_regions`, which is pure. What leaves
-this module for the rest of the system is :class:`Regions`: the validated GeoDataFrame (kept inside
-``regions/`` for spatial joins) and a plain polars frame of hubs.
+:func:`read_regions` opens a file and delegates to the pure parser of :func:`parse_regions`. What
+leaves this module for the rest of the system is :class:`Regions`: the validated polygons (a shapely
+array, for the spatial joins inside ``regions/``) and a plain polars frame of hubs; a GeoDataFrame of
+them is built only when asked for (:attr:`Regions.shapes`).
+
+A plain GeoJSON file or GeoPackage (WGS84, text ids, numeric hubs, polygons) is read with the
+standard library and shapely (:func:`_read_geojson`, :func:`_read_geopackage`): pyogrio imports pandas, geopandas, pyarrow and pyproj when it loads,
+about half a second, more than reading a country's regions. Other files in WGS84 are read by pyogrio
+without building a GeoDataFrame; a file in another CRS is read and reprojected by geopandas. Each path
+gives the same regions as the next one would (tests/regions/test_polygons.py compares them).
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -29,18 +39,26 @@ class Regions:
 
     Attributes
     ----------
-    shapes
-        GeoDataFrame in WGS84 with ``region_id`` (string) and a valid polygonal geometry, sorted by id.
+    geometry
+        The valid polygonal geometries in WGS84 (a shapely array), one per region in the order of ``hubs``.
     hubs
-        polars frame ``region_id, hub_lat, hub_lon, hub_derived`` in the same order; ``hub_derived``
-        marks hubs taken as a point inside the polygon because the file gave none.
+        polars frame ``region_id, hub_lat, hub_lon, hub_derived`` sorted by ``region_id``;
+        ``hub_derived`` marks hubs taken as a point inside the polygon because the file gave none.
     warnings
         Things accepted but worth saying (no CRS in the file, geometries mended, hubs derived).
     """
 
-    shapes: gpd.GeoDataFrame
+    geometry: np.ndarray
     hubs: pl.DataFrame
     warnings: tuple[str, ...]
+
+    @cached_property
+    def shapes(self) -> gpd.GeoDataFrame:
+        """GeoDataFrame in WGS84 of ``region_id`` (string) and ``geometry``, sorted by id (built, and
+        geopandas imported, on first use)."""
+        import geopandas as gpd
+
+        return gpd.GeoDataFrame({"region_id": self.hubs["region_id"].to_numpy()}, geometry=self.geometry, crs=WGS84)
 
 
 def read_regions(path: str | Path, *, layer: str | int | None = None, source: str | None = None) -> Regions:
@@ -56,17 +74,181 @@ def read_regions(path: str | Path, *, layer: str | int | None = None, source: st
         The name used in messages; the file's name by default (give the name the user knows when
         ``path`` is a temporary copy, such as an upload).
     """
-    import geopandas as gpd
-
     source = source if source is not None else Path(path).name
     try:
-        frame = gpd.read_file(path, layer=layer)
+        suffix = Path(path).suffix.lower()
+        table = None
+        if layer is None and suffix in (".geojson", ".json"):
+            table = _read_geojson(Path(path))
+        elif layer is None and suffix == ".gpkg":
+            table = _read_geopackage(Path(path))
+        table = table or _read_wgs84(path, layer)
+        if table is None:  # another CRS (reprojected by geopandas), or fields pyogrio alone does not convert as geopandas does
+            import geopandas as gpd
+
+            return parse_regions(gpd.read_file(path, layer=layer), source=source)
     except Exception as exc:  # pyogrio raises several types; all mean the same to the user
+        if isinstance(exc, (InputError, SchemaError)):
+            raise
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         # GDAL names the file it was handed, which may be a temporary path the user never saw
         reason = reason.replace(str(path), source).replace(str(Path(path).resolve()), source)
         raise InputError(Problem(source, None, None, f"cannot read regions: {reason}")) from exc
-    return parse_regions(frame, source=source)
+    columns, fields, geoms, crs_given = table
+    warnings = [] if crs_given else [f"{source}: no CRS in the file; coordinates taken as WGS84 (EPSG:4326)"]
+    return _parse(columns, fields, geoms, warnings, source=source)
+
+
+#: the names a GeoJSON file's legacy ``crs`` member may give WGS84 by (GDAL reads each as EPSG:4326)
+_CRS84 = frozenset({"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "OGC:CRS84", "EPSG:4326", "urn:ogc:def:crs:EPSG::4326"})
+
+#: text GDAL's GeoJSON driver would read as a date, a time or a date-time rather than as text
+_DATE_LIKE = re.compile(r"^\s*(\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}:\d{2})")
+
+
+def _read_geojson(path: Path) -> tuple[list[str], dict[str, pl.Series], np.ndarray, bool] | None:
+    """:func:`_read_wgs84` of a plain GeoJSON FeatureCollection, with ``json`` and shapely only.
+
+    ``None`` (read by pyogrio instead) unless every feature is a Polygon or MultiPolygon in two
+    dimensions, ``region_id`` is text (not date-like) or whole numbers in every feature that has it
+    (and some feature has it), the hubs are numbers or null, and the CRS, if named, is WGS84: then GDAL
+    would read the same values, and the column names only matter to a message this path never gives."""
+    import json
+
+    import shapely
+
+    try:
+        doc = json.loads(path.read_bytes())
+    except ValueError:  # not JSON (or not UTF-8): GDAL says what it is
+        return None
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+        return None
+    crs = doc.get("crs")
+    if crs is not None and not (isinstance(crs, dict) and isinstance(crs.get("properties"), dict) and crs["properties"].get("name") in _CRS84):
+        return None
+    features = doc["features"]
+    if not features or not all(
+        isinstance(f, dict) and isinstance(f.get("geometry"), dict) and f["geometry"].get("type") in ("Polygon", "MultiPolygon") for f in features
+    ):
+        return None
+    props = [f.get("properties") or {} for f in features]
+    names: dict[str, None] = {}
+    for p in props:
+        names.update(dict.fromkeys(p))
+    if "region_id" not in names:
+        return None
+    ids = [p.get("region_id") for p in props]
+    kinds = {type(v) for v in ids} - {type(None)}
+    if kinds == {str}:
+        if any(_DATE_LIKE.match(v) for v in ids if v is not None):
+            return None
+    elif kinds != {int} or None in ids:  # with a null, GDAL's whole numbers come as floats
+        return None
+    elif any(not -(2**63) <= v < 2**63 for v in ids if v is not None):
+        return None
+    fields = {"region_id": pl.Series([None if v is None else str(v) for v in ids], dtype=pl.String).str.strip_chars()}
+    for name in ("hub_lat", "hub_lon"):
+        if name not in names:
+            continue
+        values = [p.get(name) for p in props]
+        if any(v is not None and (type(v) not in (int, float) or (type(v) is float and not math.isfinite(v))) for v in values):
+            return None
+        fields[name] = pl.Series([None if v is None else str(v) for v in values], dtype=pl.String)
+    try:
+        geoms = shapely.from_geojson([json.dumps(f["geometry"]) for f in features])
+    except Exception:  # a ring not closed, too few points: let GDAL say what it makes of it
+        return None
+    if bool(shapely.has_z(geoms).any()) or bool(shapely.is_missing(geoms).any()):
+        return None
+    return [*names, "geometry"], fields, geoms, True
+
+
+#: a GeoPackage geometry header's envelope size in bytes, by its envelope indicator (flags bits 1-3)
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def _read_geopackage(path: Path) -> tuple[list[str], dict[str, pl.Series], np.ndarray, bool] | None:
+    """:func:`_read_wgs84` of a GeoPackage of one feature table, with ``sqlite3`` and shapely only.
+
+    ``None`` (read by pyogrio instead) unless the file holds exactly one feature table, its CRS is
+    EPSG:4326 or undefined, ``region_id`` is declared TEXT (or INTEGER without nulls), the hubs are
+    REAL or INTEGER columns, and every geometry is present, not empty, two-dimensional and without the
+    extended-type flag: then GDAL would read the same rows in the same order."""
+    import sqlite3
+
+    import shapely
+
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        layers = db.execute(
+            "SELECT c.table_name, g.column_name, g.srs_id FROM gpkg_contents c JOIN gpkg_geometry_columns g ON g.table_name = c.table_name "
+            "WHERE c.data_type = 'features'"
+        ).fetchall()
+        if len(layers) != 1:
+            return None
+        table, geometry, srs = layers[0]
+        if srs not in (0, -1):
+            found = db.execute("SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys WHERE srs_id = ?", (srs,)).fetchone()
+            if found is None or (str(found[0]).upper(), int(found[1])) != ("EPSG", 4326):
+                return None
+        info = db.execute(f'PRAGMA table_info("{table}")').fetchall()  # cid, name, type, notnull, default, pk
+        names = [str(r[1]) for r in info if not r[5] and r[1] != geometry]
+        declared = {str(r[1]): str(r[2]).upper() for r in info}
+        if "region_id" not in names or declared["region_id"] not in ("TEXT", "INTEGER", "MEDIUMINT", "INT", "SMALLINT", "TINYINT"):
+            return None
+        if any(name in names and declared[name] not in ("REAL", "DOUBLE", "FLOAT", "INTEGER", "MEDIUMINT", "INT") for name in ("hub_lat", "hub_lon")):
+            return None
+        wanted = [n for n in ("region_id", "hub_lat", "hub_lon") if n in names]
+        order = next((r[1] for r in info if r[5]), None)
+        select = ", ".join(f'"{n}"' for n in [geometry, *wanted])
+        rows = db.execute(f'SELECT {select} FROM "{table}"' + (f' ORDER BY "{order}"' if order else "")).fetchall()
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+    if not rows:
+        return None
+    blobs = [r[0] for r in rows]
+    if any(not isinstance(b, bytes) or b[:2] != b"GP" or (b[3] >> 1) & 7 not in _ENVELOPE_BYTES or b[3] & 0b110000 for b in blobs):
+        return None  # no geometry, not a GeoPackage geometry, an empty one or an extended type: GDAL's reading
+    geoms = shapely.from_wkb([b[8 + _ENVELOPE_BYTES[(b[3] >> 1) & 7] :] for b in blobs])
+    if bool(shapely.has_z(geoms).any()) or bool(shapely.is_missing(geoms).any()):
+        return None
+    fields = {}
+    ids = [r[1] for r in rows]
+    kinds = {type(v) for v in ids} - {type(None)}
+    if kinds == {int} and None in ids:  # GDAL's whole numbers with a null come as floats
+        return None
+    if not kinds <= {str, int}:
+        return None
+    fields["region_id"] = pl.Series([None if v is None else str(v) for v in ids], dtype=pl.String).str.strip_chars()
+    for k, name in enumerate(wanted[1:], start=2):
+        values = [r[k] for r in rows]
+        if any(v is not None and type(v) not in (int, float) for v in values):
+            return None
+        fields[name] = pl.Series([None if v is None or v != v else str(v) for v in values], dtype=pl.String)
+    return [*names, "geometry"], fields, geoms, srs not in (0, -1)
+
+
+def _read_wgs84(path: str | Path, layer: str | int | None) -> tuple[list[str], dict[str, pl.Series], np.ndarray, bool] | None:
+    """A region file's column names (as geopandas names them), its fields as text (:func:`_text_of`),
+    its geometries and whether it names a CRS, read by pyogrio without pandas; ``None`` when the file
+    is in a CRS other than WGS84 or holds no geometry or fields of another kind than text, numbers and
+    booleans (read by geopandas instead, as before)."""
+    import pyogrio.raw
+    import shapely
+
+    meta, _, wkb, values = pyogrio.raw.read(path, layer=layer)
+    if meta["crs"] not in (None, WGS84) or meta["geometry_type"] is None or wkb is None:
+        return None
+    if any(v.dtype.kind not in "OiufbU" for v in values):
+        return None
+    names = [str(n) for n in meta["fields"]]
+    fields = {name: _text_of(v) for name, v in zip(names, values, strict=True) if name in ("region_id", "hub_lat", "hub_lon")}
+    return [*names, "geometry"], fields, shapely.from_wkb(wkb), meta["crs"] is not None
 
 
 def regions_from_stored(frame: pl.DataFrame, *, source: str = "regions") -> Regions:
@@ -117,7 +299,7 @@ def regions_from_stored(frame: pl.DataFrame, *, source: str = "regions") -> Regi
         .with_columns(hub_derived=pl.col("hub_derived") | pl.col("_stored"))
         .drop("_stored")
     )
-    return Regions(regions.shapes, hubs, regions.warnings)
+    return Regions(regions.geometry, hubs, regions.warnings)
 
 
 def regions_to_stored(regions: Regions) -> pl.DataFrame:
@@ -131,7 +313,7 @@ def regions_to_stored(regions: Regions) -> pl.DataFrame:
     """
     import shapely
 
-    geometry = shapely.to_geojson(np.asarray(regions.shapes.geometry.values))
+    geometry = shapely.to_geojson(regions.geometry)
     return regions.hubs.select("region_id", pl.Series("geometry", geometry.tolist(), dtype=pl.String), "hub_lat", "hub_lon", "hub_derived")
 
 
@@ -155,15 +337,8 @@ def parse_regions(frame: gpd.GeoDataFrame, *, source: str) -> Regions:
     InputError
         One problem per bad row.
     """
-    import shapely
-
-    if "region_id" not in frame.columns:
-        raise SchemaError(Problem(source, None, "region_id", f"required column is missing (has: {', '.join(map(str, frame.columns))})"))
-    has_lat, has_lon = "hub_lat" in frame.columns, "hub_lon" in frame.columns
-    if has_lat != has_lon:
-        missing = "hub_lon" if has_lat else "hub_lat"
-        raise SchemaError(Problem(source, None, missing, "hub_lat and hub_lon come together; only one is present"))
-
+    columns = [str(c) for c in frame.columns]
+    _check_columns(columns, source)
     warnings: list[str] = []
     frame = frame.copy()
     if frame.crs is None:
@@ -171,9 +346,28 @@ def parse_regions(frame: gpd.GeoDataFrame, *, source: str) -> Regions:
         frame = frame.set_crs(WGS84)
     elif not frame.crs.equals(WGS84):
         frame = frame.to_crs(WGS84)
+    fields = {name: _text(frame[name]) for name in ("region_id", "hub_lat", "hub_lon") if name in frame.columns}
+    return _parse(columns, fields, np.asarray(frame.geometry.values), warnings, source=source)
 
+
+def _check_columns(columns: list[str], source: str) -> None:
+    if "region_id" not in columns:
+        raise SchemaError(Problem(source, None, "region_id", f"required column is missing (has: {', '.join(columns)})"))
+    has_lat, has_lon = "hub_lat" in columns, "hub_lon" in columns
+    if has_lat != has_lon:
+        missing = "hub_lon" if has_lat else "hub_lat"
+        raise SchemaError(Problem(source, None, missing, "hub_lat and hub_lon come together; only one is present"))
+
+
+def _parse(columns: list[str], fields: dict[str, pl.Series], geoms: np.ndarray, warnings: list[str], *, source: str) -> Regions:
+    """:func:`parse_regions` on plain columns: the names of the file's columns, ``region_id`` and the
+    hubs (when present) as stripped text, the geometries in WGS84, and the warnings so far."""
+    import shapely
+
+    _check_columns(columns, source)
+    has_lat = "hub_lat" in fields
     problems: list[Problem] = []
-    ids = _text(frame["region_id"])
+    ids = fields["region_id"]
     no_id = ids.is_null() | ids.eq("").fill_null(False)
     # the same limit as every identifier of the contract (matcher.schemas): 64 characters, no NUL
     unfit = ~no_id & ((ids.str.len_chars() > MAX_ID_CHARS) | ids.str.contains("\x00", literal=True)).fill_null(False)
@@ -195,7 +389,6 @@ def parse_regions(frame: gpd.GeoDataFrame, *, source: str) -> Regions:
         total=dups.height,
     )
 
-    geoms = frame.geometry.values
     absent = np.asarray(shapely.is_missing(geoms) | shapely.is_empty(geoms), dtype=bool)
     problems += _rows(source, "geometry", np.flatnonzero(absent), "empty or missing geometry")
     invalid = ~absent & ~np.asarray(shapely.is_valid(geoms), dtype=bool)
@@ -208,11 +401,11 @@ def parse_regions(frame: gpd.GeoDataFrame, *, source: str) -> Regions:
     unusable = ~absent & ~(polygonal & ~np.asarray(shapely.is_empty(geoms), dtype=bool))
     problems += _rows(source, "geometry", np.flatnonzero(unusable), "not a polygon (or nothing polygonal left after make_valid)")
 
-    hub_lat = np.full(len(frame), np.nan)
-    hub_lon = np.full(len(frame), np.nan)
+    hub_lat = np.full(len(geoms), np.nan)
+    hub_lon = np.full(len(geoms), np.nan)
     if has_lat:
         for name, target, limit in (("hub_lat", hub_lat, 90.0), ("hub_lon", hub_lon, 180.0)):
-            raw = _text(frame[name])
+            raw = fields[name]
             number = raw.cast(pl.Float64, strict=False)
             bad = (raw.is_not_null() & (raw != "")) & ~(number.is_finite() & (number.abs() <= limit)).fill_null(False)
             problems += _rows(source, name, np.flatnonzero(bad.to_numpy()), f"expected degrees from -{limit:g} to {limit:g}")
@@ -229,16 +422,24 @@ def parse_regions(frame: gpd.GeoDataFrame, *, source: str) -> Regions:
         hub_lat[derived] = shapely.get_y(points)
         warnings.append(f"{source}: {int(derived.sum())} regions have no hub; a point inside each polygon is used")
 
-    shapes = frame.assign(region_id=ids.to_numpy()).set_geometry(geoms)
-    shapes = shapes[["region_id", shapes.geometry.name]]
     hubs = pl.DataFrame({"region_id": ids, "hub_lat": hub_lat, "hub_lon": hub_lon, "hub_derived": derived})
     order = ids.arg_sort().to_numpy()  # binary (code point) order, as polars sorts everywhere else
-    return Regions(shapes.iloc[order].reset_index(drop=True), hubs[order], tuple(warnings))
+    return Regions(geoms[order], hubs[order], tuple(warnings))
 
 
 def _text(column: object) -> pl.Series:
     """A pandas column of anything as a polars string column, stripped, missing values as null."""
     return pl.from_pandas(column.astype("string")).str.strip_chars()  # type: ignore[attr-defined]
+
+
+def _text_of(values: np.ndarray) -> pl.Series:
+    """:func:`_text` of a field as pyogrio reads it (text, numbers or booleans), without pandas: each
+    value as pandas' ``astype("string")`` writes it (``str``; ``None`` and NaN missing), stripped."""
+    if values.dtype.kind == "U":
+        return pl.Series(values.tolist(), dtype=pl.String).str.strip_chars()
+    items: list[Any] = values.tolist()
+    text = [None if v is None or (isinstance(v, float) and v != v) else v if isinstance(v, str) else str(v) for v in items]
+    return pl.Series(text, dtype=pl.String).str.strip_chars()
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:

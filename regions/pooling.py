@@ -25,6 +25,8 @@ from regions.geodesy import haversine_km
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from regions.polygons import Regions
+
 KM_PER_DEGREE = 111.2
 
 
@@ -43,7 +45,7 @@ MAX_SNAP_KM = 25.0
 PRICE_STEP = 0.05
 
 
-def assign_regions(lat: np.ndarray, lon: np.ndarray, shapes: gpd.GeoDataFrame, *, max_snap_km: float = MAX_SNAP_KM) -> Assignment:
+def assign_regions(lat: np.ndarray, lon: np.ndarray, shapes: gpd.GeoDataFrame | Regions, *, max_snap_km: float = MAX_SNAP_KM) -> Assignment:
     """The region containing each point.
 
     A point on a border shared by several regions (or inside overlapping ones) goes to the one with the
@@ -57,13 +59,13 @@ def assign_regions(lat: np.ndarray, lon: np.ndarray, shapes: gpd.GeoDataFrame, *
     lat = np.asarray(lat, np.float64)
     lon = np.asarray(lon, np.float64)
     n = len(lat)
-    geoms = np.asarray(shapes.geometry.values)
+    geoms, ids = _outlines(shapes)
     region = np.full(n, -1, np.int64)
     snapped = np.zeros(n, np.float64)
     if n == 0 or len(geoms) == 0:
         return Assignment(region, np.full(n, np.nan))
     point_ix, geom_ix = _points_in_polygons(lat, lon, geoms)
-    _first_per_point(point_ix, geom_ix, _id_rank(shapes), region)
+    _first_per_point(point_ix, geom_ix, _id_rank(ids, len(geoms)), region)
     outside = np.flatnonzero(region < 0)
     if len(outside) and max_snap_km > 0:
         hit, km = _snap(lat[outside], lon[outside], geoms, max_snap_km)
@@ -157,11 +159,21 @@ def _points_in_polygons(lat: np.ndarray, lon: np.ndarray, geoms: np.ndarray) -> 
     return np.concatenate(points), np.concatenate(polygons)
 
 
-def _id_rank(shapes: gpd.GeoDataFrame) -> np.ndarray:
+def _outlines(shapes: gpd.GeoDataFrame | Regions) -> tuple[np.ndarray, pl.Series | None]:
+    """The polygons (a shapely array) and the ``region_id`` of each as text (``None`` without that
+    column) of a GeoDataFrame or of :class:`~regions.polygons.Regions` (no GeoDataFrame built)."""
+    from regions.polygons import Regions
+
+    if isinstance(shapes, Regions):
+        return shapes.geometry, shapes.hubs["region_id"]
+    ids = pl.Series([str(v) for v in shapes["region_id"]], dtype=pl.String) if "region_id" in shapes.columns else None
+    return np.asarray(shapes.geometry.values), ids
+
+
+def _id_rank(ids: pl.Series | None, n: int) -> np.ndarray:
     """Each shape's position in binary order of ``region_id`` (its index when there is no id)."""
-    if "region_id" not in shapes.columns:
-        return np.arange(len(shapes), dtype=np.int64)
-    ids = pl.Series([str(v) for v in shapes["region_id"]], dtype=pl.String)
+    if ids is None:
+        return np.arange(n, dtype=np.int64)
     rank = np.empty(len(ids), np.int64)
     rank[ids.arg_sort().to_numpy()] = np.arange(len(ids))
     return rank
@@ -309,7 +321,7 @@ def fill_orders(
 
 
 def pool(
-    orders: pl.DataFrame, shapes: gpd.GeoDataFrame, *, max_snap_km: float = MAX_SNAP_KM, price_step: float = PRICE_STEP
+    orders: pl.DataFrame, shapes: gpd.GeoDataFrame | Regions, *, max_snap_km: float = MAX_SNAP_KM, price_step: float = PRICE_STEP
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Assign typed orders to regions and pool them (see :func:`assign_regions`, :func:`pool_orders`).
 
@@ -322,8 +334,10 @@ def pool(
     where = assign_regions(orders["lat"].to_numpy(), orders["lon"].to_numpy(), shapes, max_snap_km=max_snap_km)
     # gathered from a typed Series with a null index for rejected points: a numpy object array with
     # None in it would make polars guess the type from the rows (and fail when the first is None)
-    ids = pl.Series("region_id", [str(v) for v in shapes["region_id"]], dtype=pl.String)
-    region_id = ids.gather(pl.Series(where.region, dtype=pl.Int64).replace(-1, None))
+    ids = _outlines(shapes)[1]
+    if ids is None:
+        raise ValueError("shapes without a region_id column cannot be pooled into")
+    region_id = ids.rename("region_id").gather(pl.Series(where.region, dtype=pl.Int64).replace(-1, None))
     placed = orders.with_row_index("_row").with_columns(
         region_id=region_id,
         snapped_km=pl.Series(where.snapped_km),

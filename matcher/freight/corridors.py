@@ -106,7 +106,7 @@ def origin_nodes(offers: pl.DataFrame, regions: Regions, warehouses: pl.DataFram
         index, _ = nearest(unit_vectors(offers["lat"].to_numpy(), offers["lon"].to_numpy()), unit_vectors(wh["lat"].to_numpy(), wh["lon"].to_numpy()), 1)
         chosen = wh.select(pl.col("warehouse_id").alias("node"), pl.col("lat").alias("node_lat"), pl.col("lon").alias("node_lon"))[index[:, 0].tolist()]
         return pl.concat([offers.select("offer_id"), chosen], how="horizontal")
-    where = offer_regions(offers, regions.shapes, hubs)
+    where = offer_regions(offers, regions, hubs)
     return where.join(hubs, on="region_id", how="left").select(
         "offer_id", pl.col("region_id").alias("node"), pl.col("hub_lat").alias("node_lat"), pl.col("hub_lon").alias("node_lon")
     )

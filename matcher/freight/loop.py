@@ -352,7 +352,7 @@ def _fills(demand: Demand, result: MatchResult, params: MatchParams, date: dt.da
 def _repool(orders: pl.DataFrame, regions: Regions, params: MatchParams) -> Demand:
     from regions.pooling import pool
 
-    rows, placed = pool(orders, regions.shapes, max_snap_km=params.max_snap_km, price_step=params.price_step)
+    rows, placed = pool(orders, regions, max_snap_km=params.max_snap_km, price_step=params.price_step)
     return Demand(rows, placed)
 
 

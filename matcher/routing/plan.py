@@ -185,7 +185,7 @@ def plan_inputs(
     if orders_in is not None and orders_out is not None:
         keep = ["order_id", "lat", "lon", "due_date"] + (["pickup_point_id"] if "pickup_point_id" in orders_in.columns else [])
         orders = orders_out.select("order_id", "region_id", "demand_id", "filled_kg").join(orders_in.select(keep), on="order_id", how="inner")
-    return PlanInputs(date, allocations, sold, offer_regions(sold, regions.shapes, hubs), hubs, orders, warehouses, crossdocks)
+    return PlanInputs(date, allocations, sold, offer_regions(sold, regions, hubs), hubs, orders, warehouses, crossdocks)
 
 
 def offer_regions(offers: pl.DataFrame, shapes: Any, hubs: pl.DataFrame) -> pl.DataFrame:
@@ -432,7 +432,7 @@ def plan_routes(
     SolverError
         A routing solution broke a condition (a bug; nothing is published).
     """
-    from matcher.fanout import open_executor
+    from matcher.fanout import Work, open_executor
 
     clock = time.perf_counter()
     problems, refused, notes = build_problems(inputs, settings, legs)
@@ -441,7 +441,7 @@ def plan_routes(
     built = time.perf_counter()
     own = executor is None
     runner = (
-        open_executor(settings.executor, workers=settings.workers, scheduler=settings.scheduler, problems=len(problems), warm=False)
+        open_executor(settings.executor, workers=settings.workers, scheduler=settings.scheduler, problems=len(problems), warm=False, work=Work(0, stop_count))
         if executor is None
         else executor
     )

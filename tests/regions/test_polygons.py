@@ -10,7 +10,7 @@ import shapely
 from polars.testing import assert_frame_equal
 
 from harvestmatch.errors import InputError, SchemaError
-from regions.polygons import parse_regions, read_regions, regions_from_stored, regions_to_stored
+from regions.polygons import _read_geojson, _read_geopackage, parse_regions, read_regions, regions_from_stored, regions_to_stored
 
 
 def frame(geoms, ids=None, crs="EPSG:4326", **cols) -> gpd.GeoDataFrame:
@@ -126,3 +126,71 @@ def test_bad_stored_regions(change: dict, error: type[Exception], message: str) 
     schema = {"region_id": pl.String, "geometry": pl.String, "hub_lat": pl.Float64, "hub_lon": pl.Float64, "hub_derived": pl.Boolean}
     with pytest.raises(error, match=message):
         regions_from_stored(pl.DataFrame([row], schema={k: schema[k] for k in row}))
+
+
+def _read_by_geopandas(path: Path) -> object:
+    """The regions as the reader gave them before it skipped geopandas: read_file, then parse_regions."""
+    return parse_regions(gpd.read_file(path), source=path.name)
+
+
+def _same_regions(a, b) -> None:
+    assert_frame_equal(a.hubs, b.hubs)
+    assert a.warnings == b.warnings
+    assert shapely.to_wkb(a.geometry).tolist() == shapely.to_wkb(b.geometry).tolist()
+
+
+_BOWTIE = shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
+_TWO = [shapely.box(109, 29, 111, 31), shapely.MultiPolygon([shapely.box(111, 30, 112, 31), shapely.box(112.5, 30, 113, 32)])]
+
+
+@pytest.mark.parametrize(
+    ("name", "build"),
+    [
+        ("text-ids-and-a-missing-hub", lambda: frame(_TWO, ids=["r0", " r1 "], hub_lat=[30.0, None], hub_lon=[110.0, None])),
+        ("whole-number-ids", lambda: frame(_TWO, ids=[20, 10])),
+        ("whole-number-hubs", lambda: frame(_TWO, hub_lat=[30, 31], hub_lon=[110, 112])),
+        ("a-null-id", lambda: frame(_TWO, ids=["r0", None])),
+        ("a-date-like-id", lambda: frame(_TWO, ids=["2026-11-23", "r1"])),
+        ("an-invalid-polygon-mended", lambda: frame([_BOWTIE, shapely.box(5, 5, 6, 6)])),
+        ("no-hub-columns-and-other-fields", lambda: frame(_TWO, name=["a", "b"], population=[1, 2])),
+        ("projected", lambda: frame(_TWO).to_crs("EPSG:3857")),
+        ("no-crs", lambda: frame(_TWO, crs=None)),
+    ],
+)
+@pytest.mark.parametrize("driver", ["GeoJSON", "GPKG"])
+def test_every_read_path_gives_what_geopandas_gives(tmp_path: Path, name: str, build, driver: str) -> None:
+    """GeoJSON without pyogrio, other files through pyogrio without a GeoDataFrame, projected files
+    through geopandas: the same hubs, warnings and geometries as geopandas' read_file and parse_regions."""
+    path = tmp_path / f"{name}.{'geojson' if driver == 'GeoJSON' else 'gpkg'}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a date-like text id, a projected GeoJSON: GDAL's own remarks
+        build().to_file(path, driver=driver)
+    # the plain GeoJSON files take the path without pyogrio (else this would compare geopandas with itself)
+    plain = name not in ("a-date-like-id", "projected")
+    if driver == "GeoJSON":
+        assert (_read_geojson(path) is not None) == plain
+    else:
+        assert (_read_geopackage(path) is not None) == (name not in ("projected", "no-crs"))  # GDAL's own undefined CRS: pyogrio decides
+    try:
+        expected = _read_by_geopandas(path)
+    except InputError as exc:  # a bad file: the same problems either way
+        with pytest.raises(InputError) as got:
+            read_regions(path)
+        assert [str(p) for p in got.value.problems] == [str(p) for p in exc.problems]
+        return
+    _same_regions(read_regions(path), expected)
+
+
+def test_the_test_datas_geojson_reads_as_geopandas_reads_it() -> None:
+    path = Path(__file__).parent.parent / "data" / "jingjin.geojson"
+    _same_regions(read_regions(path), _read_by_geopandas(path))
+
+
+def test_geojson_without_a_crs_member_is_wgs84_without_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "plain.geojson"
+    square = {"type": "Polygon", "coordinates": [[[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]]]}
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"region_id": "a"}, "geometry": ' + str(square).replace("'", '"') + "}]}"
+    )
+    _same_regions(read_regions(path), _read_by_geopandas(path))
+    assert not any("no CRS" in w for w in read_regions(path).warnings)
