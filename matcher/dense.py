@@ -20,10 +20,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
 
 from harvestmatch.errors import SolverError
+from harvestmatch.kernels import kernel
 from regions.geodesy import half_angles
 from regions.lanes import Demand, Hubs, LaneCosts, Lanes, Supply
 
@@ -43,7 +43,7 @@ DUAL2_LIMIT = 2**61
 INT32_LIMIT = 2**30
 
 
-@njit(cache=True)
+@kernel(cache=True)
 def _pairs(a, b, circuity, km_per_day, per_km, handling, km, days, cost):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Every (offer, region) pair's km, days and cost from the points' half angles, by the arithmetic of
     :func:`regions.geodesy.haversine_from_halves` and :func:`regions.lanes.lanes_for_pairs`, step for step."""
@@ -62,7 +62,7 @@ def _pairs(a, b, circuity, km_per_day, per_km, handling, km, days, cost):  # typ
             cost[i, r] = per_km * d + handling
 
 
-@njit(cache=True)
+@kernel(cache=True)
 def _fill(cost, days, column, bid, ask, keep, grade, min_grade, due, expiry, scale, out, offer_reach, row_reach, limit):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Write every cell's scaled margin (or ``-limit`` where no lane is feasible) into ``out`` and how
     far each offer and row reaches (0 no lane, 1 no profitable lane, 2 a profitable one); False when a
@@ -95,7 +95,7 @@ def _fill(cost, days, column, bid, ask, keep, grade, min_grade, due, expiry, sca
     return not bad
 
 
-@njit(cache=True, inline="always")
+@kernel(cache=True, inline="always")
 def _insert(values, index, value, at):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Put ``value`` (from position ``at``) into a list kept falling, dropping its last entry; an equal
     value already there stays ahead."""
@@ -113,7 +113,7 @@ def _insert(values, index, value, at):  # type: ignore[no-untyped-def]  # pragma
 SCAN_CHUNK = 32
 
 
-@njit(cache=True)
+@kernel(cache=True)
 def _top_cells(margin, u2, w2, lower, k_row, k_offer):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """The cells with the largest positive ``2 M_ij - u2_i - w2_j`` among those with ``M_ij >= lower_i``:
     ``k_row`` per row, ``k_offer`` per offer (ties to the lower index). A first, branch-free pass over
@@ -153,7 +153,7 @@ def _top_cells(margin, u2, w2, lower, k_row, k_offer):  # type: ignore[no-untype
     return row_idx, off_idx
 
 
-@njit(cache=True)
+@kernel(cache=True)
 def _greedy(margin, q, d, buckets):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """A greedy flow over every profitable cell, by falling margin (cells bucketed by margin: within a
     bucket, in cell order). Returns the offers, rows and kg of the cells that ship."""

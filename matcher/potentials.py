@@ -27,10 +27,10 @@ first-out Bellman-Ford, :func:`shortest_distances`).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
 
 from harvestmatch.errors import SolverError
+from harvestmatch.kernels import kernel
 from matcher.flow import Flow
 from matcher.params import PriceRule
 
@@ -110,7 +110,7 @@ def shortest_distances(tails: I64, heads: I64, weights: F64, n: int, source: int
     return dist
 
 
-@njit(cache=True)
+@kernel(cache=True)
 def _bellman_ford(indptr, head, weight, source):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     n = indptr.shape[0] - 1
     dist = np.full(n, np.inf)

@@ -49,8 +49,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
+
+from harvestmatch.kernels import kernel
 
 I64 = NDArray[np.int64]
 
@@ -58,7 +59,7 @@ I64 = NDArray[np.int64]
 BLOCK_FACTOR = 0.5
 
 
-@njit(cache=True)
+@kernel(cache=True)
 def _greedy(m: int, tail: I64, head: I64, cost: I64, q: I64, d: I64) -> I64:  # pragma: no cover - compiled
     """Flows of the greedy start: lanes by rising cost (falling margin), ties by index."""
     n_lanes = tail.shape[0]
@@ -79,7 +80,7 @@ def _greedy(m: int, tail: I64, head: I64, cost: I64, q: I64, d: I64) -> I64:  # 
     return flow
 
 
-@njit(cache=True)
+@kernel(cache=True)
 def _bfs(source, start, adj_arc, tail, head, seen, queue, parent, pred):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Breadth-first search over the shipping lanes from ``source``: ``queue`` gets the component in
     BFS order, ``parent`` and ``pred`` each reached node's parent and lane; returns the component's size."""
@@ -101,7 +102,7 @@ def _bfs(source, start, adj_arc, tail, head, seen, queue, parent, pred):  # type
     return hi
 
 
-@njit(cache=True)
+@kernel(cache=True)
 def _initial_tree(m, n, tail, head, cost, flow, q, d, offset, parent, pred, dirs, pi, thread, rev_thread, succ_num, last_succ):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Hang the starting forest from the root (module docstring): fills the tree arrays and the slack
     flows; False when the flow is not greedy-shaped."""
@@ -222,7 +223,7 @@ def _initial_tree(m, n, tail, head, cost, flow, q, d, offset, parent, pred, dirs
     return True
 
 
-@njit(cache=True)
+@kernel(cache=True)
 def _pivot_loop(tail, head, cost, flow, parent, pred, dirs, pi, thread, rev_thread, succ_num, last_succ, state, max_pivots):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Pivot until no arc has a negative reduced cost; returns the number of pivots (module docstring),
     or -1 if a cycle had no blocking arc (an unbounded problem: impossible for a transportation

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from harvestmatch.kernels import runs_interpreted
+
 EARTH_RADIUS_KM = 6371.0
 
 
@@ -22,8 +24,13 @@ def compiled_arcsin(x: ArrayLike) -> Any:
     numpy's own ``arcsin`` is vectorized differently (SIMD, since numpy 2.x) and can differ from libm
     in the last bit; every distance in the project goes through this one so that the numpy path and the
     compiled kernels of :mod:`matcher.dense` agree bit for bit. Compiled (or loaded from numba's cache)
-    on the first call, not at import: importing this module does not load numba."""
-    return _arcsin_ufunc()(x)
+    on the first call, not at import: importing this module does not load numba. A small array while
+    numba is not loaded takes libm's ``asin`` through the interpreter instead (the same function, so the
+    same bits: :mod:`harvestmatch.kernels`)."""
+    values = np.asarray(x, dtype=np.float64)
+    if runs_interpreted(values.size):
+        return np.asarray(np.frompyfunc(math.asin, 1, 1)(values), dtype=np.float64)
+    return _arcsin_ufunc()(values)
 
 
 @cache
