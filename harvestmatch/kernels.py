@@ -8,7 +8,8 @@ scipy costs a process about 0.8 s on this kind of machine, more than everything 
 
 So a :func:`kernel` runs **interpreted** (the same function, by the Python interpreter) when numba is
 not loaded in the process yet and the call is small (no array argument longer than
-:data:`INTERPRETED_MAX_LEN`), and **compiled** otherwise. The first compiled call loads numba and
+:data:`INTERPRETED_MAX_LEN`, and the process's interpreted calls so far within
+:data:`INTERPRETED_BUDGET`), and **compiled** otherwise. The first compiled call loads numba and
 swaps every kernel's module global for its compiled dispatcher, so compiled kernels call each other
 compiled; from then on everything in the process runs compiled. Both ways evaluate the same operations
 in the same order on the same IEEE doubles and 64-bit integers (numba compiles without fast-math, and
@@ -28,7 +29,12 @@ from typing import Any
 #: milliseconds, against the 0.8 s of loading numba for it
 INTERPRETED_MAX_LEN = 256
 
+#: elements (the largest array of each call, summed) a process runs interpreted before it loads numba
+#: after all: a day of many small products would otherwise pay the interpreter's speed many times over
+INTERPRETED_BUDGET = 20_000
+
 _KERNELS: list[Kernel] = []
+_SPENT = [0]
 
 #: set inside :func:`interpreted`
 _FORCED = [False]
@@ -65,8 +71,14 @@ class Kernel:
 
 
 def runs_interpreted(size: int) -> bool:
-    """Whether a call whose largest array has ``size`` elements runs interpreted (module docstring)."""
-    return _FORCED[0] or ("numba" not in sys.modules and size <= INTERPRETED_MAX_LEN)
+    """Whether a call whose largest array has ``size`` elements runs interpreted (module docstring),
+    counting it against the process's :data:`INTERPRETED_BUDGET` when it does."""
+    if _FORCED[0]:
+        return True
+    if "numba" in sys.modules or size > INTERPRETED_MAX_LEN or _SPENT[0] + size > INTERPRETED_BUDGET:
+        return False
+    _SPENT[0] += size
+    return True
 
 
 @contextmanager
@@ -102,4 +114,4 @@ def compile_all() -> None:
             made.py_func.__globals__[made.__name__] = made.compiled
 
 
-__all__ = ["INTERPRETED_MAX_LEN", "Kernel", "compile_all", "interpreted", "kernel", "runs_interpreted"]
+__all__ = ["INTERPRETED_BUDGET", "INTERPRETED_MAX_LEN", "Kernel", "compile_all", "interpreted", "kernel", "runs_interpreted"]

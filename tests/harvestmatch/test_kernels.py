@@ -76,3 +76,28 @@ def test_only_the_forced_block_runs_large_calls_interpreted_once_numba_is_loaded
     assert not runs_interpreted(INTERPRETED_MAX_LEN + 1)
     with interpreted():
         assert runs_interpreted(INTERPRETED_MAX_LEN + 1)
+
+
+def test_a_process_without_numba_interprets_small_calls_until_its_budget_is_spent() -> None:
+    """In a fresh interpreter: small calls run interpreted, a large one or the budget's end turns to
+    compiled, and nothing of this loads numba by itself."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys\n"
+        "from harvestmatch.kernels import INTERPRETED_BUDGET, INTERPRETED_MAX_LEN, runs_interpreted\n"
+        "assert not runs_interpreted(INTERPRETED_MAX_LEN + 1)\n"
+        "calls = 0\n"
+        "while runs_interpreted(INTERPRETED_MAX_LEN):\n"
+        "    calls += 1\n"
+        "assert calls == INTERPRETED_BUDGET // INTERPRETED_MAX_LEN, calls\n"
+        "left = INTERPRETED_BUDGET - calls * INTERPRETED_MAX_LEN\n"
+        "assert left == 0 or runs_interpreted(left)\n"
+        "assert not runs_interpreted(1)\n"
+        "assert 'numba' not in sys.modules\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
