@@ -8,13 +8,20 @@ BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: venv demo browser test check bench clean
 
-venv: $(STAMP)
+WARM_STAMP  := $(VENV)/.kernels-warm
+#: the sources of the compiled kernels: numba's cache is keyed by them, so an edit (or a pull) compiles again
+KERNELS := harvestmatch/kernels.py matcher/dense.py matcher/simplex.py matcher/potentials.py regions/geodesy.py
 
-# the last step compiles the solver's kernels once into numba's on-disk cache (about 20 s), so that no
-# run pays the compile
+venv: $(WARM_STAMP)
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,demo,dask]'
+	touch $@
+
+# compiles the solver's kernels into numba's on-disk cache (about 20 s), after the install and again
+# whenever a kernel's source changed, so that no run pays the compile
+$(WARM_STAMP): $(STAMP) $(KERNELS)
 	$(BIN)/python -c 'from matcher.fanout import warm_up; warm_up()'
 	touch $@
 

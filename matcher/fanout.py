@@ -312,6 +312,7 @@ def warm_up() -> None:
     loading the cached kernels then costs a worker about 1.5 s)."""
     import numpy as np
 
+    from harvestmatch.kernels import compile_all
     from matcher.dense import DenseMargins
     from regions.geodesy import haversine_km
     from regions.lanes import Demand, Hubs, LaneCosts, Supply
@@ -319,6 +320,7 @@ def warm_up() -> None:
     one = np.ones(1)
     supply = Supply(one * 30, one * 110, one, np.ones(1, np.int8), np.ones(1, np.int64))
     demand = Demand(np.zeros(1, np.int64), one * 3, np.ones(1, np.int8), np.ones(1, np.int64))
+    compile_all()  # the tiny product below would otherwise run interpreted (harvestmatch.kernels)
     problem = ProductProblem("warm-up", supply, np.ones(1, np.int64), demand, np.ones(1, np.int64), Hubs(one * 30, one * 111))
     for dense in (True, False):  # dense: int32 cells; bounded: the simplex's own greedy start
         solve_product(problem, SolveOptions(costs=LaneCosts(), scale=100, dense=dense))

@@ -101,3 +101,24 @@ def test_a_process_without_numba_interprets_small_calls_until_its_budget_is_spen
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_warm_up_compiles_every_kernel_although_its_problem_is_tiny() -> None:
+    """``make venv`` fills numba's cache with :func:`matcher.fanout.warm_up`, whose problem is small
+    enough to run interpreted: it must compile anyway. A kernel only other kernels call is compiled
+    inside its callers."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "from matcher.fanout import warm_up\n"
+        "from harvestmatch.kernels import _KERNELS\n"
+        "warm_up()\n"
+        "called_inside = {name for k in _KERNELS for name in k.py_func.__code__.co_names}\n"
+        "cold = [k.__name__ for k in _KERNELS if k.compiled is None or (not k.compiled.signatures and k.__name__ not in called_inside)]\n"
+        "assert len(_KERNELS) >= 10 and not cold, cold\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
