@@ -211,7 +211,9 @@ class LocalPool:
 
     def __init__(self, workers: int, *, warm: bool = True) -> None:
         self.workers = workers
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent, initargs=(os.getpid(),)
+        )
         if warm:
             for _ in range(workers):
                 self._pool.submit(warm_up)
@@ -305,6 +307,23 @@ class DaskCluster:
         self._client.close()
 
 
+def die_with_parent(parent: int) -> None:
+    """A pool worker's first step: ask Linux to kill it when the process that started it dies
+    (``PR_SET_PDEATHSIG``), so that a ``harvest match`` or a service worker killed mid-day (``kill -9``,
+    the OOM killer) does not leave its workers solving an abandoned day; and leave at once if that
+    process already died before the request. Elsewhere than Linux a worker exits when its work queue
+    closes, after the product in hand."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def warm_up() -> None:
     """Load (or, the first time, compile into numba's on-disk cache) every compiled kernel a solve
     uses, by solving a tiny product in each pricing mode and with each size of margin cell.
@@ -369,6 +388,7 @@ __all__ = [
     "SCHEDULER_ENV",
     "Work",
     "available_cores",
+    "die_with_parent",
     "open_executor",
     "solve_products",
     "warm_up",
