@@ -17,7 +17,6 @@ from rdflib.compare import isomorphic, to_isomorphic
 
 from harvestmatch.errors import InputError
 from matcher.dfc import (
-    BUSINESS,
     catalog_graph,
     concept_key,
     document_version,
@@ -28,6 +27,7 @@ from matcher.dfc import (
     read_orders,
 )
 from matcher.dfc_defaults import DfcDefaults
+from matcher.dfc_graph import BUSINESS
 from matcher.dfc_jsonld import parse_jsonld, to_jsonld
 from matcher.schemas import OFFERS, ORDERS, Column, parse_records
 
