@@ -10,7 +10,8 @@ import shapely
 from polars.testing import assert_frame_equal
 
 from harvestmatch.errors import InputError, SchemaError
-from regions.polygons import _read_geojson, _read_geopackage, parse_regions, read_regions, regions_from_stored, regions_to_stored
+from regions.plain_files import read_plain_geojson, read_plain_geopackage
+from regions.polygons import parse_regions, read_regions, regions_from_stored, regions_to_stored
 
 
 def frame(geoms, ids=None, crs="EPSG:4326", **cols) -> gpd.GeoDataFrame:
@@ -168,9 +169,9 @@ def test_every_read_path_gives_what_geopandas_gives(tmp_path: Path, name: str, b
     # the plain GeoJSON files take the path without pyogrio (else this would compare geopandas with itself)
     plain = name not in ("a-date-like-id", "projected")
     if driver == "GeoJSON":
-        assert (_read_geojson(path) is not None) == plain
+        assert (read_plain_geojson(path) is not None) == plain
     else:
-        assert (_read_geopackage(path) is not None) == (name not in ("projected", "no-crs"))  # GDAL's own undefined CRS: pyogrio decides
+        assert (read_plain_geopackage(path) is not None) == (name not in ("projected", "no-crs"))  # GDAL's own undefined CRS: pyogrio decides
     try:
         expected = _read_by_geopandas(path)
     except InputError as exc:  # a bad file: the same problems either way
