@@ -3,6 +3,10 @@ runs interpreted in a process that has not loaded numba, so both ways must agree
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pytest
@@ -81,10 +85,6 @@ def test_only_the_forced_block_runs_large_calls_interpreted_once_numba_is_loaded
 def test_a_process_without_numba_interprets_small_calls_until_its_budget_is_spent() -> None:
     """In a fresh interpreter: small calls run interpreted, a large one or the budget's end turns to
     compiled, and nothing of this loads numba by itself."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
     code = (
         "import sys\n"
         "from harvestmatch.kernels import INTERPRETED_BUDGET, INTERPRETED_MAX_LEN, runs_interpreted\n"
@@ -99,18 +99,13 @@ def test_a_process_without_numba_interprets_small_calls_until_its_budget_is_spen
         "assert 'numba' not in sys.modules\n"
         "print('ok')\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True)
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+    _fresh_interpreter_says_ok(code)
 
 
 def test_warm_up_compiles_every_kernel_although_its_problem_is_tiny() -> None:
     """``make venv`` fills numba's cache with :func:`matcher.fanout.warm_up`, whose problem is small
     enough to run interpreted: it must compile anyway. A kernel only other kernels call is compiled
     inside its callers."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
     code = (
         "from matcher.fanout import warm_up\n"
         "from harvestmatch.kernels import _KERNELS\n"
@@ -120,5 +115,10 @@ def test_warm_up_compiles_every_kernel_although_its_problem_is_tiny() -> None:
         "assert len(_KERNELS) >= 10 and not cold, cold\n"
         "print('ok')\n"
     )
+    _fresh_interpreter_says_ok(code)
+
+
+def _fresh_interpreter_says_ok(code: str) -> None:
+    """Run ``code`` in a new Python process (where numba is not loaded yet); it must print ``ok``."""
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
