@@ -52,7 +52,8 @@ from matcher.fanout import Executor, Progress
 from matcher.params import ExecutorKind, MatchParams
 from matcher.routing.geojson import feature_collection, route_features
 from matcher.routing.tables import DEFAULT_FLEETS, LEGS, Travel
-from matcher.routing.vrp import ROUTE_SCHEMA, STOP_SCHEMA, UNSERVED_SCHEMA, RoutingOutcome, RoutingProblem, SolveSettings, solve_routing
+from matcher.routing.tours import ROUTE_SCHEMA, STOP_SCHEMA, UNSERVED_SCHEMA
+from matcher.routing.vrp import RoutingOutcome, RoutingProblem, SolveSettings, solve_routing
 from regions.polygons import Regions
 
 #: service minutes at a stop, per leg: loading at a farm, unloading at a hub, handing over at a pickup point

@@ -39,7 +39,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -48,15 +48,18 @@ from numpy.typing import NDArray
 from harvestmatch.errors import SolverError
 from harvestmatch.settings import Spec, check, setting
 from matcher.routing.tables import Travel, with_fleet_defaults
+from matcher.routing.tours import (
+    METRES_PER_UNIT,
+    MONEY_UNITS,
+    REASONS,
+    ROUTE_SCHEMA,
+    STOP_SCHEMA,
+    Pieces,
+    Status,
+    checked_tours,
+    unserved_rows,
+)
 from matcher.routing.travel import matrices
-
-Status = Literal["served", "partial", "infeasible", "empty"]
-
-#: the solver's integer units: distances in decametres, money in thousandths. A cost per km given to
-#: a hundredth is then an exact integer per decametre, and costs stay in the range of PyVRP's penalties
-#: for excess load and lateness (a solver cost in micro-units would dwarf them: no feasible plan found)
-METRES_PER_UNIT = 10
-MONEY_UNITS = 1_000
 
 #: a routing problem's setup (its distances, the solver's data, the checks of the outcome) costs about as
 #: much as this many stop-iterations of search (bench/RESULTS.md, "freight-national": about 9 ms against
@@ -66,43 +69,6 @@ SETUP_WORK = 1_000
 #: the search's penalty for excess load and lateness adapts after this many solutions, up to this bound
 PENALTY_UPDATE_EVERY = 25
 MAX_PENALTY = 1e9
-
-ROUTE_SCHEMA = {
-    "problem_id": pl.String,
-    "route_id": pl.String,
-    "depot_id": pl.String,
-    "vehicle_type": pl.String,
-    "capacity_kg": pl.Int64,
-    "stops": pl.Int64,
-    "kg": pl.Int64,
-    "load_factor": pl.Float64,
-    "km": pl.Float64,
-    "start_min": pl.Float64,
-    "end_min": pl.Float64,
-    "duration_min": pl.Float64,
-    "cost": pl.Float64,
-}
-STOP_SCHEMA = {
-    "route_id": pl.String,
-    "seq": pl.Int64,
-    "stop_id": pl.String,
-    "kg": pl.Int64,
-    "arrive_min": pl.Float64,
-    "start_min": pl.Float64,
-    "depart_min": pl.Float64,
-    "load_kg": pl.Int64,
-    "lat": pl.Float64,
-    "lon": pl.Float64,
-}
-UNSERVED_SCHEMA = {"problem_id": pl.String, "stop_id": pl.String, "kg": pl.Int64, "reason": pl.String}
-
-REASONS = {
-    "window": "no vehicle can reach it from its depot before its due time",
-    "shift": "a round trip to it from the depot does not fit in any vehicle's shift (max_duration_min)",
-    "fleet": "no vehicle left: the fleet's count cannot take every stop within capacities, windows and shifts",
-    "no_plan": "the search found no plan that keeps every capacity, window and shift",
-    "no_vehicle": "no vehicle of the fleet is based at this problem's depots (every row names another depot)",
-}
 
 
 @dataclass(frozen=True)
@@ -215,14 +181,6 @@ class RoutingOutcome:
         }
 
 
-@dataclass(frozen=True)
-class _Pieces:
-    """Stops split into loads no larger than the largest vehicle (all as columns, one row per piece)."""
-
-    stop: NDArray[np.int64]  # index into the problem's stops
-    kg: NDArray[np.int64]
-
-
 def solve_routing(problem: RoutingProblem, settings: SolveSettings = SolveSettings()) -> RoutingOutcome:
     """Solve one problem and check the solution (see the module docstring).
 
@@ -238,11 +196,20 @@ def solve_routing(problem: RoutingProblem, settings: SolveSettings = SolveSettin
     fleet = with_fleet_defaults(problem.fleet).filter(pl.col("depot").is_null() | pl.col("depot").is_in(problem.depots["depot_id"].implode()))
     stops = _stops_with_defaults(problem.stops, fleet)
     if stops.height == 0:
-        return _outcome(problem, "empty", False, [], [], _unserved(problem.problem_id, stops, np.empty(0, np.int64), np.empty(0, np.int64), []), 0, clock)
+        return _outcome(
+            problem,
+            "empty",
+            False,
+            pl.DataFrame(schema=ROUTE_SCHEMA),
+            pl.DataFrame(schema=STOP_SCHEMA),
+            unserved_rows(problem.problem_id, stops, np.empty(0, np.int64), np.empty(0, np.int64), []),
+            0,
+            clock,
+        )
     if fleet.height == 0:
         everyone = np.arange(stops.height, dtype=np.int64)
-        unserved = _unserved(problem.problem_id, stops, everyone, stops["kg"].to_numpy().astype(np.int64), ["no_vehicle"] * stops.height)
-        return _outcome(problem, "partial", False, [], [], unserved, 0, clock)
+        unserved = unserved_rows(problem.problem_id, stops, everyone, stops["kg"].to_numpy().astype(np.int64), ["no_vehicle"] * stops.height)
+        return _outcome(problem, "partial", False, pl.DataFrame(schema=ROUTE_SCHEMA), pl.DataFrame(schema=STOP_SCHEMA), unserved, 0, clock)
     depots = problem.depots
     n_depots = depots.height
     ids = pl.concat([depots["depot_id"], stops["stop_id"]])
@@ -338,7 +305,8 @@ def solve_routing(problem: RoutingProblem, settings: SolveSettings = SolveSettin
                 visited[client_ix] = True
                 routes.append((route.vehicle_type(), [int(servable[c]) for c in client_ix], int(route.start_time())))
             reason[servable[~visited]] = "fleet"
-    return _checked(problem, stops, pieces, reason, routes, types, dist, dur, ready, due, service, location, iterations, time_limited, clock)
+    status, tours, tour_stops, unserved = checked_tours(problem, stops, pieces, reason, routes, types, dist, dur, ready, due, service, location)
+    return _outcome(problem, status, time_limited, tours, tour_stops, unserved, iterations, clock)
 
 
 def _stops_with_defaults(stops: pl.DataFrame, fleet: pl.DataFrame) -> pl.DataFrame:
@@ -372,7 +340,7 @@ def _vehicle_types(fleet: pl.DataFrame, depots: pl.DataFrame) -> dict[str, Any]:
     }
 
 
-def _split(kg: NDArray[np.int64], largest: int) -> _Pieces:
+def _split(kg: NDArray[np.int64], largest: int) -> Pieces:
     full = kg // largest
     rest = kg - full * largest
     n = full + (rest > 0)
@@ -381,11 +349,11 @@ def _split(kg: NDArray[np.int64], largest: int) -> _Pieces:
     last = np.cumsum(n) - 1
     has_rest = rest > 0
     piece_kg[last[has_rest]] = rest[has_rest]
-    return _Pieces(stop, piece_kg)
+    return Pieces(stop, piece_kg)
 
 
 def _precheck(
-    pieces: _Pieces,
+    pieces: Pieces,
     location: NDArray[np.int64],
     ready: NDArray[np.int64],
     due: NDArray[np.int64],
@@ -425,104 +393,16 @@ def _one_vehicle_each(fits: NDArray[np.bool_], counts: NDArray[np.int64]) -> lis
     return plan
 
 
-def _checked(
-    problem: RoutingProblem,
-    stops: pl.DataFrame,
-    pieces: _Pieces,
-    reason: NDArray,
-    routes: list[tuple[int, list[int], int]],
-    types: dict,
-    dist: NDArray[np.int64],
-    dur: NDArray[np.int64],
-    ready: NDArray[np.int64],
-    due: NDArray[np.int64],
-    service: NDArray[np.int64],
-    location: NDArray[np.int64],
-    iterations: int,
-    time_limited: bool,
-    clock: float,
-) -> RoutingOutcome:
-    """Recompute every tour from the matrices, check it, and build the outcome's frames."""
-    pid = problem.problem_id
-    seen = np.zeros(len(pieces.kg), np.int64)
-    route_rows: list[tuple] = []
-    stop_rows: list[tuple] = []
-    stop_ids = stops["stop_id"].to_list()
-    stop_lat, stop_lon = stops["lat"].to_list(), stops["lon"].to_list()
-    depot_ids = problem.depots["depot_id"].to_list()
-    # a stable order: by depot, start time, then first stop id
-    routes = sorted(routes, key=lambda r: (int(types["depot"][r[0]]), r[2], stop_ids[pieces.stop[r[1][0]]], r[0]))
-    for k, (v, order, start) in enumerate(routes, start=1):
-        route_id = f"{problem.route_prefix}{k:03d}"
-        depot = int(types["depot"][v])
-        capacity = int(types["capacity"][v])
-        kg = int(pieces.kg[order].sum())
-        if kg > capacity:
-            raise SolverError(f"{pid}: route {route_id} carries {kg} kg in a vehicle of {capacity} kg")
-        seen[order] += 1
-        t, at, units = start, depot, 0
-        load = 0 if problem.collect else kg
-        for seq, p in enumerate(order, start=1):
-            here = int(location[p])
-            t += int(dur[at, here])
-            units += int(dist[at, here])
-            arrive = t
-            begin = max(t, int(ready[p]))
-            if begin > due[p]:
-                raise SolverError(f"{pid}: route {route_id} reaches stop {stop_ids[pieces.stop[p]]!r} after its due time")
-            t = begin + int(service[p])
-            load += int(pieces.kg[p]) if problem.collect else -int(pieces.kg[p])
-            s = int(pieces.stop[p])
-            stop_rows.append((route_id, seq, stop_ids[s], int(pieces.kg[p]), arrive / 60, begin / 60, t / 60, load, stop_lat[s], stop_lon[s]))
-            at = here
-        t += int(dur[at, depot])
-        units += int(dist[at, depot])
-        if t > types["shift"][v]:
-            raise SolverError(f"{pid}: route {route_id} is back at its depot after the end of the vehicle's shift")
-        km = units * METRES_PER_UNIT / 1000
-        cost = (int(types["fixed"][v]) + int(types["per_unit"][v]) * units) / MONEY_UNITS
-        route_rows.append(
-            (pid, route_id, depot_ids[depot], types["name"][v], capacity, len(order), kg, kg / capacity, km, start / 60, t / 60, (t - start) / 60, cost)
-        )
-    served = reason == ""
-    if np.any(seen[served] != 1) or np.any(seen[~served] != 0):
-        raise SolverError(f"{pid}: a stop's kg is not on exactly one tour")
-    used = (
-        np.bincount(np.array([v for v, _, _ in routes], np.int64), minlength=len(types["capacity"])) if routes else np.zeros(len(types["capacity"]), np.int64)
-    )
-    limited = types["count"] > 0
-    if np.any(used[limited] > types["count"][limited]):
-        raise SolverError(f"{pid}: more vehicles used than the fleet has")
-    unserved = _unserved(pid, stops, pieces.stop[~served], pieces.kg[~served], list(reason[~served]))
-    status: Status = "served" if served.all() else ("infeasible" if (reason == "no_plan").any() else "partial")
-    return _outcome(problem, status, time_limited, route_rows, stop_rows, unserved, iterations, clock)
-
-
-def _unserved(pid: str, stops: pl.DataFrame, stop_ix: NDArray[np.int64], kg: NDArray[np.int64], reasons: list[str]) -> pl.DataFrame:
-    frame = pl.DataFrame(
-        {
-            "problem_id": [pid] * len(stop_ix),
-            "stop_id": stops["stop_id"].gather(stop_ix.tolist()) if len(stop_ix) else [],
-            "kg": kg,
-            "reason": [REASONS[r] for r in reasons],
-        },
-        schema=UNSERVED_SCHEMA,
-    )
-    return frame.group_by("problem_id", "stop_id", "reason", maintain_order=True).agg(pl.col("kg").sum()).select(list(UNSERVED_SCHEMA))
-
-
 def _outcome(
     problem: RoutingProblem,
     status: Status,
     time_limited: bool,
-    route_rows: list[tuple],
-    stop_rows: list[tuple],
+    routes: pl.DataFrame,
+    stops: pl.DataFrame,
     unserved: pl.DataFrame,
     iterations: int,
     clock: float,
 ) -> RoutingOutcome:
-    routes = pl.DataFrame(route_rows, schema=ROUTE_SCHEMA, orient="row")
-    stops = pl.DataFrame(stop_rows, schema=STOP_SCHEMA, orient="row")
     cost = float(routes["cost"].sum()) if routes.height else 0.0
     return RoutingOutcome(problem.problem_id, status, time_limited, routes, stops, unserved, cost, iterations, time.perf_counter() - clock)
 
