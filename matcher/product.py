@@ -50,6 +50,7 @@ from matcher.flow import Flow, solve_flow
 from matcher.params import MatchParams, Solver
 from matcher.potentials import PriceRule, check_certificate, potentials
 from matcher.simplex import TransportationSimplex
+from matcher.warm import lane_start, start_duals, tight_cells, warm_greedy
 from regions.lanes import Demand, Hubs, LaneCosts, Lanes, Supply, lanes_for_pairs
 
 I64 = NDArray[np.int64]
@@ -229,9 +230,14 @@ def optimize(problem: ProductProblem, options: SolveOptions) -> Optimum:
         lanes, considered, mode = allowed(problem, table, options.scale), table.size, "given"
     elif options.dense and fits(supply, demand):
         dense = DenseMargins.build(supply, demand, problem.hubs, options.costs, options.scale)
-        offer, row, kg = dense.greedy(problem.supply_kg, problem.demand_kg)
         zero = -2 * problem.node_bonus(), np.zeros(demand.size, np.int64)
         more_offer, more_row = dense.best_cells(*zero, options.k_row, options.k_offer, problem.node_lower())
+        warm = _warm_start(problem, dense, options)
+        if warm is None:
+            offer, row, kg = dense.greedy(problem.supply_kg, problem.demand_kg)
+        else:
+            offer, row, kg, tight_offer, tight_row = warm
+            more_offer, more_row = np.concatenate([more_offer, tight_offer]), np.concatenate([more_row, tight_row])
         cell = np.union1d(offer * demand.size + row, more_offer * demand.size + more_row)
         start = np.zeros(len(cell), np.int64)  # the greedy's kg, on its cells
         start[np.searchsorted(cell, offer * demand.size + row)] = kg
@@ -243,11 +249,9 @@ def optimize(problem: ProductProblem, options: SolveOptions) -> Optimum:
     clock.lap("lanes")
 
     margin = solver_margin(problem, lanes, options.scale)
-    engine: _Engine = (
-        _Simplex(problem, lanes, margin, start if mode == "dense" else None)
-        if options.solver == "simplex"
-        else _OrTools(problem, lanes, margin, options.price_rule)
-    )
+    if mode != "dense":
+        start = _warm_lane_start(problem, lanes, margin, options)
+    engine: _Engine = _Simplex(problem, lanes, margin, start) if options.solver == "simplex" else _OrTools(problem, lanes, margin, options.price_rule)
     rounds = 0
     while True:
         rounds += 1
@@ -332,6 +336,40 @@ def finish(problem: ProductProblem, options: SolveOptions, opt: Optimum) -> Prod
         seconds=clock.seconds,
         network=lanes if options.keep_network else None,
     )
+
+
+def _warm_start(problem: ProductProblem, dense: DenseMargins, options: SolveOptions) -> tuple[I64, I64, I64, I64, I64] | None:
+    """The warm start of :mod:`matcher.warm` when the offers carry prices from the previous cycle
+    (not for the safety net's floor nodes, whose duals carry a bonus): the greedy flow by reduced cost
+    ``(offer, row, kg)`` and the tight cells ``(offer, row)``; None for a cold start."""
+    start = _known_premium(problem, options)
+    if start is None:
+        return None
+    u, w = start_duals(dense, *start)
+    offer, row, kg = warm_greedy(dense, u, w, problem.supply_kg, problem.demand_kg)
+    tight_offer, tight_row = tight_cells(dense, u, w, options.k_row, options.k_offer, problem.node_lower())
+    return offer, row, kg, tight_offer, tight_row
+
+
+def _warm_lane_start(problem: ProductProblem, lanes: Lanes, margin: I64, options: SolveOptions) -> I64 | None:
+    """The warm start on a list of lanes (:func:`matcher.warm.lane_start`), or None for a cold start."""
+    known = _known_premium(problem, options)
+    if known is None:
+        return None
+    premium, mask = known
+    return lane_start(problem.supply.size, problem.demand.size, lanes.offer, lanes.demand, margin, premium, mask, problem.supply_kg, problem.demand_kg)
+
+
+def _known_premium(problem: ProductProblem, options: SolveOptions) -> tuple[I64, NDArray[np.bool_]] | None:
+    """Each offer's previous farm-gate price less today's ask, scaled, and which offers have one; None
+    when none has (or for the safety net's floor nodes, whose duals carry a bonus)."""
+    previous = problem.supply.previous_price
+    if previous is None or problem.bonus is not None:
+        return None
+    known = np.isfinite(previous)
+    if not known.any():
+        return None
+    return np.rint((np.where(known, previous, 0.0) - problem.supply.ask) * options.scale).astype(np.int64), known
 
 
 def solver_margin(problem: ProductProblem, lanes: Lanes, scale: int) -> I64:
