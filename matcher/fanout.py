@@ -310,9 +310,9 @@ def warm_up() -> None:
     uses, by solving a tiny product in each pricing mode and with each size of margin cell.
     ``make venv`` runs it once, so that no run pays the compile (about 20 s on this kind of machine;
     loading the cached kernels then costs a worker about 1.5 s)."""
-    import numpy as np
-
     from dataclasses import replace
+
+    import numpy as np
 
     from matcher.dense import DenseMargins
     from matcher.warm import start_duals, warm_greedy

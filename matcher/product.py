@@ -249,7 +249,7 @@ def optimize(problem: ProductProblem, options: SolveOptions) -> Optimum:
     clock.lap("lanes")
 
     margin = solver_margin(problem, lanes, options.scale)
-    if mode != "dense":
+    if mode == "given":  # bounded pricing's first lanes are too few for a warm start to pay (measured: none)
         start = _warm_lane_start(problem, lanes, margin, options)
     engine: _Engine = _Simplex(problem, lanes, margin, start) if options.solver == "simplex" else _OrTools(problem, lanes, margin, options.price_rule)
     rounds = 0

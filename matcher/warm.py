@@ -19,9 +19,10 @@ over the feasible cells. The pair ``(u, w)`` is dual feasible, so every cell's r
 of today's optimum. The start flow is the greedy one (:func:`matcher.dense.DenseMargins.greedy`) with
 the cells taken by rising reduced cost instead of falling margin: each step still empties an offer or a
 row, so the flow is a forest and a valid start for :class:`matcher.simplex.TransportationSimplex`; the
-first lanes are its cells plus, per row and per offer, the best tight cells. On a list of lanes (a
-given lane table, or bounded pricing's first lanes) the same is done over the lanes
-(:func:`lane_start`). Exactness is untouched: the
+first lanes are its cells plus, per row and per offer, the best tight cells. On a given lane table
+the same is done over its lanes (:func:`lane_start`); bounded pricing starts cold (its first lanes are
+a few per offer and region, too few for yesterday's prices to order: on the tests' two-day instance
+the warm start made 3 % more pivots there). Exactness is untouched: the
 simplex and the pricing loop run to the same proof of optimality as from a cold start, and the
 published prices follow the price rule (:mod:`matcher.potentials`), which does not depend on the start.
 """
@@ -75,8 +76,8 @@ def tight_cells(dense: DenseMargins, u: I64, w: I64, k_row: int, k_offer: int, l
 def lane_start(
     n_offers: int, n_rows: int, lane_offer: I64, lane_demand: I64, margin: I64, premium: I64, known: NDArray[np.bool_], supply_kg: I64, demand_kg: I64
 ) -> I64:
-    """The warm start of the module docstring on a list of lanes (a given lane table, or bounded
-    pricing's first lanes) instead of a dense matrix: the starting kg per lane, greedy by rising
+    """The warm start of the module docstring on a list of lanes (a given lane table) instead of a
+    dense matrix: the starting kg per lane, greedy by rising
     reduced cost over the profitable lanes (ties: falling margin, then lane order)."""
     u = np.where(known, np.maximum(premium, 0), 0).astype(np.int64)
     w = np.zeros(n_rows, np.int64)
