@@ -1,6 +1,6 @@
 """Day-to-day warm starts: a 7-day national sequence, each day solved cold and warm from the day before.
 
-``python bench/run.py warm [--products P] [--offers N] [--regions R] [--days D]`` writes a sequence of
+``python bench/run.py warm [--products P] [--offers N] [--regions R] [--days D] [--write bench/RESULTS.md]`` writes a sequence of
 days (:func:`write_sequence`): day 1 is a national day of :mod:`matcher.synthetic` (as ``bench/run.py
 national``), and each next day keeps about 80 % of the open offers (their dates moved on by a day), replaces the
 rest with new offers of the same products from the same generator, and moves each demand row's kg by a
@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 
 HERE = Path(__file__).resolve().parent
+DATE = dt.date(2026, 11, 23)
 
 #: the share of open offers that carry over from one day to the next, and how far a row's kg may move
 CARRY = 0.8
@@ -82,3 +83,94 @@ def write_sequence(folder: Path, *, days: int, n_offers: int, n_regions: int, n_
         demand.write_parquet(paths["demand"])
         out.append({**paths, "date": date + dt.timedelta(days=k)})  # type: ignore[dict-item]
     return out
+
+
+def bench_warm(args: argparse.Namespace) -> str:
+    """The ``warm`` section: every day cold and warm, side by side (module docstring)."""
+    from measure import run_measured
+    from run import harvest_cmd, section
+
+    folder = HERE / "data" / "warm"
+    started = time.perf_counter()
+    days = write_sequence(folder, days=args.days, n_offers=args.offers, n_regions=args.regions, n_products=args.products, seed=5, date=DATE)
+    days.append(days[-1])  # the unchanged day: the last day once more, warm from itself
+    generated = time.perf_counter() - started
+    workers = ["--workers", str(args.workers)] if args.workers else []
+    rows, loads = [], []
+    previous: Path | None = None
+    for k, day in enumerate(days):
+        runs = {}
+        for kind in ("cold", "warm"):
+            out = folder / f"out{k + 1}-{kind}"
+            extra = ["--freight", "linear", *workers]
+            if kind == "warm" and previous is not None:
+                extra += ["--warm-start", str(previous)]
+            loads.append(os.getloadavg()[0])
+            run = run_measured(_command(harvest_cmd, day, out, extra))
+            if run.returncode != 0:
+                raise SystemExit(run.stderr)
+            runs[kind] = (json.loads((out / "summary.json").read_text()), run.seconds, out)
+        rows.append(_day_row(k + 1, runs, previous, unchanged=k == len(days) - 1))
+        previous = runs["warm"][2]
+    loads.append(os.getloadavg()[0])
+    n_days = len(days) - 1
+    lines = [
+        f"A {n_days}-day sequence (`bench/warm.py`): day 1 a national-shaped day of `matcher.synthetic` ({args.products} products, "
+        f"{args.offers:,} offers, {args.regions:,} regions x 2 tiers), then each day keeps about {CARRY:.0%} of the offers, takes new ones "
+        f"for the rest and moves each demand row's kg by up to {DEMAND_MOVE:.0%}; day {n_days + 1} repeats day {n_days} unchanged. "
+        f"Generated in {generated:.0f} s. Each day runs `harvest match --freight linear` cold, then warm (`--warm-start` the previous "
+        "day's warm result), one after the other. Solve: the solve stage (`summary.json` `seconds.solve`, wall, products on the pool); "
+        "price moves: against the previous day's warm result, offers in both days (farm-gate) and every demand row (clearing), "
+        f"moved by more than half a cent. Load average (1 min) from {min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores.",
+        "",
+        "| day | solve cold s | solve warm s | warm / cold | welfare cold | welfare warm | pivots cold | pivots warm | end to end cold / warm s "
+        "| farm-gate prices moved | clearing prices moved |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+        *[r["line"] for r in rows],
+    ]
+    later = rows[1:-1]
+    if later:
+        cold = sum(r["cold"] for r in later)
+        warm = sum(r["warm"] for r in later)
+        lines += [
+            "",
+            f"Days 2 to {n_days}: warm / cold solve {warm / cold:.2f} in all (target at most 0.5), per day "
+            f"{min(r['ratio'] for r in later):.2f} to {max(r['ratio'] for r in later):.2f}; welfare equal to the cent on every day: "
+            f"{all(r['equal'] for r in rows)}. The unchanged day: {rows[-1]['moved']} prices moved (must be 0).",
+        ]
+    return section("warm", "day-to-day warm starts", args, lines)
+
+
+def _command(harvest_cmd, day: dict, out: Path, extra: list[str]) -> list[str]:
+    cmd = harvest_cmd({k: v for k, v in day.items() if k != "date"}, out, *extra)
+    cmd[cmd.index("--date") + 1] = day["date"].isoformat()
+    return cmd
+
+
+def _day_row(number: int, runs: dict, previous: Path | None, *, unchanged: bool) -> dict:
+    (cs, c_wall, _), (ws, w_wall, w_out) = runs["cold"], runs["warm"]
+    equal = round(cs["welfare"], 2) == round(ws["welfare"], 2)
+    moved_offers = moved_rows = "-"
+    moved = 0
+    if previous is not None:
+        a, b = (
+            _moves(previous, w_out, "offers_out.csv", "offer_id", "farm_gate_price"),
+            _moves(previous, w_out, "demand_out.csv", "demand_id", "clearing_price"),
+        )
+        moved = a[0] + b[0]
+        moved_offers = f"{a[0]:,} of {a[1]:,} (mean move {a[2]:.3f})"
+        moved_rows = f"{b[0]:,} of {b[1]:,} (mean move {b[2]:.3f})"
+    cold, warm = cs["seconds"]["solve"], ws["seconds"]["solve"]
+    label = f"{number} (unchanged)" if unchanged else str(number)
+    line = (
+        f"| {label} | {cold:.1f} | {warm:.1f} | {warm / cold:.2f} | {cs['welfare']:,.2f} | {ws['welfare']:,.2f} | {cs['pivots']:,} | {ws['pivots']:,} "
+        f"| {c_wall:.1f} / {w_wall:.1f} | {moved_offers} | {moved_rows} |"
+    )
+    return {"line": line, "cold": cold, "warm": warm, "ratio": warm / cold, "equal": equal, "moved": moved}
+
+
+def _moves(before: Path, after: Path, name: str, key: str, price: str) -> tuple[int, int, float]:
+    """(prices that moved by more than half a cent, prices compared, mean absolute move) between two results."""
+    joined = pl.read_csv(before / name).select(key, price).join(pl.read_csv(after / name).select(key, price), on=key, suffix="_after").drop_nulls()
+    delta = (joined[price] - joined[f"{price}_after"]).abs()
+    return int((delta > 0.005).sum()), joined.height, float(delta.mean() or 0.0)
