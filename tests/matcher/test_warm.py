@@ -190,3 +190,48 @@ def _write(folder: Path, text: str) -> Path:
     folder.mkdir()
     (folder / "offers_out.csv").write_text(text)
     return folder
+
+
+@given(
+    margin=st.lists(st.lists(st.integers(-5, 40), min_size=4, max_size=4), min_size=1, max_size=6),
+    data=st.data(),
+)
+def test_start_duals_are_feasible_and_keep_the_known_premiums(margin: list[list[int]], data: st.DataObject) -> None:
+    """The dual start of matcher.warm: u, w >= 0 and u_i + w_j >= M_ij on every feasible cell, the known
+    offers' premiums as given (at least 0), each row's w the least that allows; the flows it orders
+    are a valid simplex start on every lane, dense or listed."""
+    from matcher.dense import DenseMargins
+    from matcher.simplex import TransportationSimplex
+    from matcher.warm import lane_start, start_duals, warm_greedy
+    from regions.lanes import Demand, Supply
+
+    m_ = np.array(margin, np.int64)
+    m, n = m_.shape
+    no_lane = -(2**30)
+    cells = np.where(m_ < -3, no_lane, m_).astype(np.int32)  # -5 and -4: no feasible lane
+    zeros, ones = np.zeros(m), np.ones(n)
+    supply = Supply(zeros, zeros, zeros, np.zeros(m, np.int8), np.zeros(m, np.int64))
+    demand = Demand(np.zeros(n, np.int64), ones, np.zeros(n, np.int8), np.zeros(n, np.int64))
+    pairs = np.zeros((m, 1))
+    dense = DenseMargins(
+        supply, demand, pairs, pairs.astype(np.int64), pairs, np.zeros(n, np.int64), cells, no_lane, 1, np.zeros(m, np.int8), np.zeros(n, np.int8)
+    )
+    premium = np.array(data.draw(st.lists(st.integers(-3, 30), min_size=m, max_size=m)), np.int64)
+    known = np.array(data.draw(st.lists(st.booleans(), min_size=m, max_size=m)), np.bool_)
+    u, w = start_duals(dense, premium, known)
+    feasible = cells > no_lane
+    assert (u >= 0).all() and (w >= 0).all()
+    assert ((u[:, None] + w[None, :] >= m_) | ~feasible).all()
+    np.testing.assert_array_equal(u[known], np.maximum(premium[known], 0))
+    q = np.array(data.draw(st.lists(st.integers(1, 50), min_size=m, max_size=m)), np.int64)
+    d = np.array(data.draw(st.lists(st.integers(1, 50), min_size=n, max_size=n)), np.int64)
+    offer, row, kg = warm_greedy(dense, u, w, q, d)
+    assert (np.bincount(offer, kg, m) <= q).all() and (np.bincount(row, kg, n) <= d).all() and (m_[offer, row] > 0).all()
+    every = np.argwhere(feasible)
+    lane_offer, lane_row = every[:, 0].astype(np.int64), every[:, 1].astype(np.int64)
+    flow = np.zeros(len(lane_offer), np.int64)
+    flow[np.searchsorted(lane_offer * n + lane_row, offer * n + row)] = kg
+    listed = lane_start(m, n, lane_offer, lane_row, m_[lane_offer, lane_row], premium, known, q, d)
+    best = TransportationSimplex(q, d, lane_offer, lane_row, m_[lane_offer, lane_row]).solve().objective
+    for start in (flow, listed):  # both greedy-shaped: the simplex takes them and reaches the optimum
+        assert TransportationSimplex(q, d, lane_offer, lane_row, m_[lane_offer, lane_row], start).solve().objective == best
