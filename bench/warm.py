@@ -112,7 +112,7 @@ def bench_warm(args: argparse.Namespace) -> str:
             run = run_measured(_command(harvest_cmd, day, out, extra))
             if run.returncode != 0:
                 raise SystemExit(run.stderr)
-            runs[kind] = (json.loads((out / "summary.json").read_text()), run.seconds, out)
+            runs[kind] = (json.loads((out / "summary.json").read_text()), run.seconds, out, run.cpu_seconds or 0.0)
         rows.append(_day_row(k + 1, runs, previous, unchanged=k == len(days) - 1))
         previous = runs["warm"][2]
     loads.append(os.getloadavg()[0])
@@ -125,11 +125,12 @@ def bench_warm(args: argparse.Namespace) -> str:
         "day's warm result), one after the other, after one uncounted run of day 1. "
         "Solve: the solve stage (`summary.json` `seconds.solve`, wall, products on the pool); "
         "price moves: against the previous day's warm result, offers in both days (farm-gate) and every demand row (clearing), "
-        f"moved by more than half a cent. Load average (1 min) from {min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores.",
+        f"moved by more than half a cent. CPU: the whole process tree's user and system time. "
+        "Load average (1 min) from {min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores.",
         "",
         "| day | solve cold s | solve warm s | warm / cold | welfare cold | welfare warm | pivots cold | pivots warm | end to end cold / warm s "
-        "| farm-gate prices moved | clearing prices moved |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| CPU cold / warm s | farm-gate prices moved | clearing prices moved |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
         *[r["line"] for r in rows],
     ]
     lines += [
@@ -150,7 +151,10 @@ def bench_warm(args: argparse.Namespace) -> str:
             "",
             f"Days 2 to {n_days}: warm / cold solve {warm / cold:.2f} in all (target at most 0.5), per day "
             f"{min(r['ratio'] for r in later):.2f} to {max(r['ratio'] for r in later):.2f}; welfare equal to the cent on every day: "
-            f"{all(r['equal'] for r in rows)}. The unchanged day: {rows[-1]['moved']} prices moved (must be 0).",
+            f"{all(r['equal'] for r in rows)}; pivots warm / cold {sum(r['pivots'][1] for r in later) / sum(r['pivots'][0] for r in later):.2f}; "
+            "whole-process CPU (all processes of the run, robust to the load) warm / cold "
+            f"{sum(r['cpu'][1] for r in later) / sum(r['cpu'][0] for r in later):.2f}. "
+            f"The unchanged day: {rows[-1]['moved']} prices moved (must be 0).",
         ]
     return section("warm", "day-to-day warm starts", args, lines)
 
@@ -162,7 +166,7 @@ def _command(harvest_cmd, day: dict, out: Path, extra: list[str]) -> list[str]:
 
 
 def _day_row(number: int, runs: dict, previous: Path | None, *, unchanged: bool) -> dict:
-    (cs, c_wall, _), (ws, w_wall, w_out) = runs["cold"], runs["warm"]
+    (cs, c_wall, _, c_cpu), (ws, w_wall, w_out, w_cpu) = runs["cold"], runs["warm"]
     equal = round(cs["welfare"], 2) == round(ws["welfare"], 2)
     moved_offers = moved_rows = "-"
     moved = 0
@@ -178,14 +182,24 @@ def _day_row(number: int, runs: dict, previous: Path | None, *, unchanged: bool)
     label = f"{number} (unchanged)" if unchanged else str(number)
     line = (
         f"| {label} | {cold:.1f} | {warm:.1f} | {warm / cold:.2f} | {cs['welfare']:,.2f} | {ws['welfare']:,.2f} | {cs['pivots']:,} | {ws['pivots']:,} "
-        f"| {c_wall:.1f} / {w_wall:.1f} | {moved_offers} | {moved_rows} |"
+        f"| {c_wall:.1f} / {w_wall:.1f} | {c_cpu:.1f} / {w_cpu:.1f} | {moved_offers} | {moved_rows} |"
     )
 
     def stages(summary: dict) -> str:
         return " / ".join(f"{summary['solver_seconds'].get(k, 0.0):.1f}" for k in ("lanes", "solve", "pricing", "prices"))
 
     breakdown = f"| {label} | {stages(cs)} | {stages(ws)} | {cs['rounds_total']:,} / {ws['rounds_total']:,} |"
-    return {"line": line, "stages": breakdown, "cold": cold, "warm": warm, "ratio": warm / cold, "equal": equal, "moved": moved}
+    return {
+        "line": line,
+        "stages": breakdown,
+        "cold": cold,
+        "warm": warm,
+        "ratio": warm / cold,
+        "equal": equal,
+        "moved": moved,
+        "pivots": (cs["pivots"], ws["pivots"]),
+        "cpu": (c_cpu, w_cpu),
+    }
 
 
 def _moves(before: Path, after: Path, name: str, key: str, price: str) -> tuple[int, int, float]:

@@ -42,6 +42,25 @@ F64 = NDArray[np.float64]
 BUCKETS = 4096
 
 
+def premiums(previous_price: F64, ask: F64, scale: int) -> tuple[I64, NDArray[np.bool_]] | None:
+    """Each offer's previous farm-gate price less today's ask, scaled to the solver's integers, and
+    which offers have one (``previous_price`` NaN: none); None when no offer has one."""
+    known = np.isfinite(previous_price)
+    if not known.any():
+        return None
+    return np.rint((np.where(known, previous_price, 0.0) - ask) * scale).astype(np.int64), known
+
+
+def dense_start(
+    dense: DenseMargins, premium: I64, known: NDArray[np.bool_], supply_kg: I64, demand_kg: I64, k_row: int, k_offer: int, lower: I64
+) -> tuple[I64, I64, I64, tuple[I64, I64]]:
+    """The warm start over a dense matrix: the greedy flow by reduced cost ``(offer, row, kg)`` and the
+    tight cells ``(offers, rows)`` (:func:`start_duals`, :func:`warm_greedy`, :func:`tight_cells`)."""
+    u, w = start_duals(dense, premium, known)
+    offer, row, kg = warm_greedy(dense, u, w, supply_kg, demand_kg)
+    return offer, row, kg, tight_cells(dense, u, w, k_row, k_offer, lower)
+
+
 def start_duals(dense: DenseMargins, premium: I64, known: NDArray[np.bool_]) -> tuple[I64, I64]:
     """The dual start of the module docstring: ``(u, w)`` in scaled integers, dual feasible over every
     cell of ``dense``.
