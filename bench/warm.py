@@ -126,7 +126,7 @@ def bench_warm(args: argparse.Namespace) -> str:
         "Solve: the solve stage (`summary.json` `seconds.solve`, wall, products on the pool); "
         "price moves: against the previous day's warm result, offers in both days (farm-gate) and every demand row (clearing), "
         f"moved by more than half a cent. CPU: the whole process tree's user and system time. "
-        "Load average (1 min) from {min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores.",
+        f"Load average (1 min) from {min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores.",
         "",
         "| day | solve cold s | solve warm s | warm / cold | welfare cold | welfare warm | pivots cold | pivots warm | end to end cold / warm s "
         "| CPU cold / warm s | farm-gate prices moved | clearing prices moved |",
@@ -135,7 +135,7 @@ def bench_warm(args: argparse.Namespace) -> str:
     ]
     lines += [
         "",
-        "Where the solve goes, summed over the products in the workers (CPU seconds: `summary.json` `solver_seconds`; "
+        "Where the solve goes, summed over the products in the workers (seconds per stage, wall in each worker: `summary.json` `solver_seconds`; "
         "`lanes` builds the dense margins and the start, warm or cold; `solve` is the simplex's pivots; `pricing` the "
         "pricing rounds' scans; `prices` the price rule and certificates), with the pricing rounds in all:",
         "",
