@@ -16,6 +16,9 @@ keeps them on its row (``crossdocks``); a ``linear`` cycle is given none and kee
 A cycle run with ``refund_adjust`` reads the cooperatives' delivered quality in the same snapshot: each
 (cooperative, product) with history gets the expected refund rate ``1 - score`` (:mod:`matcher.scores`),
 and each offer result keeps the rate that steered it, for the cycle's settlement.
+Each cycle warm-starts from the farm-gate prices stored by the previous current cycle (the run a re-run
+supersedes, else the latest earlier date; :func:`warm_start_prices`), as ``harvest match --warm-start``
+does from a result folder: the optimum and the published prices are the same, it only comes sooner.
 Frames are typed by the schemas below, never inferred from the rows, and sorted in binary order of
 their ids whatever order the database returns.
 
@@ -34,6 +37,7 @@ supersedes it in the same transaction, and keeps it as history, its plan include
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import time
@@ -93,6 +97,8 @@ REGION_SCHEMA: dict[str, pl.DataType] = {
     "hub_derived": pl.Boolean(),
 }
 SOLD_SCHEMA: dict[str, pl.DataType] = {"offer_id": pl.String(), "sold_kg": pl.Int64()}
+#: the prices a cycle warm-starts from (matcher.previous)
+PRICE_SCHEMA: dict[str, pl.DataType] = {"offer_id": pl.String(), "farm_gate_price": pl.Float64()}
 #: the cooperatives register as the safety net reads it (matcher.schemas.COOPERATIVES)
 COOPERATIVE_SCHEMA: dict[str, pl.DataType] = {"cooperative_id": pl.String(), "small": pl.Boolean()}
 
@@ -101,9 +107,9 @@ COOPERATIVE_SCHEMA: dict[str, pl.DataType] = {"cooperative_id": pl.String(), "sm
 class Snapshot:
     """What a cycle sees: open offers (with any re-run's sales given back), the kg it takes of each
     order (``orders``), the regions, the cooperatives register (None when it is empty: everyone is then
-    judged by the ``small_kg`` rule), the fleet and the crossdocks; and, to settle the orders
-    afterwards, the orders it read (``book``), their current fills and those it closes as expired
-    (:mod:`api.waiting`)."""
+    judged by the ``small_kg`` rule), the fleet and the crossdocks; the stored prices of the cycle it
+    starts from (a warm start: :mod:`matcher.warm`); and, to settle the orders afterwards, the orders it
+    read (``book``), their current fills and those it closes as expired (:mod:`api.waiting`)."""
 
     offers: pl.DataFrame
     orders: pl.DataFrame
@@ -116,6 +122,8 @@ class Snapshot:
     quality: pl.DataFrame | None = None
     fleet: Fleet = field(default_factory=default_fleet)
     crossdocks: Crossdocks = field(default_factory=no_crossdocks)
+    #: ``offer_id, farm_gate_price`` of the cycle it warm-starts from (:func:`warm_start_prices`), or None
+    prices: pl.DataFrame | None = None
 
 
 #: the function that computes a cycle from its snapshot (:func:`matcher.pipeline.compute_cycle`'s signature)
@@ -167,6 +175,7 @@ def run(
             publish_plan=plan.routes,
             stage=lambda name: jobs.set_stage(db, held, name),
             crossdocks=crossdocks,
+            previous=snap.prices,
         )
     summary = dict(result.summary)
     seconds = {"snapshot": read - started, "regions": shaped - read, **summary.pop("seconds", {})}
@@ -229,6 +238,7 @@ def take_snapshot(db: Database, held: jobs.Lease, *, forgetting: float = AfterSa
         quality = refund_rates(session, forgetting, excluding=previous_id) if held.params.refund_adjust else None
         fleet = read_fleet(session)
         crossdocks = read_crossdocks(session)
+        prices = warm_start_prices(session, held.date, other_than=held.cycle_id)
         at = jobs.now()
         stamped = session.execute(update(Cycle).where(*held.fence()).values(snapshot_at=at))
         if not stamped.rowcount:  # type: ignore[attr-defined]
@@ -245,7 +255,20 @@ def take_snapshot(db: Database, held: jobs.Lease, *, forgetting: float = AfterSa
     book, fills = book.sort("order_id"), fills.sort("order_id", "date")
     orders, expired = take(book, fills, date=held.date, today=at.date(), previous_id=previous_id)
     registered = cooperatives.sort("cooperative_id") if cooperatives.height else None
-    return Snapshot(offers, orders, regions.sort("region_id"), previous_id, book, fills, expired, registered, quality, fleet, crossdocks)
+    return Snapshot(offers, orders, regions.sort("region_id"), previous_id, book, fills, expired, registered, quality, fleet, crossdocks, prices)
+
+
+def warm_start_prices(session: Session, date: dt.date, *, other_than: int) -> pl.DataFrame | None:
+    """``offer_id, farm_gate_price`` stored by the previous current cycle: the latest current cycle dated
+    on or before ``date`` other than ``other_than`` (a re-run starts from the run it supersedes, a new
+    day from the day before). None when there is none. Only a guess for the solve's start
+    (:mod:`matcher.warm`): the result is the same without it."""
+    latest = select(Cycle.id).where(Cycle.current == 1, Cycle.date <= date, Cycle.id != other_than).order_by(Cycle.date.desc(), Cycle.id.desc()).limit(1)
+    cycle_id = session.scalars(latest).first()
+    if cycle_id is None:
+        return None
+    query = select(OfferResult.offer_id, OfferResult.farm_gate_price).where(OfferResult.cycle_id == cycle_id, OfferResult.farm_gate_price.is_not(None))
+    return read_frame(session, query, PRICE_SCHEMA).sort("offer_id")
 
 
 def write_results(

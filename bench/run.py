@@ -16,6 +16,8 @@
 - ``startup``: the whole ``harvest`` process on a tiny day, repeated, and its imports (``bench/startup.py``).
 - ``ratios``: ``harvest match`` against every-lane OR-Tools at a national shape and against PuLP + CBC
   on a million dense lanes, whole process against whole process (``bench/ratios.py``).
+- ``warm``: a 7-day national sequence, each day cold and warm-started from the day before
+  (``bench/warm.py``): solve seconds, welfare, pivots, day-to-day price moves, an unchanged day.
 - ``dask``: the national day on the local pool and on a Dask cluster of two local worker processes;
   with ``--million``, a million-offer day (1,000 products): memory of the driver and the workers, and the
   solve stage projected on 8, 32 and 128 workers from the measured per-product times.
@@ -655,6 +657,12 @@ def _bench_ratios(args: argparse.Namespace) -> str:
     return bench_ratios(args)
 
 
+def _bench_warm(args: argparse.Namespace) -> str:
+    from warm import bench_warm
+
+    return bench_warm(args)
+
+
 def section(key: str, title: str, args: argparse.Namespace, lines: list[str]) -> str:
     command = "python bench/run.py " + " ".join(sys.argv[1:])
     head = [f"<!-- bench:{key} -->", f"## {title}", "", f"Measured {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {machine()}.", f"Command: `{command}`", ""]
@@ -670,7 +678,7 @@ def write_section(path: Path, key: str, text: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
-    names = ["lp", "national", "village", "pool", "service", "fairness", "dask", "startup", "ratios"]
+    names = ["lp", "national", "village", "pool", "service", "fairness", "dask", "startup", "ratios", "warm"]
     # no default list: argparse checks a nargs="*" default against the choices as one value, and refuses it
     parser.add_argument("names", nargs="*", choices=names, help="the benchmarks to run (default: all of them)")
     parser.add_argument("--write", type=Path, help="replace each benchmark's section in this Markdown file")
@@ -685,11 +693,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fairness: the demo day only")
     parser.add_argument("--runs", type=int, default=None, help="startup, ratios: counted runs per command (default 10 and 3)")
     parser.add_argument("--before", help="startup: a git revision measured first, in a temporary worktree")
+    parser.add_argument("--days", type=int, default=7, help="warm: days in the sequence (an unchanged day follows)")
     args = parser.parse_args()
     for name in args.names or names:
         a = argparse.Namespace(**vars(args))
         if a.offers is None:
-            a.offers = 20_000 if name == "lp" else 200_000
+            a.offers = 20_000 if name == "lp" else 550 * a.products if name == "warm" else 200_000
         if name == "pool":
             a.orders = args.orders
         if name in ("startup", "ratios") and a.runs is None:
@@ -704,6 +713,7 @@ def main() -> None:
             "dask": bench_dask,
             "startup": _bench_startup,
             "ratios": _bench_ratios,
+            "warm": _bench_warm,
         }[name](a)
         print(text)
         if args.write:

@@ -33,6 +33,7 @@ def run_batch(
     quality: Path | None = None,
     plan: PlanOptions | None = None,
     write_plan: bool = True,
+    warm_start: Path | None = None,
 ) -> dict[str, Any]:
     """Read and validate every file, run :func:`~matcher.pipeline.compute_cycle`, write the results.
     Returns the summary that was written.
@@ -41,6 +42,7 @@ def run_batch(
     ``write_plan``, the cycle's transport plan is made too, before anything is written, and written to
     ``out/plan/`` (:mod:`matcher.routing.batch`); the summary then holds the plan's under ``plan``.
     Without ``write_plan``, ``plan``'s fleets, warehouses and matrix still price the ``trucks`` freight.
+    ``warm_start`` is a previous result folder whose prices start the solve (:mod:`matcher.previous`).
 
     Raises
     ------
@@ -71,6 +73,14 @@ def run_batch(
         problems += more
     if "products" in tables:
         problems += _unknown_products(tables, {"offers": offers, "orders": orders, "demand": demand}, products)
+    previous = None
+    if warm_start is not None:
+        from matcher.previous import read_previous
+
+        try:
+            previous = read_previous(warm_start)
+        except InputError as exc:
+            problems += exc.problems
     read_done = time.perf_counter()
     try:
         region_set = read_regions(regions)
@@ -98,6 +108,7 @@ def run_batch(
         warehouses=plan_tables.warehouses if plan_tables is not None else None,
         crossdocks=plan_tables.crossdocks if plan_tables is not None else None,
         publish_plan=write_plan,
+        previous=previous,
     )
     outputs = {
         "allocations.csv": cycle.match.allocations,
@@ -119,6 +130,7 @@ def run_batch(
         ("cooperatives", cooperatives),
         ("quality", quality),
         ("crossdocks", plan.crossdocks if plan is not None else None),
+        ("warm_start", warm_start),
     )
     summary = {key: value for key, value in cycle.summary.items() if key != "seconds"}
     summary["inputs"] = {k: str(v) for k, v in given if v}

@@ -45,6 +45,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--quality", type=Path, help="cooperative_id, product, refund_rate: expected refunds, read with --refund-adjust")
     m.add_argument("--date", required=True, type=_date, help="the cycle date, YYYY-MM-DD")
     m.add_argument("--out", required=True, type=Path, help="output folder: created, or replaced as a whole when it holds only a previous run's outputs")
+    m.add_argument(
+        "--warm-start",
+        type=Path,
+        metavar="PREVIOUS_RESULT_DIR",
+        help="a previous result folder of harvest match: each product's solve starts from its farm-gate prices (same result, sooner)",
+    )
     m.add_argument("--config", type=Path, help="TOML file of parameters (top level or a [match] table); options override it")
     add_options(m, MatchParams)
     m.add_argument("--quiet", action="store_true", help="print nothing on success")
@@ -150,6 +156,7 @@ def _run_match(args: argparse.Namespace) -> int:
         params=params_from_args(args),
         plan=plan_options(args),  # the fleets price the trucks model's freight even when no plan is written
         write_plan=args.plan,
+        warm_start=args.warm_start,
     )
     for warning in summary.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)

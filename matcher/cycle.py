@@ -58,6 +58,7 @@ def match(
     quality: pl.DataFrame | None = None,
     executor: Executor | None = None,
     dense: bool = True,
+    previous: pl.DataFrame | None = None,
 ) -> MatchResult:
     """The solve of one cycle: the welfare-maximizing allocation of open offers to demand rows, with prices.
 
@@ -89,6 +90,10 @@ def match(
     quality
         ``cooperative_id, product, refund_rate`` (typed by ``QUALITY``): expected refunds that lower the
         value of a cooperative's lanes (:mod:`matcher.quality`). Only read when ``params.refund_adjust``.
+    previous
+        ``offer_id, farm_gate_price``: the previous cycle's prices (:mod:`matcher.previous`), from which
+        each product's solve starts (:mod:`matcher.warm`). The optimum and the published prices are
+        the same with or without it; only the time to reach them changes.
 
     Raises
     ------
@@ -101,13 +106,13 @@ def match(
     sources = sources or Sources()
     started = time.perf_counter()
     if executor is not None:
-        return _match(offers, demand, hubs, date, params, lanes, sources, started, executor, progress, cooperatives, quality, dense)
+        return _match(offers, demand, hubs, date, params, lanes, sources, started, executor, progress, cooperatives, quality, dense, previous)
     # workers start (and load their compiled kernels) while the day is checked and split into products
     own = open_executor(
         params.executor, workers=params.workers, scheduler=params.scheduler, problems=offers["product"].n_unique(), work=Work.of(offers, demand)
     )
     try:
-        return _match(offers, demand, hubs, date, params, lanes, sources, started, own, progress, cooperatives, quality, dense)
+        return _match(offers, demand, hubs, date, params, lanes, sources, started, own, progress, cooperatives, quality, dense, previous)
     finally:
         own.close()
 
@@ -126,6 +131,7 @@ def _match(
     cooperatives: pl.DataFrame | None,
     quality: pl.DataFrame | None,
     dense: bool,
+    previous: pl.DataFrame | None = None,
 ) -> MatchResult:
     check_references(offers, demand, hubs, lanes, sources=sources)
     problems: list[Problem] = []
@@ -137,7 +143,7 @@ def _match(
     policy = FloorPolicy(params.small_share, params.max_subsidy_per_kg, params.small_kg, cooperatives)
     if params.refund_adjust and quality is None:
         quality = pl.DataFrame(schema={"cooperative_id": pl.String, "product": pl.String, "refund_rate": pl.Float64})
-    day = Day.build(offers, demand, hubs, lanes, date, floor=policy, quality=quality if params.refund_adjust else None)
+    day = Day.build(offers, demand, hubs, lanes, date, floor=policy, quality=quality if params.refund_adjust else None, previous=previous)
     margin, nodes, ceiling = day.max_margin, day.max_nodes, float(MAX_SCALE)
     if policy.on and bool(day.floor_kg.any()):
         # a floor node's margins carry a bonus of (nodes + 1) * (|margin| + 1) (matcher.floor), which must
@@ -165,6 +171,7 @@ def _match(
         "date": date.isoformat(),
         "solver": params.solver,
         "pivots": int(sum(s.pivots for s in solutions)),
+        "warm_start": previous is not None,
         "pricing": {mode: sum(s.pricing == mode for s in solutions) for mode in ("dense", "bounded", "given")},
         "cost_scale": scale,
         "cost_unit": f"1/{scale} currency per kg",

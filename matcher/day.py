@@ -52,7 +52,10 @@ class Day:
         date: dt.date,
         floor: FloorPolicy | None = None,
         quality: pl.DataFrame | None = None,
+        previous: pl.DataFrame | None = None,
     ) -> Day:
+        """Split the day into products. ``previous`` (``offer_id, farm_gate_price``: the previous
+        cycle's prices, :mod:`matcher.previous`) gives each offer that carries over its warm start."""
         hubs = hubs.sort("region_id").with_row_index("_region")
         expiry = pl.col("ready_date") + pl.duration(days=pl.col("shelf_life_days"))
         everything = offers.with_columns(
@@ -70,6 +73,9 @@ class Day:
 
         lat, lon = hubs["hub_lat"].to_numpy(), hubs["hub_lon"].to_numpy()
         hub_arrays = Hubs(np.ascontiguousarray(lat, np.float64), np.ascontiguousarray(lon, np.float64))
+        if previous is not None:
+            start_price = open_offers.select("offer_id").join(previous.select("offer_id", "farm_gate_price"), on="offer_id", how="left", maintain_order="left")
+            o_cols_previous = start_price["farm_gate_price"].cast(pl.Float64).fill_null(np.nan).to_numpy()
         o_prod = _runs(open_offers["product"])
         d_prod = _runs(demand["product"])
         grade = dict(GRADES)
@@ -106,6 +112,7 @@ class Day:
                 o_cols["grade"][oa:ob],
                 o_cols["expiry"][oa:ob],
                 None if keep is None else keep[oa:ob],
+                None if previous is None else o_cols_previous[oa:ob],
             )
             rows = Demand(d_cols["region"][da:db], d_cols["bid"][da:db], d_cols["grade"][da:db], d_cols["due"][da:db])
             g = None

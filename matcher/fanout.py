@@ -329,10 +329,13 @@ def warm_up() -> None:
     uses, by solving a tiny product in each pricing mode and with each size of margin cell.
     ``make venv`` runs it once, so that no run pays the compile (about 20 s on this kind of machine;
     loading the cached kernels then costs a worker about 1.5 s)."""
+    from dataclasses import replace
+
     import numpy as np
 
     from harvestmatch.kernels import compile_all
     from matcher.dense import DenseMargins
+    from matcher.warm import start_duals, warm_greedy
     from regions.geodesy import haversine_km
     from regions.lanes import Demand, Hubs, LaneCosts, Supply
 
@@ -341,12 +344,15 @@ def warm_up() -> None:
     demand = Demand(np.zeros(1, np.int64), one * 3, np.ones(1, np.int8), np.ones(1, np.int64))
     compile_all()  # the tiny product below would otherwise run interpreted (harvestmatch.kernels)
     problem = ProductProblem("warm-up", supply, np.ones(1, np.int64), demand, np.ones(1, np.int64), Hubs(one * 30, one * 111))
+    warm = replace(problem, supply=replace(supply, previous_price=one * 2))  # a warm start (matcher.warm)
     for dense in (True, False):  # dense: int32 cells; bounded: the simplex's own greedy start
-        solve_product(problem, SolveOptions(costs=LaneCosts(), scale=100, dense=dense))
+        for p in (problem, warm):
+            solve_product(p, SolveOptions(costs=LaneCosts(), scale=100, dense=dense))
     wide = DenseMargins.build(supply, demand, problem.hubs, LaneCosts(), 10**12)  # int64 cells
     zero = np.zeros(1, np.int64)
     wide.best_cells(zero, zero, 1, 1, np.ones(1, np.int64))
     wide.greedy(problem.supply_kg, problem.demand_kg)
+    warm_greedy(wide, *start_duals(wide, zero, np.ones(1, np.bool_)), problem.supply_kg, problem.demand_kg)
     haversine_km(one * 30, one * 110, one * 31, one * 111)
 
 

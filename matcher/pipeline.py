@@ -92,6 +92,7 @@ def compute_cycle(
     stage: Callable[[Literal["planning"]], None] | None = None,
     publish_plan: bool = True,
     crossdocks: pl.DataFrame | None = None,
+    previous: pl.DataFrame | None = None,
 ) -> CycleResult:
     """Run one cycle on typed frames: pool the orders into demand rows (or take the rows given),
     solve, hand each row's filled kg back to its orders, settle, and (with ``plan``) plan the transport.
@@ -132,6 +133,9 @@ def compute_cycle(
         closes it). ``None``: each stage opens its own as ``params`` and ``plan`` say.
     stage
         Called with ``"planning"`` when the match is done and the plan begins.
+    previous
+        ``offer_id, farm_gate_price`` of the previous cycle: a warm start for every solve of the cycle
+        (:mod:`matcher.warm`). Same result, sooner.
 
     Raises
     ------
@@ -180,6 +184,7 @@ def compute_cycle(
             stage,
             publish_plan,
             crossdocks,
+            previous,
         )
         result, rows, placed, orders_out = outcome.result, outcome.demand.rows, outcome.demand.placed, outcome.orders_out
         freight, paid = outcome.report, outcome.freight_paid
@@ -187,7 +192,17 @@ def compute_cycle(
             planned = CyclePlan(outcome.plan, outcome.inputs)
     else:
         result = match(
-            offers, rows, regions.hubs, date=date, params=params, lanes=lanes, sources=sources, cooperatives=cooperatives, quality=quality, executor=executor
+            offers,
+            rows,
+            regions.hubs,
+            date=date,
+            params=params,
+            lanes=lanes,
+            sources=sources,
+            cooperatives=cooperatives,
+            quality=quality,
+            executor=executor,
+            previous=previous,
         )
         orders_out = None
         if placed is not None:
@@ -287,6 +302,7 @@ def _trucks(
     stage: Callable[[Literal["planning"]], None] | None,
     publish_plan: bool,
     crossdocks: pl.DataFrame | None,
+    previous: pl.DataFrame | None = None,
 ) -> FreightOutcome:
     """The ``trucks`` freight model's rounds (:func:`matcher.freight.loop.consolidate`) on one executor:
     the one handed in, else one opened here for every round's products and routing problems."""
@@ -321,6 +337,7 @@ def _trucks(
             executor=runner,
             publish=plan is not None and publish_plan,
             crossdocks=crossdocks,
+            previous=previous,
         )
     finally:
         if own:

@@ -3,7 +3,9 @@
 Considering every feasible lane at once means millions of lanes per product (billions nationally), so
 the solve starts from a small lane set and proves optimality by pricing (column generation on a network):
 
-1. start: the lanes most likely to matter (below, per pricing mode);
+1. start: the lanes most likely to matter (below, per pricing mode), and a starting flow: greedy by
+   margin, or, when the offers carry the previous cycle's prices, greedy by the reduced cost those
+   prices give (:mod:`matcher.warm`; a warm start changes the time, not the optimum nor the prices);
 2. solve the transportation problem on the current lanes (:mod:`matcher.simplex`, warm from the last
    round's basis; or OR-Tools' min-cost flow, cold, with ``solver="ortools"``), read duals ``u, w`` and
    check the optimality certificate on the current lanes (:func:`matcher.potentials.check_certificate`);
@@ -50,6 +52,7 @@ from matcher.flow import Flow, solve_flow
 from matcher.params import MatchParams, Solver
 from matcher.potentials import PriceRule, check_certificate, potentials
 from matcher.simplex import TransportationSimplex
+from matcher.warm import dense_start, lane_start, premiums
 from regions.lanes import Demand, Hubs, LaneCosts, Lanes, Supply, lanes_for_pairs
 
 I64 = NDArray[np.int64]
@@ -229,9 +232,14 @@ def optimize(problem: ProductProblem, options: SolveOptions) -> Optimum:
         lanes, considered, mode = allowed(problem, table, options.scale), table.size, "given"
     elif options.dense and fits(supply, demand):
         dense = DenseMargins.build(supply, demand, problem.hubs, options.costs, options.scale)
-        offer, row, kg = dense.greedy(problem.supply_kg, problem.demand_kg)
         zero = -2 * problem.node_bonus(), np.zeros(demand.size, np.int64)
         more_offer, more_row = dense.best_cells(*zero, options.k_row, options.k_offer, problem.node_lower())
+        warm = _warm(problem, options)
+        if warm is None:
+            offer, row, kg = dense.greedy(problem.supply_kg, problem.demand_kg)
+        else:  # from the previous cycle's prices: their greedy flow and tight cells (matcher.warm)
+            offer, row, kg, tight = dense_start(dense, *warm, problem.supply_kg, problem.demand_kg, options.k_row, options.k_offer, problem.node_lower())
+            more_offer, more_row = np.concatenate([more_offer, tight[0]]), np.concatenate([more_row, tight[1]])
         cell = np.union1d(offer * demand.size + row, more_offer * demand.size + more_row)
         start = np.zeros(len(cell), np.int64)  # the greedy's kg, on its cells
         start[np.searchsorted(cell, offer * demand.size + row)] = kg
@@ -243,11 +251,10 @@ def optimize(problem: ProductProblem, options: SolveOptions) -> Optimum:
     clock.lap("lanes")
 
     margin = solver_margin(problem, lanes, options.scale)
-    engine: _Engine = (
-        _Simplex(problem, lanes, margin, start if mode == "dense" else None)
-        if options.solver == "simplex"
-        else _OrTools(problem, lanes, margin, options.price_rule)
-    )
+    warm = _warm(problem, options) if mode == "given" else None  # bounded pricing starts cold (matcher.warm)
+    if warm is not None:
+        start = lane_start(supply.size, demand.size, lanes.offer, lanes.demand, margin, *warm, problem.supply_kg, problem.demand_kg)
+    engine: _Engine = _Simplex(problem, lanes, margin, start) if options.solver == "simplex" else _OrTools(problem, lanes, margin, options.price_rule)
     rounds = 0
     while True:
         rounds += 1
@@ -332,6 +339,14 @@ def finish(problem: ProductProblem, options: SolveOptions, opt: Optimum) -> Prod
         seconds=clock.seconds,
         network=lanes if options.keep_network else None,
     )
+
+
+def _warm(problem: ProductProblem, options: SolveOptions) -> tuple[I64, NDArray[np.bool_]] | None:
+    """The previous cycle's premiums (:func:`matcher.warm.premiums`), or None for a cold start (also for
+    the safety net's floor nodes, whose duals carry a bonus)."""
+    if problem.supply.previous_price is None or problem.bonus is not None:
+        return None
+    return premiums(problem.supply.previous_price, problem.supply.ask, options.scale)
 
 
 def solver_margin(problem: ProductProblem, lanes: Lanes, scale: int) -> I64:

@@ -47,6 +47,8 @@ class Supply:
 
     ``keep``, when given, is the share of a kg's value a buyer keeps, ``1 - refund_rate`` (the
     cooperative's expected refunds for the product): a lane's margin is then ``bid * keep - ask - cost``.
+    ``previous_price``, when given, is each offer's farm-gate price in the previous cycle (NaN where it
+    had none): a warm start's guess at today's prices (:mod:`matcher.warm`), never a constraint.
     """
 
     lat: F64
@@ -55,6 +57,7 @@ class Supply:
     grade: NDArray[np.int8]
     expiry_days: I64
     keep: F64 | None = None
+    previous_price: F64 | None = None
 
     @property
     def size(self) -> int:
@@ -67,7 +70,8 @@ class Supply:
     def take(self, index: I64) -> Supply:
         """The offers at ``index``, in that order."""
         keep = None if self.keep is None else self.keep[index]
-        return Supply(self.lat[index], self.lon[index], self.ask[index], self.grade[index], self.expiry_days[index], keep)
+        previous = None if self.previous_price is None else self.previous_price[index]
+        return Supply(self.lat[index], self.lon[index], self.ask[index], self.grade[index], self.expiry_days[index], keep, previous)
 
     @cached_property
     def xyz(self) -> F64:

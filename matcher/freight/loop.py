@@ -127,12 +127,14 @@ def consolidate(
     executor: Executor,
     publish: bool = True,
     crossdocks: pl.DataFrame | None = None,
+    previous: pl.DataFrame | None = None,
 ) -> FreightOutcome:
     """The rounds of the module docstring, on one executor (products and routing problems alike).
 
     ``orders`` are the typed input orders (for the last mile's stops and for re-pooling without the
     orders a repair takes out); ``demand`` the rows pooled from them (or given). With ``publish``, the
     kept round is routed whole at ``plan``'s search budget (the plan is published); else at the rounds'.
+    ``previous`` (the previous cycle's prices, :mod:`matcher.previous`) warm-starts every round's match.
     """
     from matcher.cycle import check_references
 
@@ -164,7 +166,17 @@ def consolidate(
         costs = costs.direct_only(no_via)
         table = lane_table(corridors, costs.total(handling), exclude=exclude)
         result = match(
-            offers, demand_now.rows, hubs, date=date, params=params, lanes=table, sources=sources, cooperatives=cooperatives, quality=quality, executor=executor
+            offers,
+            demand_now.rows,
+            hubs,
+            date=date,
+            params=params,
+            lanes=table,
+            sources=sources,
+            cooperatives=cooperatives,
+            quality=quality,
+            executor=executor,
+            previous=previous,
         )
         orders_out = _fills(demand_now, result, params, date)
         overflow = None
