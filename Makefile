@@ -10,7 +10,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 
 WARM_STAMP  := $(VENV)/.kernels-warm
 #: the sources of the compiled kernels: numba's cache is keyed by them, so an edit (or a pull) compiles again
-KERNELS := harvestmatch/kernels.py matcher/dense.py matcher/simplex.py matcher/potentials.py regions/geodesy.py
+KERNELS := harvestmatch/kernels.py matcher/dense.py matcher/simplex.py matcher/potentials.py matcher/warm.py regions/geodesy.py
 
 venv: $(WARM_STAMP)
 

@@ -335,7 +335,7 @@ def warm_up() -> None:
 
     from harvestmatch.kernels import compile_all
     from matcher.dense import DenseMargins
-    from matcher.warm import start_duals, warm_greedy
+    from matcher.warm import lane_start, start_duals, warm_greedy
     from regions.geodesy import haversine_km
     from regions.lanes import Demand, Hubs, LaneCosts, Supply
 
@@ -353,6 +353,7 @@ def warm_up() -> None:
     wide.best_cells(zero, zero, 1, 1, np.ones(1, np.int64))
     wide.greedy(problem.supply_kg, problem.demand_kg)
     warm_greedy(wide, *start_duals(wide, zero, np.ones(1, np.bool_)), problem.supply_kg, problem.demand_kg)
+    lane_start(1, 1, zero, zero, np.ones(1, np.int64), zero, np.ones(1, np.bool_), problem.supply_kg, problem.demand_kg)  # given lanes
     haversine_km(one * 30, one * 110, one * 31, one * 111)
 
 

@@ -30,9 +30,9 @@ published prices follow the price rule (:mod:`matcher.potentials`), which does n
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
 
+from harvestmatch.kernels import kernel
 from matcher.dense import DenseMargins
 
 I64 = NDArray[np.int64]
@@ -111,7 +111,7 @@ def lane_start(
     return _greedy_in_order(order, lane_offer, lane_demand, supply_kg, demand_kg, len(margin))  # type: ignore[no-any-return]
 
 
-@njit(cache=True)
+@kernel(cache=True)
 def _greedy_in_order(order, lane_offer, lane_demand, q, d, n_lanes):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     flow = np.zeros(n_lanes, np.int64)
     left_q = q.copy()
@@ -127,7 +127,7 @@ def _greedy_in_order(order, lane_offer, lane_demand, q, d, n_lanes):  # type: ig
     return flow
 
 
-@njit(cache=True)
+@kernel(cache=True)
 def _duals(margin, u, known, w, no_lane):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Fill ``w`` from the known ``u``, then the unknown ``u`` from ``w`` (module docstring)."""
     m, n = margin.shape
@@ -150,7 +150,7 @@ def _duals(margin, u, known, w, no_lane):  # type: ignore[no-untyped-def]  # pra
         u[i] = best
 
 
-@njit(cache=True)
+@kernel(cache=True)
 def _greedy_by_reduced_cost(margin, u, w, q, d, buckets):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     m, n = margin.shape
     top = 0
