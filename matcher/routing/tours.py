@@ -13,7 +13,7 @@ stops in order, unserved stops with their reason) are the contract's (:data:`ROU
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 import numpy as np
 import polars as pl
@@ -21,8 +21,19 @@ from numpy.typing import NDArray
 
 from harvestmatch.errors import SolverError
 
-if TYPE_CHECKING:
-    from matcher.routing.vrp import RoutingProblem
+
+class TourProblem(Protocol):
+    """What the checks read of a routing problem (:class:`matcher.routing.vrp.RoutingProblem`)."""
+
+    @property
+    def problem_id(self) -> str: ...
+    @property
+    def route_prefix(self) -> str: ...
+    @property
+    def depots(self) -> pl.DataFrame: ...
+    @property
+    def collect(self) -> bool: ...
+
 
 Status = Literal["served", "partial", "infeasible", "empty"]
 
@@ -87,7 +98,7 @@ class Pieces:
 
 
 def checked_tours(
-    problem: RoutingProblem,
+    problem: TourProblem,
     stops: pl.DataFrame,
     pieces: Pieces,
     reason: NDArray,
@@ -180,6 +191,7 @@ __all__ = [
     "UNSERVED_SCHEMA",
     "Pieces",
     "Status",
+    "TourProblem",
     "checked_tours",
     "unserved_rows",
 ]
