@@ -59,19 +59,25 @@ I64 = NDArray[np.int64]
 BLOCK_FACTOR = 0.5
 
 
+def _greedy(m: int, tail: I64, head: I64, cost: I64, q: I64, d: I64) -> I64:
+    """Flows of the greedy start: lanes by rising cost (falling margin), ties by index; only lanes of
+    negative cost (a positive margin) ship."""
+    order = np.argsort(cost, kind="mergesort")
+    order = order[: int(np.searchsorted(cost[order], 0))]
+    return greedy_in_order(order, tail, head - m, q, d, tail.shape[0])  # type: ignore[no-any-return]
+
+
 @kernel(cache=True)
-def _greedy(m: int, tail: I64, head: I64, cost: I64, q: I64, d: I64) -> I64:  # pragma: no cover - compiled
-    """Flows of the greedy start: lanes by rising cost (falling margin), ties by index."""
-    n_lanes = tail.shape[0]
+def greedy_in_order(order, lane_offer, lane_row, q, d, n_lanes):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Flows of a greedy start over ``n_lanes`` lanes taken in ``order``: each ships as much as its
+    offer (``q`` left) and its row (``d`` left) still allow. The cold start (:func:`_greedy`) and the
+    warm one (:func:`matcher.warm.lane_start`) differ only in the order."""
     flow = np.zeros(n_lanes, np.int64)
     left_q = q.copy()
     left_d = d.copy()
-    order = np.argsort(cost, kind="mergesort")
     for k in order:
-        if cost[k] >= 0:
-            break
-        i = tail[k]
-        j = head[k] - m
+        i = lane_offer[k]
+        j = lane_row[k]
         x = min(left_q[i], left_d[j])
         if x > 0:
             flow[k] = x

@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 
 from harvestmatch.kernels import kernel
 from matcher.dense import DenseMargins
+from matcher.simplex import greedy_in_order
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
@@ -108,23 +109,7 @@ def lane_start(
     reduced = u[lane_offer] + w[lane_demand] - margin
     profitable = np.flatnonzero(margin > 0)
     order = profitable[np.lexsort((-margin[profitable], reduced[profitable]))]
-    return _greedy_in_order(order, lane_offer, lane_demand, supply_kg, demand_kg, len(margin))  # type: ignore[no-any-return]
-
-
-@kernel(cache=True)
-def _greedy_in_order(order, lane_offer, lane_demand, q, d, n_lanes):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    flow = np.zeros(n_lanes, np.int64)
-    left_q = q.copy()
-    left_d = d.copy()
-    for k in order:
-        i = lane_offer[k]
-        j = lane_demand[k]
-        x = min(left_q[i], left_d[j])
-        if x > 0:
-            flow[k] = x
-            left_q[i] -= x
-            left_d[j] -= x
-    return flow
+    return greedy_in_order(order, lane_offer, lane_demand, supply_kg, demand_kg, len(margin))  # type: ignore[no-any-return]
 
 
 @kernel(cache=True)
